@@ -1,0 +1,50 @@
+# Two commands matter on a fresh machine (README): `make run` and `make test`.
+# Both create the virtual environment and install what they need on first use.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+AS ?= alice
+
+.PHONY: install run serve test check lint format typecheck bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## The built-in demo in a terminal chat, as alice (admin). Other users: make run AS=bob
+run: $(STAMP)
+	$(BIN)/exportbot console --user $(AS)
+
+## The HTTP server on 127.0.0.1:8080 (health: /healthz, /readyz)
+serve: $(STAMP)
+	$(BIN)/exportbot serve
+
+## The whole test suite (PostgreSQL tests run when EXPORTBOT_TEST_PG_URL is set)
+test: $(STAMP)
+	$(BIN)/pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+## ruff check + ruff format --check + mypy + pytest, the same as CI
+check: lint typecheck test
+
+bench: $(STAMP)
+	$(BIN)/python bench/archive.py
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .hypothesis *.egg-info

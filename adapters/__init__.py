@@ -1,0 +1,1 @@
+"""Platform adapters: translate a platform's requests into core commands and render replies."""

@@ -1,0 +1,5 @@
+"""The local terminal chat (A4): the same grammar and replies as plain text."""
+
+from adapters.console.session import ConsoleSession
+
+__all__ = ["ConsoleSession"]

@@ -1,0 +1,82 @@
+"""A console chat session: one user, one line per command.
+
+Interactive on a terminal (jobs run in the background and announce their end); scripted when
+standard input is not a terminal: each line's reply is printed, and a job it started is
+awaited before the next line, so `printf 'run demo\nstatus\n' | exportbot console` is
+deterministic.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Callable
+from typing import TextIO
+
+from adapters.console.render import render
+from core.execution import JobExecutor
+from core.i18n import Translator
+from core.model import Actor, Job, Principal
+from core.service import CommandService
+from core.views import job_message
+
+PLATFORM = "console"
+QUIT_WORDS = frozenset({"quit", "exit", "quitter"})
+
+
+class ConsoleSession:
+    def __init__(
+        self,
+        service: CommandService,
+        executor: JobExecutor,
+        user: str,
+        *,
+        locale: str = "en",
+        out: TextIO | None = None,
+    ) -> None:
+        self.actor = Actor(Principal(PLATFORM, "", user), user, locale, channel="console")
+        self._service = service
+        self._executor = executor
+        self._out = out or sys.stdout
+        self._t = Translator(locale)
+        executor.listeners.append(self._on_job_finished)
+
+    def welcome(self) -> str:
+        return self._t.t("console.welcome", user=self.actor.display_name)
+
+    async def handle_line(self, line: str) -> str | None:
+        text = line.strip()
+        if not text or text.startswith("#!"):
+            return None
+        message = await self._service.execute_text(text, self.actor)
+        return render(message)
+
+    async def run_script(self, lines: TextIO) -> None:
+        for line in lines:
+            reply = await self.handle_line(line)
+            if reply is not None:
+                self._print(reply)
+            await self._executor.idle()
+
+    async def run_interactive(self, read: Callable[[str], str] = input) -> None:
+        loop = asyncio.get_running_loop()
+        prompt = f"{self.actor.display_name}> "
+        while True:
+            try:
+                line = await loop.run_in_executor(None, read, prompt)
+            except (EOFError, KeyboardInterrupt):
+                self._print("")
+                return
+            if line.strip().lower() in QUIT_WORDS:
+                return
+            reply = await self.handle_line(line)
+            if reply is not None:
+                self._print(reply)
+
+    async def _on_job_finished(self, job: Job) -> None:
+        # C3 in the console: whoever started a job here is told when it ends.
+        self._print(render(job_message(self._t, job, title_key="job.finished_title")))
+
+    def _print(self, text: str) -> None:
+        self._out.write(text + "\n\n" if text else "\n")
+        self._out.flush()

@@ -1,0 +1,1 @@
+"""Composition root: configuration, CLI, the aiohttp application, workers and wiring."""

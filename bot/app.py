@@ -1,0 +1,58 @@
+"""The one aiohttp application: every route lives here (platform routes join with their issue).
+
+The bot (database, executor) starts and stops in `cleanup_ctx`, so SIGTERM → aiohttp's
+graceful exit → running jobs are recorded as interrupted and the database is closed.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+from sqlalchemy import text
+
+from bot.bootstrap import Bot, open_bot
+from bot.config import Settings
+
+log = logging.getLogger(__name__)
+
+BOT_KEY = web.AppKey("bot", Bot)
+
+
+def create_app(settings: Settings) -> web.Application:
+    app = web.Application()
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+
+    async def bot_lifecycle(app: web.Application) -> AsyncIterator[None]:
+        async with open_bot(settings) as bot:
+            app[BOT_KEY] = bot
+            log.info(
+                "exportbot ready: targets %s; platforms live: %s",
+                ", ".join(bot.targets),
+                "console only (no chat platform configured)",
+            )
+            yield
+
+    app.cleanup_ctx.append(bot_lifecycle)
+    return app
+
+
+async def healthz(request: web.Request) -> web.Response:
+    """Liveness: the process answers."""
+    return web.json_response({"status": "ok"})
+
+
+async def readyz(request: web.Request) -> web.Response:
+    """Readiness: the database answers a query."""
+    bot = request.app.get(BOT_KEY)
+    if bot is None:
+        return web.json_response({"status": "starting"}, status=503)
+    try:
+        async with bot.engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+    except Exception as error:
+        log.warning("readiness check failed: %s", type(error).__name__)
+        return web.json_response({"status": "unavailable", "database": "down"}, status=503)
+    return web.json_response({"status": "ready", "database": "ok"})

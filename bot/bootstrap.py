@@ -1,0 +1,94 @@
+"""The one composition root: settings in, a wired `Bot` out (STYLE.md: cosmicpython bootstrap).
+
+`open_bot` is an async context manager: it migrates an empty database, syncs the grants that
+come from configuration, recovers jobs whose worker died, sweeps partial archives, and on exit
+stops running jobs (recorded as interrupted) and closes the database.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.config import Settings
+from core.capabilities import Role
+from core.clock import SystemClock
+from core.execution import JobExecutor
+from core.model import CONFIG_GRANTOR, Grant, Principal, TargetKind, TargetSpec
+from core.ports import Clock
+from core.runners import Runner
+from core.runners.archive import ArchiveRunner, sweep_partial_archives
+from core.runners.command import CommandRunner
+from core.service import CommandService
+from storage import SqlUnitOfWorkFactory, create_engine
+from storage.migrate import ensure_schema
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Bot:
+    settings: Settings
+    engine: AsyncEngine
+    uow_factory: SqlUnitOfWorkFactory
+    targets: dict[str, TargetSpec]
+    clock: Clock
+    executor: JobExecutor
+    service: CommandService
+
+
+def runner_for(spec: TargetSpec) -> Runner:
+    if spec.kind is TargetKind.COMMAND:
+        return CommandRunner(spec)
+    return ArchiveRunner(spec)
+
+
+@asynccontextmanager
+async def open_bot(settings: Settings, *, clock: Clock | None = None) -> AsyncIterator[Bot]:
+    clock = clock or SystemClock()
+    engine = create_engine(settings.database_url)
+    try:
+        await ensure_schema(engine)
+        uow_factory = SqlUnitOfWorkFactory(engine)
+        targets = settings.target_specs()
+        executor = JobExecutor(uow_factory, targets, runner_for, clock)
+        service = CommandService(
+            uow_factory, targets, clock, executor, workspaces=settings.served_workspaces()
+        )
+        bot = Bot(settings, engine, uow_factory, targets, clock, executor, service)
+        await sync_configured_grants(bot)
+        await executor.recover()
+        _sweep_archives(targets)
+        try:
+            yield bot
+        finally:
+            await executor.shutdown(settings.shutdown_grace_seconds)
+    finally:
+        await engine.dispose()
+
+
+async def sync_configured_grants(bot: Bot) -> None:
+    """Make the grants marked as coming from configuration equal the configuration's."""
+    wanted: set[tuple[Principal, Role, str | None]] = set(bot.settings.bootstrap_grants())
+    async with bot.uow_factory() as uow:
+        for grant in await uow.grants.all():
+            key = (grant.principal, grant.role, grant.target)
+            if grant.from_configuration and key not in wanted:
+                await uow.grants.remove(*key)
+                log.info("configuration no longer grants %s %s", grant.principal, grant.role)
+            wanted.discard(key)
+        for principal, role, target in sorted(wanted, key=str):
+            await uow.grants.add(Grant(principal, role, target, CONFIG_GRANTOR, bot.clock.now()))
+        await uow.commit()
+
+
+def _sweep_archives(targets: dict[str, TargetSpec]) -> None:
+    for spec in targets.values():
+        if spec.kind is TargetKind.ARCHIVE and Path(spec.archive_dir).is_dir():
+            for removed in sweep_partial_archives(spec.archive_dir):
+                log.warning("removed a partial archive left by a crash: %s", removed)

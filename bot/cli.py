@@ -1,0 +1,119 @@
+"""`exportbot` command line (ARCHITECTURE.md, public contract)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import os
+import signal
+import sys
+from collections.abc import Sequence
+
+from bot.config import ConfigError, Settings, load_settings
+from bot.logs import configure_logging
+
+EXIT_CONFIG = 2
+EXIT_TERMINATED = 128 + signal.SIGTERM
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="exportbot",
+        description="Chat-ops bot for backup and export jobs (Slack, Teams, Discord, console).",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="run the bot's HTTP server")
+    serve.add_argument("--config", help="TOML configuration file (or EXPORTBOT_CONFIG)")
+    serve.add_argument("--host", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port to listen on (default 8080)")
+
+    console = commands.add_parser("console", help="chat with the bot in this terminal")
+    console.add_argument("--config", help="TOML configuration file (or EXPORTBOT_CONFIG)")
+    console.add_argument("--user", help="who you are (demo users: alice, bob, carol, dave)")
+    console.add_argument("--locale", help="reply language: en or fr (default: from LANG)")
+
+    db = commands.add_parser("db", help="database maintenance")
+    db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
+    upgrade = db_commands.add_parser("upgrade", help="apply migrations")
+    upgrade.add_argument("--config", help="TOML configuration file (or EXPORTBOT_CONFIG)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    overrides = {}
+    if getattr(args, "host", None):
+        overrides["host"] = args.host
+    if getattr(args, "port", None) is not None:
+        overrides["port"] = args.port
+    try:
+        settings = load_settings(args.config, **overrides)
+    except ConfigError as error:
+        print(error, file=sys.stderr)
+        return EXIT_CONFIG
+    if args.command == "serve":
+        configure_logging(settings.log_level, settings.log_format)
+        return serve(settings)
+    # The console's replies go to stdout; keep logs to warnings on stderr.
+    configure_logging("WARNING", settings.log_format)
+    if args.command == "console":
+        return asyncio.run(console(settings, args.user, args.locale))
+    if args.command == "db" and args.db_command == "upgrade":
+        return asyncio.run(db_upgrade(settings))
+    return 1
+
+
+def serve(settings: Settings) -> int:
+    from aiohttp import web
+
+    from bot.app import create_app
+
+    web.run_app(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        print=None,
+        shutdown_timeout=settings.shutdown_grace_seconds,
+    )
+    return 0
+
+
+async def console(settings: Settings, user: str | None, locale: str | None) -> int:
+    from adapters.console import ConsoleSession
+    from bot.bootstrap import open_bot
+
+    name = user or ("alice" if settings.is_demo else getpass.getuser())
+    language = locale or os.environ.get("LC_ALL") or os.environ.get("LANG") or "en"
+    # SIGTERM cancels the session; leaving open_bot then records running jobs as interrupted.
+    main_task = asyncio.current_task()
+    assert main_task is not None
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, main_task.cancel)
+    try:
+        async with open_bot(settings) as bot:
+            session = ConsoleSession(bot.service, bot.executor, name, locale=language)
+            if sys.stdin.isatty():
+                print(session.welcome() + "\n")
+                await session.run_interactive()
+            else:
+                await session.run_script(sys.stdin)
+    except asyncio.CancelledError:
+        return EXIT_TERMINATED
+    return 0
+
+
+async def db_upgrade(settings: Settings) -> int:
+    from storage import create_engine, upgrade
+
+    engine = create_engine(settings.database_url)
+    try:
+        await upgrade(engine)
+    finally:
+        await engine.dispose()
+    print("Database is up to date.")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,244 @@
+"""Configuration (H1): one TOML file plus environment variables, validated at start.
+
+Precedence: environment (`EXPORTBOT_*`) over the TOML file (`--config` or `EXPORTBOT_CONFIG`).
+With no file and no targets, the built-in demo is configured (ARCHITECTURE.md).
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from core.capabilities import Role
+from core.errors import ExportbotError
+from core.model import Principal, TargetKind, TargetSpec
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+DEMO_SITE = REPO_ROOT / "examples" / "demo-site"
+DEMO_ROLES = {"alice": Role.ADMIN, "bob": Role.OPERATOR, "carol": Role.REVIEWER, "dave": Role.SUPPORT}
+DEMO_EXCLUDES = ("node_modules/", ".cache/")
+_TARGET_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+
+
+class ConfigError(Exception):
+    """A bad configuration value; the message names the key."""
+
+
+class TargetConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    kind: Literal["archive", "command"] = "archive"
+    description: str = ""
+    source: str = ""
+    archive_dir: str = ""
+    exclude: list[str] = Field(default_factory=list)
+    command: list[str] = Field(default_factory=list)
+    timeout_seconds: float = Field(default=3600.0, gt=0)
+    workdir: str = ""
+    env: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("name")
+    @classmethod
+    def _name_is_typable(cls, value: str) -> str:
+        if not _TARGET_NAME.fullmatch(value):
+            raise ValueError("use letters, digits, '.', '_' or '-' (at most 64), e.g. site-a")
+        return value
+
+    @model_validator(mode="after")
+    def _kind_has_what_it_needs(self) -> TargetConfig:
+        if self.kind == "archive" and not self.source:
+            raise ValueError("an archive target needs 'source' (the folder to export)")
+        if self.kind == "command" and not self.command:
+            raise ValueError("a command target needs 'command' (an argv list)")
+        return self
+
+
+class GrantConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    principal: str
+    role: Role
+    target: str | None = None
+
+    @field_validator("principal")
+    @classmethod
+    def _principal_is_parseable(cls, value: str) -> str:
+        return _check_principal(value)
+
+
+def _check_principal(value: str) -> str:
+    try:
+        Principal.parse(value)
+    except ExportbotError:
+        raise ValueError(
+            f"'{value}' is not a principal; write platform:workspace:user "
+            "(slack:T0123:U0456) or console:name"
+        ) from None
+    return value
+
+
+def _split_commas(value: Any) -> Any:
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="EXPORTBOT_", extra="forbid")
+
+    database_url: str = "sqlite+aiosqlite:///var/exportbot.db"
+    public_url: str = "http://127.0.0.1:8080"
+    data_dir: str = "var"
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=0, le=65535)
+    admins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    workspaces: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["text", "json"] = "text"
+    shutdown_grace_seconds: float = Field(default=10.0, ge=0)
+    targets: list[TargetConfig] = Field(default_factory=list)
+    grants: list[GrantConfig] = Field(default_factory=list)
+
+    _admins_split = field_validator("admins", "workspaces", mode="before")(_split_commas)
+
+    @field_validator("admins")
+    @classmethod
+    def _admins_are_principals(cls, value: list[str]) -> list[str]:
+        return [_check_principal(item) for item in value]
+
+    @field_validator("workspaces")
+    @classmethod
+    def _workspaces_are_pairs(cls, value: list[str]) -> list[str]:
+        for item in value:
+            platform, _, workspace = item.partition(":")
+            if not platform or not workspace:
+                raise ValueError(f"'{item}' is not platform:workspace (e.g. slack:T0123)")
+        return value
+
+    @model_validator(mode="after")
+    def _names_are_unique(self) -> Settings:
+        names = [t.name for t in self.targets]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"target names must be unique: {', '.join(duplicates)}")
+        for grant in self.grants:
+            if grant.target is not None and grant.target not in names:
+                raise ValueError(f"grant for {grant.principal} names unknown target {grant.target}")
+        return self
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml_file = init_settings.init_kwargs.pop("_toml_file", None)  # type: ignore[attr-defined]
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        if toml_file:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml_file))
+        return tuple(sources)
+
+    # -- derived ---------------------------------------------------------------------------
+
+    @property
+    def is_demo(self) -> bool:
+        return not self.targets
+
+    @property
+    def archive_root(self) -> Path:
+        return Path(self.data_dir) / "archives"
+
+    def target_specs(self) -> dict[str, TargetSpec]:
+        """The configured targets, or the demo target when none is configured."""
+        if self.is_demo:
+            return {"demo": self._demo_target()}
+        return {t.name: self._spec(t) for t in self.targets}
+
+    def bootstrap_grants(self) -> list[tuple[Principal, Role, str | None]]:
+        """Grants applied at every start: admins, config grants, and the demo's users."""
+        grants = [(Principal.parse(a), Role.ADMIN, None) for a in self.admins]
+        grants += [(Principal.parse(g.principal), g.role, g.target) for g in self.grants]
+        if self.is_demo:
+            grants += [(Principal("console", "", u), r, None) for u, r in DEMO_ROLES.items()]
+        return grants
+
+    def served_workspaces(self) -> set[str]:
+        """`platform:workspace` pairs served: configured ones plus those of admins."""
+        served = set(self.workspaces)
+        for admin in self.admins:
+            principal = Principal.parse(admin)
+            if principal.workspace:
+                served.add(f"{principal.platform}:{principal.workspace}")
+        return served
+
+    def _spec(self, target: TargetConfig) -> TargetSpec:
+        archive_dir = target.archive_dir or str(self.archive_root / target.name)
+        return TargetSpec(
+            name=target.name,
+            kind=TargetKind(target.kind),
+            description=target.description,
+            source=target.source,
+            archive_dir=archive_dir,
+            exclude=tuple(target.exclude),
+            command=tuple(target.command),
+            timeout_seconds=target.timeout_seconds,
+            workdir=target.workdir,
+            env=tuple(sorted(target.env.items())),
+        )
+
+    def _demo_target(self) -> TargetSpec:
+        return TargetSpec(
+            name="demo",
+            kind=TargetKind.ARCHIVE,
+            description="The bundled demo site (examples/demo-site)",
+            source=str(DEMO_SITE),
+            archive_dir=str(self.archive_root),
+            exclude=DEMO_EXCLUDES,
+        )
+
+
+def load_settings(config_file: str | None = None, **overrides: Any) -> Settings:
+    """Read the TOML file (if any) and the environment; raise ConfigError naming bad keys."""
+    path = config_file or os.environ.get("EXPORTBOT_CONFIG") or None
+    if path is not None and not Path(path).is_file():
+        raise ConfigError(f"Configuration file {path} does not exist.")
+    try:
+        return Settings(_toml_file=path, **overrides)  # type: ignore[call-arg]
+    except ValidationError as error:
+        raise ConfigError(describe_errors(error, path)) from None
+    except ValueError as error:  # TOML syntax errors
+        raise ConfigError(f"Configuration file {path} is not valid TOML: {error}") from None
+
+
+def describe_errors(error: ValidationError, path: str | None) -> str:
+    where = f" in {path}" if path else ""
+    lines = [f"Configuration is not valid{where}:"]
+    scalars = set(Settings.model_fields) - {"targets", "grants"}
+    for item in error.errors():
+        loc = [str(part) for part in item["loc"]]
+        key = ".".join(loc) or "(top level)"
+        message = item["msg"].removeprefix("Value error, ")
+        if item["type"] == "extra_forbidden":
+            known = Settings.model_fields if len(loc) == 1 else {}
+            close = difflib.get_close_matches(loc[-1], list(known), n=1)
+            message = "unknown setting" + (f"; did you mean '{close[0]}'?" if close else "")
+        elif len(loc) == 1 and loc[0] in scalars:
+            key += f" (or EXPORTBOT_{loc[0].upper()})"
+        lines.append(f"  {key}: {message}")
+    return "\n".join(lines)

@@ -1,0 +1,79 @@
+"""Commands: what a user asked for, parsed from the grammar or built from a button press."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from core.capabilities import Role
+from core.model import AnnotationKind
+
+
+@dataclass(frozen=True)
+class Command:
+    verb: ClassVar[str] = ""
+
+
+@dataclass(frozen=True)
+class RunJob(Command):
+    verb: ClassVar[str] = "run"
+    target: str
+
+
+@dataclass(frozen=True)
+class ShowStatus(Command):
+    """`status` (every target), `status <target>` or `status <job>`."""
+
+    verb: ClassVar[str] = "status"
+    target: str | None = None
+    job_id: int | None = None
+
+
+@dataclass(frozen=True)
+class ShowHistory(Command):
+    verb: ClassVar[str] = "history"
+    target: str | None = None
+    limit: int = 10
+
+
+@dataclass(frozen=True)
+class CancelJob(Command):
+    verb: ClassVar[str] = "cancel"
+    job_id: int
+
+
+@dataclass(frozen=True)
+class Annotate(Command):
+    verb: ClassVar[str] = "annotate"
+    job_id: int
+    text: str
+    kind: AnnotationKind = AnnotationKind.NOTE
+    link: str = ""
+
+
+@dataclass(frozen=True)
+class GrantRole(Command):
+    verb: ClassVar[str] = "role grant"
+    who: str
+    role: Role
+    target: str | None = None
+
+
+@dataclass(frozen=True)
+class RevokeRole(Command):
+    verb: ClassVar[str] = "role revoke"
+    who: str
+    role: Role
+    target: str | None = None
+
+
+@dataclass(frozen=True)
+class ListRoles(Command):
+    verb: ClassVar[str] = "role list"
+    who: str | None = None
+
+
+@dataclass(frozen=True)
+class ShowHelp(Command):
+    verb: ClassVar[str] = "help"
+    topic: str | None = None

@@ -1,0 +1,192 @@
+"""One parser for every platform: text in, a `Command` or an `InvalidCommand` out."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from typing import Any
+
+from core.capabilities import parse_role
+from core.commands import Command, ShowHelp
+from core.errors import InvalidCommand
+from core.grammar.registry import REGISTRY, Kind, Option, Param, Verb
+from core.grammar.tokens import Token, tokenize
+
+MAX_TEXT_LENGTH = 2000
+_JOB_REF = re.compile(r"#?(\d{1,12})")
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+
+
+def suggest(word: str, candidates: list[str]) -> str:
+    """The closest candidate to `word`, or "" when nothing is close."""
+    matches = difflib.get_close_matches(word.lower(), candidates, n=1, cutoff=0.6)
+    return matches[0] if matches else ""
+
+
+def parse(text: str) -> Command:
+    """Parse one command line. Raise `InvalidCommand` (with usage/suggestion) on bad input."""
+    tokens = tokenize(text)
+    if not tokens:
+        return ShowHelp()
+    verb = _find_verb(tokens[0], REGISTRY, group="")
+    rest = tokens[1:]
+    while verb.subverbs:
+        if not rest:
+            raise InvalidCommand("error.missing_subcommand", verb=verb.path, usage=verb.usage)
+        verb = _find_verb(rest[0], verb.subverbs, group=verb.path)
+        rest = rest[1:]
+    args = _bind(verb, rest)
+    assert verb.build is not None
+    return verb.build(args)
+
+
+def _find_verb(token: Token, verbs: tuple[Verb, ...], group: str) -> Verb:
+    word = token.value.lower()
+    for verb in verbs:
+        if verb.name == word and not token.quoted:
+            return verb
+    names = [v.name for v in verbs]
+    if group:
+        raise InvalidCommand(
+            "error.unknown_subcommand",
+            word=token.value,
+            verb=group,
+            choices=", ".join(names),
+            suggestion=suggest(word, names),
+        )
+    raise InvalidCommand("error.unknown_verb", word=token.value, suggestion=suggest(word, names))
+
+
+def _bind(verb: Verb, tokens: list[Token]) -> dict[str, Any]:
+    args: dict[str, Any] = {o.name: o.default for o in verb.options}
+    positionals: list[Token] = []
+    options_done = False
+    i = 0
+    while i < len(tokens):
+        token = tokens[i]
+        i += 1
+        if not token.quoted and not options_done and token.value == "--":
+            options_done = True
+            continue
+        if not token.quoted and not options_done and token.value.startswith("--"):
+            name, has_value, value = token.value[2:].partition("=")
+            option = verb.option(name.lower())
+            if option is None:
+                raise InvalidCommand(
+                    "error.unknown_option",
+                    option=token.value,
+                    verb=verb.path,
+                    usage=verb.usage,
+                    suggestion=_suggest_option(name, verb),
+                )
+            if not has_value:
+                if i >= len(tokens):
+                    raise InvalidCommand(
+                        "error.option_needs_value", option=f"--{option.name}", usage=verb.usage
+                    )
+                value = tokens[i].value
+                i += 1
+            args[option.name] = _convert_option(option, value, verb)
+            continue
+        positionals.append(token)
+    _bind_positionals(verb, positionals, args)
+    return args
+
+
+def _bind_positionals(verb: Verb, tokens: list[Token], args: dict[str, Any]) -> None:
+    for index, param in enumerate(verb.params):
+        if param.kind is Kind.TEXT:
+            words = [t.value for t in tokens[index:]]
+            text = " ".join(words).strip()
+            if not text:
+                raise InvalidCommand(
+                    "error.missing_argument", param=param.name, usage=verb.usage
+                )
+            if len(text) > MAX_TEXT_LENGTH:
+                raise InvalidCommand("error.text_too_long", limit=MAX_TEXT_LENGTH)
+            args[param.name] = text
+            return
+        if index >= len(tokens):
+            if param.required:
+                raise InvalidCommand(
+                    "error.missing_argument", param=param.name, usage=verb.usage
+                )
+            continue
+        args[param.name] = _convert(param, tokens[index].value, verb)
+    extra = tokens[len(verb.params) :]
+    if extra:
+        raise InvalidCommand("error.extra_argument", word=extra[0].value, usage=verb.usage)
+
+
+def _convert(param: Param, value: str, verb: Verb) -> Any:
+    kind = param.kind
+    if kind is Kind.JOB:
+        return _job_ref(value)
+    if kind is Kind.SUBJECT:
+        match = _JOB_REF.fullmatch(value)
+        return int(match.group(1)) if match else _name(value, param.name)
+    if kind is Kind.TARGET:
+        return _name(value, param.name)
+    if kind is Kind.ROLE:
+        role = parse_role(value)
+        if role is None:
+            raise InvalidCommand(
+                "error.bad_role",
+                role=value,
+                choices=", ".join(param.choices),
+                suggestion=suggest(value, list(param.choices)),
+            )
+        return role
+    if kind is Kind.WHO:
+        if not value.strip():
+            raise InvalidCommand("error.missing_argument", param=param.name, usage=verb.usage)
+        return value.strip()
+    return value
+
+
+def _convert_option(option: Option, value: str, verb: Verb) -> Any:
+    if option.kind is Kind.CHOICE:
+        lowered = value.lower()
+        if lowered not in option.choices:
+            raise InvalidCommand(
+                "error.bad_choice",
+                option=f"--{option.name}",
+                value=value,
+                choices=", ".join(option.choices),
+            )
+        return lowered
+    if option.kind is Kind.INT:
+        try:
+            number = int(value)
+        except ValueError:
+            raise InvalidCommand(
+                "error.not_a_number", option=f"--{option.name}", value=value
+            ) from None
+        low = option.minimum if option.minimum is not None else number
+        high = option.maximum if option.maximum is not None else number
+        if not low <= number <= high:
+            raise InvalidCommand(
+                "error.out_of_range", option=f"--{option.name}", value=value, low=low, high=high
+            )
+        return number
+    if option.kind is Kind.TARGET:
+        return _name(value, option.name)
+    return value
+
+
+def _job_ref(value: str) -> int:
+    match = _JOB_REF.fullmatch(value)
+    if match is None or int(match.group(1)) == 0:
+        raise InvalidCommand("error.bad_job_ref", value=value)
+    return int(match.group(1))
+
+
+def _name(value: str, param: str) -> str:
+    if not _NAME.fullmatch(value):
+        raise InvalidCommand("error.bad_name", value=value, param=param)
+    return value
+
+
+def _suggest_option(name: str, verb: Verb) -> str:
+    found = suggest(name, [o.name for o in verb.options])
+    return f"--{found}" if found else ""

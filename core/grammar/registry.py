@@ -1,0 +1,213 @@
+"""Every verb is declared once here, with its arguments, help, examples and capability.
+
+The parser, `help`, and (later) the platform manifests are all generated from `REGISTRY`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from core import commands as c
+from core.capabilities import Capability, Role
+from core.model import AnnotationKind
+
+
+class Kind(StrEnum):
+    TARGET = "target"
+    JOB = "job"
+    SUBJECT = "subject"  # a job (#12) or a target name
+    WORD = "word"
+    INT = "int"
+    TEXT = "text"  # the rest of the line
+    WHO = "who"  # a mention (<@U1>), a user name, or a principal key
+    ROLE = "role"
+    CHOICE = "choice"
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    kind: Kind
+    required: bool = True
+    choices: tuple[str, ...] = ()
+
+    @property
+    def usage(self) -> str:
+        shown = f"<{self.name}…>" if self.kind is Kind.TEXT else f"<{self.name}>"
+        return shown if self.required else f"[{shown}]"
+
+
+@dataclass(frozen=True)
+class Option:
+    name: str  # without the leading dashes
+    kind: Kind
+    choices: tuple[str, ...] = ()
+    default: Any = None
+    minimum: int | None = None
+    maximum: int | None = None
+
+    @property
+    def usage(self) -> str:
+        value = "|".join(self.choices) if self.choices else f"<{self.name}>"
+        return f"[--{self.name} {value}]"
+
+
+Builder = Callable[[Mapping[str, Any]], c.Command]
+
+
+@dataclass(frozen=True)
+class Verb:
+    """One verb (or sub-verb: `role grant`). `path` is its full name."""
+
+    path: str
+    capability: Capability | None
+    examples: tuple[str, ...] = ()
+    params: tuple[Param, ...] = ()
+    options: tuple[Option, ...] = ()
+    build: Builder | None = None
+    subverbs: tuple[Verb, ...] = ()
+
+    @property
+    def name(self) -> str:
+        return self.path.rsplit(" ", 1)[-1]
+
+    @property
+    def usage(self) -> str:
+        if self.subverbs:
+            return f"{self.path} {'|'.join(s.name for s in self.subverbs)} …"
+        parts = [self.path]
+        for param in self.params:
+            if param.kind is Kind.TEXT:
+                parts.extend(o.usage for o in self.options)
+                parts.append(param.usage)
+            else:
+                parts.append(param.usage)
+        if not any(p.kind is Kind.TEXT for p in self.params):
+            parts.extend(o.usage for o in self.options)
+        return " ".join(parts)
+
+    @property
+    def summary_key(self) -> str:
+        return f"verb.{self.path.replace(' ', '.')}"
+
+    def option(self, name: str) -> Option | None:
+        return next((o for o in self.options if o.name == name), None)
+
+    def subverb(self, name: str) -> Verb | None:
+        return next((s for s in self.subverbs if s.name == name), None)
+
+
+_ROLES = tuple(r.value for r in Role)
+_KINDS = tuple(k.value for k in AnnotationKind)
+_target_option = Option("target", Kind.TARGET)
+
+
+def _subject(args: Mapping[str, Any]) -> c.Command:
+    subject = args.get("job-or-target")
+    if isinstance(subject, int):
+        return c.ShowStatus(job_id=subject)
+    return c.ShowStatus(target=subject)
+
+
+REGISTRY: tuple[Verb, ...] = (
+    Verb(
+        "run",
+        Capability.RUN,
+        examples=("run demo",),
+        params=(Param("target", Kind.TARGET),),
+        build=lambda a: c.RunJob(a["target"]),
+    ),
+    Verb(
+        "status",
+        Capability.VIEW,
+        examples=("status", "status demo", "status #12"),
+        params=(Param("job-or-target", Kind.SUBJECT, required=False),),
+        build=_subject,
+    ),
+    Verb(
+        "history",
+        Capability.VIEW,
+        examples=("history", "history demo --limit 20"),
+        params=(Param("target", Kind.TARGET, required=False),),
+        options=(Option("limit", Kind.INT, default=10, minimum=1, maximum=100),),
+        build=lambda a: c.ShowHistory(a.get("target"), a["limit"]),
+    ),
+    Verb(
+        "cancel",
+        Capability.CANCEL,
+        examples=("cancel #12",),
+        params=(Param("job", Kind.JOB),),
+        build=lambda a: c.CancelJob(a["job"]),
+    ),
+    Verb(
+        "annotate",
+        Capability.ANNOTATE,
+        examples=(
+            'annotate #12 "relaunched after host maintenance" --kind relaunch',
+            "annotate 12 --kind anomaly archive smaller than usual",
+        ),
+        params=(Param("job", Kind.JOB), Param("text", Kind.TEXT)),
+        options=(Option("kind", Kind.CHOICE, choices=_KINDS, default=AnnotationKind.NOTE.value),),
+        build=lambda a: c.Annotate(a["job"], a["text"], AnnotationKind(a["kind"])),
+    ),
+    Verb(
+        "role",
+        Capability.MANAGE_ROLES,
+        subverbs=(
+            Verb(
+                "role grant",
+                Capability.MANAGE_ROLES,
+                examples=("role grant <@U0456> operator", "role grant bob reviewer --target demo"),
+                params=(Param("who", Kind.WHO), Param("role", Kind.ROLE, choices=_ROLES)),
+                options=(_target_option,),
+                build=lambda a: c.GrantRole(a["who"], a["role"], a.get("target")),
+            ),
+            Verb(
+                "role revoke",
+                Capability.MANAGE_ROLES,
+                examples=("role revoke bob operator",),
+                params=(Param("who", Kind.WHO), Param("role", Kind.ROLE, choices=_ROLES)),
+                options=(_target_option,),
+                build=lambda a: c.RevokeRole(a["who"], a["role"], a.get("target")),
+            ),
+            Verb(
+                "role list",
+                None,  # anyone may see their own roles; others' need manage_roles
+                examples=("role list", "role list bob"),
+                params=(Param("who", Kind.WHO, required=False),),
+                build=lambda a: c.ListRoles(a.get("who")),
+            ),
+        ),
+    ),
+    Verb(
+        "help",
+        None,
+        examples=("help", "help annotate"),
+        params=(Param("command", Kind.WORD, required=False),),
+        build=lambda a: c.ShowHelp(a.get("command")),
+    ),
+)
+
+
+def find_verb(path: str) -> Verb | None:
+    """The verb or sub-verb named `path` ("run", "role grant"), case-insensitive."""
+    words = path.lower().split()
+    if not words:
+        return None
+    verb = next((v for v in REGISTRY if v.name == words[0]), None)
+    for word in words[1:]:
+        if verb is None:
+            return None
+        verb = verb.subverb(word)
+    return verb
+
+
+def all_verbs() -> list[Verb]:
+    """Every leaf verb, in registry order (sub-verbs in place of their group)."""
+    leaves: list[Verb] = []
+    for verb in REGISTRY:
+        leaves.extend(verb.subverbs or (verb,))
+    return leaves

@@ -1,0 +1,85 @@
+"""The platform-free reply (`Message`) that every adapter renders (Block Kit, card, embed, text).
+
+Status is always a word (F1): `Tone` only lets a renderer repeat it with colour or emoji.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from core.capabilities import Capability
+
+
+class Tone(StrEnum):
+    SUCCESS = "success"
+    WARNING = "warning"
+    DANGER = "danger"
+    INFO = "info"
+    NEUTRAL = "neutral"
+
+
+@dataclass(frozen=True)
+class Field:
+    label: str
+    value: str
+
+
+@dataclass(frozen=True)
+class Image:
+    url: str
+    alt_text: str
+
+
+@dataclass(frozen=True)
+class Action:
+    """A button: the core names what it does, what it needs and which object version it binds."""
+
+    label: str
+    name: str
+    object_id: str
+    version: int
+    capability: Capability
+    accessibility_label: str = ""
+    style: Tone = Tone.NEUTRAL
+
+
+@dataclass(frozen=True)
+class Message:
+    title: str
+    status: str = ""  # the status in words, already translated
+    tone: Tone = Tone.NEUTRAL
+    fields: tuple[Field, ...] = ()
+    sections: tuple[str, ...] = ()
+    images: tuple[Image, ...] = ()
+    actions: tuple[Action, ...] = ()
+    summary: str = ""  # one spoken sentence (F2)
+    ephemeral: bool = False
+    job_id: int | None = None
+    footer: str = ""
+
+    @property
+    def text(self) -> str:
+        """The whole message as plain text: Slack's fallback, the console's reply."""
+        head = f"{self.title} — {self.status}" if self.status else self.title
+        lines = [head]
+        lines.extend(f"{f.label}: {f.value}" for f in self.fields)
+        for section in self.sections:
+            lines.append("")
+            lines.append(section)
+        lines.extend(f"[{image.alt_text}]" for image in self.images)
+        if self.footer:
+            lines.append("")
+            lines.append(self.footer)
+        return "\n".join(lines)
+
+
+@dataclass
+class Reply:
+    """What one command produced: usually one message, sometimes a follow-up list."""
+
+    messages: list[Message] = field(default_factory=list)
+
+    @property
+    def text(self) -> str:
+        return "\n\n".join(m.text for m in self.messages)

@@ -1,0 +1,115 @@
+"""Interfaces the core owns and `storage/` implements (repository + unit of work).
+
+Unit tests use the in-memory fakes of `tests/fakes.py`; production uses SQLAlchemy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Sequence
+from datetime import datetime
+from types import TracebackType
+from typing import Protocol
+
+from core.capabilities import Role
+from core.model import (
+    Annotation,
+    AuditEntry,
+    Grant,
+    Job,
+    JobState,
+    NewJob,
+    Principal,
+)
+
+
+class JobRepository(Protocol):
+    async def add(self, new_job: NewJob) -> Job:
+        """Insert a queued job. Raise `Conflict("error.target_busy")` when the target
+        already has a queued or running job (the storage enforces it, also across processes)."""
+        ...
+
+    async def get(self, job_id: int) -> Job | None: ...
+
+    async def active_for_target(self, target: str) -> Job | None:
+        """The queued or running job of `target`, if any."""
+        ...
+
+    async def recent(
+        self,
+        *,
+        targets: Collection[str] | None = None,
+        limit: int = 10,
+    ) -> Sequence[Job]:
+        """Newest first; `targets=None` means every target."""
+        ...
+
+    async def in_states(self, states: Collection[JobState]) -> Sequence[Job]: ...
+
+    async def save(self, job: Job) -> None:
+        """Persist every mutable field of `job`."""
+        ...
+
+
+class AnnotationRepository(Protocol):
+    async def add(self, annotation: Annotation) -> Annotation: ...
+
+    async def for_job(self, job_id: int) -> Sequence[Annotation]:
+        """Oldest first."""
+        ...
+
+
+class GrantRepository(Protocol):
+    async def add(self, grant: Grant) -> None: ...
+
+    async def remove(self, principal: Principal, role: Role, target: str | None) -> bool:
+        """Delete one grant; False when there was none."""
+        ...
+
+    async def find(self, principal: Principal, role: Role, target: str | None) -> Grant | None: ...
+
+    async def for_principal(self, principal: Principal) -> Sequence[Grant]: ...
+
+    async def all(self) -> Sequence[Grant]: ...
+
+    async def count_global(self, role: Role) -> int:
+        """How many principals hold `role` globally (target None)."""
+        ...
+
+
+class AuditLog(Protocol):
+    async def append(self, entry: AuditEntry) -> None: ...
+
+    async def recent(self, *, limit: int = 20) -> Sequence[AuditEntry]:
+        """Newest first."""
+        ...
+
+
+class UnitOfWork(Protocol):
+    """One transaction. Leaving the block without `commit()` rolls back."""
+
+    jobs: JobRepository
+    annotations: AnnotationRepository
+    grants: GrantRepository
+    audit: AuditLog
+
+    async def __aenter__(self) -> UnitOfWork: ...
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+    async def commit(self) -> None: ...
+
+    async def rollback(self) -> None: ...
+
+
+UnitOfWorkFactory = Callable[[], UnitOfWork]
+
+
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """An aware UTC datetime."""
+        ...

@@ -1,0 +1,12 @@
+"""Runners do the work of a job, in a worker thread, off the event loop."""
+
+from core.runners.base import (
+    CancelToken,
+    Progress,
+    RunCancelled,
+    RunFailed,
+    Runner,
+    RunResult,
+)
+
+__all__ = ["CancelToken", "Progress", "RunCancelled", "RunFailed", "RunResult", "Runner"]

@@ -1,0 +1,165 @@
+"""The entry point every adapter calls: text or a Command in, a `Message` out.
+
+It owns the transaction around a handler, the audit line of every command (B6), the
+workspace allow-list, and the mapping of core errors to clear replies (never a traceback).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Collection, Mapping
+
+from core import commands as c
+from core.errors import (
+    Conflict,
+    ExportbotError,
+    InvalidCommand,
+    NotFound,
+    PermissionDenied,
+    StaleAction,
+)
+from core.grammar import parse
+from core.handlers import HANDLERS, Context, JobControl, audit_entry
+from core.i18n import Translator
+from core.messages import Message, Tone
+from core.model import Actor, Outcome, TargetSpec
+from core.ports import Clock, UnitOfWorkFactory
+
+log = logging.getLogger(__name__)
+
+LOCAL_PLATFORMS = frozenset({"console"})
+
+
+class CommandService:
+    def __init__(
+        self,
+        uow_factory: UnitOfWorkFactory,
+        targets: Mapping[str, TargetSpec],
+        clock: Clock,
+        jobs: JobControl,
+        *,
+        workspaces: Collection[str] = (),
+    ) -> None:
+        """`workspaces` are the `platform:workspace` pairs served; console is always local."""
+        self._uow_factory = uow_factory
+        self._targets = targets
+        self._clock = clock
+        self._jobs = jobs
+        self._workspaces = frozenset(workspaces)
+
+    async def execute_text(self, text: str, actor: Actor, *, prefix: str = "") -> Message:
+        """Parse and execute one line typed by `actor`. `prefix` is how users invoke the bot
+        on their surface (`/export ` on Slack, "" in the console), used in hints."""
+        t = Translator(actor.locale)
+        try:
+            command = parse(text)
+        except InvalidCommand as error:
+            await self._audit_failure(actor, "invalid", Outcome.INVALID, text, error)
+            return error_message(t, error, prefix)
+        return await self.execute(command, actor, raw=text, prefix=prefix)
+
+    async def execute(
+        self, command: c.Command, actor: Actor, *, raw: str = "", prefix: str = ""
+    ) -> Message:
+        t = Translator(actor.locale)
+        if not self.serves(actor):
+            error = PermissionDenied("error.workspace", workspace=actor.workspace)
+            await self._audit_failure(actor, command.verb, Outcome.REFUSED, raw, error)
+            return error_message(t, error, prefix)
+        handler = HANDLERS[type(command)]
+        try:
+            async with self._uow_factory() as uow:
+                ctx = Context(uow, actor, t, self._clock, self._targets, self._jobs, prefix)
+                message = await handler(command, ctx)
+                await uow.audit.append(
+                    audit_entry(actor, self._clock, command.verb, Outcome.OK,
+                                _target_of(command), _job_of(command), raw or repr(command))
+                )
+                await uow.commit()
+        except ExportbotError as error:
+            outcome = Outcome.REFUSED if isinstance(error, PermissionDenied) else Outcome.INVALID
+            await self._audit_failure(actor, command.verb, outcome, raw or repr(command), error,
+                                      target=_target_of(command), job_id=_job_of(command))
+            return error_message(t, error, prefix)
+        except Exception:
+            log.exception("command %r failed", command.verb)
+            await self._audit_failure(actor, command.verb, Outcome.ERROR, raw or repr(command),
+                                      None)
+            return error_message(t, ExportbotError(), prefix)
+        for effect in ctx.after_commit:
+            effect()
+        return message
+
+    def serves(self, actor: Actor) -> bool:
+        if actor.platform in LOCAL_PLATFORMS:
+            return True
+        return f"{actor.platform}:{actor.workspace}" in self._workspaces
+
+    async def _audit_failure(
+        self,
+        actor: Actor,
+        action: str,
+        outcome: Outcome,
+        raw: str,
+        error: ExportbotError | None,
+        *,
+        target: str | None = None,
+        job_id: int | None = None,
+    ) -> None:
+        detail = raw if error is None else f"{raw} → {error.key} {error.params}"
+        try:
+            async with self._uow_factory() as uow:
+                await uow.audit.append(
+                    audit_entry(actor, self._clock, action, outcome, target, job_id, detail)
+                )
+                await uow.commit()
+        except Exception:  # the reply must still reach the user
+            log.exception("could not audit a %s %r", outcome.value, action)
+
+
+def error_message(t: Translator, error: ExportbotError, prefix: str) -> Message:
+    """A short reply naming what was wrong, a did-you-mean when there is one, and the help line."""
+    params = dict(error.params)
+    if isinstance(error, PermissionDenied) and params.get("capability"):
+        params["capability"] = t.t(f"capability.{params['capability']}")
+    key = error.key
+    if isinstance(error, PermissionDenied) and params.get("target"):
+        key += "_on_target"  # "…on demo" reads better than an empty slot
+    lines = [t.t(key, **params)]
+    suggestion = params.get("suggestion")
+    if suggestion:
+        lines.append(t.t("error.did_you_mean", suggestion=f"{prefix}{suggestion}"))
+    usage = params.get("usage")
+    if usage:
+        lines.append(t.t("error.usage", usage=f"{prefix}{usage}"))
+    if isinstance(error, PermissionDenied) and params.get("capability"):
+        lines.append(t.t("error.permission_hint"))
+    footer = t.t("error.help_line", prefix=prefix)
+    title_key, tone = _ERROR_TITLES.get(type(error), ("error.title", Tone.DANGER))
+    return Message(
+        title=t.t(title_key),
+        tone=tone,
+        sections=("\n".join(lines),),
+        footer=footer,
+        summary=lines[0],
+        ephemeral=True,
+    )
+
+
+_ERROR_TITLES: dict[type[ExportbotError], tuple[str, Tone]] = {
+    InvalidCommand: ("error.title_invalid", Tone.WARNING),
+    PermissionDenied: ("error.title_permission", Tone.DANGER),
+    NotFound: ("error.title_not_found", Tone.WARNING),
+    Conflict: ("error.title_conflict", Tone.WARNING),
+    StaleAction: ("error.title_stale", Tone.WARNING),
+}
+
+
+def _target_of(command: c.Command) -> str | None:
+    target = getattr(command, "target", None)
+    return target if isinstance(target, str) else None
+
+
+def _job_of(command: c.Command) -> int | None:
+    job_id = getattr(command, "job_id", None)
+    return job_id if isinstance(job_id, int) else None

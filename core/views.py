@@ -1,0 +1,118 @@
+"""Domain objects → `Message`. Wording comes from the catalog; nothing platform-specific."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from core.i18n import Translator
+from core.messages import Field, Message, Tone
+from core.model import Annotation, Grant, Job, JobState, OriginKind
+
+STATE_TONES: dict[JobState, Tone] = {
+    JobState.QUEUED: Tone.INFO,
+    JobState.RUNNING: Tone.INFO,
+    JobState.SUCCEEDED: Tone.SUCCESS,
+    JobState.FAILED: Tone.DANGER,
+    JobState.CANCELLED: Tone.NEUTRAL,
+    JobState.INTERRUPTED: Tone.WARNING,
+}
+
+
+def state_word(t: Translator, state: JobState) -> str:
+    return t.t(f"state.{state.value}")
+
+
+def origin_text(t: Translator, job: Job) -> str:
+    origin = job.origin
+    if origin.kind is OriginKind.USER:
+        where = origin.channel or origin.platform
+        return t.t("origin.user", name=job.requester_name, platform=origin.platform, where=where)
+    return t.t(f"origin.{origin.kind.value}", reference=origin.reference)
+
+
+def job_fields(t: Translator, job: Job) -> list[Field]:
+    fields = [
+        Field(t.t("field.target"), job.target),
+        Field(t.t("field.origin"), origin_text(t, job)),
+        Field(t.t("field.created"), t.time(job.created_at)),
+    ]
+    if job.started_at:
+        fields.append(Field(t.t("field.started"), t.time(job.started_at)))
+    if job.state.is_terminal:
+        fields.append(Field(t.t("field.duration"), t.duration(job.duration)))
+    if job.file_count is not None:
+        fields.append(Field(t.t("field.files"), str(job.file_count)))
+    if job.size_bytes is not None:
+        fields.append(Field(t.t("field.size"), t.size(job.size_bytes)))
+    if job.sha256:
+        fields.append(Field(t.t("field.sha256"), job.sha256))
+    if job.archive_path:
+        fields.append(Field(t.t("field.archive"), job.archive_path.rsplit("/", 1)[-1]))
+    if job.error:
+        fields.append(Field(t.t("field.error"), job.error))
+    return fields
+
+
+def job_summary(t: Translator, job: Job) -> str:
+    """One spoken sentence: the status and the next recommended step (F2)."""
+    return t.t(
+        f"summary.{job.state.value}",
+        job=job.id,
+        target=job.target,
+        size=t.size(job.size_bytes),
+        files=job.file_count if job.file_count is not None else "—",
+        duration=t.duration(job.duration),
+    )
+
+
+def job_message(
+    t: Translator, job: Job, annotations: Sequence[Annotation] = (), *, title_key: str = "job.title"
+) -> Message:
+    sections: list[str] = []
+    if annotations:
+        lines = [t.t("annotations.heading", count=len(annotations))]
+        lines.extend(annotation_line(t, a) for a in annotations)
+        sections.append("\n".join(lines))
+    return Message(
+        title=t.t(title_key, job=job.id, target=job.target),
+        status=state_word(t, job.state),
+        tone=STATE_TONES[job.state],
+        fields=tuple(job_fields(t, job)),
+        sections=tuple(sections),
+        summary=job_summary(t, job),
+        job_id=job.id,
+    )
+
+
+def job_line(t: Translator, job: Job) -> str:
+    """`#3 demo — succeeded · 1.2 MB · 214 files · 2.3 s · 2026-01-05 09:00:00 UTC · alice`."""
+    parts = [f"#{job.id} {job.target} — {state_word(t, job.state)}"]
+    if job.size_bytes is not None:
+        parts.append(t.size(job.size_bytes))
+    if job.file_count is not None:
+        parts.append(t.t("line.files", count=job.file_count))
+    if job.state.is_terminal:
+        parts.append(t.duration(job.duration))
+    parts.append(t.time(job.created_at))
+    parts.append(origin_text(t, job))
+    return " · ".join(parts)
+
+
+def annotation_line(t: Translator, annotation: Annotation) -> str:
+    kind = t.t(f"annotation.kind.{annotation.kind.value}")
+    line = t.t(
+        "annotation.line",
+        kind=kind,
+        text=annotation.text,
+        author=annotation.author_name,
+        time=t.time(annotation.created_at),
+    )
+    return f"{line} ({annotation.link})" if annotation.link else line
+
+
+def grant_line(t: Translator, grant: Grant) -> str:
+    scope = grant.target or t.t("role.all_targets")
+    line = t.t("role.line", who=grant.principal.key, role=grant.role.value, scope=scope)
+    if grant.from_configuration:
+        line += " · " + t.t("role.from_config")
+    return line

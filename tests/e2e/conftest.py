@@ -1,0 +1,46 @@
+"""End-to-end helpers: run the real `exportbot` console script in a scratch directory."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+EXPORTBOT = str(Path(sys.executable).parent / "exportbot")
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("EXPORTBOT_")}
+    env.update(LANG="C.UTF-8", PYTHONUNBUFFERED="1")
+    env.update(extra)
+    return env
+
+
+def console(
+    cwd: Path, user: str, script: str, *args: str, timeout: float = 60, **env: str
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [EXPORTBOT, "console", "--user", user, *args],
+        input=script,
+        cwd=cwd,
+        env=clean_env(**env),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def query(db: Path, sql: str) -> list[tuple[object, ...]]:
+    with sqlite3.connect(db) as connection:
+        return connection.execute(sql).fetchall()
+
+
+@pytest.fixture
+def workdir(tmp_path: Path) -> Path:
+    """A scratch directory: the demo's `var/` lands here, not in the repository."""
+    return tmp_path

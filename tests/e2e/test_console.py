@@ -1,0 +1,76 @@
+"""The console through a subprocess, on the built-in demo (A4, B1, B2, B3, B6)."""
+
+from __future__ import annotations
+
+import tarfile
+from pathlib import Path
+
+from tests.e2e.conftest import EXPORTBOT, clean_env, console, query
+
+
+def test_a_scripted_run_archives_the_demo_without_its_excluded_folders(workdir: Path) -> None:
+    done = console(workdir, "alice", "run demo\nstatus\nhistory\n")
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    assert "Job #1 · demo started — queued" in out
+    assert "Job #1 · demo ended — succeeded" in out
+    for label in ("Size:", "Files:", "Duration:", "SHA-256:"):
+        assert label in out
+    assert "#1 demo — succeeded" in out  # status and history lines
+    archives = list((workdir / "var" / "archives").glob("demo-*-job1.tar.gz"))
+    assert len(archives) == 1
+    with tarfile.open(archives[0]) as archive:
+        names = archive.getnames()
+    assert any(name.endswith("index.html") for name in names)
+    assert any(name.endswith("media/intro-video.mp4") for name in names)
+    assert not any("node_modules" in name for name in names)
+    assert not any(".cache" in name for name in names)
+    files = query(workdir / "var" / "exportbot.db", "SELECT file_count, size_bytes FROM jobs")
+    assert files == [(sum(1 for m in tarfile.open(archives[0]) if not m.isdir()),
+                      archives[0].stat().st_size)]
+
+
+def test_roles_decide_who_may_do_what_and_refusals_are_audited(workdir: Path) -> None:
+    bob = console(workdir, "bob", "run demo\nrole grant eve admin\n")
+    assert "Job #1 · demo ended — succeeded" in bob.stdout
+    assert "You need the “manage roles” capability for this." in bob.stdout
+    dave = console(workdir, "dave", 'annotate #1 --kind anomaly "media file is large"\nrun demo\n')
+    assert "Note added to job #1 · demo" in dave.stdout
+    assert "You need the “run” capability on demo for this." in dave.stdout
+    zed = console(workdir, "zed", "status\n")
+    assert "You need the “view” capability for this." in zed.stdout
+    alice = console(workdir, "alice", "status #1\n")
+    assert "[anomaly] media file is large — dave" in alice.stdout
+    refused = query(
+        workdir / "var" / "exportbot.db",
+        "SELECT actor, action FROM audit_log WHERE outcome = 'refused' ORDER BY id",
+    )
+    assert refused == [("console:bob", "role grant"), ("console:dave", "run"),
+                       ("console:zed", "status")]
+
+
+def test_unknown_input_gets_a_short_reply_never_a_traceback(workdir: Path) -> None:
+    done = console(workdir, "alice", 'stauts\nrun "demo\nannotate\n')
+    assert done.returncode == 0
+    assert "Did you mean: status?" in done.stdout
+    assert "A quote (\") is opened but never closed." in done.stdout
+    assert done.stdout.count("Type help for the list of commands.") == 3
+    assert "Traceback" not in done.stdout + done.stderr
+
+
+def test_french_replies_follow_the_locale(workdir: Path) -> None:
+    done = console(workdir, "dave", "run demo\n", "--locale", "fr")
+    assert "Il vous faut la capacité « lancer » sur demo pour cela." in done.stdout
+
+
+def test_a_bad_configuration_names_the_key_and_exits_non_zero(workdir: Path) -> None:
+    config = workdir / "bad.toml"
+    config.write_text('[[targets]]\nname = "x"\nkind = "archive"\n')
+    import subprocess
+
+    done = subprocess.run([EXPORTBOT, "console", "--config", str(config)], input="",
+                          capture_output=True, text=True, cwd=workdir, env=clean_env(),
+                          check=False)
+    assert done.returncode == 2
+    assert "targets.0: an archive target needs 'source'" in done.stderr
+    assert "Traceback" not in done.stderr

@@ -1,0 +1,158 @@
+"""In-memory implementations of the core's ports, for unit tests (cosmicpython style).
+
+A `FakeStore` holds committed state; each `FakeUnitOfWork` works on a copy and publishes it on
+commit, so a test sees rollbacks exactly as with a database.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field, replace
+from types import TracebackType
+
+from core.capabilities import Role
+from core.errors import Conflict
+from core.model import (
+    ACTIVE_STATES,
+    Annotation,
+    AuditEntry,
+    Grant,
+    Job,
+    JobState,
+    NewJob,
+    Principal,
+)
+
+
+@dataclass
+class FakeState:
+    jobs: dict[int, Job] = field(default_factory=dict)
+    annotations: list[Annotation] = field(default_factory=list)
+    grants: list[Grant] = field(default_factory=list)
+    audit: list[AuditEntry] = field(default_factory=list)
+
+
+class FakeStore:
+    def __init__(self) -> None:
+        self.state = FakeState()
+        self.commits = 0
+
+
+class FakeJobs:
+    def __init__(self, state: FakeState) -> None:
+        self._s = state
+
+    async def add(self, new_job: NewJob) -> Job:
+        active = await self.active_for_target(new_job.target)
+        if active is not None:
+            raise Conflict("error.target_busy", target=new_job.target, job=active.id)
+        job_id = max(self._s.jobs, default=0) + 1
+        job = Job(job_id, new_job.target, JobState.QUEUED, new_job.origin, new_job.requester,
+                  new_job.requester_name, new_job.created_at)
+        self._s.jobs[job_id] = job
+        return copy.deepcopy(job)
+
+    async def get(self, job_id: int) -> Job | None:
+        job = self._s.jobs.get(job_id)
+        return copy.deepcopy(job) if job else None
+
+    async def active_for_target(self, target: str) -> Job | None:
+        for job in self._s.jobs.values():
+            if job.target == target and job.state in ACTIVE_STATES:
+                return copy.deepcopy(job)
+        return None
+
+    async def recent(
+        self, *, targets: Collection[str] | None = None, limit: int = 10
+    ) -> Sequence[Job]:
+        jobs = [j for j in self._s.jobs.values() if targets is None or j.target in targets]
+        return [copy.deepcopy(j) for j in sorted(jobs, key=lambda j: -j.id)[:limit]]
+
+    async def in_states(self, states: Collection[JobState]) -> Sequence[Job]:
+        return [copy.deepcopy(j) for j in self._s.jobs.values() if j.state in states]
+
+    async def save(self, job: Job) -> None:
+        self._s.jobs[job.id] = copy.deepcopy(job)
+
+
+class FakeAnnotations:
+    def __init__(self, state: FakeState) -> None:
+        self._s = state
+
+    async def add(self, annotation: Annotation) -> Annotation:
+        saved = replace(annotation, id=len(self._s.annotations) + 1)
+        self._s.annotations.append(saved)
+        return saved
+
+    async def for_job(self, job_id: int) -> Sequence[Annotation]:
+        return [a for a in self._s.annotations if a.job_id == job_id]
+
+
+class FakeGrants:
+    def __init__(self, state: FakeState) -> None:
+        self._s = state
+
+    async def add(self, grant: Grant) -> None:
+        self._s.grants.append(grant)
+
+    async def remove(self, principal: Principal, role: Role, target: str | None) -> bool:
+        before = len(self._s.grants)
+        self._s.grants = [
+            g for g in self._s.grants if (g.principal, g.role, g.target) != (principal, role, target)
+        ]
+        return len(self._s.grants) < before
+
+    async def find(self, principal: Principal, role: Role, target: str | None) -> Grant | None:
+        return next(
+            (g for g in self._s.grants if (g.principal, g.role, g.target) == (principal, role, target)),
+            None,
+        )
+
+    async def for_principal(self, principal: Principal) -> Sequence[Grant]:
+        return [g for g in self._s.grants if g.principal == principal]
+
+    async def all(self) -> Sequence[Grant]:
+        return list(self._s.grants)
+
+    async def count_global(self, role: Role) -> int:
+        return len({g.principal for g in self._s.grants if g.role is role and g.target is None})
+
+
+class FakeAudit:
+    def __init__(self, state: FakeState) -> None:
+        self._s = state
+
+    async def append(self, entry: AuditEntry) -> None:
+        self._s.audit.append(replace(entry, id=len(self._s.audit) + 1))
+
+    async def recent(self, *, limit: int = 20) -> Sequence[AuditEntry]:
+        return list(reversed(self._s.audit))[:limit]
+
+
+class FakeUnitOfWork:
+    def __init__(self, store: FakeStore) -> None:
+        self._store = store
+
+    async def __aenter__(self) -> FakeUnitOfWork:
+        self._state = copy.deepcopy(self._store.state)
+        self.jobs = FakeJobs(self._state)
+        self.annotations = FakeAnnotations(self._state)
+        self.grants = FakeGrants(self._state)
+        self.audit = FakeAudit(self._state)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        return None
+
+    async def commit(self) -> None:
+        self._store.state = copy.deepcopy(self._state)
+        self._store.commits += 1
+
+    async def rollback(self) -> None:
+        self._state = copy.deepcopy(self._store.state)

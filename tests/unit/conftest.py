@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from core.capabilities import Role
+from core.clock import FrozenClock
+from core.model import CONFIG_GRANTOR, Actor, Grant, Principal, TargetKind, TargetSpec
+from core.service import CommandService
+from tests.fakes import FakeStore, FakeUnitOfWork
+
+TARGETS = {
+    "demo": TargetSpec("demo", TargetKind.ARCHIVE, source="/srv/demo", archive_dir="/tmp/a"),
+    "site-a": TargetSpec("site-a", TargetKind.ARCHIVE, source="/srv/a", archive_dir="/tmp/b"),
+}
+
+
+def console(name: str, locale: str = "en") -> Actor:
+    return Actor(Principal("console", "", name), name, locale, channel="console")
+
+
+def slack(team: str, user: str) -> Actor:
+    return Actor(Principal("slack", team, user), user, "en", channel="C1")
+
+
+class RecordingJobControl:
+    """Stands in for the executor: records what handlers asked for after their commit."""
+
+    def __init__(self) -> None:
+        self.launched: list[int] = []
+        self.cancelled: list[int] = []
+
+    def launch(self, job_id: int) -> None:
+        self.launched.append(job_id)
+
+    def request_cancel(self, job_id: int) -> bool:
+        self.cancelled.append(job_id)
+        return True
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    return FrozenClock(datetime(2026, 3, 2, 10, 0, tzinfo=UTC))
+
+
+@pytest.fixture
+def store(clock: FrozenClock) -> FakeStore:
+    store = FakeStore()
+    at = clock.now()
+    for name, role in {"alice": Role.ADMIN, "bob": Role.OPERATOR, "carol": Role.REVIEWER,
+                       "dave": Role.SUPPORT}.items():
+        store.state.grants.append(Grant(Principal("console", "", name), role, None,
+                                        CONFIG_GRANTOR, at))
+    return store
+
+
+@pytest.fixture
+def jobs() -> RecordingJobControl:
+    return RecordingJobControl()
+
+
+@pytest.fixture
+def service(store: FakeStore, clock: FrozenClock, jobs: RecordingJobControl) -> CommandService:
+    return CommandService(lambda: FakeUnitOfWork(store), TARGETS, clock, jobs,
+                          workspaces={"slack:T1"})

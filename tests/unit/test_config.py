@@ -1,0 +1,80 @@
+"""Configuration (H1): TOML plus environment, and errors that name the bad key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.config import ConfigError, load_settings
+from core.capabilities import Role
+from core.model import Principal, TargetKind
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("EXPORTBOT_CONFIG", "EXPORTBOT_ADMINS", "EXPORTBOT_WORKSPACES",
+                 "EXPORTBOT_DATABASE_URL", "EXPORTBOT_PORT"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def _write(tmp_path: Path, text: str) -> str:
+    path = tmp_path / "exportbot.toml"
+    path.write_text(text)
+    return str(path)
+
+
+def test_no_configuration_gives_the_demo() -> None:
+    settings = load_settings()
+    assert settings.is_demo
+    demo = settings.target_specs()["demo"]
+    assert demo.source.endswith("examples/demo-site")
+    assert demo.archive_dir == "var/archives"
+    roles = {p.user_id: r for p, r, _ in settings.bootstrap_grants()}
+    assert roles == {"alice": Role.ADMIN, "bob": Role.OPERATOR, "carol": Role.REVIEWER,
+                     "dave": Role.SUPPORT}
+
+
+def test_the_example_file_is_valid() -> None:
+    settings = load_settings(str(ROOT / "examples" / "exportbot.toml"))
+    specs = settings.target_specs()
+    assert specs["hello"].kind is TargetKind.COMMAND
+    assert specs["demo-site"].archive_dir == "var/archives/demo-site"
+    assert not settings.is_demo
+
+
+def test_environment_wins_over_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = _write(tmp_path, 'admins = ["console:zed"]\nport = 9000\n')
+    monkeypatch.setenv("EXPORTBOT_ADMINS", "slack:T1:U1, discord:G1:42")
+    monkeypatch.setenv("EXPORTBOT_PORT", "9100")
+    settings = load_settings(path)
+    assert settings.port == 9100
+    assert [p for p, _, _ in settings.bootstrap_grants()][:2] == [
+        Principal("slack", "T1", "U1"), Principal("discord", "G1", "42")]
+    assert settings.served_workspaces() == {"slack:T1", "discord:G1"}
+
+
+@pytest.mark.parametrize(
+    ("text", "named"),
+    [
+        ('[[targets]]\nname = "a"\nkind = "archive"\n', "targets.0: an archive target needs"),
+        ('[[targets]]\nname = "a"\nkind = "tape"\nsource = "/x"\n', "targets.0.kind"),
+        ('[[targets]]\nname = "a b"\nsource = "/x"\n', "targets.0.name"),
+        ('prot = 80\n', "prot: unknown setting; did you mean 'port'?"),
+        ('admins = ["nobody"]\n', "admins"),
+        ('[[grants]]\nprincipal = "console:bob"\nrole = "wizard"\n', "grants.0.role"),
+        ('port = "eighty"\n', "port (or EXPORTBOT_PORT)"),
+        ('this is not toml\n', "is not valid TOML"),
+    ],
+)
+def test_a_bad_value_names_its_key(tmp_path: Path, text: str, named: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_settings(_write(tmp_path, text))
+    assert named in str(caught.value)
+
+
+def test_a_missing_file_is_named(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_settings(str(tmp_path / "nope.toml"))

@@ -1,0 +1,114 @@
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from core import commands as c
+from core.capabilities import Role
+from core.errors import InvalidCommand
+from core.grammar import all_verbs, parse
+from core.model import AnnotationKind
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("run demo", c.RunJob("demo")),
+        ("  RUN   demo  ", c.RunJob("demo")),
+        ("status", c.ShowStatus()),
+        ("status demo", c.ShowStatus(target="demo")),
+        ("status #12", c.ShowStatus(job_id=12)),
+        ("status 12", c.ShowStatus(job_id=12)),
+        ("history", c.ShowHistory()),
+        ("history demo --limit 3", c.ShowHistory("demo", 3)),
+        ("history --limit=3 demo", c.ShowHistory("demo", 3)),
+        ("cancel #4", c.CancelJob(4)),
+        ('annotate #3 "disk full"', c.Annotate(3, "disk full")),
+        ("annotate 3 --kind anomaly  disk  was full", c.Annotate(3, "disk was full",
+                                                                AnnotationKind.ANOMALY)),
+        ("annotate 3 relaunched --kind RELAUNCH", c.Annotate(3, "relaunched",
+                                                            AnnotationKind.RELAUNCH)),
+        ("annotate 3 “smart quotes from Slack”", c.Annotate(3, "smart quotes from Slack")),
+        ("annotate 3 -- --kind is text here", c.Annotate(3, "--kind is text here")),
+        ("role grant <@U0456> operator", c.GrantRole("<@U0456>", Role.OPERATOR)),
+        ("role grant bob Export-Manager --target demo",
+         c.GrantRole("bob", Role.EXPORT_MANAGER, "demo")),
+        ("role revoke bob operator", c.RevokeRole("bob", Role.OPERATOR)),
+        ("role list", c.ListRoles()),
+        ("role list bob", c.ListRoles("bob")),
+        ("help", c.ShowHelp()),
+        ("help annotate", c.ShowHelp("annotate")),
+        ("", c.ShowHelp()),
+    ],
+)
+def test_the_grammar_parses_every_verb(text: str, expected: c.Command) -> None:
+    assert parse(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "key", "param", "value"),
+    [
+        ("rn demo", "error.unknown_verb", "suggestion", "run"),
+        ("stauts", "error.unknown_verb", "suggestion", "status"),
+        ("role gant bob admin", "error.unknown_subcommand", "suggestion", "grant"),
+        ("role", "error.missing_subcommand", "verb", "role"),
+        ("run", "error.missing_argument", "param", "target"),
+        ("run demo extra", "error.extra_argument", "word", "extra"),
+        ("cancel twelve", "error.bad_job_ref", "value", "twelve"),
+        ("cancel #0", "error.bad_job_ref", "value", "#0"),
+        ("annotate 3", "error.missing_argument", "param", "text"),
+        ("annotate 3 --kind oops text", "error.bad_choice", "value", "oops"),
+        ("history --limit x", "error.not_a_number", "value", "x"),
+        ("history --limit 0", "error.out_of_range", "low", 1),
+        ("history --limt 3", "error.unknown_option", "suggestion", "--limit"),
+        ("history --limit", "error.option_needs_value", "option", "--limit"),
+        ('annotate 3 "never closed', "error.unterminated_quote", "quote", '"'),
+        ("role grant bob wizard", "error.bad_role", "role", "wizard"),
+        ("run ../etc", "error.bad_name", "value", "../etc"),
+    ],
+)
+def test_bad_input_raises_a_clear_parse_error(text: str, key: str, param: str, value: object) -> None:
+    with pytest.raises(InvalidCommand) as caught:
+        parse(text)
+    assert caught.value.key == key
+    assert caught.value.params[param] == value
+
+
+def test_a_quoted_verb_is_not_a_verb() -> None:
+    with pytest.raises(InvalidCommand):
+        parse('"run" demo')
+
+
+def test_usage_lines_come_from_the_registry() -> None:
+    usages = {verb.path: verb.usage for verb in all_verbs()}
+    assert usages["annotate"] == "annotate <job> [--kind note|relaunch|anomaly] <text…>"
+    assert usages["history"] == "history [<target>] [--limit <limit>]"
+    assert usages["role grant"] == "role grant <who> <role> [--target <target>]"
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(max_size=200))
+def test_any_text_parses_to_a_command_or_a_clear_error(text: str) -> None:
+    try:
+        result = parse(text)
+    except InvalidCommand as error:
+        assert error.key.startswith("error.")
+    else:
+        assert isinstance(result, c.Command)
+
+
+_words = st.sampled_from(
+    ["run", "status", "history", "cancel", "annotate", "role", "grant", "revoke", "list",
+     "help", "demo", "#3", "12", "--kind", "--limit", "--target", "note", "admin", '"',
+     "“", "--", "-", "=", "--limit=5", "<@U1>", "'", "\\"]
+)
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.lists(st.one_of(_words, st.text(max_size=8)), max_size=8))
+def test_grammar_shaped_noise_never_raises_anything_but_a_parse_error(words: list[str]) -> None:
+    try:
+        parse(" ".join(words))
+    except InvalidCommand:
+        pass
