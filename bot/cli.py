@@ -8,12 +8,16 @@ import getpass
 import os
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from bot.config import ConfigError, Settings, load_settings
 from bot.logs import configure_logging
+from core.job_export import ExportFormat
 
 EXIT_CONFIG = 2
+EXIT_USAGE = 2
 EXIT_TERMINATED = 128 + signal.SIGTERM
 
 
@@ -38,7 +42,35 @@ def build_parser() -> argparse.ArgumentParser:
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
     upgrade = db_commands.add_parser("upgrade", help="apply migrations")
     upgrade.add_argument("--config", help="TOML configuration file (or EXPORTBOT_CONFIG)")
+
+    audit = commands.add_parser("audit", help="audit exports")
+    audit_commands = audit.add_subparsers(dest="audit_command", required=True, metavar="ACTION")
+    export = audit_commands.add_parser(
+        "export", help="every job of a period with its annotations (CSV, JSON or NDJSON)"
+    )
+    export.add_argument("--config", help="TOML configuration file (or EXPORTBOT_CONFIG)")
+    export.add_argument("--since", required=True, type=_moment, help="first day (YYYY-MM-DD)")
+    export.add_argument("--until", required=True, type=_moment_end, help="last day, included")
+    export.add_argument("--format", choices=[f.value for f in ExportFormat], default="csv")
+    export.add_argument("--out", help="write to FILE (atomically) instead of standard output")
     return parser
+
+
+def _moment(text: str) -> datetime:
+    """`2026-01-31` (midnight UTC) or an ISO date-time; naive times are UTC."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"'{text}' is not a date; write YYYY-MM-DD or an ISO date-time"
+        ) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _moment_end(text: str) -> datetime:
+    """A bare date includes its whole day: the export runs until the next midnight."""
+    moment = _moment(text)
+    return moment + timedelta(days=1) if len(text) == len("YYYY-MM-DD") else moment
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -62,6 +94,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return asyncio.run(console(settings, args.user, args.locale))
     if args.command == "db" and args.db_command == "upgrade":
         return asyncio.run(db_upgrade(settings))
+    if args.command == "audit" and args.audit_command == "export":
+        if args.until <= args.since:
+            print("--until must be after --since.", file=sys.stderr)
+            return EXIT_USAGE
+        fmt = ExportFormat(args.format)
+        return asyncio.run(audit_export(settings, args.since, args.until, fmt, args.out))
     return 1
 
 
@@ -113,6 +151,42 @@ async def db_upgrade(settings: Settings) -> int:
         await engine.dispose()
     print("Database is up to date.")
     return 0
+
+
+async def audit_export(
+    settings: Settings, since: datetime, until: datetime, fmt: ExportFormat, out: str | None
+) -> int:
+    from storage.migrate import ensure_schema
+
+    from core.job_export import export_jobs
+    from storage import SqlJobArchive, create_engine
+
+    engine = create_engine(settings.database_url)
+    try:
+        await ensure_schema(engine)
+        chunks = export_jobs(SqlJobArchive(engine).stream(since, until), fmt)
+        if out is None:
+            async for chunk in chunks:
+                sys.stdout.write(chunk)
+            sys.stdout.flush()
+        else:
+            await _write_atomically(Path(out), chunks)
+    finally:
+        await engine.dispose()
+    return 0
+
+
+async def _write_atomically(path: Path, chunks: AsyncIterator[str]) -> None:
+    partial = path.with_name(f".{path.name}.part")
+    try:
+        with partial.open("w", encoding="utf-8", newline="") as handle:
+            async for chunk in chunks:
+                handle.write(chunk)
+            handle.flush()
+            os.fsync(handle.fileno())
+        partial.replace(path)
+    finally:
+        partial.unlink(missing_ok=True)
 
 
 if __name__ == "__main__":

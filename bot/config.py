@@ -27,7 +27,12 @@ from core.model import Principal, TargetKind, TargetSpec
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEMO_SITE = REPO_ROOT / "examples" / "demo-site"
-DEMO_ROLES = {"alice": Role.ADMIN, "bob": Role.OPERATOR, "carol": Role.REVIEWER, "dave": Role.SUPPORT}
+DEMO_ROLES = {
+    "alice": Role.ADMIN,
+    "bob": Role.OPERATOR,
+    "carol": Role.REVIEWER,
+    "dave": Role.SUPPORT,
+}
 DEMO_EXCLUDES = ("node_modules/", ".cache/")
 _TARGET_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 

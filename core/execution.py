@@ -91,7 +91,7 @@ class JobExecutor:
         task.add_done_callback(lambda _: self._tasks.pop(job_id, None))
 
     def request_cancel(self, job_id: int) -> bool:
-        """Stop a job running here; False when it runs elsewhere (its heartbeat will see the flag)."""
+        """Stop a job running here; False when it runs elsewhere (its heartbeat sees the flag)."""
         token = self._tokens.get(job_id)
         if token is None:
             return False
@@ -104,7 +104,8 @@ class JobExecutor:
     async def idle(self) -> None:
         """Wait until no job launched here is still running."""
         while self._tasks:
-            await asyncio.gather(*list(self._tasks.values()), return_exceptions=True)
+            # `wait`, not `gather`: cancelling the waiter must not cancel the jobs themselves.
+            await asyncio.wait(list(self._tasks.values()))
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -124,8 +125,15 @@ class JobExecutor:
                 job.error = job.error or "worker stopped before the job ended"
                 await uow.jobs.save(job)
                 await uow.audit.append(
-                    audit_entry(SYSTEM_ACTOR, self._clock, "job.interrupted", Outcome.OK,
-                                job.target, job.id, f"worker {job.worker or '—'} is gone")
+                    audit_entry(
+                        SYSTEM_ACTOR,
+                        self._clock,
+                        "job.interrupted",
+                        Outcome.OK,
+                        job.target,
+                        job.id,
+                        f"worker {job.worker or '—'} is gone",
+                    )
                 )
                 interrupted.append(job.id)
             await uow.commit()
@@ -193,8 +201,15 @@ class JobExecutor:
             job.worker = self.worker
             await uow.jobs.save(job)
             await uow.audit.append(
-                audit_entry(SYSTEM_ACTOR, self._clock, "job.running", Outcome.OK, job.target,
-                            job.id, self.worker)
+                audit_entry(
+                    SYSTEM_ACTOR,
+                    self._clock,
+                    "job.running",
+                    Outcome.OK,
+                    job.target,
+                    job.id,
+                    self.worker,
+                )
             )
             await uow.commit()
             return job
@@ -214,8 +229,15 @@ class JobExecutor:
             job.error = error or None
             await uow.jobs.save(job)
             await uow.audit.append(
-                audit_entry(SYSTEM_ACTOR, self._clock, f"job.{state.value}", Outcome.OK,
-                            job.target, job.id, error)
+                audit_entry(
+                    SYSTEM_ACTOR,
+                    self._clock,
+                    f"job.{state.value}",
+                    Outcome.OK,
+                    job.target,
+                    job.id,
+                    error,
+                )
             )
             await uow.commit()
             return job

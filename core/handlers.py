@@ -79,8 +79,9 @@ class Context:
         detail: str = "",
         outcome: Outcome = Outcome.OK,
     ) -> None:
-        await self.uow.audit.append(audit_entry(self.actor, self.clock, action, outcome, target,
-                                                job_id, detail))
+        await self.uow.audit.append(
+            audit_entry(self.actor, self.clock, action, outcome, target, job_id, detail)
+        )
 
 
 def audit_entry(
@@ -178,8 +179,9 @@ async def _target_line(spec: TargetSpec, ctx: Context) -> str:
     t = ctx.t
     active = await ctx.uow.jobs.active_for_target(spec.name)
     if active is not None:
-        return t.t("status.line_busy", target=spec.name, job=active.id,
-                   state=state_word(t, active.state))
+        return t.t(
+            "status.line_busy", target=spec.name, job=active.id, state=state_word(t, active.state)
+        )
     last = next(iter(await ctx.uow.jobs.recent(targets=[spec.name], limit=1)), None)
     if last is None:
         return t.t("status.line_never", target=spec.name)
@@ -279,8 +281,9 @@ async def grant_role(cmd: c.GrantRole, ctx: Context) -> Message:
     )
     await ctx.audit("role.grant", target=target, detail=f"{principal.key} {cmd.role.value}")
     text = ctx.t.t("role.granted", who=principal.key, role=cmd.role.value, scope=scope)
-    return Message(title=text, status=ctx.t.t("role.status_granted"), tone=Tone.SUCCESS,
-                   summary=text)
+    return Message(
+        title=text, status=ctx.t.t("role.status_granted"), tone=Tone.SUCCESS, summary=text
+    )
 
 
 async def revoke_role(cmd: c.RevokeRole, ctx: Context) -> Message:
@@ -290,19 +293,21 @@ async def revoke_role(cmd: c.RevokeRole, ctx: Context) -> Message:
     scope = target or ctx.t.t("role.all_targets")
     grant = await ctx.uow.grants.find(principal, cmd.role, target)
     if grant is None:
-        raise NotFound("error.grant_not_found", who=principal.key, role=cmd.role.value,
-                       scope=scope)
+        raise NotFound("error.grant_not_found", who=principal.key, role=cmd.role.value, scope=scope)
     if grant.from_configuration:
         raise Conflict("error.grant_from_config", who=principal.key, role=cmd.role.value)
-    if cmd.role is Role.ADMIN and target is None and await ctx.uow.grants.count_global(
-        Role.ADMIN
-    ) <= 1:
+    if (
+        cmd.role is Role.ADMIN
+        and target is None
+        and await ctx.uow.grants.count_global(Role.ADMIN) <= 1
+    ):
         raise Conflict("error.last_admin", who=principal.key)
     await ctx.uow.grants.remove(principal, cmd.role, target)
     await ctx.audit("role.revoke", target=target, detail=f"{principal.key} {cmd.role.value}")
     text = ctx.t.t("role.revoked", who=principal.key, role=cmd.role.value, scope=scope)
-    return Message(title=text, status=ctx.t.t("role.status_revoked"), tone=Tone.SUCCESS,
-                   summary=text)
+    return Message(
+        title=text, status=ctx.t.t("role.status_revoked"), tone=Tone.SUCCESS, summary=text
+    )
 
 
 async def list_roles(cmd: c.ListRoles, ctx: Context) -> Message:
@@ -328,9 +333,7 @@ async def list_roles(cmd: c.ListRoles, ctx: Context) -> Message:
 async def show_help(cmd: c.ShowHelp, ctx: Context) -> Message:
     t = ctx.t
     if cmd.topic is None:
-        lines = [
-            f"{ctx.prefix}{verb.usage} — {t.t(verb.summary_key)}" for verb in all_verbs()
-        ]
+        lines = [f"{ctx.prefix}{verb.usage} — {t.t(verb.summary_key)}" for verb in all_verbs()]
         return Message(
             title=t.t("help.title"),
             sections=("\n".join(lines), t.t("help.more", prefix=ctx.prefix)),

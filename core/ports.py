@@ -5,7 +5,7 @@ Unit tests use the in-memory fakes of `tests/fakes.py`; production uses SQLAlche
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Sequence
 from datetime import datetime
 from types import TracebackType
 from typing import Protocol
@@ -107,6 +107,16 @@ class UnitOfWork(Protocol):
 
 
 UnitOfWorkFactory = Callable[[], UnitOfWork]
+
+
+class JobArchive(Protocol):
+    """Read-only streaming over every job, outside any unit of work (exports)."""
+
+    def stream(
+        self, since: datetime, until: datetime
+    ) -> AsyncIterator[tuple[Job, Sequence[Annotation]]]:
+        """Jobs created in [since, until), oldest first, each with its annotations."""
+        ...
 
 
 class Clock(Protocol):

@@ -72,19 +72,34 @@ class CommandService:
                 ctx = Context(uow, actor, t, self._clock, self._targets, self._jobs, prefix)
                 message = await handler(command, ctx)
                 await uow.audit.append(
-                    audit_entry(actor, self._clock, command.verb, Outcome.OK,
-                                _target_of(command), _job_of(command), raw or repr(command))
+                    audit_entry(
+                        actor,
+                        self._clock,
+                        command.verb,
+                        Outcome.OK,
+                        _target_of(command),
+                        _job_of(command),
+                        raw or repr(command),
+                    )
                 )
                 await uow.commit()
         except ExportbotError as error:
             outcome = Outcome.REFUSED if isinstance(error, PermissionDenied) else Outcome.INVALID
-            await self._audit_failure(actor, command.verb, outcome, raw or repr(command), error,
-                                      target=_target_of(command), job_id=_job_of(command))
+            await self._audit_failure(
+                actor,
+                command.verb,
+                outcome,
+                raw or repr(command),
+                error,
+                target=_target_of(command),
+                job_id=_job_of(command),
+            )
             return error_message(t, error, prefix)
         except Exception:
             log.exception("command %r failed", command.verb)
-            await self._audit_failure(actor, command.verb, Outcome.ERROR, raw or repr(command),
-                                      None)
+            await self._audit_failure(
+                actor, command.verb, Outcome.ERROR, raw or repr(command), None
+            )
             return error_message(t, ExportbotError(), prefix)
         for effect in ctx.after_commit:
             effect()

@@ -25,8 +25,10 @@ def state_word(t: Translator, state: JobState) -> str:
 def origin_text(t: Translator, job: Job) -> str:
     origin = job.origin
     if origin.kind is OriginKind.USER:
-        where = origin.channel or origin.platform
-        return t.t("origin.user", name=job.requester_name, platform=origin.platform, where=where)
+        if origin.channel and origin.channel != origin.platform:
+            return t.t("origin.user_in", name=job.requester_name, platform=origin.platform,
+                       channel=origin.channel)
+        return t.t("origin.user", name=job.requester_name, platform=origin.platform)
     return t.t(f"origin.{origin.kind.value}", reference=origin.reference)
 
 

@@ -48,8 +48,15 @@ class FakeJobs:
         if active is not None:
             raise Conflict("error.target_busy", target=new_job.target, job=active.id)
         job_id = max(self._s.jobs, default=0) + 1
-        job = Job(job_id, new_job.target, JobState.QUEUED, new_job.origin, new_job.requester,
-                  new_job.requester_name, new_job.created_at)
+        job = Job(
+            job_id,
+            new_job.target,
+            JobState.QUEUED,
+            new_job.origin,
+            new_job.requester,
+            new_job.requester_name,
+            new_job.created_at,
+        )
         self._s.jobs[job_id] = job
         return copy.deepcopy(job)
 
@@ -99,13 +106,19 @@ class FakeGrants:
     async def remove(self, principal: Principal, role: Role, target: str | None) -> bool:
         before = len(self._s.grants)
         self._s.grants = [
-            g for g in self._s.grants if (g.principal, g.role, g.target) != (principal, role, target)
+            g
+            for g in self._s.grants
+            if (g.principal, g.role, g.target) != (principal, role, target)
         ]
         return len(self._s.grants) < before
 
     async def find(self, principal: Principal, role: Role, target: str | None) -> Grant | None:
         return next(
-            (g for g in self._s.grants if (g.principal, g.role, g.target) == (principal, role, target)),
+            (
+                g
+                for g in self._s.grants
+                if (g.principal, g.role, g.target) == (principal, role, target)
+            ),
             None,
         )
 

@@ -99,18 +99,14 @@ def _bind_positionals(verb: Verb, tokens: list[Token], args: dict[str, Any]) -> 
             words = [t.value for t in tokens[index:]]
             text = " ".join(words).strip()
             if not text:
-                raise InvalidCommand(
-                    "error.missing_argument", param=param.name, usage=verb.usage
-                )
+                raise InvalidCommand("error.missing_argument", param=param.name, usage=verb.usage)
             if len(text) > MAX_TEXT_LENGTH:
                 raise InvalidCommand("error.text_too_long", limit=MAX_TEXT_LENGTH)
             args[param.name] = text
             return
         if index >= len(tokens):
             if param.required:
-                raise InvalidCommand(
-                    "error.missing_argument", param=param.name, usage=verb.usage
-                )
+                raise InvalidCommand("error.missing_argument", param=param.name, usage=verb.usage)
             continue
         args[param.name] = _convert(param, tokens[index].value, verb)
     extra = tokens[len(verb.params) :]

@@ -59,7 +59,7 @@ class Translator:
         seconds = delta.total_seconds()
         if seconds < 60:
             return self._decimal(f"{seconds:.1f}") + " s"
-        minutes, secs = divmod(int(round(seconds)), 60)
+        minutes, secs = divmod(round(seconds), 60)
         if minutes < 60:
             return f"{minutes} min {secs} s"
         hours, minutes = divmod(minutes, 60)

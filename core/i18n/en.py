@@ -35,7 +35,8 @@ MESSAGES: dict[str, str] = {
     "verb.role.list": "Show who holds which role (your own roles if you manage none).",
     "verb.help": "List the commands, or explain one with examples.",
     # origins
-    "origin.user": "{name} on {platform} ({where})",
+    "origin.user": "{name} on {platform}",
+    "origin.user_in": "{name} on {platform}, in {channel}",
     "origin.schedule": "schedule {reference}",
     "origin.api": "reported by {reference}",
     "origin.auto_resume": "automatic resume of {reference}",

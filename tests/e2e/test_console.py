@@ -21,13 +21,13 @@ def test_a_scripted_run_archives_the_demo_without_its_excluded_folders(workdir: 
     assert len(archives) == 1
     with tarfile.open(archives[0]) as archive:
         names = archive.getnames()
+        archived_files = sum(1 for member in archive if not member.isdir())
     assert any(name.endswith("index.html") for name in names)
     assert any(name.endswith("media/intro-video.mp4") for name in names)
     assert not any("node_modules" in name for name in names)
     assert not any(".cache" in name for name in names)
     files = query(workdir / "var" / "exportbot.db", "SELECT file_count, size_bytes FROM jobs")
-    assert files == [(sum(1 for m in tarfile.open(archives[0]) if not m.isdir()),
-                      archives[0].stat().st_size)]
+    assert files == [(archived_files, archives[0].stat().st_size)]
 
 
 def test_roles_decide_who_may_do_what_and_refusals_are_audited(workdir: Path) -> None:
@@ -45,15 +45,18 @@ def test_roles_decide_who_may_do_what_and_refusals_are_audited(workdir: Path) ->
         workdir / "var" / "exportbot.db",
         "SELECT actor, action FROM audit_log WHERE outcome = 'refused' ORDER BY id",
     )
-    assert refused == [("console:bob", "role grant"), ("console:dave", "run"),
-                       ("console:zed", "status")]
+    assert refused == [
+        ("console:bob", "role grant"),
+        ("console:dave", "run"),
+        ("console:zed", "status"),
+    ]
 
 
 def test_unknown_input_gets_a_short_reply_never_a_traceback(workdir: Path) -> None:
     done = console(workdir, "alice", 'stauts\nrun "demo\nannotate\n')
     assert done.returncode == 0
     assert "Did you mean: status?" in done.stdout
-    assert "A quote (\") is opened but never closed." in done.stdout
+    assert 'A quote (") is opened but never closed.' in done.stdout
     assert done.stdout.count("Type help for the list of commands.") == 3
     assert "Traceback" not in done.stdout + done.stderr
 
@@ -68,9 +71,15 @@ def test_a_bad_configuration_names_the_key_and_exits_non_zero(workdir: Path) -> 
     config.write_text('[[targets]]\nname = "x"\nkind = "archive"\n')
     import subprocess
 
-    done = subprocess.run([EXPORTBOT, "console", "--config", str(config)], input="",
-                          capture_output=True, text=True, cwd=workdir, env=clean_env(),
-                          check=False)
+    done = subprocess.run(
+        [EXPORTBOT, "console", "--config", str(config)],
+        input="",
+        capture_output=True,
+        text=True,
+        cwd=workdir,
+        env=clean_env(),
+        check=False,
+    )
     assert done.returncode == 2
     assert "targets.0: an archive target needs 'source'" in done.stderr
     assert "Traceback" not in done.stderr

@@ -68,7 +68,7 @@ def test_sigkill_mid_run_leaves_no_partial_archive_and_the_job_reads_interrupted
     process = _start_run(workdir, slow_target)
     time.sleep(0.5)  # well inside the archive's writing
     process.send_signal(signal.SIGKILL)
-    process.wait(timeout=10)
+    process.communicate(timeout=10)  # also closes the pipes
     leftovers = list((workdir / "archives").iterdir()) if (workdir / "archives").exists() else []
     assert [p.name for p in leftovers if not p.name.endswith(".part")] == []
     after = console(workdir, "alice", "status #1\n", "--config", str(slow_target))

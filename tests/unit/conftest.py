@@ -48,10 +48,15 @@ def clock() -> FrozenClock:
 def store(clock: FrozenClock) -> FakeStore:
     store = FakeStore()
     at = clock.now()
-    for name, role in {"alice": Role.ADMIN, "bob": Role.OPERATOR, "carol": Role.REVIEWER,
-                       "dave": Role.SUPPORT}.items():
-        store.state.grants.append(Grant(Principal("console", "", name), role, None,
-                                        CONFIG_GRANTOR, at))
+    for name, role in {
+        "alice": Role.ADMIN,
+        "bob": Role.OPERATOR,
+        "carol": Role.REVIEWER,
+        "dave": Role.SUPPORT,
+    }.items():
+        store.state.grants.append(
+            Grant(Principal("console", "", name), role, None, CONFIG_GRANTOR, at)
+        )
     return store
 
 
@@ -62,5 +67,6 @@ def jobs() -> RecordingJobControl:
 
 @pytest.fixture
 def service(store: FakeStore, clock: FrozenClock, jobs: RecordingJobControl) -> CommandService:
-    return CommandService(lambda: FakeUnitOfWork(store), TARGETS, clock, jobs,
-                          workspaces={"slack:T1"})
+    return CommandService(
+        lambda: FakeUnitOfWork(store), TARGETS, clock, jobs, workspaces={"slack:T1"}
+    )

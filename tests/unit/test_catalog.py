@@ -27,18 +27,29 @@ def test_every_locale_has_the_same_keys_and_placeholders() -> None:
 def test_every_key_used_in_the_code_exists() -> None:
     """Literal keys passed to t() or to core errors must be in the catalog."""
     used: set[str] = set()
-    pattern = re.compile(r"^(error|job|state|field|summary|role|status|target|history|help|"
-                         r"annotate|annotation|annotations|cancel|line|origin|capability)\.")
+    pattern = re.compile(
+        r"^(error|job|state|field|summary|role|status|target|history|help|"
+        r"annotate|annotation|annotations|cancel|line|origin|capability)\."
+    )
     for path in (ROOT / "core").rglob("*.py"):
         if "i18n" in path.parts:
             continue
         for node in ast.walk(ast.parse(path.read_text())):
-            if isinstance(node, ast.Constant) and isinstance(node.value, str):
-                if pattern.match(node.value) and not node.value.endswith(".") and " " not in node.value:
-                    used.add(node.value)
-    audit_actions = {k for k in used if k.startswith(("job.", "role.", "annotation."))
-                     and k.split(".")[1] in {"queued", "running", "cancelled", "interrupted",
-                                             "grant", "revoke", "added"}}
+            if (
+                isinstance(node, ast.Constant)
+                and isinstance(node.value, str)
+                and pattern.match(node.value)
+                and not node.value.endswith(".")
+                and " " not in node.value
+            ):
+                used.add(node.value)
+    audit_actions = {
+        k
+        for k in used
+        if k.startswith(("job.", "role.", "annotation."))
+        and k.split(".")[1]
+        in {"queued", "running", "cancelled", "interrupted", "grant", "revoke", "added"}
+    }
     missing = sorted(used - audit_actions - set(CATALOGS["en"]))
     assert missing == []
 
@@ -57,8 +68,16 @@ def test_every_enum_value_shown_to_users_has_a_key() -> None:
 
 
 @pytest.mark.parametrize(
-    ("given", "expected"), [("fr-FR", "fr"), ("fr_CA.UTF-8", "fr"), ("FR", "fr"),
-                            ("de-DE", "en"), ("", "en"), (None, "en"), ("C.UTF-8", "en")]
+    ("given", "expected"),
+    [
+        ("fr-FR", "fr"),
+        ("fr_CA.UTF-8", "fr"),
+        ("FR", "fr"),
+        ("de-DE", "en"),
+        ("", "en"),
+        (None, "en"),
+        ("C.UTF-8", "en"),
+    ],
 )
 def test_locales_resolve_to_a_catalog(given: str | None, expected: str) -> None:
     assert resolve_locale(given) == expected

@@ -29,8 +29,9 @@ async def test_support_can_annotate_but_not_run(
     refused = await service.execute_text("run demo", console("dave"))
     assert "Not allowed" in refused.text
     assert "“run” capability on demo" in refused.text
-    noted = await service.execute_text('annotate #1 --kind relaunch "after maintenance"',
-                                       console("dave"))
+    noted = await service.execute_text(
+        'annotate #1 --kind relaunch "after maintenance"', console("dave")
+    )
     assert "Note added to job #1" in noted.text
     status = await service.execute_text("status #1", console("dave"))
     assert "[relaunch] after maintenance — dave" in status.text
@@ -57,7 +58,9 @@ async def test_an_operator_cannot_grant_roles(service: CommandService, store: Fa
 async def test_an_admin_grants_a_scoped_role_that_works_only_on_that_target(
     service: CommandService, jobs: RecordingJobControl
 ) -> None:
-    granted = await service.execute_text("role grant eve operator --target site-a", console("alice"))
+    granted = await service.execute_text(
+        "role grant eve operator --target site-a", console("alice")
+    )
     assert "console:eve is now operator for site-a" in granted.text
     assert "started" in (await service.execute_text("run site-a", console("eve"))).text
     refused = await service.execute_text("run demo", console("eve"))

@@ -15,8 +15,13 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture(autouse=True)
 def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("EXPORTBOT_CONFIG", "EXPORTBOT_ADMINS", "EXPORTBOT_WORKSPACES",
-                 "EXPORTBOT_DATABASE_URL", "EXPORTBOT_PORT"):
+    for name in (
+        "EXPORTBOT_CONFIG",
+        "EXPORTBOT_ADMINS",
+        "EXPORTBOT_WORKSPACES",
+        "EXPORTBOT_DATABASE_URL",
+        "EXPORTBOT_PORT",
+    ):
         monkeypatch.delenv(name, raising=False)
 
 
@@ -33,8 +38,12 @@ def test_no_configuration_gives_the_demo() -> None:
     assert demo.source.endswith("examples/demo-site")
     assert demo.archive_dir == "var/archives"
     roles = {p.user_id: r for p, r, _ in settings.bootstrap_grants()}
-    assert roles == {"alice": Role.ADMIN, "bob": Role.OPERATOR, "carol": Role.REVIEWER,
-                     "dave": Role.SUPPORT}
+    assert roles == {
+        "alice": Role.ADMIN,
+        "bob": Role.OPERATOR,
+        "carol": Role.REVIEWER,
+        "dave": Role.SUPPORT,
+    }
 
 
 def test_the_example_file_is_valid() -> None:
@@ -52,7 +61,9 @@ def test_environment_wins_over_the_file(tmp_path: Path, monkeypatch: pytest.Monk
     settings = load_settings(path)
     assert settings.port == 9100
     assert [p for p, _, _ in settings.bootstrap_grants()][:2] == [
-        Principal("slack", "T1", "U1"), Principal("discord", "G1", "42")]
+        Principal("slack", "T1", "U1"),
+        Principal("discord", "G1", "42"),
+    ]
     assert settings.served_workspaces() == {"slack:T1", "discord:G1"}
 
 
@@ -62,11 +73,11 @@ def test_environment_wins_over_the_file(tmp_path: Path, monkeypatch: pytest.Monk
         ('[[targets]]\nname = "a"\nkind = "archive"\n', "targets.0: an archive target needs"),
         ('[[targets]]\nname = "a"\nkind = "tape"\nsource = "/x"\n', "targets.0.kind"),
         ('[[targets]]\nname = "a b"\nsource = "/x"\n', "targets.0.name"),
-        ('prot = 80\n', "prot: unknown setting; did you mean 'port'?"),
+        ("prot = 80\n", "prot: unknown setting; did you mean 'port'?"),
         ('admins = ["nobody"]\n', "admins"),
         ('[[grants]]\nprincipal = "console:bob"\nrole = "wizard"\n', "grants.0.role"),
         ('port = "eighty"\n', "port (or EXPORTBOT_PORT)"),
-        ('this is not toml\n', "is not valid TOML"),
+        ("this is not toml\n", "is not valid TOML"),
     ],
 )
 def test_a_bad_value_names_its_key(tmp_path: Path, text: str, named: str) -> None:

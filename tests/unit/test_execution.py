@@ -29,14 +29,22 @@ class ScriptedRunner:
         if self.outcome == "block":
             token.wait(10)
             raise RunCancelled()
-        return RunResult(file_count=7, size_bytes=1234, sha256="ab" * 32,
-                         archive_path="/tmp/a/demo.tar.gz")
+        return RunResult(
+            file_count=7, size_bytes=1234, sha256="ab" * 32, archive_path="/tmp/a/demo.tar.gz"
+        )
 
 
 async def _queue(store: FakeStore, clock: FrozenClock, target: str = "demo") -> int:
     async with FakeUnitOfWork(store) as uow:
-        job = await uow.jobs.add(NewJob(target, Origin(OriginKind.USER, "console"),
-                                        Principal("console", "", "bob"), "bob", clock.now()))
+        job = await uow.jobs.add(
+            NewJob(
+                target,
+                Origin(OriginKind.USER, "console"),
+                Principal("console", "", "bob"),
+                "bob",
+                clock.now(),
+            )
+        )
         await uow.commit()
     return job.id
 
@@ -45,8 +53,9 @@ def _executor(store: FakeStore, clock: FrozenClock, runner: ScriptedRunner, **kw
     def runner_for(spec: TargetSpec) -> ScriptedRunner:
         return runner
 
-    return JobExecutor(lambda: FakeUnitOfWork(store), TARGETS, runner_for, clock,
-                       worker="host:1", **kw)
+    return JobExecutor(
+        lambda: FakeUnitOfWork(store), TARGETS, runner_for, clock, worker="host:1", **kw
+    )
 
 
 async def test_a_successful_run_records_its_results_and_transitions(

@@ -1,0 +1,200 @@
+"""SQLAlchemy implementations of the core's repository ports (core/ports.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.capabilities import Role
+from core.errors import Conflict
+from core.model import (
+    ACTIVE_STATES,
+    Annotation,
+    AuditEntry,
+    Grant,
+    Job,
+    JobState,
+    NewJob,
+    Principal,
+)
+from storage.mapping import (
+    annotation_from_row,
+    audit_from_row,
+    copy_job_to_row,
+    grant_from_row,
+    job_from_row,
+)
+from storage.tables import AnnotationRow, AuditRow, GrantRow, JobRow
+
+_ACTIVE = [state.value for state in ACTIVE_STATES]
+
+
+class SqlJobRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add(self, new_job: NewJob) -> Job:
+        active = await self.active_for_target(new_job.target)
+        if active is not None:
+            raise Conflict("error.target_busy", target=new_job.target, job=active.id)
+        origin = new_job.origin
+        row = JobRow(
+            target=new_job.target,
+            state=JobState.QUEUED.value,
+            origin_kind=origin.kind.value,
+            origin_platform=origin.platform,
+            origin_workspace=origin.workspace,
+            origin_channel=origin.channel,
+            origin_reference=origin.reference,
+            requester=new_job.requester.key if new_job.requester else None,
+            requester_name=new_job.requester_name,
+            created_at=new_job.created_at,
+            cancel_requested=False,
+        )
+        try:
+            # A savepoint: losing the race to another process must not spoil our transaction.
+            async with self._session.begin_nested():
+                self._session.add(row)
+                await self._session.flush()
+        except IntegrityError:
+            winner = await self.active_for_target(new_job.target)
+            raise Conflict(
+                "error.target_busy", target=new_job.target, job=winner.id if winner else "?"
+            ) from None
+        return job_from_row(row)
+
+    async def get(self, job_id: int) -> Job | None:
+        row = await self._session.get(JobRow, job_id, populate_existing=True)
+        return job_from_row(row) if row else None
+
+    async def active_for_target(self, target: str) -> Job | None:
+        row = await self._session.scalar(
+            select(JobRow).where(JobRow.target == target, JobRow.state.in_(_ACTIVE)).limit(1)
+        )
+        return job_from_row(row) if row else None
+
+    async def recent(
+        self, *, targets: Collection[str] | None = None, limit: int = 10
+    ) -> Sequence[Job]:
+        query = select(JobRow).order_by(JobRow.id.desc()).limit(limit)
+        if targets is not None:
+            query = query.where(JobRow.target.in_(list(targets)))
+        return [job_from_row(row) for row in await self._session.scalars(query)]
+
+    async def in_states(self, states: Collection[JobState]) -> Sequence[Job]:
+        query = select(JobRow).where(JobRow.state.in_([s.value for s in states]))
+        return [job_from_row(row) for row in await self._session.scalars(query.order_by(JobRow.id))]
+
+    async def save(self, job: Job) -> None:
+        row = await self._session.get(JobRow, job.id)
+        if row is None:
+            raise LookupError(f"job #{job.id} does not exist")
+        copy_job_to_row(job, row)
+        await self._session.flush()
+
+
+class SqlAnnotationRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add(self, annotation: Annotation) -> Annotation:
+        row = AnnotationRow(
+            job_id=annotation.job_id,
+            kind=annotation.kind.value,
+            text=annotation.text,
+            author=annotation.author.key,
+            author_name=annotation.author_name,
+            created_at=annotation.created_at,
+            link=annotation.link,
+        )
+        self._session.add(row)
+        await self._session.flush()
+        return annotation_from_row(row)
+
+    async def for_job(self, job_id: int) -> Sequence[Annotation]:
+        query = select(AnnotationRow).where(AnnotationRow.job_id == job_id)
+        rows = await self._session.scalars(query.order_by(AnnotationRow.id))
+        return [annotation_from_row(row) for row in rows]
+
+
+class SqlGrantRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add(self, grant: Grant) -> None:
+        self._session.add(
+            GrantRow(
+                principal=grant.principal.key,
+                role=grant.role.value,
+                scope=grant.target or "",
+                granted_by=grant.granted_by,
+                granted_at=grant.granted_at,
+            )
+        )
+        await self._session.flush()
+
+    async def remove(self, principal: Principal, role: Role, target: str | None) -> bool:
+        result = await self._session.execute(
+            delete(GrantRow).where(
+                GrantRow.principal == principal.key,
+                GrantRow.role == role.value,
+                GrantRow.scope == (target or ""),
+            )
+        )
+        return bool(getattr(result, "rowcount", 0))
+
+    async def find(self, principal: Principal, role: Role, target: str | None) -> Grant | None:
+        row = await self._session.scalar(
+            select(GrantRow).where(
+                GrantRow.principal == principal.key,
+                GrantRow.role == role.value,
+                GrantRow.scope == (target or ""),
+            )
+        )
+        return grant_from_row(row) if row else None
+
+    async def for_principal(self, principal: Principal) -> Sequence[Grant]:
+        query = select(GrantRow).where(GrantRow.principal == principal.key).order_by(GrantRow.id)
+        return [grant_from_row(row) for row in await self._session.scalars(query)]
+
+    async def all(self) -> Sequence[Grant]:
+        query = select(GrantRow).order_by(GrantRow.principal, GrantRow.role, GrantRow.scope)
+        return [grant_from_row(row) for row in await self._session.scalars(query)]
+
+    async def count_global(self, role: Role) -> int:
+        count = await self._session.scalar(
+            select(func.count(func.distinct(GrantRow.principal))).where(
+                GrantRow.role == role.value, GrantRow.scope == ""
+            )
+        )
+        return int(count or 0)
+
+
+class SqlAuditLog:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def append(self, entry: AuditEntry) -> None:
+        self._session.add(
+            AuditRow(
+                at=entry.at,
+                actor=entry.actor,
+                actor_name=entry.actor_name,
+                platform=entry.platform,
+                workspace=entry.workspace,
+                channel=entry.channel,
+                action=entry.action,
+                outcome=entry.outcome.value,
+                target=entry.target,
+                job_id=entry.job_id,
+                detail=entry.detail,
+            )
+        )
+        await self._session.flush()
+
+    async def recent(self, *, limit: int = 20) -> Sequence[AuditEntry]:
+        query = select(AuditRow).order_by(AuditRow.id.desc()).limit(limit)
+        return [audit_from_row(row) for row in await self._session.scalars(query)]
