@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from core.model import Annotation, Job
+from storage.database import READ_ONLY_OPTION
 from storage.mapping import annotation_from_row, job_from_row
 from storage.tables import AnnotationRow, JobRow
 
@@ -30,7 +31,8 @@ class SqlJobArchive:
             .order_by(JobRow.id, AnnotationRow.id)
             .execution_options(yield_per=BATCH)
         )
-        async with AsyncSession(self._engine) as session:
+        reader = self._engine.execution_options(**{READ_ONLY_OPTION: True})
+        async with AsyncSession(reader) as session:
             current: Job | None = None
             notes: list[Annotation] = []
             result = await session.stream(query)

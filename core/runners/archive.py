@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import fcntl
 import grp
 import hashlib
 import os
@@ -58,21 +59,37 @@ def archive_name(target: str, at: datetime, job_id: int) -> str:
 
 
 def sweep_partial_archives(archive_dir: str) -> list[str]:
-    """Delete `.<name>.part` files a crash left behind (only the fallback path makes them)."""
+    """Delete `.<name>.part` files a crash left behind (only the fallback path makes them).
+
+    A `.part` still being written holds an flock, so another bot process starting up
+    against the same folder leaves it alone; a killed writer's lock is gone with it.
+    """
     removed: list[str] = []
     try:
         entries = list(os.scandir(archive_dir))
     except (FileNotFoundError, NotADirectoryError):
         return removed
     for entry in entries:
-        if (
+        if not (
             entry.name.startswith(".")
             and entry.name.endswith(PART_SUFFIX)
             and entry.is_file(follow_symlinks=False)
         ):
+            continue
+        try:
+            fd = os.open(entry.path, os.O_RDONLY | os.O_NOFOLLOW)
+        except FileNotFoundError:
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            continue  # a live run is writing it
+        else:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(entry.path)
                 removed.append(entry.path)
+        finally:
+            os.close(fd)
     return removed
 
 
@@ -95,7 +112,8 @@ def can_link_tmpfile(archive_dir: str) -> bool:
     except OSError:
         return False
     else:
-        os.unlink(probe)
+        with contextlib.suppress(OSError):  # a leftover probe is swept like a `.part`
+            os.unlink(probe)
         return True
     finally:
         os.close(fd)
@@ -215,7 +233,9 @@ class _Output:
                     raise
         part = os.path.join(archive_dir, f".{os.path.basename(final_path)}{PART_SUFFIX}")
         flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW
-        return cls(os.open(part, flags, 0o640), final_path, part)
+        fd = os.open(part, flags, 0o640)
+        fcntl.flock(fd, fcntl.LOCK_EX)  # tells `sweep_partial_archives` this one is alive
+        return cls(fd, final_path, part)
 
     def publish(self) -> None:
         """fsync the data, give it its final name, fsync the folder so the name survives."""

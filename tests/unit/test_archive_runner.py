@@ -398,6 +398,23 @@ def test_sweep_partial_archives_removes_only_part_files(tmp_path: Path) -> None:
     assert sweep_partial_archives(str(tmp_path / "missing")) == []
 
 
+def test_sweep_spares_a_part_file_that_a_live_run_is_writing(source: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    swept: list[list[str]] = []
+    seen: list[list[str]] = []
+
+    def sweep_midway(_progress: Progress) -> None:
+        if not swept:
+            seen.append(os.listdir(out))
+            swept.append(sweep_partial_archives(str(out)))
+
+    result = run(spec_for(source, out), progress=sweep_midway, use_tmpfile=False)
+
+    assert seen == [[".site-a-20260302T100405Z-job7.tar.gz.part"]]
+    assert swept == [[]]
+    assert os.listdir(out) == [Path(str(result.archive_path)).name]
+
+
 SLOW_ARCHIVER = """
 import sys, time
 import core.runners.archive as archive
