@@ -12,12 +12,19 @@ from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
+
 from bot.config import ConfigError, Settings, load_settings
 from bot.logs import configure_logging
-from core.job_export import ExportFormat
+from core.job_export import ExportFormat, export_jobs
+from storage import SqlJobArchive, create_engine, upgrade
+from storage.database import normalize_url
+from storage.migrate import SchemaOutdated, ensure_schema
 
 EXIT_CONFIG = 2
 EXIT_USAGE = 2
+EXIT_UNAVAILABLE = 69  # EX_UNAVAILABLE
 EXIT_TERMINATED = 128 + signal.SIGTERM
 
 
@@ -85,8 +92,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as error:
         print(error, file=sys.stderr)
         return EXIT_CONFIG
+    try:
+        return _dispatch(args, settings)
+    except SchemaOutdated as error:
+        print(error, file=sys.stderr)
+        return EXIT_CONFIG
+    except (DBAPIError, OSError) as error:
+        where = make_url(normalize_url(settings.database_url)).render_as_string(hide_password=True)
+        reason = getattr(error, "orig", None) or error
+        print(f"Cannot use the database {where}: {reason}", file=sys.stderr)
+        return EXIT_UNAVAILABLE
+
+
+def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "serve":
         configure_logging(settings.log_level, settings.log_format)
+        asyncio.run(prepare_database(settings))  # fail here, clearly, not inside the server
         return serve(settings)
     # The console's replies go to stdout; keep logs to warnings on stderr.
     configure_logging("WARNING", settings.log_format)
@@ -101,6 +122,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         fmt = ExportFormat(args.format)
         return asyncio.run(audit_export(settings, args.since, args.until, fmt, args.out))
     return 1
+
+
+async def prepare_database(settings: Settings) -> None:
+    engine = create_engine(settings.database_url)
+    try:
+        await ensure_schema(engine)
+    finally:
+        await engine.dispose()
 
 
 def serve(settings: Settings) -> int:
@@ -142,8 +171,6 @@ async def console(settings: Settings, user: str | None, locale: str | None) -> i
 
 
 async def db_upgrade(settings: Settings) -> int:
-    from storage import create_engine, upgrade
-
     engine = create_engine(settings.database_url)
     try:
         await upgrade(engine)
@@ -156,10 +183,6 @@ async def db_upgrade(settings: Settings) -> int:
 async def audit_export(
     settings: Settings, since: datetime, until: datetime, fmt: ExportFormat, out: str | None
 ) -> int:
-    from storage.migrate import ensure_schema
-
-    from core.job_export import export_jobs
-    from storage import SqlJobArchive, create_engine
 
     engine = create_engine(settings.database_url)
     try:

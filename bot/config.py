@@ -177,7 +177,9 @@ class Settings(BaseSettings):
 
     def bootstrap_grants(self) -> list[tuple[Principal, Role, str | None]]:
         """Grants applied at every start: admins, config grants, and the demo's users."""
-        grants = [(Principal.parse(a), Role.ADMIN, None) for a in self.admins]
+        grants: list[tuple[Principal, Role, str | None]] = [
+            (Principal.parse(a), Role.ADMIN, None) for a in self.admins
+        ]
         grants += [(Principal.parse(g.principal), g.role, g.target) for g in self.grants]
         if self.is_demo:
             grants += [(Principal("console", "", u), r, None) for u, r in DEMO_ROLES.items()]

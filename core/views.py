@@ -26,8 +26,12 @@ def origin_text(t: Translator, job: Job) -> str:
     origin = job.origin
     if origin.kind is OriginKind.USER:
         if origin.channel and origin.channel != origin.platform:
-            return t.t("origin.user_in", name=job.requester_name, platform=origin.platform,
-                       channel=origin.channel)
+            return t.t(
+                "origin.user_in",
+                name=job.requester_name,
+                platform=origin.platform,
+                channel=origin.channel,
+            )
         return t.t("origin.user", name=job.requester_name, platform=origin.platform)
     return t.t(f"origin.{origin.kind.value}", reference=origin.reference)
 

@@ -1,4 +1,4 @@
-"""Tables (SQLAlchemy 2 typed declarative). Only `storage/` sees these; the core sees dataclasses."""
+"""Tables (SQLAlchemy 2 typed declarative). Only `storage/` sees rows; the core, dataclasses."""
 
 from __future__ import annotations
 
@@ -124,7 +124,9 @@ class GrantRow(Base):
     granted_by: Mapped[str] = mapped_column(String(300))
     granted_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
-    __table_args__ = (UniqueConstraint("principal", "role", "scope", name="uq_grants_principal_role_scope"),)
+    __table_args__ = (
+        UniqueConstraint("principal", "role", "scope", name="uq_grants_principal_role_scope"),
+    )
 
 
 class AuditRow(Base):

@@ -6,6 +6,7 @@ from types import TracebackType
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from core.ports import AnnotationRepository, AuditLog, GrantRepository, JobRepository
 from storage.repositories import (
     SqlAnnotationRepository,
     SqlAuditLog,
@@ -15,10 +16,11 @@ from storage.repositories import (
 
 
 class SqlUnitOfWork:
-    jobs: SqlJobRepository
-    annotations: SqlAnnotationRepository
-    grants: SqlGrantRepository
-    audit: SqlAuditLog
+    # Typed as the core's ports: the protocol's attributes are mutable, hence invariant.
+    jobs: JobRepository
+    annotations: AnnotationRepository
+    grants: GrantRepository
+    audit: AuditLog
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Connection
+from sqlalchemy import Connection, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from core.capabilities import Role
@@ -27,7 +27,7 @@ from core.model import (
     Principal,
 )
 from storage import SqlJobArchive, SqlUnitOfWorkFactory, upgrade
-from storage.migrate import current_revision, head_revision
+from storage.migrate import SchemaOutdated, current_revision, ensure_schema, head_revision
 from storage.tables import Base
 
 T0 = datetime(2026, 3, 2, 10, 0, 0, 123000, tzinfo=UTC)
@@ -149,14 +149,23 @@ async def test_annotations_are_listed_oldest_first(uow_factory: SqlUnitOfWorkFac
         job = await uow.jobs.add(_new_job())
         for index, kind in enumerate(AnnotationKind):
             await uow.annotations.add(
-                Annotation(None, job.id, kind, f"note {index}", BOB, "Bob",
-                           T0 + timedelta(minutes=index), link="https://chat/x")
+                Annotation(
+                    None,
+                    job.id,
+                    kind,
+                    f"note {index}",
+                    BOB,
+                    "Bob",
+                    T0 + timedelta(minutes=index),
+                    link="https://chat/x",
+                )
             )
         await uow.commit()
     async with uow_factory() as uow:
         notes = await uow.annotations.for_job(job.id)
     assert [(n.kind, n.text) for n in notes] == [
-        (AnnotationKind.NOTE, "note 0"), (AnnotationKind.RELAUNCH, "note 1"),
+        (AnnotationKind.NOTE, "note 0"),
+        (AnnotationKind.RELAUNCH, "note 1"),
         (AnnotationKind.ANOMALY, "note 2"),
     ]
     assert notes[0].author == BOB and notes[0].id is not None
@@ -171,7 +180,9 @@ async def test_grants_keep_workspaces_and_scopes_apart(uow_factory: SqlUnitOfWor
         await uow.commit()
     async with uow_factory() as uow:
         assert {(g.role, g.target) for g in await uow.grants.for_principal(u_in_t1)} == {
-            (Role.ADMIN, None), (Role.OPERATOR, "demo")}
+            (Role.ADMIN, None),
+            (Role.OPERATOR, "demo"),
+        }
         assert [g.role for g in await uow.grants.for_principal(u_in_t2)] == [Role.VIEWER]
         assert await uow.grants.find(u_in_t1, Role.OPERATOR, None) is None
         found = await uow.grants.find(u_in_t1, Role.ADMIN, None)
@@ -184,8 +195,19 @@ async def test_grants_keep_workspaces_and_scopes_apart(uow_factory: SqlUnitOfWor
 
 
 def _entry(action: str, at: datetime = T0) -> AuditEntry:
-    return AuditEntry(at, "console:bob", "bob", "console", "", "console", action, Outcome.OK,
-                      "demo", 3, "run demo")
+    return AuditEntry(
+        at,
+        "console:bob",
+        "bob",
+        "console",
+        "",
+        "console",
+        action,
+        Outcome.OK,
+        "demo",
+        3,
+        "run demo",
+    )
 
 
 async def test_the_audit_log_appends_and_reads_newest_first(
@@ -217,7 +239,15 @@ async def test_the_job_archive_streams_a_period_with_annotations(
         await uow.commit()
     rows = [
         (job.id, [a.text for a in notes])
-        async for job, notes in SqlJobArchive(engine).stream(T0 + timedelta(days=1),
-                                                             T0 + timedelta(days=3))
+        async for job, notes in SqlJobArchive(engine).stream(
+            T0 + timedelta(days=1), T0 + timedelta(days=3)
+        )
     ]
     assert rows == [(2, ["1.0"]), (3, ["2.0", "2.1"])]
+
+
+async def test_an_outdated_schema_is_refused_with_the_upgrade_command(engine: AsyncEngine) -> None:
+    async with engine.begin() as connection:
+        await connection.execute(text("UPDATE alembic_version SET version_num = '0000'"))
+    with pytest.raises(SchemaOutdated, match="run `exportbot db upgrade` first"):
+        await ensure_schema(engine)

@@ -1,0 +1,132 @@
+"""The rest of the command line: `db upgrade`, `audit export`, and the console on PostgreSQL."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import subprocess
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.conftest import EXPORTBOT, clean_env, console
+
+
+def _cli(workdir: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [EXPORTBOT, *args],
+        cwd=workdir,
+        env=clean_env(**env),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_db_upgrade_creates_the_schema(workdir: Path) -> None:
+    done = _cli(workdir, "db", "upgrade")
+    assert done.returncode == 0, done.stderr
+    assert "Database is up to date." in done.stdout
+    assert (workdir / "var" / "exportbot.db").exists()
+
+
+def test_audit_export_writes_every_job_of_the_period_in_each_format(workdir: Path) -> None:
+    console(workdir, "alice", 'run demo\nannotate #1 "checked by hand"\n')
+    console(workdir, "bob", "run demo\n")
+    since, until = "2000-01-01", "2100-12-31"
+    as_csv = _cli(workdir, "audit", "export", "--since", since, "--until", until, "--format", "csv")
+    rows = list(csv.DictReader(io.StringIO(as_csv.stdout)))
+    assert [(r["id"], r["state"], r["requester"]) for r in rows] == [
+        ("1", "succeeded", "console:alice"),
+        ("2", "succeeded", "console:bob"),
+    ]
+    assert "note: checked by hand (alice," in rows[0]["annotations"]
+    assert int(rows[0]["size_bytes"]) > 0 and float(rows[0]["duration_seconds"]) >= 0
+
+    out = workdir / "jobs.json"
+    _cli(
+        workdir,
+        "audit",
+        "export",
+        "--since",
+        since,
+        "--until",
+        until,
+        "--format",
+        "json",
+        "--out",
+        str(out),
+    )
+    records = json.loads(out.read_text())
+    assert [r["annotations"][0]["text"] for r in records if r["annotations"]] == ["checked by hand"]
+
+    ndjson = _cli(
+        workdir, "audit", "export", "--since", since, "--until", until, "--format", "ndjson"
+    )
+    assert [json.loads(line)["id"] for line in ndjson.stdout.splitlines()] == [1, 2]
+
+    empty = _cli(
+        workdir,
+        "audit",
+        "export",
+        "--since",
+        "2001-01-01",
+        "--until",
+        "2001-01-02",
+        "--format",
+        "json",
+    )
+    assert json.loads(empty.stdout) == []
+
+
+def test_audit_export_refuses_a_backwards_period(workdir: Path) -> None:
+    done = _cli(workdir, "audit", "export", "--since", "2026-02-01", "--until", "2026-01-01")
+    assert done.returncode == 2
+    assert "--until must be after --since." in done.stderr
+
+
+@pytest.fixture
+def pg_database_url() -> Iterator[str]:
+    """A fresh PostgreSQL database for one test, dropped afterwards."""
+    base = os.environ.get("EXPORTBOT_TEST_PG_URL", "")
+    if not base:
+        if os.environ.get("CI") == "true":
+            pytest.fail("EXPORTBOT_TEST_PG_URL must be set in CI: the PostgreSQL tests must run")
+        pytest.skip("EXPORTBOT_TEST_PG_URL is not set; PostgreSQL console test skipped")
+    name = f"exportbot_e2e_{uuid.uuid4().hex[:10]}"
+    server, _, _ = base.rpartition("/")
+    admin = base.replace("postgresql+asyncpg://", "postgresql://")
+    subprocess.run(["psql", admin, "-qc", f"CREATE DATABASE {name}"], check=True)
+    try:
+        yield f"{server}/{name}"
+    finally:
+        subprocess.run(["psql", admin, "-qc", f"DROP DATABASE IF EXISTS {name}"], check=True)
+
+
+def test_the_console_works_on_postgresql(workdir: Path, pg_database_url: str) -> None:
+    done = console(
+        workdir, "alice", "run demo\nstatus #1\n", EXPORTBOT_DATABASE_URL=pg_database_url
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Job #1 · demo — succeeded" in done.stdout
+    again = console(workdir, "dave", "run demo\n", EXPORTBOT_DATABASE_URL=pg_database_url)
+    assert "You need the “run” capability on demo for this." in again.stdout
+
+
+def test_an_unreachable_database_is_named_without_its_password(workdir: Path) -> None:
+    done = console(
+        workdir,
+        "alice",
+        "status\n",
+        EXPORTBOT_DATABASE_URL="postgresql://bot:hunter2@127.0.0.1:9/exportbot",
+    )
+    assert done.returncode == 69
+    assert "Cannot use the database postgresql+asyncpg://bot:***@127.0.0.1:9/exportbot" in (
+        done.stderr
+    )
+    assert "hunter2" not in done.stderr and "Traceback" not in done.stderr
