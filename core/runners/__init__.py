@@ -3,10 +3,19 @@
 from core.runners.base import (
     CancelToken,
     Progress,
+    ProgressCallback,
     RunCancelled,
     RunFailed,
     Runner,
     RunResult,
 )
 
-__all__ = ["CancelToken", "Progress", "RunCancelled", "RunFailed", "RunResult", "Runner"]
+__all__ = [
+    "CancelToken",
+    "Progress",
+    "ProgressCallback",
+    "RunCancelled",
+    "RunFailed",
+    "RunResult",
+    "Runner",
+]

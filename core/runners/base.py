@@ -29,6 +29,8 @@ class CancelToken:
 
 @dataclass(frozen=True)
 class Progress:
+    """How far a run is. `bytes_total` is known only at the end (the tree is walked once)."""
+
     files_done: int
     bytes_done: int
     bytes_total: int | None = None
