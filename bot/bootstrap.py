@@ -13,10 +13,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from core.runners.archive import ArchiveRunner, sweep_partial_archives
-from core.runners.command import CommandRunner
 from sqlalchemy.ext.asyncio import AsyncEngine
-from storage.migrate import ensure_schema
 
 from bot.config import Settings
 from core.capabilities import Role
@@ -25,8 +22,11 @@ from core.execution import JobExecutor
 from core.model import CONFIG_GRANTOR, Grant, Principal, TargetKind, TargetSpec
 from core.ports import Clock
 from core.runners import Runner
+from core.runners.archive import ArchiveRunner, sweep_partial_archives
+from core.runners.command import CommandRunner
 from core.service import CommandService
 from storage import SqlUnitOfWorkFactory, create_engine
+from storage.migrate import ensure_schema
 
 log = logging.getLogger(__name__)
 

@@ -48,9 +48,3 @@ class Conflict(ExportbotError):
     """The request cannot be applied in the current state (busy target, finished job...)."""
 
     key = "error.conflict"
-
-
-class ConfigurationError(ExportbotError):
-    """The configuration names an unknown or invalid value."""
-
-    key = "error.config"

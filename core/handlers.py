@@ -51,7 +51,7 @@ class Context:
     targets: Mapping[str, TargetSpec]
     jobs: JobControl
     prefix: str = ""
-    after_commit: list[Callable[[], None]] = field(default_factory=list)
+    after_commit: list[Callable[[], object]] = field(default_factory=list)
 
     def target(self, name: str) -> TargetSpec:
         spec = self.targets.get(name)
@@ -222,7 +222,7 @@ async def cancel_job(cmd: c.CancelJob, ctx: Context) -> Message:
     job.cancel_requested = True
     await ctx.uow.jobs.save(job)
     job_id = job.id
-    ctx.after_commit.append(lambda: _ignore(ctx.jobs.request_cancel(job_id)))
+    ctx.after_commit.append(lambda: ctx.jobs.request_cancel(job_id))
     return Message(
         title=ctx.t.t("job.title", job=job.id, target=job.target),
         status=ctx.t.t("state.cancelling"),
@@ -362,10 +362,6 @@ async def show_help(cmd: c.ShowHelp, ctx: Context) -> Message:
         sections=tuple(sections),
         summary=t.t(verb.summary_key),
     )
-
-
-def _ignore(_: object) -> None:
-    return None
 
 
 Handler = Callable[[Any, Context], Awaitable[Message]]

@@ -5,7 +5,7 @@ Status is always a word (F1): `Tone` only lets a renderer repeat it with colour 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 
 from core.capabilities import Capability
@@ -72,14 +72,3 @@ class Message:
             lines.append("")
             lines.append(self.footer)
         return "\n".join(lines)
-
-
-@dataclass
-class Reply:
-    """What one command produced: usually one message, sometimes a follow-up list."""
-
-    messages: list[Message] = field(default_factory=list)
-
-    @property
-    def text(self) -> str:
-        return "\n\n".join(m.text for m in self.messages)

@@ -54,6 +54,8 @@ class CommandService:
         try:
             command = parse(text)
         except InvalidCommand as error:
+            if not self.serves(actor):  # strangers learn nothing about the grammar
+                return await self._refuse_workspace(actor, "unparsed", text, t, prefix)
             await self._audit_failure(actor, "invalid", Outcome.INVALID, text, error)
             return error_message(t, error, prefix)
         return await self.execute(command, actor, raw=text, prefix=prefix)
@@ -63,9 +65,7 @@ class CommandService:
     ) -> Message:
         t = Translator(actor.locale)
         if not self.serves(actor):
-            error = PermissionDenied("error.workspace", workspace=actor.workspace)
-            await self._audit_failure(actor, command.verb, Outcome.REFUSED, raw, error)
-            return error_message(t, error, prefix)
+            return await self._refuse_workspace(actor, command.verb, raw, t, prefix)
         handler = HANDLERS[type(command)]
         try:
             async with self._uow_factory() as uow:
@@ -109,6 +109,13 @@ class CommandService:
         if actor.platform in LOCAL_PLATFORMS:
             return True
         return f"{actor.platform}:{actor.workspace}" in self._workspaces
+
+    async def _refuse_workspace(
+        self, actor: Actor, action: str, raw: str, t: Translator, prefix: str
+    ) -> Message:
+        error = PermissionDenied("error.workspace", workspace=actor.workspace)
+        await self._audit_failure(actor, action, Outcome.REFUSED, raw, error)
+        return error_message(t, error, prefix)
 
     async def _audit_failure(
         self,

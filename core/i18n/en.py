@@ -130,7 +130,6 @@ MESSAGES: dict[str, str] = {
     "error.not_found": "Not found.",
     "error.conflict": "That is not possible right now.",
     "error.stale": "This was changed since the button was drawn.",
-    "error.config": "The configuration is not valid.",
     "error.help_line": "Type {prefix}help for the list of commands.",
     "error.did_you_mean": "Did you mean: {suggestion}?",
     "error.usage": "Usage: {usage}",

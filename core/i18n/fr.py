@@ -121,7 +121,6 @@ MESSAGES: dict[str, str] = {
     "error.not_found": "Introuvable.",
     "error.conflict": "Ce n'est pas possible pour le moment.",
     "error.stale": "L'objet a changé depuis l'affichage du bouton.",
-    "error.config": "La configuration n'est pas valide.",
     "error.help_line": "Tapez {prefix}help pour la liste des commandes.",
     "error.did_you_mean": "Vouliez-vous dire : {suggestion} ?",
     "error.usage": "Usage : {usage}",

@@ -86,6 +86,13 @@ async def test_identities_from_two_workspaces_never_merge(
     assert "started" in allowed.text
     other = await service.execute_text("status", slack("T2", "U1"))
     assert "does not serve the workspace T2" in other.text
+    garbage = await service.execute_text("stauts", slack("T2", "U1"))
+    assert "does not serve the workspace T2" in garbage.text
+    refusals = [e for e in store.state.audit if e.outcome is Outcome.REFUSED]
+    assert [(e.actor, e.action) for e in refusals] == [
+        ("slack:T2:U1", "status"),
+        ("slack:T2:U1", "unparsed"),
+    ]
 
 
 async def test_a_mention_grants_in_the_speakers_own_workspace(
