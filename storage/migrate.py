@@ -8,7 +8,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection
+from sqlalchemy import Connection, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -28,7 +28,14 @@ def head_revision() -> str | None:
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 
+# Any constant will do; it only has to be the same in every exportbot process.
+_MIGRATION_LOCK_ID = 0x6578_706F_7274  # "export"
+
+
 async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
+    """Apply migrations. Several processes starting at once on one PostgreSQL database take
+    turns on an advisory lock; the later ones find nothing left to do (SQLite's BEGIN IMMEDIATE
+    serialises them the same way)."""
     config = alembic_config()
 
     def run(connection: Connection) -> None:
@@ -36,6 +43,10 @@ async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
         command.upgrade(config, revision)
 
     async with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            await connection.execute(
+                text("SELECT pg_advisory_xact_lock(:id)"), {"id": _MIGRATION_LOCK_ID}
+            )
         await connection.run_sync(run)
 
 

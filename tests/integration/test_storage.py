@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import uuid
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -26,7 +29,7 @@ from core.model import (
     Outcome,
     Principal,
 )
-from storage import SqlJobArchive, SqlUnitOfWorkFactory, upgrade
+from storage import SqlJobArchive, SqlUnitOfWorkFactory, create_engine, upgrade
 from storage.migrate import SchemaOutdated, current_revision, ensure_schema, head_revision
 from storage.tables import Base
 
@@ -251,3 +254,26 @@ async def test_an_outdated_schema_is_refused_with_the_upgrade_command(engine: As
         await connection.execute(text("UPDATE alembic_version SET version_num = '0000'"))
     with pytest.raises(SchemaOutdated, match="run `exportbot db upgrade` first"):
         await ensure_schema(engine)
+
+
+async def test_processes_migrating_at_once_build_the_schema_once(tmp_path: Path) -> None:
+    """Three engines (as three processes would) upgrade one empty database concurrently."""
+    url = os.environ.get("EXPORTBOT_TEST_PG_URL") or f"sqlite+aiosqlite:///{tmp_path / 'r.db'}"
+    schema = f"race_{uuid.uuid4().hex[:10]}"
+    pg = url.startswith("postgresql")
+    kwargs = {"connect_args": {"server_settings": {"search_path": schema}}} if pg else {}
+    admin = create_engine(url)
+    if pg:
+        async with admin.begin() as connection:
+            await connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    engines = [create_engine(url, **kwargs) for _ in range(3)]
+    try:
+        await asyncio.gather(*(upgrade(engine) for engine in engines))
+        assert {await current_revision(engine) for engine in engines} == {head_revision()}
+    finally:
+        for engine in engines:
+            await engine.dispose()
+        if pg:
+            async with admin.begin() as connection:
+                await connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        await admin.dispose()
