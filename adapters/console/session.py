@@ -39,6 +39,7 @@ class ConsoleSession:
         self._executor = executor
         self._out = out or sys.stdout
         self._t = Translator(locale)
+        self._prompt = ""  # set while an interactive prompt is waiting
         executor.listeners.append(self._on_job_finished)
 
     def welcome(self) -> str:
@@ -61,6 +62,7 @@ class ConsoleSession:
     async def run_interactive(self, read: Callable[[str], str] = input) -> None:
         loop = asyncio.get_running_loop()
         prompt = f"{self.actor.display_name}> "
+        self._prompt = prompt
         while True:
             try:
                 line = await loop.run_in_executor(None, read, prompt)
@@ -75,7 +77,12 @@ class ConsoleSession:
 
     async def _on_job_finished(self, job: Job) -> None:
         # C3 in the console: whoever started a job here is told when it ends.
-        self._print(render(job_message(self._t, job, title_key="job.finished_title")))
+        text = render(job_message(self._t, job, title_key="job.finished_title"))
+        if self._prompt:  # it lands while the prompt waits: start a fresh line, then re-prompt
+            self._out.write("\n" + text + "\n\n" + self._prompt)
+            self._out.flush()
+        else:
+            self._print(text)
 
     def _print(self, text: str) -> None:
         self._out.write(text + "\n\n" if text else "\n")

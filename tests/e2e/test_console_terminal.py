@@ -1,0 +1,58 @@
+"""The console on a real terminal (a pty): prompt, background completion, quit."""
+
+from __future__ import annotations
+
+import os
+import pty
+import select
+import subprocess
+import time
+from pathlib import Path
+
+from tests.e2e.conftest import EXPORTBOT, clean_env
+
+
+def _read_until(fd: int, needle: str, seen: list[str], timeout: float = 30) -> str:
+    deadline = time.monotonic() + timeout
+    while needle not in "".join(seen):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"never saw {needle!r}; got:\n{''.join(seen)}")
+        ready, _, _ = select.select([fd], [], [], 0.1)
+        if ready:
+            try:
+                seen.append(os.read(fd, 65536).decode("utf-8", "replace"))
+            except OSError:  # the child closed the terminal
+                break
+    return "".join(seen)
+
+
+def test_an_interactive_session_prompts_runs_in_the_background_and_quits(workdir: Path) -> None:
+    leader, follower = pty.openpty()
+    process = subprocess.Popen(
+        [EXPORTBOT, "console", "--user", "bob"],
+        stdin=follower,
+        stdout=follower,
+        stderr=follower,
+        cwd=workdir,
+        env=clean_env(TERM="dumb"),
+        close_fds=True,
+    )
+    os.close(follower)
+    seen: list[str] = []
+    try:
+        _read_until(leader, "you are bob", seen)
+        _read_until(leader, "bob> ", seen)
+        os.write(leader, b"run demo\n")
+        _read_until(leader, "Job #1 · demo ended — succeeded", seen)
+        os.write(leader, b"history\n")
+        _read_until(leader, "#1 demo — succeeded", seen)
+        os.write(leader, b"quit\n")
+        assert process.wait(timeout=30) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        os.close(leader)
+    transcript = "".join(seen)
+    assert "Job #1 · demo started — queued" in transcript
+    assert "Traceback" not in transcript
