@@ -25,7 +25,7 @@ from core.runners import Runner
 from core.runners.archive import ArchiveRunner, sweep_partial_archives
 from core.runners.command import CommandRunner
 from core.service import CommandService
-from storage import SqlUnitOfWorkFactory, create_engine
+from storage import SqlUnitOfWorkFactory, open_engine
 from storage.migrate import ensure_schema
 
 log = logging.getLogger(__name__)
@@ -51,8 +51,7 @@ def runner_for(spec: TargetSpec) -> Runner:
 @asynccontextmanager
 async def open_bot(settings: Settings, *, clock: Clock | None = None) -> AsyncIterator[Bot]:
     clock = clock or SystemClock()
-    engine = create_engine(settings.database_url)
-    try:
+    async with open_engine(settings.database_url) as engine:
         await ensure_schema(engine)
         uow_factory = SqlUnitOfWorkFactory(engine)
         targets = settings.target_specs()
@@ -68,8 +67,6 @@ async def open_bot(settings: Settings, *, clock: Clock | None = None) -> AsyncIt
             yield bot
         finally:
             await executor.shutdown(settings.shutdown_grace_seconds)
-    finally:
-        await engine.dispose()
 
 
 async def sync_configured_grants(bot: Bot) -> None:

@@ -18,7 +18,7 @@ from sqlalchemy.exc import DBAPIError
 from bot.config import ConfigError, Settings, load_settings
 from bot.logs import configure_logging
 from core.job_export import ExportFormat, export_jobs
-from storage import SqlJobArchive, create_engine, upgrade
+from storage import SqlJobArchive, open_engine, upgrade
 from storage.database import normalize_url
 from storage.migrate import SchemaOutdated, ensure_schema
 
@@ -125,11 +125,8 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def prepare_database(settings: Settings) -> None:
-    engine = create_engine(settings.database_url)
-    try:
+    async with open_engine(settings.database_url) as engine:
         await ensure_schema(engine)
-    finally:
-        await engine.dispose()
 
 
 def serve(settings: Settings) -> int:
@@ -171,11 +168,8 @@ async def console(settings: Settings, user: str | None, locale: str | None) -> i
 
 
 async def db_upgrade(settings: Settings) -> int:
-    engine = create_engine(settings.database_url)
-    try:
+    async with open_engine(settings.database_url) as engine:
         await upgrade(engine)
-    finally:
-        await engine.dispose()
     print("Database is up to date.")
     return 0
 
@@ -183,9 +177,7 @@ async def db_upgrade(settings: Settings) -> int:
 async def audit_export(
     settings: Settings, since: datetime, until: datetime, fmt: ExportFormat, out: str | None
 ) -> int:
-
-    engine = create_engine(settings.database_url)
-    try:
+    async with open_engine(settings.database_url) as engine:
         await ensure_schema(engine)
         chunks = export_jobs(SqlJobArchive(engine).stream(since, until), fmt)
         if out is None:
@@ -194,8 +186,6 @@ async def audit_export(
             sys.stdout.flush()
         else:
             await _write_atomically(Path(out), chunks)
-    finally:
-        await engine.dispose()
     return 0
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -61,3 +63,13 @@ def create_engine(url: str, **engine_kwargs: Any) -> AsyncEngine:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
+
+
+@asynccontextmanager
+async def open_engine(url: str, **engine_kwargs: Any) -> AsyncIterator[AsyncEngine]:
+    """`create_engine` whose connections are closed on leaving the block."""
+    engine = create_engine(url, **engine_kwargs)
+    try:
+        yield engine
+    finally:
+        await engine.dispose()
