@@ -7,6 +7,7 @@ from typing import ClassVar
 
 from core.capabilities import Role
 from core.model import AnnotationKind
+from core.schedules import Verdict
 
 
 @dataclass(frozen=True)
@@ -77,3 +78,55 @@ class ListRoles(Command):
 class ShowHelp(Command):
     verb: ClassVar[str] = "help"
     topic: str | None = None
+
+
+@dataclass(frozen=True)
+class ShowSchedule(Command):
+    verb: ClassVar[str] = "schedule show"
+    target: str
+
+
+@dataclass(frozen=True)
+class DraftSchedule(Command):
+    """Create a draft, or edit the caller's open draft of that target."""
+
+    verb: ClassVar[str] = "schedule draft"
+    target: str
+    cron: str
+    timezone: str
+    keep_count: int | None = None
+    keep_days: int | None = None
+    exclude: tuple[str, ...] | None = None  # None: unchanged
+
+
+@dataclass(frozen=True)
+class ListDrafts(Command):
+    verb: ClassVar[str] = "schedule drafts"
+
+
+@dataclass(frozen=True)
+class SubmitDraft(Command):
+    verb: ClassVar[str] = "schedule submit"
+    draft_id: int
+
+
+@dataclass(frozen=True)
+class ReviewDraft(Command):
+    """A decision, bound to the version the reviewer saw when `version` is given (buttons)."""
+
+    verb: ClassVar[str] = "schedule review"
+    draft_id: int
+    verdict: Verdict
+    comment: str = ""
+    version: int | None = None
+
+
+@dataclass(frozen=True)
+class WithdrawDraft(Command):
+    verb: ClassVar[str] = "schedule withdraw"
+    draft_id: int
+
+
+@dataclass(frozen=True)
+class ListPendingEvents(Command):
+    verb: ClassVar[str] = "alerts pending"

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, replace
+from datetime import timedelta
 from typing import Any, Protocol
 
 from core import commands as c
 from core.authorization import has_capability, require, resolve_principal, visible_targets
 from core.capabilities import Capability, Role
 from core.errors import Conflict, NotFound, PermissionDenied
+from core.events import job_ended_event
 from core.grammar import REGISTRY, all_verbs, find_verb
 from core.grammar.parser import suggest
 from core.i18n import Translator
@@ -33,6 +35,8 @@ from core.model import (
 from core.ports import Clock, UnitOfWork
 from core.views import grant_line, job_line, job_message, state_word
 
+DEFAULT_DRAFT_TTL = timedelta(days=7)
+
 
 class JobControl(Protocol):
     """What handlers need from the executor; called only after the commit."""
@@ -51,6 +55,7 @@ class Context:
     targets: Mapping[str, TargetSpec]
     jobs: JobControl
     prefix: str = ""
+    draft_ttl: timedelta = DEFAULT_DRAFT_TTL
     after_commit: list[Callable[[], object]] = field(default_factory=list)
 
     def target(self, name: str) -> TargetSpec:
@@ -216,6 +221,7 @@ async def cancel_job(cmd: c.CancelJob, ctx: Context) -> Message:
     if job.state is JobState.QUEUED:
         job.transition(JobState.CANCELLED, ctx.clock.now())
         await ctx.uow.jobs.save(job)
+        await ctx.uow.outbox.add(job_ended_event(job))
         await ctx.audit("job.cancelled", target=job.target, job_id=job.id)
         return job_message(ctx.t, job)
     # Running: the owning worker stops it (here, or in another process via the flag).

@@ -242,3 +242,4 @@ class TargetSpec:
     timeout_seconds: float = 3600.0
     workdir: str = ""
     env: tuple[tuple[str, str], ...] = field(default=())
+    approvals_required: int = 1  # four eyes: distinct approvers a schedule draft needs

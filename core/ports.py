@@ -11,6 +11,7 @@ from types import TracebackType
 from typing import Protocol
 
 from core.capabilities import Role
+from core.events import OutboxEvent
 from core.model import (
     Annotation,
     AuditEntry,
@@ -20,6 +21,7 @@ from core.model import (
     NewJob,
     Principal,
 )
+from core.schedules import ArchiveRecord, Draft, NewDraft, Schedule, ScheduleSpec
 
 
 class JobRepository(Protocol):
@@ -84,6 +86,52 @@ class AuditLog(Protocol):
         ...
 
 
+class ScheduleRepository(Protocol):
+    async def active(self, target: str) -> Schedule | None: ...
+
+    async def all_active(self) -> Sequence[Schedule]: ...
+
+    async def activate(
+        self, target: str, spec: ScheduleSpec, draft_id: int | None, at: datetime, by: str
+    ) -> Schedule:
+        """Make `spec` the target's active schedule (next version); the previous one stops."""
+        ...
+
+
+class DraftRepository(Protocol):
+    async def add(self, new_draft: NewDraft) -> Draft: ...
+
+    async def get(self, draft_id: int) -> Draft | None: ...
+
+    async def open_by_author(self, target: str, author: Principal) -> Draft | None: ...
+
+    async def open_drafts(self) -> Sequence[Draft]:
+        """Every draft still open (written, submitted or sent back), oldest first."""
+        ...
+
+    async def save(self, draft: Draft) -> None:
+        """Persist `draft` if its row is still at `draft.revision`, then bump the revision.
+        Raise `StaleAction("error.draft_raced")` when someone else saved it in between, so
+        two approvals can never both activate."""
+        ...
+
+
+class ArchiveRepository(Protocol):
+    async def add(self, archive: ArchiveRecord) -> ArchiveRecord: ...
+
+    async def kept(self, target: str) -> Sequence[ArchiveRecord]:
+        """Archives of `target` not deleted by retention, oldest first."""
+        ...
+
+
+class Outbox(Protocol):
+    async def add(self, event: OutboxEvent) -> None: ...
+
+    async def pending(self, *, limit: int = 50) -> Sequence[OutboxEvent]:
+        """Undelivered events, oldest first."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One transaction. Leaving the block without `commit()` rolls back."""
 
@@ -91,6 +139,10 @@ class UnitOfWork(Protocol):
     annotations: AnnotationRepository
     grants: GrantRepository
     audit: AuditLog
+    schedules: ScheduleRepository
+    drafts: DraftRepository
+    archives: ArchiveRepository
+    outbox: Outbox
 
     async def __aenter__(self) -> UnitOfWork: ...
 

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Collection, Mapping
+from datetime import timedelta
 
 from core import commands as c
+from core import handlers, schedule_handlers
 from core.errors import (
     Conflict,
     ExportbotError,
@@ -19,7 +21,7 @@ from core.errors import (
     StaleAction,
 )
 from core.grammar import parse
-from core.handlers import HANDLERS, Context, JobControl, audit_entry
+from core.handlers import DEFAULT_DRAFT_TTL, Context, JobControl, audit_entry
 from core.i18n import Translator
 from core.messages import Message, Tone
 from core.model import Actor, Outcome, TargetSpec
@@ -28,6 +30,7 @@ from core.ports import Clock, UnitOfWorkFactory
 log = logging.getLogger(__name__)
 
 LOCAL_PLATFORMS = frozenset({"console"})
+HANDLERS = {**handlers.HANDLERS, **schedule_handlers.HANDLERS}
 
 
 class CommandService:
@@ -39,6 +42,7 @@ class CommandService:
         jobs: JobControl,
         *,
         workspaces: Collection[str] = (),
+        draft_ttl: timedelta = DEFAULT_DRAFT_TTL,
     ) -> None:
         """`workspaces` are the `platform:workspace` pairs served; console is always local."""
         self._uow_factory = uow_factory
@@ -46,6 +50,7 @@ class CommandService:
         self._clock = clock
         self._jobs = jobs
         self._workspaces = frozenset(workspaces)
+        self._draft_ttl = draft_ttl
 
     async def execute_text(self, text: str, actor: Actor, *, prefix: str = "") -> Message:
         """Parse and execute one line typed by `actor`. `prefix` is how users invoke the bot
@@ -69,7 +74,9 @@ class CommandService:
         handler = HANDLERS[type(command)]
         try:
             async with self._uow_factory() as uow:
-                ctx = Context(uow, actor, t, self._clock, self._targets, self._jobs, prefix)
+                ctx = Context(
+                    uow, actor, t, self._clock, self._targets, self._jobs, prefix, self._draft_ttl
+                )
                 message = await handler(command, ctx)
                 await uow.audit.append(
                     audit_entry(

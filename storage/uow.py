@@ -6,12 +6,27 @@ from types import TracebackType
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from core.ports import AnnotationRepository, AuditLog, GrantRepository, JobRepository
+from core.ports import (
+    AnnotationRepository,
+    ArchiveRepository,
+    AuditLog,
+    DraftRepository,
+    GrantRepository,
+    JobRepository,
+    Outbox,
+    ScheduleRepository,
+)
 from storage.repositories import (
     SqlAnnotationRepository,
     SqlAuditLog,
     SqlGrantRepository,
     SqlJobRepository,
+)
+from storage.schedule_repositories import (
+    SqlArchiveRepository,
+    SqlDraftRepository,
+    SqlOutbox,
+    SqlScheduleRepository,
 )
 
 
@@ -21,6 +36,10 @@ class SqlUnitOfWork:
     annotations: AnnotationRepository
     grants: GrantRepository
     audit: AuditLog
+    schedules: ScheduleRepository
+    drafts: DraftRepository
+    archives: ArchiveRepository
+    outbox: Outbox
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
@@ -31,6 +50,10 @@ class SqlUnitOfWork:
         self.annotations = SqlAnnotationRepository(self._session)
         self.grants = SqlGrantRepository(self._session)
         self.audit = SqlAuditLog(self._session)
+        self.schedules = SqlScheduleRepository(self._session)
+        self.drafts = SqlDraftRepository(self._session)
+        self.archives = SqlArchiveRepository(self._session)
+        self.outbox = SqlOutbox(self._session)
         return self
 
     async def __aexit__(

@@ -9,10 +9,12 @@ from __future__ import annotations
 import copy
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from types import TracebackType
 
 from core.capabilities import Role
-from core.errors import Conflict
+from core.errors import Conflict, StaleAction
+from core.events import OutboxEvent
 from core.model import (
     ACTIVE_STATES,
     Annotation,
@@ -23,6 +25,7 @@ from core.model import (
     NewJob,
     Principal,
 )
+from core.schedules import ArchiveRecord, Draft, DraftState, NewDraft, Schedule, ScheduleSpec
 
 
 @dataclass
@@ -31,6 +34,10 @@ class FakeState:
     annotations: list[Annotation] = field(default_factory=list)
     grants: list[Grant] = field(default_factory=list)
     audit: list[AuditEntry] = field(default_factory=list)
+    schedules: list[tuple[Schedule, bool]] = field(default_factory=list)  # (version, active)
+    drafts: dict[int, Draft] = field(default_factory=dict)
+    archives: list[ArchiveRecord] = field(default_factory=list)
+    outbox: list[OutboxEvent] = field(default_factory=list)
 
 
 class FakeStore:
@@ -143,6 +150,91 @@ class FakeAudit:
         return list(reversed(self._s.audit))[:limit]
 
 
+class FakeSchedules:
+    def __init__(self, state: FakeState) -> None:
+        self._s = state
+
+    async def active(self, target: str) -> Schedule | None:
+        return next((s for s, on in self._s.schedules if on and s.target == target), None)
+
+    async def all_active(self) -> Sequence[Schedule]:
+        return [s for s, on in self._s.schedules if on]
+
+    async def activate(
+        self, target: str, spec: ScheduleSpec, draft_id: int | None, at: datetime, by: str
+    ) -> Schedule:
+        versions = [s.version for s, _ in self._s.schedules if s.target == target]
+        self._s.schedules = [(s, on and s.target != target) for s, on in self._s.schedules]
+        schedule = Schedule(
+            len(self._s.schedules) + 1, target, max(versions, default=0) + 1, spec, draft_id, at, by
+        )
+        self._s.schedules.append((schedule, True))
+        return schedule
+
+
+class FakeDrafts:
+    def __init__(self, state: FakeState) -> None:
+        self._s = state
+
+    async def add(self, new_draft: NewDraft) -> Draft:
+        draft = Draft(
+            len(self._s.drafts) + 1,
+            new_draft.target,
+            new_draft.author,
+            new_draft.author_name,
+            1,
+            new_draft.spec,
+            DraftState.OPEN,
+            new_draft.created_at,
+            new_draft.created_at,
+            new_draft.expires_at,
+        )
+        self._s.drafts[draft.id] = draft
+        return copy.deepcopy(draft)
+
+    async def get(self, draft_id: int) -> Draft | None:
+        return copy.deepcopy(self._s.drafts.get(draft_id))
+
+    async def open_by_author(self, target: str, author: Principal) -> Draft | None:
+        for draft in self._s.drafts.values():
+            if draft.target == target and draft.author == author and draft.state.is_open:
+                return copy.deepcopy(draft)
+        return None
+
+    async def open_drafts(self) -> Sequence[Draft]:
+        return [copy.deepcopy(d) for d in self._s.drafts.values() if d.state.is_open]
+
+    async def save(self, draft: Draft) -> None:
+        if self._s.drafts[draft.id].revision != draft.revision:
+            raise StaleAction("error.draft_raced", draft=draft.id)
+        draft.revision += 1
+        self._s.drafts[draft.id] = copy.deepcopy(draft)
+
+
+class FakeArchives:
+    def __init__(self, state: FakeState) -> None:
+        self._s = state
+
+    async def add(self, archive: ArchiveRecord) -> ArchiveRecord:
+        saved = replace(archive, id=len(self._s.archives) + 1)
+        self._s.archives.append(saved)
+        return saved
+
+    async def kept(self, target: str) -> Sequence[ArchiveRecord]:
+        return [a for a in self._s.archives if a.target == target and a.deleted_at is None]
+
+
+class FakeOutbox:
+    def __init__(self, state: FakeState) -> None:
+        self._s = state
+
+    async def add(self, event: OutboxEvent) -> None:
+        self._s.outbox.append(replace(event, id=len(self._s.outbox) + 1))
+
+    async def pending(self, *, limit: int = 50) -> Sequence[OutboxEvent]:
+        return [e for e in self._s.outbox if e.delivered_at is None][:limit]
+
+
 class FakeUnitOfWork:
     def __init__(self, store: FakeStore) -> None:
         self._store = store
@@ -153,6 +245,10 @@ class FakeUnitOfWork:
         self.annotations = FakeAnnotations(self._state)
         self.grants = FakeGrants(self._state)
         self.audit = FakeAudit(self._state)
+        self.schedules = FakeSchedules(self._state)
+        self.drafts = FakeDrafts(self._state)
+        self.archives = FakeArchives(self._state)
+        self.outbox = FakeOutbox(self._state)
         return self
 
     async def __aexit__(

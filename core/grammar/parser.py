@@ -86,10 +86,19 @@ def _bind(verb: Verb, tokens: list[Token]) -> dict[str, Any]:
                     )
                 value = tokens[i].value
                 i += 1
-            args[option.name] = _convert_option(option, value, verb)
+            converted = _convert_option(option, value, verb)
+            if option.repeat:
+                args[option.name] = [*(args[option.name] or []), converted]
+            else:
+                args[option.name] = converted
             continue
         positionals.append(token)
     _bind_positionals(verb, positionals, args)
+    for option in verb.options:
+        if option.required and args[option.name] is None:
+            raise InvalidCommand(
+                "error.missing_option", option=f"--{option.name}", usage=verb.usage
+            )
     return args
 
 
@@ -98,6 +107,8 @@ def _bind_positionals(verb: Verb, tokens: list[Token], args: dict[str, Any]) -> 
         if param.kind is Kind.TEXT:
             words = [t.value for t in tokens[index:]]
             text = " ".join(words).strip()
+            if not text and not param.required:
+                return
             if not text:
                 raise InvalidCommand("error.missing_argument", param=param.name, usage=verb.usage)
             if len(text) > MAX_TEXT_LENGTH:
@@ -117,7 +128,19 @@ def _bind_positionals(verb: Verb, tokens: list[Token], args: dict[str, Any]) -> 
 def _convert(param: Param, value: str, verb: Verb) -> Any:
     kind = param.kind
     if kind is Kind.JOB:
-        return _job_ref(value)
+        return _number_ref(value, "error.bad_job_ref")
+    if kind is Kind.DRAFT:
+        return _number_ref(value, "error.bad_draft_ref")
+    if kind is Kind.CHOICE:
+        lowered = value.lower()
+        if lowered not in param.choices:
+            raise InvalidCommand(
+                "error.bad_choice",
+                option=f"<{param.name}>",
+                value=value,
+                choices=", ".join(param.choices),
+            )
+        return lowered
     if kind is Kind.SUBJECT:
         match = _JOB_REF.fullmatch(value)
         return int(match.group(1)) if match else _name(value, param.name)
@@ -170,10 +193,10 @@ def _convert_option(option: Option, value: str, verb: Verb) -> Any:
     return value
 
 
-def _job_ref(value: str) -> int:
+def _number_ref(value: str, error_key: str) -> int:
     match = _JOB_REF.fullmatch(value)
     if match is None or int(match.group(1)) == 0:
-        raise InvalidCommand("error.bad_job_ref", value=value)
+        raise InvalidCommand(error_key, value=value)
     return int(match.group(1))
 
 

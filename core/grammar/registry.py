@@ -12,12 +12,15 @@ from typing import Any
 
 from core import commands as c
 from core.capabilities import Capability, Role
+from core.errors import InvalidCommand
 from core.model import AnnotationKind
+from core.schedules import Verdict
 
 
 class Kind(StrEnum):
     TARGET = "target"
     JOB = "job"
+    DRAFT = "draft"
     SUBJECT = "subject"  # a job (#12) or a target name
     WORD = "word"
     INT = "int"
@@ -48,11 +51,15 @@ class Option:
     default: Any = None
     minimum: int | None = None
     maximum: int | None = None
+    metavar: str = ""
+    required: bool = False
+    repeat: bool = False  # may be given several times; the value is then a list
 
     @property
     def usage(self) -> str:
-        value = "|".join(self.choices) if self.choices else f"<{self.name}>"
-        return f"[--{self.name} {value}]"
+        value = "|".join(self.choices) if self.choices else f"<{self.metavar or self.name}>"
+        text = f"--{self.name} {value}" + (" …" if self.repeat else "")
+        return text if self.required else f"[{text}]"
 
 
 Builder = Callable[[Mapping[str, Any]], c.Command]
@@ -103,6 +110,20 @@ class Verb:
 _ROLES = tuple(r.value for r in Role)
 _KINDS = tuple(k.value for k in AnnotationKind)
 _target_option = Option("target", Kind.TARGET)
+
+
+def _draft(args: Mapping[str, Any]) -> c.Command:
+    if args.get("keep") is not None and args.get("keep-days") is not None:
+        raise InvalidCommand("error.keep_conflict")
+    exclude = args.get("exclude")
+    return c.DraftSchedule(
+        args["target"],
+        args["cron"],
+        args["tz"],
+        keep_count=args.get("keep"),
+        keep_days=args.get("keep-days"),
+        exclude=tuple(exclude) if exclude is not None else None,
+    )
 
 
 def _subject(args: Mapping[str, Any]) -> c.Command:
@@ -179,6 +200,86 @@ REGISTRY: tuple[Verb, ...] = (
                 examples=("role list", "role list bob"),
                 params=(Param("who", Kind.WHO, required=False),),
                 build=lambda a: c.ListRoles(a.get("who")),
+            ),
+        ),
+    ),
+    Verb(
+        "schedule",
+        Capability.VIEW,
+        subverbs=(
+            Verb(
+                "schedule show",
+                Capability.VIEW,
+                examples=("schedule show demo",),
+                params=(Param("target", Kind.TARGET),),
+                build=lambda a: c.ShowSchedule(a["target"]),
+            ),
+            Verb(
+                "schedule draft",
+                Capability.DRAFT,
+                examples=(
+                    'schedule draft demo --cron "0 2 * * *" --tz Europe/Paris --keep 5',
+                    'schedule draft demo --cron "30 3 * * 1-5" --tz UTC --keep-days 30 '
+                    '--exclude "*.mp4" --exclude logs/',
+                ),
+                params=(Param("target", Kind.TARGET),),
+                options=(
+                    Option("cron", Kind.WORD, metavar="expr", required=True),
+                    Option("tz", Kind.WORD, metavar="zone", required=True),
+                    Option("keep", Kind.INT, metavar="N", minimum=1, maximum=10_000),
+                    Option("keep-days", Kind.INT, metavar="D", minimum=1, maximum=36_500),
+                    Option("exclude", Kind.WORD, metavar="pattern", repeat=True),
+                ),
+                build=_draft,
+            ),
+            Verb(
+                "schedule drafts",
+                Capability.VIEW,
+                examples=("schedule drafts",),
+                build=lambda a: c.ListDrafts(),
+            ),
+            Verb(
+                "schedule submit",
+                Capability.DRAFT,
+                examples=("schedule submit #3",),
+                params=(Param("draft", Kind.DRAFT),),
+                build=lambda a: c.SubmitDraft(a["draft"]),
+            ),
+            Verb(
+                "schedule review",
+                Capability.APPROVE,
+                examples=(
+                    "schedule review #3 approve",
+                    'schedule review #3 changes "keep 7 days, not 5"',
+                ),
+                params=(
+                    Param("draft", Kind.DRAFT),
+                    Param("decision", Kind.CHOICE, choices=tuple(v.value for v in Verdict)),
+                    Param("comment", Kind.TEXT, required=False),
+                ),
+                options=(Option("version", Kind.INT, minimum=1, maximum=1_000_000),),
+                build=lambda a: c.ReviewDraft(
+                    a["draft"], Verdict(a["decision"]), a.get("comment") or "", a["version"]
+                ),
+            ),
+            Verb(
+                "schedule withdraw",
+                Capability.DRAFT,
+                examples=("schedule withdraw #3",),
+                params=(Param("draft", Kind.DRAFT),),
+                build=lambda a: c.WithdrawDraft(a["draft"]),
+            ),
+        ),
+    ),
+    Verb(
+        "alerts",
+        Capability.MANAGE_EXPORTS,
+        subverbs=(
+            Verb(
+                "alerts pending",
+                Capability.MANAGE_EXPORTS,
+                examples=("alerts pending",),
+                build=lambda a: c.ListPendingEvents(),
             ),
         ),
     ),

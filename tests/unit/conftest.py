@@ -12,7 +12,9 @@ from tests.fakes import FakeStore, FakeUnitOfWork
 
 TARGETS = {
     "demo": TargetSpec("demo", TargetKind.ARCHIVE, source="/srv/demo", archive_dir="/tmp/a"),
-    "site-a": TargetSpec("site-a", TargetKind.ARCHIVE, source="/srv/a", archive_dir="/tmp/b"),
+    "site-a": TargetSpec(
+        "site-a", TargetKind.ARCHIVE, source="/srv/a", archive_dir="/tmp/b", approvals_required=2
+    ),
 }
 
 
@@ -53,6 +55,7 @@ def store(clock: FrozenClock) -> FakeStore:
         "bob": Role.OPERATOR,
         "carol": Role.REVIEWER,
         "dave": Role.SUPPORT,
+        "erin": Role.REVIEWER,
     }.items():
         store.state.grants.append(
             Grant(Principal("console", "", name), role, None, CONFIG_GRANTOR, at)

@@ -52,7 +52,7 @@ async def test_a_user_with_no_role_is_refused_with_the_missing_capability(
 async def test_an_operator_cannot_grant_roles(service: CommandService, store: FakeStore) -> None:
     reply = await service.execute_text("role grant eve admin", console("bob"))
     assert "“manage roles” capability" in reply.text
-    assert len(store.state.grants) == 4
+    assert len(store.state.grants) == 5
 
 
 async def test_an_admin_grants_a_scoped_role_that_works_only_on_that_target(

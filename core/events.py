@@ -1,0 +1,49 @@
+"""Events written to the outbox in the same transaction as the change that caused them (C1).
+
+Delivery to chat comes with the dispatcher; until then the rows wait, and `alerts pending`
+lists them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from core.model import Job
+
+
+class EventKind(StrEnum):
+    JOB_ENDED = "job.ended"
+    DRAFT_SUBMITTED = "draft.submitted"
+    DRAFT_DECIDED = "draft.decided"
+    DRAFT_EXPIRED = "draft.expired"
+    RUN_MISSED = "run.missed"
+    QUOTA_THRESHOLD = "quota.threshold"
+
+
+@dataclass(frozen=True)
+class OutboxEvent:
+    kind: EventKind
+    target: str
+    created_at: datetime
+    payload: dict[str, Any] = field(default_factory=dict)
+    id: int | None = None
+    delivered_at: datetime | None = None
+
+
+def job_ended_event(job: Job) -> OutboxEvent:
+    """The event every ending writes, with what an alert or a requester's DM will need."""
+    return OutboxEvent(
+        EventKind.JOB_ENDED,
+        job.target,
+        job.finished_at or job.created_at,
+        {
+            "job": job.id,
+            "state": job.state.value,
+            "requester": job.requester.key if job.requester else None,
+            "origin": job.origin.kind.value,
+            "error": job.error,
+        },
+    )

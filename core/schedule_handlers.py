@@ -1,0 +1,265 @@
+"""Handlers of `schedule …` and `alerts pending` (B5): drafts, four eyes, activation, expiry."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from core import commands as c
+from core import cron
+from core.authorization import has_capability, require, visible_targets
+from core.capabilities import Capability
+from core.errors import NotFound, PermissionDenied
+from core.events import EventKind, OutboxEvent
+from core.handlers import Context, Handler, audit_entry
+from core.messages import Message
+from core.model import SYSTEM_ACTOR, Outcome
+from core.schedule_views import draft_message, schedule_message
+from core.schedules import (
+    Decision,
+    Draft,
+    DraftState,
+    NewDraft,
+    Retention,
+    ScheduleSpec,
+    Verdict,
+    prune_candidates,
+)
+
+
+async def show_schedule(cmd: c.ShowSchedule, ctx: Context) -> Message:
+    spec = ctx.target(cmd.target)
+    await require(ctx.uow, ctx.actor, Capability.VIEW, spec.name)
+    active = await ctx.uow.schedules.active(spec.name)
+    return schedule_message(ctx.t, spec.name, active, ctx.clock.now())
+
+
+async def draft_schedule(cmd: c.DraftSchedule, ctx: Context) -> Message:
+    target = ctx.target(cmd.target).name
+    await require(ctx.uow, ctx.actor, Capability.DRAFT, target)
+    await expire_overdue_drafts(ctx)
+    expression = cron.validate(cmd.cron)
+    cron.zone(cmd.timezone)
+    now = ctx.clock.now()
+    draft = await ctx.uow.drafts.open_by_author(target, ctx.actor.principal)
+    active = await ctx.uow.schedules.active(target)
+    # What the command leaves out stays as it was: in the draft being edited, else as active.
+    base = draft.spec if draft else (active.spec if active else None)
+    retention = (
+        Retention(cmd.keep_count, cmd.keep_days)
+        if cmd.keep_count is not None or cmd.keep_days is not None
+        else (base.retention if base else Retention())
+    )
+    exclude = cmd.exclude if cmd.exclude is not None else (base.exclude if base else ())
+    new_spec = ScheduleSpec(expression, cmd.timezone, retention, exclude)
+    if draft is None:
+        draft = await ctx.uow.drafts.add(
+            NewDraft(
+                target,
+                ctx.actor.principal,
+                ctx.actor.display_name,
+                new_spec,
+                now,
+                now + ctx.draft_ttl,
+            )
+        )
+        action = "draft.created"
+    else:
+        draft.edit(new_spec, now, ctx.draft_ttl)
+        await ctx.uow.drafts.save(draft)
+        action = "draft.edited"
+    await ctx.audit(action, target=target, detail=f"draft #{draft.id} v{draft.version}")
+    message = await _draft_view(draft, ctx)
+    footer = ctx.t.t("draft.next_step", prefix=ctx.prefix, draft=draft.id)
+    if draft.state is DraftState.SUBMITTED:
+        footer = ctx.t.t("draft.edited_voids", version=draft.version)
+    return _with_footer(message, footer)
+
+
+async def list_drafts(cmd: c.ListDrafts, ctx: Context) -> Message:
+    await expire_overdue_drafts(ctx)
+    names = set(await visible_targets(ctx.uow, ctx.actor.principal, list(ctx.targets)))
+    if not names:
+        raise PermissionDenied(capability=Capability.VIEW.value, target="")
+    drafts = [d for d in await ctx.uow.drafts.open_drafts() if d.target in names]
+    t = ctx.t
+    lines = [
+        t.t(
+            "drafts.line",
+            draft=d.id,
+            target=d.target,
+            version=d.version,
+            state=t.t(f"draft.state.{d.state.value}"),
+            author=d.author_name,
+            cron=d.spec.cron,
+            timezone=d.spec.timezone,
+        )
+        for d in drafts
+    ]
+    body = "\n".join(lines) or t.t("drafts.none")
+    return Message(
+        title=t.t("drafts.title"),
+        sections=(body,),
+        summary=t.t("drafts.summary", count=len(drafts)),
+    )
+
+
+async def submit_draft(cmd: c.SubmitDraft, ctx: Context) -> Message:
+    draft = await _authored_draft(cmd.draft_id, ctx)
+    draft.submit(ctx.clock.now(), ctx.draft_ttl)
+    await ctx.uow.drafts.save(draft)
+    await ctx.audit("draft.submitted", target=draft.target, detail=f"draft #{draft.id}")
+    await _event(ctx, EventKind.DRAFT_SUBMITTED, draft)
+    return _with_footer(
+        await _draft_view(draft, ctx),
+        ctx.t.t("draft.submitted_footer", prefix=ctx.prefix, draft=draft.id),
+    )
+
+
+async def review_draft(cmd: c.ReviewDraft, ctx: Context) -> Message:
+    draft = await _draft(cmd.draft_id, ctx)
+    await require(ctx.uow, ctx.actor, Capability.APPROVE, draft.target)
+    now = ctx.clock.now()
+    decision = Decision(
+        ctx.actor.principal, ctx.actor.display_name, cmd.verdict, draft.version, now, cmd.comment
+    )
+    quorum = ctx.target(draft.target).approvals_required
+    complete = draft.decide(decision, cmd.version, quorum)
+    await ctx.uow.drafts.save(draft)  # refuses if another decision landed in between
+    await ctx.audit(
+        f"draft.{cmd.verdict.value}",
+        target=draft.target,
+        detail=f"draft #{draft.id} v{draft.version} {cmd.comment}".strip(),
+    )
+    if complete:
+        schedule = await ctx.uow.schedules.activate(
+            draft.target, draft.spec, draft.id, now, ctx.actor.principal.key
+        )
+        await ctx.audit(
+            "schedule.activated",
+            target=draft.target,
+            detail=f"version {schedule.version} from draft #{draft.id}",
+        )
+    if complete or cmd.verdict is not Verdict.APPROVE:
+        await _event(
+            ctx,
+            EventKind.DRAFT_DECIDED,
+            draft,
+            verdict=cmd.verdict.value,
+            reviewer=ctx.actor.display_name,
+            comment=cmd.comment,
+        )
+    message = await _draft_view(draft, ctx)
+    footer = ctx.t.t(
+        f"draft.decided.{cmd.verdict.value}", name=ctx.actor.display_name, time=ctx.t.time(now)
+    )
+    return _with_footer(message, footer)
+
+
+async def withdraw_draft(cmd: c.WithdrawDraft, ctx: Context) -> Message:
+    draft = await _draft(cmd.draft_id, ctx)
+    if draft.author != ctx.actor.principal:
+        await require(ctx.uow, ctx.actor, Capability.MANAGE_EXPORTS, draft.target)
+    draft.withdraw(ctx.clock.now())
+    await ctx.uow.drafts.save(draft)
+    await ctx.audit("draft.withdrawn", target=draft.target, detail=f"draft #{draft.id}")
+    return await _draft_view(draft, ctx)
+
+
+async def list_pending_events(cmd: c.ListPendingEvents, ctx: Context) -> Message:
+    if not await has_capability(ctx.uow, ctx.actor.principal, Capability.MANAGE_EXPORTS):
+        raise PermissionDenied(capability=Capability.MANAGE_EXPORTS.value, target="")
+    events = await ctx.uow.outbox.pending(limit=50)
+    t = ctx.t
+    lines = [
+        t.t(
+            "alerts.line",
+            id=e.id,
+            kind=e.kind.value,
+            target=e.target,
+            time=t.time(e.created_at),
+            detail=", ".join(f"{k}={v}" for k, v in e.payload.items()),
+        )
+        for e in events
+    ]
+    return Message(
+        title=t.t("alerts.pending_title"),
+        sections=("\n".join(lines) or t.t("alerts.none"),),
+        summary=t.t("alerts.summary", count=len(events)),
+    )
+
+
+async def expire_overdue_drafts(ctx: Context) -> list[int]:
+    """Close drafts past their expiry (audited, and an event for the reviewers-to-be)."""
+    now = ctx.clock.now()
+    expired = []
+    for draft in await ctx.uow.drafts.open_drafts():
+        if draft.expire_if_due(now):
+            await ctx.uow.drafts.save(draft)
+            await ctx.uow.audit.append(
+                audit_entry(
+                    SYSTEM_ACTOR,
+                    ctx.clock,
+                    "draft.expired",
+                    Outcome.OK,
+                    draft.target,
+                    detail=f"draft #{draft.id}",
+                )
+            )
+            await _event(ctx, EventKind.DRAFT_EXPIRED, draft)
+            expired.append(draft.id)
+    return expired
+
+
+async def _draft(draft_id: int, ctx: Context) -> Draft:
+    await expire_overdue_drafts(ctx)
+    draft = await ctx.uow.drafts.get(draft_id)
+    if draft is None:
+        raise NotFound("error.draft_not_found", draft=draft_id)
+    return draft
+
+
+async def _authored_draft(draft_id: int, ctx: Context) -> Draft:
+    draft = await _draft(draft_id, ctx)
+    await require(ctx.uow, ctx.actor, Capability.DRAFT, draft.target)
+    if draft.author != ctx.actor.principal:
+        raise PermissionDenied("error.not_your_draft", draft=draft.id, author=draft.author_name)
+    return draft
+
+
+async def _draft_view(draft: Draft, ctx: Context) -> Message:
+    active = await ctx.uow.schedules.active(draft.target)
+    now = ctx.clock.now()
+    if draft.state is DraftState.APPROVED:
+        doomed = []  # the retention is now active; its pruning happens after the next run
+    else:
+        doomed = prune_candidates(
+            list(await ctx.uow.archives.kept(draft.target)), draft.spec.retention, now
+        )
+    quorum = ctx.target(draft.target).approvals_required
+    return draft_message(ctx.t, draft, active, doomed, quorum, now)
+
+
+async def _event(ctx: Context, kind: EventKind, draft: Draft, **extra: str) -> None:
+    payload = {
+        "draft": draft.id,
+        "version": draft.version,
+        "state": draft.state.value,
+        "author": draft.author_name,
+        **extra,
+    }
+    await ctx.uow.outbox.add(OutboxEvent(kind, draft.target, ctx.clock.now(), payload))
+
+
+def _with_footer(message: Message, footer: str) -> Message:
+    return replace(message, footer=footer)
+
+
+HANDLERS: dict[type[c.Command], Handler] = {
+    c.ShowSchedule: show_schedule,
+    c.DraftSchedule: draft_schedule,
+    c.ListDrafts: list_drafts,
+    c.SubmitDraft: submit_draft,
+    c.ReviewDraft: review_draft,
+    c.WithdrawDraft: withdraw_draft,
+    c.ListPendingEvents: list_pending_events,
+}

@@ -1,0 +1,269 @@
+"""SQLAlchemy implementations of the schedule, draft, archive and outbox ports."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.errors import StaleAction
+from core.events import EventKind, OutboxEvent
+from core.model import Principal
+from core.schedules import (
+    OPEN_DRAFT_STATES,
+    ArchiveRecord,
+    Decision,
+    Draft,
+    DraftState,
+    NewDraft,
+    Retention,
+    Schedule,
+    ScheduleSpec,
+    Verdict,
+)
+from storage.tables import ArchiveRow, DecisionRow, DraftRow, OutboxRow, ScheduleRow
+
+_OPEN = [state.value for state in OPEN_DRAFT_STATES]
+
+
+def _spec(row: ScheduleRow | DraftRow) -> ScheduleSpec:
+    return ScheduleSpec(
+        row.cron, row.timezone, Retention(row.keep_count, row.keep_days), tuple(row.exclude)
+    )
+
+
+def _schedule(row: ScheduleRow) -> Schedule:
+    return Schedule(
+        row.id,
+        row.target,
+        row.version,
+        _spec(row),
+        row.draft_id,
+        row.activated_at,
+        row.activated_by,
+    )
+
+
+class SqlScheduleRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def active(self, target: str) -> Schedule | None:
+        row = await self._session.scalar(
+            select(ScheduleRow).where(ScheduleRow.target == target, ScheduleRow.active)
+        )
+        return _schedule(row) if row else None
+
+    async def all_active(self) -> Sequence[Schedule]:
+        rows = await self._session.scalars(
+            select(ScheduleRow).where(ScheduleRow.active).order_by(ScheduleRow.target)
+        )
+        return [_schedule(row) for row in rows]
+
+    async def activate(
+        self, target: str, spec: ScheduleSpec, draft_id: int | None, at: datetime, by: str
+    ) -> Schedule:
+        await self._session.execute(
+            update(ScheduleRow)
+            .where(ScheduleRow.target == target, ScheduleRow.active)
+            .values(active=False)
+        )
+        latest = await self._session.scalar(
+            select(func.max(ScheduleRow.version)).where(ScheduleRow.target == target)
+        )
+        row = ScheduleRow(
+            target=target,
+            version=(latest or 0) + 1,
+            cron=spec.cron,
+            timezone=spec.timezone,
+            keep_count=spec.retention.keep_count,
+            keep_days=spec.retention.keep_days,
+            exclude=list(spec.exclude),
+            draft_id=draft_id,
+            active=True,
+            activated_at=at,
+            activated_by=by,
+        )
+        self._session.add(row)
+        await self._session.flush()
+        return _schedule(row)
+
+
+class SqlDraftRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add(self, new_draft: NewDraft) -> Draft:
+        spec = new_draft.spec
+        row = DraftRow(
+            target=new_draft.target,
+            author=new_draft.author.key,
+            author_name=new_draft.author_name,
+            version=1,
+            revision=0,
+            state=DraftState.OPEN.value,
+            cron=spec.cron,
+            timezone=spec.timezone,
+            keep_count=spec.retention.keep_count,
+            keep_days=spec.retention.keep_days,
+            exclude=list(spec.exclude),
+            created_at=new_draft.created_at,
+            updated_at=new_draft.created_at,
+            expires_at=new_draft.expires_at,
+        )
+        self._session.add(row)
+        await self._session.flush()
+        return await self._draft(row)
+
+    async def get(self, draft_id: int) -> Draft | None:
+        row = await self._session.get(DraftRow, draft_id, populate_existing=True)
+        return await self._draft(row) if row else None
+
+    async def open_by_author(self, target: str, author: Principal) -> Draft | None:
+        row = await self._session.scalar(
+            select(DraftRow)
+            .where(DraftRow.target == target, DraftRow.author == author.key)
+            .where(DraftRow.state.in_(_OPEN))
+            .order_by(DraftRow.id.desc())
+            .limit(1)
+        )
+        return await self._draft(row) if row else None
+
+    async def open_drafts(self) -> Sequence[Draft]:
+        rows = await self._session.scalars(
+            select(DraftRow).where(DraftRow.state.in_(_OPEN)).order_by(DraftRow.id)
+        )
+        return [await self._draft(row) for row in rows.all()]
+
+    async def save(self, draft: Draft) -> None:
+        spec = draft.spec
+        # Compare-and-set on the revision: of two racing approvals, the second updates no row.
+        result = await self._session.execute(
+            update(DraftRow)
+            .where(DraftRow.id == draft.id, DraftRow.revision == draft.revision)
+            .values(
+                revision=draft.revision + 1,
+                version=draft.version,
+                state=draft.state.value,
+                cron=spec.cron,
+                timezone=spec.timezone,
+                keep_count=spec.retention.keep_count,
+                keep_days=spec.retention.keep_days,
+                exclude=list(spec.exclude),
+                updated_at=draft.updated_at,
+                expires_at=draft.expires_at,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        if getattr(result, "rowcount", 0) != 1:
+            raise StaleAction("error.draft_raced", draft=draft.id)
+        stored = await self._session.scalar(
+            select(func.count()).select_from(DecisionRow).where(DecisionRow.draft_id == draft.id)
+        )
+        for decision in draft.decisions[stored or 0 :]:  # decisions are append-only
+            self._session.add(
+                DecisionRow(
+                    draft_id=draft.id,
+                    reviewer=decision.reviewer.key,
+                    reviewer_name=decision.reviewer_name,
+                    verdict=decision.verdict.value,
+                    draft_version=decision.draft_version,
+                    comment=decision.comment,
+                    at=decision.at,
+                )
+            )
+        await self._session.flush()
+        draft.revision += 1
+
+    async def _draft(self, row: DraftRow) -> Draft:
+        decisions = await self._session.scalars(
+            select(DecisionRow).where(DecisionRow.draft_id == row.id).order_by(DecisionRow.id)
+        )
+        return Draft(
+            id=row.id,
+            target=row.target,
+            author=Principal.parse(row.author),
+            author_name=row.author_name,
+            version=row.version,
+            spec=_spec(row),
+            state=DraftState(row.state),
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+            expires_at=row.expires_at,
+            decisions=[
+                Decision(
+                    Principal.parse(d.reviewer),
+                    d.reviewer_name,
+                    Verdict(d.verdict),
+                    d.draft_version,
+                    d.at,
+                    d.comment,
+                )
+                for d in decisions
+            ],
+            revision=row.revision,
+        )
+
+
+class SqlArchiveRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add(self, archive: ArchiveRecord) -> ArchiveRecord:
+        row = ArchiveRow(
+            job_id=archive.job_id,
+            target=archive.target,
+            path=archive.path,
+            size_bytes=archive.size_bytes,
+            created_at=archive.created_at,
+            deleted_at=archive.deleted_at,
+        )
+        self._session.add(row)
+        await self._session.flush()
+        return _archive(row)
+
+    async def kept(self, target: str) -> Sequence[ArchiveRecord]:
+        rows = await self._session.scalars(
+            select(ArchiveRow)
+            .where(ArchiveRow.target == target, ArchiveRow.deleted_at.is_(None))
+            .order_by(ArchiveRow.created_at, ArchiveRow.id)
+        )
+        return [_archive(row) for row in rows]
+
+
+def _archive(row: ArchiveRow) -> ArchiveRecord:
+    return ArchiveRecord(
+        row.id, row.job_id, row.target, row.path, row.size_bytes, row.created_at, row.deleted_at
+    )
+
+
+class SqlOutbox:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add(self, event: OutboxEvent) -> None:
+        self._session.add(
+            OutboxRow(
+                kind=event.kind.value,
+                target=event.target,
+                payload=dict(event.payload),
+                created_at=event.created_at,
+            )
+        )
+        await self._session.flush()
+
+    async def pending(self, *, limit: int = 50) -> Sequence[OutboxEvent]:
+        rows = await self._session.scalars(
+            select(OutboxRow)
+            .where(OutboxRow.delivered_at.is_(None))
+            .order_by(OutboxRow.id)
+            .limit(limit)
+        )
+        return [
+            OutboxEvent(
+                EventKind(r.kind), r.target, r.created_at, dict(r.payload), r.id, r.delivered_at
+            )
+            for r in rows
+        ]
