@@ -57,7 +57,12 @@ async def open_bot(settings: Settings, *, clock: Clock | None = None) -> AsyncIt
         targets = settings.target_specs()
         executor = JobExecutor(uow_factory, targets, runner_for, clock)
         service = CommandService(
-            uow_factory, targets, clock, executor, workspaces=settings.served_workspaces()
+            uow_factory,
+            targets,
+            clock,
+            executor,
+            workspaces=settings.served_workspaces(),
+            draft_ttl=settings.draft_ttl,
         )
         bot = Bot(settings, engine, uow_factory, targets, clock, executor, service)
         await sync_configured_grants(bot)

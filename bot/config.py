@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 import os
 import re
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -54,6 +55,7 @@ class TargetConfig(BaseModel):
     timeout_seconds: float = Field(default=3600.0, gt=0)
     workdir: str = ""
     env: dict[str, str] = Field(default_factory=dict)
+    approvals_required: int = Field(default=1, ge=1, le=10)
 
     @field_validator("name")
     @classmethod
@@ -114,6 +116,7 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["text", "json"] = "text"
     shutdown_grace_seconds: float = Field(default=10.0, ge=0)
+    draft_ttl_hours: float = Field(default=168.0, gt=0)
     targets: list[TargetConfig] = Field(default_factory=list)
     grants: list[GrantConfig] = Field(default_factory=list)
 
@@ -166,6 +169,10 @@ class Settings(BaseSettings):
         return not self.targets
 
     @property
+    def draft_ttl(self) -> timedelta:
+        return timedelta(hours=self.draft_ttl_hours)
+
+    @property
     def archive_root(self) -> Path:
         return Path(self.data_dir) / "archives"
 
@@ -207,6 +214,7 @@ class Settings(BaseSettings):
             timeout_seconds=target.timeout_seconds,
             workdir=target.workdir,
             env=tuple(sorted(target.env.items())),
+            approvals_required=target.approvals_required,
         )
 
     def _demo_target(self) -> TargetSpec:

@@ -15,6 +15,7 @@ import socket
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import timedelta
 
+from core.events import job_ended_event
 from core.handlers import audit_entry
 from core.model import (
     ACTIVE_STATES,
@@ -26,6 +27,7 @@ from core.model import (
 )
 from core.ports import Clock, UnitOfWorkFactory
 from core.runners import CancelToken, Progress, RunCancelled, RunFailed, Runner, RunResult
+from core.schedules import ArchiveRecord
 
 log = logging.getLogger(__name__)
 
@@ -124,6 +126,7 @@ class JobExecutor:
                 job.transition(JobState.INTERRUPTED, now)
                 job.error = job.error or "worker stopped before the job ended"
                 await uow.jobs.save(job)
+                await uow.outbox.add(job_ended_event(job))
                 await uow.audit.append(
                     audit_entry(
                         SYSTEM_ACTOR,
@@ -228,6 +231,14 @@ class JobExecutor:
             job.archive_path = result.archive_path
             job.error = error or None
             await uow.jobs.save(job)
+            if result.archive_path is not None and result.size_bytes is not None:
+                finished_at = job.finished_at or self._clock.now()
+                await uow.archives.add(
+                    ArchiveRecord(
+                        0, job.id, job.target, result.archive_path, result.size_bytes, finished_at
+                    )
+                )
+            await uow.outbox.add(job_ended_event(job))
             await uow.audit.append(
                 audit_entry(
                     SYSTEM_ACTOR,

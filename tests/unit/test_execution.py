@@ -157,3 +157,38 @@ async def _tick() -> None:
     import asyncio
 
     await asyncio.sleep(0.005)
+
+
+async def test_an_ending_records_the_archive_and_an_outbox_event(
+    store: FakeStore, clock: FrozenClock
+) -> None:
+    executor = _executor(store, clock, ScriptedRunner("ok"))
+    job_id = await _queue(store, clock)
+    executor.launch(job_id)
+    await executor.idle()
+    [archive] = store.state.archives
+    assert (archive.job_id, archive.path, archive.size_bytes) == (
+        job_id,
+        "/tmp/a/demo.tar.gz",
+        1234,
+    )
+    [event] = store.state.outbox
+    assert event.kind.value == "job.ended"
+    assert event.payload == {
+        "job": job_id,
+        "state": "succeeded",
+        "requester": "console:bob",
+        "origin": "user",
+        "error": None,
+    }
+
+
+async def test_a_failed_ending_writes_an_event_but_no_archive(
+    store: FakeStore, clock: FrozenClock
+) -> None:
+    executor = _executor(store, clock, ScriptedRunner("fail"))
+    job_id = await _queue(store, clock)
+    executor.launch(job_id)
+    await executor.idle()
+    assert store.state.archives == []
+    assert store.state.outbox[0].payload["state"] == "failed"
