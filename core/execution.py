@@ -13,6 +13,7 @@ import logging
 import os
 import socket
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import replace
 from datetime import timedelta
 
 from core.events import job_ended_event
@@ -26,6 +27,7 @@ from core.model import (
     TargetSpec,
 )
 from core.ports import Clock, UnitOfWorkFactory
+from core.retention import apply_retention, remove_files
 from core.runners import CancelToken, Progress, RunCancelled, RunFailed, Runner, RunResult
 from core.schedules import ArchiveRecord
 
@@ -159,15 +161,18 @@ class JobExecutor:
     # -- one job ---------------------------------------------------------------------------
 
     async def _run(self, job_id: int) -> None:
-        job = await self._claim(job_id)
-        if job is None:
+        claimed = await self._claim(job_id)
+        if claimed is None:
             return
+        job, schedule_excludes = claimed
         token = CancelToken()
         self._tokens[job_id] = token
         heartbeat = asyncio.create_task(self._heartbeat(job_id, token))
         state, result, error = JobState.FAILED, RunResult(), ""
         try:
             spec = self._targets[job.target]
+            # The active schedule's exclusions add to the configured ones.
+            spec = replace(spec, exclude=spec.exclude + schedule_excludes)
             runner = self._runner_for(spec)
             result = await asyncio.to_thread(runner.run, job_id, token, self._progress_sink(job_id))
             state = JobState.SUCCEEDED
@@ -187,7 +192,9 @@ class JobExecutor:
             await asyncio.gather(heartbeat, return_exceptions=True)
             self._tokens.pop(job_id, None)
             self._progress.pop(job_id, None)
-        finished = await self._finish(job_id, state, result, error)
+        finished, pruned = await self._finish(job_id, state, result, error)
+        if pruned:
+            await asyncio.to_thread(remove_files, pruned)
         if finished is not None:
             for listener in self.listeners:
                 try:
@@ -195,11 +202,12 @@ class JobExecutor:
                 except Exception:  # one listener's failure must not hide the others
                     log.exception("job listener failed for #%s", job_id)
 
-    async def _claim(self, job_id: int) -> Job | None:
+    async def _claim(self, job_id: int) -> tuple[Job, tuple[str, ...]] | None:
         async with self._uow_factory() as uow:
             job = await uow.jobs.get(job_id)
             if job is None or job.state is not JobState.QUEUED:
                 return None
+            schedule = await uow.schedules.active(job.target)
             job.transition(JobState.RUNNING, self._clock.now())
             job.worker = self.worker
             await uow.jobs.save(job)
@@ -215,15 +223,15 @@ class JobExecutor:
                 )
             )
             await uow.commit()
-            return job
+            return job, schedule.spec.exclude if schedule else ()
 
     async def _finish(
         self, job_id: int, state: JobState, result: RunResult, error: str
-    ) -> Job | None:
+    ) -> tuple[Job | None, list[ArchiveRecord]]:
         async with self._uow_factory() as uow:
             job = await uow.jobs.get(job_id)
             if job is None or job.state is not JobState.RUNNING:
-                return None
+                return None, []
             job.transition(state, self._clock.now())
             job.file_count = result.file_count
             job.size_bytes = result.size_bytes
@@ -231,6 +239,7 @@ class JobExecutor:
             job.archive_path = result.archive_path
             job.error = error or None
             await uow.jobs.save(job)
+            pruned: list[ArchiveRecord] = []
             if result.archive_path is not None and result.size_bytes is not None:
                 finished_at = job.finished_at or self._clock.now()
                 await uow.archives.add(
@@ -238,6 +247,7 @@ class JobExecutor:
                         0, job.id, job.target, result.archive_path, result.size_bytes, finished_at
                     )
                 )
+                pruned = await apply_retention(uow, job.target, finished_at, self._clock)
             await uow.outbox.add(job_ended_event(job))
             await uow.audit.append(
                 audit_entry(
@@ -251,7 +261,7 @@ class JobExecutor:
                 )
             )
             await uow.commit()
-            return job
+            return job, pruned
 
     def _progress_sink(self, job_id: int) -> Callable[[Progress], None]:
         def record(progress: Progress) -> None:

@@ -232,6 +232,14 @@ class SqlArchiveRepository:
         )
         return [_archive(row) for row in rows]
 
+    async def mark_deleted(self, archive_id: int, at: datetime) -> None:
+        await self._session.execute(
+            update(ArchiveRow)
+            .where(ArchiveRow.id == archive_id)
+            .values(deleted_at=at)
+            .execution_options(synchronize_session=False)
+        )
+
 
 def _archive(row: ArchiveRow) -> ArchiveRecord:
     return ArchiveRecord(

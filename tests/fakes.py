@@ -223,6 +223,11 @@ class FakeArchives:
     async def kept(self, target: str) -> Sequence[ArchiveRecord]:
         return [a for a in self._s.archives if a.target == target and a.deleted_at is None]
 
+    async def mark_deleted(self, archive_id: int, at: datetime) -> None:
+        self._s.archives = [
+            replace(a, deleted_at=at) if a.id == archive_id else a for a in self._s.archives
+        ]
+
 
 class FakeOutbox:
     def __init__(self, state: FakeState) -> None:
