@@ -24,7 +24,7 @@ from pydantic_settings import (
 
 from core.capabilities import Role
 from core.errors import ExportbotError
-from core.model import Principal, TargetKind, TargetSpec
+from core.model import Principal, QuotaPolicy, TargetKind, TargetSpec
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEMO_SITE = REPO_ROOT / "examples" / "demo-site"
@@ -56,6 +56,21 @@ class TargetConfig(BaseModel):
     workdir: str = ""
     env: dict[str, str] = Field(default_factory=dict)
     approvals_required: int = Field(default=1, ge=1, le=10)
+    quota: int | None = Field(default=None, gt=0)  # bytes; "5 GB" and "500 MiB" are accepted
+    quota_thresholds: list[int] = Field(default_factory=lambda: [80, 90, 100])
+    storage: str = "local"
+
+    @field_validator("quota", mode="before")
+    @classmethod
+    def _quota_size(cls, value: Any) -> Any:
+        return parse_size(value) if isinstance(value, str) else value
+
+    @field_validator("quota_thresholds")
+    @classmethod
+    def _thresholds_are_percentages(cls, value: list[int]) -> list[int]:
+        if not value or any(not 1 <= t <= 1000 for t in value):
+            raise ValueError("thresholds are percentages between 1 and 1000, e.g. [80, 90, 100]")
+        return sorted(set(value))
 
     @field_validator("name")
     @classmethod
@@ -84,6 +99,34 @@ class GrantConfig(BaseModel):
     @classmethod
     def _principal_is_parseable(cls, value: str) -> str:
         return _check_principal(value)
+
+
+_SIZE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([kKmMgGtT]?i?[bB]?)\s*")
+_UNITS = {
+    "": 1,
+    "b": 1,
+    "k": 10**3,
+    "kb": 10**3,
+    "m": 10**6,
+    "mb": 10**6,
+    "g": 10**9,
+    "gb": 10**9,
+    "t": 10**12,
+    "tb": 10**12,
+    "kib": 2**10,
+    "mib": 2**20,
+    "gib": 2**30,
+    "tib": 2**40,
+}
+
+
+def parse_size(text: str) -> int:
+    """`5 GB` → 5_000_000_000, `500MiB` → 524_288_000; a ValueError names the text otherwise."""
+    match = _SIZE.fullmatch(text)
+    unit = match.group(2).lower() if match else None
+    if match is None or unit not in _UNITS:
+        raise ValueError(f'\'{text}\' is not a size; write bytes or e.g. "5 GB", "500 MiB"')
+    return int(float(match.group(1)) * _UNITS[unit])
 
 
 def _check_principal(value: str) -> str:
@@ -215,6 +258,7 @@ class Settings(BaseSettings):
             workdir=target.workdir,
             env=tuple(sorted(target.env.items())),
             approvals_required=target.approvals_required,
+            quota=QuotaPolicy(target.quota, tuple(target.quota_thresholds), target.storage),
         )
 
     def _demo_target(self) -> TargetSpec:

@@ -130,3 +130,12 @@ class WithdrawDraft(Command):
 @dataclass(frozen=True)
 class ListPendingEvents(Command):
     verb: ClassVar[str] = "alerts pending"
+
+
+@dataclass(frozen=True)
+class ShowQuota(Command):
+    """`quota` (every target), `quota <target>`, or `quota <target> --recount`."""
+
+    verb: ClassVar[str] = "quota"
+    target: str | None = None
+    recount: bool = False

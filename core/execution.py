@@ -27,6 +27,7 @@ from core.model import (
     TargetSpec,
 )
 from core.ports import Clock, UnitOfWorkFactory
+from core.quotas import adjust_usage
 from core.retention import apply_retention, remove_files
 from core.runners import CancelToken, Progress, RunCancelled, RunFailed, Runner, RunResult
 from core.schedules import ArchiveRecord
@@ -247,7 +248,9 @@ class JobExecutor:
                         0, job.id, job.target, result.archive_path, result.size_bytes, finished_at
                     )
                 )
-                pruned = await apply_retention(uow, job.target, finished_at, self._clock)
+                quota = self._targets[job.target].quota
+                await adjust_usage(uow, job.target, quota, result.size_bytes, 1, finished_at)
+                pruned = await apply_retention(uow, job.target, finished_at, self._clock, quota)
             await uow.outbox.add(job_ended_event(job))
             await uow.audit.append(
                 audit_entry(

@@ -223,6 +223,15 @@ class AuditEntry:
     id: int | None = None
 
 
+@dataclass(frozen=True)
+class QuotaPolicy:
+    """A target's storage limit (None: unlimited) and the usage percentages that alert."""
+
+    limit_bytes: int | None = None
+    thresholds: tuple[int, ...] = (80, 90, 100)
+    storage: str = "local"
+
+
 class TargetKind(StrEnum):
     ARCHIVE = "archive"
     COMMAND = "command"
@@ -243,3 +252,4 @@ class TargetSpec:
     workdir: str = ""
     env: tuple[tuple[str, str], ...] = field(default=())
     approvals_required: int = 1  # four eyes: distinct approvers a schedule draft needs
+    quota: QuotaPolicy = QuotaPolicy()

@@ -21,6 +21,7 @@ from core.model import (
     NewJob,
     Principal,
 )
+from core.quotas import QuotaUsage
 from core.schedules import ArchiveRecord, Draft, NewDraft, Schedule, ScheduleSpec
 
 
@@ -125,6 +126,28 @@ class ArchiveRepository(Protocol):
 
     async def mark_deleted(self, archive_id: int, at: datetime) -> None: ...
 
+    async def growth(self, target: str, since: datetime) -> tuple[int, int]:
+        """Bytes of archives created since `since`, and of archives deleted since then."""
+        ...
+
+
+class QuotaRepository(Protocol):
+    async def get(self, target: str) -> QuotaUsage | None: ...
+
+    async def adjust(
+        self, target: str, storage: str, delta_bytes: int, delta_count: int, at: datetime
+    ) -> QuotaUsage:
+        """Add to the counters atomically (creating them at zero first); return the new row."""
+        ...
+
+    async def set_fired(self, target: str, fired: frozenset[int]) -> None: ...
+
+    async def reset(
+        self, target: str, storage: str, used_bytes: int, archive_count: int, at: datetime
+    ) -> QuotaUsage:
+        """Overwrite the counters after a recount."""
+        ...
+
 
 class Outbox(Protocol):
     async def add(self, event: OutboxEvent) -> None: ...
@@ -144,6 +167,7 @@ class UnitOfWork(Protocol):
     schedules: ScheduleRepository
     drafts: DraftRepository
     archives: ArchiveRepository
+    quotas: QuotaRepository
     outbox: Outbox
 
     async def __aenter__(self) -> UnitOfWork: ...

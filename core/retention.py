@@ -13,17 +13,19 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from core.handlers import audit_entry
-from core.model import SYSTEM_ACTOR, Outcome
+from core.model import SYSTEM_ACTOR, Outcome, QuotaPolicy
 from core.ports import Clock, UnitOfWork
+from core.quotas import adjust_usage
 from core.schedules import ArchiveRecord, prune_candidates
 
 log = logging.getLogger(__name__)
 
 
 async def apply_retention(
-    uow: UnitOfWork, target: str, now: datetime, clock: Clock
+    uow: UnitOfWork, target: str, now: datetime, clock: Clock, quota: QuotaPolicy
 ) -> list[ArchiveRecord]:
-    """Mark the archives the active retention no longer keeps; return them (files still there)."""
+    """Mark the archives the active retention no longer keeps, and take them off the quota;
+    return them (their files are still there)."""
     schedule = await uow.schedules.active(target)
     if schedule is None:
         return []
@@ -41,6 +43,9 @@ async def apply_retention(
                 f"{archive.path} ({archive.size_bytes} bytes)",
             )
         )
+    if doomed:
+        freed = sum(archive.size_bytes for archive in doomed)
+        await adjust_usage(uow, target, quota, -freed, -len(doomed), now)
     return doomed
 
 

@@ -11,7 +11,7 @@ from collections.abc import Collection, Mapping
 from datetime import timedelta
 
 from core import commands as c
-from core import handlers, schedule_handlers
+from core import handlers, quota_handlers, schedule_handlers
 from core.errors import (
     Conflict,
     ExportbotError,
@@ -30,7 +30,7 @@ from core.ports import Clock, UnitOfWorkFactory
 log = logging.getLogger(__name__)
 
 LOCAL_PLATFORMS = frozenset({"console"})
-HANDLERS = {**handlers.HANDLERS, **schedule_handlers.HANDLERS}
+HANDLERS = {**handlers.HANDLERS, **schedule_handlers.HANDLERS, **quota_handlers.HANDLERS}
 
 
 class CommandService:

@@ -232,6 +232,19 @@ class SqlArchiveRepository:
         )
         return [_archive(row) for row in rows]
 
+    async def growth(self, target: str, since: datetime) -> tuple[int, int]:
+        added = await self._session.scalar(
+            select(func.coalesce(func.sum(ArchiveRow.size_bytes), 0)).where(
+                ArchiveRow.target == target, ArchiveRow.created_at >= since
+            )
+        )
+        removed = await self._session.scalar(
+            select(func.coalesce(func.sum(ArchiveRow.size_bytes), 0)).where(
+                ArchiveRow.target == target, ArchiveRow.deleted_at >= since
+            )
+        )
+        return int(added or 0), int(removed or 0)
+
     async def mark_deleted(self, archive_id: int, at: datetime) -> None:
         await self._session.execute(
             update(ArchiveRow)

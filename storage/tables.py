@@ -239,3 +239,16 @@ class OutboxRow(Base):
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+
+
+class QuotaUsageRow(Base):
+    """One counter row per target, adjusted with every archive written or deleted."""
+
+    __tablename__ = "quota_usage"
+
+    target: Mapped[str] = mapped_column(String(64), primary_key=True)
+    storage: Mapped[str] = mapped_column(String(64))
+    used_bytes: Mapped[int] = mapped_column(BigInteger)
+    archive_count: Mapped[int] = mapped_column(Integer)
+    fired: Mapped[list[int]] = mapped_column(JSON)  # thresholds crossed, not yet re-armed
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -14,8 +14,10 @@ from core.ports import (
     GrantRepository,
     JobRepository,
     Outbox,
+    QuotaRepository,
     ScheduleRepository,
 )
+from storage.quota_repository import SqlQuotaRepository
 from storage.repositories import (
     SqlAnnotationRepository,
     SqlAuditLog,
@@ -39,6 +41,7 @@ class SqlUnitOfWork:
     schedules: ScheduleRepository
     drafts: DraftRepository
     archives: ArchiveRepository
+    quotas: QuotaRepository
     outbox: Outbox
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
@@ -53,6 +56,7 @@ class SqlUnitOfWork:
         self.schedules = SqlScheduleRepository(self._session)
         self.drafts = SqlDraftRepository(self._session)
         self.archives = SqlArchiveRepository(self._session)
+        self.quotas = SqlQuotaRepository(self._session)
         self.outbox = SqlOutbox(self._session)
         return self
 

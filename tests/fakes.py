@@ -25,6 +25,7 @@ from core.model import (
     NewJob,
     Principal,
 )
+from core.quotas import QuotaUsage
 from core.schedules import ArchiveRecord, Draft, DraftState, NewDraft, Schedule, ScheduleSpec
 
 
@@ -38,6 +39,7 @@ class FakeState:
     drafts: dict[int, Draft] = field(default_factory=dict)
     archives: list[ArchiveRecord] = field(default_factory=list)
     outbox: list[OutboxEvent] = field(default_factory=list)
+    quotas: dict[str, QuotaUsage] = field(default_factory=dict)
 
 
 class FakeStore:
@@ -223,10 +225,49 @@ class FakeArchives:
     async def kept(self, target: str) -> Sequence[ArchiveRecord]:
         return [a for a in self._s.archives if a.target == target and a.deleted_at is None]
 
+    async def growth(self, target: str, since: datetime) -> tuple[int, int]:
+        mine = [a for a in self._s.archives if a.target == target]
+        added = sum(a.size_bytes for a in mine if a.created_at >= since)
+        removed = sum(a.size_bytes for a in mine if a.deleted_at and a.deleted_at >= since)
+        return added, removed
+
     async def mark_deleted(self, archive_id: int, at: datetime) -> None:
         self._s.archives = [
             replace(a, deleted_at=at) if a.id == archive_id else a for a in self._s.archives
         ]
+
+
+class FakeQuotas:
+    def __init__(self, state: FakeState) -> None:
+        self._s = state
+
+    async def get(self, target: str) -> QuotaUsage | None:
+        return self._s.quotas.get(target)
+
+    async def adjust(
+        self, target: str, storage: str, delta_bytes: int, delta_count: int, at: datetime
+    ) -> QuotaUsage:
+        now = self._s.quotas.get(target) or QuotaUsage(target, storage, 0, 0, frozenset(), at)
+        usage = replace(
+            now,
+            used_bytes=now.used_bytes + delta_bytes,
+            archive_count=now.archive_count + delta_count,
+            updated_at=at,
+        )
+        self._s.quotas[target] = usage
+        return usage
+
+    async def set_fired(self, target: str, fired: frozenset[int]) -> None:
+        self._s.quotas[target] = replace(self._s.quotas[target], fired=fired)
+
+    async def reset(
+        self, target: str, storage: str, used_bytes: int, archive_count: int, at: datetime
+    ) -> QuotaUsage:
+        now = self._s.quotas.get(target) or QuotaUsage(target, storage, 0, 0, frozenset(), at)
+        self._s.quotas[target] = replace(
+            now, used_bytes=used_bytes, archive_count=archive_count, updated_at=at
+        )
+        return self._s.quotas[target]
 
 
 class FakeOutbox:
@@ -253,6 +294,7 @@ class FakeUnitOfWork:
         self.schedules = FakeSchedules(self._state)
         self.drafts = FakeDrafts(self._state)
         self.archives = FakeArchives(self._state)
+        self.quotas = FakeQuotas(self._state)
         self.outbox = FakeOutbox(self._state)
         return self
 

@@ -79,6 +79,13 @@ def _bind(verb: Verb, tokens: list[Token]) -> dict[str, Any]:
                     usage=verb.usage,
                     suggestion=_suggest_option(name, verb),
                 )
+            if option.kind is Kind.FLAG:
+                if has_value:
+                    raise InvalidCommand(
+                        "error.flag_takes_no_value", option=f"--{option.name}", usage=verb.usage
+                    )
+                args[option.name] = True
+                continue
             if not has_value:
                 if i >= len(tokens):
                     raise InvalidCommand(

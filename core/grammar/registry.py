@@ -28,6 +28,7 @@ class Kind(StrEnum):
     WHO = "who"  # a mention (<@U1>), a user name, or a principal key
     ROLE = "role"
     CHOICE = "choice"
+    FLAG = "flag"  # an option that takes no value
 
 
 @dataclass(frozen=True)
@@ -58,7 +59,8 @@ class Option:
     @property
     def usage(self) -> str:
         value = "|".join(self.choices) if self.choices else f"<{self.metavar or self.name}>"
-        text = f"--{self.name} {value}" + (" …" if self.repeat else "")
+        text = f"--{self.name}" if self.kind is Kind.FLAG else f"--{self.name} {value}"
+        text += " …" if self.repeat else ""
         return text if self.required else f"[{text}]"
 
 
@@ -282,6 +284,14 @@ REGISTRY: tuple[Verb, ...] = (
                 build=lambda a: c.ListPendingEvents(),
             ),
         ),
+    ),
+    Verb(
+        "quota",
+        Capability.VIEW,
+        examples=("quota", "quota demo", "quota demo --recount"),
+        params=(Param("target", Kind.TARGET, required=False),),
+        options=(Option("recount", Kind.FLAG, default=False),),
+        build=lambda a: c.ShowQuota(a.get("target"), recount=a["recount"]),
     ),
     Verb(
         "help",

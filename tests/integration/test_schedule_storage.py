@@ -147,3 +147,26 @@ async def test_a_stale_draft_save_is_refused(uow_factory: SqlUnitOfWorkFactory) 
         draft.revision -= 1  # as if read before someone else's save
         with pytest.raises(StaleAction):
             await uow.drafts.save(draft)
+
+
+async def test_quota_counters_increment_atomically_and_keep_fired_thresholds(
+    uow_factory: SqlUnitOfWorkFactory,
+) -> None:
+    async def add(delta: int) -> None:
+        async with uow_factory() as uow:
+            await uow.quotas.adjust("demo", "local", delta, 1, T0)
+            await uow.commit()
+
+    await asyncio.gather(*(add(1_000_000_000) for _ in range(8)))  # concurrent writers
+    async with uow_factory() as uow:
+        usage = await uow.quotas.get("demo")
+        assert usage is not None
+        assert (usage.used_bytes, usage.archive_count) == (8_000_000_000, 8)
+        await uow.quotas.set_fired("demo", frozenset({80, 90}))
+        reset = await uow.quotas.reset("demo", "local", 42, 1, T0)
+        await uow.commit()
+    assert (reset.used_bytes, reset.archive_count, reset.fired) == (42, 1, frozenset({80, 90}))
+    async with uow_factory() as uow:
+        assert await uow.quotas.get("nothing-yet") is None
+        added, removed = await uow.archives.growth("demo", T0)
+        assert (added, removed) == (0, 0)
