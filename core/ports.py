@@ -92,10 +92,28 @@ class ScheduleRepository(Protocol):
 
     async def all_active(self) -> Sequence[Schedule]: ...
 
+    async def get(self, schedule_id: int) -> Schedule | None: ...
+
+    async def is_active(self, schedule_id: int) -> bool: ...
+
     async def activate(
         self, target: str, spec: ScheduleSpec, draft_id: int | None, at: datetime, by: str
     ) -> Schedule:
         """Make `spec` the target's active schedule (next version); the previous one stops."""
+        ...
+
+
+class ScheduleFireRepository(Protocol):
+    async def record(
+        self, schedule_id: int, fire_time: datetime, outcome: str, at: datetime
+    ) -> bool:
+        """Claim one fire; False when it was already recorded (another process, a retry)."""
+        ...
+
+    async def attach_job(self, schedule_id: int, fire_time: datetime, job_id: int) -> None: ...
+
+    async def last(self, schedule_id: int) -> datetime | None:
+        """The latest fire time recorded for the schedule, whatever its outcome."""
         ...
 
 
@@ -165,6 +183,7 @@ class UnitOfWork(Protocol):
     grants: GrantRepository
     audit: AuditLog
     schedules: ScheduleRepository
+    fires: ScheduleFireRepository
     drafts: DraftRepository
     archives: ArchiveRepository
     quotas: QuotaRepository

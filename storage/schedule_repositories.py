@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import StaleAction
@@ -23,7 +24,14 @@ from core.schedules import (
     ScheduleSpec,
     Verdict,
 )
-from storage.tables import ArchiveRow, DecisionRow, DraftRow, OutboxRow, ScheduleRow
+from storage.tables import (
+    ArchiveRow,
+    DecisionRow,
+    DraftRow,
+    OutboxRow,
+    ScheduleFireRow,
+    ScheduleRow,
+)
 
 _OPEN = [state.value for state in OPEN_DRAFT_STATES]
 
@@ -62,6 +70,16 @@ class SqlScheduleRepository:
         )
         return [_schedule(row) for row in rows]
 
+    async def get(self, schedule_id: int) -> Schedule | None:
+        row = await self._session.get(ScheduleRow, schedule_id, populate_existing=True)
+        return _schedule(row) if row else None
+
+    async def is_active(self, schedule_id: int) -> bool:
+        active = await self._session.scalar(
+            select(ScheduleRow.active).where(ScheduleRow.id == schedule_id)
+        )
+        return bool(active)
+
     async def activate(
         self, target: str, spec: ScheduleSpec, draft_id: int | None, at: datetime, by: str
     ) -> Schedule:
@@ -89,6 +107,48 @@ class SqlScheduleRepository:
         self._session.add(row)
         await self._session.flush()
         return _schedule(row)
+
+
+class SqlScheduleFireRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def record(
+        self, schedule_id: int, fire_time: datetime, outcome: str, at: datetime
+    ) -> bool:
+        try:
+            async with self._session.begin_nested():
+                self._session.add(
+                    ScheduleFireRow(
+                        schedule_id=schedule_id,
+                        fire_time=fire_time,
+                        outcome=outcome,
+                        recorded_at=at,
+                    )
+                )
+        except IntegrityError:
+            return False  # the unique (schedule, fire time) says someone recorded it already
+        return True
+
+    async def attach_job(self, schedule_id: int, fire_time: datetime, job_id: int) -> None:
+        await self._session.execute(
+            update(ScheduleFireRow)
+            .where(
+                ScheduleFireRow.schedule_id == schedule_id, ScheduleFireRow.fire_time == fire_time
+            )
+            .values(job_id=job_id)
+            .execution_options(synchronize_session=False)
+        )
+
+    async def last(self, schedule_id: int) -> datetime | None:
+        latest: datetime | None = await self._session.scalar(
+            select(func.max(ScheduleFireRow.fire_time)).where(
+                ScheduleFireRow.schedule_id == schedule_id
+            )
+        )
+        if latest is not None and latest.tzinfo is None:  # max() bypasses the column type
+            latest = latest.replace(tzinfo=UTC)
+        return latest
 
 
 class SqlDraftRepository:

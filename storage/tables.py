@@ -252,3 +252,20 @@ class QuotaUsageRow(Base):
     archive_count: Mapped[int] = mapped_column(Integer)
     fired: Mapped[list[int]] = mapped_column(JSON)  # thresholds crossed, not yet re-armed
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ScheduleFireRow(Base):
+    """One row per (schedule, fire time): the idempotency key of scheduled runs and misses."""
+
+    __tablename__ = "schedule_fires"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    schedule_id: Mapped[int] = mapped_column(Integer)
+    fire_time: Mapped[datetime] = mapped_column(UTCDateTime())
+    outcome: Mapped[str] = mapped_column(String(16))  # started | missed | skipped
+    job_id: Mapped[int | None] = mapped_column(Integer)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (
+        UniqueConstraint("schedule_id", "fire_time", name="uq_schedule_fires_schedule_id"),
+    )

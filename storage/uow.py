@@ -15,6 +15,7 @@ from core.ports import (
     JobRepository,
     Outbox,
     QuotaRepository,
+    ScheduleFireRepository,
     ScheduleRepository,
 )
 from storage.quota_repository import SqlQuotaRepository
@@ -28,6 +29,7 @@ from storage.schedule_repositories import (
     SqlArchiveRepository,
     SqlDraftRepository,
     SqlOutbox,
+    SqlScheduleFireRepository,
     SqlScheduleRepository,
 )
 
@@ -39,6 +41,7 @@ class SqlUnitOfWork:
     grants: GrantRepository
     audit: AuditLog
     schedules: ScheduleRepository
+    fires: ScheduleFireRepository
     drafts: DraftRepository
     archives: ArchiveRepository
     quotas: QuotaRepository
@@ -54,6 +57,7 @@ class SqlUnitOfWork:
         self.grants = SqlGrantRepository(self._session)
         self.audit = SqlAuditLog(self._session)
         self.schedules = SqlScheduleRepository(self._session)
+        self.fires = SqlScheduleFireRepository(self._session)
         self.drafts = SqlDraftRepository(self._session)
         self.archives = SqlArchiveRepository(self._session)
         self.quotas = SqlQuotaRepository(self._session)

@@ -40,6 +40,7 @@ class FakeState:
     archives: list[ArchiveRecord] = field(default_factory=list)
     outbox: list[OutboxEvent] = field(default_factory=list)
     quotas: dict[str, QuotaUsage] = field(default_factory=dict)
+    fires: dict[tuple[int, datetime], tuple[str, int | None]] = field(default_factory=dict)
 
 
 class FakeStore:
@@ -162,6 +163,12 @@ class FakeSchedules:
     async def all_active(self) -> Sequence[Schedule]:
         return [s for s, on in self._s.schedules if on]
 
+    async def get(self, schedule_id: int) -> Schedule | None:
+        return next((s for s, _ in self._s.schedules if s.id == schedule_id), None)
+
+    async def is_active(self, schedule_id: int) -> bool:
+        return any(s.id == schedule_id and on for s, on in self._s.schedules)
+
     async def activate(
         self, target: str, spec: ScheduleSpec, draft_id: int | None, at: datetime, by: str
     ) -> Schedule:
@@ -172,6 +179,26 @@ class FakeSchedules:
         )
         self._s.schedules.append((schedule, True))
         return schedule
+
+
+class FakeFires:
+    def __init__(self, state: FakeState) -> None:
+        self._s = state
+
+    async def record(
+        self, schedule_id: int, fire_time: datetime, outcome: str, at: datetime
+    ) -> bool:
+        if (schedule_id, fire_time) in self._s.fires:
+            return False
+        self._s.fires[(schedule_id, fire_time)] = (outcome, None)
+        return True
+
+    async def attach_job(self, schedule_id: int, fire_time: datetime, job_id: int) -> None:
+        outcome, _ = self._s.fires[(schedule_id, fire_time)]
+        self._s.fires[(schedule_id, fire_time)] = (outcome, job_id)
+
+    async def last(self, schedule_id: int) -> datetime | None:
+        return max((t for s, t in self._s.fires if s == schedule_id), default=None)
 
 
 class FakeDrafts:
@@ -292,6 +319,7 @@ class FakeUnitOfWork:
         self.grants = FakeGrants(self._state)
         self.audit = FakeAudit(self._state)
         self.schedules = FakeSchedules(self._state)
+        self.fires = FakeFires(self._state)
         self.drafts = FakeDrafts(self._state)
         self.archives = FakeArchives(self._state)
         self.quotas = FakeQuotas(self._state)
