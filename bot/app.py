@@ -8,16 +8,31 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import timedelta
 
 from aiohttp import web
 from sqlalchemy import text
 
 from bot.bootstrap import Bot, open_bot
 from bot.config import Settings
+from bot.scheduler import SchedulerService
 
 log = logging.getLogger(__name__)
 
 BOT_KEY = web.AppKey("bot", Bot)
+SCHEDULER_KEY = web.AppKey("scheduler", SchedulerService)
+
+
+@asynccontextmanager
+async def _scheduler(bot: Bot) -> AsyncIterator[SchedulerService | None]:
+    if not bot.settings.scheduler:
+        yield None
+        return
+    grace = timedelta(seconds=bot.settings.missed_run_grace_seconds)
+    service = SchedulerService(bot.engine, bot.uow_factory, bot.clock, bot.executor, grace=grace)
+    async with service:
+        yield service
 
 
 def create_app(settings: Settings) -> web.Application:
@@ -26,8 +41,11 @@ def create_app(settings: Settings) -> web.Application:
     app.router.add_get("/readyz", readyz)
 
     async def bot_lifecycle(app: web.Application) -> AsyncIterator[None]:
-        async with open_bot(settings) as bot:
+        async with open_bot(settings) as bot, _scheduler(bot) as scheduler:
             app[BOT_KEY] = bot
+            if scheduler is not None:
+                app[SCHEDULER_KEY] = scheduler
+                bot.service.schedule_listeners.append(scheduler.refresh)
             log.info(
                 "exportbot ready: targets %s; platforms live: %s",
                 ", ".join(bot.targets),
@@ -55,4 +73,6 @@ async def readyz(request: web.Request) -> web.Response:
     except Exception as error:
         log.warning("readiness check failed: %s", type(error).__name__)
         return web.json_response({"status": "unavailable", "database": "down"}, status=503)
-    return web.json_response({"status": "ready", "database": "ok"})
+    scheduler = request.app.get(SCHEDULER_KEY)
+    role = scheduler.role if scheduler is not None else "off"
+    return web.json_response({"status": "ready", "database": "ok", "scheduler": role})

@@ -7,12 +7,14 @@ stops running jobs (recorded as interrupted) and closes the database.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import Settings
@@ -75,7 +77,22 @@ async def open_bot(settings: Settings, *, clock: Clock | None = None) -> AsyncIt
 
 
 async def sync_configured_grants(bot: Bot) -> None:
-    """Make the grants marked as coming from configuration equal the configuration's."""
+    """Make the grants marked as coming from configuration equal the configuration's.
+
+    Processes starting together may race to insert the same grants: the loser retries and
+    then finds them there.
+    """
+    for attempt in range(3):
+        try:
+            await _sync_grants_once(bot)
+            return
+        except IntegrityError:
+            if attempt == 2:
+                raise
+            await asyncio.sleep(0.1 * (attempt + 1))
+
+
+async def _sync_grants_once(bot: Bot) -> None:
     wanted: set[tuple[Principal, Role, str | None]] = set(bot.settings.bootstrap_grants())
     async with bot.uow_factory() as uow:
         for grant in await uow.grants.all():

@@ -160,6 +160,8 @@ class Settings(BaseSettings):
     log_format: Literal["text", "json"] = "text"
     shutdown_grace_seconds: float = Field(default=10.0, ge=0)
     draft_ttl_hours: float = Field(default=168.0, gt=0)
+    scheduler: bool = True  # run schedules in `serve` (one leader among several processes)
+    missed_run_grace_seconds: float = Field(default=600.0, ge=0)
     targets: list[TargetConfig] = Field(default_factory=list)
     grants: list[GrantConfig] = Field(default_factory=list)
 

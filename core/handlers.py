@@ -6,7 +6,7 @@ side effects that must follow the commit (starting a job thread) in `context.aft
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any, Protocol
@@ -56,6 +56,8 @@ class Context:
     jobs: JobControl
     prefix: str = ""
     draft_ttl: timedelta = DEFAULT_DRAFT_TTL
+    # Called after a commit that activated a schedule (the scheduler re-reads its table).
+    schedule_listeners: Sequence[Callable[[], object]] = ()
     after_commit: list[Callable[[], object]] = field(default_factory=list)
 
     def target(self, name: str) -> TargetSpec:

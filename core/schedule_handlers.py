@@ -134,6 +134,7 @@ async def review_draft(cmd: c.ReviewDraft, ctx: Context) -> Message:
         schedule = await ctx.uow.schedules.activate(
             draft.target, draft.spec, draft.id, now, ctx.actor.principal.key
         )
+        ctx.after_commit.extend(ctx.schedule_listeners)
         await ctx.audit(
             "schedule.activated",
             target=draft.target,

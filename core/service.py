@@ -7,7 +7,7 @@ workspace allow-list, and the mapping of core errors to clear replies (never a t
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from datetime import timedelta
 
 from core import commands as c
@@ -51,6 +51,7 @@ class CommandService:
         self._jobs = jobs
         self._workspaces = frozenset(workspaces)
         self._draft_ttl = draft_ttl
+        self.schedule_listeners: list[Callable[[], object]] = []
 
     async def execute_text(self, text: str, actor: Actor, *, prefix: str = "") -> Message:
         """Parse and execute one line typed by `actor`. `prefix` is how users invoke the bot
@@ -75,7 +76,15 @@ class CommandService:
         try:
             async with self._uow_factory() as uow:
                 ctx = Context(
-                    uow, actor, t, self._clock, self._targets, self._jobs, prefix, self._draft_ttl
+                    uow,
+                    actor,
+                    t,
+                    self._clock,
+                    self._targets,
+                    self._jobs,
+                    prefix,
+                    self._draft_ttl,
+                    self.schedule_listeners,
                 )
                 message = await handler(command, ctx)
                 await uow.audit.append(

@@ -6,6 +6,8 @@ import os
 import sqlite3
 import subprocess
 import sys
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -44,3 +46,21 @@ def query(db: Path, sql: str) -> list[tuple[object, ...]]:
 def workdir(tmp_path: Path) -> Path:
     """A scratch directory: the demo's `var/` lands here, not in the repository."""
     return tmp_path
+
+
+@pytest.fixture
+def pg_database_url() -> Iterator[str]:
+    """A fresh PostgreSQL database for one test, dropped afterwards."""
+    base = os.environ.get("EXPORTBOT_TEST_PG_URL", "")
+    if not base:
+        if os.environ.get("CI") == "true":
+            pytest.fail("EXPORTBOT_TEST_PG_URL must be set in CI: the PostgreSQL tests must run")
+        pytest.skip("EXPORTBOT_TEST_PG_URL is not set; PostgreSQL console test skipped")
+    name = f"exportbot_e2e_{uuid.uuid4().hex[:10]}"
+    server, _, _ = base.rpartition("/")
+    admin = base.replace("postgresql+asyncpg://", "postgresql://")
+    subprocess.run(["psql", admin, "-qc", f"CREATE DATABASE {name}"], check=True)
+    try:
+        yield f"{server}/{name}"
+    finally:
+        subprocess.run(["psql", admin, "-qc", f"DROP DATABASE IF EXISTS {name}"], check=True)

@@ -5,13 +5,8 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import subprocess
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from tests.e2e.conftest import EXPORTBOT, clean_env, console
 
@@ -88,24 +83,6 @@ def test_audit_export_refuses_a_backwards_period(workdir: Path) -> None:
     done = _cli(workdir, "audit", "export", "--since", "2026-02-01", "--until", "2026-01-01")
     assert done.returncode == 2
     assert "--until must be after --since." in done.stderr
-
-
-@pytest.fixture
-def pg_database_url() -> Iterator[str]:
-    """A fresh PostgreSQL database for one test, dropped afterwards."""
-    base = os.environ.get("EXPORTBOT_TEST_PG_URL", "")
-    if not base:
-        if os.environ.get("CI") == "true":
-            pytest.fail("EXPORTBOT_TEST_PG_URL must be set in CI: the PostgreSQL tests must run")
-        pytest.skip("EXPORTBOT_TEST_PG_URL is not set; PostgreSQL console test skipped")
-    name = f"exportbot_e2e_{uuid.uuid4().hex[:10]}"
-    server, _, _ = base.rpartition("/")
-    admin = base.replace("postgresql+asyncpg://", "postgresql://")
-    subprocess.run(["psql", admin, "-qc", f"CREATE DATABASE {name}"], check=True)
-    try:
-        yield f"{server}/{name}"
-    finally:
-        subprocess.run(["psql", admin, "-qc", f"DROP DATABASE IF EXISTS {name}"], check=True)
 
 
 def test_the_console_works_on_postgresql(workdir: Path, pg_database_url: str) -> None:

@@ -44,7 +44,7 @@ def test_serve_answers_health_and_readiness_then_stops_cleanly_on_sigterm(workdi
                 if time.monotonic() > deadline or process.poll() is not None:
                     raise
                 time.sleep(0.1)
-        assert (status, body) == (200, {"status": "ready", "database": "ok"})
+        assert (status, body) == (200, {"status": "ready", "database": "ok", "scheduler": "leader"})
         assert _get(f"http://127.0.0.1:{port}/healthz") == (200, {"status": "ok"})
         assert (workdir / "var" / "exportbot.db").exists()  # migrated on first start
     finally:
