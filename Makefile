@@ -45,6 +45,7 @@ check: lint typecheck test
 
 bench: $(STAMP)
 	$(BIN)/python bench/archive.py
+	$(BIN)/python bench/quota.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .hypothesis *.egg-info

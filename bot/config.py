@@ -35,6 +35,7 @@ DEMO_ROLES = {
     "dave": Role.SUPPORT,
 }
 DEMO_EXCLUDES = ("node_modules/", ".cache/")
+DEMO_QUOTA_BYTES = 50_000_000  # about fifteen demo archives: enough to watch thresholds fire
 _TARGET_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 
 
@@ -271,6 +272,7 @@ class Settings(BaseSettings):
             source=str(DEMO_SITE),
             archive_dir=str(self.archive_root),
             exclude=DEMO_EXCLUDES,
+            quota=QuotaPolicy(limit_bytes=DEMO_QUOTA_BYTES),
         )
 
 

@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from core.handlers import JobControl
 from core.ports import Clock, UnitOfWorkFactory
+from core.schedule_handlers import expire_drafts
 from core.schedules import Schedule
 from core.scheduling import catch_up, fire, latest_fire
 
@@ -82,6 +83,7 @@ class SchedulerService:
                 elif self._aps is not None:
                     if await self._still_leader():
                         await self._sync()
+                        await self._expire_drafts()
                     else:
                         log.warning("lost the scheduler lock; standing by")
                         await self._step_down()
@@ -153,6 +155,11 @@ class SchedulerService:
                 max_instances=1,
             )
         self._schedules = active
+
+    async def _expire_drafts(self) -> None:
+        async with self._uow_factory() as uow:
+            if await expire_drafts(uow, self._clock):
+                await uow.commit()
 
     async def _fire(self, schedule_id: int) -> None:
         schedule = self._schedules.get(schedule_id)

@@ -109,7 +109,8 @@ async def _quota_message(spec: TargetSpec, ctx: Context, note: str = "") -> Mess
         fired = usage.fired if usage else frozenset()
         fields[0] = Field(
             t.t("field.used"),
-            t.t("quota.used_of", used=t.size(used), limit=t.size(limit), percent=f"{level:.0f}"),
+            f"{bar(level)} "
+            + t.t("quota.used_of", used=t.size(used), limit=t.size(limit), percent=f"{level:.0f}"),
         )
         fields.append(
             Field(
@@ -127,7 +128,6 @@ async def _quota_message(spec: TargetSpec, ctx: Context, note: str = "") -> Mess
                 t.t("quota.not_growing") if days is None else t.t("quota.days", days=f"{days:.0f}"),
             )
         )
-        sections.insert(0, f"{bar(level)} {level:.0f} %")
     growth_key = "quota.growth" if per_day >= 0 else "quota.shrinking"
     growth = t.t(growth_key, size=t.size(round(abs(per_day))), days=GROWTH_WINDOW.days)
     fields.append(Field(t.t("field.growth"), growth))

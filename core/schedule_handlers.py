@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import datetime
 
 from core import commands as c
 from core import cron
@@ -13,6 +14,7 @@ from core.events import EventKind, OutboxEvent
 from core.handlers import Context, Handler, audit_entry
 from core.messages import Message
 from core.model import SYSTEM_ACTOR, Outcome
+from core.ports import Clock, UnitOfWork
 from core.schedule_views import draft_message, schedule_message
 from core.schedules import (
     Decision,
@@ -178,7 +180,7 @@ async def list_pending_events(cmd: c.ListPendingEvents, ctx: Context) -> Message
             kind=e.kind.value,
             target=e.target,
             time=t.time(e.created_at),
-            detail=", ".join(f"{k}={v}" for k, v in e.payload.items()),
+            detail=", ".join(f"{k}={v}" for k, v in e.payload.items() if v not in (None, "")),
         )
         for e in events
     ]
@@ -190,23 +192,30 @@ async def list_pending_events(cmd: c.ListPendingEvents, ctx: Context) -> Message
 
 
 async def expire_overdue_drafts(ctx: Context) -> list[int]:
-    """Close drafts past their expiry (audited, and an event for the reviewers-to-be)."""
-    now = ctx.clock.now()
+    return await expire_drafts(ctx.uow, ctx.clock)
+
+
+async def expire_drafts(uow: UnitOfWork, clock: Clock) -> list[int]:
+    """Close drafts past their expiry (audited, and an event for the reviewers-to-be).
+
+    Commands run it first, and the scheduler's leader every few seconds, so an expiry is
+    announced on time even when nobody touches drafts."""
+    now = clock.now()
     expired = []
-    for draft in await ctx.uow.drafts.open_drafts():
+    for draft in await uow.drafts.open_drafts():
         if draft.expire_if_due(now):
-            await ctx.uow.drafts.save(draft)
-            await ctx.uow.audit.append(
+            await uow.drafts.save(draft)
+            await uow.audit.append(
                 audit_entry(
                     SYSTEM_ACTOR,
-                    ctx.clock,
+                    clock,
                     "draft.expired",
                     Outcome.OK,
                     draft.target,
                     detail=f"draft #{draft.id}",
                 )
             )
-            await _event(ctx, EventKind.DRAFT_EXPIRED, draft)
+            await uow.outbox.add(draft_event(EventKind.DRAFT_EXPIRED, draft, now))
             expired.append(draft.id)
     return expired
 
@@ -241,6 +250,10 @@ async def _draft_view(draft: Draft, ctx: Context) -> Message:
 
 
 async def _event(ctx: Context, kind: EventKind, draft: Draft, **extra: str) -> None:
+    await ctx.uow.outbox.add(draft_event(kind, draft, ctx.clock.now(), **extra))
+
+
+def draft_event(kind: EventKind, draft: Draft, at: datetime, **extra: str) -> OutboxEvent:
     payload = {
         "draft": draft.id,
         "version": draft.version,
@@ -248,7 +261,7 @@ async def _event(ctx: Context, kind: EventKind, draft: Draft, **extra: str) -> N
         "author": draft.author_name,
         **extra,
     }
-    await ctx.uow.outbox.add(OutboxEvent(kind, draft.target, ctx.clock.now(), payload))
+    return OutboxEvent(kind, draft.target, at, payload)
 
 
 def _with_footer(message: Message, footer: str) -> Message:

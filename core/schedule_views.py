@@ -82,7 +82,9 @@ def draft_message(
     quorum: int,
     now: datetime,
 ) -> Message:
-    spec, old = draft.spec, active.spec if active else None
+    # Once approved, the draft *is* the active schedule: show it plainly, not as a diff.
+    compare = active if draft.state is not DraftState.APPROVED else None
+    spec, old = draft.spec, compare.spec if compare else None
     fields = [
         Field(t.t("field.author"), draft.author_name),
         Field(
@@ -107,7 +109,7 @@ def draft_message(
     if draft.state.is_open:
         fields.append(Field(t.t("field.expires"), t.time(draft.expires_at)))
     sections = [_decision_line(t, d) for d in draft.decisions if d.comment]
-    if active is None:
+    if active is None and draft.state.is_open:
         sections.insert(0, t.t("draft.first_schedule", target=draft.target))
     actions: tuple[Action, ...] = ()
     if draft.state is DraftState.SUBMITTED:

@@ -104,8 +104,7 @@ async def test_quota_shows_usage_bar_growth_and_days_until_full(
     reply = await _service(store, clock, tmp_path).execute_text("quota demo", console("bob"))
     text = reply.text
     assert "Quota · demo — above 80 %" in text
-    assert "▓▓▓▓▓▓▓▓▓▓▓▓▓▓▓▓▓░░░ 84 %" in text
-    assert "Used: 8.4 kB of 10.0 kB (84 %)" in text
+    assert "Used: ▓▓▓▓▓▓▓▓▓▓▓▓▓▓▓▓▓░░░ 8.4 kB of 10.0 kB (84 %)" in text
     assert "Thresholds: 80 % (crossed), 90 %, 100 %" in text
     assert "Growth: +1.2 kB per day (last 7 days)" in text
     assert "Full in: about 1 days" in text
