@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -40,6 +41,17 @@ def _spec(row: ScheduleRow | DraftRow) -> ScheduleSpec:
     return ScheduleSpec(
         row.cron, row.timezone, Retention(row.keep_count, row.keep_days), tuple(row.exclude)
     )
+
+
+def _spec_columns(spec: ScheduleSpec) -> dict[str, Any]:
+    """The columns a schedule version and a draft both store."""
+    return {
+        "cron": spec.cron,
+        "timezone": spec.timezone,
+        "keep_count": spec.retention.keep_count,
+        "keep_days": spec.retention.keep_days,
+        "exclude": list(spec.exclude),
+    }
 
 
 def _schedule(row: ScheduleRow) -> Schedule:
@@ -94,11 +106,7 @@ class SqlScheduleRepository:
         row = ScheduleRow(
             target=target,
             version=(latest or 0) + 1,
-            cron=spec.cron,
-            timezone=spec.timezone,
-            keep_count=spec.retention.keep_count,
-            keep_days=spec.retention.keep_days,
-            exclude=list(spec.exclude),
+            **_spec_columns(spec),
             draft_id=draft_id,
             active=True,
             activated_at=at,
@@ -164,11 +172,7 @@ class SqlDraftRepository:
             version=1,
             revision=0,
             state=DraftState.OPEN.value,
-            cron=spec.cron,
-            timezone=spec.timezone,
-            keep_count=spec.retention.keep_count,
-            keep_days=spec.retention.keep_days,
-            exclude=list(spec.exclude),
+            **_spec_columns(spec),
             created_at=new_draft.created_at,
             updated_at=new_draft.created_at,
             expires_at=new_draft.expires_at,
@@ -207,11 +211,7 @@ class SqlDraftRepository:
                 revision=draft.revision + 1,
                 version=draft.version,
                 state=draft.state.value,
-                cron=spec.cron,
-                timezone=spec.timezone,
-                keep_count=spec.retention.keep_count,
-                keep_days=spec.retention.keep_days,
-                exclude=list(spec.exclude),
+                **_spec_columns(spec),
                 updated_at=draft.updated_at,
                 expires_at=draft.expires_at,
             )

@@ -139,15 +139,7 @@ def _convert(param: Param, value: str, verb: Verb) -> Any:
     if kind is Kind.DRAFT:
         return _number_ref(value, "error.bad_draft_ref")
     if kind is Kind.CHOICE:
-        lowered = value.lower()
-        if lowered not in param.choices:
-            raise InvalidCommand(
-                "error.bad_choice",
-                option=f"<{param.name}>",
-                value=value,
-                choices=", ".join(param.choices),
-            )
-        return lowered
+        return _choice(value, param.choices, f"<{param.name}>")
     if kind is Kind.SUBJECT:
         match = _JOB_REF.fullmatch(value)
         return int(match.group(1)) if match else _name(value, param.name)
@@ -172,15 +164,7 @@ def _convert(param: Param, value: str, verb: Verb) -> Any:
 
 def _convert_option(option: Option, value: str, verb: Verb) -> Any:
     if option.kind is Kind.CHOICE:
-        lowered = value.lower()
-        if lowered not in option.choices:
-            raise InvalidCommand(
-                "error.bad_choice",
-                option=f"--{option.name}",
-                value=value,
-                choices=", ".join(option.choices),
-            )
-        return lowered
+        return _choice(value, option.choices, f"--{option.name}")
     if option.kind is Kind.INT:
         try:
             number = int(value)
@@ -198,6 +182,15 @@ def _convert_option(option: Option, value: str, verb: Verb) -> Any:
     if option.kind is Kind.TARGET:
         return _name(value, option.name)
     return value
+
+
+def _choice(value: str, choices: tuple[str, ...], label: str) -> str:
+    lowered = value.lower()
+    if lowered not in choices:
+        raise InvalidCommand(
+            "error.bad_choice", option=label, value=value, choices=", ".join(choices)
+        )
+    return lowered
 
 
 def _number_ref(value: str, error_key: str) -> int:

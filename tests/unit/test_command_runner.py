@@ -25,13 +25,20 @@ def run(spec: TargetSpec, token: CancelToken | None = None, *, grace: float = 5.
     return CommandRunner(spec, kill_grace=grace).run(1, token or CancelToken(), lambda _p: None)
 
 
-def is_gone(pid: int) -> bool:
-    """Gone or a zombie (the container's init may be slow to reap orphans)."""
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            return stat.read().rsplit(")", 1)[1].split()[0] in {"Z", "X"}
-    except FileNotFoundError:
-        return True
+def is_gone(pid: int, within: float = 2.0) -> bool:
+    """Gone or a zombie within `within` seconds: SIGKILL is delivered asynchronously, and the
+    container's init may be slow to reap orphans."""
+    deadline = time.monotonic() + within
+    while True:
+        try:
+            with open(f"/proc/{pid}/stat") as stat:
+                if stat.read().rsplit(")", 1)[1].split()[0] in {"Z", "X"}:
+                    return True
+        except FileNotFoundError:
+            return True
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
 
 
 def wait_for_file(path: Path, seconds: float = 5.0) -> str:
