@@ -1,0 +1,108 @@
+"""`Message` → Slack Block Kit, with the whole status in the top-level `text` (F1, F2).
+
+Screen readers and notifications read `text`, not the blocks, so it always carries everything;
+the emoji in the header only repeats the status word. Limits from Slack's Block Kit reference:
+50 blocks, 150 characters in a header, 3,000 in a text object, 10 fields per section, 2,000
+characters of button value, 75 of accessibility label.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from core.messages import Action, Message, Tone
+
+MAX_BLOCKS = 50
+MAX_HEADER = 150
+MAX_TEXT = 3000
+MAX_FIELDS = 10
+MAX_LABEL = 75
+MAX_BUTTON_TEXT = 75
+
+TONE_EMOJI = {
+    Tone.SUCCESS: ":white_check_mark:",
+    Tone.WARNING: ":warning:",
+    Tone.DANGER: ":x:",
+    Tone.INFO: ":information_source:",
+    Tone.NEUTRAL: ":white_circle:",
+}
+BUTTON_STYLES = {Tone.SUCCESS: "primary", Tone.DANGER: "danger"}
+
+Block = dict[str, Any]
+
+
+def escape(text: str) -> str:
+    """Slack's three control characters; user text must never become a mention or a link."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def action_value(action: Action) -> str:
+    """What a button carries back: the object and the version it was drawn for."""
+    return f"{action.object_id}:{action.version}"
+
+
+def render(message: Message) -> dict[str, Any]:
+    """A `chat.postMessage` / response payload (without channel)."""
+    blocks = list(_blocks(message))
+    if len(blocks) > MAX_BLOCKS:  # keep the buttons and the footer, cut the middle
+        blocks = blocks[: MAX_BLOCKS - 2] + blocks[-2:]
+    return {"text": message.text, "blocks": blocks}
+
+
+def _blocks(message: Message) -> Iterator[Block]:
+    header = f"{TONE_EMOJI[message.tone]} {message.title}"
+    yield {"type": "header", "text": _plain(_cut(header, MAX_HEADER))}
+    if message.status:
+        yield {"type": "section", "text": _mrkdwn(f"*{escape(message.status)}*")}
+    fields = [
+        _mrkdwn(_cut(f"*{escape(f.label)}*\n{escape(f.value)}", 2000)) for f in message.fields
+    ]
+    for start in range(0, len(fields), MAX_FIELDS):
+        yield {"type": "section", "fields": fields[start : start + MAX_FIELDS]}
+    for section in message.sections:
+        for chunk in _chunks(escape(section), MAX_TEXT):
+            yield {"type": "section", "text": _mrkdwn(chunk)}
+    for image in message.images:
+        yield {"type": "image", "image_url": image.url, "alt_text": image.alt_text}
+    if message.actions:
+        yield {"type": "actions", "elements": [_button(a) for a in message.actions]}
+    if message.footer:
+        yield {"type": "context", "elements": [_mrkdwn(_cut(escape(message.footer), MAX_TEXT))]}
+
+
+def _button(action: Action) -> Block:
+    button: Block = {
+        "type": "button",
+        "action_id": action.name,
+        "text": _plain(_cut(action.label, MAX_BUTTON_TEXT)),
+        "value": action_value(action),
+        "accessibility_label": _cut(action.accessibility_label or action.label, MAX_LABEL),
+    }
+    style = BUTTON_STYLES.get(action.style)
+    if style:
+        button["style"] = style
+    return button
+
+
+def _plain(text: str) -> Block:
+    return {"type": "plain_text", "text": text, "emoji": True}
+
+
+def _mrkdwn(text: str) -> Block:
+    return {"type": "mrkdwn", "text": text}
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _chunks(text: str, limit: int) -> Iterator[str]:
+    """Split at line ends where possible so a long list stays readable."""
+    while len(text) > limit:
+        cut = text.rfind("\n", 0, limit)
+        cut = cut if cut > 0 else limit
+        yield text[:cut]
+        text = text[cut:].lstrip("\n")
+    if text:
+        yield text
