@@ -14,6 +14,7 @@ from datetime import timedelta
 from aiohttp import web
 from sqlalchemy import text
 
+from adapters.slack.commands import SlackCommands
 from bot.bootstrap import Bot, open_bot
 from bot.config import Settings
 from bot.scheduler import SchedulerService
@@ -22,6 +23,36 @@ log = logging.getLogger(__name__)
 
 BOT_KEY = web.AppKey("bot", Bot)
 SCHEDULER_KEY = web.AppKey("scheduler", SchedulerService)
+SLACK_KEY = web.AppKey("slack", SlackCommands)
+
+
+@asynccontextmanager
+async def _slack(bot: Bot) -> AsyncIterator[SlackCommands | None]:
+    settings = bot.settings
+    if settings.slack_signing_secret is None:
+        yield None
+        return
+    token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else ""
+    slack = SlackCommands(
+        bot.service,
+        signing_secret=settings.slack_signing_secret.get_secret_value(),
+        token=token,
+        api_url=settings.slack_api_url,
+    )
+    if token:
+        await slack.start()
+    try:
+        yield slack
+    finally:
+        await slack.close()
+
+
+async def slack_events(request: web.Request) -> web.Response:
+    """Slash commands (and, with the Slack issue, interactivity, shortcuts and events)."""
+    slack = request.app.get(SLACK_KEY)
+    if slack is None:
+        return web.json_response({"status": "starting"}, status=503)
+    return await slack.handle(request)
 
 
 @asynccontextmanager
@@ -39,17 +70,27 @@ def create_app(settings: Settings) -> web.Application:
     app = web.Application()
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
+    if settings.slack_signing_secret is not None:
+        app.router.add_post("/slack/events", slack_events)
 
     async def bot_lifecycle(app: web.Application) -> AsyncIterator[None]:
-        async with open_bot(settings) as bot, _scheduler(bot) as scheduler:
+        async with (
+            open_bot(settings) as bot,
+            _scheduler(bot) as scheduler,
+            _slack(bot) as slack,
+        ):
             app[BOT_KEY] = bot
             if scheduler is not None:
                 app[SCHEDULER_KEY] = scheduler
                 bot.service.schedule_listeners.append(scheduler.refresh)
+            live = ["console"]
+            if slack is not None:
+                app[SLACK_KEY] = slack
+                live.append("slack")
             log.info(
                 "exportbot ready: targets %s; platforms live: %s",
                 ", ".join(bot.targets),
-                "console only (no chat platform configured)",
+                ", ".join(live),
             )
             yield
 

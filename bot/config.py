@@ -13,7 +13,16 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     NoDecode,
@@ -165,6 +174,14 @@ class Settings(BaseSettings):
     missed_run_grace_seconds: float = Field(default=600.0, ge=0)
     targets: list[TargetConfig] = Field(default_factory=list)
     grants: list[GrantConfig] = Field(default_factory=list)
+    # Slack (A1): enabled when the signing secret is set; names as in ARCHITECTURE.md.
+    slack_signing_secret: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("SLACK_SIGNING_SECRET", "slack_signing_secret")
+    )
+    slack_bot_token: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("SLACK_BOT_TOKEN", "slack_bot_token")
+    )
+    slack_api_url: str = "https://slack.com/api/"
 
     _admins_split = field_validator("admins", "workspaces", mode="before")(_split_commas)
 

@@ -121,6 +121,10 @@ class CommandService:
             effect()
         return message
 
+    def serve_workspace(self, key: str) -> None:
+        """Also serve `platform:workspace` (e.g. the Slack team of the bot token)."""
+        self._workspaces = self._workspaces | {key}
+
     def serves(self, actor: Actor) -> bool:
         if actor.platform in LOCAL_PLATFORMS:
             return True

@@ -273,4 +273,5 @@ MESSAGES: dict[str, str] = {
     "field.storage": "Storage",
     "error.recount_needs_target": "Name the target to recount.",
     "error.flag_takes_no_value": "{option} takes no value.",
+    "slack.working": "Working on it…",
 }

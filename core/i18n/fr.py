@@ -268,4 +268,5 @@ MESSAGES: dict[str, str] = {
     "field.storage": "Stockage",
     "error.recount_needs_target": "Nommez la cible à recompter.",
     "error.flag_takes_no_value": "{option} ne prend pas de valeur.",
+    "slack.working": "Je m'en occupe…",
 }
