@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from typing import Any
 
 from aiohttp import web
@@ -19,14 +20,17 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.render import render
+from core.commands import ReviewDraft
 from core.i18n import Translator
 from core.messages import Message
 from core.model import Actor, Principal
+from core.schedules import Verdict
 from core.service import CommandService
 
 log = logging.getLogger(__name__)
 
 COMMAND = "/export"
+DRAFT_ACTIONS = re.compile(r"^draft\.(approve|reject|changes)$")
 PREFIX = f"{COMMAND} "
 ACK_BUDGET = 1.5  # seconds; Slack wants the ack within 3
 
@@ -39,6 +43,26 @@ def slash_actor(body: dict[str, Any]) -> Actor:
         "en",  # slash commands carry no locale; users.info would (later)
         channel=str(body.get("channel_id", "")),
     )
+
+
+def button_actor(body: dict[str, Any]) -> Actor:
+    user = body.get("user", {})
+    team = user.get("team_id") or body.get("team", {}).get("id", "")
+    return Actor(
+        Principal("slack", str(team), str(user.get("id", ""))),
+        str(user.get("name") or user.get("username") or user.get("id", "")),
+        "en",
+        channel=str(body.get("channel", {}).get("id", "")),
+    )
+
+
+def review_command(action: dict[str, Any]) -> ReviewDraft | None:
+    """`draft.approve` + value `3:2` → a decision on draft #3 bound to version 2."""
+    verdict = str(action.get("action_id", "")).removeprefix("draft.")
+    draft, _, version = str(action.get("value", "")).partition(":")
+    if verdict not in {v.value for v in Verdict} or not draft.isdigit() or not version.isdigit():
+        return None
+    return ReviewDraft(int(draft), Verdict(verdict), version=int(version))
 
 
 def slash_response(message: Message) -> dict[str, Any]:
@@ -67,6 +91,7 @@ class SlackCommands:
             process_before_response=True,  # we ack ourselves, then work in the background
         )
         self.app.command(COMMAND)(self._on_command)
+        self.app.action(DRAFT_ACTIONS)(self._on_draft_button)
         self._background: set[asyncio.Task[None]] = set()
 
     async def start(self) -> None:
@@ -93,6 +118,24 @@ class SlackCommands:
             return
         await ack(text=Translator(actor.locale).t("slack.working"), response_type="ephemeral")
         self._keep(self._answer_later(work, respond))
+
+    async def _on_draft_button(
+        self, ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond
+    ) -> None:
+        await ack()  # at once; the decision is answered through response_url
+        self._keep(self._decide(body, respond))
+
+    async def _decide(self, body: dict[str, Any], respond: AsyncRespond) -> None:
+        actor = button_actor(body)
+        command = next(filter(None, map(review_command, body.get("actions", []))), None)
+        if command is None:
+            return
+        message = await self._service.execute(command, actor, raw=str(command), prefix=PREFIX)
+        if message.ephemeral:
+            # A refusal goes to the presser only; the card everyone sees stays as it was.
+            await respond(**render(message), response_type="ephemeral", replace_original=False)
+        else:
+            await respond(**render(message), response_type="in_channel", replace_original=True)
 
     async def _answer_later(self, work: asyncio.Task[Message], respond: AsyncRespond) -> None:
         message = await work

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
+import json
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -101,3 +102,37 @@ def slash_command(text: str, *, user: str, team: str = TEAM, response_url: str) 
             "trigger_id": "123.456.abcdef",
         }
     )
+
+
+def block_actions(
+    action_id: str, value: str, *, user: str, response_url: str, team: str = TEAM
+) -> str:
+    """A form-encoded `block_actions` interaction (one button press), as Slack posts it."""
+    payload = {
+        "type": "block_actions",
+        "api_app_id": "A0EXPORT",
+        "token": "legacy-verification-token",
+        "team": {"id": team, "domain": "acme"},
+        "user": {"id": user, "username": user.lower(), "name": user.lower(), "team_id": team},
+        "container": {
+            "type": "message",
+            "message_ts": "1700000000.000100",
+            "channel_id": "C0OPS",
+            "is_ephemeral": False,
+        },
+        "channel": {"id": "C0OPS", "name": "ops"},
+        "message": {"type": "message", "ts": "1700000000.000100", "text": "draft", "blocks": []},
+        "trigger_id": "123.456.abcdef",
+        "response_url": response_url,
+        "actions": [
+            {
+                "type": "button",
+                "action_id": action_id,
+                "block_id": "b1",
+                "value": value,
+                "action_ts": "1700000001.000200",
+                "text": {"type": "plain_text", "text": "Approve"},
+            }
+        ],
+    }
+    return urlencode({"payload": json.dumps(payload)})

@@ -13,10 +13,18 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from bot.app import BOT_KEY, SLACK_KEY, create_app
 from bot.config import Settings
-from tests.adapters.slack_standin import TEAM, SlackStandIn, signed, slack_standin, slash_command
+from tests.adapters.slack_standin import (
+    TEAM,
+    SlackStandIn,
+    block_actions,
+    signed,
+    slack_standin,
+    slash_command,
+)
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 ADMIN = "U0ADMIN"
+REVIEWER = "U0CAROL"
 
 
 @pytest.fixture
@@ -31,6 +39,7 @@ async def client(tmp_path: Path, standin: SlackStandIn) -> AsyncIterator[TestCli
         database_url=f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}",
         data_dir=str(tmp_path / "var"),
         admins=[f"slack:{TEAM}:{ADMIN}"],
+        grants=[{"principal": f"slack:{TEAM}:{REVIEWER}", "role": "reviewer"}],  # type: ignore[list-item]
         slack_signing_secret=SECRET,  # type: ignore[arg-type]
         slack_bot_token="xoxb-test",  # type: ignore[arg-type]
         slack_api_url=standin.api_url,
@@ -117,3 +126,45 @@ async def test_unverified_requests_get_401_and_change_nothing(
     with sqlite3.connect(tmp_path / "bot.db") as db:
         assert db.execute("SELECT count(*) FROM jobs").fetchone() == (0,)
         assert db.execute("SELECT count(*) FROM audit_log").fetchone() == (0,)
+
+
+async def _press(
+    client: TestClient, standin: SlackStandIn, action: str, value: str, user: str
+) -> dict:
+    before = len(standin.responses)
+    body = block_actions(action, value, user=user, response_url=standin.response_url("b"))
+    response = await client.post("/slack/events", data=body, headers=signed(SECRET, body))
+    assert response.status == 200
+    async with asyncio.timeout(5):
+        while len(standin.responses) == before:
+            standin.responded.clear()
+            await standin.responded.wait()
+    return standin.responses[-1]
+
+
+async def test_draft_buttons_refuse_the_author_and_stale_versions_then_approve(
+    client: TestClient, standin: SlackStandIn
+) -> None:
+    for text in ('schedule draft demo --cron "0 2 * * *" --tz UTC --keep 5', "schedule submit #1"):
+        await _post(client, slash_command(text, user=ADMIN, response_url=standin.response_url()))
+    _, listed = await _post(
+        client, slash_command("schedule drafts", user=REVIEWER, response_url="")
+    )
+    assert isinstance(listed, dict) and "awaiting review" in listed["text"]
+
+    own = await _press(client, standin, "draft.approve", "1:1", ADMIN)
+    assert own["response_type"] == "ephemeral" and own["replace_original"] is False
+    assert "someone else must review it (four eyes)" in own["text"]
+
+    # The author edits the draft: buttons drawn for version 1 are now stale.
+    edit = 'schedule draft demo --cron "30 2 * * *" --tz UTC --keep 5'
+    await _post(client, slash_command(edit, user=ADMIN, response_url=standin.response_url()))
+    stale = await _press(client, standin, "draft.approve", "1:1", REVIEWER)
+    assert stale["replace_original"] is False
+    assert "changed since you saw it (version 1, now 2)" in stale["text"]
+
+    approved = await _press(client, standin, "draft.approve", "1:2", REVIEWER)
+    assert approved["replace_original"] is True and approved["response_type"] == "in_channel"
+    assert "approved and active" in approved["text"]
+    assert "Approved by u0carol at" in approved["text"]
+    assert not [b for b in approved["blocks"] if b["type"] == "actions"]  # buttons gone
