@@ -14,7 +14,7 @@ from datetime import timedelta
 from aiohttp import web
 from sqlalchemy import text
 
-from adapters.slack.commands import SlackCommands
+from adapters.slack import SlackAdapter
 from bot.bootstrap import Bot, open_bot
 from bot.config import Settings
 from bot.scheduler import SchedulerService
@@ -23,24 +23,26 @@ log = logging.getLogger(__name__)
 
 BOT_KEY = web.AppKey("bot", Bot)
 SCHEDULER_KEY = web.AppKey("scheduler", SchedulerService)
-SLACK_KEY = web.AppKey("slack", SlackCommands)
+SLACK_KEY = web.AppKey("slack", SlackAdapter)
 
 
 @asynccontextmanager
-async def _slack(bot: Bot) -> AsyncIterator[SlackCommands | None]:
+async def _slack(bot: Bot) -> AsyncIterator[SlackAdapter | None]:
     settings = bot.settings
     if settings.slack_signing_secret is None:
         yield None
         return
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else ""
-    slack = SlackCommands(
+    slack = SlackAdapter(
         bot.service,
+        bot.clock,
         signing_secret=settings.slack_signing_secret.get_secret_value(),
         token=token,
         api_url=settings.slack_api_url,
     )
     if token:
         await slack.start()
+    bot.executor.listeners.append(slack.on_job_ended)
     try:
         yield slack
     finally:
@@ -48,7 +50,7 @@ async def _slack(bot: Bot) -> AsyncIterator[SlackCommands | None]:
 
 
 async def slack_events(request: web.Request) -> web.Response:
-    """Slash commands (and, with the Slack issue, interactivity, shortcuts and events)."""
+    """Slash commands, interactivity, shortcuts and events: one URL (ARCHITECTURE.md)."""
     slack = request.app.get(SLACK_KEY)
     if slack is None:
         return web.json_response({"status": "starting"}, status=503)

@@ -26,6 +26,7 @@ EXIT_CONFIG = 2
 EXIT_USAGE = 2
 EXIT_UNAVAILABLE = 69  # EX_UNAVAILABLE
 EXIT_TERMINATED = 128 + signal.SIGTERM
+MANIFEST_PLATFORMS = ("slack", "teams", "discord")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -60,6 +61,12 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--until", required=True, type=_moment_end, help="last day, included")
     export.add_argument("--format", choices=[f.value for f in ExportFormat], default="csv")
     export.add_argument("--out", help="write to FILE (atomically) instead of standard output")
+
+    manifest = commands.add_parser(
+        "manifest", help="print a platform's app manifest, generated from the command registry"
+    )
+    manifest.add_argument("platform", choices=MANIFEST_PLATFORMS, help="slack (others later)")
+    manifest.add_argument("--config", help="TOML configuration file (or EXPORTBOT_CONFIG)")
     return parser
 
 
@@ -105,6 +112,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
+    if args.command == "manifest":  # needs no database: prints and leaves
+        return print_manifest(settings, args.platform)
     if args.command == "serve":
         configure_logging(settings.log_level, settings.log_format)
         asyncio.run(prepare_database(settings))  # fail here, clearly, not inside the server
@@ -122,6 +131,30 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         fmt = ExportFormat(args.format)
         return asyncio.run(audit_export(settings, args.since, args.until, fmt, args.out))
     return 1
+
+
+def print_manifest(settings: Settings, platform: str) -> int:
+    """Print the platform's manifest for this deployment's public URL (and Socket Mode)."""
+    if platform != "slack":
+        name = {"teams": "Teams", "discord": "Discord"}[platform]
+        print(
+            f"The {name} manifest is not generated yet; it arrives with the {name} issue.",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    from adapters.slack.manifest import slack_manifest_yaml
+
+    socket_mode = settings.slack_app_token is not None
+    if not socket_mode and not settings.public_url.startswith("https://"):
+        print(
+            f"Note: Slack only sends requests to a public https URL, and the public URL is "
+            f"{settings.public_url}. Set EXPORTBOT_PUBLIC_URL (or SLACK_APP_TOKEN for Socket "
+            "Mode) before installing this manifest.",
+            file=sys.stderr,
+        )
+    sys.stdout.write(slack_manifest_yaml(settings.public_url, socket_mode=socket_mode))
+    sys.stdout.flush()
+    return 0
 
 
 async def prepare_database(settings: Settings) -> None:

@@ -181,6 +181,9 @@ class Settings(BaseSettings):
     slack_bot_token: SecretStr | None = Field(
         default=None, validation_alias=AliasChoices("SLACK_BOT_TOKEN", "slack_bot_token")
     )
+    slack_app_token: SecretStr | None = Field(  # Socket Mode when set (xapp-…)
+        default=None, validation_alias=AliasChoices("SLACK_APP_TOKEN", "slack_app_token")
+    )
     slack_api_url: str = "https://slack.com/api/"
 
     _admins_split = field_validator("admins", "workspaces", mode="before")(_split_commas)

@@ -13,6 +13,7 @@ from core.schedules import Verdict
 @dataclass(frozen=True)
 class Command:
     verb: ClassVar[str] = ""
+    audited: ClassVar[bool] = True
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,22 @@ class ShowHistory(Command):
 class CancelJob(Command):
     verb: ClassVar[str] = "cancel"
     job_id: int
+
+
+@dataclass(frozen=True)
+class RetryJob(Command):
+    """Run a job's target again (the Retry button on a failed or interrupted job)."""
+
+    verb: ClassVar[str] = "retry"
+    job_id: int
+
+
+@dataclass(frozen=True)
+class ShowHome(Command):
+    """The viewer's overview (Slack App Home): recent jobs, drafts to review, quotas."""
+
+    verb: ClassVar[str] = "home"
+    audited: ClassVar[bool] = False  # opening a tab is not an act worth a line in the log
 
 
 @dataclass(frozen=True)

@@ -134,6 +134,16 @@ async def run_job(cmd: c.RunJob, ctx: Context) -> Message:
     return replace(message, footer=ctx.t.t("job.started_footer", job=job.id, prefix=ctx.prefix))
 
 
+async def retry_job(cmd: c.RetryJob, ctx: Context) -> Message:
+    """A fresh run of the job's target; the busy-target rule still holds."""
+    job = await ctx.job(cmd.job_id)
+    if not job.state.is_terminal:
+        raise Conflict("error.target_busy", target=job.target, job=job.id)
+    message = await run_job(c.RunJob(job.target), ctx)
+    await ctx.audit("job.retry", target=job.target, job_id=job.id, detail=f"retry of #{job.id}")
+    return message
+
+
 async def show_status(cmd: c.ShowStatus, ctx: Context) -> Message:
     if cmd.job_id is not None:
         job = await ctx.job(cmd.job_id)
@@ -267,6 +277,7 @@ async def annotate(cmd: c.Annotate, ctx: Context) -> Message:
             Field(t.t("field.kind"), t.t(f"annotation.kind.{note.kind.value}")),
             Field(t.t("field.author"), note.author_name),
             Field(t.t("field.time"), t.time(note.created_at)),
+            *((Field(t.t("field.link"), note.link),) if note.link else ()),
         ),
         sections=(note.text,),
         summary=t.t("annotate.summary", job=job.id, author=note.author_name),
@@ -376,6 +387,7 @@ Handler = Callable[[Any, Context], Awaitable[Message]]
 
 HANDLERS: dict[type[c.Command], Handler] = {
     c.RunJob: run_job,
+    c.RetryJob: retry_job,
     c.ShowStatus: show_status,
     c.ShowHistory: show_history,
     c.CancelJob: cancel_job,

@@ -57,6 +57,7 @@ class Message:
     ephemeral: bool = False
     job_id: int | None = None
     footer: str = ""
+    error_key: str = ""  # set on refusals and errors: which catalog key explains them
 
     @property
     def text(self) -> str:

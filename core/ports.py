@@ -11,6 +11,7 @@ from types import TracebackType
 from typing import Protocol
 
 from core.capabilities import Role
+from core.conversations import PostedMessage
 from core.events import OutboxEvent
 from core.model import (
     Annotation,
@@ -175,6 +176,25 @@ class Outbox(Protocol):
         ...
 
 
+class PostedMessageRepository(Protocol):
+    async def record(self, message: PostedMessage) -> None:
+        """Remember a message the bot posted; recording the same one twice is harmless."""
+        ...
+
+    async def find(self, platform: str, channel: str, message_id: str) -> PostedMessage | None: ...
+
+    async def for_job(self, job_id: int, platform: str) -> Sequence[PostedMessage]:
+        """The job's messages on `platform`, oldest first."""
+        ...
+
+
+class InboundLog(Protocol):
+    async def claim(self, platform: str, key: str, at: datetime) -> bool:
+        """True the first time `key` (a platform's event id) is seen, False for a retry,
+        also across processes sharing the database (E2)."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One transaction. Leaving the block without `commit()` rolls back."""
 
@@ -188,6 +208,8 @@ class UnitOfWork(Protocol):
     archives: ArchiveRepository
     quotas: QuotaRepository
     outbox: Outbox
+    posted: PostedMessageRepository
+    inbound: InboundLog
 
     async def __aenter__(self) -> UnitOfWork: ...
 

@@ -43,7 +43,7 @@ async def show_quota(cmd: c.ShowQuota, ctx: Context) -> Message:
     lines = []
     for name in names:
         usage = await ctx.uow.quotas.get(name)
-        lines.append(_line(ctx.t, ctx.targets[name], usage))
+        lines.append(quota_line(ctx.t, ctx.targets[name], usage))
     return Message(
         title=ctx.t.t("quota.all_title"),
         sections=("\n".join(lines),),
@@ -73,7 +73,7 @@ def _status(t: Translator, spec: TargetSpec, used: int) -> tuple[str, Tone]:
     return t.t("quota.above", threshold=max(reached)), Tone.WARNING
 
 
-def _line(t: Translator, spec: TargetSpec, usage: QuotaUsage | None) -> str:
+def quota_line(t: Translator, spec: TargetSpec, usage: QuotaUsage | None) -> str:
     used, count = _used(usage)
     status, _ = _status(t, spec, used)
     limit = spec.quota.limit_bytes

@@ -7,11 +7,13 @@ workspace allow-list, and the mapping of core errors to clear replies (never a t
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import timedelta
 
 from core import commands as c
-from core import handlers, quota_handlers, schedule_handlers
+from core import forms, handlers, home, quota_handlers, schedule_handlers
+from core.actions import command_for_action, parse_value
+from core.conversations import PostedMessage
 from core.errors import (
     Conflict,
     ExportbotError,
@@ -20,17 +22,24 @@ from core.errors import (
     PermissionDenied,
     StaleAction,
 )
+from core.forms import Form
 from core.grammar import parse
 from core.handlers import DEFAULT_DRAFT_TTL, Context, JobControl, audit_entry
 from core.i18n import Translator
 from core.messages import Message, Tone
-from core.model import Actor, Outcome, TargetSpec
+from core.model import Actor, Job, Outcome, TargetSpec
 from core.ports import Clock, UnitOfWorkFactory
+from core.views import job_message
 
 log = logging.getLogger(__name__)
 
 LOCAL_PLATFORMS = frozenset({"console"})
-HANDLERS = {**handlers.HANDLERS, **schedule_handlers.HANDLERS, **quota_handlers.HANDLERS}
+HANDLERS = {
+    **handlers.HANDLERS,
+    **schedule_handlers.HANDLERS,
+    **quota_handlers.HANDLERS,
+    **home.HANDLERS,
+}
 
 
 class CommandService:
@@ -87,17 +96,18 @@ class CommandService:
                     self.schedule_listeners,
                 )
                 message = await handler(command, ctx)
-                await uow.audit.append(
-                    audit_entry(
-                        actor,
-                        self._clock,
-                        command.verb,
-                        Outcome.OK,
-                        _target_of(command),
-                        _job_of(command),
-                        raw or repr(command),
+                if command.audited:
+                    await uow.audit.append(
+                        audit_entry(
+                            actor,
+                            self._clock,
+                            command.verb,
+                            Outcome.OK,
+                            _target_of(command),
+                            _job_of(command),
+                            raw or repr(command),
+                        )
                     )
-                )
                 await uow.commit()
         except ExportbotError as error:
             outcome = Outcome.REFUSED if isinstance(error, PermissionDenied) else Outcome.INVALID
@@ -120,6 +130,70 @@ class CommandService:
         for effect in ctx.after_commit:
             effect()
         return message
+
+    async def execute_action(
+        self, name: str, value: str, actor: Actor, *, prefix: str = ""
+    ) -> Message | None:
+        """A button press (`name`, `"<object>:<version>"`); None when no command stands for it."""
+        parsed = parse_value(value)
+        command = command_for_action(name, *parsed) if parsed else None
+        if command is None:
+            return None
+        return await self.execute(command, actor, raw=f"{name} {value}", prefix=prefix)
+
+    def form(self, form_id: str, actor: Actor, context: str = "", initial: str = "") -> Form:
+        """The form to show `actor` (translated); `context` names its object (a job)."""
+        t = Translator(actor.locale)
+        if form_id == forms.NOTE_FORM:
+            return forms.note_form(t, int(context) if context.isdigit() else 0, initial)
+        return forms.draft_form(t, list(self._targets), context)
+
+    async def submit_form(
+        self,
+        form_id: str,
+        context: str,
+        values: Mapping[str, str],
+        actor: Actor,
+        *,
+        link: str = "",
+        prefix: str = "",
+    ) -> Message:
+        """Run a submitted form. `FormInvalid` names the inputs to fix, bad values and
+        refusals alike, so the form stays open with the error on its field."""
+        t = Translator(actor.locale)
+        command = forms.form_command(form_id, context, values, t, link=link)
+        message = await self.execute(command, actor, raw=f"form {form_id} {context}", prefix=prefix)
+        if message.error_key:
+            name = forms.ERROR_INPUTS.get(message.error_key)
+            inputs = [i.name for i in self.form(form_id, actor, context).inputs]
+            raise forms.FormInvalid({name if name in inputs else inputs[0]: message.summary})
+        return message
+
+    async def first_delivery(self, platform: str, key: str) -> bool:
+        """False when the platform already delivered `key` (a retry): act only once (E2)."""
+        async with self._uow_factory() as uow:
+            first = await uow.inbound.claim(platform, key, self._clock.now())
+            await uow.commit()
+        return first
+
+    async def record_posted(self, message: PostedMessage) -> None:
+        async with self._uow_factory() as uow:
+            await uow.posted.record(message)
+            await uow.commit()
+
+    async def find_posted(
+        self, platform: str, channel: str, message_id: str
+    ) -> PostedMessage | None:
+        async with self._uow_factory() as uow:
+            return await uow.posted.find(platform, channel, message_id)
+
+    async def posted_for_job(self, job_id: int, platform: str) -> Sequence[PostedMessage]:
+        async with self._uow_factory() as uow:
+            return await uow.posted.for_job(job_id, platform)
+
+    def job_message(self, job: Job, locale: str = "en") -> Message:
+        """How a job looks to everyone (used to refresh its message when it ends)."""
+        return job_message(Translator(locale), job)
 
     def serve_workspace(self, key: str) -> None:
         """Also serve `platform:workspace` (e.g. the Slack team of the bot token)."""
@@ -185,6 +259,7 @@ def error_message(t: Translator, error: ExportbotError, prefix: str) -> Message:
         footer=footer,
         summary=lines[0],
         ephemeral=True,
+        error_key=error.key,
     )
 
 

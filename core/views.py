@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from core import actions
+from core.capabilities import Capability
 from core.i18n import Translator
-from core.messages import Field, Message, Tone
+from core.messages import Action, Field, Message, Tone
 from core.model import Annotation, Grant, Job, JobState, OriginKind
 
 STATE_TONES: dict[JobState, Tone] = {
@@ -85,9 +87,34 @@ def job_message(
         tone=STATE_TONES[job.state],
         fields=tuple(job_fields(t, job)),
         sections=tuple(sections),
+        actions=job_actions(t, job),
         summary=job_summary(t, job),
         job_id=job.id,
     )
+
+
+def job_actions(t: Translator, job: Job) -> tuple[Action, ...]:
+    """The next steps a job's message offers: cancel while it runs, retry after a failure,
+    and a note at any time. Jobs have no versions: the core checks the state at the press."""
+
+    def action(name: str, key: str, capability: Capability, style: Tone = Tone.NEUTRAL) -> Action:
+        return Action(
+            label=t.t(f"action.{key}"),
+            name=name,
+            object_id=str(job.id),
+            version=0,
+            capability=capability,
+            accessibility_label=t.t(f"action.{key}.label", job=job.id, target=job.target),
+            style=style,
+        )
+
+    buttons: list[Action] = []
+    if not job.state.is_terminal:
+        buttons.append(action(actions.JOB_CANCEL, "cancel_job", Capability.CANCEL, Tone.DANGER))
+    elif job.state is not JobState.SUCCEEDED:
+        buttons.append(action(actions.JOB_RETRY, "retry_job", Capability.RUN, Tone.SUCCESS))
+    buttons.append(action(actions.JOB_NOTE, "note_job", Capability.ANNOTATE))
+    return tuple(buttons)
 
 
 def job_line(t: Translator, job: Job) -> str:

@@ -269,3 +269,35 @@ class ScheduleFireRow(Base):
     __table_args__ = (
         UniqueConstraint("schedule_id", "fire_time", name="uq_schedule_fires_schedule_id"),
     )
+
+
+class PostedMessageRow(Base):
+    """A message the bot posted (job, alert, draft, note), by the platform's id for it."""
+
+    __tablename__ = "posted_messages"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    platform: Mapped[str] = mapped_column(String(32))
+    workspace: Mapped[str] = mapped_column(String(128))
+    channel: Mapped[str] = mapped_column(String(256))
+    message_id: Mapped[str] = mapped_column(String(256))
+    kind: Mapped[str] = mapped_column(String(16))
+    job_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    draft_id: Mapped[int | None] = mapped_column(Integer)
+    posted_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (
+        UniqueConstraint(
+            "platform", "channel", "message_id", name="uq_posted_messages_platform_channel"
+        ),
+    )
+
+
+class InboundEventRow(Base):
+    """Platform event ids already handled: a retried delivery must not act twice (E2)."""
+
+    __tablename__ = "inbound_events"
+
+    platform: Mapped[str] = mapped_column(String(32), primary_key=True)
+    event_key: Mapped[str] = mapped_column(String(256), primary_key=True)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)

@@ -12,12 +12,15 @@ from core.ports import (
     AuditLog,
     DraftRepository,
     GrantRepository,
+    InboundLog,
     JobRepository,
     Outbox,
+    PostedMessageRepository,
     QuotaRepository,
     ScheduleFireRepository,
     ScheduleRepository,
 )
+from storage.conversation_repositories import SqlInboundLog, SqlPostedMessageRepository
 from storage.quota_repository import SqlQuotaRepository
 from storage.repositories import (
     SqlAnnotationRepository,
@@ -46,6 +49,8 @@ class SqlUnitOfWork:
     archives: ArchiveRepository
     quotas: QuotaRepository
     outbox: Outbox
+    posted: PostedMessageRepository
+    inbound: InboundLog
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
@@ -62,6 +67,8 @@ class SqlUnitOfWork:
         self.archives = SqlArchiveRepository(self._session)
         self.quotas = SqlQuotaRepository(self._session)
         self.outbox = SqlOutbox(self._session)
+        self.posted = SqlPostedMessageRepository(self._session)
+        self.inbound = SqlInboundLog(self._session)
         return self
 
     async def __aexit__(

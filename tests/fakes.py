@@ -13,6 +13,7 @@ from datetime import datetime
 from types import TracebackType
 
 from core.capabilities import Role
+from core.conversations import PostedMessage
 from core.errors import Conflict, StaleAction
 from core.events import OutboxEvent
 from core.model import (
@@ -41,6 +42,8 @@ class FakeState:
     outbox: list[OutboxEvent] = field(default_factory=list)
     quotas: dict[str, QuotaUsage] = field(default_factory=dict)
     fires: dict[tuple[int, datetime], tuple[str, int | None]] = field(default_factory=dict)
+    posted: list[PostedMessage] = field(default_factory=list)
+    inbound: set[tuple[str, str]] = field(default_factory=set)
 
 
 class FakeStore:
@@ -308,6 +311,40 @@ class FakeOutbox:
         return [e for e in self._s.outbox if e.delivered_at is None][:limit]
 
 
+class FakePosted:
+    def __init__(self, state: FakeState) -> None:
+        self._s = state
+
+    async def record(self, message: PostedMessage) -> None:
+        key = (message.platform, message.channel, message.message_id)
+        if await self.find(*key) is None:
+            self._s.posted.append(replace(message, id=len(self._s.posted) + 1))
+
+    async def find(self, platform: str, channel: str, message_id: str) -> PostedMessage | None:
+        return next(
+            (
+                m
+                for m in self._s.posted
+                if (m.platform, m.channel, m.message_id) == (platform, channel, message_id)
+            ),
+            None,
+        )
+
+    async def for_job(self, job_id: int, platform: str) -> Sequence[PostedMessage]:
+        return [m for m in self._s.posted if m.job_id == job_id and m.platform == platform]
+
+
+class FakeInbound:
+    def __init__(self, state: FakeState) -> None:
+        self._s = state
+
+    async def claim(self, platform: str, key: str, at: datetime) -> bool:
+        if (platform, key) in self._s.inbound:
+            return False
+        self._s.inbound.add((platform, key))
+        return True
+
+
 class FakeUnitOfWork:
     def __init__(self, store: FakeStore) -> None:
         self._store = store
@@ -324,6 +361,8 @@ class FakeUnitOfWork:
         self.archives = FakeArchives(self._state)
         self.quotas = FakeQuotas(self._state)
         self.outbox = FakeOutbox(self._state)
+        self.posted = FakePosted(self._state)
+        self.inbound = FakeInbound(self._state)
         return self
 
     async def __aexit__(

@@ -1,1 +1,5 @@
-"""Slack (A1): Block Kit rendering now; the Bolt app, routes and sender come with issue #4."""
+"""Slack (A1): slash command, buttons, modals, thread notes, App Home, proactive sender."""
+
+from adapters.slack.adapter import SlackAdapter
+
+__all__ = ["SlackAdapter"]

@@ -44,20 +44,28 @@ def action_value(action: Action) -> str:
 
 def render(message: Message) -> dict[str, Any]:
     """A `chat.postMessage` / response payload (without channel)."""
-    blocks = list(_blocks(message))
-    if len(blocks) > MAX_BLOCKS:  # keep the buttons and the footer, cut the middle
-        blocks = blocks[: MAX_BLOCKS - 2] + blocks[-2:]
-    return {"text": message.text, "blocks": blocks}
+    return {"text": message.text, "blocks": blocks(message)}
+
+
+def blocks(message: Message) -> list[Block]:
+    """The message's blocks, at most 50: the buttons and the footer survive a cut."""
+    drawn = list(_blocks(message))
+    if len(drawn) > MAX_BLOCKS:
+        drawn = drawn[: MAX_BLOCKS - 2] + drawn[-2:]
+    return drawn
+
+
+def home_view(message: Message) -> dict[str, Any]:
+    """An App Home tab (`views.publish`)."""
+    return {"type": "home", "blocks": blocks(message)}
 
 
 def _blocks(message: Message) -> Iterator[Block]:
     header = f"{TONE_EMOJI[message.tone]} {message.title}"
-    yield {"type": "header", "text": _plain(_cut(header, MAX_HEADER))}
+    yield {"type": "header", "text": plain(cut(header, MAX_HEADER))}
     if message.status:
         yield {"type": "section", "text": _mrkdwn(f"*{escape(message.status)}*")}
-    fields = [
-        _mrkdwn(_cut(f"*{escape(f.label)}*\n{escape(f.value)}", 2000)) for f in message.fields
-    ]
+    fields = [_mrkdwn(cut(f"*{escape(f.label)}*\n{escape(f.value)}", 2000)) for f in message.fields]
     for start in range(0, len(fields), MAX_FIELDS):
         yield {"type": "section", "fields": fields[start : start + MAX_FIELDS]}
     for section in message.sections:
@@ -68,16 +76,16 @@ def _blocks(message: Message) -> Iterator[Block]:
     if message.actions:
         yield {"type": "actions", "elements": [_button(a) for a in message.actions]}
     if message.footer:
-        yield {"type": "context", "elements": [_mrkdwn(_cut(escape(message.footer), MAX_TEXT))]}
+        yield {"type": "context", "elements": [_mrkdwn(cut(escape(message.footer), MAX_TEXT))]}
 
 
 def _button(action: Action) -> Block:
     button: Block = {
         "type": "button",
         "action_id": action.name,
-        "text": _plain(_cut(action.label, MAX_BUTTON_TEXT)),
+        "text": plain(cut(action.label, MAX_BUTTON_TEXT)),
         "value": action_value(action),
-        "accessibility_label": _cut(action.accessibility_label or action.label, MAX_LABEL),
+        "accessibility_label": cut(action.accessibility_label or action.label, MAX_LABEL),
     }
     style = BUTTON_STYLES.get(action.style)
     if style:
@@ -85,7 +93,7 @@ def _button(action: Action) -> Block:
     return button
 
 
-def _plain(text: str) -> Block:
+def plain(text: str) -> Block:
     return {"type": "plain_text", "text": text, "emoji": True}
 
 
@@ -93,7 +101,7 @@ def _mrkdwn(text: str) -> Block:
     return {"type": "mrkdwn", "text": text}
 
 
-def _cut(text: str, limit: int) -> str:
+def cut(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 

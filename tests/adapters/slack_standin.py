@@ -1,10 +1,16 @@
-"""A loopback stand-in of the Slack Web API and of `response_url`, recording what it receives."""
+"""A loopback stand-in of the Slack Web API and of `response_url`, recording what it receives,
+plus builders of signed, real-shaped payloads (slash command, interactivity, events).
+
+Shapes follow Slack's documentation: form-encoded slash commands; interactivity as a form
+field `payload` holding JSON; Events API as JSON `event_callback` envelopes.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
 import hmac
+import itertools
 import json
 import time
 from collections.abc import AsyncIterator
@@ -17,6 +23,8 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 TEAM = "T0EXPORT"
+BOT_USER = "UBOT"
+NAMES = {"U0ADMIN": ("Alice Admin", "en-US"), "U0CAROL": ("Carol", "fr-FR")}
 
 
 @dataclass
@@ -24,7 +32,12 @@ class SlackStandIn:
     base_url: str = ""
     calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     responses: list[dict[str, Any]] = field(default_factory=list)
-    responded: asyncio.Event = field(default_factory=asyncio.Event)
+    uploads: list[bytes] = field(default_factory=list)
+    changed: asyncio.Condition = field(default_factory=asyncio.Condition)
+    # Method → how many calls still answer 429 (with Retry-After: 7), to test the sender.
+    rate_limited: dict[str, int] = field(default_factory=dict)
+    refuse: dict[str, str] = field(default_factory=dict)  # method → Slack error code
+    _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     @property
     def api_url(self) -> str:
@@ -33,6 +46,65 @@ class SlackStandIn:
     def response_url(self, name: str = "1") -> str:
         return f"{self.base_url}/response/{name}"
 
+    def called(self, method: str) -> list[dict[str, Any]]:
+        return [args for name, args in self.calls if name == method]
+
+    async def wait_for(self, method: str, count: int = 1, timeout: float = 5.0) -> list[dict]:
+        """Wait until `method` was called `count` times (the bot answers in the background)."""
+        async with asyncio.timeout(timeout), self.changed:
+            await self.changed.wait_for(lambda: len(self.called(method)) >= count)
+        return self.called(method)
+
+    async def wait_for_responses(self, count: int, timeout: float = 5.0) -> list[dict]:
+        async with asyncio.timeout(timeout), self.changed:
+            await self.changed.wait_for(lambda: len(self.responses) >= count)
+        return self.responses
+
+    async def _record(self, method: str, args: dict[str, Any]) -> None:
+        async with self.changed:
+            self.calls.append((method, args))
+            self.changed.notify_all()
+
+    def _answer(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
+        if method == "auth.test":
+            return {
+                "team_id": TEAM,
+                "team": "Acme",
+                "user_id": BOT_USER,
+                "bot_id": "BBOT",
+                "url": "https://acme.slack.com/",
+            }
+        if method == "users.info":
+            name, locale = NAMES.get(args["user"], (args["user"].lower(), "en-US"))
+            return {
+                "user": {
+                    "id": args["user"],
+                    "name": name.split()[0].lower(),
+                    "locale": locale,
+                    "profile": {"display_name": name, "real_name": name},
+                }
+            }
+        if method in {"chat.postMessage", "chat.update"}:
+            ts = args.get("ts") or f"1700000{next(self._ts):03d}.000100"
+            return {"channel": args["channel"], "ts": ts, "message": {"text": args.get("text")}}
+        if method == "conversations.open":
+            return {"channel": {"id": "D" + str(args["users"])}}
+        if method in {"views.open", "views.publish", "views.update"}:
+            return {"view": {"id": "V0001", **json.loads(args.get("view") or "{}")}}
+        if method == "files.getUploadURLExternal":
+            return {"upload_url": f"{self.base_url}/upload/F0001", "file_id": "F0001"}
+        if method == "files.completeUploadExternal":
+            return {"files": [{"id": "F0001", "title": "file"}]}
+        return {}
+
+
+def _parse_json_fields(form: dict[str, Any]) -> dict[str, Any]:
+    """The SDK sends `blocks`, `view` etc. as JSON strings in form posts; keep them readable."""
+    for key in ("blocks", "files"):
+        if isinstance(form.get(key), str):
+            form[key] = json.loads(form[key])
+    return form
+
 
 @asynccontextmanager
 async def slack_standin() -> AsyncIterator[SlackStandIn]:
@@ -40,57 +112,72 @@ async def slack_standin() -> AsyncIterator[SlackStandIn]:
 
     async def api(request: web.Request) -> web.Response:
         method = request.match_info["method"]
-        form = (
-            dict(await request.post())
-            if request.content_type != "application/json"
-            else (await request.json())
-        )
-        standin.calls.append((method, form))
-        if method == "auth.test":
+        if request.method == "GET":  # users.info and other reads
+            args = dict(request.query)
+        elif request.content_type == "application/json":
+            args = await request.json()
+        else:
+            args = _parse_json_fields(dict(await request.post()))
+        args["_auth"] = request.headers.get("Authorization", "")
+        await standin._record(method, args)
+        if standin.rate_limited.get(method, 0) > 0:
+            standin.rate_limited[method] -= 1
             return web.json_response(
-                {
-                    "ok": True,
-                    "team_id": TEAM,
-                    "team": "Acme",
-                    "user_id": "UBOT",
-                    "bot_id": "BBOT",
-                    "url": "https://acme.slack.com/",
-                }
+                {"ok": False, "error": "ratelimited"}, status=429, headers={"Retry-After": "7"}
             )
-        return web.json_response({"ok": True})
+        if method in standin.refuse:
+            return web.json_response({"ok": False, "error": standin.refuse[method]})
+        return web.json_response({"ok": True, **standin._answer(method, args)})
 
     async def response(request: web.Request) -> web.Response:
-        standin.responses.append(await request.json())
-        standin.responded.set()
+        payload = await request.json()
+        async with standin.changed:
+            standin.responses.append(payload)
+            standin.changed.notify_all()
         return web.Response(text="ok")
 
+    async def upload(request: web.Request) -> web.Response:
+        standin.uploads.append(await request.read())
+        return web.Response(text="OK - 11")
+
     app = web.Application()
-    app.router.add_post("/api/{method}", api)
+    app.router.add_route("*", "/api/{method}", api)
     app.router.add_post("/response/{name}", response)
+    app.router.add_post("/upload/{file}", upload)
     async with TestServer(app, host="127.0.0.1") as server:
         standin.base_url = str(server.make_url("")).rstrip("/")
         yield standin
 
 
-def signed(secret: str, body: str, timestamp: int | None = None) -> dict[str, str]:
+# -- signed requests ---------------------------------------------------------------------
+
+
+def signed(
+    secret: str,
+    body: str,
+    timestamp: int | None = None,
+    content_type: str = "application/x-www-form-urlencoded",
+) -> dict[str, str]:
     """Headers exactly as Slack signs a request (v0, HMAC-SHA256 of `v0:<ts>:<body>`)."""
     ts = str(timestamp if timestamp is not None else int(time.time()))
     digest = hmac.new(secret.encode(), f"v0:{ts}:{body}".encode(), hashlib.sha256).hexdigest()
     return {
         "X-Slack-Request-Timestamp": ts,
         "X-Slack-Signature": f"v0={digest}",
-        "Content-Type": "application/x-www-form-urlencoded",
+        "Content-Type": content_type,
     }
 
 
-def slash_command(text: str, *, user: str, team: str = TEAM, response_url: str) -> str:
+def slash_command(
+    text: str, *, user: str, team: str = TEAM, response_url: str, channel: str = "C0OPS"
+) -> str:
     """A form-encoded slash command with the fields Slack documents."""
     return urlencode(
         {
             "token": "legacy-verification-token",
             "team_id": team,
             "team_domain": "acme",
-            "channel_id": "C0OPS",
+            "channel_id": channel,
             "channel_name": "ops",
             "user_id": user,
             "user_name": user.lower(),
@@ -104,35 +191,141 @@ def slash_command(text: str, *, user: str, team: str = TEAM, response_url: str) 
     )
 
 
-def block_actions(
-    action_id: str, value: str, *, user: str, response_url: str, team: str = TEAM
-) -> str:
-    """A form-encoded `block_actions` interaction (one button press), as Slack posts it."""
-    payload = {
-        "type": "block_actions",
-        "api_app_id": "A0EXPORT",
-        "token": "legacy-verification-token",
-        "team": {"id": team, "domain": "acme"},
-        "user": {"id": user, "username": user.lower(), "name": user.lower(), "team_id": team},
-        "container": {
-            "type": "message",
-            "message_ts": "1700000000.000100",
-            "channel_id": "C0OPS",
-            "is_ephemeral": False,
-        },
-        "channel": {"id": "C0OPS", "name": "ops"},
-        "message": {"type": "message", "ts": "1700000000.000100", "text": "draft", "blocks": []},
-        "trigger_id": "123.456.abcdef",
-        "response_url": response_url,
-        "actions": [
-            {
-                "type": "button",
-                "action_id": action_id,
-                "block_id": "b1",
-                "value": value,
-                "action_ts": "1700000001.000200",
-                "text": {"type": "plain_text", "text": "Approve"},
-            }
-        ],
-    }
+def _user(user: str, team: str) -> dict[str, str]:
+    return {"id": user, "username": user.lower(), "name": user.lower(), "team_id": team}
+
+
+def interactive(payload: dict[str, Any]) -> str:
+    """Interactivity posts one form field, `payload`, holding the JSON."""
     return urlencode({"payload": json.dumps(payload)})
+
+
+def block_actions(
+    action_id: str,
+    value: str,
+    *,
+    user: str,
+    response_url: str,
+    team: str = TEAM,
+    message_ts: str = "1700000000.000100",
+) -> str:
+    """A `block_actions` interaction (one button press on a message), as Slack posts it."""
+    return interactive(
+        {
+            "type": "block_actions",
+            "api_app_id": "A0EXPORT",
+            "token": "legacy-verification-token",
+            "team": {"id": team, "domain": "acme"},
+            "user": _user(user, team),
+            "container": {
+                "type": "message",
+                "message_ts": message_ts,
+                "channel_id": "C0OPS",
+                "is_ephemeral": False,
+            },
+            "channel": {"id": "C0OPS", "name": "ops"},
+            "message": {"type": "message", "ts": message_ts, "text": "card", "blocks": []},
+            "trigger_id": "123.456.abcdef",
+            "response_url": response_url,
+            "actions": [
+                {
+                    "type": "button",
+                    "action_id": action_id,
+                    "block_id": "b1",
+                    "value": value,
+                    "action_ts": "1700000001.000200",
+                    "text": {"type": "plain_text", "text": "Approve"},
+                }
+            ],
+        }
+    )
+
+
+def message_action(
+    *, user: str, message: dict[str, Any], response_url: str, team: str = TEAM
+) -> str:
+    """The message shortcut "Annotate export job" used on `message`."""
+    return interactive(
+        {
+            "type": "message_action",
+            "callback_id": "annotate_job",
+            "token": "legacy-verification-token",
+            "action_ts": "1700000002.000300",
+            "team": {"id": team, "domain": "acme"},
+            "user": _user(user, team),
+            "channel": {"id": "C0OPS", "name": "ops"},
+            "message": {"type": "message", **message},
+            "trigger_id": "123.456.shortcut",
+            "response_url": response_url,
+        }
+    )
+
+
+def global_shortcut(callback_id: str, *, user: str, team: str = TEAM) -> str:
+    return interactive(
+        {
+            "type": "shortcut",
+            "callback_id": callback_id,
+            "token": "legacy-verification-token",
+            "action_ts": "1700000002.000400",
+            "team": {"id": team, "domain": "acme"},
+            "user": _user(user, team),
+            "trigger_id": "123.456.global",
+        }
+    )
+
+
+def view_submission(
+    view: dict[str, Any], values: dict[str, dict[str, Any]], *, user: str, team: str = TEAM
+) -> str:
+    """Submit the modal `view` (as the bot opened it) with `values` keyed by block id."""
+    state = {
+        block: {block: element}  # our action ids equal the block ids
+        for block, element in values.items()
+    }
+    return interactive(
+        {
+            "type": "view_submission",
+            "team": {"id": team, "domain": "acme"},
+            "user": _user(user, team),
+            "api_app_id": "A0EXPORT",
+            "token": "legacy-verification-token",
+            "trigger_id": "123.456.submit",
+            "view": {
+                "id": "V0001",
+                "team_id": team,
+                "type": "modal",
+                "callback_id": view["callback_id"],
+                "private_metadata": view.get("private_metadata", ""),
+                "blocks": view["blocks"],
+                "state": {"values": state},
+                "hash": "1700000003.abc",
+            },
+            "response_urls": [],
+        }
+    )
+
+
+def event_callback(event: dict[str, Any], *, event_id: str, team: str = TEAM) -> str:
+    """An Events API envelope (JSON)."""
+    return json.dumps(
+        {
+            "token": "legacy-verification-token",
+            "team_id": team,
+            "api_app_id": "A0EXPORT",
+            "event": event,
+            "type": "event_callback",
+            "event_id": event_id,
+            "event_time": int(time.time()),
+            "authorizations": [
+                {
+                    "team_id": team,
+                    "user_id": BOT_USER,
+                    "is_bot": True,
+                    "is_enterprise_install": False,
+                }
+            ],
+            "is_ext_shared_channel": False,
+            "event_context": "4-eyJldCI6ImFwcF9tZW50aW9uIn0",
+        }
+    )

@@ -1,170 +1,139 @@
-"""`/export` over HTTP: signed requests, fast acks, answers through response_url (A1, G1)."""
+"""`/export` over HTTP: signed requests, fast acks, job messages posted and finished (A1, G1)."""
 
 from __future__ import annotations
 
-import asyncio
-import sqlite3
 import time
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
 
-from bot.app import BOT_KEY, SLACK_KEY, create_app
-from bot.config import Settings
-from tests.adapters.slack_standin import (
-    TEAM,
-    SlackStandIn,
-    block_actions,
-    signed,
-    slack_standin,
-    slash_command,
-)
-
-SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
-ADMIN = "U0ADMIN"
-REVIEWER = "U0CAROL"
+from tests.adapters.slack_harness import ADMIN, REVIEWER, VIEWER, SlackHarness
+from tests.adapters.slack_standin import event_callback, slash_command
 
 
-@pytest.fixture
-async def standin() -> AsyncIterator[SlackStandIn]:
-    async with slack_standin() as running:
-        yield running
-
-
-@pytest.fixture
-async def client(tmp_path: Path, standin: SlackStandIn) -> AsyncIterator[TestClient]:
-    settings = Settings(
-        database_url=f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}",
-        data_dir=str(tmp_path / "var"),
-        admins=[f"slack:{TEAM}:{ADMIN}"],
-        grants=[{"principal": f"slack:{TEAM}:{REVIEWER}", "role": "reviewer"}],  # type: ignore[list-item]
-        slack_signing_secret=SECRET,  # type: ignore[arg-type]
-        slack_bot_token="xoxb-test",  # type: ignore[arg-type]
-        slack_api_url=standin.api_url,
-        scheduler=False,
-    )
-    server = TestServer(create_app(settings), host="127.0.0.1")
-    async with server, TestClient(server) as test_client:
-        yield test_client
-
-
-async def _post(client: TestClient, body: str, **kw: int) -> tuple[int, dict | str]:
-    response = await client.post("/slack/events", data=body, headers=signed(SECRET, body, **kw))
-    payload = (
-        await response.json()
-        if response.content_type == "application/json"
-        else (await response.text())
-    )
-    return response.status, payload
-
-
-async def test_help_is_answered_in_the_ack_with_a_text_fallback(
-    client: TestClient, standin: SlackStandIn
-) -> None:
-    body = slash_command("help", user=ADMIN, response_url=standin.response_url())
+async def test_help_is_answered_in_the_ack_with_a_text_fallback(slack: SlackHarness) -> None:
+    body = slash_command("help", user=ADMIN, response_url=slack.standin.response_url())
     started = time.perf_counter()
-    status, payload = await _post(client, body)
+    status, payload = await slack.post(body)
     assert time.perf_counter() - started < 3
     assert status == 200 and isinstance(payload, dict)
     assert payload["response_type"] == "ephemeral"
     assert "/export run <target>" in payload["text"]
     assert payload["blocks"][0]["type"] == "header"
-    # Only identity checks reached the Web API: the answer itself went back in the ack.
-    assert {method for method, _ in standin.calls} == {"auth.test"}
+    # Only identity lookups reached the Web API: the answer itself went back in the ack.
+    assert {method for method, _ in slack.standin.calls} == {"auth.test", "users.info"}
 
 
-async def test_a_run_is_shown_to_the_channel(client: TestClient, standin: SlackStandIn) -> None:
-    body = slash_command("run demo", user=ADMIN, response_url=standin.response_url())
-    status, payload = await _post(client, body)
-    assert status == 200 and isinstance(payload, dict)
-    assert payload["response_type"] == "in_channel"
-    assert payload["text"].startswith("Job #1 · demo started — queued")
-    await client.server.app[BOT_KEY].executor.idle()
-
-
-async def test_a_slow_answer_goes_through_the_response_url(
-    client: TestClient, standin: SlackStandIn
+async def test_a_run_goes_from_slash_command_to_its_completion_message(
+    slack: SlackHarness,
 ) -> None:
-    client.server.app[SLACK_KEY]._ack_budget = 0.0  # every answer is "slow"
-    body = slash_command("status", user=ADMIN, response_url=standin.response_url("r7"))
-    status, payload = await _post(client, body)
-    assert status == 200 and isinstance(payload, dict)
+    body = slash_command("run demo", user=ADMIN, response_url=slack.standin.response_url())
+    status, payload = await slack.post(body)
+    assert status == 200 and not payload  # an empty ack: the job's own message follows
+
+    [posted] = await slack.standin.wait_for("chat.postMessage")
+    assert posted["channel"] == "C0OPS"
+    assert posted["text"].startswith("Job #1 · demo started — queued")
+    assert "Started by: Alice Admin on slack" in posted["text"]  # users.info gave the name
+    buttons = [b for b in posted["blocks"] if b["type"] == "actions"][0]["elements"]
+    assert [b["action_id"] for b in buttons] == ["job.cancel", "job.note"]
+    assert all(b["accessibility_label"] for b in buttons)
+
+    await slack.settle()
+    [update] = slack.standin.called("chat.update")
+    assert update["ts"] == "1700000001.000100" and update["channel"] == "C0OPS"
+    assert update["text"].startswith("Job #1 · demo — succeeded")
+    assert "SHA-256" in update["text"]
+    finished = [b for b in update["blocks"] if b["type"] == "actions"][0]["elements"]
+    assert [b["action_id"] for b in finished] == ["job.note"]  # nothing left to cancel
+    [_, reply] = slack.standin.called("chat.postMessage")
+    assert reply["thread_ts"] == "1700000001.000100"
+    assert "succeeded" in reply["text"]
+    assert slack.rows("SELECT channel, message_id, kind, job_id FROM posted_messages") == [
+        ("C0OPS", "1700000001.000100", "job", 1)
+    ]
+
+
+async def test_a_run_where_the_bot_cannot_post_is_answered_through_the_response_url(
+    slack: SlackHarness,
+) -> None:
+    slack.standin.refuse["chat.postMessage"] = "channel_not_found"  # a DM between two people
+    body = slash_command("run demo", user=ADMIN, response_url=slack.standin.response_url())
+    await slack.post(body)
+    [answer] = await slack.standin.wait_for_responses(1)
+    assert answer["response_type"] == "in_channel"
+    assert answer["text"].startswith("Job #1 · demo started")
+    await slack.settle()
+
+
+async def test_a_slow_answer_goes_through_the_response_url(slack: SlackHarness) -> None:
+    slack.slack.slash.ack_budget = 0.0  # every answer is "slow"
+    body = slash_command("status", user=ADMIN, response_url=slack.standin.response_url("r7"))
+    status, payload = await slack.post(body)
+    assert status == 200
     assert payload == {"text": "Working on it…", "response_type": "ephemeral"}
-    async with asyncio.timeout(5):
-        await standin.responded.wait()
-    [answer] = standin.responses
+    [answer] = await slack.standin.wait_for_responses(1)
     assert answer["text"].startswith("Export status")
     assert answer["replace_original"] is True
 
 
-async def test_another_workspace_is_refused_and_audited(
-    client: TestClient, standin: SlackStandIn, tmp_path: Path
+async def test_people_whose_slack_locale_is_french_are_answered_in_french(
+    slack: SlackHarness,
 ) -> None:
-    body = slash_command("status", user=ADMIN, team="T0OTHER", response_url=standin.response_url())
-    status, payload = await _post(client, body)
+    body = slash_command("status demo", user=REVIEWER, response_url="")  # locale fr-FR
+    _, payload = await slack.post(body)
+    assert payload["text"].startswith("Cible demo — au repos")
+
+
+async def test_a_refusal_names_the_missing_capability_privately(slack: SlackHarness) -> None:
+    body = slash_command("run demo", user=VIEWER, response_url=slack.standin.response_url())
+    _, payload = await slack.post(body)
+    assert payload["response_type"] == "ephemeral"
+    assert "You need the “run” capability on demo for this." in payload["text"]
+    assert "/export help" in payload["text"]
+    assert slack.rows("SELECT count(*) FROM jobs") == [(0,)]
+
+
+async def test_another_workspace_is_refused_and_audited(slack: SlackHarness) -> None:
+    body = slash_command(
+        "status", user=ADMIN, team="T0OTHER", response_url=slack.standin.response_url()
+    )
+    status, payload = await slack.post(body)
     assert status == 200 and isinstance(payload, dict)
     assert "This bot does not serve the workspace T0OTHER." in payload["text"]
     assert "/export help" in payload["text"]
-    with sqlite3.connect(tmp_path / "bot.db") as db:
-        rows = db.execute("SELECT actor, outcome FROM audit_log").fetchall()
-    assert rows == [("slack:T0OTHER:U0ADMIN", "refused")]
+    assert slack.rows("SELECT actor, outcome FROM audit_log") == [
+        ("slack:T0OTHER:U0ADMIN", "refused")
+    ]
 
 
-@pytest.mark.parametrize("how", ["bad signature", "stale timestamp"])
+@pytest.mark.parametrize("how", ["bad signature", "stale timestamp", "no signature"])
+@pytest.mark.parametrize("kind", ["slash command", "event"])
 async def test_unverified_requests_get_401_and_change_nothing(
-    client: TestClient, standin: SlackStandIn, tmp_path: Path, how: str
+    slack: SlackHarness, how: str, kind: str
 ) -> None:
-    body = slash_command("run demo", user=ADMIN, response_url=standin.response_url())
-    if how == "bad signature":
-        headers = signed("not-the-secret", body)
+    if kind == "slash command":
+        body, json_body = slash_command("run demo", user=ADMIN, response_url=""), False
     else:
-        headers = signed(SECRET, body, timestamp=int(time.time()) - 6 * 60)
-    response = await client.post("/slack/events", data=body, headers=headers)
-    assert response.status == 401
-    with sqlite3.connect(tmp_path / "bot.db") as db:
-        assert db.execute("SELECT count(*) FROM jobs").fetchone() == (0,)
-        assert db.execute("SELECT count(*) FROM audit_log").fetchone() == (0,)
-
-
-async def _press(
-    client: TestClient, standin: SlackStandIn, action: str, value: str, user: str
-) -> dict:
-    before = len(standin.responses)
-    body = block_actions(action, value, user=user, response_url=standin.response_url("b"))
-    response = await client.post("/slack/events", data=body, headers=signed(SECRET, body))
-    assert response.status == 200
-    async with asyncio.timeout(5):
-        while len(standin.responses) == before:
-            standin.responded.clear()
-            await standin.responded.wait()
-    return standin.responses[-1]
-
-
-async def test_draft_buttons_refuse_the_author_and_stale_versions_then_approve(
-    client: TestClient, standin: SlackStandIn
-) -> None:
-    for text in ('schedule draft demo --cron "0 2 * * *" --tz UTC --keep 5', "schedule submit #1"):
-        await _post(client, slash_command(text, user=ADMIN, response_url=standin.response_url()))
-    _, listed = await _post(
-        client, slash_command("schedule drafts", user=REVIEWER, response_url="")
-    )
-    assert isinstance(listed, dict) and "awaiting review" in listed["text"]
-
-    own = await _press(client, standin, "draft.approve", "1:1", ADMIN)
-    assert own["response_type"] == "ephemeral" and own["replace_original"] is False
-    assert "someone else must review it (four eyes)" in own["text"]
-
-    # The author edits the draft: buttons drawn for version 1 are now stale.
-    edit = 'schedule draft demo --cron "30 2 * * *" --tz UTC --keep 5'
-    await _post(client, slash_command(edit, user=ADMIN, response_url=standin.response_url()))
-    stale = await _press(client, standin, "draft.approve", "1:1", REVIEWER)
-    assert stale["replace_original"] is False
-    assert "changed since you saw it (version 1, now 2)" in stale["text"]
-
-    approved = await _press(client, standin, "draft.approve", "1:2", REVIEWER)
-    assert approved["replace_original"] is True and approved["response_type"] == "in_channel"
-    assert "approved and active" in approved["text"]
-    assert "Approved by u0carol at" in approved["text"]
-    assert not [b for b in approved["blocks"] if b["type"] == "actions"]  # buttons gone
+        mention = {
+            "type": "app_mention",
+            "user": ADMIN,
+            "text": "<@UBOT> run demo",
+            "ts": "1700000100.000100",
+            "channel": "C0OPS",
+            "event_ts": "1700000100.000100",
+        }
+        body, json_body = event_callback(mention, event_id="Ev0BAD"), True
+    if how == "bad signature":
+        headers = {"X-Slack-Signature": "v0=" + "0" * 64}
+        status, _ = await slack.post(body, json_body=json_body, headers=headers)
+    elif how == "stale timestamp":
+        status, _ = await slack.post(body, json_body=json_body, timestamp=int(time.time()) - 301)
+    else:
+        response = await slack.client.post("/slack/events", data=body)
+        status = response.status
+    assert status == 401
+    await slack.settle()
+    assert slack.rows("SELECT count(*) FROM jobs") == [(0,)]
+    assert slack.rows("SELECT count(*) FROM audit_log") == [(0,)]
+    assert slack.rows("SELECT count(*) FROM inbound_events") == [(0,)]
+    assert not slack.standin.called("chat.postMessage")

@@ -1,0 +1,119 @@
+"""Events API: notes from a job's thread (`app_mention`), the App Home tab, and the end of
+a job posted from Slack (its card updated in place, a reply in its thread).
+
+Slack retries an event it thinks went unanswered (`X-Slack-Retry-Num`); each event id is
+claimed in the database first, so a retry never acts twice, even on another process (E2).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+
+from adapters.slack.render import home_view
+from adapters.slack.runtime import PLATFORM, SlackRuntime
+from adapters.slack.surface import PREFIX
+from core import commands as c
+from core.conversations import PostedKind
+from core.delivery import DeliveryError, MessageRef
+from core.messages import Message
+from core.model import Job
+
+log = logging.getLogger(__name__)
+
+MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
+
+
+class Events:
+    def __init__(self, runtime: SlackRuntime) -> None:
+        self._runtime = runtime
+
+    def register(self, app: AsyncApp) -> None:
+        app.event("app_mention")(self._on_mention)
+        app.event("app_home_opened")(self._on_home_opened)
+
+    async def _on_mention(self, body: dict[str, Any], event: dict[str, Any]) -> None:
+        event_id = str(body.get("event_id") or event.get("event_ts") or "")
+        if not await self._runtime.service.first_delivery(PLATFORM, event_id):
+            log.info("event %s delivered again (retry); already handled", event_id)
+            return
+        self._runtime.keep(self._mention(body, event))
+
+    async def _mention(self, body: dict[str, Any], event: dict[str, Any]) -> None:
+        runtime = self._runtime
+        ts = str(event.get("ts") or "")
+        parent = str(event.get("thread_ts") or "")
+        channel = str(event.get("channel") or "")
+        team = str(event.get("team") or body.get("team_id") or "")
+        actor = await runtime.directory.actor(
+            team, str(event.get("user") or ""), channel=channel, thread=parent or ts
+        )
+        text = self._without_bot_mention(str(event.get("text") or ""))
+        posted = await runtime.service.find_posted(PLATFORM, channel, parent) if parent else None
+        if posted is not None and posted.job_id is not None:
+            note = c.Annotate(posted.job_id, text, link=runtime.permalink(channel, ts, parent))
+            if not text:
+                message = await runtime.service.execute_text("help annotate", actor, prefix=PREFIX)
+            else:
+                message = await runtime.service.execute(
+                    note, actor, raw=f"thread note {ts}", prefix=PREFIX
+                )
+        else:
+            # Outside a job's thread a mention is a command: "@exportbot status demo".
+            message = await runtime.service.execute_text(text or "help", actor, prefix=PREFIX)
+        ref = await runtime.sender.reply(MessageRef(channel, parent or ts), message)
+        if message.job_id is not None and not message.ephemeral:
+            await runtime.remember(actor.workspace, ref, PostedKind.NOTE, job_id=message.job_id)
+
+    def _without_bot_mention(self, text: str) -> str:
+        own = self._runtime.bot_user_id
+        if own:
+            text = re.sub(rf"<@{re.escape(own)}(?:\|[^>]*)?>", " ", text)
+        return " ".join(text.split())
+
+    async def _on_home_opened(self, body: dict[str, Any], event: dict[str, Any]) -> None:
+        if event.get("tab", "home") != "home":
+            return
+        self._runtime.keep(self.publish_home(str(body.get("team_id") or ""), str(event["user"])))
+
+    async def publish_home(self, team: str, user: str) -> None:
+        actor = await self._runtime.directory.actor(team, user)
+        message = await self._runtime.service.execute(c.ShowHome(), actor, prefix=PREFIX)
+        await self._runtime.client.views_publish(user_id=user, view=home_view(message))
+
+    # -- job endings (an executor listener) ----------------------------------------------
+
+    async def on_job_ended(self, job: Job) -> None:
+        """Refresh the job's card everywhere it was posted, and tell its thread it ended."""
+        runtime = self._runtime
+        posted = [
+            p
+            for p in await runtime.service.posted_for_job(job.id, PLATFORM)
+            if p.kind is PostedKind.JOB
+        ]
+        if not posted:
+            return
+        card = runtime.service.job_message(job)
+        for where in posted:
+            ref = MessageRef(where.channel, where.message_id)
+            try:
+                await runtime.sender.update(ref, card)
+                await runtime.sender.reply(ref, self._ending(card))
+            except DeliveryError as error:
+                log.warning(
+                    "could not tell %s that job #%s ended: %s", where.channel, job.id, error
+                )
+
+    @staticmethod
+    def _ending(card: Message) -> Message:
+        """The thread reply: the one-sentence outcome, status in words (F1, F2)."""
+        return Message(
+            title=card.summary,
+            status=card.status,
+            tone=card.tone,
+            summary=card.summary,
+            job_id=card.job_id,
+        )

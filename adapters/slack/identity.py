@@ -1,0 +1,71 @@
+"""Who is speaking: Slack payloads → core `Actor`s, with names and locales from `users.info`.
+
+Principals are (slack, team id, user id), so two workspaces' users never merge (B2). Slack
+payloads carry ids, not locales; `users.info` gives both the name people recognise and the
+locale (F4). Answers are cached, and a failed lookup falls back to the id and English.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from core.model import Actor, Principal
+
+log = logging.getLogger(__name__)
+
+PROFILE_TTL = 3600.0  # seconds; names and locales change rarely
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    locale: str
+
+
+class UserDirectory:
+    def __init__(self, client: AsyncWebClient, *, ttl: float = PROFILE_TTL) -> None:
+        self._client = client
+        self._ttl = ttl
+        self._cache: dict[str, tuple[float, Profile]] = {}
+
+    async def profile(self, user_id: str, fallback_name: str = "") -> Profile:
+        cached = self._cache.get(user_id)
+        if cached is not None and time.monotonic() - cached[0] < self._ttl:
+            return cached[1]
+        profile = Profile(fallback_name or user_id, "en")
+        try:
+            answer = await self._client.users_info(user=user_id, include_locale=True)
+            user = answer.get("user") or {}
+            details = user.get("profile") or {}
+            name = details.get("display_name") or details.get("real_name") or user.get("name")
+            profile = Profile(str(name or profile.name), str(user.get("locale") or "en"))
+        except (SlackApiError, OSError, TimeoutError) as error:
+            log.warning("users.info failed for %s: %s", user_id, error)
+        self._cache[user_id] = (time.monotonic(), profile)
+        return profile
+
+    async def actor(
+        self, team: str, user: str, *, channel: str = "", thread: str = "", name: str = ""
+    ) -> Actor:
+        profile = await self.profile(user, name)
+        return Actor(
+            Principal("slack", team, user),
+            profile.name,
+            profile.locale,
+            channel=channel,
+            thread=thread,
+        )
+
+
+def interaction_ids(body: dict[str, Any]) -> tuple[str, str, str]:
+    """(team, user, channel) of a `block_actions`, shortcut or `view_submission` payload."""
+    user = body.get("user") or {}
+    team = user.get("team_id") or (body.get("team") or {}).get("id", "")
+    channel = (body.get("channel") or {}).get("id", "")
+    return str(team), str(user.get("id", "")), str(channel)

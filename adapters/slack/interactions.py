@@ -1,0 +1,166 @@
+"""Buttons, shortcuts and modal submissions (A1): Slack's interactivity, all on one URL.
+
+Every press is acknowledged at once; the core decides what it means from the button's
+`(action, object:version)` and answers. A refusal (missing capability, own draft, stale
+version) goes to the presser only and leaves the message untouched; an accepted decision
+replaces the card for everyone. Buttons that need words (a note, a new draft) open a modal.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+
+from adapters.slack.identity import interaction_ids
+from adapters.slack.modals import FORM_OF_CALLBACK, Origin, modal, result_modal, submitted_values
+from adapters.slack.render import render
+from adapters.slack.runtime import SlackRuntime
+from adapters.slack.surface import PREFIX, SHORTCUT_ANNOTATE, SHORTCUT_NEW_DRAFT
+from core.actions import FORM_ACTIONS
+from core.conversations import PostedKind
+from core.delivery import DeliveryError, MessageRef
+from core.forms import DRAFT_FORM, NOTE_FORM, FormInvalid
+from core.i18n import Translator
+from core.messages import Message
+from core.model import Actor
+
+log = logging.getLogger(__name__)
+
+ANY_ACTION = re.compile(r".+")
+
+
+class Interactions:
+    def __init__(self, runtime: SlackRuntime) -> None:
+        self._runtime = runtime
+
+    def register(self, app: AsyncApp) -> None:
+        app.action(ANY_ACTION)(self._on_button)
+        app.shortcut(SHORTCUT_ANNOTATE)(self._on_annotate_shortcut)
+        app.shortcut(SHORTCUT_NEW_DRAFT)(self._on_new_draft_shortcut)
+        for callback in FORM_OF_CALLBACK:
+            app.view(callback)(self._on_submission)
+
+    async def _actor(self, body: dict[str, Any], *, thread: str = "") -> Actor:
+        team, user, channel = interaction_ids(body)
+        name = str((body.get("user") or {}).get("name") or "")
+        return await self._runtime.directory.actor(
+            team, user, channel=channel, thread=thread, name=name
+        )
+
+    # -- buttons ---------------------------------------------------------------------------
+
+    async def _on_button(self, ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
+        await ack()  # at once; the answer follows through response_url or the Web API
+        action: dict[str, Any] = next(iter(body.get("actions") or []), {})
+        name, value = str(action.get("action_id", "")), str(action.get("value", ""))
+        container = body.get("container") or {}
+        message_ts = str(container.get("message_ts") or "")
+        actor = await self._actor(body, thread=message_ts)
+        if name in FORM_ACTIONS:
+            origin = Origin(value.partition(":")[0], actor.channel, message_ts)
+            await self._open_form(
+                FORM_ACTIONS[name], str(body.get("trigger_id", "")), actor, origin
+            )
+            return
+        self._runtime.keep(self._press(name, value, actor, respond, body))
+
+    async def _press(
+        self, name: str, value: str, actor: Actor, respond: AsyncRespond, body: dict[str, Any]
+    ) -> None:
+        service = self._runtime.service
+        message = await service.execute_action(name, value, actor, prefix=PREFIX)
+        if message is None:
+            log.warning("a button nobody handles was pressed: %s %s", name, value)
+            return
+        if not body.get("response_url"):  # App Home or a modal: no message to answer in
+            await self._runtime.tell_privately(actor, message)
+            return
+        pressed_job = value.partition(":")[0]
+        if message.ephemeral:
+            # A refusal goes to the presser only; the card everyone sees stays as it was.
+            await respond(**render(message), response_type="ephemeral", replace_original=False)
+        elif message.job_id is not None and str(message.job_id) != pressed_job:
+            await self._post_new_job(message, actor, respond)  # Retry started another job
+        else:
+            await respond(**render(message), response_type="in_channel", replace_original=True)
+
+    async def _post_new_job(self, message: Message, actor: Actor, respond: AsyncRespond) -> None:
+        try:
+            await self._runtime.post_job_message(actor, message)
+        except DeliveryError:
+            await respond(**render(message), response_type="in_channel", replace_original=False)
+
+    # -- shortcuts -------------------------------------------------------------------------
+
+    async def _on_annotate_shortcut(
+        self, ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond
+    ) -> None:
+        await ack()
+        actor = await self._actor(body)
+        message = body.get("message") or {}
+        ts = str(message.get("ts") or "")
+        parent = str(message.get("thread_ts") or ts)
+        posted = await self._runtime.service.find_posted("slack", actor.channel, parent)
+        if posted is None or posted.job_id is None:
+            t = Translator(actor.locale)
+            text = t.t("slack.not_a_job_thread")
+            await respond(text=text, response_type="ephemeral", replace_original=False)
+            return
+        # Someone else's words become the note's first draft; the bot's own card does not.
+        initial = "" if message.get("bot_id") else str(message.get("text") or "")
+        origin = Origin(
+            str(posted.job_id),
+            actor.channel,
+            parent,
+            self._runtime.permalink(actor.channel, ts, parent),
+        )
+        await self._open_form(NOTE_FORM, str(body.get("trigger_id", "")), actor, origin, initial)
+
+    async def _on_new_draft_shortcut(self, ack: AsyncAck, body: dict[str, Any]) -> None:
+        await ack()
+        actor = await self._actor(body)
+        await self._open_form(DRAFT_FORM, str(body.get("trigger_id", "")), actor, Origin())
+
+    async def _open_form(
+        self, form_id: str, trigger_id: str, actor: Actor, origin: Origin, initial: str = ""
+    ) -> None:
+        form = self._runtime.service.form(form_id, actor, origin.context, initial)
+        view = modal(form, origin, Translator(actor.locale))
+        await self._runtime.client.views_open(trigger_id=trigger_id, view=view)
+
+    # -- modal submissions -----------------------------------------------------------------
+
+    async def _on_submission(self, ack: AsyncAck, body: dict[str, Any]) -> None:
+        view = body.get("view") or {}
+        form_id = FORM_OF_CALLBACK[str(view.get("callback_id"))]
+        origin = Origin.loads(str(view.get("private_metadata") or ""))
+        actor = await self._actor(body, thread=origin.thread)
+        try:
+            message = await self._runtime.service.submit_form(
+                form_id,
+                origin.context,
+                submitted_values(view),
+                actor,
+                link=origin.link,
+                prefix=PREFIX,
+            )
+        except FormInvalid as invalid:
+            await ack(response_action="errors", errors=invalid.errors)
+            return
+        if form_id == NOTE_FORM:
+            await ack()  # the modal closes; the note is echoed where the job is discussed
+            self._runtime.keep(self._echo_note(actor, origin, message))
+        else:
+            await ack(
+                response_action="update", view=result_modal(message, Translator(actor.locale))
+            )
+
+    async def _echo_note(self, actor: Actor, origin: Origin, message: Message) -> None:
+        if not (origin.channel and origin.thread):
+            await self._runtime.tell_privately(actor, message)
+            return
+        ref = await self._runtime.sender.reply(MessageRef(origin.channel, origin.thread), message)
+        await self._runtime.remember(actor.workspace, ref, PostedKind.NOTE, job_id=message.job_id)

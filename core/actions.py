@@ -1,0 +1,46 @@
+"""Buttons, platform-free: what each action name does, and the command a press becomes.
+
+A button carries `(name, object id, version)`; every adapter hands those three back here and
+the core decides (ARCHITECTURE.md, flow 2). Actions that need more input than a press open a
+form instead (`FORM_ACTIONS`); the adapter shows it as a modal or card inputs.
+"""
+
+from __future__ import annotations
+
+from core import commands as c
+from core.schedules import Verdict
+
+JOB_RETRY = "job.retry"
+JOB_CANCEL = "job.cancel"
+JOB_NOTE = "job.note"  # opens the note form
+DRAFT_NEW = "draft.new"  # opens the draft form (object: a target, or "" to choose)
+DRAFT_SUBMIT = "draft.submit"
+DRAFT_PREFIX = "draft."
+
+# Action name → form id (see core/forms.py).
+FORM_ACTIONS = {JOB_NOTE: "note", DRAFT_NEW: "draft"}
+
+
+def command_for_action(name: str, object_id: str, version: int) -> c.Command | None:
+    """The command a press stands for, or None when the action is unknown or malformed."""
+    if not object_id.isdigit():
+        return None
+    number = int(object_id)
+    if name == JOB_RETRY:
+        return c.RetryJob(number)
+    if name == JOB_CANCEL:
+        return c.CancelJob(number)
+    if name == DRAFT_SUBMIT:
+        return c.SubmitDraft(number)
+    verdict = name.removeprefix(DRAFT_PREFIX)
+    if name.startswith(DRAFT_PREFIX) and verdict in {v.value for v in Verdict}:
+        return c.ReviewDraft(number, Verdict(verdict), version=version)
+    return None
+
+
+def parse_value(value: str) -> tuple[str, int] | None:
+    """`"3:2"` → `("3", 2)`: the object and the version a button was drawn for."""
+    object_id, _, version = value.partition(":")
+    if not version.lstrip("-").isdigit():
+        return None
+    return object_id, int(version)

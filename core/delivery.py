@@ -1,0 +1,62 @@
+"""What the core expects of a platform's proactive sender (posting outside a request).
+
+The delivery pipeline (C1) calls a `Sender` per destination; a sender turns a platform's
+rate-limit answer into `RetryAfter`, which the pipeline honours before trying again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from core.messages import Message
+
+
+class DeliveryError(Exception):
+    """A message could not be delivered; `permanent` ones are not worth retrying."""
+
+    def __init__(self, detail: str, *, permanent: bool = False) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.permanent = permanent
+
+
+class RetryAfter(DeliveryError):
+    """The platform asked us to wait `seconds` before the next call (HTTP 429)."""
+
+    def __init__(self, seconds: float, detail: str = "rate limited") -> None:
+        super().__init__(f"{detail}; retry after {seconds:g} s")
+        self.seconds = seconds
+
+
+@dataclass(frozen=True)
+class MessageRef:
+    """A message the platform accepted: where it is and its id (Slack: channel + ts)."""
+
+    channel: str
+    message_id: str
+    thread_id: str = ""
+
+
+@dataclass(frozen=True)
+class Upload:
+    filename: str
+    content: bytes
+    title: str
+    alt_text: str = ""
+
+
+class Sender(Protocol):
+    async def post(self, channel: str, message: Message) -> MessageRef: ...
+
+    async def update(self, ref: MessageRef, message: Message) -> MessageRef: ...
+
+    async def reply(self, parent: MessageRef, message: Message) -> MessageRef:
+        """Post in the thread (reply chain) of `parent`."""
+        ...
+
+    async def private(self, user_id: str, message: Message) -> MessageRef:
+        """A direct message to one user of the sender's workspace."""
+        ...
+
+    async def upload(self, channel: str, upload: Upload, *, thread_id: str = "") -> None: ...

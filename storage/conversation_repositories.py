@@ -1,0 +1,81 @@
+"""Posted messages and handled inbound events (core/conversations.py, E2)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.conversations import PostedKind, PostedMessage
+from storage.tables import InboundEventRow, PostedMessageRow
+
+
+def _posted(row: PostedMessageRow) -> PostedMessage:
+    return PostedMessage(
+        platform=row.platform,
+        workspace=row.workspace,
+        channel=row.channel,
+        message_id=row.message_id,
+        kind=PostedKind(row.kind),
+        posted_at=row.posted_at,
+        job_id=row.job_id,
+        draft_id=row.draft_id,
+        id=row.id,
+    )
+
+
+class SqlPostedMessageRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def record(self, message: PostedMessage) -> None:
+        try:
+            async with self._session.begin_nested():
+                self._session.add(
+                    PostedMessageRow(
+                        platform=message.platform,
+                        workspace=message.workspace,
+                        channel=message.channel,
+                        message_id=message.message_id,
+                        kind=message.kind.value,
+                        job_id=message.job_id,
+                        draft_id=message.draft_id,
+                        posted_at=message.posted_at,
+                    )
+                )
+        except IntegrityError:
+            pass  # already recorded (a retried post that the platform had accepted)
+
+    async def find(self, platform: str, channel: str, message_id: str) -> PostedMessage | None:
+        row = await self._session.scalar(
+            select(PostedMessageRow).where(
+                PostedMessageRow.platform == platform,
+                PostedMessageRow.channel == channel,
+                PostedMessageRow.message_id == message_id,
+            )
+        )
+        return _posted(row) if row is not None else None
+
+    async def for_job(self, job_id: int, platform: str) -> Sequence[PostedMessage]:
+        rows = await self._session.scalars(
+            select(PostedMessageRow)
+            .where(PostedMessageRow.job_id == job_id, PostedMessageRow.platform == platform)
+            .order_by(PostedMessageRow.id)
+        )
+        return [_posted(row) for row in rows]
+
+
+class SqlInboundLog:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def claim(self, platform: str, key: str, at: datetime) -> bool:
+        try:
+            async with self._session.begin_nested():
+                self._session.add(InboundEventRow(platform=platform, event_key=key, received_at=at))
+        except IntegrityError:
+            return False
+        return True

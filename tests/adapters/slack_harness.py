@@ -1,0 +1,95 @@
+"""The whole bot app with Slack enabled, against the loopback Slack stand-in."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from aiohttp.test_utils import TestClient, TestServer
+
+from adapters.slack import SlackAdapter
+from bot.app import BOT_KEY, SLACK_KEY, create_app
+from bot.bootstrap import Bot
+from bot.config import Settings
+from tests.adapters.slack_standin import TEAM, SlackStandIn, signed
+
+SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
+ADMIN = "U0ADMIN"
+REVIEWER = "U0CAROL"
+VIEWER = "U0VERA"
+
+
+class SlackHarness:
+    def __init__(self, client: TestClient, standin: SlackStandIn, db_path: Path) -> None:
+        self.client = client
+        self.standin = standin
+        self.db_path = db_path
+
+    @property
+    def bot(self) -> Bot:
+        return self.client.server.app[BOT_KEY]
+
+    @property
+    def slack(self) -> SlackAdapter:
+        return self.client.server.app[SLACK_KEY]
+
+    async def post(
+        self,
+        body: str,
+        *,
+        json_body: bool = False,
+        headers: dict[str, str] | None = None,
+        timestamp: int | None = None,
+    ) -> tuple[int, Any]:
+        content_type = "application/json" if json_body else "application/x-www-form-urlencoded"
+        sent = {**signed(SECRET, body, timestamp, content_type), **(headers or {})}
+        response = await self.client.post("/slack/events", data=body, headers=sent)
+        text = await response.text()
+        try:
+            payload: Any = json.loads(text) if text else None
+        except ValueError:
+            payload = text
+        return response.status, payload
+
+    async def settle(self) -> None:
+        """Let background answers and running jobs finish."""
+        await self.bot.executor.idle()
+        await self.slack.runtime.drain()
+
+    def rows(self, sql: str) -> list[tuple[Any, ...]]:
+        with sqlite3.connect(self.db_path) as db:
+            return db.execute(sql).fetchall()
+
+
+def harness_settings(tmp_path: Path, standin: SlackStandIn, **extra: Any) -> Settings:
+    return Settings(
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}",
+        data_dir=str(tmp_path / "var"),
+        admins=[f"slack:{TEAM}:{ADMIN}"],
+        grants=[  # type: ignore[list-item]
+            {"principal": f"slack:{TEAM}:{REVIEWER}", "role": "reviewer"},
+            {"principal": f"slack:{TEAM}:{VIEWER}", "role": "viewer"},
+        ],
+        slack_signing_secret=SECRET,  # type: ignore[arg-type]
+        slack_bot_token="xoxb-test",  # type: ignore[arg-type]
+        slack_api_url=standin.api_url,
+        scheduler=False,
+        **extra,
+    )
+
+
+@asynccontextmanager
+async def slack_harness(
+    tmp_path: Path, standin: SlackStandIn, **extra: Any
+) -> AsyncIterator[SlackHarness]:
+    server = TestServer(create_app(harness_settings(tmp_path, standin, **extra)), host="127.0.0.1")
+    async with server, TestClient(server) as client:
+        harness = SlackHarness(client, standin, tmp_path / "bot.db")
+        try:
+            yield harness
+        finally:
+            await harness.settle()
