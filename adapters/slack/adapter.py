@@ -40,8 +40,7 @@ class SlackAdapter:
         self.runtime = SlackRuntime(service, self.client, clock)
         self.app = AsyncApp(
             signing_secret=signing_secret,
-            token=token,
-            client=self.client,
+            client=self.client,  # carries the token; Bolt takes it from there
             process_before_response=True,  # we ack ourselves, then work in the background
         )
         self.slash = SlashCommand(self.runtime)

@@ -24,6 +24,7 @@ from aiohttp.test_utils import TestServer
 
 TEAM = "T0EXPORT"
 BOT_USER = "UBOT"
+WAIT = 5.0  # seconds a test waits for the bot to call the stand-in
 NAMES = {"U0ADMIN": ("Alice Admin", "en-US"), "U0CAROL": ("Carol", "fr-FR")}
 
 
@@ -49,14 +50,14 @@ class SlackStandIn:
     def called(self, method: str) -> list[dict[str, Any]]:
         return [args for name, args in self.calls if name == method]
 
-    async def wait_for(self, method: str, count: int = 1, timeout: float = 5.0) -> list[dict]:
+    async def wait_for(self, method: str, count: int = 1) -> list[dict]:
         """Wait until `method` was called `count` times (the bot answers in the background)."""
-        async with asyncio.timeout(timeout), self.changed:
+        async with asyncio.timeout(WAIT), self.changed:
             await self.changed.wait_for(lambda: len(self.called(method)) >= count)
         return self.called(method)
 
-    async def wait_for_responses(self, count: int, timeout: float = 5.0) -> list[dict]:
-        async with asyncio.timeout(timeout), self.changed:
+    async def wait_for_responses(self, count: int) -> list[dict]:
+        async with asyncio.timeout(WAIT), self.changed:
             await self.changed.wait_for(lambda: len(self.responses) >= count)
         return self.responses
 
@@ -90,7 +91,10 @@ class SlackStandIn:
         if method == "conversations.open":
             return {"channel": {"id": "D" + str(args["users"])}}
         if method in {"views.open", "views.publish", "views.update"}:
-            return {"view": {"id": "V0001", **json.loads(args.get("view") or "{}")}}
+            view = args.get("view") or {}
+            return {
+                "view": {"id": "V0001", **(json.loads(view) if isinstance(view, str) else view)}
+            }
         if method == "files.getUploadURLExternal":
             return {"upload_url": f"{self.base_url}/upload/F0001", "file_id": "F0001"}
         if method == "files.completeUploadExternal":
@@ -118,6 +122,7 @@ async def slack_standin() -> AsyncIterator[SlackStandIn]:
             args = await request.json()
         else:
             args = _parse_json_fields(dict(await request.post()))
+        args = {**request.query, **args}  # some methods send their arguments as query params
         args["_auth"] = request.headers.get("Authorization", "")
         await standin._record(method, args)
         if standin.rate_limited.get(method, 0) > 0:

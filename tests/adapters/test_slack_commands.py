@@ -34,7 +34,7 @@ async def test_a_run_goes_from_slash_command_to_its_completion_message(
     assert posted["channel"] == "C0OPS"
     assert posted["text"].startswith("Job #1 · demo started — queued")
     assert "Started by: Alice Admin on slack" in posted["text"]  # users.info gave the name
-    buttons = [b for b in posted["blocks"] if b["type"] == "actions"][0]["elements"]
+    buttons = next(b for b in posted["blocks"] if b["type"] == "actions")["elements"]
     assert [b["action_id"] for b in buttons] == ["job.cancel", "job.note"]
     assert all(b["accessibility_label"] for b in buttons)
 
@@ -43,7 +43,7 @@ async def test_a_run_goes_from_slash_command_to_its_completion_message(
     assert update["ts"] == "1700000001.000100" and update["channel"] == "C0OPS"
     assert update["text"].startswith("Job #1 · demo — succeeded")
     assert "SHA-256" in update["text"]
-    finished = [b for b in update["blocks"] if b["type"] == "actions"][0]["elements"]
+    finished = next(b for b in update["blocks"] if b["type"] == "actions")["elements"]
     assert [b["action_id"] for b in finished] == ["job.note"]  # nothing left to cancel
     [_, reply] = slack.standin.called("chat.postMessage")
     assert reply["thread_ts"] == "1700000001.000100"

@@ -1,0 +1,100 @@
+"""Buttons on Slack: the core decides from (action, object:version); refusals stay private."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.adapters.slack_harness import ADMIN, REVIEWER, VIEWER, SlackHarness, slack_harness
+from tests.adapters.slack_standin import SlackStandIn, block_actions, slash_command
+
+
+async def _press(slack: SlackHarness, action: str, value: str, user: str, ts: str = "") -> dict:
+    before = len(slack.standin.responses)
+    body = block_actions(
+        action,
+        value,
+        user=user,
+        response_url=slack.standin.response_url("b"),
+        **({"message_ts": ts} if ts else {}),
+    )
+    status, _ = await slack.post(body)
+    assert status == 200
+    responses = await slack.standin.wait_for_responses(before + 1)
+    return responses[-1]
+
+
+async def _submitted_draft(slack: SlackHarness) -> None:
+    for text in ('schedule draft demo --cron "0 2 * * *" --tz UTC --keep 5', "schedule submit #1"):
+        await slack.post(slash_command(text, user=ADMIN, response_url=""))
+
+
+async def test_draft_buttons_refuse_the_author_and_stale_versions_then_approve(
+    slack: SlackHarness,
+) -> None:
+    await _submitted_draft(slack)
+    _, listed = await slack.post(slash_command("schedule drafts", user=REVIEWER, response_url=""))
+    assert "en attente de relecture" in listed["text"]  # Carol reads French
+
+    own = await _press(slack, "draft.approve", "1:1", ADMIN)
+    assert own["response_type"] == "ephemeral" and own["replace_original"] is False
+    assert "someone else must review it (four eyes)" in own["text"]
+
+    # The author edits the draft: buttons drawn for version 1 are now stale.
+    edit = 'schedule draft demo --cron "30 2 * * *" --tz UTC --keep 5'
+    await slack.post(slash_command(edit, user=ADMIN, response_url=""))
+    stale = await _press(slack, "draft.approve", "1:1", REVIEWER)
+    assert stale["replace_original"] is False
+    assert "(version 1, maintenant 2)" in stale["text"]
+
+    approved = await _press(slack, "draft.approve", "1:2", REVIEWER)
+    assert approved["replace_original"] is True and approved["response_type"] == "in_channel"
+    assert "approuvé et actif" in approved["text"]
+    assert "Approuvé par Carol" in approved["text"]
+    assert not [b for b in approved["blocks"] if b["type"] == "actions"]  # buttons gone
+    assert slack.rows("SELECT target, cron FROM schedules WHERE active") == [("demo", "30 2 * * *")]
+
+
+async def test_a_viewer_pressing_approve_is_told_why_and_nothing_changes(
+    slack: SlackHarness,
+) -> None:
+    await _submitted_draft(slack)
+    refused = await _press(slack, "draft.approve", "1:1", VIEWER)
+    assert refused["response_type"] == "ephemeral" and refused["replace_original"] is False
+    assert "You need the “approve” capability on demo for this." in refused["text"]
+    assert slack.rows("SELECT state FROM drafts") == [("submitted",)]
+    assert slack.rows("SELECT outcome FROM audit_log WHERE actor LIKE '%U0VERA'") == [("refused",)]
+
+
+async def test_retry_on_a_failed_job_posts_the_new_job_in_the_channel(
+    tmp_path: Path, standin: SlackStandIn
+) -> None:
+    flaky = {
+        "name": "flaky",
+        "kind": "command",
+        "command": ["sh", "-c", "echo disk full >&2; exit 3"],
+    }
+    async with slack_harness(tmp_path, standin, targets=[flaky]) as slack:
+        await slack.post(slash_command("run flaky", user=ADMIN, response_url=""))
+        await slack.settle()
+        [update] = standin.called("chat.update")
+        assert update["text"].startswith("Job #1 · flaky — failed")
+        retry = next(b for b in update["blocks"] if b["type"] == "actions")["elements"][0]
+        assert (retry["action_id"], retry["value"]) == ("job.retry", "1:0")
+
+        body = block_actions("job.retry", "1:0", user=ADMIN, response_url=standin.response_url())
+        await slack.post(body)
+        posts = await standin.wait_for("chat.postMessage", 3)  # card, thread reply, new card
+        assert posts[2]["text"].startswith("Job #2 · flaky started")
+        await slack.settle()
+        assert slack.rows("SELECT id, state FROM jobs") == [(1, "failed"), (2, "failed")]
+        assert not standin.responses  # the failed card stays as it was
+
+
+async def test_an_unknown_button_changes_nothing(slack: SlackHarness) -> None:
+    status, _ = await slack.post(
+        block_actions("job.explode", "1:0", user=ADMIN, response_url=slack.standin.response_url())
+    )
+    assert status == 200
+    await slack.settle()
+    assert not slack.standin.responses
+    assert slack.rows("SELECT count(*) FROM audit_log") == [(0,)]
