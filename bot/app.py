@@ -15,6 +15,7 @@ from aiohttp import web
 from sqlalchemy import text
 
 from adapters.slack import SlackAdapter
+from adapters.slack.socket_mode import SlackSocketMode
 from bot.bootstrap import Bot, open_bot
 from bot.config import Settings
 from bot.scheduler import SchedulerService
@@ -28,24 +29,32 @@ SLACK_KEY = web.AppKey("slack", SlackAdapter)
 
 @asynccontextmanager
 async def _slack(bot: Bot) -> AsyncIterator[SlackAdapter | None]:
+    """Slack over HTTP (signing secret) and/or Socket Mode (app token)."""
     settings = bot.settings
-    if settings.slack_signing_secret is None:
+    secret, app_token = settings.slack_signing_secret, settings.slack_app_token
+    if secret is None and app_token is None:
         yield None
         return
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else ""
     slack = SlackAdapter(
         bot.service,
         bot.clock,
-        signing_secret=settings.slack_signing_secret.get_secret_value(),
+        # Socket Mode needs no signature; the HTTP route exists only when a secret is set.
+        signing_secret=secret.get_secret_value() if secret else "",
         token=token,
         api_url=settings.slack_api_url,
     )
     if token:
         await slack.start()
     bot.executor.listeners.append(slack.on_job_ended)
+    socket = SlackSocketMode(slack.app, app_token.get_secret_value()) if app_token else None
     try:
+        if socket is not None:
+            await socket.start()
         yield slack
     finally:
+        if socket is not None:
+            await socket.close()  # first: no new background work after this
         await slack.close()
 
 
@@ -88,7 +97,7 @@ def create_app(settings: Settings) -> web.Application:
             live = ["console"]
             if slack is not None:
                 app[SLACK_KEY] = slack
-                live.append("slack")
+                live.append("slack (socket mode)" if settings.slack_app_token else "slack")
             log.info(
                 "exportbot ready: targets %s; platforms live: %s",
                 ", ".join(bot.targets),
