@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from datetime import UTC, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from apscheduler.jobstores.memory import MemoryJobStore
@@ -31,6 +31,8 @@ from core.scheduling import catch_up, fire, latest_fire
 log = logging.getLogger(__name__)
 
 LEADER_LOCK_ID = 0x6578_706F_7274_01  # the same in every exportbot process
+INBOUND_MEMORY = timedelta(days=1)  # how long a platform event id is remembered (E2)
+INBOUND_SWEEP = timedelta(hours=1)
 
 
 class SchedulerService:
@@ -54,6 +56,7 @@ class SchedulerService:
         self._aps: AsyncIOScheduler | None = None
         self._lock_connection: AsyncConnection | None = None
         self._wake = asyncio.Event()
+        self._inbound_swept_at: datetime | None = None
         self._task: asyncio.Task[None] | None = None
 
     @property
@@ -84,6 +87,7 @@ class SchedulerService:
                     if await self._still_leader():
                         await self._sync()
                         await self._expire_drafts()
+                        await self._forget_old_inbound_events()
                     else:
                         log.warning("lost the scheduler lock; standing by")
                         await self._step_down()
@@ -160,6 +164,16 @@ class SchedulerService:
         async with self._uow_factory() as uow:
             if await expire_drafts(uow, self._clock):
                 await uow.commit()
+
+    async def _forget_old_inbound_events(self) -> None:
+        """Retried platform deliveries come within minutes; a day of claims is plenty."""
+        now = self._clock.now()
+        if self._inbound_swept_at is not None and now - self._inbound_swept_at < INBOUND_SWEEP:
+            return
+        async with self._uow_factory() as uow:
+            await uow.inbound.forget_before(now - INBOUND_MEMORY)
+            await uow.commit()
+        self._inbound_swept_at = now
 
     async def _fire(self, schedule_id: int) -> None:
         schedule = self._schedules.get(schedule_id)

@@ -194,6 +194,10 @@ class InboundLog(Protocol):
         also across processes sharing the database (E2)."""
         ...
 
+    async def forget_before(self, at: datetime) -> int:
+        """Drop claims older than `at` (platforms stop retrying within minutes)."""
+        ...
+
 
 class UnitOfWork(Protocol):
     """One transaction. Leaving the block without `commit()` rolls back."""

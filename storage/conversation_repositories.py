@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -79,3 +79,9 @@ class SqlInboundLog:
         except IntegrityError:
             return False
         return True
+
+    async def forget_before(self, at: datetime) -> int:
+        result = await self._session.execute(
+            delete(InboundEventRow).where(InboundEventRow.received_at < at)
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
