@@ -46,6 +46,7 @@ check: lint typecheck test
 bench: $(STAMP)
 	$(BIN)/python bench/archive.py
 	$(BIN)/python bench/quota.py
+	$(BIN)/python bench/slack_ack.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .hypothesis *.egg-info

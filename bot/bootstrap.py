@@ -28,6 +28,7 @@ from core.runners.archive import ArchiveRunner, sweep_partial_archives
 from core.runners.command import CommandRunner
 from core.service import CommandService
 from storage import SqlUnitOfWorkFactory, open_engine
+from storage.audit_writer import BatchedAuditWriter
 from storage.migrate import ensure_schema
 
 log = logging.getLogger(__name__)
@@ -42,6 +43,7 @@ class Bot:
     clock: Clock
     executor: JobExecutor
     service: CommandService
+    audit_writer: BatchedAuditWriter
 
 
 def runner_for(spec: TargetSpec) -> Runner:
@@ -58,6 +60,7 @@ async def open_bot(settings: Settings, *, clock: Clock | None = None) -> AsyncIt
         uow_factory = SqlUnitOfWorkFactory(engine)
         targets = settings.target_specs()
         executor = JobExecutor(uow_factory, targets, runner_for, clock)
+        audit_writer = BatchedAuditWriter(uow_factory)
         service = CommandService(
             uow_factory,
             targets,
@@ -65,15 +68,20 @@ async def open_bot(settings: Settings, *, clock: Clock | None = None) -> AsyncIt
             executor,
             workspaces=settings.served_workspaces(),
             draft_ttl=settings.draft_ttl,
+            audit_sink=audit_writer,
         )
-        bot = Bot(settings, engine, uow_factory, targets, clock, executor, service)
+        bot = Bot(settings, engine, uow_factory, targets, clock, executor, service, audit_writer)
         await sync_configured_grants(bot)
         await executor.recover()
         _sweep_archives(targets)
+        await audit_writer.start()
         try:
             yield bot
         finally:
-            await executor.shutdown(settings.shutdown_grace_seconds)
+            try:
+                await executor.shutdown(settings.shutdown_grace_seconds)
+            finally:
+                await audit_writer.close()  # what is queued is written before the engine closes
 
 
 async def sync_configured_grants(bot: Bot) -> None:

@@ -14,6 +14,7 @@ from core.schedules import Verdict
 class Command:
     verb: ClassVar[str] = ""
     audited: ClassVar[bool] = True
+    read_only: ClassVar[bool] = False  # True: runs without the write lock, audit batched
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,7 @@ class ShowStatus(Command):
     """`status` (every target), `status <target>` or `status <job>`."""
 
     verb: ClassVar[str] = "status"
+    read_only: ClassVar[bool] = True
     target: str | None = None
     job_id: int | None = None
 
@@ -34,6 +36,7 @@ class ShowStatus(Command):
 @dataclass(frozen=True)
 class ShowHistory(Command):
     verb: ClassVar[str] = "history"
+    read_only: ClassVar[bool] = True
     target: str | None = None
     limit: int = 10
 
@@ -57,6 +60,7 @@ class ShowHome(Command):
     """The viewer's overview (Slack App Home): recent jobs, drafts to review, quotas."""
 
     verb: ClassVar[str] = "home"
+    read_only: ClassVar[bool] = True
     audited: ClassVar[bool] = False  # opening a tab is not an act worth a line in the log
 
 
@@ -88,18 +92,21 @@ class RevokeRole(Command):
 @dataclass(frozen=True)
 class ListRoles(Command):
     verb: ClassVar[str] = "role list"
+    read_only: ClassVar[bool] = True
     who: str | None = None
 
 
 @dataclass(frozen=True)
 class ShowHelp(Command):
     verb: ClassVar[str] = "help"
+    read_only: ClassVar[bool] = True
     topic: str | None = None
 
 
 @dataclass(frozen=True)
 class ShowSchedule(Command):
     verb: ClassVar[str] = "schedule show"
+    read_only: ClassVar[bool] = True
     target: str
 
 
@@ -147,6 +154,7 @@ class WithdrawDraft(Command):
 @dataclass(frozen=True)
 class ListPendingEvents(Command):
     verb: ClassVar[str] = "alerts pending"
+    read_only: ClassVar[bool] = True
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ side effects that must follow the commit (starting a job thread) in `context.aft
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
@@ -167,8 +168,10 @@ async def show_status(cmd: c.ShowStatus, ctx: Context) -> Message:
 
 async def _target_status(spec: TargetSpec, ctx: Context) -> Message:
     t = ctx.t
-    active = await ctx.uow.jobs.active_for_target(spec.name)
-    recent = await ctx.uow.jobs.recent(targets=[spec.name], limit=1)
+    # A target's active job is always its newest (no job starts while one is active), so one
+    # query tells both the state and the last job.
+    last = next(iter(await ctx.uow.jobs.recent(targets=[spec.name], limit=1)), None)
+    active = last if last is not None and not last.state.is_terminal else None
     fields = [Field(t.t("field.kind"), spec.kind.value)]
     if spec.description:
         fields.append(Field(t.t("field.description"), spec.description))
@@ -177,7 +180,6 @@ async def _target_status(spec: TargetSpec, ctx: Context) -> Message:
         status, tone = t.t("target.busy", job=active.id), Tone.INFO
     else:
         status, tone = t.t("target.idle"), Tone.NEUTRAL
-    last = next(iter(recent), None)
     if last is not None:
         sections.append(t.t("target.last_job") + "\n" + job_line(t, last))
     else:
@@ -349,15 +351,22 @@ async def list_roles(cmd: c.ListRoles, ctx: Context) -> Message:
     return Message(title=title, sections=(body,), summary=t.t("role.summary", count=len(grants)))
 
 
+@functools.lru_cache(maxsize=32)
+def help_overview(locale: str, prefix: str) -> Message:
+    """The command list never changes while the bot runs: built once per language and surface."""
+    t = Translator(locale)
+    lines = [f"{prefix}{verb.usage} — {t.t(verb.summary_key)}" for verb in all_verbs()]
+    return Message(
+        title=t.t("help.title"),
+        sections=("\n".join(lines), t.t("help.more", prefix=prefix)),
+        summary=t.t("help.summary"),
+    )
+
+
 async def show_help(cmd: c.ShowHelp, ctx: Context) -> Message:
     t = ctx.t
     if cmd.topic is None:
-        lines = [f"{ctx.prefix}{verb.usage} — {t.t(verb.summary_key)}" for verb in all_verbs()]
-        return Message(
-            title=t.t("help.title"),
-            sections=("\n".join(lines), t.t("help.more", prefix=ctx.prefix)),
-            summary=t.t("help.summary"),
-        )
+        return help_overview(t.locale, ctx.prefix)
     verb = find_verb(cmd.topic)
     if verb is None:
         raise NotFound(

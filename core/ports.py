@@ -5,7 +5,7 @@ Unit tests use the in-memory fakes of `tests/fakes.py`; production uses SQLAlche
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Collection, Sequence
+from collections.abc import AsyncIterator, Collection, Sequence
 from datetime import datetime
 from types import TracebackType
 from typing import Protocol
@@ -82,6 +82,10 @@ class GrantRepository(Protocol):
 
 class AuditLog(Protocol):
     async def append(self, entry: AuditEntry) -> None: ...
+
+    async def append_many(self, entries: Sequence[AuditEntry]) -> None:
+        """Several entries in one statement (the batched writer)."""
+        ...
 
     async def recent(self, *, limit: int = 20) -> Sequence[AuditEntry]:
         """Newest first."""
@@ -229,7 +233,18 @@ class UnitOfWork(Protocol):
     async def rollback(self) -> None: ...
 
 
-UnitOfWorkFactory = Callable[[], UnitOfWork]
+class UnitOfWorkFactory(Protocol):
+    def __call__(self, *, read_only: bool = False) -> UnitOfWork:
+        """A new unit of work. `read_only` ones take no write lock (SQLite readers run side
+        by side); they may still write, but should not."""
+        ...
+
+
+class AuditSink(Protocol):
+    """Where audit entries of read-only commands go: written soon, in batches, outside the
+    command's transaction, so reading never waits for a write lock (B6)."""
+
+    def append(self, entry: AuditEntry) -> None: ...
 
 
 class JobArchive(Protocol):

@@ -28,7 +28,7 @@ from core.handlers import DEFAULT_DRAFT_TTL, Context, JobControl, audit_entry
 from core.i18n import Translator
 from core.messages import Message, Tone
 from core.model import Actor, Job, Outcome, TargetSpec
-from core.ports import Clock, UnitOfWorkFactory
+from core.ports import AuditSink, Clock, UnitOfWorkFactory
 from core.views import job_message
 
 log = logging.getLogger(__name__)
@@ -52,14 +52,18 @@ class CommandService:
         *,
         workspaces: Collection[str] = (),
         draft_ttl: timedelta = DEFAULT_DRAFT_TTL,
+        audit_sink: AuditSink | None = None,
     ) -> None:
-        """`workspaces` are the `platform:workspace` pairs served; console is always local."""
+        """`workspaces` are the `platform:workspace` pairs served; console is always local.
+        With an `audit_sink`, read-only commands and refusals are audited through it (in
+        batches) instead of inside a write transaction."""
         self._uow_factory = uow_factory
         self._targets = targets
         self._clock = clock
         self._jobs = jobs
         self._workspaces = frozenset(workspaces)
         self._draft_ttl = draft_ttl
+        self._audit_sink = audit_sink
         self.schedule_listeners: list[Callable[[], object]] = []
 
     async def execute_text(self, text: str, actor: Actor, *, prefix: str = "") -> Message:
@@ -83,7 +87,7 @@ class CommandService:
             return await self._refuse_workspace(actor, command.verb, raw, t, prefix)
         handler = HANDLERS[type(command)]
         try:
-            async with self._uow_factory() as uow:
+            async with self._uow_factory(read_only=command.read_only) as uow:
                 ctx = Context(
                     uow,
                     actor,
@@ -96,19 +100,20 @@ class CommandService:
                     self.schedule_listeners,
                 )
                 message = await handler(command, ctx)
-                if command.audited:
-                    await uow.audit.append(
-                        audit_entry(
-                            actor,
-                            self._clock,
-                            command.verb,
-                            Outcome.OK,
-                            _target_of(command),
-                            _job_of(command),
-                            raw or repr(command),
-                        )
-                    )
+                entry = audit_entry(
+                    actor,
+                    self._clock,
+                    command.verb,
+                    Outcome.OK,
+                    _target_of(command),
+                    _job_of(command),
+                    raw or repr(command),
+                )
+                if command.audited and not (command.read_only and self._audit_sink):
+                    await uow.audit.append(entry)  # in the same transaction as the change
                 await uow.commit()
+            if command.audited and command.read_only and self._audit_sink:
+                self._audit_sink.append(entry)
         except ExportbotError as error:
             outcome = Outcome.REFUSED if isinstance(error, PermissionDenied) else Outcome.INVALID
             await self._audit_failure(
@@ -188,7 +193,7 @@ class CommandService:
             return await uow.posted.find(platform, channel, message_id)
 
     async def posted_for_job(self, job_id: int, platform: str) -> Sequence[PostedMessage]:
-        async with self._uow_factory() as uow:
+        async with self._uow_factory(read_only=True) as uow:
             return await uow.posted.for_job(job_id, platform)
 
     def job_message(self, job: Job, locale: str = "en") -> Message:
@@ -223,6 +228,11 @@ class CommandService:
         job_id: int | None = None,
     ) -> None:
         detail = raw if error is None else f"{raw} → {error.key} {error.params}"
+        if self._audit_sink is not None:  # nothing changed: no transaction to share
+            self._audit_sink.append(
+                audit_entry(actor, self._clock, action, outcome, target, job_id, detail)
+            )
+            return
         try:
             async with self._uow_factory() as uow:
                 await uow.audit.append(

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Collection, Sequence
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -120,11 +121,38 @@ class SqlAnnotationRepository:
         return [annotation_from_row(row) for row in rows]
 
 
+class GrantCache:
+    """Each principal's grants, read on every command, kept for `ttl` seconds.
+
+    A change made through this process clears the cache when it commits; a change made by
+    another process (PostgreSQL deployments) is seen within `ttl` at the latest.
+    """
+
+    def __init__(self, ttl: float = 5.0) -> None:
+        self._ttl = ttl
+        self._grants: dict[str, tuple[float, Sequence[Grant]]] = {}
+
+    def get(self, principal: Principal) -> Sequence[Grant] | None:
+        cached = self._grants.get(principal.key)
+        if cached is None or time.monotonic() - cached[0] > self._ttl:
+            return None
+        return cached[1]
+
+    def put(self, principal: Principal, grants: Sequence[Grant]) -> None:
+        self._grants[principal.key] = (time.monotonic(), tuple(grants))
+
+    def clear(self) -> None:
+        self._grants.clear()
+
+
 class SqlGrantRepository:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, cache: GrantCache | None = None) -> None:
         self._session = session
+        self._cache = cache
+        self.changed = False
 
     async def add(self, grant: Grant) -> None:
+        self.changed = True
         self._session.add(
             GrantRow(
                 principal=grant.principal.key,
@@ -137,6 +165,7 @@ class SqlGrantRepository:
         await self._session.flush()
 
     async def remove(self, principal: Principal, role: Role, target: str | None) -> bool:
+        self.changed = True
         result = await self._session.execute(
             delete(GrantRow).where(
                 GrantRow.principal == principal.key,
@@ -157,8 +186,14 @@ class SqlGrantRepository:
         return grant_from_row(row) if row else None
 
     async def for_principal(self, principal: Principal) -> Sequence[Grant]:
+        cached = self._cache.get(principal) if self._cache and not self.changed else None
+        if cached is not None:
+            return cached
         query = select(GrantRow).where(GrantRow.principal == principal.key).order_by(GrantRow.id)
-        return [grant_from_row(row) for row in await self._session.scalars(query)]
+        grants = [grant_from_row(row) for row in await self._session.scalars(query)]
+        if self._cache is not None and not self.changed:  # uncommitted grants stay private
+            self._cache.put(principal, grants)
+        return grants
 
     async def all(self) -> Sequence[Grant]:
         query = select(GrantRow).order_by(GrantRow.principal, GrantRow.role, GrantRow.scope)
@@ -173,27 +208,34 @@ class SqlGrantRepository:
         return int(count or 0)
 
 
+def _audit_values(entry: AuditEntry) -> dict[str, object]:
+    return {
+        "at": entry.at,
+        "actor": entry.actor,
+        "actor_name": entry.actor_name,
+        "platform": entry.platform,
+        "workspace": entry.workspace,
+        "channel": entry.channel,
+        "action": entry.action,
+        "outcome": entry.outcome.value,
+        "target": entry.target,
+        "job_id": entry.job_id,
+        "detail": entry.detail,
+    }
+
+
 class SqlAuditLog:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
     async def append(self, entry: AuditEntry) -> None:
-        self._session.add(
-            AuditRow(
-                at=entry.at,
-                actor=entry.actor,
-                actor_name=entry.actor_name,
-                platform=entry.platform,
-                workspace=entry.workspace,
-                channel=entry.channel,
-                action=entry.action,
-                outcome=entry.outcome.value,
-                target=entry.target,
-                job_id=entry.job_id,
-                detail=entry.detail,
-            )
-        )
+        self._session.add(AuditRow(**_audit_values(entry)))
         await self._session.flush()
+
+    async def append_many(self, entries: Sequence[AuditEntry]) -> None:
+        """One executemany INSERT, without the ORM's per-object bookkeeping (group commit)."""
+        if entries:
+            await self._session.execute(insert(AuditRow), [_audit_values(e) for e in entries])
 
     async def recent(self, *, limit: int = 20) -> Sequence[AuditEntry]:
         query = select(AuditRow).order_by(AuditRow.id.desc()).limit(limit)

@@ -51,6 +51,10 @@ class FakeStore:
         self.state = FakeState()
         self.commits = 0
 
+    def uow(self, *, read_only: bool = False) -> FakeUnitOfWork:
+        """The unit-of-work factory the core is given (read-only ones behave the same here)."""
+        return FakeUnitOfWork(self)
+
 
 class FakeJobs:
     def __init__(self, state: FakeState) -> None:
@@ -151,6 +155,10 @@ class FakeAudit:
 
     async def append(self, entry: AuditEntry) -> None:
         self._s.audit.append(replace(entry, id=len(self._s.audit) + 1))
+
+    async def append_many(self, entries: Sequence[AuditEntry]) -> None:
+        for entry in entries:
+            await self.append(entry)
 
     async def recent(self, *, limit: int = 20) -> Sequence[AuditEntry]:
         return list(reversed(self._s.audit))[:limit]

@@ -59,6 +59,7 @@ class SlackHarness:
         """Let background answers and running jobs finish."""
         await self.bot.executor.idle()
         await self.slack.runtime.drain()
+        await self.bot.audit_writer.flush()
 
     def rows(self, sql: str) -> list[tuple[Any, ...]]:
         with sqlite3.connect(self.db_path) as db:

@@ -62,6 +62,7 @@ async def test_a_viewer_pressing_approve_is_told_why_and_nothing_changes(
     assert refused["response_type"] == "ephemeral" and refused["replace_original"] is False
     assert "You need the “approve” capability on demo for this." in refused["text"]
     assert slack.rows("SELECT state FROM drafts") == [("submitted",)]
+    await slack.settle()  # refusals are audited in batches
     assert slack.rows("SELECT outcome FROM audit_log WHERE actor LIKE '%U0VERA'") == [("refused",)]
 
 

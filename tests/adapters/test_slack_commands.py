@@ -101,6 +101,7 @@ async def test_another_workspace_is_refused_and_audited(slack: SlackHarness) -> 
     assert status == 200 and isinstance(payload, dict)
     assert "This bot does not serve the workspace T0OTHER." in payload["text"]
     assert "/export help" in payload["text"]
+    await slack.settle()  # refusals are audited in batches
     assert slack.rows("SELECT actor, outcome FROM audit_log") == [
         ("slack:T0OTHER:U0ADMIN", "refused")
     ]
@@ -137,3 +138,18 @@ async def test_unverified_requests_get_401_and_change_nothing(
     assert slack.rows("SELECT count(*) FROM audit_log") == [(0,)]
     assert slack.rows("SELECT count(*) FROM inbound_events") == [(0,)]
     assert not slack.standin.called("chat.postMessage")
+
+
+async def test_a_role_granted_or_revoked_counts_from_the_next_command(slack: SlackHarness) -> None:
+    async def run_as_viewer() -> str:
+        _, payload = await slack.post(slash_command("run demo", user=VIEWER, response_url=""))
+        await slack.settle()
+        return str(payload["text"]) if payload else "posted"
+
+    assert "capability" in await run_as_viewer()  # also fills the grants cache
+    grant = slash_command(f"role grant <@{VIEWER}> operator", user=ADMIN, response_url="")
+    await slack.post(grant)
+    assert await run_as_viewer() == "posted"
+    revoke = slash_command(f"role revoke <@{VIEWER}> operator", user=ADMIN, response_url="")
+    await slack.post(revoke)
+    assert "capability" in await run_as_viewer()

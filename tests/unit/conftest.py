@@ -8,7 +8,7 @@ from core.capabilities import Role
 from core.clock import FrozenClock
 from core.model import CONFIG_GRANTOR, Actor, Grant, Principal, TargetKind, TargetSpec
 from core.service import CommandService
-from tests.fakes import FakeStore, FakeUnitOfWork
+from tests.fakes import FakeStore
 
 TARGETS = {
     "demo": TargetSpec("demo", TargetKind.ARCHIVE, source="/srv/demo", archive_dir="/tmp/a"),
@@ -70,6 +70,4 @@ def jobs() -> RecordingJobControl:
 
 @pytest.fixture
 def service(store: FakeStore, clock: FrozenClock, jobs: RecordingJobControl) -> CommandService:
-    return CommandService(
-        lambda: FakeUnitOfWork(store), TARGETS, clock, jobs, workspaces={"slack:T1"}
-    )
+    return CommandService(store.uow, TARGETS, clock, jobs, workspaces={"slack:T1"})

@@ -53,9 +53,7 @@ def _executor(store: FakeStore, clock: FrozenClock, runner: ScriptedRunner, **kw
     def runner_for(spec: TargetSpec) -> ScriptedRunner:
         return runner
 
-    return JobExecutor(
-        lambda: FakeUnitOfWork(store), TARGETS, runner_for, clock, worker="host:1", **kw
-    )
+    return JobExecutor(store.uow, TARGETS, runner_for, clock, worker="host:1", **kw)
 
 
 async def test_a_successful_run_records_its_results_and_transitions(

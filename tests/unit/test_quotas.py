@@ -84,9 +84,7 @@ def test_days_until_full() -> None:
 
 def _service(store: FakeStore, clock: FrozenClock, tmp_path: Path) -> CommandService:
     demo = replace(TARGETS["demo"], archive_dir=str(tmp_path), quota=QuotaPolicy(10_000))
-    return CommandService(
-        lambda: FakeUnitOfWork(store), {**TARGETS, "demo": demo}, clock, RecordingJobControl()
-    )
+    return CommandService(store.uow, {**TARGETS, "demo": demo}, clock, RecordingJobControl())
 
 
 async def test_quota_shows_usage_bar_growth_and_days_until_full(
@@ -148,13 +146,13 @@ async def test_a_successful_job_adds_its_archive_to_the_quota(
     store: FakeStore, clock: FrozenClock
 ) -> None:
     executor = JobExecutor(
-        lambda: FakeUnitOfWork(store),
+        store.uow,
         TARGETS,
         lambda spec: ScriptedRunner("ok"),
         clock,
         worker="host:1",
     )
-    service = CommandService(lambda: FakeUnitOfWork(store), TARGETS, clock, executor)
+    service = CommandService(store.uow, TARGETS, clock, executor)
     await service.execute_text("run demo", console("bob"))
     await executor.idle()
     usage = store.state.quotas["demo"]

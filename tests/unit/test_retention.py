@@ -48,7 +48,7 @@ async def test_the_prune_preview_matches_what_retention_then_deletes(
     store: FakeStore, clock: FrozenClock, tmp_path: Path
 ) -> None:
     _archives(store, clock, tmp_path, 4)
-    service = CommandService(lambda: FakeUnitOfWork(store), TARGETS, clock, RecordingJobControl())
+    service = CommandService(store.uow, TARGETS, clock, RecordingJobControl())
     preview = await service.execute_text(
         'schedule draft demo --cron "0 2 * * *" --tz UTC --keep-days 2', console("alice")
     )
@@ -60,9 +60,7 @@ async def test_the_prune_preview_matches_what_retention_then_deletes(
 
     # The next successful run of demo applies the retention the draft previewed.
     runner = ScriptedRunner("ok")
-    executor = JobExecutor(
-        lambda: FakeUnitOfWork(store), TARGETS, lambda spec: runner, clock, worker="host:1"
-    )
+    executor = JobExecutor(store.uow, TARGETS, lambda spec: runner, clock, worker="host:1")
     await service.execute_text("run demo", console("bob"))
     executor.launch(1)
     await executor.idle()
@@ -79,13 +77,13 @@ async def test_without_an_active_schedule_nothing_is_deleted(
 ) -> None:
     _archives(store, clock, tmp_path, 3)
     executor = JobExecutor(
-        lambda: FakeUnitOfWork(store),
+        store.uow,
         TARGETS,
         lambda spec: ScriptedRunner("ok"),
         clock,
         worker="host:1",
     )
-    service = CommandService(lambda: FakeUnitOfWork(store), TARGETS, clock, executor)
+    service = CommandService(store.uow, TARGETS, clock, executor)
     await service.execute_text("run demo", console("bob"))
     await executor.idle()
     assert all(a.deleted_at is None for a in store.state.archives)
@@ -111,10 +109,8 @@ async def test_the_active_schedules_exclusions_reach_the_runner(
         )
         await uow.commit()
     targets = {**TARGETS, "demo": replace(TARGETS["demo"], exclude=("node_modules/",))}
-    executor = JobExecutor(
-        lambda: FakeUnitOfWork(store), targets, runner_for, clock, worker="host:1"
-    )
-    service = CommandService(lambda: FakeUnitOfWork(store), targets, clock, executor)
+    executor = JobExecutor(store.uow, targets, runner_for, clock, worker="host:1")
+    service = CommandService(store.uow, targets, clock, executor)
     await service.execute_text("run demo", console("bob"))
     await executor.idle()
     assert seen == [("node_modules/", "*.mp4")]

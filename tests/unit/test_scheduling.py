@@ -27,7 +27,7 @@ async def _activate(store: FakeStore, cron_expression: str, at: datetime) -> int
 
 
 def _factory(store: FakeStore):
-    return lambda: FakeUnitOfWork(store)
+    return store.uow
 
 
 async def test_the_job_fires_at_the_scheduled_minute_and_only_once() -> None:

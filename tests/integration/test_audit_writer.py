@@ -1,0 +1,47 @@
+"""Group-committed audit entries on SQLite and PostgreSQL: all written, none twice."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from core.model import AuditEntry, Outcome
+from storage import SqlUnitOfWorkFactory
+from storage.audit_writer import BatchedAuditWriter
+
+T0 = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
+
+
+def _entry(n: int) -> AuditEntry:
+    return AuditEntry(
+        T0, "slack:T1:U1", "Ann", "slack", "T1", "C1", "status", Outcome.OK, detail=f"status #{n}"
+    )
+
+
+async def _count(engine: AsyncEngine) -> int:
+    async with engine.connect() as connection:
+        return int((await connection.execute(text("SELECT count(*) FROM audit_log"))).scalar_one())
+
+
+async def test_every_appended_entry_is_written_once_in_batches(
+    engine: AsyncEngine, uow_factory: SqlUnitOfWorkFactory
+) -> None:
+    writer = BatchedAuditWriter(uow_factory)
+    await writer.start()
+    for n in range(1200):
+        writer.append(_entry(n))
+    await writer.flush()
+    assert await _count(engine) == 1200 and writer.written == 1200
+    await writer.close()
+
+
+async def test_closing_writes_what_is_still_queued(
+    engine: AsyncEngine, uow_factory: SqlUnitOfWorkFactory
+) -> None:
+    writer = BatchedAuditWriter(uow_factory)
+    for n in range(30):  # never started: everything is still queued at close
+        writer.append(_entry(n))
+    await writer.close()
+    assert await _count(engine) == 30

@@ -1,0 +1,121 @@
+"""Buttons, forms, the home view and batched audit, through `CommandService` on fakes."""
+
+from __future__ import annotations
+
+import pytest
+
+from core.commands import ShowHome
+from core.forms import FormInvalid
+from core.model import AuditEntry, JobState, Outcome
+from core.service import CommandService
+from tests.fakes import FakeStore
+from tests.unit.conftest import TARGETS, FrozenClock, RecordingJobControl, console
+
+
+class ListSink:
+    def __init__(self) -> None:
+        self.entries: list[AuditEntry] = []
+
+    def append(self, entry: AuditEntry) -> None:
+        self.entries.append(entry)
+
+
+async def test_read_only_commands_are_audited_through_the_sink_and_changes_in_their_transaction(
+    store: FakeStore, clock: FrozenClock, jobs: RecordingJobControl
+) -> None:
+    sink = ListSink()
+    service = CommandService(store.uow, TARGETS, clock, jobs, audit_sink=sink)
+    await service.execute_text("status", console("bob"))
+    await service.execute_text("run demo", console("bob"))
+    await service.execute_text("run demo", console("dave"))  # refused: no run capability
+    assert [(e.action, e.outcome) for e in sink.entries] == [
+        ("status", Outcome.OK),
+        ("run", Outcome.REFUSED),
+    ]
+    assert ("run", Outcome.OK) in [(e.action, e.outcome) for e in store.state.audit]
+    assert "status" not in [e.action for e in store.state.audit]
+
+
+async def test_a_button_press_becomes_the_command_it_names(
+    service: CommandService, store: FakeStore
+) -> None:
+    await service.execute_text("run demo", console("bob"))
+    pressed = await service.execute_action("job.cancel", "1:0", console("bob"))
+    assert pressed is not None and "cancelled" in pressed.text
+    assert store.state.jobs[1].state is JobState.CANCELLED
+    assert await service.execute_action("job.explode", "1:0", console("bob")) is None
+    assert await service.execute_action("job.cancel", "one:zero", console("bob")) is None
+
+
+async def test_retry_runs_the_target_again_only_after_the_job_ended(
+    service: CommandService, store: FakeStore, jobs: RecordingJobControl
+) -> None:
+    await service.execute_text("run demo", console("bob"))
+    busy = await service.execute_action("job.retry", "1:0", console("bob"))
+    assert busy is not None and "already has job #1 in progress" in busy.text
+    await service.execute_action("job.cancel", "1:0", console("bob"))
+    again = await service.execute_action("job.retry", "1:0", console("bob"))
+    assert again is not None and again.job_id == 2 and jobs.launched == [1, 2]
+    refused = await service.execute_action("job.retry", "1:0", console("dave"))
+    assert refused is not None and refused.error_key == "error.permission"
+
+
+async def test_a_job_message_offers_the_next_steps_for_its_state(
+    service: CommandService,
+) -> None:
+    started = await service.execute_text("run demo", console("bob"))
+    assert [a.name for a in started.actions] == ["job.cancel", "job.note"]
+    assert all(a.accessibility_label and a.version == 0 for a in started.actions)
+    await service.execute_text("cancel #1", console("bob"))
+    ended = await service.execute_text("status #1", console("bob"))
+    assert [a.name for a in ended.actions] == ["job.retry", "job.note"]
+
+
+async def test_the_note_form_names_every_bad_input_and_saves_a_good_note(
+    service: CommandService, store: FakeStore
+) -> None:
+    await service.execute_text("run demo", console("bob"))
+    form = service.form("note", console("dave"), "1", "prefilled words")
+    assert [i.name for i in form.inputs] == ["text", "kind"]
+    assert form.inputs[0].initial == "prefilled words" and form.inputs[0].label == "Note"
+    with pytest.raises(FormInvalid) as invalid:
+        await service.submit_form("note", "1", {"text": " ", "kind": "rant"}, console("dave"))
+    assert set(invalid.value.errors) == {"text", "kind"}
+    saved = await service.submit_form(
+        "note", "1", {"text": "host rebooted", "kind": "anomaly"}, console("dave"), link="L"
+    )
+    assert "host rebooted" in saved.text and "Link: L" in saved.text
+    [note] = store.state.annotations
+    assert (note.job_id, note.kind.value, note.link) == (1, "anomaly", "L")
+
+
+async def test_the_draft_form_puts_core_refusals_on_the_right_field(
+    service: CommandService, store: FakeStore
+) -> None:
+    values = {"target": "nowhere", "cron": "0 2 * * *", "timezone": "UTC"}
+    with pytest.raises(FormInvalid) as invalid:
+        await service.submit_form("draft", "", values, console("alice"))
+    assert list(invalid.value.errors) == ["target"]
+    assert "There is no target “nowhere”" in invalid.value.errors["target"]
+    values = {"target": "demo", "cron": "61 2 * * *", "timezone": "Europe/Nowhere", "keep": "0"}
+    with pytest.raises(FormInvalid) as invalid:
+        await service.submit_form("draft", "", values, console("alice"))
+    assert set(invalid.value.errors) == {"cron", "timezone", "keep"}
+    values = {"target": "demo", "cron": "0 2 * * *", "timezone": "UTC", "keep": "3"}
+    saved = await service.submit_form("draft", "", values, console("alice"))
+    assert "Schedule draft #1" in saved.text
+    assert store.state.drafts[1].spec.retention.keep_count == 3
+
+
+async def test_home_lists_drafts_awaiting_the_viewers_review_but_not_their_own(
+    service: CommandService,
+) -> None:
+    await service.execute_text('schedule draft demo --cron "0 2 * * *" --tz UTC', console("alice"))
+    await service.execute_text("schedule submit #1", console("alice"))
+    for_carol = await service.execute(ShowHome(), console("carol"))
+    assert "draft #1 · demo · version 1 by alice" in for_carol.text
+    for_alice = await service.execute(ShowHome(), console("alice"))
+    assert "Nothing awaits your review." in for_alice.text
+    assert [a.name for a in for_alice.actions] == ["draft.new"]
+    stranger = await service.execute(ShowHome(), console("mallory"))
+    assert "no role on any target" in stranger.text
