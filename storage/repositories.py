@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Collection, Sequence
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -28,7 +28,7 @@ from storage.mapping import (
     grant_from_row,
     job_from_row,
 )
-from storage.tables import AnnotationRow, AuditRow, GrantRow, JobRow
+from storage.tables import AnnotationRow, AuditRow, Base, GrantRow, JobRow
 
 _ACTIVE = [state.value for state in ACTIVE_STATES]
 
@@ -208,6 +208,9 @@ class SqlGrantRepository:
         return int(count or 0)
 
 
+AUDIT_TABLE = Base.metadata.tables[AuditRow.__tablename__]
+
+
 def _audit_values(entry: AuditEntry) -> dict[str, object]:
     return {
         "at": entry.at,
@@ -233,9 +236,11 @@ class SqlAuditLog:
         await self._session.flush()
 
     async def append_many(self, entries: Sequence[AuditEntry]) -> None:
-        """One executemany INSERT, without the ORM's per-object bookkeeping (group commit)."""
+        """One executemany INSERT on the connection: neither the ORM's per-object bookkeeping
+        nor its bulk path (five times slower here) for the group-committed entries."""
         if entries:
-            await self._session.execute(insert(AuditRow), [_audit_values(e) for e in entries])
+            connection = await self._session.connection()
+            await connection.execute(AUDIT_TABLE.insert(), [_audit_values(e) for e in entries])
 
     async def recent(self, *, limit: int = 20) -> Sequence[AuditEntry]:
         query = select(AuditRow).order_by(AuditRow.id.desc()).limit(limit)

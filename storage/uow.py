@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from types import TracebackType
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -68,21 +69,27 @@ class SqlUnitOfWork:
     async def __aenter__(self) -> SqlUnitOfWork:
         if self._write_gate is not None:
             await self._write_gate.acquire()
-        self._session = self._sessions()
-        self.jobs = SqlJobRepository(self._session)
-        self.annotations = SqlAnnotationRepository(self._session)
-        self._grants = SqlGrantRepository(self._session, self._grant_cache)
-        self.grants = self._grants
-        self.audit = SqlAuditLog(self._session)
-        self.schedules = SqlScheduleRepository(self._session)
-        self.fires = SqlScheduleFireRepository(self._session)
-        self.drafts = SqlDraftRepository(self._session)
-        self.archives = SqlArchiveRepository(self._session)
-        self.quotas = SqlQuotaRepository(self._session)
-        self.outbox = SqlOutbox(self._session)
-        self.posted = SqlPostedMessageRepository(self._session)
-        self.inbound = SqlInboundLog(self._session)
+        self._session: AsyncSession | None = None
+        self._grants: SqlGrantRepository | None = None
         return self
+
+    def __getattr__(self, name: str) -> object:
+        """Repositories (and the session under them) are made on first use: `help` and
+        other answers that read nothing never pay for them."""
+        make = _REPOSITORIES.get(name)
+        if make is None or name.startswith("_"):
+            raise AttributeError(name)
+        if self._session is None:
+            self._session = self._sessions()
+        repository = (
+            SqlGrantRepository(self._session, self._grant_cache)
+            if make is SqlGrantRepository
+            else make(self._session)
+        )
+        if isinstance(repository, SqlGrantRepository):
+            self._grants = repository
+        setattr(self, name, repository)
+        return repository
 
     async def __aexit__(
         self,
@@ -93,7 +100,7 @@ class SqlUnitOfWork:
         try:
             # A session that never began a transaction (help) or has committed holds no
             # connection: skip the round trips through SQLAlchemy's greenlet bridge.
-            if self._session.in_transaction():
+            if self._session is not None and self._session.in_transaction():
                 try:
                     await self._session.rollback()
                 finally:
@@ -103,13 +110,30 @@ class SqlUnitOfWork:
                 self._write_gate.release()
 
     async def commit(self) -> None:
-        if self._session.in_transaction():
+        if self._session is not None and self._session.in_transaction():
             await self._session.commit()
-        if self._grants.changed:
+        if self._grants is not None and self._grants.changed:
             self._grant_cache.clear()
 
     async def rollback(self) -> None:
-        await self._session.rollback()
+        if self._session is not None:
+            await self._session.rollback()
+
+
+_REPOSITORIES: dict[str, Callable[[AsyncSession], object]] = {
+    "jobs": SqlJobRepository,
+    "annotations": SqlAnnotationRepository,
+    "grants": SqlGrantRepository,
+    "audit": SqlAuditLog,
+    "schedules": SqlScheduleRepository,
+    "fires": SqlScheduleFireRepository,
+    "drafts": SqlDraftRepository,
+    "archives": SqlArchiveRepository,
+    "quotas": SqlQuotaRepository,
+    "outbox": SqlOutbox,
+    "posted": SqlPostedMessageRepository,
+    "inbound": SqlInboundLog,
+}
 
 
 class SqlUnitOfWorkFactory:

@@ -10,6 +10,7 @@ instead, so its `ts` is known and notes written in its thread find the job.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from typing import Any
 
@@ -32,7 +33,10 @@ def is_job_message(message: Message) -> bool:
     return message.job_id is not None and not message.ephemeral
 
 
+@functools.lru_cache(maxsize=256)
 def slash_response(message: Message) -> dict[str, Any]:
+    """The ack or response payload. Cached: the same answers (help) come back often; callers
+    only unpack it, never change it."""
     visibility = "in_channel" if is_job_message(message) else "ephemeral"
     return {**render(message), "response_type": visibility}
 
