@@ -11,8 +11,8 @@ last byte of the response. Scenarios, each on a fresh server and database:
 
 - baseline: a bare Bolt `AsyncApp` mounted in aiohttp like ours, whose listener only acks;
 - `/export help` and `/export status demo` on the real app (`bot.app.create_app`): every
-  request also runs a unit of work and writes its audit row to SQLite, which is what bounds
-  throughput, and is what we measure;
+  request is parsed, authorised, answered and audited (read-only commands through the
+  group-committed audit writer) on SQLite, which is what we measure;
 - `/export status demo` while an archive job of `demo` runs in the background (a generated
   tree of random and base64 data, sized from this machine's gzip speed to outlast the
   measurement; every answer must still say the target is busy with that job).
