@@ -96,7 +96,12 @@ class Events:
         ]
         if not posted:
             return
-        card = runtime.service.job_message(job)
+        # The card keeps the language it was posted in: its requester's.
+        requester = job.requester
+        locale = "en"
+        if requester is not None and requester.platform == PLATFORM:
+            locale = (await runtime.directory.profile(requester.user_id)).locale
+        card = runtime.service.job_message(job, locale)
         for where in posted:
             ref = MessageRef(where.channel, where.message_id)
             try:

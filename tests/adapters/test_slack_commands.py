@@ -153,3 +153,12 @@ async def test_a_role_granted_or_revoked_counts_from_the_next_command(slack: Sla
     revoke = slash_command(f"role revoke <@{VIEWER}> operator", user=ADMIN, response_url="")
     await slack.post(revoke)
     assert "capability" in await run_as_viewer()
+
+
+async def test_a_finished_job_keeps_the_language_of_its_requester(slack: SlackHarness) -> None:
+    grant = slash_command(f"role grant <@{REVIEWER}> operator", user=ADMIN, response_url="")
+    await slack.post(grant)
+    await slack.post(slash_command("run demo", user=REVIEWER, response_url=""))
+    await slack.settle()
+    [update] = slack.standin.called("chat.update")
+    assert update["text"].startswith("Job #1 · demo — réussi")
