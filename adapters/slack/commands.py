@@ -22,6 +22,7 @@ from adapters.slack.surface import COMMAND, PREFIX
 from core.delivery import DeliveryError
 from core.i18n import Translator
 from core.messages import Message
+from core.model import Actor
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +72,7 @@ class SlashCommand:
             await ack(**slash_response(message))
 
     async def _answer_later(
-        self, work: asyncio.Task[Message], respond: AsyncRespond, actor: Any
+        self, work: asyncio.Task[Message], respond: AsyncRespond, actor: Actor
     ) -> None:
         message = await work
         if is_job_message(message):
@@ -83,7 +84,7 @@ class SlashCommand:
         except Exception:  # the response URL may have expired (30 min); the log says so
             log.exception("could not answer a slash command through its response_url")
 
-    async def _post_job(self, message: Message, respond: AsyncRespond, actor: Any) -> None:
+    async def _post_job(self, message: Message, respond: AsyncRespond, actor: Actor) -> None:
         try:
             await self._runtime.post_job_message(actor, message)
         except DeliveryError as error:
