@@ -8,6 +8,7 @@ from typing import ClassVar
 from core.capabilities import Role
 from core.model import AnnotationKind
 from core.schedules import Verdict
+from core.subscriptions import AlertKind, Severity
 
 
 @dataclass(frozen=True)
@@ -154,6 +155,29 @@ class WithdrawDraft(Command):
 @dataclass(frozen=True)
 class ListPendingEvents(Command):
     verb: ClassVar[str] = "alerts pending"
+    read_only: ClassVar[bool] = True
+
+
+@dataclass(frozen=True)
+class Subscribe(Command):
+    """`subscribe <target|*> <kinds> [--min-severity …]`: this channel hears those alerts."""
+
+    verb: ClassVar[str] = "subscribe"
+    target: str
+    kinds: frozenset[AlertKind]
+    min_severity: Severity | None = None  # None: keep the current one (info for a new one)
+
+
+@dataclass(frozen=True)
+class Unsubscribe(Command):
+    verb: ClassVar[str] = "unsubscribe"
+    target: str
+    kinds: frozenset[AlertKind] | None = None  # None: every kind
+
+
+@dataclass(frozen=True)
+class ListSubscriptions(Command):
+    verb: ClassVar[str] = "subscriptions"
     read_only: ClassVar[bool] = True
 
 

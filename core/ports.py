@@ -24,6 +24,7 @@ from core.model import (
 )
 from core.quotas import QuotaUsage
 from core.schedules import ArchiveRecord, Draft, NewDraft, Schedule, ScheduleSpec
+from core.subscriptions import Destination, Subscription
 
 
 class JobRepository(Protocol):
@@ -192,6 +193,24 @@ class PostedMessageRepository(Protocol):
         ...
 
 
+class SubscriptionRepository(Protocol):
+    async def get(self, destination: Destination, target: str) -> Subscription | None: ...
+
+    async def for_destination(self, destination: Destination) -> Sequence[Subscription]:
+        """A channel's subscriptions, by target."""
+        ...
+
+    async def for_target(self, target: str) -> Sequence[Subscription]:
+        """Subscriptions to `target` and to every target (`*`)."""
+        ...
+
+    async def save(self, subscription: Subscription) -> Subscription:
+        """Insert, or replace the one of the same destination and target."""
+        ...
+
+    async def remove(self, destination: Destination, target: str) -> bool: ...
+
+
 class InboundLog(Protocol):
     async def claim(self, platform: str, key: str, at: datetime) -> bool:
         """True the first time `key` (a platform's event id) is seen, False for a retry,
@@ -218,6 +237,7 @@ class UnitOfWork(Protocol):
     outbox: Outbox
     posted: PostedMessageRepository
     inbound: InboundLog
+    subscriptions: SubscriptionRepository
 
     async def __aenter__(self) -> UnitOfWork: ...
 

@@ -11,7 +11,14 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import timedelta
 
 from core import commands as c
-from core import forms, handlers, home, quota_handlers, schedule_handlers
+from core import (
+    forms,
+    handlers,
+    home,
+    quota_handlers,
+    schedule_handlers,
+    subscription_handlers,
+)
 from core.actions import command_for_action, parse_value
 from core.conversations import PostedMessage
 from core.errors import (
@@ -39,6 +46,7 @@ HANDLERS = {
     **schedule_handlers.HANDLERS,
     **quota_handlers.HANDLERS,
     **home.HANDLERS,
+    **subscription_handlers.HANDLERS,
 }
 
 

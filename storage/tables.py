@@ -301,3 +301,25 @@ class InboundEventRow(Base):
     platform: Mapped[str] = mapped_column(String(32), primary_key=True)
     event_key: Mapped[str] = mapped_column(String(256), primary_key=True)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class SubscriptionRow(Base):
+    """A channel's alerts for one target (or '*'): kinds and the lowest severity (C1)."""
+
+    __tablename__ = "subscriptions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    platform: Mapped[str] = mapped_column(String(32))
+    workspace: Mapped[str] = mapped_column(String(128))
+    channel: Mapped[str] = mapped_column(String(256))
+    target: Mapped[str] = mapped_column(String(64), index=True)
+    kinds: Mapped[list[str]] = mapped_column(JSON)
+    min_severity: Mapped[str] = mapped_column(String(16))
+    created_by: Mapped[str] = mapped_column(String(300))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (
+        UniqueConstraint(
+            "platform", "workspace", "channel", "target", name="uq_subscriptions_destination"
+        ),
+    )

@@ -21,6 +21,7 @@ from core.ports import (
     QuotaRepository,
     ScheduleFireRepository,
     ScheduleRepository,
+    SubscriptionRepository,
 )
 from storage.conversation_repositories import SqlInboundLog, SqlPostedMessageRepository
 from storage.database import READ_ONLY_OPTION, is_sqlite
@@ -39,6 +40,7 @@ from storage.schedule_repositories import (
     SqlScheduleFireRepository,
     SqlScheduleRepository,
 )
+from storage.subscription_repository import SqlSubscriptionRepository
 
 
 class SqlUnitOfWork:
@@ -55,6 +57,7 @@ class SqlUnitOfWork:
     outbox: Outbox
     posted: PostedMessageRepository
     inbound: InboundLog
+    subscriptions: SubscriptionRepository
 
     def __init__(
         self,
@@ -133,6 +136,7 @@ _REPOSITORIES: dict[str, Callable[[AsyncSession], object]] = {
     "outbox": SqlOutbox,
     "posted": SqlPostedMessageRepository,
     "inbound": SqlInboundLog,
+    "subscriptions": SqlSubscriptionRepository,
 }
 
 

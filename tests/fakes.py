@@ -28,6 +28,7 @@ from core.model import (
 )
 from core.quotas import QuotaUsage
 from core.schedules import ArchiveRecord, Draft, DraftState, NewDraft, Schedule, ScheduleSpec
+from core.subscriptions import Destination, Subscription
 
 
 @dataclass
@@ -44,6 +45,7 @@ class FakeState:
     fires: dict[tuple[int, datetime], tuple[str, int | None]] = field(default_factory=dict)
     posted: list[PostedMessage] = field(default_factory=list)
     inbound: set[tuple[str, str]] = field(default_factory=set)
+    subscriptions: dict[tuple[Destination, str], Subscription] = field(default_factory=dict)
 
 
 class FakeStore:
@@ -356,6 +358,31 @@ class FakeInbound:
         return 0  # the fake keeps no times; unit tests never run long enough to need it
 
 
+class FakeSubscriptions:
+    def __init__(self, state: FakeState) -> None:
+        self._s = state
+
+    async def get(self, destination: Destination, target: str) -> Subscription | None:
+        return self._s.subscriptions.get((destination, target))
+
+    async def for_destination(self, destination: Destination) -> Sequence[Subscription]:
+        found = [s for (d, _), s in self._s.subscriptions.items() if d == destination]
+        return sorted(found, key=lambda s: s.target)
+
+    async def for_target(self, target: str) -> Sequence[Subscription]:
+        return [s for s in self._s.subscriptions.values() if s.target in (target, "*")]
+
+    async def save(self, subscription: Subscription) -> Subscription:
+        key = (subscription.destination, subscription.target)
+        old = self._s.subscriptions.get(key)
+        saved = replace(subscription, id=old.id if old else len(self._s.subscriptions) + 1)
+        self._s.subscriptions[key] = saved
+        return saved
+
+    async def remove(self, destination: Destination, target: str) -> bool:
+        return self._s.subscriptions.pop((destination, target), None) is not None
+
+
 class FakeUnitOfWork:
     def __init__(self, store: FakeStore) -> None:
         self._store = store
@@ -374,6 +401,7 @@ class FakeUnitOfWork:
         self.outbox = FakeOutbox(self._state)
         self.posted = FakePosted(self._state)
         self.inbound = FakeInbound(self._state)
+        self.subscriptions = FakeSubscriptions(self._state)
         return self
 
     async def __aexit__(

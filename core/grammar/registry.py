@@ -15,6 +15,7 @@ from core.capabilities import Capability, Role
 from core.errors import InvalidCommand
 from core.model import AnnotationKind
 from core.schedules import Verdict
+from core.subscriptions import Severity, parse_kinds
 
 
 class Kind(StrEnum):
@@ -111,6 +112,7 @@ class Verb:
 
 _ROLES = tuple(r.value for r in Role)
 _KINDS = tuple(k.value for k in AnnotationKind)
+_SEVERITIES = tuple(s.value for s in Severity)
 _target_option = Option("target", Kind.TARGET)
 
 
@@ -125,6 +127,15 @@ def _draft(args: Mapping[str, Any]) -> c.Command:
         keep_count=args.get("keep"),
         keep_days=args.get("keep-days"),
         exclude=tuple(exclude) if exclude is not None else None,
+    )
+
+
+def _subscribe(args: Mapping[str, Any]) -> c.Command:
+    severity = args.get("min-severity")
+    return c.Subscribe(
+        args["target-or-*"],
+        parse_kinds(args["kinds"]),
+        Severity(severity) if severity else None,
     )
 
 
@@ -284,6 +295,32 @@ REGISTRY: tuple[Verb, ...] = (
                 build=lambda a: c.ListPendingEvents(),
             ),
         ),
+    ),
+    Verb(
+        "subscribe",
+        Capability.MANAGE_EXPORTS,
+        examples=(
+            "subscribe demo failed,interrupted",
+            "subscribe * all --min-severity warning",
+        ),
+        params=(Param("target-or-*", Kind.WORD), Param("kinds", Kind.WORD)),
+        options=(Option("min-severity", Kind.CHOICE, choices=_SEVERITIES),),
+        build=_subscribe,
+    ),
+    Verb(
+        "unsubscribe",
+        Capability.MANAGE_EXPORTS,
+        examples=("unsubscribe demo succeeded", "unsubscribe *"),
+        params=(Param("target-or-*", Kind.WORD), Param("kinds", Kind.WORD, required=False)),
+        build=lambda a: c.Unsubscribe(
+            a["target-or-*"], parse_kinds(a["kinds"]) if a.get("kinds") else None
+        ),
+    ),
+    Verb(
+        "subscriptions",
+        Capability.VIEW,
+        examples=("subscriptions",),
+        build=lambda a: c.ListSubscriptions(),
     ),
     Verb(
         "quota",

@@ -162,3 +162,12 @@ async def test_a_finished_job_keeps_the_language_of_its_requester(slack: SlackHa
     await slack.settle()
     [update] = slack.standin.called("chat.update")
     assert update["text"].startswith("Job #1 · demo — réussi")
+
+
+async def test_a_channel_subscribes_to_alerts_from_slack(slack: SlackHarness) -> None:
+    body = slash_command("subscribe demo failed,interrupted", user=ADMIN, response_url="")
+    _, payload = await slack.post(body)
+    assert "This channel receives job failed, job interrupted alerts for demo" in payload["text"]
+    assert slack.rows("SELECT platform, workspace, channel, target, kinds FROM subscriptions") == [
+        ("slack", "T0EXPORT", "C0OPS", "demo", '["failed", "interrupted"]')
+    ]

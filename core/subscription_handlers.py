@@ -1,0 +1,102 @@
+"""`subscribe`, `unsubscribe`, `subscriptions` (C1): which alerts this channel receives."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from core import commands as c
+from core.authorization import require, visible_targets
+from core.capabilities import Capability
+from core.errors import NotFound, PermissionDenied
+from core.handlers import Context, Handler
+from core.i18n import Translator
+from core.messages import Message, Tone
+from core.subscriptions import EVERY_TARGET, Destination, Severity, Subscription, ordered
+
+
+def destination_of(ctx: Context) -> Destination:
+    actor = ctx.actor
+    return Destination(actor.platform, actor.workspace, actor.channel or actor.platform)
+
+
+async def _checked_target(target: str, ctx: Context) -> str:
+    """`*` needs `manage exports` everywhere; a target, on that target."""
+    if target == EVERY_TARGET:
+        await require(ctx.uow, ctx.actor, Capability.MANAGE_EXPORTS, None)
+        return target
+    name = ctx.target(target).name
+    await require(ctx.uow, ctx.actor, Capability.MANAGE_EXPORTS, name)
+    return name
+
+
+async def subscribe(cmd: c.Subscribe, ctx: Context) -> Message:
+    target = await _checked_target(cmd.target, ctx)
+    where = destination_of(ctx)
+    current = await ctx.uow.subscriptions.get(where, target)
+    kinds = cmd.kinds | (current.kinds if current else frozenset())
+    severity = cmd.min_severity or (current.min_severity if current else Severity.INFO)
+    saved = await ctx.uow.subscriptions.save(
+        Subscription(where, target, kinds, severity, ctx.actor.principal.key, ctx.clock.now())
+    )
+    await ctx.audit(
+        "subscription.saved",
+        target=None if target == EVERY_TARGET else target,
+        detail=f"{where.key} {target} {','.join(ordered(saved.kinds))} ≥{severity.value}",
+    )
+    text = ctx.t.t("subscribe.done", **_describe(ctx.t, saved))
+    return Message(title=ctx.t.t("subscribe.title"), status=text, tone=Tone.SUCCESS, summary=text)
+
+
+async def unsubscribe(cmd: c.Unsubscribe, ctx: Context) -> Message:
+    target = await _checked_target(cmd.target, ctx)
+    where = destination_of(ctx)
+    current = await ctx.uow.subscriptions.get(where, target)
+    if current is None:
+        raise NotFound("error.subscription_not_found", target=_scope(ctx.t, target))
+    left = current.kinds - cmd.kinds if cmd.kinds is not None else frozenset()
+    if left:
+        saved = await ctx.uow.subscriptions.save(
+            replace(current, kinds=left, updated_at=ctx.clock.now())
+        )
+        text = ctx.t.t("subscribe.done", **_describe(ctx.t, saved))
+    else:
+        await ctx.uow.subscriptions.remove(where, target)
+        text = ctx.t.t("unsubscribe.done", target=_scope(ctx.t, target))
+    await ctx.audit(
+        "subscription.removed",
+        target=None if target == EVERY_TARGET else target,
+        detail=f"{where.key} {target} {','.join(ordered(left)) or '—'}",
+    )
+    return Message(title=ctx.t.t("subscribe.title"), status=text, tone=Tone.SUCCESS, summary=text)
+
+
+async def list_subscriptions(cmd: c.ListSubscriptions, ctx: Context) -> Message:
+    if not await visible_targets(ctx.uow, ctx.actor.principal, list(ctx.targets)):
+        raise PermissionDenied(capability=Capability.VIEW.value, target="")
+    subscriptions = await ctx.uow.subscriptions.for_destination(destination_of(ctx))
+    lines = [ctx.t.t("subscriptions.line", **_describe(ctx.t, s)) for s in subscriptions]
+    body = "\n".join(lines) or ctx.t.t("subscriptions.none", prefix=ctx.prefix)
+    return Message(
+        title=ctx.t.t("subscriptions.title"),
+        sections=(body,),
+        summary=ctx.t.t("subscriptions.summary", count=len(subscriptions)),
+    )
+
+
+def _scope(t: Translator, target: str) -> str:
+    return t.t("subscriptions.every_target") if target == EVERY_TARGET else target
+
+
+def _describe(t: Translator, subscription: Subscription) -> dict[str, str]:
+    return {
+        "target": _scope(t, subscription.target),
+        "kinds": ", ".join(t.t(f"alert.kind.{k.value}") for k in ordered(subscription.kinds)),
+        "severity": t.t(f"severity.{subscription.min_severity.value}"),
+    }
+
+
+HANDLERS: dict[type[c.Command], Handler] = {
+    c.Subscribe: subscribe,
+    c.Unsubscribe: unsubscribe,
+    c.ListSubscriptions: list_subscriptions,
+}
