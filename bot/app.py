@@ -17,9 +17,12 @@ from sqlalchemy import text
 
 from adapters.slack import SlackAdapter
 from adapters.slack.socket_mode import SlackSocketMode
+from bot import pages
 from bot.bootstrap import Bot, open_bot
 from bot.config import Settings
 from bot.scheduler import SchedulerService
+from core.i18n import Translator
+from core.links import job_path, verify
 
 log = logging.getLogger(__name__)
 
@@ -78,9 +81,34 @@ async def _scheduler(bot: Bot) -> AsyncIterator[SchedulerService | None]:
         yield service
 
 
+async def job_page(request: web.Request) -> web.Response:
+    """The page an alert's signed link opens; the signature is the permission (G4)."""
+    bot = request.app.get(BOT_KEY)
+    if bot is None:
+        return web.json_response({"status": "starting"}, status=503)
+    t = Translator(request.headers.get("Accept-Language", "en").split(",")[0])
+    job_id = request.match_info["job_id"]
+    query = request.query
+    if not job_id.isdigit() or not verify(
+        bot.alerts.link_secret,
+        job_path(int(job_id)),
+        query.get("expires", ""),
+        query.get("sig", ""),
+        bot.clock.now(),
+    ):
+        html = pages.refusal(t, "page.link_invalid", job=job_id)
+        return web.Response(text=html, status=403, content_type="text/html")
+    message = await bot.service.job_view(int(job_id), t.locale)
+    if message is None:
+        html = pages.refusal(t, "error.job_not_found", job=job_id)
+        return web.Response(text=html, status=404, content_type="text/html")
+    return web.Response(text=pages.page(message, t.locale), content_type="text/html")
+
+
 def create_app(settings: Settings) -> web.Application:
     app = web.Application()
     app.router.add_get("/healthz", healthz)
+    app.router.add_get("/jobs/{job_id}", job_page)
     app.router.add_get("/readyz", readyz)
     if settings.slack_signing_secret is not None:
         app.router.add_post("/slack/events", slack_events)

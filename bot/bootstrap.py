@@ -9,15 +9,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import Settings
+from core.alerts import AlertSettings
 from core.capabilities import Role
 from core.clock import SystemClock
 from core.execution import JobExecutor
@@ -44,6 +47,7 @@ class Bot:
     executor: JobExecutor
     service: CommandService
     audit_writer: BatchedAuditWriter
+    alerts: AlertSettings
 
 
 def runner_for(spec: TargetSpec) -> Runner:
@@ -70,7 +74,17 @@ async def open_bot(settings: Settings, *, clock: Clock | None = None) -> AsyncIt
             draft_ttl=settings.draft_ttl,
             audit_sink=audit_writer,
         )
-        bot = Bot(settings, engine, uow_factory, targets, clock, executor, service, audit_writer)
+        bot = Bot(
+            settings,
+            engine,
+            uow_factory,
+            targets,
+            clock,
+            executor,
+            service,
+            audit_writer,
+            alert_settings(settings),
+        )
         await sync_configured_grants(bot)
         await executor.recover()
         _sweep_archives(targets)
@@ -82,6 +96,23 @@ async def open_bot(settings: Settings, *, clock: Clock | None = None) -> AsyncIt
                 await executor.shutdown(settings.shutdown_grace_seconds)
             finally:
                 await audit_writer.close()  # what is queued is written before the engine closes
+
+
+def alert_settings(settings: Settings) -> AlertSettings:
+    """Links in alerts are signed with EXPORTBOT_LINK_SECRET; without one, a key made now
+    signs them, and they stop working when this process ends."""
+    if settings.link_secret is not None:
+        secret = settings.link_secret.get_secret_value().encode()
+    else:
+        secret = secrets.token_bytes(32)
+        if not settings.is_demo:
+            log.warning("EXPORTBOT_LINK_SECRET is not set: job links die with this process")
+    return AlertSettings(
+        settings.public_url,
+        secret,
+        timedelta(hours=settings.link_ttl_hours),
+        dict(settings.runbooks),
+    )
 
 
 async def sync_configured_grants(bot: Bot) -> None:

@@ -185,6 +185,11 @@ class Settings(BaseSettings):
         default=None, validation_alias=AliasChoices("SLACK_APP_TOKEN", "slack_app_token")
     )
     slack_api_url: str = "https://slack.com/api/"
+    # Signed links (G4): the key, and how long a link in an alert works.
+    link_secret: SecretStr | None = None  # EXPORTBOT_LINK_SECRET; random per process if unset
+    link_ttl_hours: float = Field(default=168.0, gt=0)
+    # Runbook URL per alert: "<target>:<kind>", "<kind>", "<target>" or "*" (most specific wins).
+    runbooks: dict[str, str] = Field(default_factory=dict)
 
     _admins_split = field_validator("admins", "workspaces", mode="before")(_split_commas)
 

@@ -13,6 +13,9 @@ from core.schedules import Verdict
 JOB_RETRY = "job.retry"
 JOB_CANCEL = "job.cancel"
 JOB_NOTE = "job.note"  # opens the note form
+JOB_LOG = "job.log"
+TARGET_RUN = "target.run"  # object: a target name
+TARGET_PRUNE = "target.prune"  # object: a target name
 DRAFT_NEW = "draft.new"  # opens the draft form (object: a target, or "" to choose)
 DRAFT_SUBMIT = "draft.submit"
 DRAFT_PREFIX = "draft."
@@ -23,6 +26,10 @@ FORM_ACTIONS = {JOB_NOTE: "note", DRAFT_NEW: "draft"}
 
 def command_for_action(name: str, object_id: str, version: int) -> c.Command | None:
     """The command a press stands for, or None when the action is unknown or malformed."""
+    if name == TARGET_RUN and object_id:
+        return c.RunJob(object_id)
+    if name == TARGET_PRUNE and object_id:
+        return c.ShowPrunePreview(object_id)
     if not object_id.isdigit():
         return None
     number = int(object_id)
@@ -30,6 +37,8 @@ def command_for_action(name: str, object_id: str, version: int) -> c.Command | N
         return c.RetryJob(number)
     if name == JOB_CANCEL:
         return c.CancelJob(number)
+    if name == JOB_LOG:
+        return c.ShowLogTail(number)
     if name == DRAFT_SUBMIT:
         return c.SubmitDraft(number)
     verdict = name.removeprefix(DRAFT_PREFIX)

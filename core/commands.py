@@ -57,6 +57,24 @@ class RetryJob(Command):
 
 
 @dataclass(frozen=True)
+class ShowLogTail(Command):
+    """The end of a job's error output, redacted (the "Show log tail" button)."""
+
+    verb: ClassVar[str] = "log"
+    read_only: ClassVar[bool] = True
+    job_id: int
+
+
+@dataclass(frozen=True)
+class ShowPrunePreview(Command):
+    """What the active schedule's retention would delete next (the "Prune preview" button)."""
+
+    verb: ClassVar[str] = "prune preview"
+    read_only: ClassVar[bool] = True
+    target: str
+
+
+@dataclass(frozen=True)
 class ShowHome(Command):
     """The viewer's overview (Slack App Home): recent jobs, drafts to review, quotas."""
 

@@ -28,6 +28,7 @@ from core.model import (
 )
 from core.ports import Clock, UnitOfWorkFactory
 from core.quotas import adjust_usage
+from core.redaction import redact
 from core.retention import apply_retention, remove_files
 from core.runners import CancelToken, Progress, RunCancelled, RunFailed, Runner, RunResult
 from core.schedules import ArchiveRecord
@@ -238,7 +239,7 @@ class JobExecutor:
             job.size_bytes = result.size_bytes
             job.sha256 = result.sha256
             job.archive_path = result.archive_path
-            job.error = error or None
+            job.error = redact(error) or None  # G3: never store what could leak
             await uow.jobs.save(job)
             pruned: list[ArchiveRecord] = []
             if result.archive_path is not None and result.size_bytes is not None:

@@ -34,7 +34,8 @@ from core.model import (
     TargetSpec,
 )
 from core.ports import Clock, UnitOfWork
-from core.views import grant_line, job_line, job_message, state_word
+from core.redaction import redact
+from core.views import STATE_TONES, grant_line, job_line, job_message, state_word
 
 DEFAULT_DRAFT_TTL = timedelta(days=7)
 
@@ -143,6 +144,22 @@ async def retry_job(cmd: c.RetryJob, ctx: Context) -> Message:
     message = await run_job(c.RunJob(job.target), ctx)
     await ctx.audit("job.retry", target=job.target, job_id=job.id, detail=f"retry of #{job.id}")
     return message
+
+
+async def show_log_tail(cmd: c.ShowLogTail, ctx: Context) -> Message:
+    job = await ctx.job(cmd.job_id)
+    await require(ctx.uow, ctx.actor, Capability.VIEW, job.target)
+    t = ctx.t
+    tail = redact(job.error) or t.t("log.empty")
+    return Message(
+        title=t.t("log.title", job=job.id, target=job.target),
+        status=state_word(t, job.state),
+        tone=STATE_TONES[job.state],
+        sections=(tail,),
+        summary=t.t("log.summary", job=job.id),
+        ephemeral=True,  # for whoever asked; the alert stays as it is
+        job_id=job.id,
+    )
 
 
 async def show_status(cmd: c.ShowStatus, ctx: Context) -> Message:
@@ -397,6 +414,7 @@ Handler = Callable[[Any, Context], Awaitable[Message]]
 HANDLERS: dict[type[c.Command], Handler] = {
     c.RunJob: run_job,
     c.RetryJob: retry_job,
+    c.ShowLogTail: show_log_tail,
     c.ShowStatus: show_status,
     c.ShowHistory: show_history,
     c.CancelJob: cancel_job,

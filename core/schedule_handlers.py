@@ -15,7 +15,7 @@ from core.handlers import Context, Handler, audit_entry
 from core.messages import Message
 from core.model import SYSTEM_ACTOR, Outcome
 from core.ports import Clock, UnitOfWork
-from core.schedule_views import draft_message, schedule_message
+from core.schedule_views import draft_message, prune_text, schedule_message
 from core.schedules import (
     Decision,
     Draft,
@@ -268,7 +268,26 @@ def _with_footer(message: Message, footer: str) -> Message:
     return replace(message, footer=footer)
 
 
+async def show_prune_preview(cmd: c.ShowPrunePreview, ctx: Context) -> Message:
+    spec = ctx.target(cmd.target)
+    await require(ctx.uow, ctx.actor, Capability.VIEW, spec.name)
+    t = ctx.t
+    active = await ctx.uow.schedules.active(spec.name)
+    if active is None:
+        text = t.t("prune.no_schedule", target=spec.name)
+    else:
+        kept = list(await ctx.uow.archives.kept(spec.name))
+        text = prune_text(t, prune_candidates(kept, active.spec.retention, ctx.clock.now()))
+    return Message(
+        title=t.t("prune.title", target=spec.name),
+        sections=(text,),
+        summary=text,
+        ephemeral=True,
+    )
+
+
 HANDLERS: dict[type[c.Command], Handler] = {
+    c.ShowPrunePreview: show_prune_preview,
     c.ShowSchedule: show_schedule,
     c.DraftSchedule: draft_schedule,
     c.ListDrafts: list_drafts,

@@ -204,6 +204,15 @@ class CommandService:
         async with self._uow_factory(read_only=True) as uow:
             return await uow.posted.for_job(job_id, platform)
 
+    async def job_view(self, job_id: int, locale: str = "en") -> Message | None:
+        """A job with its notes, for the page a signed link opens (the link is the right)."""
+        async with self._uow_factory(read_only=True) as uow:
+            job = await uow.jobs.get(job_id)
+            if job is None:
+                return None
+            annotations = await uow.annotations.for_job(job_id)
+        return job_message(Translator(locale), job, annotations)
+
     def job_message(self, job: Job, locale: str = "en") -> Message:
         """How a job looks to everyone (used to refresh its message when it ends)."""
         return job_message(Translator(locale), job)

@@ -9,6 +9,7 @@ from core.capabilities import Capability
 from core.i18n import Translator
 from core.messages import Action, Field, Message, Tone
 from core.model import Annotation, Grant, Job, JobState, OriginKind
+from core.redaction import redact
 
 STATE_TONES: dict[JobState, Tone] = {
     JobState.QUEUED: Tone.INFO,
@@ -57,7 +58,7 @@ def job_fields(t: Translator, job: Job) -> list[Field]:
     if job.archive_path:
         fields.append(Field(t.t("field.archive"), job.archive_path.rsplit("/", 1)[-1]))
     if job.error:
-        fields.append(Field(t.t("field.error"), job.error))
+        fields.append(Field(t.t("field.error"), redact(job.error)))
     return fields
 
 

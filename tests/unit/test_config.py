@@ -6,9 +6,11 @@ from pathlib import Path
 
 import pytest
 
+from bot.bootstrap import alert_settings
 from bot.config import ConfigError, load_settings
 from core.capabilities import Role
 from core.model import Principal, TargetKind
+from core.subscriptions import AlertKind
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -89,3 +91,15 @@ def test_a_bad_value_names_its_key(tmp_path: Path, text: str, named: str) -> Non
 def test_a_missing_file_is_named(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="does not exist"):
         load_settings(str(tmp_path / "nope.toml"))
+
+
+def test_runbooks_and_the_link_secret_come_from_the_file(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path,
+        'link_secret = "k3y"\nlink_ttl_hours = 2\n'
+        '[runbooks]\n"*" = "https://wiki/exports"\n"demo:failed" = "https://wiki/demo-failed"\n',
+    )
+    alerts = alert_settings(load_settings(path))
+    assert alerts.link_secret == b"k3y" and alerts.link_ttl.total_seconds() == 7200
+    assert alerts.runbook("demo", AlertKind.FAILED) == "https://wiki/demo-failed"
+    assert alerts.runbook("demo", AlertKind.QUOTA) == "https://wiki/exports"

@@ -1,0 +1,152 @@
+"""An outbox event as an alert people can act on (C2): what happened, why it matters, what
+to do — in that order — with the signed job link, the runbook for that kind of event, and
+the next steps as buttons bound to capabilities.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from core import actions
+from core.capabilities import Capability
+from core.events import OutboxEvent
+from core.i18n import Translator
+from core.links import job_path, signed_url
+from core.messages import Action, Field, Message, Tone
+from core.model import Job
+from core.redaction import redact
+from core.schedules import Verdict
+from core.subscriptions import AlertKind, Severity
+
+SEVERITY_TONES = {
+    Severity.INFO: Tone.INFO,
+    Severity.WARNING: Tone.WARNING,
+    Severity.CRITICAL: Tone.DANGER,
+}
+JOB_KINDS = frozenset(
+    {AlertKind.FAILED, AlertKind.INTERRUPTED, AlertKind.RESUMED, AlertKind.SUCCEEDED}
+)
+
+
+@dataclass(frozen=True)
+class AlertSettings:
+    public_url: str
+    link_secret: bytes
+    link_ttl: timedelta = timedelta(days=7)
+    # "<target>:<kind>", "<kind>", "<target>" or "*" → URL; the most specific wins.
+    runbooks: Mapping[str, str] = field(default_factory=dict)
+
+    def runbook(self, target: str, kind: AlertKind) -> str:
+        for key in (f"{target}:{kind.value}", kind.value, target, "*"):
+            if key in self.runbooks:
+                return self.runbooks[key]
+        return ""
+
+
+def alert_message(
+    t: Translator,
+    event: OutboxEvent,
+    kind: AlertKind,
+    severity: Severity,
+    settings: AlertSettings,
+    now: datetime,
+    job: Job | None = None,
+) -> Message:
+    p = event.payload
+    values = {
+        "target": event.target,
+        "job": p.get("job", ""),
+        "draft": p.get("draft", ""),
+        "threshold": p.get("threshold", ""),
+        "percent": p.get("percent", ""),
+        "state": t.t(f"draft.state.{p['state']}")
+        if kind is AlertKind.DECIDED and "state" in p
+        else "",
+        "fire_time": p.get("fire_time", ""),
+    }
+    fields = [
+        Field(t.t("field.target"), event.target),
+        Field(t.t("field.severity"), t.t(f"severity.{severity.value}")),
+    ]
+    if kind in JOB_KINDS and job is not None:
+        fields.append(Field(t.t("field.job"), f"#{job.id}"))
+        if job.error:
+            fields.append(Field(t.t("field.error"), redact(job.error)))
+        link = signed_url(
+            settings.public_url, job_path(job.id), settings.link_secret, now, settings.link_ttl
+        )
+        fields.append(Field(t.t("field.job_page"), link))
+    runbook = settings.runbook(event.target, kind)
+    if runbook:
+        fields.append(Field(t.t("field.runbook"), runbook))
+    title = t.t(f"alert.title.{kind.value}", **values)
+    return Message(
+        title=title,
+        status=t.t(f"severity.{severity.value}"),
+        tone=SEVERITY_TONES[severity],
+        fields=tuple(fields),
+        sections=(
+            t.t(f"alert.why.{kind.value}", **values),
+            t.t(f"alert.todo.{kind.value}", **values),
+        ),
+        actions=_actions(t, event, kind),
+        summary=f"{title}. {t.t(f'alert.todo.{kind.value}', **values)}",
+        job_id=job.id if job is not None and kind in JOB_KINDS else None,
+    )
+
+
+def _actions(t: Translator, event: OutboxEvent, kind: AlertKind) -> tuple[Action, ...]:
+    p, target = event.payload, event.target
+
+    def button(
+        name: str,
+        key: str,
+        object_id: object,
+        capability: Capability,
+        version: int = 0,
+        style: Tone = Tone.NEUTRAL,
+        **label: object,
+    ) -> Action:
+        return Action(
+            label=t.t(f"action.{key}"),
+            name=name,
+            object_id=str(object_id),
+            version=version,
+            capability=capability,
+            accessibility_label=t.t(f"action.{key}.label", target=target, **label),
+            style=style,
+        )
+
+    job = p.get("job")
+    if kind in (AlertKind.FAILED, AlertKind.INTERRUPTED) and job is not None:
+        return (
+            button(
+                actions.JOB_RETRY, "retry_job", job, Capability.RUN, style=Tone.SUCCESS, job=job
+            ),
+            button(actions.JOB_LOG, "log_job", job, Capability.VIEW, job=job),
+            button(actions.JOB_NOTE, "note_job", job, Capability.ANNOTATE, job=job),
+        )
+    if kind in (AlertKind.SUCCEEDED, AlertKind.RESUMED) and job is not None:
+        return (button(actions.JOB_NOTE, "note_job", job, Capability.ANNOTATE, job=job),)
+    if kind is AlertKind.QUOTA:
+        return (button(actions.TARGET_PRUNE, "prune_preview", target, Capability.VIEW),)
+    if kind is AlertKind.MISSED:
+        return (button(actions.TARGET_RUN, "run_now", target, Capability.RUN, style=Tone.SUCCESS),)
+    if kind is AlertKind.REVIEW and "draft" in p:
+        draft, version = p["draft"], int(p.get("version", 0))
+        styles = {Verdict.APPROVE: Tone.SUCCESS, Verdict.REJECT: Tone.DANGER}
+        return tuple(
+            button(
+                f"draft.{v.value}",
+                v.value,
+                draft,
+                Capability.APPROVE,
+                version,
+                styles.get(v, Tone.NEUTRAL),
+                draft=draft,
+            )
+            for v in Verdict
+        )
+    return ()
