@@ -21,14 +21,18 @@ from bot import pages
 from bot.bootstrap import Bot, open_bot
 from bot.config import Settings
 from bot.scheduler import SchedulerService
+from core.delivery import Sender
+from core.dispatcher import Dispatcher
 from core.i18n import Translator
 from core.links import job_path, verify
+from core.model import Job
 
 log = logging.getLogger(__name__)
 
 BOT_KEY = web.AppKey("bot", Bot)
 SCHEDULER_KEY = web.AppKey("scheduler", SchedulerService)
 SLACK_KEY = web.AppKey("slack", SlackAdapter)
+DISPATCHER_KEY = web.AppKey("dispatcher", Dispatcher)
 
 
 @asynccontextmanager
@@ -68,6 +72,22 @@ async def slack_events(request: web.Request) -> web.Response:
     if slack is None:
         return web.json_response({"status": "starting"}, status=503)
     return await slack.handle(request)
+
+
+@asynccontextmanager
+async def _dispatcher(bot: Bot, slack: SlackAdapter | None) -> AsyncIterator[Dispatcher]:
+    """Alerts leave through the senders of the platforms this process speaks for."""
+    senders: dict[str, Sender] = {}
+    if slack is not None and slack.team_id:
+        senders[f"slack:{slack.team_id}"] = slack.runtime.sender
+    dispatcher = Dispatcher(bot.uow_factory, bot.clock, senders, bot.alerts)
+
+    async def ended(_: Job) -> None:
+        dispatcher.wake()
+
+    bot.executor.listeners.append(ended)
+    async with dispatcher:
+        yield dispatcher
 
 
 @asynccontextmanager
@@ -118,7 +138,9 @@ def create_app(settings: Settings) -> web.Application:
             open_bot(settings) as bot,
             _scheduler(bot) as scheduler,
             _slack(bot) as slack,
+            _dispatcher(bot, slack) as dispatcher,
         ):
+            app[DISPATCHER_KEY] = dispatcher
             app[BOT_KEY] = bot
             if scheduler is not None:
                 app[SCHEDULER_KEY] = scheduler

@@ -200,6 +200,18 @@ class ListSubscriptions(Command):
 
 
 @dataclass(frozen=True)
+class ListFailedDeliveries(Command):
+    verb: ClassVar[str] = "alerts failed"
+    read_only: ClassVar[bool] = True
+
+
+@dataclass(frozen=True)
+class RetryDelivery(Command):
+    verb: ClassVar[str] = "alerts retry"
+    delivery_id: int
+
+
+@dataclass(frozen=True)
 class ShowQuota(Command):
     """`quota` (every target), `quota <target>`, or `quota <target> --recount`."""
 

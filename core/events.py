@@ -1,7 +1,7 @@
 """Events written to the outbox in the same transaction as the change that caused them (C1).
 
-Delivery to chat comes with the dispatcher; until then the rows wait, and `alerts pending`
-lists them.
+The dispatcher (core/dispatcher.py) fans each one out into deliveries; `alerts pending`
+lists those not fanned out yet.
 """
 
 from __future__ import annotations

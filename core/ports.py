@@ -6,12 +6,13 @@ Unit tests use the in-memory fakes of `tests/fakes.py`; production uses SQLAlche
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Collection, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Protocol
 
 from core.capabilities import Role
 from core.conversations import PostedMessage
+from core.deliveries import Delivery, DeliveryState
 from core.events import OutboxEvent
 from core.model import (
     Annotation,
@@ -177,7 +178,36 @@ class Outbox(Protocol):
     async def add(self, event: OutboxEvent) -> None: ...
 
     async def pending(self, *, limit: int = 50) -> Sequence[OutboxEvent]:
-        """Undelivered events, oldest first."""
+        """Events not fanned out yet, oldest first."""
+        ...
+
+    async def get(self, event_id: int) -> OutboxEvent | None: ...
+
+    async def mark_fanned_out(self, event_id: int, at: datetime) -> None:
+        """Its deliveries exist now (written in the same transaction)."""
+        ...
+
+
+class DeliveryRepository(Protocol):
+    async def add_many(self, deliveries: Sequence[Delivery]) -> None:
+        """Insert; a delivery already there (same event and destination) is left as it is."""
+        ...
+
+    async def claim_due(self, now: datetime, lease: timedelta, *, limit: int) -> Sequence[Delivery]:
+        """Pending deliveries due by `now`, pushed `lease` into the future so no other worker
+        takes them meanwhile (a crash lets them come due again)."""
+        ...
+
+    async def mark_sent(self, delivery_id: int, message_id: str, at: datetime) -> None: ...
+
+    async def retry_at(self, delivery_id: int, at: datetime, attempts: int, error: str) -> None: ...
+
+    async def mark_dead(self, delivery_id: int, attempts: int, error: str) -> None: ...
+
+    async def in_state(self, state: DeliveryState, *, limit: int = 50) -> Sequence[Delivery]: ...
+
+    async def revive(self, delivery_id: int, at: datetime) -> bool:
+        """A dead delivery pending again with fresh attempts; False if it is not dead."""
         ...
 
 
@@ -238,6 +268,7 @@ class UnitOfWork(Protocol):
     posted: PostedMessageRepository
     inbound: InboundLog
     subscriptions: SubscriptionRepository
+    deliveries: DeliveryRepository
 
     async def __aenter__(self) -> UnitOfWork: ...
 

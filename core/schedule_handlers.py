@@ -9,12 +9,14 @@ from core import commands as c
 from core import cron
 from core.authorization import has_capability, require, visible_targets
 from core.capabilities import Capability
+from core.deliveries import DeliveryState
 from core.errors import NotFound, PermissionDenied
 from core.events import EventKind, OutboxEvent
 from core.handlers import Context, Handler, audit_entry
-from core.messages import Message
+from core.messages import Message, Tone
 from core.model import SYSTEM_ACTOR, Outcome
 from core.ports import Clock, UnitOfWork
+from core.redaction import redact
 from core.schedule_views import draft_message, prune_text, schedule_message
 from core.schedules import (
     Decision,
@@ -191,6 +193,42 @@ async def list_pending_events(cmd: c.ListPendingEvents, ctx: Context) -> Message
     )
 
 
+async def list_failed_deliveries(cmd: c.ListFailedDeliveries, ctx: Context) -> Message:
+    if not await has_capability(ctx.uow, ctx.actor.principal, Capability.MANAGE_EXPORTS):
+        raise PermissionDenied(capability=Capability.MANAGE_EXPORTS.value, target="")
+    dead = await ctx.uow.deliveries.in_state(DeliveryState.DEAD, limit=50)
+    t = ctx.t
+    lines = [
+        t.t(
+            "alerts.failed_line",
+            id=d.id,
+            event=d.event_id,
+            destination=d.destination.key,
+            attempts=d.attempts,
+            error=redact(d.last_error),
+        )
+        for d in dead
+    ]
+    body = "\n".join(lines) or t.t("alerts.no_failed")
+    return Message(
+        title=t.t("alerts.failed_title"),
+        sections=(body, t.t("alerts.failed_hint", prefix=ctx.prefix)) if dead else (body,),
+        summary=t.t("alerts.failed_summary", count=len(dead)),
+    )
+
+
+async def retry_delivery(cmd: c.RetryDelivery, ctx: Context) -> Message:
+    if not await has_capability(ctx.uow, ctx.actor.principal, Capability.MANAGE_EXPORTS):
+        raise PermissionDenied(capability=Capability.MANAGE_EXPORTS.value, target="")
+    if not await ctx.uow.deliveries.revive(cmd.delivery_id, ctx.clock.now()):
+        raise NotFound("error.delivery_not_dead", delivery=cmd.delivery_id)
+    await ctx.audit("delivery.retried", detail=f"delivery {cmd.delivery_id}")
+    text = ctx.t.t("alerts.retried", delivery=cmd.delivery_id)
+    return Message(
+        title=text, status=ctx.t.t("alerts.retried_status"), tone=Tone.SUCCESS, summary=text
+    )
+
+
 async def expire_overdue_drafts(ctx: Context) -> list[int]:
     return await expire_drafts(ctx.uow, ctx.clock)
 
@@ -295,4 +333,6 @@ HANDLERS: dict[type[c.Command], Handler] = {
     c.ReviewDraft: review_draft,
     c.WithdrawDraft: withdraw_draft,
     c.ListPendingEvents: list_pending_events,
+    c.ListFailedDeliveries: list_failed_deliveries,
+    c.RetryDelivery: retry_delivery,
 }

@@ -342,9 +342,22 @@ class SqlOutbox:
             .order_by(OutboxRow.id)
             .limit(limit)
         )
-        return [
-            OutboxEvent(
-                EventKind(r.kind), r.target, r.created_at, dict(r.payload), r.id, r.delivered_at
-            )
-            for r in rows
-        ]
+        return [_event(r) for r in rows]
+
+    async def get(self, event_id: int) -> OutboxEvent | None:
+        row = await self._session.get(OutboxRow, event_id)
+        return _event(row) if row is not None else None
+
+    async def mark_fanned_out(self, event_id: int, at: datetime) -> None:
+        await self._session.execute(
+            update(OutboxRow)
+            .where(OutboxRow.id == event_id)
+            .values(delivered_at=at)
+            .execution_options(synchronize_session=False)
+        )
+
+
+def _event(r: OutboxRow) -> OutboxEvent:
+    return OutboxEvent(
+        EventKind(r.kind), r.target, r.created_at, dict(r.payload), r.id, r.delivered_at
+    )

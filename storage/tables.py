@@ -323,3 +323,29 @@ class SubscriptionRow(Base):
             "platform", "workspace", "channel", "target", name="uq_subscriptions_destination"
         ),
     )
+
+
+class DeliveryRow(Base):
+    """One outbox event on its way to one destination; unique, so fan-out can be repeated."""
+
+    __tablename__ = "deliveries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    event_id: Mapped[int] = mapped_column(Integer)
+    platform: Mapped[str] = mapped_column(String(32))
+    workspace: Mapped[str] = mapped_column(String(128))
+    channel: Mapped[str] = mapped_column(String(256))
+    private: Mapped[bool] = mapped_column(Boolean)
+    state: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    message_id: Mapped[str] = mapped_column(String(256), default="")
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    __table_args__ = (
+        UniqueConstraint(
+            "event_id", "platform", "workspace", "channel", name="uq_deliveries_event_id"
+        ),
+        Index("ix_deliveries_state_next_attempt_at", "state", "next_attempt_at"),
+    )

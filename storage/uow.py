@@ -12,6 +12,7 @@ from core.ports import (
     AnnotationRepository,
     ArchiveRepository,
     AuditLog,
+    DeliveryRepository,
     DraftRepository,
     GrantRepository,
     InboundLog,
@@ -25,6 +26,7 @@ from core.ports import (
 )
 from storage.conversation_repositories import SqlInboundLog, SqlPostedMessageRepository
 from storage.database import READ_ONLY_OPTION, is_sqlite
+from storage.delivery_repository import SqlDeliveryRepository
 from storage.quota_repository import SqlQuotaRepository
 from storage.repositories import (
     GrantCache,
@@ -58,6 +60,7 @@ class SqlUnitOfWork:
     posted: PostedMessageRepository
     inbound: InboundLog
     subscriptions: SubscriptionRepository
+    deliveries: DeliveryRepository
 
     def __init__(
         self,
@@ -137,6 +140,7 @@ _REPOSITORIES: dict[str, Callable[[AsyncSession], object]] = {
     "posted": SqlPostedMessageRepository,
     "inbound": SqlInboundLog,
     "subscriptions": SqlSubscriptionRepository,
+    "deliveries": SqlDeliveryRepository,
 }
 
 

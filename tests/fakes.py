@@ -9,11 +9,12 @@ from __future__ import annotations
 import copy
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from types import TracebackType
 
 from core.capabilities import Role
 from core.conversations import PostedMessage
+from core.deliveries import Delivery, DeliveryState
 from core.errors import Conflict, StaleAction
 from core.events import OutboxEvent
 from core.model import (
@@ -46,6 +47,7 @@ class FakeState:
     posted: list[PostedMessage] = field(default_factory=list)
     inbound: set[tuple[str, str]] = field(default_factory=set)
     subscriptions: dict[tuple[Destination, str], Subscription] = field(default_factory=dict)
+    deliveries: list[Delivery] = field(default_factory=list)
 
 
 class FakeStore:
@@ -320,6 +322,64 @@ class FakeOutbox:
     async def pending(self, *, limit: int = 50) -> Sequence[OutboxEvent]:
         return [e for e in self._s.outbox if e.delivered_at is None][:limit]
 
+    async def get(self, event_id: int) -> OutboxEvent | None:
+        return next((e for e in self._s.outbox if e.id == event_id), None)
+
+    async def mark_fanned_out(self, event_id: int, at: datetime) -> None:
+        self._s.outbox = [
+            replace(e, delivered_at=at) if e.id == event_id else e for e in self._s.outbox
+        ]
+
+
+class FakeDeliveries:
+    def __init__(self, state: FakeState) -> None:
+        self._s = state
+
+    async def add_many(self, deliveries: Sequence[Delivery]) -> None:
+        for d in deliveries:
+            if any(
+                (o.event_id, o.destination) == (d.event_id, d.destination)
+                for o in self._s.deliveries
+            ):
+                continue
+            self._s.deliveries.append(replace(d, id=len(self._s.deliveries) + 1))
+
+    async def claim_due(self, now: datetime, lease: timedelta, *, limit: int) -> Sequence[Delivery]:
+        due = [
+            d
+            for d in self._s.deliveries
+            if d.state is DeliveryState.PENDING and d.next_attempt_at <= now
+        ][:limit]
+        for d in due:
+            self._put(replace(d, next_attempt_at=now + lease))
+        return due
+
+    async def mark_sent(self, delivery_id: int, message_id: str, at: datetime) -> None:
+        self._update(delivery_id, state=DeliveryState.SENT, message_id=message_id)
+
+    async def retry_at(self, delivery_id: int, at: datetime, attempts: int, error: str) -> None:
+        self._update(delivery_id, next_attempt_at=at, attempts=attempts, last_error=error)
+
+    async def mark_dead(self, delivery_id: int, attempts: int, error: str) -> None:
+        self._update(delivery_id, state=DeliveryState.DEAD, attempts=attempts, last_error=error)
+
+    async def in_state(self, state: DeliveryState, *, limit: int = 50) -> Sequence[Delivery]:
+        return [d for d in self._s.deliveries if d.state is state][:limit]
+
+    async def revive(self, delivery_id: int, at: datetime) -> bool:
+        current = next((d for d in self._s.deliveries if d.id == delivery_id), None)
+        if current is None or current.state is not DeliveryState.DEAD:
+            return False
+        self._put(replace(current, state=DeliveryState.PENDING, attempts=0, next_attempt_at=at))
+        return True
+
+    def _update(self, delivery_id: int, **changes: object) -> None:
+        current = next(d for d in self._s.deliveries if d.id == delivery_id)
+        self._put(replace(current, **changes))  # type: ignore[arg-type]
+
+    def _put(self, delivery: Delivery) -> None:
+        self._s.deliveries = [delivery if d.id == delivery.id else d for d in self._s.deliveries]
+
 
 class FakePosted:
     def __init__(self, state: FakeState) -> None:
@@ -402,6 +462,7 @@ class FakeUnitOfWork:
         self.posted = FakePosted(self._state)
         self.inbound = FakeInbound(self._state)
         self.subscriptions = FakeSubscriptions(self._state)
+        self.deliveries = FakeDeliveries(self._state)
         return self
 
     async def __aexit__(

@@ -43,6 +43,7 @@ class SlackAdapter:
             client=self.client,  # carries the token; Bolt takes it from there
             process_before_response=True,  # we ack ourselves, then work in the background
         )
+        self.team_id = ""  # known after start()
         self.slash = SlashCommand(self.runtime)
         self.events = Events(self.runtime)
         for listeners in (self.slash, Interactions(self.runtime), self.events):
@@ -51,6 +52,7 @@ class SlackAdapter:
     async def start(self) -> None:
         """Learn the bot's identity and serve its workspace (ARCHITECTURE.md)."""
         team = await self.runtime.identify()
+        self.team_id = team
         self.runtime.service.serve_workspace(f"slack:{team}")
 
     async def close(self) -> None:

@@ -145,6 +145,11 @@ def _convert(param: Param, value: str, verb: Verb) -> Any:
         return int(match.group(1)) if match else _name(value, param.name)
     if kind is Kind.TARGET:
         return _name(value, param.name)
+    if kind is Kind.INT:
+        digits = value.removeprefix("#")
+        if not digits.isdigit():
+            raise InvalidCommand("error.not_a_number", option=f"<{param.name}>", value=value)
+        return int(digits)
     if kind is Kind.ROLE:
         role = parse_role(value)
         if role is None:

@@ -294,6 +294,19 @@ REGISTRY: tuple[Verb, ...] = (
                 examples=("alerts pending",),
                 build=lambda a: c.ListPendingEvents(),
             ),
+            Verb(
+                "alerts failed",
+                Capability.MANAGE_EXPORTS,
+                examples=("alerts failed",),
+                build=lambda a: c.ListFailedDeliveries(),
+            ),
+            Verb(
+                "alerts retry",
+                Capability.MANAGE_EXPORTS,
+                examples=("alerts retry 12",),
+                params=(Param("delivery", Kind.INT),),
+                build=lambda a: c.RetryDelivery(a["delivery"]),
+            ),
         ),
     ),
     Verb(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sqlite3
 from collections.abc import AsyncIterator
@@ -57,9 +58,20 @@ class SlackHarness:
 
     async def settle(self) -> None:
         """Let background answers and running jobs finish."""
+        # A background answer may start a job, and a job's end may answer in the background.
+        await self.slack.runtime.drain()
         await self.bot.executor.idle()
         await self.slack.runtime.drain()
         await self.bot.audit_writer.flush()
+
+    async def eventually(self, sql: str, expected: list[tuple[Any, ...]]) -> None:
+        """Wait (5 s at most) until a query gives `expected`: the dispatcher works on its own."""
+        try:
+            async with asyncio.timeout(5):
+                while self.rows(sql) != expected:  # noqa: ASYNC110 - polling another writer
+                    await asyncio.sleep(0.05)
+        except TimeoutError:
+            assert self.rows(sql) == expected  # shows the difference
 
     def rows(self, sql: str) -> list[tuple[Any, ...]]:
         with sqlite3.connect(self.db_path) as db:

@@ -38,6 +38,11 @@ class SlackStandIn:
     # Method → how many calls still answer 429 (with Retry-After: 7), to test the sender.
     rate_limited: dict[str, int] = field(default_factory=dict)
     refuse: dict[str, str] = field(default_factory=dict)  # method → Slack error code
+    # Slack's "about one message per second per channel", enforced: faster posts get 429.
+    enforce_channel_rate: bool = False
+    limited: int = 0  # 429s answered
+    received_at: list[tuple[str, float, str]] = field(default_factory=list)  # channel, time, text
+    _last_post: dict[str, float] = field(default_factory=dict)
     _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     @property
@@ -49,6 +54,10 @@ class SlackStandIn:
 
     def called(self, method: str) -> list[dict[str, Any]]:
         return [args for name, args in self.calls if name == method]
+
+    def thread_replies(self) -> list[dict[str, Any]]:
+        """Posts in threads, in order (direct messages from the dispatcher left out)."""
+        return [c for c in self.called("chat.postMessage") if c.get("thread_ts")]
 
     async def wait_for(self, method: str, count: int = 1) -> list[dict]:
         """Wait until `method` was called `count` times (the bot answers in the background)."""
@@ -130,6 +139,16 @@ async def slack_standin() -> AsyncIterator[SlackStandIn]:
             return web.json_response(
                 {"ok": False, "error": "ratelimited"}, status=429, headers={"Retry-After": "7"}
             )
+        if method == "chat.postMessage" and "thread_ts" not in args:
+            channel, now = str(args.get("channel")), time.monotonic()
+            last = standin._last_post.get(channel)
+            if standin.enforce_channel_rate and last is not None and now - last < 0.95:
+                standin.limited += 1
+                return web.json_response(
+                    {"ok": False, "error": "ratelimited"}, status=429, headers={"Retry-After": "1"}
+                )
+            standin._last_post[channel] = now
+            standin.received_at.append((channel, now, str(args.get("text", ""))))
         if method in standin.refuse:
             return web.json_response({"ok": False, "error": standin.refuse[method]})
         return web.json_response({"ok": True, **standin._answer(method, args)})

@@ -45,12 +45,14 @@ async def test_a_run_goes_from_slash_command_to_its_completion_message(
     assert "SHA-256" in update["text"]
     finished = next(b for b in update["blocks"] if b["type"] == "actions")["elements"]
     assert [b["action_id"] for b in finished] == ["job.note"]  # nothing left to cancel
-    [_, reply] = slack.standin.called("chat.postMessage")
+    [reply] = slack.standin.thread_replies()
     assert reply["thread_ts"] == "1700000001.000100"
     assert "succeeded" in reply["text"]
-    assert slack.rows("SELECT channel, message_id, kind, job_id FROM posted_messages") == [
-        ("C0OPS", "1700000001.000100", "job", 1)
-    ]
+    # C3: whoever started it hears privately that it ended.
+    await slack.eventually("SELECT channel, private, state FROM deliveries", [(ADMIN, 1, "sent")])
+    assert slack.rows(
+        "SELECT channel, message_id, kind, job_id FROM posted_messages WHERE kind = 'job'"
+    ) == [("C0OPS", "1700000001.000100", "job", 1)]
 
 
 async def test_a_run_where_the_bot_cannot_post_is_answered_through_the_response_url(

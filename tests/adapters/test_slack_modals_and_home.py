@@ -81,7 +81,9 @@ async def test_a_refusal_from_the_core_shows_on_the_form(slack: SlackHarness) ->
 async def test_the_add_note_button_opens_the_note_form_for_its_job(slack: SlackHarness) -> None:
     await slack.post(slash_command("run demo", user=ADMIN, response_url=""))
     await slack.settle()
-    [job_ts] = [ts for (ts,) in slack.rows("SELECT message_id FROM posted_messages")]
+    [job_ts] = [
+        ts for (ts,) in slack.rows("SELECT message_id FROM posted_messages WHERE kind = 'job'")
+    ]
     body = block_actions(
         "job.note", "1:0", user=ADMIN, response_url=slack.standin.response_url(), message_ts=job_ts
     )
@@ -97,7 +99,7 @@ async def test_the_add_note_button_opens_the_note_form_for_its_job(slack: SlackH
     assert not answer
     await slack.settle()
     assert slack.rows("SELECT job_id, text FROM annotations") == [(1, "verified the checksum")]
-    assert slack.standin.called("chat.postMessage")[-1]["thread_ts"] == job_ts
+    assert slack.standin.thread_replies()[-1]["thread_ts"] == job_ts
 
 
 async def test_app_home_shows_recent_jobs_drafts_to_review_and_quotas(

@@ -17,7 +17,12 @@ async def _two_finished_jobs(slack: SlackHarness) -> list[str]:
     for _ in range(2):
         await slack.post(slash_command("run demo", user=ADMIN, response_url=""))
         await slack.settle()
-    return [ts for (ts,) in slack.rows("SELECT message_id FROM posted_messages ORDER BY job_id")]
+    return [
+        ts
+        for (ts,) in slack.rows(
+            "SELECT message_id FROM posted_messages WHERE kind = 'job' ORDER BY job_id"
+        )
+    ]
 
 
 def _mention(text: str, *, ts: str, thread_ts: str | None, user: str = REVIEWER) -> dict:
@@ -54,7 +59,7 @@ async def test_a_mention_in_a_job_thread_lands_on_that_job_and_is_echoed(
             f"https://acme.slack.com/archives/C0OPS/p1700000900000100?thread_ts={second}&cid=C0OPS",
         )
     ]
-    echo = slack.standin.called("chat.postMessage")[-1]
+    echo = slack.standin.thread_replies()[-1]
     assert echo["thread_ts"] == second
     assert "Carol" in echo["text"] and "relaunched after host maintenance" in echo["text"]
     assert "https://acme.slack.com/archives/C0OPS/p1700000900000100" in echo["text"]
@@ -100,7 +105,7 @@ async def test_a_note_from_someone_without_the_capability_is_refused_in_the_thre
     await slack.post(event_callback(event, event_id="Ev04"), json_body=True)
     await slack.settle()
     assert slack.rows("SELECT count(*) FROM annotations") == [(0,)]
-    reply = slack.standin.called("chat.postMessage")[-1]
+    reply = slack.standin.thread_replies()[-1]
     assert "You need the “annotate” capability on demo for this." in reply["text"]
 
 
@@ -148,7 +153,7 @@ async def test_the_message_shortcut_opens_a_note_form_and_saves_the_note(
             f"https://acme.slack.com/archives/C0OPS/p1700000950000100?thread_ts={job1_ts}&cid=C0OPS",
         )
     ]
-    echo = slack.standin.called("chat.postMessage")[-1]
+    echo = slack.standin.thread_replies()[-1]
     assert echo["thread_ts"] == job1_ts and "Alice Admin" in echo["text"]
 
 
