@@ -106,6 +106,7 @@ def real_settings(workdir: Path, source: Path, api_url: str) -> Settings:
         slack_api_url=api_url,
         scheduler=False,
         shutdown_grace_seconds=1.0,
+        link_secret="bench",  # type: ignore[arg-type]
         targets=[TargetConfig(name="demo", source=str(source), description="bench tree")],
     )
 
