@@ -170,9 +170,14 @@ async def withdraw_draft(cmd: c.WithdrawDraft, ctx: Context) -> Message:
     return await _draft_view(draft, ctx)
 
 
-async def list_pending_events(cmd: c.ListPendingEvents, ctx: Context) -> Message:
+async def _require_manager(ctx: Context) -> None:
+    """The alert pipeline spans every target: it takes `manage exports` on all of them."""
     if not await has_capability(ctx.uow, ctx.actor.principal, Capability.MANAGE_EXPORTS):
         raise PermissionDenied(capability=Capability.MANAGE_EXPORTS.value, target="")
+
+
+async def list_pending_events(cmd: c.ListPendingEvents, ctx: Context) -> Message:
+    await _require_manager(ctx)
     events = await ctx.uow.outbox.pending(limit=50)
     t = ctx.t
     lines = [
@@ -194,8 +199,7 @@ async def list_pending_events(cmd: c.ListPendingEvents, ctx: Context) -> Message
 
 
 async def list_failed_deliveries(cmd: c.ListFailedDeliveries, ctx: Context) -> Message:
-    if not await has_capability(ctx.uow, ctx.actor.principal, Capability.MANAGE_EXPORTS):
-        raise PermissionDenied(capability=Capability.MANAGE_EXPORTS.value, target="")
+    await _require_manager(ctx)
     dead = await ctx.uow.deliveries.in_state(DeliveryState.DEAD, limit=50)
     t = ctx.t
     lines = [
@@ -218,8 +222,7 @@ async def list_failed_deliveries(cmd: c.ListFailedDeliveries, ctx: Context) -> M
 
 
 async def retry_delivery(cmd: c.RetryDelivery, ctx: Context) -> Message:
-    if not await has_capability(ctx.uow, ctx.actor.principal, Capability.MANAGE_EXPORTS):
-        raise PermissionDenied(capability=Capability.MANAGE_EXPORTS.value, target="")
+    await _require_manager(ctx)
     if not await ctx.uow.deliveries.revive(cmd.delivery_id, ctx.clock.now()):
         raise NotFound("error.delivery_not_dead", delivery=cmd.delivery_id)
     await ctx.audit("delivery.retried", detail=f"delivery {cmd.delivery_id}")
