@@ -18,7 +18,6 @@ from core.capabilities import Capability, Role
 from core.errors import Conflict, NotFound, PermissionDenied
 from core.events import job_ended_event
 from core.grammar import REGISTRY, all_verbs, find_verb
-from core.grammar.parser import suggest
 from core.i18n import Translator
 from core.messages import Field, Message, Tone
 from core.model import (
@@ -35,6 +34,7 @@ from core.model import (
 )
 from core.ports import Clock, UnitOfWork
 from core.redaction import redact
+from core.suggest import suggest
 from core.views import STATE_TONES, grant_line, job_line, job_message, state_word
 
 DEFAULT_DRAFT_TTL = timedelta(days=7)

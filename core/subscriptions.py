@@ -4,13 +4,13 @@ of some kinds, at or above a severity. The dispatcher asks `wants` for each even
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
 from core.errors import InvalidCommand
 from core.events import EventKind, OutboxEvent
+from core.suggest import suggest
 
 EVERY_TARGET = "*"
 
@@ -93,7 +93,7 @@ def parse_kinds(text: str) -> frozenset[AlertKind]:
                 "error.bad_alert_kind",
                 value=word,
                 choices=_choices(),
-                closest=_closest(word) or "—",
+                closest=suggest(word, [k.value for k in AlertKind]) or "—",
             ) from None
     return frozenset(kinds)
 
@@ -101,11 +101,6 @@ def parse_kinds(text: str) -> frozenset[AlertKind]:
 def ordered(kinds: frozenset[AlertKind]) -> list[AlertKind]:
     """In declaration order, so replies read the same every time."""
     return [k for k in AlertKind if k in kinds]
-
-
-def _closest(word: str) -> str:
-    found = difflib.get_close_matches(word, [k.value for k in AlertKind], n=1, cutoff=0.6)
-    return found[0] if found else ""
 
 
 def _choices() -> str:

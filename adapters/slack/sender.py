@@ -64,12 +64,6 @@ class SlackSender:
         opened = await _call(self._client.conversations_open(users=user_id))
         return await self.post(str(opened["channel"]["id"]), message)
 
-    async def ephemeral(self, channel: str, user_id: str, message: Message) -> None:
-        """Seen by one person in a channel (refusals, help); not kept by Slack."""
-        await _call(
-            self._client.chat_postEphemeral(channel=channel, user=user_id, **render(message))
-        )
-
     async def upload(self, channel: str, upload: Upload, *, thread_id: str = "") -> None:
         """Slack's external upload: reserve a URL, send the bytes there, share the file."""
         extra: dict[str, Any] = {"thread_ts": thread_id} if thread_id else {}

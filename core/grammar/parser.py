@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import re
 from typing import Any
 
@@ -11,16 +10,11 @@ from core.commands import Command, ShowHelp
 from core.errors import InvalidCommand
 from core.grammar.registry import REGISTRY, Kind, Option, Param, Verb
 from core.grammar.tokens import Token, tokenize
+from core.suggest import suggest
 
 MAX_TEXT_LENGTH = 2000
 _JOB_REF = re.compile(r"#?(\d{1,12})")
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
-
-
-def suggest(word: str, candidates: list[str]) -> str:
-    """The closest candidate to `word`, or "" when nothing is close."""
-    matches = difflib.get_close_matches(word.lower(), candidates, n=1, cutoff=0.6)
-    return matches[0] if matches else ""
 
 
 def parse(text: str) -> Command:
