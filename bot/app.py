@@ -96,7 +96,14 @@ async def _scheduler(bot: Bot) -> AsyncIterator[SchedulerService | None]:
         yield None
         return
     grace = timedelta(seconds=bot.settings.missed_run_grace_seconds)
-    service = SchedulerService(bot.engine, bot.uow_factory, bot.clock, bot.executor, grace=grace)
+    service = SchedulerService(
+        bot.engine,
+        bot.uow_factory,
+        bot.clock,
+        bot.executor,
+        grace=grace,
+        recover=bot.executor.recover,
+    )
     async with service:
         yield service
 

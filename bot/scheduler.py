@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -45,6 +46,7 @@ class SchedulerService:
         *,
         grace: timedelta,
         poll_seconds: float = 5.0,
+        recover: Callable[[], Awaitable[object]] | None = None,
     ) -> None:
         self._engine = engine
         self._uow_factory = uow_factory
@@ -52,6 +54,7 @@ class SchedulerService:
         self._jobs = jobs
         self._grace = grace
         self._poll_seconds = poll_seconds
+        self._recover = recover
         self._schedules: dict[int, Schedule] = {}
         self._aps: AsyncIOScheduler | None = None
         self._lock_connection: AsyncConnection | None = None
@@ -130,6 +133,10 @@ class SchedulerService:
 
     async def _lead(self) -> None:
         log.info("this process now runs the scheduler")
+        if self._recover is not None:
+            # Taking over from a leader that died mid-run: its job would keep the target
+            # "busy" (and every fire refused) until its heartbeat went stale.
+            await self._recover()
         started = await catch_up(self._uow_factory, self._clock, self._jobs, self._grace)
         if started:
             log.info("started runs missed while no scheduler ran: %s", started)
