@@ -12,11 +12,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
 
+import aiohttp
 from aiohttp import web
 from sqlalchemy import text
 
 from adapters.slack import SlackAdapter
 from adapters.slack.socket_mode import SlackSocketMode
+from adapters.webhooks import webhook_senders
 from bot import pages
 from bot.bootstrap import Bot, open_bot
 from bot.config import Settings
@@ -51,6 +53,7 @@ async def _slack(bot: Bot) -> AsyncIterator[SlackAdapter | None]:
         signing_secret=secret.get_secret_value() if secret else "",
         token=token,
         api_url=settings.slack_api_url,
+        pacer=bot.pacer,
     )
     if token:
         await slack.start()
@@ -80,13 +83,31 @@ async def _dispatcher(bot: Bot, slack: SlackAdapter | None) -> AsyncIterator[Dis
     senders: dict[str, Sender] = {}
     if slack is not None and slack.team_id:
         senders[f"slack:{slack.team_id}"] = slack.runtime.sender
-    dispatcher = Dispatcher(bot.uow_factory, bot.clock, senders, bot.alerts)
+
+    async def webhook_url(webhook_id: str) -> str | None:
+        async with bot.uow_factory(read_only=True) as uow:
+            webhook = await uow.webhooks.get(int(webhook_id))
+        return webhook.url if webhook else None
+
+    secret = bot.settings.webhook_secret
+    session = aiohttp.ClientSession()
+    senders.update(
+        webhook_senders(session, webhook_url, secret.get_secret_value().encode() if secret else b"")
+    )
+    dispatcher = Dispatcher(
+        bot.uow_factory,
+        bot.clock,
+        senders,
+        bot.alerts,
+        pacer=bot.pacer,
+        lease=timedelta(seconds=bot.settings.delivery_lease_seconds),
+    )
 
     async def ended(_: Job) -> None:
         dispatcher.wake()
 
     bot.executor.listeners.append(ended)
-    async with dispatcher:
+    async with session, dispatcher:
         yield dispatcher
 
 

@@ -12,7 +12,7 @@ import logging
 import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
@@ -25,6 +25,7 @@ from core.capabilities import Role
 from core.clock import SystemClock
 from core.execution import JobExecutor
 from core.model import CONFIG_GRANTOR, Grant, Principal, TargetKind, TargetSpec
+from core.pacing import Pacer
 from core.ports import Clock
 from core.runners import Runner
 from core.runners.archive import ArchiveRunner, sweep_partial_archives
@@ -48,6 +49,8 @@ class Bot:
     service: CommandService
     audit_writer: BatchedAuditWriter
     alerts: AlertSettings
+    # One token bucket per destination, shared by everything that posts proactively.
+    pacer: Pacer = field(default_factory=Pacer)
 
 
 def runner_for(spec: TargetSpec) -> Runner:
@@ -112,6 +115,8 @@ def alert_settings(settings: Settings) -> AlertSettings:
         secret,
         timedelta(hours=settings.link_ttl_hours),
         dict(settings.runbooks),
+        group_window=timedelta(minutes=settings.alert_group_minutes),
+        digest_per_minute=settings.alert_digest_per_minute,
     )
 
 

@@ -190,6 +190,14 @@ class Settings(BaseSettings):
     link_ttl_hours: float = Field(default=168.0, gt=0)
     # Runbook URL per alert: "<target>:<kind>", "<kind>", "<target>" or "*" (most specific wins).
     runbooks: dict[str, str] = Field(default_factory=dict)
+    # Alert delivery (C1): repeats of a (target, kind) within this many minutes go in the
+    # first alert's thread (0: never); past this many alerts a minute to one channel, the
+    # rest fold into a digest (0: never); a claimed delivery is retried after the lease.
+    alert_group_minutes: float = Field(default=30.0, ge=0)
+    alert_digest_per_minute: int = Field(default=10, ge=0)
+    delivery_lease_seconds: float = Field(default=120.0, gt=0)
+    # Outbound webhooks (A5): the HMAC-SHA256 key that signs generic JSON webhooks.
+    webhook_secret: SecretStr | None = None
 
     _admins_split = field_validator("admins", "workspaces", mode="before")(_split_commas)
 

@@ -5,8 +5,8 @@ the next steps as buttons bound to capabilities.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from core import actions
@@ -37,6 +37,10 @@ class AlertSettings:
     link_ttl: timedelta = timedelta(days=7)
     # "<target>:<kind>", "<kind>", "<target>" or "*" → URL; the most specific wins.
     runbooks: Mapping[str, str] = field(default_factory=dict)
+    # Repeats of a (target, kind) within this window reply in the first alert's thread.
+    group_window: timedelta = timedelta(minutes=30)
+    # More alerts than this in a minute to one destination fold into a digest (0: never).
+    digest_per_minute: int = 10
 
     def runbook(self, target: str, kind: AlertKind) -> str:
         for key in (f"{target}:{kind.value}", kind.value, target, "*"):
@@ -150,3 +154,31 @@ def _actions(t: Translator, event: OutboxEvent, kind: AlertKind) -> tuple[Action
             for v in Verdict
         )
     return ()
+
+
+def with_repeats(t: Translator, head: Message, count: int, last: datetime) -> Message:
+    """The first alert of a group, redrawn to say how many followed in its thread."""
+    line = t.t("alert.repeats", count=count, time=t.time(last))
+    return replace(head, fields=(*head.fields, Field(t.t("field.repeats"), line)))
+
+
+def digest_message(t: Translator, alerts: Sequence[Message]) -> Message:
+    """Alerts that arrived faster than a channel can read them, folded into one message,
+    one line each, in the order they happened."""
+    lines = [f"• {a.title} — {a.status}" + _first_link(a) for a in alerts]
+    title = t.t("alert.digest.title", count=len(alerts))
+    return Message(
+        title=title,
+        status=t.t("alert.digest.status"),
+        tone=max((a.tone for a in alerts), key=_TONE_RANK.__getitem__),
+        sections=("\n".join(lines), t.t("alert.digest.todo")),
+        summary=title,
+    )
+
+
+_TONE_RANK = {Tone.NEUTRAL: 0, Tone.SUCCESS: 1, Tone.INFO: 2, Tone.WARNING: 3, Tone.DANGER: 4}
+
+
+def _first_link(message: Message) -> str:
+    link = next((f.value for f in message.fields if f.value.startswith("http")), "")
+    return f" — {link}" if link else ""

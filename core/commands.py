@@ -184,6 +184,8 @@ class Subscribe(Command):
     target: str
     kinds: frozenset[AlertKind]
     min_severity: Severity | None = None  # None: keep the current one (info for a new one)
+    webhook: str | None = None  # A5: alerts go to this URL instead of this channel
+    webhook_format: str | None = None  # None: told by the URL's host (json otherwise)
 
 
 @dataclass(frozen=True)
@@ -191,12 +193,14 @@ class Unsubscribe(Command):
     verb: ClassVar[str] = "unsubscribe"
     target: str
     kinds: frozenset[AlertKind] | None = None  # None: every kind
+    webhook: str | None = None
 
 
 @dataclass(frozen=True)
 class ListSubscriptions(Command):
     verb: ClassVar[str] = "subscriptions"
     read_only: ClassVar[bool] = True
+    webhooks: bool = False  # every webhook's subscriptions instead of this channel's
 
 
 @dataclass(frozen=True)

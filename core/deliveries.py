@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from core.delivery import MessageRef
 from core.subscriptions import Destination
 
 
@@ -26,3 +27,24 @@ class Delivery:
     message_id: str = ""
     last_error: str = ""
     id: int | None = None
+    # When an earlier claim was never settled (a crash, a timeout): that attempt may have
+    # posted, so the dispatcher asks the platform before posting again.
+    unsettled_since: datetime | None = None
+
+    @property
+    def key(self) -> str:
+        """The idempotency key a sender stores with the message (core/delivery.py)."""
+        return f"exportbot-delivery-{self.id}"
+
+
+@dataclass(frozen=True)
+class AlertThread:
+    """The first alert of a (target, kind) at a destination; repeats go in its thread."""
+
+    destination: Destination
+    target: str
+    kind: str
+    event_id: int
+    head: MessageRef
+    count: int
+    last_at: datetime

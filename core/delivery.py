@@ -7,6 +7,7 @@ rate-limit answer into `RetryAfter`, which the pipeline honours before trying ag
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
 from core.messages import Message
@@ -15,10 +16,12 @@ from core.messages import Message
 class DeliveryError(Exception):
     """A message could not be delivered; `permanent` ones are not worth retrying."""
 
-    def __init__(self, detail: str, *, permanent: bool = False) -> None:
+    def __init__(self, detail: str, *, permanent: bool = False, maybe_sent: bool = False) -> None:
         super().__init__(detail)
         self.detail = detail
         self.permanent = permanent
+        # A timeout or a dropped connection: the platform may have posted it all the same.
+        self.maybe_sent = maybe_sent
 
 
 class RetryAfter(DeliveryError):
@@ -47,16 +50,34 @@ class Upload:
 
 
 class Sender(Protocol):
-    async def post(self, channel: str, message: Message) -> MessageRef: ...
+    """`key` is the delivery's idempotency key: a sender stores it with the message where the
+    platform allows (Slack message metadata, a Discord nonce, a webhook header), and `recall`
+    finds the message by it after a crash, so a retry does not post twice."""
+
+    edits: bool  # `update` works (a webhook that returns no message id cannot)
+    threads: bool  # `reply` works
+
+    async def post(self, channel: str, message: Message, *, key: str = "") -> MessageRef: ...
+
+    async def recall(
+        self, channel: str, key: str, since: datetime, *, thread_id: str = ""
+    ) -> MessageRef | None:
+        """The message posted with `key` since `since` (in the thread `thread_id`, if given),
+        if any and if the platform can tell."""
+        ...
 
     async def update(self, ref: MessageRef, message: Message) -> MessageRef: ...
 
-    async def reply(self, parent: MessageRef, message: Message) -> MessageRef:
+    async def reply(self, parent: MessageRef, message: Message, *, key: str = "") -> MessageRef:
         """Post in the thread (reply chain) of `parent`."""
         ...
 
-    async def private(self, user_id: str, message: Message) -> MessageRef:
+    async def private(self, user_id: str, message: Message, *, key: str = "") -> MessageRef:
         """A direct message to one user of the sender's workspace."""
+        ...
+
+    async def recall_private(self, user_id: str, key: str, since: datetime) -> MessageRef | None:
+        """`recall` for direct messages."""
         ...
 
     async def upload(self, channel: str, upload: Upload, *, thread_id: str = "") -> None: ...

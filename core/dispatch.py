@@ -9,8 +9,10 @@ is then tried, and retried with exponential backoff and jitter, until sent or de
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
+from core.capabilities import Role
 from core.deliveries import Delivery, DeliveryState
 from core.events import EventKind, OutboxEvent
 from core.model import Principal
@@ -25,14 +27,31 @@ MAX_DELAY = timedelta(minutes=10)
 
 
 def deliveries_for(
-    event: OutboxEvent, destinations: list[Destination], now: datetime
+    event: OutboxEvent,
+    destinations: list[Destination],
+    now: datetime,
+    admins: Sequence[Principal] = (),
 ) -> list[Delivery]:
-    """The channels that subscribed, plus (C3) the person who started an ended job."""
+    """The channels that subscribed, plus (C3) the person who started an ended job, plus the
+    admins when alerts could not be delivered."""
     assert event.id is not None
     found = [
         Delivery(event.id, d, False, DeliveryState.PENDING, 0, now)
         for d in sorted(set(destinations))
     ]
+    if event.kind is EventKind.DELIVERY_DEAD:
+        people = sorted({a for a in admins if a.platform in CHAT_PLATFORMS}, key=str)
+        found.extend(
+            Delivery(
+                event.id,
+                Destination(a.platform, a.workspace, a.user_id),
+                True,
+                DeliveryState.PENDING,
+                0,
+                now,
+            )
+            for a in people
+        )
     requester = event.payload.get("requester")
     if event.kind is EventKind.JOB_ENDED and requester and event.payload.get("origin") == "user":
         person = Principal.parse(str(requester))
@@ -56,7 +75,14 @@ async def fan_out(uow: UnitOfWork, now: datetime, *, limit: int = 100) -> int:
                 for s in await uow.subscriptions.for_target(event.target)
                 if s.wants(event.target, kind, severity)
             ]
-        await uow.deliveries.add_many(deliveries_for(event, destinations, now))
+        admins: list[Principal] = []
+        if event.kind is EventKind.DELIVERY_DEAD:
+            admins = [
+                g.principal
+                for g in await uow.grants.all()
+                if g.role is Role.ADMIN and g.target is None
+            ]
+        await uow.deliveries.add_many(deliveries_for(event, destinations, now, admins))
         await uow.outbox.mark_fanned_out(event.id, now)
     return len(events)
 

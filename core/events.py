@@ -21,6 +21,7 @@ class EventKind(StrEnum):
     DRAFT_EXPIRED = "draft.expired"
     RUN_MISSED = "run.missed"
     QUOTA_THRESHOLD = "quota.threshold"
+    DELIVERY_DEAD = "delivery.dead"  # admins are told (privately) that alerts were lost
 
 
 @dataclass(frozen=True)

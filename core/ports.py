@@ -12,7 +12,7 @@ from typing import Protocol
 
 from core.capabilities import Role
 from core.conversations import PostedMessage
-from core.deliveries import Delivery, DeliveryState
+from core.deliveries import AlertThread, Delivery, DeliveryState
 from core.events import OutboxEvent
 from core.model import (
     Annotation,
@@ -26,6 +26,7 @@ from core.model import (
 from core.quotas import QuotaUsage
 from core.schedules import ArchiveRecord, Draft, NewDraft, Schedule, ScheduleSpec
 from core.subscriptions import Destination, Subscription
+from core.webhooks import Webhook
 
 
 class JobRepository(Protocol):
@@ -193,22 +194,54 @@ class DeliveryRepository(Protocol):
         """Insert; a delivery already there (same event and destination) is left as it is."""
         ...
 
-    async def claim_due(self, now: datetime, lease: timedelta, *, limit: int) -> Sequence[Delivery]:
-        """Pending deliveries due by `now`, pushed `lease` into the future so no other worker
-        takes them meanwhile (a crash lets them come due again)."""
+    async def claim_due(
+        self, now: datetime, lease: timedelta, *, limit: int, per_destination: int
+    ) -> Sequence[Delivery]:
+        """Pending deliveries due by `now`, oldest event first, at most `per_destination` for
+        each destination and none for a destination with a claim in flight (so each one's
+        alerts go out in order from one worker). They are pushed `lease` into the future, so
+        no other worker takes them meanwhile; a crash lets them come due again."""
         ...
 
     async def mark_sent(self, delivery_id: int, message_id: str, at: datetime) -> None: ...
 
-    async def retry_at(self, delivery_id: int, at: datetime, attempts: int, error: str) -> None: ...
+    async def retry_at(
+        self, delivery_id: int, at: datetime, attempts: int, error: str, *, surely_unsent: bool
+    ) -> None:
+        """Try again at `at`. Unless the attempt surely posted nothing (the platform refused
+        it), the next claim looks for its message first."""
+        ...
 
     async def mark_dead(self, delivery_id: int, attempts: int, error: str) -> None: ...
 
     async def in_state(self, state: DeliveryState, *, limit: int = 50) -> Sequence[Delivery]: ...
 
+    async def due(self, now: datetime, *, limit: int) -> Sequence[Delivery]:
+        """Pending deliveries whose time has come (claimed ones are not, until their lease
+        ends)."""
+        ...
+
     async def revive(self, delivery_id: int, at: datetime) -> bool:
         """A dead delivery pending again with fresh attempts; False if it is not dead."""
         ...
+
+
+class AlertThreadRepository(Protocol):
+    async def get(self, destination: Destination, target: str, kind: str) -> AlertThread | None: ...
+
+    async def save(self, thread: AlertThread) -> None:
+        """Insert, or replace the one of the same destination, target and kind."""
+        ...
+
+
+class WebhookRepository(Protocol):
+    async def add(self, webhook: Webhook) -> Webhook:
+        """Insert; the same URL already there is returned as it is."""
+        ...
+
+    async def get(self, webhook_id: int) -> Webhook | None: ...
+
+    async def by_url(self, url: str) -> Webhook | None: ...
 
 
 class PostedMessageRepository(Protocol):
@@ -232,6 +265,10 @@ class SubscriptionRepository(Protocol):
 
     async def for_target(self, target: str) -> Sequence[Subscription]:
         """Subscriptions to `target` and to every target (`*`)."""
+        ...
+
+    async def for_platform(self, platform: str) -> Sequence[Subscription]:
+        """Every subscription sending to `platform` (all webhooks, say)."""
         ...
 
     async def save(self, subscription: Subscription) -> Subscription:
@@ -269,6 +306,8 @@ class UnitOfWork(Protocol):
     inbound: InboundLog
     subscriptions: SubscriptionRepository
     deliveries: DeliveryRepository
+    alert_threads: AlertThreadRepository
+    webhooks: WebhookRepository
 
     async def __aenter__(self) -> UnitOfWork: ...
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, func, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -25,6 +25,7 @@ def _delivery(row: DeliveryRow) -> Delivery:
         row.message_id,
         row.last_error,
         row.id,
+        row.claimed_at,
     )
 
 
@@ -51,14 +52,33 @@ class SqlDeliveryRepository:
             except IntegrityError:
                 continue  # fanned out before a crash: that delivery is already on its way
 
-    async def claim_due(self, now: datetime, lease: timedelta, *, limit: int) -> Sequence[Delivery]:
-        query = (
-            select(DeliveryRow)
-            .where(
-                DeliveryRow.state == DeliveryState.PENDING.value,
-                DeliveryRow.next_attempt_at <= now,
+    async def claim_due(
+        self, now: datetime, lease: timedelta, *, limit: int, per_destination: int
+    ) -> Sequence[Delivery]:
+        d = DeliveryRow
+        place = (d.platform, d.workspace, d.channel)
+        # A destination with a claim still in flight belongs to the worker sending to it.
+        in_flight = (
+            select(*place)
+            .where(d.state == DeliveryState.PENDING.value, d.claimed_at.is_not(None))
+            .where(d.next_attempt_at > now)
+        )
+        due = (
+            select(
+                d.id,
+                func.row_number()
+                .over(partition_by=place, order_by=(d.event_id, d.id))
+                .label("position"),
             )
-            .order_by(DeliveryRow.event_id, DeliveryRow.id)
+            .where(d.state == DeliveryState.PENDING.value, d.next_attempt_at <= now)
+            .where(tuple_(*place).not_in(in_flight))
+            .subquery()
+        )
+        wanted = select(due.c.id).where(due.c.position <= per_destination)
+        query = (
+            select(d)
+            .where(and_(d.id.in_(wanted), d.state == DeliveryState.PENDING.value))
+            .order_by(d.event_id, d.id)
             .limit(limit)
             .with_for_update(skip_locked=True)  # PostgreSQL: other workers skip these rows
         )
@@ -66,20 +86,38 @@ class SqlDeliveryRepository:
         claimed = [_delivery(row) for row in rows]
         for row in rows:
             row.next_attempt_at = now + lease
+            row.claimed_at = row.claimed_at or now  # keep the first unsettled claim
         await self._session.flush()
         return claimed
 
     async def mark_sent(self, delivery_id: int, message_id: str, at: datetime) -> None:
         await self._set(
-            delivery_id, state=DeliveryState.SENT.value, message_id=message_id, sent_at=at
+            delivery_id,
+            state=DeliveryState.SENT.value,
+            message_id=message_id,
+            sent_at=at,
+            claimed_at=None,
         )
 
-    async def retry_at(self, delivery_id: int, at: datetime, attempts: int, error: str) -> None:
-        await self._set(delivery_id, next_attempt_at=at, attempts=attempts, last_error=error)
+    async def retry_at(
+        self, delivery_id: int, at: datetime, attempts: int, error: str, *, surely_unsent: bool
+    ) -> None:
+        values: dict[str, object] = {
+            "next_attempt_at": at,
+            "attempts": attempts,
+            "last_error": error,
+        }
+        if surely_unsent:
+            values["claimed_at"] = None
+        await self._set(delivery_id, **values)
 
     async def mark_dead(self, delivery_id: int, attempts: int, error: str) -> None:
         await self._set(
-            delivery_id, state=DeliveryState.DEAD.value, attempts=attempts, last_error=error
+            delivery_id,
+            state=DeliveryState.DEAD.value,
+            attempts=attempts,
+            last_error=error,
+            claimed_at=None,
         )
 
     async def in_state(self, state: DeliveryState, *, limit: int = 50) -> Sequence[Delivery]:
@@ -91,11 +129,24 @@ class SqlDeliveryRepository:
         )
         return [_delivery(row) for row in rows]
 
+    async def due(self, now: datetime, *, limit: int) -> Sequence[Delivery]:
+        rows = await self._session.scalars(
+            select(DeliveryRow)
+            .where(
+                DeliveryRow.state == DeliveryState.PENDING.value,
+                DeliveryRow.next_attempt_at <= now,
+            )
+            .limit(limit)
+        )
+        return [_delivery(row) for row in rows]
+
     async def revive(self, delivery_id: int, at: datetime) -> bool:
         result = await self._session.execute(
             update(DeliveryRow)
             .where(DeliveryRow.id == delivery_id, DeliveryRow.state == DeliveryState.DEAD.value)
-            .values(state=DeliveryState.PENDING.value, attempts=0, next_attempt_at=at)
+            .values(
+                state=DeliveryState.PENDING.value, attempts=0, next_attempt_at=at, claimed_at=None
+            )
             .execution_options(synchronize_session=False)
         )
         return bool(getattr(result, "rowcount", 0))

@@ -61,6 +61,14 @@ class SqlSubscriptionRepository:
         )
         return [_subscription(row) for row in rows]
 
+    async def for_platform(self, platform: str) -> Sequence[Subscription]:
+        rows = await self._session.scalars(
+            select(SubscriptionRow)
+            .where(SubscriptionRow.platform == platform)
+            .order_by(SubscriptionRow.id)
+        )
+        return [_subscription(row) for row in rows]
+
     async def save(self, subscription: Subscription) -> Subscription:
         where = subscription.destination
         row = await self._row(where, subscription.target)

@@ -342,6 +342,9 @@ class DeliveryRow(Base):
     message_id: Mapped[str] = mapped_column(String(256), default="")
     last_error: Mapped[str] = mapped_column(Text, default="")
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Set when claimed; cleared when an attempt surely failed. Still set at the next claim:
+    # the last attempt may have posted before a crash, so the sender looks for it first.
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     __table_args__ = (
         UniqueConstraint(
@@ -349,3 +352,41 @@ class DeliveryRow(Base):
         ),
         Index("ix_deliveries_state_next_attempt_at", "state", "next_attempt_at"),
     )
+
+
+class AlertThreadRow(Base):
+    """The first alert of a (target, kind) at a destination: repeats within the grouping
+    window reply in its thread, and it is edited to show how many there were (C1)."""
+
+    __tablename__ = "alert_threads"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    platform: Mapped[str] = mapped_column(String(32))
+    workspace: Mapped[str] = mapped_column(String(128))
+    channel: Mapped[str] = mapped_column(String(256))
+    target: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(32))
+    event_id: Mapped[int] = mapped_column(Integer)  # the first alert's event, to redraw it
+    message_channel: Mapped[str] = mapped_column(String(256))
+    message_id: Mapped[str] = mapped_column(String(256))
+    count: Mapped[int] = mapped_column(Integer)
+    last_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (
+        UniqueConstraint(
+            "platform", "workspace", "channel", "target", "kind", name="uq_alert_threads_key"
+        ),
+    )
+
+
+class WebhookRow(Base):
+    """An outbound webhook (A5). The URL is a secret: only this table holds it."""
+
+    __tablename__ = "webhooks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    format: Mapped[str] = mapped_column(String(16))
+    url: Mapped[str] = mapped_column(Text)
+    url_hash: Mapped[str] = mapped_column(String(64), unique=True)  # so one URL is one row
+    created_by: Mapped[str] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())

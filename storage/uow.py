@@ -9,6 +9,7 @@ from types import TracebackType
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from core.ports import (
+    AlertThreadRepository,
     AnnotationRepository,
     ArchiveRepository,
     AuditLog,
@@ -23,7 +24,9 @@ from core.ports import (
     ScheduleFireRepository,
     ScheduleRepository,
     SubscriptionRepository,
+    WebhookRepository,
 )
+from storage.alert_repositories import SqlAlertThreadRepository, SqlWebhookRepository
 from storage.conversation_repositories import SqlInboundLog, SqlPostedMessageRepository
 from storage.database import READ_ONLY_OPTION, is_sqlite
 from storage.delivery_repository import SqlDeliveryRepository
@@ -61,6 +64,8 @@ class SqlUnitOfWork:
     inbound: InboundLog
     subscriptions: SubscriptionRepository
     deliveries: DeliveryRepository
+    alert_threads: AlertThreadRepository
+    webhooks: WebhookRepository
 
     def __init__(
         self,
@@ -139,6 +144,8 @@ _REPOSITORIES: dict[str, Callable[[AsyncSession], object]] = {
     "outbox": SqlOutbox,
     "posted": SqlPostedMessageRepository,
     "inbound": SqlInboundLog,
+    "alert_threads": SqlAlertThreadRepository,
+    "webhooks": SqlWebhookRepository,
     "subscriptions": SqlSubscriptionRepository,
     "deliveries": SqlDeliveryRepository,
 }

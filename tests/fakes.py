@@ -14,7 +14,7 @@ from types import TracebackType
 
 from core.capabilities import Role
 from core.conversations import PostedMessage
-from core.deliveries import Delivery, DeliveryState
+from core.deliveries import AlertThread, Delivery, DeliveryState
 from core.errors import Conflict, StaleAction
 from core.events import OutboxEvent
 from core.model import (
@@ -30,6 +30,7 @@ from core.model import (
 from core.quotas import QuotaUsage
 from core.schedules import ArchiveRecord, Draft, DraftState, NewDraft, Schedule, ScheduleSpec
 from core.subscriptions import Destination, Subscription
+from core.webhooks import Webhook
 
 
 @dataclass
@@ -48,6 +49,8 @@ class FakeState:
     inbound: set[tuple[str, str]] = field(default_factory=set)
     subscriptions: dict[tuple[Destination, str], Subscription] = field(default_factory=dict)
     deliveries: list[Delivery] = field(default_factory=list)
+    alert_threads: dict[tuple[Destination, str, str], AlertThread] = field(default_factory=dict)
+    webhooks: list[Webhook] = field(default_factory=list)
 
 
 class FakeStore:
@@ -344,27 +347,61 @@ class FakeDeliveries:
                 continue
             self._s.deliveries.append(replace(d, id=len(self._s.deliveries) + 1))
 
-    async def claim_due(self, now: datetime, lease: timedelta, *, limit: int) -> Sequence[Delivery]:
-        due = [
+    async def claim_due(
+        self, now: datetime, lease: timedelta, *, limit: int, per_destination: int
+    ) -> Sequence[Delivery]:
+        pending = [d for d in self._s.deliveries if d.state is DeliveryState.PENDING]
+        busy = {d.destination for d in pending if d.unsettled_since and d.next_attempt_at > now}
+        taken: dict[Destination, int] = {}
+        due: list[Delivery] = []
+        for d in sorted(pending, key=lambda d: (d.event_id, d.id or 0)):
+            if d.next_attempt_at > now or d.destination in busy:
+                continue
+            taken[d.destination] = taken.get(d.destination, 0) + 1
+            if taken[d.destination] <= per_destination and len(due) < limit:
+                due.append(d)
+        for d in due:  # the fake keeps the claim time where the table has `claimed_at`
+            self._put(
+                replace(d, next_attempt_at=now + lease, unsettled_since=d.unsettled_since or now)
+            )
+        return due
+
+    async def mark_sent(self, delivery_id: int, message_id: str, at: datetime) -> None:
+        self._update(
+            delivery_id, state=DeliveryState.SENT, message_id=message_id, unsettled_since=None
+        )
+
+    async def retry_at(
+        self, delivery_id: int, at: datetime, attempts: int, error: str, *, surely_unsent: bool
+    ) -> None:
+        current = next(d for d in self._s.deliveries if d.id == delivery_id)
+        claimed = None if surely_unsent else current.unsettled_since
+        self._update(
+            delivery_id,
+            next_attempt_at=at,
+            attempts=attempts,
+            last_error=error,
+            unsettled_since=claimed,
+        )
+
+    async def mark_dead(self, delivery_id: int, attempts: int, error: str) -> None:
+        self._update(
+            delivery_id,
+            state=DeliveryState.DEAD,
+            attempts=attempts,
+            last_error=error,
+            unsettled_since=None,
+        )
+
+    async def in_state(self, state: DeliveryState, *, limit: int = 50) -> Sequence[Delivery]:
+        return [d for d in self._s.deliveries if d.state is state][:limit]
+
+    async def due(self, now: datetime, *, limit: int) -> Sequence[Delivery]:
+        return [
             d
             for d in self._s.deliveries
             if d.state is DeliveryState.PENDING and d.next_attempt_at <= now
         ][:limit]
-        for d in due:
-            self._put(replace(d, next_attempt_at=now + lease))
-        return due
-
-    async def mark_sent(self, delivery_id: int, message_id: str, at: datetime) -> None:
-        self._update(delivery_id, state=DeliveryState.SENT, message_id=message_id)
-
-    async def retry_at(self, delivery_id: int, at: datetime, attempts: int, error: str) -> None:
-        self._update(delivery_id, next_attempt_at=at, attempts=attempts, last_error=error)
-
-    async def mark_dead(self, delivery_id: int, attempts: int, error: str) -> None:
-        self._update(delivery_id, state=DeliveryState.DEAD, attempts=attempts, last_error=error)
-
-    async def in_state(self, state: DeliveryState, *, limit: int = 50) -> Sequence[Delivery]:
-        return [d for d in self._s.deliveries if d.state is state][:limit]
 
     async def revive(self, delivery_id: int, at: datetime) -> bool:
         current = next((d for d in self._s.deliveries if d.id == delivery_id), None)
@@ -432,6 +469,9 @@ class FakeSubscriptions:
     async def for_target(self, target: str) -> Sequence[Subscription]:
         return [s for s in self._s.subscriptions.values() if s.target in (target, "*")]
 
+    async def for_platform(self, platform: str) -> Sequence[Subscription]:
+        return [s for s in self._s.subscriptions.values() if s.destination.platform == platform]
+
     async def save(self, subscription: Subscription) -> Subscription:
         key = (subscription.destination, subscription.target)
         old = self._s.subscriptions.get(key)
@@ -441,6 +481,35 @@ class FakeSubscriptions:
 
     async def remove(self, destination: Destination, target: str) -> bool:
         return self._s.subscriptions.pop((destination, target), None) is not None
+
+
+class FakeAlertThreads:
+    def __init__(self, state: FakeState) -> None:
+        self._s = state
+
+    async def get(self, destination: Destination, target: str, kind: str) -> AlertThread | None:
+        return self._s.alert_threads.get((destination, target, kind))
+
+    async def save(self, thread: AlertThread) -> None:
+        self._s.alert_threads[(thread.destination, thread.target, thread.kind)] = thread
+
+
+class FakeWebhooks:
+    def __init__(self, state: FakeState) -> None:
+        self._s = state
+
+    async def add(self, webhook: Webhook) -> Webhook:
+        known = await self.by_url(webhook.url)
+        if known is None:
+            known = replace(webhook, id=len(self._s.webhooks) + 1)
+            self._s.webhooks.append(known)
+        return known
+
+    async def get(self, webhook_id: int) -> Webhook | None:
+        return next((w for w in self._s.webhooks if w.id == webhook_id), None)
+
+    async def by_url(self, url: str) -> Webhook | None:
+        return next((w for w in self._s.webhooks if w.url == url), None)
 
 
 class FakeUnitOfWork:
@@ -463,6 +532,8 @@ class FakeUnitOfWork:
         self.inbound = FakeInbound(self._state)
         self.subscriptions = FakeSubscriptions(self._state)
         self.deliveries = FakeDeliveries(self._state)
+        self.alert_threads = FakeAlertThreads(self._state)
+        self.webhooks = FakeWebhooks(self._state)
         return self
 
     async def __aexit__(

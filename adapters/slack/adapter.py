@@ -20,6 +20,7 @@ from adapters.slack.events import Events
 from adapters.slack.interactions import Interactions
 from adapters.slack.runtime import SlackRuntime
 from core.model import Job
+from core.pacing import Pacer
 from core.ports import Clock
 from core.service import CommandService
 
@@ -35,9 +36,10 @@ class SlackAdapter:
         signing_secret: str,
         token: str,
         api_url: str,
+        pacer: Pacer | None = None,
     ) -> None:
         self.client = AsyncWebClient(token=token, base_url=api_url)
-        self.runtime = SlackRuntime(service, self.client, clock)
+        self.runtime = SlackRuntime(service, self.client, clock, pacer or Pacer())
         self.app = AsyncApp(
             signing_secret=signing_secret,
             client=self.client,  # carries the token; Bolt takes it from there

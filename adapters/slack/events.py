@@ -106,6 +106,7 @@ class Events:
             ref = MessageRef(where.channel, where.message_id)
             try:
                 await runtime.sender.update(ref, card)
+                await runtime.paced(where.workspace, where.channel)
                 await runtime.sender.reply(ref, self._ending(card))
             except DeliveryError as error:
                 log.warning(

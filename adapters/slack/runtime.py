@@ -16,8 +16,10 @@ from core.conversations import PostedKind, PostedMessage
 from core.delivery import DeliveryError, MessageRef
 from core.messages import Message
 from core.model import Actor
+from core.pacing import Pacer
 from core.ports import Clock
 from core.service import CommandService
+from core.subscriptions import Destination
 
 log = logging.getLogger(__name__)
 
@@ -25,10 +27,13 @@ PLATFORM = "slack"
 
 
 class SlackRuntime:
-    def __init__(self, service: CommandService, client: AsyncWebClient, clock: Clock) -> None:
+    def __init__(
+        self, service: CommandService, client: AsyncWebClient, clock: Clock, pacer: Pacer
+    ) -> None:
         self.service = service
         self.client = client
         self.clock = clock
+        self.pacer = pacer  # shared with the dispatcher: one budget per channel
         self.sender = SlackSender(client)
         self.directory = UserDirectory(client)
         self.bot_user_id = ""
@@ -52,9 +57,14 @@ class SlackRuntime:
     async def post_job_message(self, actor: Actor, message: Message) -> MessageRef:
         """Post a job's message in the actor's channel and remember it, so notes written in
         its thread find the job. Raises `DeliveryError` when the bot may not post there."""
+        await self.paced(actor.workspace, actor.channel)
         ref = await self.sender.post(actor.channel, message)
         await self.remember(actor.workspace, ref, PostedKind.JOB, job_id=message.job_id)
         return ref
+
+    async def paced(self, workspace: str, channel: str) -> None:
+        """Wait for the channel's turn (PLATFORMS.md: about one message a second)."""
+        await self.pacer.bucket(Destination(PLATFORM, workspace, channel)).take()
 
     async def remember(
         self, workspace: str, ref: MessageRef, kind: PostedKind, *, job_id: int | None = None

@@ -2,14 +2,20 @@
 
 It speaks the core's `Sender` port (core/delivery.py). Slack's 429 becomes `RetryAfter` with
 the `Retry-After` seconds, so the delivery pipeline can wait exactly that long; answers that
-no retry can fix (channel gone, not allowed) are marked permanent.
+no retry can fix (channel gone, not allowed) are marked permanent; a timeout or a dropped
+connection may have posted all the same (`maybe_sent`).
+
+chat.postMessage has no idempotency key, so the delivery's key rides in the message's
+metadata, and `recall` finds it in the channel's history after a crash.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable
+from datetime import datetime
 from typing import Any
 
+import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
@@ -38,13 +44,46 @@ PERMANENT_ERRORS = frozenset(
 )
 
 
+METADATA_EVENT = "exportbot_delivery"
+HISTORY_PAGE = 200
+
+
 class SlackSender:
+    edits = True
+    threads = True
+
     def __init__(self, client: AsyncWebClient) -> None:
         self._client = client
 
-    async def post(self, channel: str, message: Message) -> MessageRef:
-        answer = await _call(self._client.chat_postMessage(channel=channel, **render(message)))
+    async def post(self, channel: str, message: Message, *, key: str = "") -> MessageRef:
+        answer = await _call(
+            self._client.chat_postMessage(channel=channel, **render(message), **_metadata(key))
+        )
         return MessageRef(str(answer["channel"]), str(answer["ts"]))
+
+    async def recall(
+        self, channel: str, key: str, since: datetime, *, thread_id: str = ""
+    ) -> MessageRef | None:
+        oldest = f"{since.timestamp() - 1:.6f}"
+        common: dict[str, Any] = {
+            "channel": channel,
+            "oldest": oldest,
+            "include_all_metadata": True,
+            "limit": HISTORY_PAGE,
+        }
+        if thread_id:
+            answer = await _call(self._client.conversations_replies(ts=thread_id, **common))
+        else:
+            answer = await _call(self._client.conversations_history(**common))
+        for found in answer.get("messages") or []:
+            payload = (found.get("metadata") or {}).get("event_payload") or {}
+            if key in str(payload.get("keys", "")).split():
+                return MessageRef(channel, str(found["ts"]), thread_id)
+        return None
+
+    async def recall_private(self, user_id: str, key: str, since: datetime) -> MessageRef | None:
+        opened = await _call(self._client.conversations_open(users=user_id))
+        return await self.recall(str(opened["channel"]["id"]), key, since)
 
     async def update(self, ref: MessageRef, message: Message) -> MessageRef:
         await _call(
@@ -52,17 +91,20 @@ class SlackSender:
         )
         return ref
 
-    async def reply(self, parent: MessageRef, message: Message) -> MessageRef:
+    async def reply(self, parent: MessageRef, message: Message, *, key: str = "") -> MessageRef:
         answer = await _call(
             self._client.chat_postMessage(
-                channel=parent.channel, thread_ts=parent.message_id, **render(message)
+                channel=parent.channel,
+                thread_ts=parent.message_id,
+                **render(message),
+                **_metadata(key),
             )
         )
         return MessageRef(str(answer["channel"]), str(answer["ts"]), parent.message_id)
 
-    async def private(self, user_id: str, message: Message) -> MessageRef:
+    async def private(self, user_id: str, message: Message, *, key: str = "") -> MessageRef:
         opened = await _call(self._client.conversations_open(users=user_id))
-        return await self.post(str(opened["channel"]["id"]), message)
+        return await self.post(str(opened["channel"]["id"]), message, key=key)
 
     async def upload(self, channel: str, upload: Upload, *, thread_id: str = "") -> None:
         """Slack's external upload: reserve a URL, send the bytes there, share the file."""
@@ -79,9 +121,20 @@ class SlackSender:
         )
 
 
+def _metadata(key: str) -> dict[str, Any]:
+    """Message metadata carrying the delivery key(s), space-separated (a digest has many)."""
+    if not key:
+        return {}
+    return {"metadata": {"event_type": METADATA_EVENT, "event_payload": {"keys": key}}}
+
+
 async def _call(call: Awaitable[AsyncSlackResponse]) -> AsyncSlackResponse:
     try:
         return await call
+    except (TimeoutError, aiohttp.ClientError) as error:
+        # The request may have reached Slack: the next attempt looks before posting.
+        detail = f"no answer from Slack ({type(error).__name__})"
+        raise DeliveryError(detail, maybe_sent=True) from error
     except SlackApiError as error:
         response = error.response
         if response.status_code == 429:

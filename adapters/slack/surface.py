@@ -22,6 +22,11 @@ BOT_EVENTS = ("app_home_opened", "app_mention")
 # Bot scopes, each for a method the adapter calls.
 BOT_SCOPES = (
     "app_mentions:read",  # app_mention events: notes from a job's thread
+    # conversations.history/replies: after a crash, find an alert already posted (by the
+    # delivery key in its metadata) instead of posting it twice
+    "channels:history",
+    "groups:history",
+    "im:history",
     "chat:write",  # post, update and reply to job and draft messages
     "chat:write.public",  # post job messages in public channels the bot has not joined
     "commands",  # /export and the shortcuts

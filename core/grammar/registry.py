@@ -16,6 +16,7 @@ from core.errors import InvalidCommand
 from core.model import AnnotationKind
 from core.schedules import Verdict
 from core.subscriptions import Severity, parse_kinds
+from core.webhooks import WebhookFormat
 
 
 class Kind(StrEnum):
@@ -113,6 +114,7 @@ class Verb:
 _ROLES = tuple(r.value for r in Role)
 _KINDS = tuple(k.value for k in AnnotationKind)
 _SEVERITIES = tuple(s.value for s in Severity)
+_WEBHOOK_FORMATS = tuple(f.value for f in WebhookFormat)
 _target_option = Option("target", Kind.TARGET)
 
 
@@ -136,6 +138,8 @@ def _subscribe(args: Mapping[str, Any]) -> c.Command:
         args["target-or-*"],
         parse_kinds(args["kinds"]),
         Severity(severity) if severity else None,
+        webhook=args.get("webhook"),
+        webhook_format=args.get("format"),
     )
 
 
@@ -315,9 +319,14 @@ REGISTRY: tuple[Verb, ...] = (
         examples=(
             "subscribe demo failed,interrupted",
             "subscribe * all --min-severity warning",
+            "subscribe demo failed --webhook https://hooks.slack.com/services/T0/B0/XXXX",
         ),
         params=(Param("target-or-*", Kind.WORD), Param("kinds", Kind.WORD)),
-        options=(Option("min-severity", Kind.CHOICE, choices=_SEVERITIES),),
+        options=(
+            Option("min-severity", Kind.CHOICE, choices=_SEVERITIES),
+            Option("webhook", Kind.WORD, metavar="url"),
+            Option("format", Kind.CHOICE, choices=_WEBHOOK_FORMATS),
+        ),
         build=_subscribe,
     ),
     Verb(
@@ -325,15 +334,19 @@ REGISTRY: tuple[Verb, ...] = (
         Capability.MANAGE_EXPORTS,
         examples=("unsubscribe demo succeeded", "unsubscribe *"),
         params=(Param("target-or-*", Kind.WORD), Param("kinds", Kind.WORD, required=False)),
+        options=(Option("webhook", Kind.WORD, metavar="url"),),
         build=lambda a: c.Unsubscribe(
-            a["target-or-*"], parse_kinds(a["kinds"]) if a.get("kinds") else None
+            a["target-or-*"],
+            parse_kinds(a["kinds"]) if a.get("kinds") else None,
+            webhook=a.get("webhook"),
         ),
     ),
     Verb(
         "subscriptions",
         Capability.VIEW,
-        examples=("subscriptions",),
-        build=lambda a: c.ListSubscriptions(),
+        examples=("subscriptions", "subscriptions --webhooks"),
+        options=(Option("webhooks", Kind.FLAG, default=False),),
+        build=lambda a: c.ListSubscriptions(webhooks=a["webhooks"]),
     ),
     Verb(
         "quota",

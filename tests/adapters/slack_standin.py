@@ -42,6 +42,13 @@ class SlackStandIn:
     enforce_channel_rate: bool = False
     limited: int = 0  # 429s answered
     received_at: list[tuple[str, float, str]] = field(default_factory=list)  # channel, time, text
+    # Messages kept per channel as Slack keeps them (ts, thread_ts, text, metadata), so
+    # conversations.history/replies can answer; newest last.
+    history: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    # Seconds to hold a chat.postMessage answer after keeping the message (a crash test
+    # kills the bot meanwhile: the message exists, the bot never heard back).
+    hold_posts: float = 0.0
+    channel_interval: float = 0.95  # what `enforce_channel_rate` allows between two posts
     _last_post: dict[str, float] = field(default_factory=dict)
     _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
@@ -96,7 +103,20 @@ class SlackStandIn:
             }
         if method in {"chat.postMessage", "chat.update"}:
             ts = args.get("ts") or f"1700000{next(self._ts):03d}.000100"
+            if method == "chat.postMessage":
+                self._keep(args, ts)
             return {"channel": args["channel"], "ts": ts, "message": {"text": args.get("text")}}
+        if method in {"conversations.history", "conversations.replies"}:
+            oldest = float(args.get("oldest") or 0)
+            kept = self.history.get(str(args["channel"]), [])
+            if method == "conversations.replies":
+                kept = [m for m in kept if m.get("thread_ts") == args["ts"]]
+            else:
+                kept = [m for m in kept if not m.get("thread_ts")]
+            # Slack's ts is the posting time; the stand-in's are counters, so it filters on
+            # the time it kept beside each message.
+            found = [m for m in reversed(kept) if m["_at"] >= oldest]
+            return {"messages": [{k: v for k, v in m.items() if k != "_at"} for m in found]}
         if method == "conversations.open":
             return {"channel": {"id": "D" + str(args["users"])}}
         if method in {"views.open", "views.publish", "views.update"}:
@@ -110,10 +130,23 @@ class SlackStandIn:
             return {"files": [{"id": "F0001", "title": "file"}]}
         return {}
 
+    def _keep(self, args: dict[str, Any], ts: str) -> None:
+        message = {"ts": ts, "text": args.get("text", ""), "_at": time.time()}
+        if args.get("thread_ts"):
+            message["thread_ts"] = args["thread_ts"]
+        if args.get("metadata"):
+            metadata = args["metadata"]
+            message["metadata"] = json.loads(metadata) if isinstance(metadata, str) else metadata
+        self.history.setdefault(str(args["channel"]), []).append(message)
+
+    def posts_to(self, channel: str) -> list[dict[str, Any]]:
+        """Messages kept in `channel` (top level and thread replies), oldest first."""
+        return self.history.get(channel, [])
+
 
 def _parse_json_fields(form: dict[str, Any]) -> dict[str, Any]:
     """The SDK sends `blocks`, `view` etc. as JSON strings in form posts; keep them readable."""
-    for key in ("blocks", "files"):
+    for key in ("blocks", "files", "metadata"):
         if isinstance(form.get(key), str):
             form[key] = json.loads(form[key])
     return form
@@ -139,10 +172,11 @@ async def slack_standin() -> AsyncIterator[SlackStandIn]:
             return web.json_response(
                 {"ok": False, "error": "ratelimited"}, status=429, headers={"Retry-After": "7"}
             )
-        if method == "chat.postMessage" and "thread_ts" not in args:
+        if method == "chat.postMessage":  # thread replies count against the channel too
             channel, now = str(args.get("channel")), time.monotonic()
             last = standin._last_post.get(channel)
-            if standin.enforce_channel_rate and last is not None and now - last < 0.95:
+            too_soon = last is not None and now - last < standin.channel_interval
+            if standin.enforce_channel_rate and too_soon:
                 standin.limited += 1
                 return web.json_response(
                     {"ok": False, "error": "ratelimited"}, status=429, headers={"Retry-After": "1"}
@@ -151,7 +185,10 @@ async def slack_standin() -> AsyncIterator[SlackStandIn]:
             standin.received_at.append((channel, now, str(args.get("text", ""))))
         if method in standin.refuse:
             return web.json_response({"ok": False, "error": standin.refuse[method]})
-        return web.json_response({"ok": True, **standin._answer(method, args)})
+        answer = standin._answer(method, args)
+        if method == "chat.postMessage" and standin.hold_posts:
+            await asyncio.sleep(standin.hold_posts)
+        return web.json_response({"ok": True, **answer})
 
     async def response(request: web.Request) -> web.Response:
         payload = await request.json()

@@ -1,0 +1,5 @@
+"""Outbound webhooks (A5): alerts to Slack, Discord, Teams Workflows or signed JSON URLs."""
+
+from adapters.webhooks.sender import WebhookSender, webhook_senders
+
+__all__ = ["WebhookSender", "webhook_senders"]

@@ -1,0 +1,325 @@
+"""`Message` → the body each kind of webhook takes: Slack Block Kit, a Discord embed, a Teams
+Adaptive Card, or our own JSON document.
+
+A webhook cannot receive a click, so the message's actions (buttons that need a bot) are left
+out; fields whose value is a link (the signed job page, the runbook) become link buttons or
+links instead. The status is always there in words (F1): in Slack's `text` and blocks, in the
+Discord embed's title (embeds have no alt text), in the card's TextBlock and `speak` (F2).
+
+Limits from each platform's reference: Slack 50 blocks, 150 characters of header, 3,000 of
+text, 10 fields per section, 25 elements per actions block, 75 of button text and label;
+Discord 256 of title, 4,096 of description, 25 fields (256 name, 1,024 value), 2,048 of
+footer, 6,000 in all.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import urlsplit
+
+from core.messages import Field, Message, Tone
+from core.webhooks import WebhookFormat
+
+Json = dict[str, Any]
+
+ADAPTIVE_CARD = "application/vnd.microsoft.card.adaptive"
+ADAPTIVE_CARD_SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
+JSON_VERSION = 1
+
+SLACK_MAX_BLOCKS = 50
+SLACK_MAX_HEADER = 150
+SLACK_MAX_TEXT = 3000
+SLACK_MAX_FALLBACK = 40000
+SLACK_MAX_FIELDS = 10
+SLACK_MAX_ELEMENTS = 25
+SLACK_MAX_LABEL = 75
+SLACK_MAX_URL = 3000
+SLACK_EMOJI = {
+    Tone.SUCCESS: ":white_check_mark:",
+    Tone.WARNING: ":warning:",
+    Tone.DANGER: ":x:",
+    Tone.INFO: ":information_source:",
+    Tone.NEUTRAL: ":white_circle:",
+}
+
+DISCORD_MAX_TITLE = 256
+DISCORD_MAX_DESCRIPTION = 4096
+DISCORD_MAX_FIELDS = 25
+DISCORD_MAX_FIELD_NAME = 256
+DISCORD_MAX_FIELD_VALUE = 1024
+DISCORD_MAX_FOOTER = 2048
+DISCORD_MAX_EMBED = 6000
+DISCORD_COLORS = {
+    Tone.SUCCESS: 0x2EB67D,
+    Tone.WARNING: 0xECB22E,
+    Tone.DANGER: 0xE01E5A,
+    Tone.INFO: 0x1D9BD1,
+    Tone.NEUTRAL: 0x99AAB5,
+}
+# Discord's markdown: a backslash before any of these shows it as typed.
+_DISCORD_SPECIAL = "\\*_~`|[]>"
+
+TEAMS_COLORS = {
+    Tone.SUCCESS: "Good",
+    Tone.WARNING: "Warning",
+    Tone.DANGER: "Attention",
+    Tone.INFO: "Accent",
+    Tone.NEUTRAL: "Default",
+}
+
+
+def payload(fmt: WebhookFormat, message: Message, key: str = "") -> Json:
+    """The body to send to a webhook of format `fmt`; `key` is the delivery's idempotency key."""
+    if fmt is WebhookFormat.SLACK:
+        return slack_payload(message)
+    if fmt is WebhookFormat.DISCORD:
+        return discord_payload(message)
+    if fmt is WebhookFormat.TEAMS:
+        return teams_payload(message)
+    return json_document(message, key)
+
+
+def encode(body: Json) -> bytes:
+    """The exact bytes sent (and signed, for the JSON format)."""
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def is_link(value: str) -> bool:
+    parts = urlsplit(value)
+    return (
+        parts.scheme in ("https", "http")
+        and bool(parts.netloc)
+        and not any(c.isspace() for c in value)
+    )
+
+
+def split_fields(message: Message) -> tuple[list[Field], list[Field]]:
+    """(plain fields, link fields): links are drawn as buttons or links, not as text."""
+    plain = [f for f in message.fields if not is_link(f.value)]
+    links = [f for f in message.fields if is_link(f.value)]
+    return plain, links
+
+
+def cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def headline(message: Message) -> str:
+    return f"{message.title} — {message.status}" if message.status else message.title
+
+
+# -- Slack incoming webhook ----------------------------------------------------------------
+
+
+def slack_payload(message: Message) -> Json:
+    """Top-level `text` carries everything (screen readers and notifications read it)."""
+    return {
+        "text": cut(slack_escape(message.text), SLACK_MAX_FALLBACK),
+        "blocks": _cap_blocks(list(_slack_blocks(message))),
+    }
+
+
+def slack_escape(text: str) -> str:
+    """Slack's three control characters; text must never become a mention or a link."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _slack_blocks(message: Message) -> Iterator[Json]:
+    plain, links = split_fields(message)
+    header = f"{SLACK_EMOJI[message.tone]} {message.title}"
+    yield {"type": "header", "text": _plain_text(cut(header, SLACK_MAX_HEADER))}
+    if message.status:
+        yield {"type": "section", "text": _mrkdwn(f"*{slack_escape(message.status)}*")}
+    fields = [
+        _mrkdwn(cut(f"*{slack_escape(f.label)}*\n{slack_escape(f.value)}", 2000)) for f in plain
+    ]
+    for start in range(0, len(fields), SLACK_MAX_FIELDS):
+        yield {"type": "section", "fields": fields[start : start + SLACK_MAX_FIELDS]}
+    for section in message.sections:
+        for chunk in _chunks(slack_escape(section), SLACK_MAX_TEXT):
+            yield {"type": "section", "text": _mrkdwn(chunk)}
+    for image in message.images:
+        yield {"type": "image", "image_url": image.url, "alt_text": image.alt_text}
+    buttons = [_link_button(i, f, message) for i, f in enumerate(links)]
+    for start in range(0, len(buttons), SLACK_MAX_ELEMENTS):
+        yield {"type": "actions", "elements": buttons[start : start + SLACK_MAX_ELEMENTS]}
+    if message.footer:
+        footer = cut(slack_escape(message.footer), SLACK_MAX_TEXT)
+        yield {"type": "context", "elements": [_mrkdwn(footer)]}
+
+
+def _link_button(index: int, link: Field, message: Message) -> Json:
+    # A button with `url` just opens the page; no bot has to answer it.
+    return {
+        "type": "button",
+        "action_id": f"link-{index}",
+        "text": _plain_text(cut(link.label, SLACK_MAX_LABEL)),
+        "url": link.value[:SLACK_MAX_URL],
+        "accessibility_label": cut(f"{link.label}: {message.title}", SLACK_MAX_LABEL),
+    }
+
+
+def _cap_blocks(blocks: list[Json]) -> list[Json]:
+    """At most 50 blocks: the links and the footer survive a cut."""
+    if len(blocks) <= SLACK_MAX_BLOCKS:
+        return blocks
+    tail = [b for b in blocks[-2:] if b["type"] in ("actions", "context")]
+    return blocks[: SLACK_MAX_BLOCKS - len(tail)] + tail
+
+
+def _plain_text(text: str) -> Json:
+    return {"type": "plain_text", "text": text, "emoji": True}
+
+
+def _mrkdwn(text: str) -> Json:
+    return {"type": "mrkdwn", "text": text}
+
+
+def _chunks(text: str, limit: int) -> Iterator[str]:
+    """Split at line ends where possible so a long list stays readable."""
+    while len(text) > limit:
+        at = text.rfind("\n", 0, limit)
+        at = at if at > 0 else limit
+        yield text[:at]
+        text = text[at:].lstrip("\n")
+    if text:
+        yield text
+
+
+# -- Discord channel webhook ---------------------------------------------------------------
+
+
+def discord_payload(message: Message) -> Json:
+    """One embed; `allowed_mentions` empty so no text in an alert can ping anyone."""
+    return {"content": "", "embeds": [discord_embed(message)], "allowed_mentions": {"parse": []}}
+
+
+def discord_escape(text: str) -> str:
+    return "".join(f"\\{c}" if c in _DISCORD_SPECIAL else c for c in text)
+
+
+def discord_embed(message: Message) -> Json:
+    plain, links = split_fields(message)
+    embed: Json = {
+        # Embeds have no alt text: the status in words goes in the title.
+        "title": cut(headline(message), DISCORD_MAX_TITLE),
+        "color": DISCORD_COLORS[message.tone],
+    }
+    lines = [discord_escape(s) for s in message.sections]
+    lines.extend(_markdown_link(f.label, f.value) for f in links)
+    lines.extend(_markdown_link(i.alt_text, i.url) for i in message.images)
+    if lines:
+        embed["description"] = "\n\n".join(lines)
+    if plain:
+        embed["fields"] = [
+            {
+                "name": cut(f.label, DISCORD_MAX_FIELD_NAME),
+                "value": cut(discord_escape(f.value), DISCORD_MAX_FIELD_VALUE) or "—",
+                "inline": True,
+            }
+            for f in plain[:DISCORD_MAX_FIELDS]
+        ]
+    if message.images:
+        embed["image"] = {"url": message.images[0].url}
+    if message.footer:
+        embed["footer"] = {"text": cut(message.footer, DISCORD_MAX_FOOTER)}
+    return _fit_embed(embed)
+
+
+def _markdown_link(label: str, url: str) -> str:
+    # Parentheses would end the link early; percent-encoded they mean the same URL.
+    target = url.replace("(", "%28").replace(")", "%29")
+    return f"[{discord_escape(label)}]({target})"
+
+
+def _fit_embed(embed: Json) -> Json:
+    """Discord refuses an embed over 6,000 characters: the description gives way first."""
+    others = len(embed["title"]) + len(embed.get("footer", {}).get("text", ""))
+    others += sum(len(f["name"]) + len(f["value"]) for f in embed.get("fields", []))
+    room = min(DISCORD_MAX_DESCRIPTION, DISCORD_MAX_EMBED - others)
+    if "description" in embed and len(embed["description"]) > room:
+        embed["description"] = cut(embed["description"], max(room, 1))
+    return embed
+
+
+# -- Teams Workflows webhook ---------------------------------------------------------------
+
+
+def teams_payload(message: Message) -> Json:
+    """The message envelope a Workflows "post card" step reads its card from."""
+    return {
+        "type": "message",
+        "attachments": [
+            {"contentType": ADAPTIVE_CARD, "contentUrl": None, "content": adaptive_card(message)}
+        ],
+    }
+
+
+def adaptive_card(message: Message) -> Json:
+    """Adaptive Card 1.4 (what Teams renders); links as `Action.OpenUrl`, nothing to submit."""
+    plain, links = split_fields(message)
+    body: list[Json] = [
+        {"type": "TextBlock", "text": message.title, "size": "Medium", "weight": "Bolder"}
+    ]
+    if message.status:
+        body.append(
+            {
+                "type": "TextBlock",
+                "text": message.status,
+                "weight": "Bolder",
+                "color": TEAMS_COLORS[message.tone],
+                "spacing": "None",
+            }
+        )
+    if plain:
+        body.append(
+            {"type": "FactSet", "facts": [{"title": f.label, "value": f.value} for f in plain]}
+        )
+    body.extend({"type": "TextBlock", "text": section} for section in message.sections)
+    body.extend(
+        {"type": "Image", "url": image.url, "altText": image.alt_text} for image in message.images
+    )
+    if message.footer:
+        body.append(
+            {"type": "TextBlock", "text": message.footer, "size": "Small", "isSubtle": True}
+        )
+    for block in body:
+        if block["type"] == "TextBlock":
+            block["wrap"] = True
+    card: Json = {
+        "$schema": ADAPTIVE_CARD_SCHEMA,
+        "type": "AdaptiveCard",
+        "version": "1.4",
+        "speak": message.summary or headline(message),
+        "body": body,
+    }
+    if links:
+        card["actions"] = [
+            {"type": "Action.OpenUrl", "title": f.label, "url": f.value} for f in links
+        ]
+    return card
+
+
+# -- generic JSON --------------------------------------------------------------------------
+
+
+def json_document(message: Message, key: str) -> Json:
+    """Our own format, stable under `version`; `delivery` lets a receiver drop repeats."""
+    plain, links = split_fields(message)
+    return {
+        "version": JSON_VERSION,
+        "delivery": key,
+        "title": message.title,
+        "status": message.status,
+        "tone": message.tone.value,
+        "summary": message.summary,
+        "text": message.text,
+        "fields": [{"label": f.label, "value": f.value} for f in plain],
+        "sections": list(message.sections),
+        "links": [{"label": f.label, "url": f.value} for f in links],
+        "images": [{"url": i.url, "alt_text": i.alt_text} for i in message.images],
+        "footer": message.footer,
+        "job": message.job_id,
+    }

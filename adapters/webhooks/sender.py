@@ -1,0 +1,242 @@
+"""Posting alerts to webhook URLs (A5): one `WebhookSender` per format, speaking the core's
+`Sender` port (core/delivery.py).
+
+The URL is a secret (its path or query carries the token), so the sender resolves it from the
+webhook's id at each send and only `shown_url` of it ever reaches an error message; errors
+from aiohttp are not chained, since their text may hold the whole URL. Answers map to what
+the delivery pipeline needs: 429 → `RetryAfter`; what a retry may fix (5xx, time-outs,
+dropped connections, Teams' 412) → transient; the rest of 4xx → permanent.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import aiohttp
+
+from adapters.webhooks.render import encode, payload
+from core.delivery import DeliveryError, MessageRef, RetryAfter, Sender, Upload
+from core.messages import Message
+from core.webhooks import WEBHOOK_PLATFORM, WebhookFormat, shown_url
+
+Resolve = Callable[[str], Awaitable[str | None]]
+
+DEFAULT_RETRY_AFTER = 1.0
+USER_AGENT = "exportbot-webhook/1"
+NO_SECRET = "no webhook secret configured (EXPORTBOT_WEBHOOK_SECRET)"
+# Workflows answer 412 when the flow is briefly unavailable; Microsoft says retry it.
+RETRYABLE_STATUSES = {WebhookFormat.TEAMS: frozenset({408, 412})}
+DEFAULT_RETRYABLE = frozenset({408})
+
+
+@dataclass(frozen=True)
+class _Answer:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+
+class WebhookSender:
+    """Sends to webhooks of one format; `channel` is always the webhook's id."""
+
+    edits: bool = False
+    threads: bool = False
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        fmt: WebhookFormat,
+        resolve: Resolve,
+        *,
+        secret: bytes = b"",
+        timeout: float = 10.0,
+    ) -> None:
+        self.format = fmt
+        # Only Discord answers with a message id (thanks to `?wait=true`) and lets us edit it.
+        self.edits = fmt is WebhookFormat.DISCORD
+        self._session = session
+        self._resolve = resolve
+        self._secret = secret
+        self._timeout = aiohttp.ClientTimeout(total=timeout)
+
+    async def post(self, channel: str, message: Message, *, key: str = "") -> MessageRef:
+        if self.format is WebhookFormat.JSON and not self._secret:
+            raise DeliveryError(NO_SECRET, permanent=True)
+        url = await self._url(channel)
+        if self.format is WebhookFormat.DISCORD:
+            # `wait=true` makes Discord answer with the message (and its id) instead of 204.
+            url = _with_query(url, "wait=true")
+        answer = await self._send("POST", url, payload(self.format, message, key), key)
+        return MessageRef(channel, _message_id(answer) if self.edits else "")
+
+    async def recall(
+        self, channel: str, key: str, since: datetime, *, thread_id: str = ""
+    ) -> MessageRef | None:
+        return None  # a webhook cannot look its messages up
+
+    async def update(self, ref: MessageRef, message: Message) -> MessageRef:
+        if not self.edits:
+            raise DeliveryError(f"{self.format} webhooks cannot edit a message", permanent=True)
+        if not ref.message_id:
+            raise DeliveryError("the webhook gave no message id to edit", permanent=True)
+        url = _with_path(await self._url(ref.channel), f"messages/{ref.message_id}")
+        await self._send("PATCH", url, payload(self.format, message), "")
+        return ref
+
+    async def reply(self, parent: MessageRef, message: Message, *, key: str = "") -> MessageRef:
+        raise DeliveryError(f"{self.format} webhooks cannot reply in a thread", permanent=True)
+
+    async def private(self, user_id: str, message: Message, *, key: str = "") -> MessageRef:
+        raise DeliveryError("webhooks cannot send private messages", permanent=True)
+
+    async def recall_private(self, user_id: str, key: str, since: datetime) -> MessageRef | None:
+        return None
+
+    async def upload(self, channel: str, upload: Upload, *, thread_id: str = "") -> None:
+        raise DeliveryError("webhooks cannot upload files", permanent=True)
+
+    async def _url(self, webhook_id: str) -> str:
+        url = await self._resolve(webhook_id)
+        if url is None:
+            raise DeliveryError(f"webhook {webhook_id} was removed", permanent=True)
+        return url
+
+    async def _send(self, method: str, url: str, body: dict[str, Any], key: str) -> _Answer:
+        raw = encode(body)
+        headers = {"Content-Type": "application/json", "User-Agent": USER_AGENT}
+        if self.format is WebhookFormat.JSON:
+            headers.update(signed_headers(self._secret, raw, key))
+        shown = shown_url(url)
+        try:
+            # No redirects: a webhook that moves is misconfigured, and following one could
+            # carry the alert to a host nobody checked.
+            async with self._session.request(
+                method,
+                url,
+                data=raw,
+                headers=headers,
+                timeout=self._timeout,
+                allow_redirects=False,
+            ) as response:
+                answer = _Answer(response.status, dict(response.headers), await response.read())
+        # `from None` below: aiohttp's messages may contain the URL, and tracebacks get logged.
+        except TimeoutError:
+            # It may have arrived all the same (`maybe_sent`); webhooks can't be asked.
+            detail = f"{self.format} webhook {shown} timed out"
+            raise DeliveryError(detail, maybe_sent=True) from None
+        except aiohttp.InvalidURL:
+            raise DeliveryError(f"webhook {shown} has no valid URL", permanent=True) from None
+        except aiohttp.ClientError as error:
+            detail = f"{self.format} webhook {shown} unreachable ({type(error).__name__})"
+            raise DeliveryError(detail, maybe_sent=True) from None
+        failure = self._failure(answer, shown)
+        if failure is not None:
+            raise failure
+        return answer
+
+    def _failure(self, answer: _Answer, shown: str) -> DeliveryError | None:
+        status = answer.status
+        if 200 <= status < 300:
+            return None
+        where = f"{self.format} webhook {shown}"
+        if status == 429:
+            return RetryAfter(_retry_after(answer), f"{where} rate limited")
+        retryable = RETRYABLE_STATUSES.get(self.format, DEFAULT_RETRYABLE)
+        transient = status >= 500 or status in retryable
+        reason = _reason(answer.body)
+        detail = f"{where} answered {status}" + (f" ({reason})" if reason else "")
+        return DeliveryError(detail, permanent=not transient)
+
+
+def signed_headers(secret: bytes, raw: bytes, key: str) -> dict[str, str]:
+    """The job-event API's scheme: HMAC-SHA256 over "<timestamp>.<body>", so a receiver can
+    check both origin and freshness; the delivery key lets it drop repeats."""
+    timestamp = str(int(time.time()))
+    digest = hmac.new(secret, timestamp.encode() + b"." + raw, hashlib.sha256).hexdigest()
+    headers = {"X-Exportbot-Timestamp": timestamp, "X-Exportbot-Signature": f"sha256={digest}"}
+    if key:
+        headers["X-Exportbot-Delivery"] = key
+    return headers
+
+
+def webhook_senders(
+    session: aiohttp.ClientSession, resolve: Resolve, secret: bytes = b"", timeout: float = 10.0
+) -> dict[str, Sender]:
+    """A sender per format, keyed like destinations: "webhook:slack", "webhook:discord"…"""
+    return {
+        f"{WEBHOOK_PLATFORM}:{fmt.value}": WebhookSender(
+            session, fmt, resolve, secret=secret, timeout=timeout
+        )
+        for fmt in WebhookFormat
+    }
+
+
+def _with_query(url: str, query: str) -> str:
+    parts = urlsplit(url)
+    joined = f"{parts.query}&{query}" if parts.query else query
+    return urlunsplit(parts._replace(query=joined))
+
+
+def _with_path(url: str, tail: str) -> str:
+    """Discord's edit URL: the webhook path + `/messages/<id>`, its query (thread) kept."""
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"{parts.path.rstrip('/')}/{tail}"))
+
+
+def _message_id(answer: _Answer) -> str:
+    try:
+        body = json.loads(answer.body)
+    except ValueError:
+        return ""
+    return str(body.get("id", "")) if isinstance(body, dict) else ""
+
+
+def _retry_after(answer: _Answer) -> float:
+    """Discord's JSON `retry_after` (precise), else the `Retry-After` header (seconds or a
+    date), else one second."""
+    try:
+        body = json.loads(answer.body)
+    except ValueError:
+        body = None
+    if isinstance(body, dict) and isinstance(body.get("retry_after"), int | float):
+        return max(float(body["retry_after"]), 0.0)
+    header = next((v for k, v in answer.headers.items() if k.lower() == "retry-after"), "")
+    try:
+        return max(float(header), 0.0)
+    except ValueError:
+        pass
+    try:
+        return max(parsedate_to_datetime(header).timestamp() - time.time(), 0.0)
+    except (TypeError, ValueError):
+        return DEFAULT_RETRY_AFTER
+
+
+def _reason(body: bytes) -> str:
+    """A platform's error code, when it gives one: Slack's `no_service` as text, Discord's
+    numeric `code`, a Workflows `error.code`. Never free text, which might echo the URL."""
+    text = body[:4096].decode("utf-8", "replace").strip()
+    if _is_code(text):
+        return text
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return ""
+    if not isinstance(data, dict):
+        return ""
+    code = data.get("code")
+    if code is None and isinstance(data.get("error"), dict):
+        code = data["error"].get("code")
+    return str(code) if code is not None and _is_code(str(code)) else ""
+
+
+def _is_code(text: str) -> bool:
+    return 0 < len(text) <= 64 and all(c.isascii() and (c.isalnum() or c in "_.-") for c in text)
