@@ -165,7 +165,7 @@ def with_repeats(t: Translator, head: Message, count: int, last: datetime) -> Me
 def digest_message(t: Translator, alerts: Sequence[Message]) -> Message:
     """Alerts that arrived faster than a channel can read them, folded into one message,
     one line each, in the order they happened."""
-    lines = [f"• {a.title} — {a.status}" + _first_link(a) for a in alerts]
+    lines = [_digest_line(a) for a in alerts]
     title = t.t("alert.digest.title", count=len(alerts))
     return Message(
         title=title,
@@ -179,6 +179,8 @@ def digest_message(t: Translator, alerts: Sequence[Message]) -> Message:
 _TONE_RANK = {Tone.NEUTRAL: 0, Tone.SUCCESS: 1, Tone.INFO: 2, Tone.WARNING: 3, Tone.DANGER: 4}
 
 
-def _first_link(message: Message) -> str:
-    link = next((f.value for f in message.fields if f.value.startswith("http")), "")
-    return f" — {link}" if link else ""
+def _digest_line(alert: Message) -> str:
+    """Title and status, why it matters (the first section), and the job's link."""
+    why = f" {alert.sections[0]}" if alert.sections else ""
+    link = next((f.value for f in alert.fields if f.value.startswith("http")), "")
+    return f"• {alert.title} — {alert.status}.{why}" + (f" {link}" if link else "")

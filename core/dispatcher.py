@@ -103,7 +103,7 @@ class Dispatcher:
         self._posted_at: dict[Destination, deque[float]] = {}  # recent posts, for digests
         self._threads: dict[tuple[Destination, str, str], AlertThread | None] = {}
         self._thread_saves: dict[tuple[Destination, str, str], AlertThread] = {}
-        self._rendered: dict[int, _Rendered | None] = {}
+        self._rendered: dict[tuple[int, bool, str], _Rendered | None] = {}
         self._outcomes: list[_Outcome] = []
         self._outcome_ready = asyncio.Event()
         self._settling = 0
@@ -320,22 +320,16 @@ class Dispatcher:
         return sender.threads and self._alerts.group_window > timedelta(0)
 
     async def _redraw_head(self, sender: Sender, thread: AlertThread) -> None:
-        """The first alert shows how many followed; cosmetic, so a failure is only logged."""
+        """The first alert shows how many followed. An edit is not a new message, so the
+        channel's posting pace does not apply; it is cosmetic, so a failure is only logged."""
         if not sender.edits:
             return
-        head = await self._render_event(thread.event_id, private=False)
+        head = await self._render_event(thread.event_id, private=False, platform="")
         if head is None:
             return
-        bucket = self.pacer.bucket(thread.destination)
-        if not bucket.try_take():
-            return  # the next repeat redraws it with the newer count
-        t = Translator("en")
+        redrawn = with_repeats(Translator("en"), head.message, thread.count, thread.last_at)
         try:
-            await sender.update(
-                thread.head, with_repeats(t, head.message, thread.count, thread.last_at)
-            )
-        except RetryAfter as limited:
-            bucket.pause(limited.seconds)
+            await sender.update(thread.head, redrawn)
         except DeliveryError as failed:
             log.info("could not redraw alert %s: %s", thread.head.message_id, failed.detail)
 
@@ -354,29 +348,36 @@ class Dispatcher:
     # -- rendering -----------------------------------------------------------------------
 
     async def _render(self, delivery: Delivery) -> _Rendered | None:
-        return await self._render_event(delivery.event_id, private=delivery.private)
+        where = delivery.destination
+        return await self._render_event(
+            delivery.event_id, private=delivery.private, platform=where.platform
+        )
 
-    async def _render_event(self, event_id: int, *, private: bool) -> _Rendered | None:
-        cache_key = -event_id if private else event_id
+    async def _render_event(
+        self, event_id: int, *, private: bool, platform: str
+    ) -> _Rendered | None:
+        cache_key = (event_id, private, platform)
         if cache_key in self._rendered:
             return self._rendered[cache_key]
         async with self._uow_factory(read_only=True) as uow:
             event = await uow.outbox.get(event_id)
             job = await _job_of(uow, event)
-        found = self._message(event, job, private) if event is not None else None
+        found = self._message(event, job, private, platform) if event is not None else None
         if len(self._rendered) >= MESSAGE_CACHE:
             self._rendered.pop(next(iter(self._rendered)))
         self._rendered[cache_key] = found
         return found
 
-    def _message(self, event: OutboxEvent, job: Job | None, private: bool) -> _Rendered | None:
+    def _message(
+        self, event: OutboxEvent, job: Job | None, private: bool, platform: str
+    ) -> _Rendered | None:
         t = Translator("en")
         alert = classify(event)
         if alert is not None:
             message = alert_message(t, event, *alert, self._alerts, self._clock.now(), job)
             return _Rendered(message, event, alert)
         if event.kind is EventKind.DELIVERY_DEAD:
-            return _Rendered(_admin_notice(t, event), event, None)
+            return _Rendered(_admin_notice(t, event, PREFIXES.get(platform, "")), event, None)
         if private and job is not None:
             return _Rendered(job_message(t, job), event, None)  # C3: a cancelled job too
         return None
@@ -528,10 +529,10 @@ async def _job_of(uow: UnitOfWork, event: OutboxEvent | None) -> Job | None:
     return await uow.jobs.get(int(job_id)) if isinstance(job_id, int) else None
 
 
-def _admin_notice(t: Translator, event: OutboxEvent) -> Message:
+def _admin_notice(t: Translator, event: OutboxEvent, prefix: str) -> Message:
+    """To the admins, in their platform's words (`/export alerts failed` on Slack)."""
     p = event.payload
     destination = str(p.get("destination", ""))
-    prefix = PREFIXES.get(destination.split(":")[0], "")
     title = t.t("delivery_dead.title")
     todo = t.t("delivery_dead.todo", prefix=prefix)
     return Message(

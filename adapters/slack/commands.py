@@ -16,7 +16,7 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 
-from adapters.slack.render import render
+from adapters.slack.render import render, unescape
 from adapters.slack.runtime import SlackRuntime
 from adapters.slack.surface import COMMAND, PREFIX
 from core.delivery import DeliveryError
@@ -57,7 +57,7 @@ class SlashCommand:
             channel=str(body.get("channel_id", "")),
             name=str(body.get("user_name", "")),
         )
-        text = str(body.get("text", ""))
+        text = unescape(str(body.get("text", "")))
         work = asyncio.create_task(self._runtime.service.execute_text(text, actor, prefix=PREFIX))
         done, _ = await asyncio.wait({work}, timeout=self.ack_budget)
         if not done:

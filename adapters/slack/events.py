@@ -13,7 +13,7 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 
-from adapters.slack.render import home_view
+from adapters.slack.render import home_view, unescape
 from adapters.slack.runtime import PLATFORM, SlackRuntime
 from adapters.slack.surface import PREFIX
 from core import commands as c
@@ -51,7 +51,7 @@ class Events:
         actor = await runtime.directory.actor(
             team, str(event.get("user") or ""), channel=channel, thread=parent or ts
         )
-        text = self._without_bot_mention(str(event.get("text") or ""))
+        text = self._without_bot_mention(unescape(str(event.get("text") or "")))
         posted = await runtime.service.find_posted(PLATFORM, channel, parent) if parent else None
         if posted is not None and posted.job_id is not None:
             note = c.Annotate(posted.job_id, text, link=runtime.permalink(channel, ts, parent))

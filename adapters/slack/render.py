@@ -37,6 +37,11 @@ def escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def unescape(text: str) -> str:
+    """What people typed: Slack sends `&`, `<`, `>` of typed text as entities."""
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
 def action_value(action: Action) -> str:
     """What a button carries back: the object and the version it was drawn for."""
     return f"{action.object_id}:{action.version}"

@@ -64,10 +64,12 @@ class SlackHarness:
         await self.slack.runtime.drain()
         await self.bot.audit_writer.flush()
 
-    async def eventually(self, sql: str, expected: list[tuple[Any, ...]]) -> None:
-        """Wait (5 s at most) until a query gives `expected`: the dispatcher works on its own."""
+    async def eventually(
+        self, sql: str, expected: list[tuple[Any, ...]], *, seconds: float = 5
+    ) -> None:
+        """Wait until a query gives `expected`: the dispatcher works on its own."""
         try:
-            async with asyncio.timeout(5):
+            async with asyncio.timeout(seconds):
                 while self.rows(sql) != expected:  # noqa: ASYNC110 - polling another writer
                     await asyncio.sleep(0.05)
         except TimeoutError:

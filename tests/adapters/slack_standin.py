@@ -232,7 +232,9 @@ def signed(
 def slash_command(
     text: str, *, user: str, team: str = TEAM, response_url: str, channel: str = "C0OPS"
 ) -> str:
-    """A form-encoded slash command with the fields Slack documents."""
+    """A form-encoded slash command with the fields Slack documents (typed `&` arrives as
+    `&amp;`, as Slack escapes it)."""
+    text = text.replace("&", "&amp;")
     return urlencode(
         {
             "token": "legacy-verification-token",

@@ -3,17 +3,23 @@ steps, the requester gets a private message, and a channel's pace is never excee
 
 from __future__ import annotations
 
+import asyncio
 import itertools
+import re
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
+from core.events import EventKind, OutboxEvent
 from core.model import Actor, Principal
 from tests.adapters.slack_harness import ADMIN, SlackHarness, slack_harness
 from tests.adapters.slack_standin import SlackStandIn, slash_command
+from tests.adapters.webhook_standin import TEAMS_SIG, webhook_standin
 
 FAILING = ["sh", "-c", "echo 'fatal: token=abcd1234 refused by the NAS' >&2; exit 2"]
+DEMO = [{"name": "demo", "kind": "command", "command": ["true"]}]
 
 
 @pytest.fixture
@@ -69,7 +75,7 @@ async def test_a_failed_job_alerts_its_channel_with_context_and_tells_its_reques
     )
 
 
-async def test_alerts_to_one_channel_keep_its_pace_and_their_order(
+async def test_repeats_reply_in_the_first_alerts_thread_which_shows_their_count(
     alerting: SlackHarness, standin: SlackStandIn
 ) -> None:
     standin.enforce_channel_rate = True
@@ -85,6 +91,12 @@ async def test_alerts_to_one_channel_keep_its_pace_and_their_order(
     assert standin.limited == 0  # never a 429: the dispatcher kept to one per second
     gaps = [later[1] - earlier[1] for earlier, later in itertools.pairwise(alerts)]
     assert all(gap >= 0.95 for gap in gaps)
+    head, *repeats = standin.posts_to("C0ALERTS")
+    assert "thread_ts" not in head
+    assert [r["thread_ts"] for r in repeats] == [head["ts"], head["ts"]]
+    redraws = [u for u in standin.called("chat.update") if u["ts"] == head["ts"]]
+    assert "Repeats: 3 alerts like this one" in redraws[-1]["text"]
+    assert redraws[-1]["text"].startswith("Job #1 of quick succeeded")  # still the first one
 
 
 async def test_a_destination_no_sender_serves_is_dead_lettered_with_the_reason(
@@ -112,3 +124,147 @@ async def test_a_destination_no_sender_serves_is_dead_lettered_with_the_reason(
     unknown = slash_command("alerts retry 999", user=ADMIN, response_url="")
     _, refused = await alerting.post(unknown)
     assert "Delivery 999 is not among the failed ones" in refused["text"]
+
+
+async def _missed_runs(slack: SlackHarness, count: int) -> None:
+    """`count` missed runs of `demo`, written to the outbox at once (a storm)."""
+    now = slack.bot.clock.now()
+    async with slack.bot.uow_factory() as uow:
+        for n in range(count):
+            fire = f"2026-11-25T{n:02d}:00:00+00:00"
+            await uow.outbox.add(
+                OutboxEvent(EventKind.RUN_MISSED, "demo", now, {"fire_time": fire})
+            )
+        await uow.commit()
+
+
+async def test_twenty_alerts_reach_one_channel_in_order_within_its_rate_limit(
+    tmp_path: Path, standin: SlackStandIn
+) -> None:
+    standin.enforce_channel_rate = True  # 429 beyond one message a second per channel
+    plain = {"alert_group_minutes": 0, "alert_digest_per_minute": 0}
+    async with slack_harness(tmp_path, standin, targets=DEMO, **plain) as slack:
+        await _run(slack, "subscribe demo missed", channel="C0ALERTS")
+        await _missed_runs(slack, 20)
+        async with asyncio.timeout(40):
+            while len(standin.posts_to("C0ALERTS")) < 20:  # noqa: ASYNC110 - the bot posts
+                await asyncio.sleep(0.2)
+    texts = [m["text"] for m in standin.posts_to("C0ALERTS")]
+    assert [_fire_hour(t) for t in texts] == list(range(20))  # in the order they happened
+    assert standin.limited == 0
+    times = [at for channel, at, _ in standin.received_at if channel == "C0ALERTS"]
+    assert all(b - a >= 0.95 for a, b in itertools.pairwise(times))
+
+
+async def test_a_storm_folds_into_a_digest_when_configured(
+    tmp_path: Path, standin: SlackStandIn
+) -> None:
+    standin.enforce_channel_rate = True
+    storm = {"alert_group_minutes": 0, "alert_digest_per_minute": 5}
+    async with slack_harness(tmp_path, standin, targets=DEMO, **storm) as slack:
+        await _run(slack, "subscribe demo missed", channel="C0ALERTS")
+        await _missed_runs(slack, 20)
+        await slack.eventually(
+            "SELECT count(*) FROM deliveries WHERE channel = 'C0ALERTS' AND state = 'sent'",
+            [(20,)],
+            seconds=20,
+        )
+    posts = standin.posts_to("C0ALERTS")
+    assert [_fire_hour(m["text"]) for m in posts[:5]] == [0, 1, 2, 3, 4]  # five, one by one
+    [digest] = posts[5:]  # then the fifteen others in one message, in order
+    assert digest["text"].startswith("15 alerts in the last minute — digest")
+    lines = [line for line in digest["text"].splitlines() if line.startswith("• ")]
+    assert [_fire_hour(line) for line in lines] == list(range(5, 20))
+    assert len(digest["metadata"]["event_payload"]["keys"].split()) == 15  # each recallable
+    assert standin.limited == 0
+
+
+async def test_one_alert_reaches_a_hundred_channels_within_three_seconds_without_a_429(
+    tmp_path: Path, standin: SlackStandIn
+) -> None:
+    standin.enforce_channel_rate = True
+    channels = [f"C0FAN{n:03d}" for n in range(100)]
+    async with slack_harness(tmp_path, standin, targets=DEMO) as slack:
+        for channel in channels:
+            await _run(slack, "subscribe demo missed", channel=channel)
+        await _missed_runs(slack, 1)
+        written = time.monotonic()
+        async with asyncio.timeout(10):
+            while not all(standin.posts_to(c) for c in channels):  # noqa: ASYNC110
+                await asyncio.sleep(0.02)
+    arrivals = [at for channel, at, _ in standin.received_at if channel in set(channels)]
+    assert len(arrivals) == 100
+    assert max(arrivals) - written < 3.0, f"last arrival after {max(arrivals) - written:.2f} s"
+    assert standin.limited == 0
+
+
+async def test_a_dead_letter_tells_the_admins_once(
+    alerting: SlackHarness, standin: SlackStandIn
+) -> None:
+    alice = Actor(Principal("console", "", "alice"), "alice", channel="console")
+    await _run(alerting, "role grant console:alice admin")
+    await alerting.bot.service.execute_text("subscribe demo failed", alice)
+    for _ in range(2):
+        await _run(alerting, "run demo")
+        await alerting.settle()
+    await alerting.eventually("SELECT count(*) FROM deliveries WHERE state = 'dead'", [(2,)])
+    await alerting.eventually(
+        "SELECT count(*) FROM deliveries d JOIN outbox o ON o.id = d.event_id"
+        " WHERE o.kind = 'delivery.dead' AND d.state = 'sent'",
+        [(1,)],  # one notice for two dead letters, to the one admin on Slack
+    )
+    [notice] = [
+        p
+        for p in standin.called("chat.postMessage")
+        if p["text"].startswith("Some alerts could not be delivered")
+    ]
+    assert notice["channel"] == f"D{ADMIN}"
+    assert "console::console" in notice["text"] and "/export alerts failed" in notice["text"]
+
+
+async def test_a_webhook_subscription_gets_alerts_with_no_bot_on_the_other_side(
+    alerting: SlackHarness, standin: SlackStandIn
+) -> None:
+    async with webhook_standin() as hooks:
+        teams = hooks.teams_url
+        _, saved = await alerting.post(
+            slash_command(
+                f"subscribe demo failed --webhook {teams} --format teams",
+                user=ADMIN,
+                response_url="",
+            )
+        )
+        assert (
+            "The teams webhook 127.0.0.1/…voke receives job failed alerts for demo" in saved["text"]
+        )
+        assert TEAMS_SIG not in saved["text"]  # the URL is a secret: never shown whole
+        await _run(alerting, "run demo")
+        await alerting.settle()
+        async with asyncio.timeout(5):
+            while not hooks.received:  # noqa: ASYNC110 - the dispatcher posts on its own
+                await asyncio.sleep(0.05)
+        [received] = hooks.received
+        card = received.json()["attachments"][0]["content"]
+        assert card["speak"].startswith("Job #1 of demo failed")
+        assert {a["type"] for a in card["actions"]} == {"Action.OpenUrl"}
+        _, listed = await alerting.post(
+            slash_command("subscriptions --webhooks", user=ADMIN, response_url="")
+        )
+        assert "The teams webhook 127.0.0.1/…voke — demo: job failed" in listed["text"]
+        assert TEAMS_SIG not in listed["text"]
+        retired = "https://acme.webhook.office.com/webhookb2/abc@def/IncomingWebhook/123/456"
+        _, refused = await alerting.post(
+            slash_command(f"subscribe demo failed --webhook {retired}", user=ADMIN, response_url="")
+        )
+        assert "Microsoft retired those" in refused["text"] and "Workflows" in refused["text"]
+        _, removed = await alerting.post(
+            slash_command(f"unsubscribe demo --webhook {teams}", user=ADMIN, response_url="")
+        )
+        assert "no longer receives alerts for demo" in removed["text"]
+
+
+def _fire_hour(text: str) -> int:
+    """The hour of a missed run's fire time, as the alert states it."""
+    found = re.search(r"2026-11-25T(\d\d):00", text)
+    assert found, text
+    return int(found.group(1))
