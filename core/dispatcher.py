@@ -103,7 +103,7 @@ class Dispatcher:
         self._posted_at: dict[Destination, deque[float]] = {}  # recent posts, for digests
         self._threads: dict[tuple[Destination, str, str], AlertThread | None] = {}
         self._thread_saves: dict[tuple[Destination, str, str], AlertThread] = {}
-        self._rendered: dict[tuple[int, bool, str], _Rendered | None] = {}
+        self._rendered: dict[tuple[int, bool, str, str], _Rendered | None] = {}
         self._outcomes: list[_Outcome] = []
         self._outcome_ready = asyncio.Event()
         self._settling = 0
@@ -231,7 +231,7 @@ class Dispatcher:
             return False
         rendered: list[tuple[Delivery, _Rendered]] = []
         for d in batch:
-            found = await self._render(d)
+            found = await self._render(sender, d)
             if found is None:
                 self._dead(d, "the event or its job is gone")
             else:
@@ -347,31 +347,39 @@ class Dispatcher:
 
     # -- rendering -----------------------------------------------------------------------
 
-    async def _render(self, delivery: Delivery) -> _Rendered | None:
+    async def _render(self, sender: Sender, delivery: Delivery) -> _Rendered | None:
+        """Channels read English; a person reads their own language (F4)."""
         where = delivery.destination
+        locale = "en"
+        if delivery.private:
+            try:
+                locale = await sender.locale_of(where.channel)
+            except DeliveryError:
+                log.info("no locale for %s: English", where.key)
         return await self._render_event(
-            delivery.event_id, private=delivery.private, platform=where.platform
+            delivery.event_id, private=delivery.private, platform=where.platform, locale=locale
         )
 
     async def _render_event(
-        self, event_id: int, *, private: bool, platform: str
+        self, event_id: int, *, private: bool, platform: str, locale: str = "en"
     ) -> _Rendered | None:
-        cache_key = (event_id, private, platform)
+        cache_key = (event_id, private, platform, locale)
         if cache_key in self._rendered:
             return self._rendered[cache_key]
         async with self._uow_factory(read_only=True) as uow:
             event = await uow.outbox.get(event_id)
             job = await _job_of(uow, event)
-        found = self._message(event, job, private, platform) if event is not None else None
+        found = None
+        if event is not None:
+            found = self._message(Translator(locale), event, job, private, platform)
         if len(self._rendered) >= MESSAGE_CACHE:
             self._rendered.pop(next(iter(self._rendered)))
         self._rendered[cache_key] = found
         return found
 
     def _message(
-        self, event: OutboxEvent, job: Job | None, private: bool, platform: str
+        self, t: Translator, event: OutboxEvent, job: Job | None, private: bool, platform: str
     ) -> _Rendered | None:
-        t = Translator("en")
         alert = classify(event)
         if alert is not None:
             message = alert_message(t, event, *alert, self._alerts, self._clock.now(), job)

@@ -34,11 +34,14 @@ class SlackRuntime:
         self.client = client
         self.clock = clock
         self.pacer = pacer  # shared with the dispatcher: one budget per channel
-        self.sender = SlackSender(client)
         self.directory = UserDirectory(client)
+        self.sender = SlackSender(client, self._locale_of)
         self.bot_user_id = ""
         self.team_url = ""  # https://acme.slack.com/, for permalinks without an API call
         self._background: set[asyncio.Task[None]] = set()
+
+    async def _locale_of(self, user_id: str) -> str:
+        return (await self.directory.profile(user_id)).locale
 
     async def identify(self) -> str:
         """Learn the bot's own identity; returns its team id (served, ARCHITECTURE.md)."""

@@ -11,7 +11,7 @@ metadata, and `recall` finds it in the channel's history after a crash.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
@@ -52,8 +52,14 @@ class SlackSender:
     edits = True
     threads = True
 
-    def __init__(self, client: AsyncWebClient) -> None:
+    def __init__(
+        self, client: AsyncWebClient, locales: Callable[[str], Awaitable[str]] | None = None
+    ) -> None:
         self._client = client
+        self._locales = locales  # the user directory's, cached (users.info)
+
+    async def locale_of(self, user_id: str) -> str:
+        return await self._locales(user_id) if self._locales else "en"
 
     async def post(self, channel: str, message: Message, *, key: str = "") -> MessageRef:
         answer = await _call(

@@ -104,6 +104,9 @@ class WebhookSender:
     async def upload(self, channel: str, upload: Upload, *, thread_id: str = "") -> None:
         raise DeliveryError("webhooks cannot upload files", permanent=True)
 
+    async def locale_of(self, user_id: str) -> str:
+        return "en"  # a webhook has no people, only a channel
+
     async def _url(self, webhook_id: str) -> str:
         url = await self._resolve(webhook_id)
         if url is None:

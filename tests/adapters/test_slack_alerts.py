@@ -14,7 +14,7 @@ import pytest
 
 from core.events import EventKind, OutboxEvent
 from core.model import Actor, Principal
-from tests.adapters.slack_harness import ADMIN, SlackHarness, slack_harness
+from tests.adapters.slack_harness import ADMIN, REVIEWER, SlackHarness, slack_harness
 from tests.adapters.slack_standin import SlackStandIn, slash_command
 from tests.adapters.webhook_standin import TEAMS_SIG, webhook_standin
 
@@ -268,3 +268,16 @@ def _fire_hour(text: str) -> int:
     found = re.search(r"2026-11-25T(\d\d):00", text)
     assert found, text
     return int(found.group(1))
+
+
+async def test_the_requesters_private_message_is_in_their_language(
+    alerting: SlackHarness, standin: SlackStandIn
+) -> None:
+    await _run(alerting, f"role grant <@{REVIEWER}> operator")
+    await alerting.post(slash_command("run demo", user=REVIEWER, response_url=""))
+    await alerting.settle()
+    await alerting.eventually(
+        "SELECT count(*) FROM deliveries WHERE private = 1 AND state = 'sent'", [(1,)]
+    )
+    [dm] = [p for p in standin.called("chat.postMessage") if p["channel"] == f"D{REVIEWER}"]
+    assert dm["text"].startswith("Le job #1 de demo a échoué")  # Carol reads French
