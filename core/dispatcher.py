@@ -108,6 +108,7 @@ class Dispatcher:
         self._outcome_ready = asyncio.Event()
         self._settling = 0
         self._last_admin_notice: datetime | None = None
+        self._notice_written: datetime | None = None  # in the transaction being written
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -120,11 +121,11 @@ class Dispatcher:
         return self
 
     async def __aexit__(self, *_: object) -> None:
-        for task in [*self._tasks, *self._workers.values()]:
+        tasks = [*self._tasks, *self._workers.values()]
+        for task in tasks:
             task.cancel()
-        for task in [*self._tasks, *self._workers.values()]:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        if tasks:
+            await asyncio.wait(tasks)  # their cancellation is theirs; ours still propagates
         self._tasks = []
         with contextlib.suppress(Exception):  # what was sent is written, if the database lets us
             await self._write_outcomes()
@@ -183,8 +184,10 @@ class Dispatcher:
             except Exception:  # the database may be restarting: the next round retries
                 log.exception("dispatch round failed")
             self._wake.clear()
+            # Not `wait_for`: on Python 3.11 it can swallow the cancel that stops us.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self._poll)
+                async with asyncio.timeout(self._poll):
+                    await self._wake.wait()
 
     # -- one destination ---------------------------------------------------------------
 
@@ -197,13 +200,12 @@ class Dispatcher:
                     while queue and len(batch) < DIGEST_LIMIT:
                         batch.append(queue.popleft())
                 try:
-                    stop = await self._send(where, batch)
+                    retry_at = await self._send(where, batch)
                 except Exception:  # a bug must not leave the rest claimed until the lease ends
                     log.exception("sending to %s failed", where.key)
-                    stop = True
-                    self._later(batch, "internal error", backoff(1), count=True, maybe=True)
-                if stop:  # order: what waits behind a failure goes back with it
-                    self._later(list(queue), "waiting behind a failed alert", backoff(1))
+                    retry_at = self._later(batch, "internal error", backoff(1), maybe=True)
+                if retry_at is not None:  # order: what waits goes back with it, due with it
+                    self._later(list(queue), "waiting behind a failed alert", at=retry_at)
                     queue.clear()
         finally:
             del self._queues[where]
@@ -220,15 +222,14 @@ class Dispatcher:
             recent.popleft()
         return len(recent) >= limit
 
-    async def _send(self, where: Destination, batch: list[Delivery]) -> bool:
-        """Send one delivery (or a digest of several); True when the queue must stop."""
+    async def _send(self, where: Destination, batch: list[Delivery]) -> datetime | None:
+        """Send one delivery (or a digest of several). Returns when to try again if it
+        failed: the destination's queue stops there."""
         sender = self._senders.get(f"{where.platform}:{where.workspace}")
         if sender is None:
             for d in batch:
                 self._dead(d, f"nothing in this bot sends to {where.key}")
-            return False
-        if await self._recalled(sender, batch):
-            return False
+            return None
         rendered: list[tuple[Delivery, _Rendered]] = []
         for d in batch:
             found = await self._render(sender, d)
@@ -236,8 +237,8 @@ class Dispatcher:
                 self._dead(d, "the event or its job is gone")
             else:
                 rendered.append((d, found))
-        if not rendered:
-            return False
+        if not rendered or await self._recalled(sender, rendered):
+            return None
         bucket = self.pacer.bucket(where)
         while True:
             await bucket.take()
@@ -247,8 +248,7 @@ class Dispatcher:
                 bucket.pause(limited.seconds)
                 if limited.seconds <= WAIT_IN_PLACE:
                     continue  # same delivery again, after the pause: order is kept
-                self._later([d for d, _ in rendered], limited.detail, limited.seconds)
-                return True
+                return self._later([d for d, _ in rendered], limited.detail, limited.seconds)
             except DeliveryError as failed:
                 return self._failed([d for d, _ in rendered], failed)
             except Exception as error:  # a sender's bug or an unexpected network error
@@ -259,12 +259,13 @@ class Dispatcher:
         self._posted_at.setdefault(where, deque()).append(time.monotonic())
         for d, r in rendered:
             self._settle(_Outcome(d, sent=ref, job_id=r.message.job_id))
-        return False
+        return None
 
-    async def _recalled(self, sender: Sender, batch: list[Delivery]) -> bool:
-        """After a crash or a timeout, find the message an earlier attempt may have posted."""
-        first = batch[0]
-        if len(batch) != 1 or first.unsettled_since is None:
+    async def _recalled(self, sender: Sender, rendered: list[tuple[Delivery, _Rendered]]) -> bool:
+        """After a crash or a timeout, find the message an earlier attempt may have posted:
+        at the top of the channel, or in the thread of its (target, kind)."""
+        first, r = rendered[0]
+        if len(rendered) != 1 or first.unsettled_since is None:
             return False
         where, since = first.destination, first.unsettled_since - timedelta(seconds=5)
         try:
@@ -272,9 +273,11 @@ class Dispatcher:
                 found = await sender.recall_private(where.channel, first.key, since)
             else:
                 found = await sender.recall(where.channel, first.key, since)
-                threads = [t for (w, _, _), t in self._threads.items() if w == where and t]
-                for thread in threads if found is None else ():
-                    found = found or await sender.recall(
+                thread = None
+                if found is None and r.alert is not None and self._groups(sender):
+                    thread = await self._thread(where, r.event.target, r.alert[0].value)
+                if thread is not None:
+                    found = await sender.recall(
                         thread.head.channel, first.key, since, thread_id=thread.head.message_id
                     )
         except DeliveryError as error:  # can't tell: posting again beats losing the alert
@@ -283,7 +286,7 @@ class Dispatcher:
         if found is None:
             return False
         log.info("delivery %s was already posted before a restart", first.id)
-        self._settle(_Outcome(first, sent=found))
+        self._settle(_Outcome(first, sent=found, job_id=r.message.job_id))
         return True
 
     async def _post(
@@ -392,33 +395,30 @@ class Dispatcher:
 
     # -- outcomes ------------------------------------------------------------------------
 
-    def _failed(self, batch: list[Delivery], failed: DeliveryError) -> bool:
-        first = batch[0]
-        attempts = first.attempts + 1
+    def _failed(self, batch: list[Delivery], failed: DeliveryError) -> datetime | None:
+        attempts = batch[0].attempts + 1
         if failed.permanent or attempts >= MAX_ATTEMPTS:
             for d in batch:
                 self._dead(d, failed.detail, attempts)
-            return False
-        self._later(
-            batch,
-            failed.detail,
-            backoff(attempts).total_seconds(),
-            count=True,
-            maybe=failed.maybe_sent,
+            return None
+        return self._later(
+            batch, failed.detail, backoff(attempts), count=True, maybe=failed.maybe_sent
         )
-        return True
 
     def _later(
         self,
         batch: Sequence[Delivery],
         error: str,
-        delay: float | timedelta,
+        delay: float | timedelta = 0.0,
         *,
+        at: datetime | None = None,
         count: bool = False,
         maybe: bool = False,
-    ) -> None:
-        seconds = delay.total_seconds() if isinstance(delay, timedelta) else delay
-        at = self._clock.now() + timedelta(seconds=seconds)
+    ) -> datetime:
+        """Back to the table, due `at` (or after `delay`); `count` spends an attempt."""
+        if at is None:
+            seconds = delay.total_seconds() if isinstance(delay, timedelta) else delay
+            at = self._clock.now() + timedelta(seconds=seconds)
         for d in batch:
             self._settle(
                 _Outcome(
@@ -430,6 +430,7 @@ class Dispatcher:
                     surely_unsent=not maybe and d.unsettled_since is None,
                 )
             )
+        return at
 
     def _dead(self, delivery: Delivery, error: str, attempts: int | None = None) -> None:
         log.warning("delivery %s to %s is dead: %s", delivery.id, delivery.destination.key, error)
@@ -463,6 +464,7 @@ class Dispatcher:
         if not outcomes and not threads:
             return 0
         self._settling += 1
+        self._notice_written = None
         try:
             async with self._uow_factory() as uow:
                 for outcome in outcomes:
@@ -470,6 +472,8 @@ class Dispatcher:
                 for thread in threads.values():
                     await uow.alert_threads.save(thread)
                 await uow.commit()
+            if self._notice_written is not None:  # remembered once it is surely written
+                self._last_admin_notice = self._notice_written
         except BaseException:
             self._outcomes[:0] = outcomes
             self._thread_saves = {**threads, **self._thread_saves}
@@ -511,13 +515,13 @@ class Dispatcher:
 
     async def _tell_admins(self, uow: UnitOfWork, outcome: _Outcome, now: datetime) -> None:
         """Once an hour at most, and never about a notice to the admins themselves."""
-        last = self._last_admin_notice
+        last = self._notice_written or self._last_admin_notice
         if last is not None and now - last < ADMIN_NOTICE_EVERY:
             return
         event = await uow.outbox.get(outcome.delivery.event_id)
         if event is None or event.kind is EventKind.DELIVERY_DEAD:
             return
-        self._last_admin_notice = now
+        self._notice_written = now
         await uow.outbox.add(
             OutboxEvent(
                 EventKind.DELIVERY_DEAD,

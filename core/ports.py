@@ -198,9 +198,10 @@ class DeliveryRepository(Protocol):
         self, now: datetime, lease: timedelta, *, limit: int, per_destination: int
     ) -> Sequence[Delivery]:
         """Pending deliveries due by `now`, oldest event first, at most `per_destination` for
-        each destination and none for a destination with a claim in flight (so each one's
-        alerts go out in order from one worker). They are pushed `lease` into the future, so
-        no other worker takes them meanwhile; a crash lets them come due again."""
+        each destination, and none for a destination with a delivery claimed or backing off
+        (so each one's alerts go out in order, from one worker). They are pushed `lease` into
+        the future, so no other worker takes them meanwhile; a crash lets them come due
+        again."""
         ...
 
     async def mark_sent(self, delivery_id: int, message_id: str, at: datetime) -> None: ...

@@ -57,11 +57,10 @@ class SqlDeliveryRepository:
     ) -> Sequence[Delivery]:
         d = DeliveryRow
         place = (d.platform, d.workspace, d.channel)
-        # A destination with a claim still in flight belongs to the worker sending to it.
-        in_flight = (
-            select(*place)
-            .where(d.state == DeliveryState.PENDING.value, d.claimed_at.is_not(None))
-            .where(d.next_attempt_at > now)
+        # A destination with a delivery claimed (in flight) or backing off after a failure
+        # waits for it: nothing overtakes it, so each destination reads its alerts in order.
+        waiting = select(*place).where(
+            d.state == DeliveryState.PENDING.value, d.next_attempt_at > now
         )
         due = (
             select(
@@ -71,13 +70,21 @@ class SqlDeliveryRepository:
                 .label("position"),
             )
             .where(d.state == DeliveryState.PENDING.value, d.next_attempt_at <= now)
-            .where(tuple_(*place).not_in(in_flight))
+            .where(tuple_(*place).not_in(waiting))
             .subquery()
         )
         wanted = select(due.c.id).where(due.c.position <= per_destination)
         query = (
             select(d)
-            .where(and_(d.id.in_(wanted), d.state == DeliveryState.PENDING.value))
+            # Checked again on the row itself: PostgreSQL re-reads a row another claimer has
+            # just committed, and only these conditions (not the subquery's) see its new lease.
+            .where(
+                and_(
+                    d.id.in_(wanted),
+                    d.state == DeliveryState.PENDING.value,
+                    d.next_attempt_at <= now,
+                )
+            )
             .order_by(d.event_id, d.id)
             .limit(limit)
             .with_for_update(skip_locked=True)  # PostgreSQL: other workers skip these rows

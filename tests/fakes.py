@@ -351,7 +351,7 @@ class FakeDeliveries:
         self, now: datetime, lease: timedelta, *, limit: int, per_destination: int
     ) -> Sequence[Delivery]:
         pending = [d for d in self._s.deliveries if d.state is DeliveryState.PENDING]
-        busy = {d.destination for d in pending if d.unsettled_since and d.next_attempt_at > now}
+        busy = {d.destination for d in pending if d.next_attempt_at > now}
         taken: dict[Destination, int] = {}
         due: list[Delivery] = []
         for d in sorted(pending, key=lambda d: (d.event_id, d.id or 0)):
