@@ -28,6 +28,7 @@ from core.dispatcher import Dispatcher
 from core.i18n import Translator
 from core.links import job_path, verify
 from core.model import Job
+from core.progress import ProgressEditor
 
 log = logging.getLogger(__name__)
 
@@ -107,7 +108,19 @@ async def _dispatcher(bot: Bot, slack: SlackAdapter | None) -> AsyncIterator[Dis
         dispatcher.wake()
 
     bot.executor.listeners.append(ended)
-    async with session, dispatcher:
+    every = bot.settings.progress_every_seconds
+    progress = ProgressEditor(
+        bot.uow_factory,
+        bot.clock,
+        bot.executor,
+        senders,
+        bot.pacer,
+        every=every,
+        tick=min(1.0, every / 5),
+    )
+    # First listener: an edit already under way lands before a platform's final card.
+    bot.executor.listeners.insert(0, progress.job_ended)
+    async with session, dispatcher, progress:
         yield dispatcher
 
 

@@ -196,6 +196,8 @@ class Settings(BaseSettings):
     alert_group_minutes: float = Field(default=30.0, ge=0)
     alert_digest_per_minute: int = Field(default=10, ge=0)
     delivery_lease_seconds: float = Field(default=120.0, gt=0)
+    # Progress (C4): a running job's message is edited at most this often.
+    progress_every_seconds: float = Field(default=5.0, gt=0)
     # Outbound webhooks (A5): the HMAC-SHA256 key that signs generic JSON webhooks.
     webhook_secret: SecretStr | None = None
 

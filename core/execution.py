@@ -107,6 +107,11 @@ class JobExecutor:
     def progress_of(self, job_id: int) -> Progress | None:
         return self._progress.get(job_id)
 
+    def running(self) -> list[int]:
+        """Ids of the jobs whose runner works in this process now. A job leaves this list
+        before its end is recorded, so nothing reads it as running once it has ended."""
+        return list(self._tokens)
+
     async def idle(self) -> None:
         """Wait until no job launched here is still running."""
         while self._tasks:
