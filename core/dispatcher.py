@@ -46,11 +46,11 @@ from core.views import job_message
 log = logging.getLogger(__name__)
 
 LEASE = timedelta(minutes=2)  # a claimed delivery is retried if not settled by then
-CLAIM_BATCH = 2000
+CLAIM_BATCH = 10_000
 PER_DESTINATION = 30  # claimed at once for one destination: ~30 s of Slack's pace
 MAX_QUEUED = 20_000  # claimed and not yet sent, in this process
 WAIT_IN_PLACE = 30.0  # a "retry after" up to this long is waited by the worker (order kept)
-SETTLE_WINDOW = 0.05  # outcomes gathered this long are written in one transaction
+SETTLE_WINDOW = 0.2  # outcomes gathered this long are written in one transaction
 DIGEST_LIMIT = 50  # alerts folded into one digest at most
 ADMIN_NOTICE_EVERY = timedelta(hours=1)
 MESSAGE_CACHE = 2000  # rendered events kept: one alert fanned out to 500 channels renders once
@@ -103,7 +103,7 @@ class Dispatcher:
         self._posted_at: dict[Destination, deque[float]] = {}  # recent posts, for digests
         self._threads: dict[tuple[Destination, str, str], AlertThread | None] = {}
         self._thread_saves: dict[tuple[Destination, str, str], AlertThread] = {}
-        self._rendered: dict[tuple[int, bool, str, str], _Rendered | None] = {}
+        self._rendered: dict[tuple[int, bool, str, str], asyncio.Future[_Rendered | None]] = {}
         self._outcomes: list[_Outcome] = []
         self._outcome_ready = asyncio.Event()
         self._settling = 0
@@ -255,6 +255,8 @@ class Dispatcher:
                 log.exception("sender for %s raised", where.key)
                 unexpected = DeliveryError(f"unexpected {type(error).__name__}", maybe_sent=True)
                 return self._failed([d for d, _ in rendered], unexpected)
+            finally:
+                bucket.answered()
             break
         self._posted_at.setdefault(where, deque()).append(time.monotonic())
         for d, r in rendered:
@@ -367,18 +369,25 @@ class Dispatcher:
         self, event_id: int, *, private: bool, platform: str, locale: str = "en"
     ) -> _Rendered | None:
         cache_key = (event_id, private, platform, locale)
-        if cache_key in self._rendered:
-            return self._rendered[cache_key]
+        pending = self._rendered.get(cache_key)
+        if pending is None:  # the first asker reads; the others (500 channels) wait for it
+            pending = asyncio.ensure_future(
+                self._read_and_render(event_id, private, platform, locale)
+            )
+            if len(self._rendered) >= MESSAGE_CACHE:
+                self._rendered.pop(next(iter(self._rendered)))
+            self._rendered[cache_key] = pending
+        return await asyncio.shield(pending)
+
+    async def _read_and_render(
+        self, event_id: int, private: bool, platform: str, locale: str
+    ) -> _Rendered | None:
         async with self._uow_factory(read_only=True) as uow:
             event = await uow.outbox.get(event_id)
             job = await _job_of(uow, event)
-        found = None
-        if event is not None:
-            found = self._message(Translator(locale), event, job, private, platform)
-        if len(self._rendered) >= MESSAGE_CACHE:
-            self._rendered.pop(next(iter(self._rendered)))
-        self._rendered[cache_key] = found
-        return found
+        if event is None:
+            return None
+        return self._message(Translator(locale), event, job, private, platform)
 
     def _message(
         self, t: Translator, event: OutboxEvent, job: Job | None, private: bool, platform: str
@@ -467,8 +476,10 @@ class Dispatcher:
         self._notice_written = None
         try:
             async with self._uow_factory() as uow:
+                await self._record_sent(uow, [o for o in outcomes if o.sent is not None])
                 for outcome in outcomes:
-                    await self._record(uow, outcome)
+                    if outcome.sent is None:
+                        await self._record(uow, outcome)
                 for thread in threads.values():
                     await uow.alert_threads.save(thread)
                 await uow.commit()
@@ -482,25 +493,33 @@ class Dispatcher:
             self._settling -= 1
         return len(outcomes)
 
+    async def _record_sent(self, uow: UnitOfWork, sent: list[_Outcome]) -> None:
+        """The common case, in two statements however many there are."""
+        now = self._clock.now()
+        await uow.deliveries.mark_sent_many(
+            [(o.delivery.id or 0, o.sent.message_id if o.sent else "") for o in sent], now
+        )
+        # Replies in an alert's thread then find its job (B3).
+        await uow.posted.record_many(
+            [
+                PostedMessage(
+                    o.delivery.destination.platform,
+                    o.delivery.destination.workspace,
+                    o.sent.channel,
+                    o.sent.message_id,
+                    PostedKind.ALERT,
+                    now,
+                    job_id=o.job_id,
+                )
+                for o in sent
+                if o.sent is not None and o.sent.message_id
+            ]
+        )
+
     async def _record(self, uow: UnitOfWork, outcome: _Outcome) -> None:
         d, now = outcome.delivery, self._clock.now()
         assert d.id is not None
-        if outcome.sent is not None:
-            await uow.deliveries.mark_sent(d.id, outcome.sent.message_id, now)
-            if outcome.sent.message_id:  # replies in this alert's thread find its job (B3)
-                where = d.destination
-                await uow.posted.record(
-                    PostedMessage(
-                        where.platform,
-                        where.workspace,
-                        outcome.sent.channel,
-                        outcome.sent.message_id,
-                        PostedKind.ALERT,
-                        now,
-                        job_id=outcome.job_id,
-                    )
-                )
-        elif outcome.dead:
+        if outcome.dead:
             await uow.deliveries.mark_dead(d.id, outcome.attempts, outcome.error[:1000])
             await self._tell_admins(uow, outcome, now)
         else:

@@ -35,6 +35,7 @@ PACES = {
     "webhook:json": Pace(10.0, 10),
 }
 DEFAULT_PACE = Pace(1.0, 1)
+ANSWER_SPACING = 0.95  # of an interval, counted from an answer (see `answered`)
 
 
 class TokenBucket:
@@ -43,6 +44,7 @@ class TokenBucket:
         self._tokens = float(pace.burst)
         self._stamp = time.monotonic()
         self._paused_until = 0.0
+        self._not_before = 0.0
 
     def _refill(self) -> float:
         now = time.monotonic()
@@ -53,7 +55,12 @@ class TokenBucket:
     def wait_needed(self) -> float:
         """Seconds until a message may go (0 when one may go now)."""
         now = self._refill()
-        return max(self._paused_until - now, (1 - self._tokens) / self._pace.rate, 0.0)
+        return max(
+            self._paused_until - now,
+            self._not_before - now,
+            (1 - self._tokens) / self._pace.rate,
+            0.0,
+        )
 
     async def take(self) -> None:
         """Wait until a message may go, then spend it."""
@@ -67,6 +74,16 @@ class TokenBucket:
             return False
         self._tokens -= 1
         return True
+
+    def answered(self) -> None:
+        """The platform answered the last message, which arrived at the latest now. A
+        destination taking one at a time gets the next no sooner than ANSWER_SPACING of an
+        interval after this answer, so a slow answer (a busy loop, a slow network) never
+        lets two messages arrive closer than the platform allows; a quick one costs nothing
+        (the interval from the request is the longer)."""
+        if self._pace.burst == 1:
+            spacing = ANSWER_SPACING / self._pace.rate
+            self._not_before = max(self._not_before, time.monotonic() + spacing)
 
     def pause(self, seconds: float) -> None:
         """The platform said "retry after": nothing goes to this destination until then."""

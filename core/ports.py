@@ -206,6 +206,10 @@ class DeliveryRepository(Protocol):
 
     async def mark_sent(self, delivery_id: int, message_id: str, at: datetime) -> None: ...
 
+    async def mark_sent_many(self, sent: Sequence[tuple[int, str]], at: datetime) -> None:
+        """`mark_sent` for many (delivery id, message id) in one statement."""
+        ...
+
     async def retry_at(
         self, delivery_id: int, at: datetime, attempts: int, error: str, *, surely_unsent: bool
     ) -> None:
@@ -248,6 +252,10 @@ class WebhookRepository(Protocol):
 class PostedMessageRepository(Protocol):
     async def record(self, message: PostedMessage) -> None:
         """Remember a message the bot posted; recording the same one twice is harmless."""
+        ...
+
+    async def record_many(self, messages: Sequence[PostedMessage]) -> None:
+        """`record` for many, in one statement."""
         ...
 
     async def find(self, platform: str, channel: str, message_id: str) -> PostedMessage | None: ...

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import delete, select
+from sqlalchemy import Table, delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.conversations import PostedKind, PostedMessage
+from storage.bulk import insert_ignoring_duplicates
 from storage.tables import InboundEventRow, PostedMessageRow
 
 
@@ -48,6 +50,25 @@ class SqlPostedMessageRepository:
                 )
         except IntegrityError:
             pass  # already recorded (a retried post that the platform had accepted)
+
+    async def record_many(self, messages: Sequence[PostedMessage]) -> None:
+        await insert_ignoring_duplicates(
+            self._session,
+            cast(Table, PostedMessageRow.__table__),
+            [
+                {
+                    "platform": m.platform,
+                    "workspace": m.workspace,
+                    "channel": m.channel,
+                    "message_id": m.message_id,
+                    "kind": m.kind.value,
+                    "job_id": m.job_id,
+                    "draft_id": m.draft_id,
+                    "posted_at": m.posted_at,
+                }
+                for m in messages
+            ],
+        )
 
     async def find(self, platform: str, channel: str, message_id: str) -> PostedMessage | None:
         row = await self._session.scalar(

@@ -351,6 +351,8 @@ class DeliveryRow(Base):
             "event_id", "platform", "workspace", "channel", name="uq_deliveries_event_id"
         ),
         Index("ix_deliveries_state_next_attempt_at", "state", "next_attempt_at"),
+        # A destination's waiting deliveries, looked up by every claim.
+        Index("ix_deliveries_destination", "platform", "workspace", "channel", "state"),
     )
 
 

@@ -366,6 +366,10 @@ class FakeDeliveries:
             )
         return due
 
+    async def mark_sent_many(self, sent: Sequence[tuple[int, str]], at: datetime) -> None:
+        for delivery_id, message_id in sent:
+            await self.mark_sent(delivery_id, message_id, at)
+
     async def mark_sent(self, delivery_id: int, message_id: str, at: datetime) -> None:
         self._update(
             delivery_id, state=DeliveryState.SENT, message_id=message_id, unsettled_since=None
@@ -426,6 +430,10 @@ class FakePosted:
         key = (message.platform, message.channel, message.message_id)
         if await self.find(*key) is None:
             self._s.posted.append(replace(message, id=len(self._s.posted) + 1))
+
+    async def record_many(self, messages: Sequence[PostedMessage]) -> None:
+        for message in messages:
+            await self.record(message)
 
     async def find(self, platform: str, channel: str, message_id: str) -> PostedMessage | None:
         return next(

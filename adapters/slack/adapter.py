@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 
+import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
@@ -38,7 +39,17 @@ class SlackAdapter:
         api_url: str,
         pacer: Pacer | None = None,
     ) -> None:
-        self.client = AsyncWebClient(token=token, base_url=api_url)
+        # One connection pool for every Web API call: the SDK otherwise opens a session (and
+        # a TCP connection) per call, which halves what the alert dispatcher can send.
+        self._session = aiohttp.ClientSession()
+        self.client = AsyncWebClient(
+            token=token,
+            base_url=api_url,
+            session=self._session,
+            # No blind retry on a dropped connection: the post may have landed. The alert
+            # dispatcher looks for it by its key before trying again (exactly once).
+            retry_handlers=[],
+        )
         self.runtime = SlackRuntime(service, self.client, clock, pacer or Pacer())
         self.app = AsyncApp(
             signing_secret=signing_secret,
@@ -59,6 +70,7 @@ class SlackAdapter:
 
     async def close(self) -> None:
         await self.runtime.close()
+        await self._session.close()
 
     async def on_job_ended(self, job: Job) -> None:
         await self.events.on_job_ended(job)

@@ -49,6 +49,8 @@ class SlackStandIn:
     # kills the bot meanwhile: the message exists, the bot never heard back).
     hold_posts: float = 0.0
     channel_interval: float = 0.95  # what `enforce_channel_rate` allows between two posts
+    # How many chat.postMessage calls keep the message, then drop the connection unanswered.
+    drop_posts: int = 0
     _last_post: dict[str, float] = field(default_factory=dict)
     _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
@@ -186,6 +188,11 @@ async def slack_standin() -> AsyncIterator[SlackStandIn]:
         if method in standin.refuse:
             return web.json_response({"ok": False, "error": standin.refuse[method]})
         answer = standin._answer(method, args)
+        if method == "chat.postMessage" and standin.drop_posts > 0:
+            standin.drop_posts -= 1
+            assert request.transport is not None
+            request.transport.close()  # posted, and the bot never hears so
+            return web.Response()
         if method == "chat.postMessage" and standin.hold_posts:
             await asyncio.sleep(standin.hold_posts)
         return web.json_response({"ok": True, **answer})

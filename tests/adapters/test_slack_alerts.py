@@ -281,3 +281,18 @@ async def test_the_requesters_private_message_is_in_their_language(
     )
     [dm] = [p for p in standin.called("chat.postMessage") if p["channel"] == f"D{REVIEWER}"]
     assert dm["text"].startswith("Le job #1 de demo a échoué")  # Carol reads French
+
+
+async def test_a_post_whose_answer_was_lost_is_found_not_posted_again(
+    alerting: SlackHarness, standin: SlackStandIn
+) -> None:
+    await _run(alerting, "subscribe demo missed", channel="C0ALERTS")
+    standin.drop_posts = 1  # Slack keeps the alert, the connection drops before the answer
+    await _missed_runs(alerting, 1)
+    await alerting.eventually(
+        "SELECT state, attempts FROM deliveries WHERE channel = 'C0ALERTS'",
+        [("sent", 1)],  # one failed attempt (no answer), then found in the channel's history
+        seconds=10,
+    )
+    assert len(standin.posts_to("C0ALERTS")) == 1  # never twice
+    assert standin.called("conversations.history")[-1]["channel"] == "C0ALERTS"

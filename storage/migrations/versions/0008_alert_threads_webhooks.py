@@ -1,4 +1,5 @@
-"""Alert threads (grouping repeats), outbound webhooks, and the claim time of deliveries.
+"""Alert threads (grouping repeats), outbound webhooks, the claim time of deliveries and
+an index of deliveries by destination.
 
 Revision ID: 0008
 Revises: 0007
@@ -21,6 +22,9 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table("deliveries") as batch:
         batch.add_column(sa.Column("claimed_at", UTCDateTime(), nullable=True))
+    op.create_index(
+        "ix_deliveries_destination", "deliveries", ["platform", "workspace", "channel", "state"]
+    )
     op.create_table(
         "alert_threads",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
@@ -55,5 +59,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("webhooks")
     op.drop_table("alert_threads")
+    op.drop_index("ix_deliveries_destination", table_name="deliveries")
     with op.batch_alter_table("deliveries") as batch:
         batch.drop_column("claimed_at")
