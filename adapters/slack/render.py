@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from core.messages import Action, Message, Tone
+from core.text import chunks, cut
 
 MAX_BLOCKS = 50
 MAX_HEADER = 150
@@ -74,7 +75,7 @@ def _blocks(message: Message) -> Iterator[Block]:
     for start in range(0, len(fields), MAX_FIELDS):
         yield {"type": "section", "fields": fields[start : start + MAX_FIELDS]}
     for section in message.sections:
-        for chunk in _chunks(escape(section), MAX_TEXT):
+        for chunk in chunks(escape(section), MAX_TEXT):
             yield {"type": "section", "text": _mrkdwn(chunk)}
     for image in message.images:
         yield {"type": "image", "image_url": image.url, "alt_text": image.alt_text}
@@ -104,18 +105,3 @@ def plain(text: str) -> Block:
 
 def _mrkdwn(text: str) -> Block:
     return {"type": "mrkdwn", "text": text}
-
-
-def cut(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _chunks(text: str, limit: int) -> Iterator[str]:
-    """Split at line ends where possible so a long list stays readable."""
-    while len(text) > limit:
-        cut = text.rfind("\n", 0, limit)
-        cut = cut if cut > 0 else limit
-        yield text[:cut]
-        text = text[cut:].lstrip("\n")
-    if text:
-        yield text

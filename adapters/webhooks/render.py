@@ -20,6 +20,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from core.messages import Field, Message, Tone
+from core.text import chunks, cut
 from core.webhooks import WebhookFormat
 
 Json = dict[str, Any]
@@ -102,10 +103,6 @@ def split_fields(message: Message) -> tuple[list[Field], list[Field]]:
     return plain, links
 
 
-def cut(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
 def headline(message: Message) -> str:
     return f"{message.title} — {message.status}" if message.status else message.title
 
@@ -138,7 +135,7 @@ def _slack_blocks(message: Message) -> Iterator[Json]:
     for start in range(0, len(fields), SLACK_MAX_FIELDS):
         yield {"type": "section", "fields": fields[start : start + SLACK_MAX_FIELDS]}
     for section in message.sections:
-        for chunk in _chunks(slack_escape(section), SLACK_MAX_TEXT):
+        for chunk in chunks(slack_escape(section), SLACK_MAX_TEXT):
             yield {"type": "section", "text": _mrkdwn(chunk)}
     for image in message.images:
         yield {"type": "image", "image_url": image.url, "alt_text": image.alt_text}
@@ -175,17 +172,6 @@ def _plain_text(text: str) -> Json:
 
 def _mrkdwn(text: str) -> Json:
     return {"type": "mrkdwn", "text": text}
-
-
-def _chunks(text: str, limit: int) -> Iterator[str]:
-    """Split at line ends where possible so a long list stays readable."""
-    while len(text) > limit:
-        at = text.rfind("\n", 0, limit)
-        at = at if at > 0 else limit
-        yield text[:at]
-        text = text[at:].lstrip("\n")
-    if text:
-        yield text
 
 
 # -- Discord channel webhook ---------------------------------------------------------------
