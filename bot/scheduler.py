@@ -23,6 +23,7 @@ from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from core.background import stop, wait_for_wake
 from core.handlers import JobControl
 from core.ports import Clock, UnitOfWorkFactory
 from core.schedule_handlers import expire_drafts
@@ -76,9 +77,7 @@ class SchedulerService:
 
     async def __aexit__(self, *_: object) -> None:
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await stop(self._task)
         await self._step_down()
 
     async def _loop(self) -> None:
@@ -100,8 +99,7 @@ class SchedulerService:
                 log.exception("scheduler step failed")
                 await self._step_down()
             self._wake.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self._poll_seconds)
+            await wait_for_wake(self._wake, self._poll_seconds)
 
     async def _acquire_leadership(self) -> bool:
         if self._engine.dialect.name != "postgresql":

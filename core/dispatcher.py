@@ -29,6 +29,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from core.alerts import AlertSettings, alert_message, digest_message, with_repeats
+from core.background import stop, wait_for_wake
 from core.conversations import PostedKind, PostedMessage
 from core.deliveries import AlertThread, Delivery
 from core.delivery import DeliveryError, MessageRef, RetryAfter, Sender
@@ -121,11 +122,7 @@ class Dispatcher:
         return self
 
     async def __aexit__(self, *_: object) -> None:
-        tasks = [*self._tasks, *self._workers.values()]
-        for task in tasks:
-            task.cancel()
-        if tasks:
-            await asyncio.wait(tasks)  # their cancellation is theirs; ours still propagates
+        await stop(*self._tasks, *self._workers.values())
         self._tasks = []
         with contextlib.suppress(Exception):  # what was sent is written, if the database lets us
             await self._write_outcomes()
@@ -184,10 +181,7 @@ class Dispatcher:
             except Exception:  # the database may be restarting: the next round retries
                 log.exception("dispatch round failed")
             self._wake.clear()
-            # Not `wait_for`: on Python 3.11 it can swallow the cancel that stops us.
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(self._poll):
-                    await self._wake.wait()
+            await wait_for_wake(self._wake, self._poll)
 
     # -- one destination ---------------------------------------------------------------
 

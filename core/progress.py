@@ -14,7 +14,6 @@ bytes are shown as read so far. Once the runner knows its byte total, bytes give
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import math
 import time
@@ -23,6 +22,7 @@ from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Protocol
 
+from core.background import stop
 from core.conversations import PostedKind, PostedMessage
 from core.delivery import DeliveryError, MessageRef, RetryAfter, Sender
 from core.i18n import Translator
@@ -197,9 +197,7 @@ class ProgressEditor:
 
     async def __aexit__(self, *_: object) -> None:
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await stop(self._task)
             self._task = None
         self._watches.clear()
 
