@@ -18,6 +18,7 @@ from sqlalchemy import text
 
 from adapters.slack import SlackAdapter
 from adapters.slack.socket_mode import SlackSocketMode
+from adapters.teams.adapter import TeamsAdapter, TeamsCredentials, loopback_only
 from adapters.webhooks import webhook_senders
 from bot import pages
 from bot.bootstrap import Bot, open_bot
@@ -35,6 +36,7 @@ log = logging.getLogger(__name__)
 BOT_KEY = web.AppKey("bot", Bot)
 SCHEDULER_KEY = web.AppKey("scheduler", SchedulerService)
 SLACK_KEY = web.AppKey("slack", SlackAdapter)
+TEAMS_KEY = web.AppKey("teams", TeamsAdapter)
 DISPATCHER_KEY = web.AppKey("dispatcher", Dispatcher)
 
 
@@ -70,6 +72,45 @@ async def _slack(bot: Bot) -> AsyncIterator[SlackAdapter | None]:
         await slack.close()
 
 
+class TeamsNotAllowed(Exception):
+    """Teams without a client id would accept anyone's activities on a public address."""
+
+
+@asynccontextmanager
+async def _teams(bot: Bot) -> AsyncIterator[TeamsAdapter | None]:
+    settings = bot.settings
+    if not settings.teams_enabled:
+        yield None
+        return
+    secret = settings.teams_client_secret
+    credentials = TeamsCredentials(
+        settings.teams_client_id,
+        secret.get_secret_value() if secret else "",
+        settings.teams_tenant_id,
+    )
+    if not credentials.configured:
+        log.warning("Teams runs unauthenticated (no client id): loopback only")
+    yield TeamsAdapter(bot.service, bot.clock, credentials)
+
+
+def check_teams_exposure(settings: Settings) -> None:
+    """`serve` refuses to expose an unauthenticated Teams endpoint beyond this machine."""
+    if settings.teams_enabled and not settings.teams_client_id and not loopback_only(settings.host):
+        raise TeamsNotAllowed(
+            f"Teams has no client id (CONNECTIONS__SERVICE_CONNECTION__SETTINGS__CLIENTID), so "
+            f"/api/messages would accept unauthenticated activities; it may only listen on a "
+            f"loopback address, not {settings.host}. Set the client id, or --host 127.0.0.1."
+        )
+
+
+async def teams_activities(request: web.Request) -> web.StreamResponse:
+    """Teams activities (the Agents SDK's protocol)."""
+    teams = request.app.get(TEAMS_KEY)
+    if teams is None:
+        return web.json_response({"status": "starting"}, status=503)
+    return await teams.handle(request)
+
+
 async def slack_events(request: web.Request) -> web.Response:
     """Slash commands, interactivity, shortcuts and events: one URL (ARCHITECTURE.md)."""
     slack = request.app.get(SLACK_KEY)
@@ -79,11 +120,18 @@ async def slack_events(request: web.Request) -> web.Response:
 
 
 @asynccontextmanager
-async def _dispatcher(bot: Bot, slack: SlackAdapter | None) -> AsyncIterator[Dispatcher]:
+async def _dispatcher(
+    bot: Bot, slack: SlackAdapter | None, teams: TeamsAdapter | None
+) -> AsyncIterator[Dispatcher]:
     """Alerts leave through the senders of the platforms this process speaks for."""
     senders: dict[str, Sender] = {}
     if slack is not None and slack.team_id:
         senders[f"slack:{slack.team_id}"] = slack.runtime.sender
+    if teams is not None:
+        for served in sorted(bot.settings.served_workspaces()):
+            platform, _, tenant = served.partition(":")
+            if platform == "teams":
+                senders[served] = teams.sender(tenant)
 
     async def webhook_url(webhook_id: str) -> str | None:
         async with bot.uow_factory(read_only=True) as uow:
@@ -173,13 +221,17 @@ def create_app(settings: Settings) -> web.Application:
     app.router.add_get("/readyz", readyz)
     if settings.slack_signing_secret is not None:
         app.router.add_post("/slack/events", slack_events)
+    if settings.teams_enabled:
+        check_teams_exposure(settings)
+        app.router.add_post("/api/messages", teams_activities)
 
     async def bot_lifecycle(app: web.Application) -> AsyncIterator[None]:
         async with (
             open_bot(settings) as bot,
             _scheduler(bot) as scheduler,
             _slack(bot) as slack,
-            _dispatcher(bot, slack) as dispatcher,
+            _teams(bot) as teams,
+            _dispatcher(bot, slack, teams) as dispatcher,
         ):
             app[DISPATCHER_KEY] = dispatcher
             app[BOT_KEY] = bot
@@ -190,6 +242,9 @@ def create_app(settings: Settings) -> web.Application:
             if slack is not None:
                 app[SLACK_KEY] = slack
                 live.append("slack (socket mode)" if settings.slack_app_token else "slack")
+            if teams is not None:
+                app[TEAMS_KEY] = teams
+                live.append("teams" if teams.credentials.configured else "teams (no auth)")
             log.info(
                 "exportbot ready: targets %s; platforms live: %s",
                 ", ".join(bot.targets),

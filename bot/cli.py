@@ -65,8 +65,15 @@ def build_parser() -> argparse.ArgumentParser:
     manifest = commands.add_parser(
         "manifest", help="print a platform's app manifest, generated from the command registry"
     )
-    manifest.add_argument("platform", choices=MANIFEST_PLATFORMS, help="slack (others later)")
+    manifest.add_argument(
+        "platform", choices=MANIFEST_PLATFORMS, help="slack or teams (discord later)"
+    )
     manifest.add_argument("--config", help="TOML configuration file (or EXPORTBOT_CONFIG)")
+    manifest.add_argument(
+        "--out",
+        metavar="FILE",
+        help="write to FILE instead of standard output (Teams: the app package, a zip)",
+    )
     return parser
 
 
@@ -113,7 +120,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "manifest":  # needs no database: prints and leaves
-        return print_manifest(settings, args.platform)
+        return print_manifest(settings, args.platform, args.out)
     if args.command == "serve":
         configure_logging(settings.log_level, settings.log_format)
         asyncio.run(prepare_database(settings))  # fail here, clearly, not inside the server
@@ -133,10 +140,12 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     return 1
 
 
-def print_manifest(settings: Settings, platform: str) -> int:
+def print_manifest(settings: Settings, platform: str, out: str | None = None) -> int:
     """Print the platform's manifest for this deployment's public URL (and Socket Mode)."""
+    if platform == "teams":
+        return write_teams_package(settings, out)
     if platform != "slack":
-        name = {"teams": "Teams", "discord": "Discord"}[platform]
+        name = {"discord": "Discord"}[platform]
         print(
             f"The {name} manifest is not generated yet; it arrives with the {name} issue.",
             file=sys.stderr,
@@ -152,9 +161,65 @@ def print_manifest(settings: Settings, platform: str) -> int:
             "Mode) before installing this manifest.",
             file=sys.stderr,
         )
-    sys.stdout.write(slack_manifest_yaml(settings.public_url, socket_mode=socket_mode))
+    text = slack_manifest_yaml(settings.public_url, socket_mode=socket_mode)
+    if out is not None:
+        _write_bytes_atomically(Path(out), text.encode("utf-8"))
+        return 0
+    sys.stdout.write(text)
     sys.stdout.flush()
     return 0
+
+
+def write_teams_package(settings: Settings, out: str | None) -> int:
+    """Write the Teams app package (a zip) to `out`, or to standard output unless a terminal."""
+    from adapters.teams.manifest import CLIENT_ID_ENV, PLACEHOLDER_ID, app_package
+
+    if out is None and sys.stdout.isatty():
+        print(
+            "Not writing a zip to a terminal: use --out FILE, or redirect "
+            "(exportbot manifest teams > exportbot-teams.zip).",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    client_id = settings.teams_client_id.strip() or None  # the Agents SDK's setting
+    try:
+        package = app_package(settings.public_url, client_id or PLACEHOLDER_ID)
+    except ValueError as error:
+        print(error, file=sys.stderr)
+        return EXIT_CONFIG
+    if client_id is None:
+        print(
+            f"Warning: {CLIENT_ID_ENV} is not set, so the package uses the placeholder id "
+            f"{PLACEHOLDER_ID}. Set it to the bot's Microsoft Entra app (client) id and "
+            "generate the package again before uploading it to Teams.",
+            file=sys.stderr,
+        )
+    if not settings.public_url.startswith("https://"):
+        print(
+            f"Note: Teams wants https URLs in the package and talks only to a public https "
+            f"endpoint, and the public URL is {settings.public_url}. Set EXPORTBOT_PUBLIC_URL "
+            "before uploading this package.",
+            file=sys.stderr,
+        )
+    if out is not None:
+        _write_bytes_atomically(Path(out), package)
+        return 0
+    sys.stdout.flush()
+    sys.stdout.buffer.write(package)
+    sys.stdout.buffer.flush()
+    return 0
+
+
+def _write_bytes_atomically(path: Path, data: bytes) -> None:
+    partial = path.with_name(f".{path.name}.part")
+    try:
+        with partial.open("wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        partial.replace(path)
+    finally:
+        partial.unlink(missing_ok=True)
 
 
 async def prepare_database(settings: Settings) -> None:
@@ -165,10 +230,15 @@ async def prepare_database(settings: Settings) -> None:
 def serve(settings: Settings) -> int:
     from aiohttp import web
 
-    from bot.app import create_app
+    from bot.app import TeamsNotAllowed, create_app
 
+    try:
+        app = create_app(settings)
+    except TeamsNotAllowed as refused:
+        print(f"exportbot: {refused}", file=sys.stderr)
+        return 2
     web.run_app(
-        create_app(settings),
+        app,
         host=settings.host,
         port=settings.port,
         print=None,

@@ -185,6 +185,26 @@ class Settings(BaseSettings):
         default=None, validation_alias=AliasChoices("SLACK_APP_TOKEN", "slack_app_token")
     )
     slack_api_url: str = "https://slack.com/api/"
+    # Teams (A2): the Agents SDK's service connection, under the SDK's own names. Without a
+    # client id, Teams runs unauthenticated, and only while `serve` listens on loopback.
+    teams_client_id: str = Field(
+        default="",
+        validation_alias=AliasChoices(
+            "CONNECTIONS__SERVICE_CONNECTION__SETTINGS__CLIENTID", "teams_client_id"
+        ),
+    )
+    teams_client_secret: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices(
+            "CONNECTIONS__SERVICE_CONNECTION__SETTINGS__CLIENTSECRET", "teams_client_secret"
+        ),
+    )
+    teams_tenant_id: str = Field(
+        default="",
+        validation_alias=AliasChoices(
+            "CONNECTIONS__SERVICE_CONNECTION__SETTINGS__TENANTID", "teams_tenant_id"
+        ),
+    )
     # Signed links (G4): the key, and how long a link in an alert works.
     link_secret: SecretStr | None = None  # EXPORTBOT_LINK_SECRET; random per process if unset
     link_ttl_hours: float = Field(default=168.0, gt=0)
@@ -273,9 +293,20 @@ class Settings(BaseSettings):
             grants += [(Principal("console", "", u), r, None) for u, r in DEMO_ROLES.items()]
         return grants
 
+    @property
+    def teams_enabled(self) -> bool:
+        """Teams is live with a client id, or (unauthenticated, loopback only) when a Teams
+        tenant is served."""
+        return bool(self.teams_client_id) or any(
+            w.startswith("teams:") for w in self.served_workspaces()
+        )
+
     def served_workspaces(self) -> set[str]:
-        """`platform:workspace` pairs served: configured ones plus those of admins."""
+        """`platform:workspace` pairs served: configured ones plus those of admins (and the
+        Teams app's own tenant)."""
         served = set(self.workspaces)
+        if self.teams_tenant_id:
+            served.add(f"teams:{self.teams_tenant_id}")
         for admin in self.admins:
             principal = Principal.parse(admin)
             if principal.workspace:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Collection, Sequence
 from datetime import datetime, timedelta
 from types import TracebackType
-from typing import Protocol
+from typing import Any, Protocol
 
 from core.capabilities import Role
 from core.conversations import PostedMessage
@@ -287,6 +287,17 @@ class SubscriptionRepository(Protocol):
     async def remove(self, destination: Destination, target: str) -> bool: ...
 
 
+class ConversationReferenceRepository(Protocol):
+    """Where the bot may write proactively: a platform's description of a conversation (on
+    Teams: service URL, conversation, bot and tenant), kept as the platform gave it."""
+
+    async def save(
+        self, platform: str, workspace: str, key: str, reference: dict[str, Any], at: datetime
+    ) -> None: ...
+
+    async def get(self, platform: str, workspace: str, key: str) -> dict[str, Any] | None: ...
+
+
 class InboundLog(Protocol):
     async def claim(self, platform: str, key: str, at: datetime) -> bool:
         """True the first time `key` (a platform's event id) is seen, False for a retry,
@@ -317,6 +328,7 @@ class UnitOfWork(Protocol):
     deliveries: DeliveryRepository
     alert_threads: AlertThreadRepository
     webhooks: WebhookRepository
+    references: ConversationReferenceRepository
 
     async def __aenter__(self) -> UnitOfWork: ...
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import timedelta
+from typing import Any
 
 from core import commands as c
 from core import (
@@ -188,6 +189,19 @@ class CommandService:
             first = await uow.inbound.claim(platform, key, self._clock.now())
             await uow.commit()
         return first
+
+    async def remember_conversation(
+        self, platform: str, workspace: str, keys: Sequence[str], reference: dict[str, Any]
+    ) -> None:
+        """Keep where the bot may write later (Teams), under each of `keys`."""
+        async with self._uow_factory() as uow:
+            for key in keys:
+                await uow.references.save(platform, workspace, key, reference, self._clock.now())
+            await uow.commit()
+
+    async def conversation(self, platform: str, workspace: str, key: str) -> dict[str, Any] | None:
+        async with self._uow_factory(read_only=True) as uow:
+            return await uow.references.get(platform, workspace, key)
 
     async def record_posted(self, message: PostedMessage) -> None:
         async with self._uow_factory() as uow:

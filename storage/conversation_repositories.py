@@ -1,10 +1,11 @@
-"""Posted messages and handled inbound events (core/conversations.py, E2)."""
+"""Posted messages, handled inbound events (core/conversations.py, E2) and conversation
+references (where the bot may write proactively)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import cast
+from typing import Any, cast
 
 from sqlalchemy import Table, delete, select
 from sqlalchemy.exc import IntegrityError
@@ -12,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.conversations import PostedKind, PostedMessage
 from storage.bulk import insert_ignoring_duplicates
-from storage.tables import InboundEventRow, PostedMessageRow
+from storage.tables import ConversationReferenceRow, InboundEventRow, PostedMessageRow
 
 
 def _posted(row: PostedMessageRow) -> PostedMessage:
@@ -106,3 +107,46 @@ class SqlInboundLog:
             delete(InboundEventRow).where(InboundEventRow.received_at < at)
         )
         return int(getattr(result, "rowcount", 0) or 0)
+
+
+class SqlConversationReferenceRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def _row(
+        self, platform: str, workspace: str, key: str
+    ) -> ConversationReferenceRow | None:
+        return await self._session.scalar(
+            select(ConversationReferenceRow).where(
+                ConversationReferenceRow.platform == platform,
+                ConversationReferenceRow.workspace == workspace,
+                ConversationReferenceRow.key == key,
+            )
+        )
+
+    async def save(
+        self, platform: str, workspace: str, key: str, reference: dict[str, Any], at: datetime
+    ) -> None:
+        row = await self._row(platform, workspace, key)
+        if row is None:
+            try:
+                async with self._session.begin_nested():
+                    self._session.add(
+                        ConversationReferenceRow(
+                            platform=platform,
+                            workspace=workspace,
+                            key=key,
+                            reference=reference,
+                            updated_at=at,
+                        )
+                    )
+                return
+            except IntegrityError:  # saved by another process a moment ago: update it
+                row = await self._row(platform, workspace, key)
+                assert row is not None
+        row.reference = reference
+        row.updated_at = at
+
+    async def get(self, platform: str, workspace: str, key: str) -> dict[str, Any] | None:
+        row = await self._row(platform, workspace, key)
+        return dict(row.reference) if row is not None else None

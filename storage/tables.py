@@ -392,3 +392,21 @@ class WebhookRow(Base):
     url_hash: Mapped[str] = mapped_column(String(64), unique=True)  # so one URL is one row
     created_by: Mapped[str] = mapped_column(String(300))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ConversationReferenceRow(Base):
+    """Where the bot can write without being asked (Teams proactive messages): a channel,
+    chat or person it has seen, as the platform described it (service URL, ids)."""
+
+    __tablename__ = "conversation_references"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    platform: Mapped[str] = mapped_column(String(32))
+    workspace: Mapped[str] = mapped_column(String(128))
+    key: Mapped[str] = mapped_column(String(512))  # conversation id, or "user:<id>" for 1:1
+    reference: Mapped[dict[str, Any]] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (
+        UniqueConstraint("platform", "workspace", "key", name="uq_conversation_references_key"),
+    )

@@ -13,6 +13,7 @@ from core.ports import (
     AnnotationRepository,
     ArchiveRepository,
     AuditLog,
+    ConversationReferenceRepository,
     DeliveryRepository,
     DraftRepository,
     GrantRepository,
@@ -27,7 +28,11 @@ from core.ports import (
     WebhookRepository,
 )
 from storage.alert_repositories import SqlAlertThreadRepository, SqlWebhookRepository
-from storage.conversation_repositories import SqlInboundLog, SqlPostedMessageRepository
+from storage.conversation_repositories import (
+    SqlConversationReferenceRepository,
+    SqlInboundLog,
+    SqlPostedMessageRepository,
+)
 from storage.database import READ_ONLY_OPTION, is_sqlite
 from storage.delivery_repository import SqlDeliveryRepository
 from storage.quota_repository import SqlQuotaRepository
@@ -66,6 +71,7 @@ class SqlUnitOfWork:
     deliveries: DeliveryRepository
     alert_threads: AlertThreadRepository
     webhooks: WebhookRepository
+    references: ConversationReferenceRepository
 
     def __init__(
         self,
@@ -146,6 +152,7 @@ _REPOSITORIES: dict[str, Callable[[AsyncSession], object]] = {
     "inbound": SqlInboundLog,
     "alert_threads": SqlAlertThreadRepository,
     "webhooks": SqlWebhookRepository,
+    "references": SqlConversationReferenceRepository,
     "subscriptions": SqlSubscriptionRepository,
     "deliveries": SqlDeliveryRepository,
 }

@@ -11,6 +11,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from types import TracebackType
+from typing import Any
 
 from core.capabilities import Role
 from core.conversations import PostedMessage
@@ -51,6 +52,7 @@ class FakeState:
     deliveries: list[Delivery] = field(default_factory=list)
     alert_threads: dict[tuple[Destination, str, str], AlertThread] = field(default_factory=dict)
     webhooks: list[Webhook] = field(default_factory=list)
+    references: dict[tuple[str, str, str], dict[str, Any]] = field(default_factory=dict)
 
 
 class FakeStore:
@@ -520,6 +522,20 @@ class FakeWebhooks:
         return next((w for w in self._s.webhooks if w.url == url), None)
 
 
+class FakeReferences:
+    def __init__(self, state: FakeState) -> None:
+        self._s = state
+
+    async def save(
+        self, platform: str, workspace: str, key: str, reference: dict[str, Any], at: datetime
+    ) -> None:
+        self._s.references[(platform, workspace, key)] = dict(reference)
+
+    async def get(self, platform: str, workspace: str, key: str) -> dict[str, Any] | None:
+        found = self._s.references.get((platform, workspace, key))
+        return dict(found) if found is not None else None
+
+
 class FakeUnitOfWork:
     def __init__(self, store: FakeStore) -> None:
         self._store = store
@@ -542,6 +558,7 @@ class FakeUnitOfWork:
         self.deliveries = FakeDeliveries(self._state)
         self.alert_threads = FakeAlertThreads(self._state)
         self.webhooks = FakeWebhooks(self._state)
+        self.references = FakeReferences(self._state)
         return self
 
     async def __aexit__(

@@ -173,7 +173,7 @@ def test_exportbot_manifest_slack_with_an_app_token_is_for_socket_mode(tmp_path:
 
 def test_exportbot_manifest_for_a_platform_not_there_yet_says_so(tmp_path: Path) -> None:
     done = subprocess.run(
-        [EXPORTBOT, "manifest", "teams"],
+        [EXPORTBOT, "manifest", "discord"],
         cwd=tmp_path,
         env=clean_env(),
         capture_output=True,
@@ -183,4 +183,4 @@ def test_exportbot_manifest_for_a_platform_not_there_yet_says_so(tmp_path: Path)
     )
     assert done.returncode == 2
     assert done.stdout == ""
-    assert "Teams" in done.stderr and "not generated yet" in done.stderr
+    assert "Discord" in done.stderr and "not generated yet" in done.stderr

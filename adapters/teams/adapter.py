@@ -1,0 +1,174 @@
+"""Teams over the Microsoft 365 Agents SDK, on `POST /api/messages` of our aiohttp app.
+
+Inbound (G1): with a client id configured, every activity must carry a Bot Framework / Entra
+token the SDK's `JwtTokenValidator` accepts; a missing, malformed or wrongly issued one is a
+401 — never a 500, whatever the validator raises (it may have to fetch signing keys). With no
+client id the endpoint accepts unauthenticated activities, which `serve` allows only while it
+listens on a loopback address (`loopback_only`).
+
+Outbound: the SDK's `CloudAdapter` answers to the activity's `serviceUrl`, with tokens from
+MSAL when a client id is configured, anonymously otherwise (a local emulator or a test's
+stand-in connector).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+from microsoft_agents.hosting.aiohttp import CloudAdapter
+from microsoft_agents.hosting.core import (
+    ChannelServiceClientFactoryBase,
+    RestChannelServiceClientFactory,
+)
+from microsoft_agents.hosting.core.authorization import (
+    AgentAuthConfiguration,
+    ClaimsIdentity,
+    JwtTokenValidator,
+)
+
+from adapters.teams.agent import PLATFORM, TeamsAgent
+from adapters.teams.sender import TeamsSender
+from core.ports import Clock
+from core.service import CommandService
+
+log = logging.getLogger(__name__)
+
+UNAUTHORIZED = {"error": "Invalid token or authentication failed."}
+
+
+@dataclass(frozen=True)
+class TeamsCredentials:
+    """The Agents SDK's service connection (its own environment names, ARCHITECTURE.md)."""
+
+    client_id: str = ""
+    client_secret: str = ""
+    tenant_id: str = ""
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.client_id)
+
+
+def loopback_only(host: str) -> bool:
+    """True when `host` (what `serve` binds) can only be reached from this machine."""
+    if host in ("localhost", ""):
+        return host == "localhost"
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class _NoCredentials:
+    """Outbound without a client id: every call is anonymous, so no token is ever asked."""
+
+    def get_token_provider(self, *_: object, **__: object) -> object:
+        raise RuntimeError("Teams has no client id configured: only anonymous calls")
+
+    def get_default_connection(self) -> object:
+        raise RuntimeError("Teams has no client id configured")
+
+    def get_connection(self, _: str) -> object:
+        raise RuntimeError("Teams has no client id configured")
+
+    def get_default_connection_configuration(self) -> None:
+        return None
+
+
+class _VerifiedRequest:
+    """The request as the SDK reads it, with the identity we verified. (The SDK's own
+    adapter reads it from a string key of the aiohttp request, which aiohttp warns about.)"""
+
+    def __init__(self, request: web.Request, identity: ClaimsIdentity) -> None:
+        self._request = request
+        self._identity = identity
+
+    @property
+    def method(self) -> str:
+        return self._request.method
+
+    @property
+    def headers(self) -> Mapping[str, str]:
+        return self._request.headers
+
+    async def json(self) -> Any:
+        return await self._request.json()
+
+    def get_claims_identity(self) -> ClaimsIdentity:
+        return self._identity
+
+    def get_path_param(self, name: str) -> str:
+        return self._request.match_info[name]
+
+
+class TeamsAdapter:
+    def __init__(
+        self, service: CommandService, clock: Clock, credentials: TeamsCredentials
+    ) -> None:
+        self.service = service
+        self.credentials = credentials
+        self.agent = TeamsAgent(service, clock)
+        self.cloud = CloudAdapter(channel_service_client_factory=self._client_factory())
+        self._auth = (
+            AgentAuthConfiguration(
+                client_id=credentials.client_id,
+                tenant_id=credentials.tenant_id or None,
+                client_secret=credentials.client_secret or None,
+            )
+            if credentials.configured
+            else None
+        )
+
+    def sender(self, tenant: str) -> TeamsSender:
+        """Proactive messages into `tenant`'s conversations the bot has been in."""
+
+        async def lookup(key: str) -> dict[str, Any] | None:
+            return await self.service.conversation(PLATFORM, tenant, key)
+
+        return TeamsSender(self.cloud, self.credentials.client_id, lookup)
+
+    def _client_factory(self) -> ChannelServiceClientFactoryBase:
+        if not self.credentials.configured:
+            return RestChannelServiceClientFactory(_NoCredentials())  # type: ignore[arg-type]
+        from microsoft_agents.authentication.msal import MsalConnectionManager
+
+        settings = {
+            "CLIENTID": self.credentials.client_id,
+            "CLIENTSECRET": self.credentials.client_secret,
+            "TENANTID": self.credentials.tenant_id,
+            "AUTHTYPE": "ClientSecret",
+        }
+        connections = MsalConnectionManager(
+            CONNECTIONS={"SERVICE_CONNECTION": {"SETTINGS": settings}}
+        )
+        return RestChannelServiceClientFactory(connections)
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        identity = await self._identify(request)
+        if identity is None:
+            return web.json_response(UNAUTHORIZED, status=401)
+        answer = await self.cloud.process_request(_VerifiedRequest(request, identity), self.agent)
+        if answer.body is not None:
+            return web.json_response(answer.body, status=answer.status_code, headers=answer.headers)
+        return web.Response(status=answer.status_code, headers=answer.headers)
+
+    async def _identify(self, request: web.Request) -> ClaimsIdentity | None:
+        """The caller's verified identity, or None for a 401."""
+        if self._auth is None:
+            return ClaimsIdentity()  # anonymous: loopback only (see `serve`)
+        header = request.headers.get("Authorization", "")
+        scheme, _, token = header.partition(" ")
+        token = token.strip()
+        if scheme.lower() != "bearer" or not token or any(c.isspace() for c in token):
+            log.info("Teams activity refused: no bearer token")
+            return None
+        try:
+            return await JwtTokenValidator(self._auth).validate_token(token)
+        except Exception as error:  # any failure to verify is a refusal, never a 500
+            log.info("Teams activity refused: %s", type(error).__name__)
+            return None

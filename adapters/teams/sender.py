@@ -1,0 +1,134 @@
+"""The proactive Teams sender: post, update, reply in a reply chain, message a person 1:1.
+
+Teams lets a bot write only where it has been (a channel, a chat, a person who talked to it):
+each of those conversations' references is stored as activities arrive, so this works after
+a restart. Errors map to what the delivery pipeline honours (PLATFORMS.md): 429 → wait as
+told; 412, 502, 504 and other 5xx → retry with backoff; 403/404 → permanent; a timeout or a
+dropped connection may have posted all the same.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Any
+
+import aiohttp
+from microsoft_agents.activity import Activity, ConversationReference
+from microsoft_agents.hosting.aiohttp import CloudAdapter
+from microsoft_agents.hosting.core import TurnContext
+from microsoft_agents.hosting.core.authorization import ClaimsIdentity
+
+from adapters.teams.cards import message_activity
+from core.delivery import DeliveryError, MessageRef, RetryAfter, Upload
+from core.messages import Message
+
+Lookup = Callable[[str], Awaitable[dict[str, Any] | None]]  # key → stored reference
+DEFAULT_RETRY_AFTER = 1.0
+RETRYABLE = frozenset({408, 412, 429, 500, 502, 503, 504})
+
+
+class TeamsSender:
+    edits = True
+    threads = True
+
+    def __init__(self, cloud: CloudAdapter, app_id: str, lookup: Lookup) -> None:
+        self._cloud = cloud
+        self._app_id = app_id
+        self._lookup = lookup
+
+    async def post(self, channel: str, message: Message, *, key: str = "") -> MessageRef:
+        reference = await self._reference(channel)
+        sent = await self._send(reference, message)
+        return MessageRef(channel, sent)
+
+    async def reply(self, parent: MessageRef, message: Message, *, key: str = "") -> MessageRef:
+        """In a channel, a reply chain is the conversation `<channel>;messageid=<root>`."""
+        reference = await self._reference(parent.channel)
+        chain = f"{parent.channel.split(';')[0]};messageid={parent.message_id}"
+        assert reference.conversation is not None
+        reference.conversation.id = chain
+        sent = await self._send(reference, message)
+        return MessageRef(parent.channel, sent, parent.message_id)
+
+    async def update(self, ref: MessageRef, message: Message) -> MessageRef:
+        reference = await self._reference(ref.channel)
+        activity = Activity.model_validate(message_activity(message))
+        activity.id = ref.message_id
+
+        async def edit(context: TurnContext) -> None:
+            await context.update_activity(activity)
+
+        await self._continue(reference, edit)
+        return ref
+
+    async def private(self, user_id: str, message: Message, *, key: str = "") -> MessageRef:
+        """To a person who has a chat with the bot (the app installed for them)."""
+        reference = await self._reference(f"user:{user_id}")
+        sent = await self._send(reference, message)
+        assert reference.conversation is not None
+        return MessageRef(reference.conversation.id, sent)
+
+    async def recall(
+        self, channel: str, key: str, since: datetime, *, thread_id: str = ""
+    ) -> MessageRef | None:
+        return None  # the connector offers no search by our key: a retry may repeat a post
+
+    async def recall_private(self, user_id: str, key: str, since: datetime) -> MessageRef | None:
+        return None
+
+    async def upload(self, channel: str, upload: Upload, *, thread_id: str = "") -> None:
+        raise DeliveryError("file uploads to Teams are not supported yet", permanent=True)
+
+    async def locale_of(self, user_id: str) -> str:
+        reference = await self._lookup(f"user:{user_id}")
+        return str((reference or {}).get("locale") or "en")
+
+    async def _reference(self, key: str) -> ConversationReference:
+        stored = await self._lookup(key.split(";")[0] if not key.startswith("user:") else key)
+        if stored is None:
+            raise DeliveryError(
+                "the bot has not been in this Teams conversation (add it there first)",
+                permanent=True,
+            )
+        reference = ConversationReference.model_validate(stored)
+        reference.activity_id = None  # a new message, not a reply to the one stored with it
+        return reference
+
+    async def _send(self, reference: ConversationReference, message: Message) -> str:
+        activity = Activity.model_validate(message_activity(message))
+        sent: list[str] = []
+
+        async def send(context: TurnContext) -> None:
+            answer = await context.send_activity(activity)
+            sent.append(str(answer.id) if answer is not None and answer.id else "")
+
+        await self._continue(reference, send)
+        return sent[0] if sent else ""
+
+    async def _continue(
+        self, reference: ConversationReference, callback: Callable[[TurnContext], Awaitable[None]]
+    ) -> None:
+        activity = reference.get_continuation_activity()
+        activity.id = None  # else what is sent becomes a reply to this made-up event
+        try:
+            if self._app_id:
+                await self._cloud.continue_conversation(self._app_id, activity, callback)
+            else:  # no client id (loopback only): the connector is called anonymously
+                await self._cloud.continue_conversation_with_claims(
+                    ClaimsIdentity(), activity, callback
+                )
+        except aiohttp.ClientResponseError as error:
+            raise _failure(error) from None
+        except (TimeoutError, aiohttp.ClientError) as error:
+            detail = f"no answer from Teams ({type(error).__name__})"
+            raise DeliveryError(detail, maybe_sent=True) from None
+
+
+def _failure(error: aiohttp.ClientResponseError) -> DeliveryError:
+    status = error.status
+    if status == 429:
+        raw = error.headers.get("Retry-After", "") if error.headers else ""
+        seconds = float(raw) if raw.replace(".", "", 1).isdigit() else DEFAULT_RETRY_AFTER
+        return RetryAfter(seconds, "Teams rate limit")
+    return DeliveryError(f"Teams answered {status}", permanent=status not in RETRYABLE)

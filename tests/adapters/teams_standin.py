@@ -1,0 +1,99 @@
+"""A loopback stand-in of the Bot Connector service Teams gives as an activity's `serviceUrl`,
+recording what the bot sends, plus builders of activities shaped as Teams sends them."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+
+TENANT = "7e1c0a7e-0000-4000-8000-00000000te11"
+BOT_ID = "28:exportbot-bot-id"
+CHANNEL = "19:ops0000000000000000000000000000@thread.tacv2"
+WAIT = 5.0
+
+
+@dataclass
+class ConnectorStandIn:
+    base_url: str = ""
+    sent: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)  # verb, path, body
+    changed: asyncio.Condition = field(default_factory=asyncio.Condition)
+    _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+
+    @property
+    def service_url(self) -> str:
+        return f"{self.base_url}/"
+
+    def activities(self) -> list[dict[str, Any]]:
+        return [body for verb, _, body in self.sent if verb == "POST"]
+
+    async def wait_for(self, count: int = 1) -> list[dict[str, Any]]:
+        async with asyncio.timeout(WAIT), self.changed:
+            await self.changed.wait_for(lambda: len(self.activities()) >= count)
+        return self.activities()
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        body = await request.json() if request.can_read_body else {}
+        async with self.changed:
+            self.sent.append((request.method, request.path, body))
+            self.changed.notify_all()
+        return web.json_response({"id": f"1700000000{next(self._ids):03d}"})
+
+
+@asynccontextmanager
+async def connector_standin() -> AsyncIterator[ConnectorStandIn]:
+    standin = ConnectorStandIn()
+    app = web.Application()
+    app.router.add_route("*", "/v3/{tail:.*}", standin._handle)
+    async with TestServer(app, host="127.0.0.1") as server:
+        standin.base_url = str(server.make_url("")).rstrip("/")
+        yield standin
+
+
+def message(
+    text: str,
+    *,
+    service_url: str,
+    user: str = "aad-alice",
+    name: str = "Alice Admin",
+    tenant: str = TENANT,
+    conversation: str = CHANNEL,
+    conversation_type: str = "channel",
+    mention: bool = True,
+    locale: str = "en-US",
+    activity_id: str = "1700000000001",
+) -> dict[str, Any]:
+    """A message activity as Teams sends it: the bot's mention in the text and in
+    `entities`, the tenant in `conversation` and `channelData`."""
+    at = "<at>exportbot</at>"
+    entities = (
+        [{"type": "mention", "text": at, "mentioned": {"id": BOT_ID, "name": "exportbot"}}]
+        if mention
+        else []
+    )
+    return {
+        "type": "message",
+        "id": activity_id,
+        "timestamp": "2026-11-25T09:00:00.000Z",
+        "serviceUrl": service_url,
+        "channelId": "msteams",
+        "from": {"id": f"29:{user}", "name": name, "aadObjectId": user},
+        "conversation": {
+            "id": conversation,
+            "conversationType": conversation_type,
+            "tenantId": tenant,
+            "isGroup": conversation_type != "personal",
+        },
+        "recipient": {"id": BOT_ID, "name": "exportbot"},
+        "text": f"{at} {text}" if mention else text,
+        "textFormat": "plain",
+        "locale": locale,
+        "entities": entities,
+        "channelData": {"tenant": {"id": tenant}, "teamsChannelId": conversation},
+    }
