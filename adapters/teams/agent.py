@@ -12,10 +12,17 @@ import logging
 import re
 from typing import Any
 
-from microsoft_agents.activity import Activity, ConversationReference
+from microsoft_agents.activity import Activity, ConversationReference, InvokeResponse
 from microsoft_agents.hosting.core import ActivityHandler, TurnContext
 
-from adapters.teams.cards import message_activity
+from adapters.teams.cards import (
+    card_from_invoke_value,
+    invoke_card_response,
+    invoke_message_response,
+    message_activity,
+    message_card,
+)
+from core.i18n import Translator
 from core.model import Actor, Principal
 from core.ports import Clock
 from core.service import CommandService
@@ -83,6 +90,37 @@ class TeamsAgent(ActivityHandler):
         message = await self._service.execute_text(text, actor_of(activity), prefix=PREFIX)
         await turn_context.send_activity(Activity.model_validate(message_activity(message)))
 
+    async def on_invoke_activity(  # type: ignore[override]
+        self, turn_context: TurnContext
+    ) -> InvokeResponse | None:
+        """A card button (`Action.Execute`, Universal Actions): the core decides. A refusal
+        is shown to the presser only; an accepted decision redraws the card for everyone."""
+        activity = turn_context.activity
+        if activity.name != "adaptiveCard/action":
+            return InvokeResponse(status=501)
+        actor = actor_of(activity)
+        t = Translator(actor.locale)
+        try:
+            verb, data = card_from_invoke_value(activity.value)
+        except ValueError:
+            return _invoke(invoke_message_response(t.t("teams.bad_button")))
+        value = f"{data.get('object', '')}:{data.get('version', 0)}"
+        message = await self._service.execute_action(verb, value, actor, prefix=PREFIX)
+        if message is None:
+            return _invoke(invoke_message_response(t.t("teams.bad_button")))
+        if message.ephemeral:  # a refusal: the card everyone sees stays as it was
+            return _invoke(invoke_message_response(message.text))
+        pressed = str(data.get("object", ""))
+        if message.job_id is not None and str(message.job_id) != pressed:
+            # Retry started another job: its card is a new message; the old one stays.
+            await turn_context.send_activity(Activity.model_validate(message_activity(message)))
+            return _invoke(invoke_message_response(message.summary or message.title))
+        if activity.reply_to_id:  # everyone sees the decision, not only the presser
+            redrawn = Activity.model_validate(message_activity(message))
+            redrawn.id = activity.reply_to_id
+            await turn_context.update_activity(redrawn)
+        return _invoke(invoke_card_response(message_card(message)))
+
     async def _remember(self, activity: Activity) -> None:
         """Keep where this conversation is, and — in a personal chat — where its person is,
         so an alert or a private message can find them after a restart."""
@@ -96,3 +134,7 @@ class TeamsAgent(ActivityHandler):
             person = activity.from_property.aad_object_id or activity.from_property.id
             keys.append(f"user:{person}")
         await self._service.remember_conversation(PLATFORM, tenant, keys, stored)
+
+
+def _invoke(body: dict[str, Any]) -> InvokeResponse:
+    return InvokeResponse(status=200, body=body)

@@ -311,6 +311,7 @@ MESSAGES: dict[str, str] = {
     "subscriptions.none": "None yet. Add some with {prefix}subscribe <target|*> failed,interrupted",
     "subscriptions.summary": "This channel has {count} subscriptions.",
     "subscriptions.every_target": "every target",
+    "teams.bad_button": "This button no longer does anything. Type export help for the commands.",
     # alert delivery: webhooks, repeats, digests, dead letters (C1, A5)
     "subscribe.this_channel": "This channel",
     "webhook.name": "The {format} webhook {url}",

@@ -377,6 +377,7 @@ MESSAGES: dict[str, str] = {
     "subscriptions.none": "Aucune pour l'instant. Ajoutez-en avec {prefix}subscribe <cible|*> failed,interrupted",
     "subscriptions.summary": "Ce canal a {count} abonnements.",
     "subscriptions.every_target": "toutes les cibles",
+    "teams.bad_button": "Ce bouton ne fait plus rien. Tapez export help pour les commandes.",
     # alert delivery: webhooks, repeats, digests, dead letters (C1, A5)
     "subscribe.this_channel": "Ce canal",
     "webhook.name": "Le webhook {format} {url}",

@@ -97,3 +97,37 @@ def message(
         "entities": entities,
         "channelData": {"tenant": {"id": tenant}, "teamsChannelId": conversation},
     }
+
+
+def card_action(
+    verb: str,
+    data: dict[str, Any],
+    *,
+    service_url: str,
+    user: str,
+    name: str,
+    card_message_id: str = "1700000000002",
+    tenant: str = TENANT,
+    conversation: str = CHANNEL,
+    locale: str = "en-US",
+) -> dict[str, Any]:
+    """An `invoke` named `adaptiveCard/action`, as Teams sends a press of `Action.Execute`
+    on the bot's card `card_message_id`."""
+    return {
+        "type": "invoke",
+        "name": "adaptiveCard/action",
+        "id": "f:invoke-1",
+        "timestamp": "2026-11-25T09:01:00.000Z",
+        "serviceUrl": service_url,
+        "channelId": "msteams",
+        "from": {"id": f"29:{user}", "name": name, "aadObjectId": user},
+        "conversation": {"id": conversation, "conversationType": "channel", "tenantId": tenant},
+        "recipient": {"id": BOT_ID, "name": "exportbot"},
+        "replyToId": card_message_id,
+        "locale": locale,
+        "value": {
+            "action": {"type": "Action.Execute", "verb": verb, "data": data},
+            "trigger": "manual",
+        },
+        "channelData": {"tenant": {"id": tenant}},
+    }

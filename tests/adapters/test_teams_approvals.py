@@ -1,0 +1,121 @@
+"""Draft approvals by Adaptive Card (Universal Actions): the core decides; a refusal (the
+author, a stale version) answers the presser only and leaves the card; an accepted decision
+redraws the card for everyone and answers the invoke with the new card."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+
+from bot.app import create_app
+from bot.config import Settings
+from tests.adapters.teams_standin import (
+    TENANT,
+    ConnectorStandIn,
+    card_action,
+    connector_standin,
+    message,
+)
+
+ALICE = "aad-alice"  # admin, the drafts' author
+CAROL = "aad-carol"  # reviewer
+
+
+@pytest.fixture
+async def connector() -> AsyncIterator[ConnectorStandIn]:
+    async with connector_standin() as standin:
+        yield standin
+
+
+@pytest.fixture
+async def teams(tmp_path: Path) -> AsyncIterator[TestClient]:
+    settings = Settings(
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}",
+        data_dir=str(tmp_path / "var"),
+        admins=[f"teams:{TENANT}:{ALICE}"],
+        grants=[{"principal": f"teams:{TENANT}:{CAROL}", "role": "reviewer"}],  # type: ignore[list-item]
+        targets=[{"name": "demo", "kind": "command", "command": ["true"]}],  # type: ignore[list-item]
+        scheduler=False,
+    )
+    server = TestServer(create_app(settings), host="127.0.0.1")
+    async with server, TestClient(server) as client:
+        yield client
+
+
+async def _say(teams: TestClient, connector: ConnectorStandIn, text: str, n: int) -> None:
+    activity = message(text, service_url=connector.service_url, activity_id=f"17000000001{n:02d}")
+    response = await teams.post("/api/messages", json=activity)
+    assert response.status in (200, 202)
+
+
+async def _press(
+    teams: TestClient, connector: ConnectorStandIn, version: int, user: str, name: str
+) -> dict[str, Any]:
+    invoke = card_action(
+        "draft.approve",
+        {"object": "1", "version": version},
+        service_url=connector.service_url,
+        user=user,
+        name=name,
+    )
+    response = await teams.post("/api/messages", json=invoke)
+    assert response.status == 200  # an invoke is answered in the HTTP response
+    body: dict[str, Any] = await response.json()
+    return body
+
+
+def _rows(tmp_path: Path, sql: str) -> list[tuple[Any, ...]]:
+    with sqlite3.connect(tmp_path / "bot.db") as db:
+        return db.execute(sql).fetchall()
+
+
+async def test_a_draft_is_refused_to_its_author_and_on_a_stale_version_then_approved(
+    teams: TestClient, connector: ConnectorStandIn, tmp_path: Path
+) -> None:
+    await _say(teams, connector, 'schedule draft demo --cron "0 2 * * *" --tz UTC --keep 5', 1)
+    await _say(teams, connector, "schedule submit #1", 2)
+    [(version,)] = _rows(tmp_path, "SELECT version FROM drafts")
+    updates_before = [s for s in connector.sent if s[0] == "PUT"]
+
+    own = await _press(teams, connector, version, ALICE, "Alice Admin")
+    assert own["statusCode"] == 200
+    assert own["type"] == "application/vnd.microsoft.activity.message"  # the presser only
+    assert "someone else must review it (four eyes)" in own["value"]
+
+    stale = await _press(teams, connector, version - 1, CAROL, "Carol")
+    assert stale["type"] == "application/vnd.microsoft.activity.message"
+    assert f"(version {version - 1}, now {version})" in stale["value"]
+    assert _rows(tmp_path, "SELECT state FROM drafts") == [("submitted",)]
+    assert [s for s in connector.sent if s[0] == "PUT"] == updates_before  # card unchanged
+
+    approved = await _press(teams, connector, version, CAROL, "Carol")
+    assert approved["type"] == "application/vnd.microsoft.card.adaptive"
+    card = approved["value"]
+    assert "Approved by Carol" in json.dumps(card)
+    assert not [a for a in card["actions"] if a["type"] == "Action.Execute"]  # decided
+    assert _rows(tmp_path, "SELECT target, cron FROM schedules WHERE active") == [
+        ("demo", "0 2 * * *")
+    ]
+    # Everyone's copy of the card is redrawn: the bot updated the pressed message.
+    [(_, path, body)] = [s for s in connector.sent if s[0] == "PUT"]
+    assert path.endswith("/activities/1700000000002")
+    assert "Approved by Carol" in json.dumps(body)
+
+
+async def test_a_malformed_press_is_answered_not_crashed(
+    teams: TestClient, connector: ConnectorStandIn
+) -> None:
+    invoke = card_action(
+        "draft.approve", {}, service_url=connector.service_url, user=CAROL, name="Carol"
+    )
+    invoke["value"] = {"action": {"type": "Action.Submit"}}
+    response = await teams.post("/api/messages", json=invoke)
+    assert response.status == 200
+    body = await response.json()
+    assert "no longer does anything" in body["value"]
