@@ -11,8 +11,14 @@ from __future__ import annotations
 import logging
 import re
 from typing import Any
+from urllib.parse import quote
 
-from microsoft_agents.activity import Activity, ConversationReference, InvokeResponse
+from microsoft_agents.activity import (
+    Activity,
+    ConversationReference,
+    InvokeResponse,
+    ResourceResponse,
+)
 from microsoft_agents.hosting.core import ActivityHandler, TurnContext
 
 from adapters.teams.cards import (
@@ -22,7 +28,10 @@ from adapters.teams.cards import (
     message_activity,
     message_card,
 )
+from core import commands as c
+from core.conversations import PostedKind, PostedMessage
 from core.i18n import Translator
+from core.messages import Message
 from core.model import Actor, Principal
 from core.ports import Clock
 from core.service import CommandService
@@ -49,6 +58,23 @@ def command_text(activity: Activity) -> str:
     text = text.replace("&nbsp;", " ").replace("&amp;", "&").replace("&lt;", "<")
     text = text.replace("&gt;", ">")
     return _LEADING_VERB.sub("", text.strip(), count=1).strip()
+
+
+def split_chain(conversation: str) -> tuple[str, str]:
+    """`19:…@thread.tacv2;messageid=123` → (channel, root message of the reply chain)."""
+    channel, _, root = conversation.partition(";messageid=")
+    return channel, root
+
+
+def message_link(activity: Activity) -> str:
+    """Teams' deep link to a message (what a note links back to)."""
+    channel, root = split_chain(activity.conversation.id if activity.conversation else "")
+    tenant = tenant_of(activity)
+    parent = f"&parentMessageId={root}" if root else ""
+    return (
+        f"https://teams.microsoft.com/l/message/{quote(channel, safe='')}/{activity.id}"
+        f"?tenantId={tenant}{parent}"
+    )
 
 
 def tenant_of(activity: Activity) -> str:
@@ -86,9 +112,50 @@ class TeamsAgent(ActivityHandler):
 
     async def on_message_activity(self, turn_context: TurnContext) -> None:  # type: ignore[override]
         activity = turn_context.activity
-        text = command_text(activity) or "help"
-        message = await self._service.execute_text(text, actor_of(activity), prefix=PREFIX)
-        await turn_context.send_activity(Activity.model_validate(message_activity(message)))
+        actor = actor_of(activity)
+        channel, root = split_chain(actor.channel)
+        posted = await self._service.find_posted(PLATFORM, channel, root) if root else None
+        if posted is not None and posted.job_id is not None:
+            message = await self._note(activity, actor, posted.job_id)  # B3: a reply-chain note
+        else:
+            text = command_text(activity) or "help"
+            message = await self._service.execute_text(text, actor, prefix=PREFIX)
+        answer = await turn_context.send_activity(
+            Activity.model_validate(message_activity(message))
+        )
+        if message.job_id is not None and not message.ephemeral:
+            await self._remember_job_thread(actor, channel, root or activity.id, answer, message)
+
+    async def _note(self, activity: Activity, actor: Actor, job_id: int) -> Message:
+        """The reply's text on the job its chain is about, with a link back to the reply."""
+        text = command_text(activity)
+        if not text:
+            return await self._service.execute_text("help annotate", actor, prefix=PREFIX)
+        note = c.Annotate(job_id, text, link=message_link(activity))
+        return await self._service.execute(
+            note, actor, raw=f"reply-chain note {activity.id}", prefix=PREFIX
+        )
+
+    async def _remember_job_thread(
+        self,
+        actor: Actor,
+        channel: str,
+        root: str | None,
+        answer: ResourceResponse | None,
+        message: Message,
+    ) -> None:
+        """A job's card, and the root of the chain it was answered in: a reply mentioning the
+        bot anywhere in that chain then annotates the job."""
+        now = self._clock.now()
+        places = [(root, PostedKind.NOTE)] if root else []
+        if answer is not None and answer.id:
+            places.append((str(answer.id), PostedKind.JOB))
+        for message_id, kind in places:
+            await self._service.record_posted(
+                PostedMessage(
+                    PLATFORM, actor.workspace, channel, message_id, kind, now, job_id=message.job_id
+                )
+            )
 
     async def on_invoke_activity(  # type: ignore[override]
         self, turn_context: TurnContext

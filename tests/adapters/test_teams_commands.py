@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from bot.app import TeamsNotAllowed, check_teams_exposure, create_app
+from bot.app import BOT_KEY, TeamsNotAllowed, check_teams_exposure, create_app
 from bot.config import Settings
 from tests.adapters.teams_standin import (
     CHANNEL,
@@ -196,3 +196,43 @@ def _posted_to(connector: ConnectorStandIn, conversation: str) -> dict[str, Any]
     """The first new (not reply) message the bot sent to `conversation`."""
     wanted = f"/v3/conversations/{conversation}/activities"
     return next((body for _, path, body in connector.sent if path == wanted), None)
+
+
+async def test_a_reply_in_a_jobs_reply_chain_that_mentions_the_bot_annotates_that_job(
+    tmp_path: Path, connector: ConnectorStandIn
+) -> None:
+    quick = {"name": "quick", "kind": "command", "command": ["true"]}
+    settings = _settings(tmp_path, targets=[quick])
+    server = TestServer(create_app(settings), host="127.0.0.1")
+    async with server, TestClient(server) as client:
+        for n, target in enumerate(("quick", "quick"), start=1):  # jobs #1 and #2
+            run = message(
+                f"run {target}",
+                service_url=connector.service_url,
+                activity_id=f"170000000010{n}",
+            )
+            await client.post("/api/messages", json=run)
+            await client.app[BOT_KEY].executor.idle()
+        chain = f"{CHANNEL};messageid=1700000000101"  # the reply chain of job #1's command
+        note = message(
+            "relaunched after host maintenance",
+            service_url=connector.service_url,
+            conversation=chain,
+            user="aad-alice",
+            activity_id="1700000000201",
+        )
+        await client.post("/api/messages", json=note)
+    rows = _rows(tmp_path, "SELECT job_id, author, text, link FROM annotations")
+    assert len(rows) == 1
+    job, author, text, link = rows[0]
+    assert (job, text) == (1, "relaunched after host maintenance")  # job #1, not #2
+    assert author.endswith("aad-alice")
+    assert link.startswith("https://teams.microsoft.com/l/message/")
+    assert "parentMessageId=1700000000101" in link
+    echo = connector.activities()[-1]
+    assert "relaunched after host maintenance" in json.dumps(_card(echo))
+
+
+def _rows(tmp_path: Path, sql: str) -> list[tuple[Any, ...]]:
+    with sqlite3.connect(tmp_path / "bot.db") as db:
+        return db.execute(sql).fetchall()
