@@ -90,7 +90,9 @@ async def _teams(bot: Bot) -> AsyncIterator[TeamsAdapter | None]:
     )
     if not credentials.configured:
         log.warning("Teams runs unauthenticated (no client id): loopback only")
-    yield TeamsAdapter(bot.service, bot.clock, credentials)
+    teams = TeamsAdapter(bot.service, bot.clock, credentials)
+    bot.executor.listeners.append(teams.on_job_ended)
+    yield teams
 
 
 def check_teams_exposure(settings: Settings) -> None:

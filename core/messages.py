@@ -73,3 +73,14 @@ class Message:
             lines.append("")
             lines.append(self.footer)
         return "\n".join(lines)
+
+
+def ending(card: Message) -> Message:
+    """The one-sentence outcome of a job, said in its thread when it ends (F1, F2)."""
+    return Message(
+        title=card.summary,
+        status=card.status,
+        tone=card.tone,
+        summary=card.summary,
+        job_id=card.job_id,
+    )

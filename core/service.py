@@ -227,6 +227,13 @@ class CommandService:
             annotations = await uow.annotations.for_job(job_id)
         return job_message(Translator(locale), job, annotations)
 
+    async def ended_job(self, job_id: int) -> Job | None:
+        """The job if it has already ended (a card posted after a quick job's end must be
+        brought up to date by its poster: the end's listeners found nothing to update)."""
+        async with self._uow_factory(read_only=True) as uow:
+            job = await uow.jobs.get(job_id)
+        return job if job is not None and job.state.is_terminal else None
+
     def job_message(self, job: Job, locale: str = "en") -> Message:
         """How a job looks to everyone (used to refresh its message when it ends)."""
         return job_message(Translator(locale), job)

@@ -59,6 +59,7 @@ class SlackAdapter:
         self.team_id = ""  # known after start()
         self.slash = SlashCommand(self.runtime)
         self.events = Events(self.runtime)
+        self.runtime.on_ended = self.events.on_job_ended
         for listeners in (self.slash, Interactions(self.runtime), self.events):
             listeners.register(self.app)
 

@@ -19,7 +19,7 @@ from adapters.slack.surface import PREFIX
 from core import commands as c
 from core.conversations import PostedKind
 from core.delivery import DeliveryError, MessageRef
-from core.messages import Message
+from core.messages import ending
 from core.model import Job
 
 log = logging.getLogger(__name__)
@@ -30,6 +30,7 @@ MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
 class Events:
     def __init__(self, runtime: SlackRuntime) -> None:
         self._runtime = runtime
+        self._told: set[int] = set()  # jobs whose end was told in their thread
 
     def register(self, app: AsyncApp) -> None:
         app.event("app_mention")(self._on_mention)
@@ -94,8 +95,9 @@ class Events:
             for p in await runtime.service.posted_for_job(job.id, PLATFORM)
             if p.kind is PostedKind.JOB
         ]
-        if not posted:
+        if not posted or job.id in self._told:
             return
+        self._told.add(job.id)  # the listener and a late card's poster may both come here
         # The card keeps the language it was posted in: its requester's.
         requester = job.requester
         locale = "en"
@@ -107,19 +109,8 @@ class Events:
             try:
                 await runtime.sender.update(ref, card)
                 await runtime.paced(where.workspace, where.channel)
-                await runtime.sender.reply(ref, self._ending(card))
+                await runtime.sender.reply(ref, ending(card))
             except DeliveryError as error:
                 log.warning(
                     "could not tell %s that job #%s ended: %s", where.channel, job.id, error
                 )
-
-    @staticmethod
-    def _ending(card: Message) -> Message:
-        """The thread reply: the one-sentence outcome, status in words (F1, F2)."""
-        return Message(
-            title=card.summary,
-            status=card.status,
-            tone=card.tone,
-            summary=card.summary,
-            job_id=card.job_id,
-        )

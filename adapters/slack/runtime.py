@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 from slack_sdk.web.async_client import AsyncWebClient
@@ -15,7 +15,7 @@ from adapters.slack.sender import SlackSender
 from core.conversations import PostedKind, PostedMessage
 from core.delivery import DeliveryError, MessageRef
 from core.messages import Message
-from core.model import Actor
+from core.model import Actor, Job
 from core.pacing import Pacer
 from core.ports import Clock
 from core.service import CommandService
@@ -39,6 +39,7 @@ class SlackRuntime:
         self.bot_user_id = ""
         self.team_url = ""  # https://acme.slack.com/, for permalinks without an API call
         self._background: set[asyncio.Task[None]] = set()
+        self.on_ended: Callable[[Job], Awaitable[None]] | None = None  # set by the adapter
 
     async def _locale_of(self, user_id: str) -> str:
         return (await self.directory.profile(user_id)).locale
@@ -63,6 +64,10 @@ class SlackRuntime:
         await self.paced(actor.workspace, actor.channel)
         ref = await self.sender.post(actor.channel, message)
         await self.remember(actor.workspace, ref, PostedKind.JOB, job_id=message.job_id)
+        # A quick job may have ended before its card was remembered: tell its end now.
+        ended = await self.service.ended_job(message.job_id) if message.job_id else None
+        if ended is not None and self.on_ended is not None:
+            await self.on_ended(ended)
         return ref
 
     async def paced(self, workspace: str, channel: str) -> None:

@@ -33,6 +33,10 @@ from microsoft_agents.hosting.core.authorization import (
 
 from adapters.teams.agent import PLATFORM, TeamsAgent
 from adapters.teams.sender import TeamsSender
+from core.conversations import PostedKind
+from core.delivery import DeliveryError, MessageRef
+from core.messages import ending
+from core.model import Job
 from core.ports import Clock
 from core.service import CommandService
 
@@ -112,7 +116,8 @@ class TeamsAdapter:
     ) -> None:
         self.service = service
         self.credentials = credentials
-        self.agent = TeamsAgent(service, clock)
+        self.agent = TeamsAgent(service, clock, self.on_job_ended)
+        self._told: set[int] = set()  # jobs whose end was told (the listener or the poster)
         self.cloud = CloudAdapter(channel_service_client_factory=self._client_factory())
         self._auth = (
             AgentAuthConfiguration(
@@ -123,6 +128,26 @@ class TeamsAdapter:
             if credentials.configured
             else None
         )
+
+    async def on_job_ended(self, job: Job) -> None:
+        """Redraw the job's card where it was answered, and say how it ended in its chain
+        (an executor listener, like Slack's)."""
+        posted = await self.service.posted_for_job(job.id, PLATFORM)
+        roots = {
+            (p.channel, p.workspace): p.message_id for p in posted if p.kind is PostedKind.NOTE
+        }
+        locale = "en"
+        for card_post in (p for p in posted if p.kind is PostedKind.JOB):
+            sender = self.sender(card_post.workspace)
+            if job.requester is not None and job.requester.platform == PLATFORM:
+                locale = await sender.locale_of(job.requester.user_id)
+            card = self.service.job_message(job, locale)
+            root = roots.get((card_post.channel, card_post.workspace), card_post.message_id)
+            try:
+                await sender.update(MessageRef(card_post.channel, card_post.message_id), card)
+                await sender.reply(MessageRef(card_post.channel, root), ending(card))
+            except DeliveryError as error:
+                log.warning("could not tell Teams that job #%s ended: %s", job.id, error.detail)
 
     def sender(self, tenant: str) -> TeamsSender:
         """Proactive messages into `tenant`'s conversations the bot has been in."""

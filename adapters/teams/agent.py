@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import quote
 
@@ -32,7 +33,7 @@ from core import commands as c
 from core.conversations import PostedKind, PostedMessage
 from core.i18n import Translator
 from core.messages import Message
-from core.model import Actor, Principal
+from core.model import Actor, Job, Principal
 from core.ports import Clock
 from core.service import CommandService
 
@@ -102,9 +103,15 @@ def actor_of(activity: Activity) -> Actor:
 
 
 class TeamsAgent(ActivityHandler):
-    def __init__(self, service: CommandService, clock: Clock) -> None:
+    def __init__(
+        self,
+        service: CommandService,
+        clock: Clock,
+        on_ended: Callable[[Job], Awaitable[None]],
+    ) -> None:
         self._service = service
         self._clock = clock
+        self._on_ended = on_ended  # the job's end, told where its card is
 
     async def on_turn(self, turn_context: TurnContext) -> None:  # type: ignore[override]
         await self._remember(turn_context.activity)
@@ -156,6 +163,11 @@ class TeamsAgent(ActivityHandler):
                     PLATFORM, actor.workspace, channel, message_id, kind, now, job_id=message.job_id
                 )
             )
+        # A quick job may have ended before its card was remembered: tell its end now.
+        assert message.job_id is not None
+        ended = await self._service.ended_job(message.job_id)
+        if ended is not None:
+            await self._on_ended(ended)
 
     async def on_invoke_activity(  # type: ignore[override]
         self, turn_context: TurnContext

@@ -43,11 +43,14 @@ class TeamsSender:
         return MessageRef(channel, sent)
 
     async def reply(self, parent: MessageRef, message: Message, *, key: str = "") -> MessageRef:
-        """In a channel, a reply chain is the conversation `<channel>;messageid=<root>`."""
+        """In a channel, a reply chain is the conversation `<channel>;messageid=<root>`;
+        chats have no chains, so there it is a new message."""
         reference = await self._reference(parent.channel)
-        chain = f"{parent.channel.split(';')[0]};messageid={parent.message_id}"
         assert reference.conversation is not None
-        reference.conversation.id = chain
+        if reference.conversation.conversation_type == "channel":
+            reference.conversation.id = (
+                f"{parent.channel.split(';')[0]};messageid={parent.message_id}"
+            )
         sent = await self._send(reference, message)
         return MessageRef(parent.channel, sent, parent.message_id)
 

@@ -229,10 +229,32 @@ async def test_a_reply_in_a_jobs_reply_chain_that_mentions_the_bot_annotates_tha
     assert author.endswith("aad-alice")
     assert link.startswith("https://teams.microsoft.com/l/message/")
     assert "parentMessageId=1700000000101" in link
-    echo = connector.activities()[-1]
-    assert "relaunched after host maintenance" in json.dumps(_card(echo))
+    echoes = [a for a in connector.activities() if "relaunched" in json.dumps(a)]
+    assert len(echoes) == 1 and echoes[0]["replyToId"] == "1700000000201"  # in the chain
 
 
 def _rows(tmp_path: Path, sql: str) -> list[tuple[Any, ...]]:
     with sqlite3.connect(tmp_path / "bot.db") as db:
         return db.execute(sql).fetchall()
+
+
+async def test_a_jobs_card_is_redrawn_when_it_ends_and_its_chain_told(
+    tmp_path: Path, connector: ConnectorStandIn
+) -> None:
+    quick = {"name": "quick", "kind": "command", "command": ["true"]}
+    server = TestServer(create_app(_settings(tmp_path, targets=[quick])), host="127.0.0.1")
+    async with server, TestClient(server) as client:
+        run = message("run quick", service_url=connector.service_url, activity_id="1700000000301")
+        await client.post("/api/messages", json=run)
+        await client.app[BOT_KEY].executor.idle()
+        async with asyncio.timeout(5):
+            while not [s for s in connector.sent if s[0] == "PUT"]:  # noqa: ASYNC110
+                await asyncio.sleep(0.05)
+            while not _posted_to(connector, f"{CHANNEL};messageid=1700000000301"):  # noqa: ASYNC110
+                await asyncio.sleep(0.05)
+    [(card_id,)] = _rows(tmp_path, "SELECT message_id FROM posted_messages WHERE kind = 'job'")
+    [(_, path, redrawn)] = [s for s in connector.sent if s[0] == "PUT"]
+    assert path.endswith(f"/activities/{card_id}")
+    assert "succeeded" in _card(redrawn)["speak"]
+    told = _posted_to(connector, f"{CHANNEL};messageid=1700000000301")
+    assert told is not None and "succeeded" in _card(told)["speak"]
