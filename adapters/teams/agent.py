@@ -23,14 +23,18 @@ from microsoft_agents.activity import (
 from microsoft_agents.hosting.core import ActivityHandler, TurnContext
 
 from adapters.teams.cards import (
+    FORM_SUBMIT,
     card_from_invoke_value,
+    form_card,
     invoke_card_response,
     invoke_message_response,
     message_activity,
     message_card,
 )
 from core import commands as c
+from core.actions import FORM_ACTIONS
 from core.conversations import PostedKind, PostedMessage
+from core.forms import FormInvalid
 from core.i18n import Translator
 from core.messages import Message
 from core.model import Actor, Job, Principal
@@ -183,6 +187,12 @@ class TeamsAgent(ActivityHandler):
             verb, data = card_from_invoke_value(activity.value)
         except ValueError:
             return _invoke(invoke_message_response(t.t("teams.bad_button")))
+        if verb in FORM_ACTIONS:  # "Add note", "New draft": the card becomes the form
+            form = self._service.form(FORM_ACTIONS[verb], actor, str(data.get("object", "")))
+            required = t.t("form.error.required")
+            return _invoke(invoke_card_response(form_card(form, required_error=required)))
+        if verb == FORM_SUBMIT:
+            return await self._submitted(turn_context, actor, data)
         value = f"{data.get('object', '')}:{data.get('version', 0)}"
         message = await self._service.execute_action(verb, value, actor, prefix=PREFIX)
         if message is None:
@@ -198,6 +208,34 @@ class TeamsAgent(ActivityHandler):
             redrawn = Activity.model_validate(message_activity(message))
             redrawn.id = activity.reply_to_id
             await turn_context.update_activity(redrawn)
+        return _invoke(invoke_card_response(message_card(message)))
+
+    async def _submitted(
+        self, turn_context: TurnContext, actor: Actor, data: dict[str, Any]
+    ) -> InvokeResponse:
+        """A form's submit: Teams merges the typed values into `data`. A bad value or a
+        refusal shows the form again with the error under its input."""
+        form_id, context = str(data.get("form", "")), str(data.get("context", ""))
+        values = {k: str(v) for k, v in data.items() if k not in ("form", "context")}
+        t = Translator(actor.locale)
+        try:
+            message = await self._service.submit_form(
+                form_id,
+                context,
+                values,
+                actor,
+                link=message_link(turn_context.activity),
+                prefix=PREFIX,
+            )
+        except FormInvalid as invalid:
+            form = self._service.form(form_id, actor, context)
+            card = form_card(
+                form,
+                values=values,
+                errors=invalid.errors,
+                required_error=t.t("form.error.required"),
+            )
+            return _invoke(invoke_card_response(card))
         return _invoke(invoke_card_response(message_card(message)))
 
     async def _remember(self, activity: Activity) -> None:

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from bot.app import create_app
+from bot.app import BOT_KEY, create_app
 from bot.config import Settings
 from tests.adapters.teams_standin import (
     TENANT,
@@ -119,3 +119,45 @@ async def test_a_malformed_press_is_answered_not_crashed(
     assert response.status == 200
     body = await response.json()
     assert "no longer does anything" in body["value"]
+
+
+async def _invoke(
+    teams: TestClient, connector: ConnectorStandIn, verb: str, data: dict[str, Any]
+) -> dict[str, Any]:
+    press = card_action(
+        verb, data, service_url=connector.service_url, user=ALICE, name="Alice Admin"
+    )
+    response = await teams.post("/api/messages", json=press)
+    assert response.status == 200
+    body: dict[str, Any] = await response.json()
+    return body
+
+
+async def test_add_note_opens_a_form_card_that_shows_errors_then_saves_the_note(
+    teams: TestClient, connector: ConnectorStandIn, tmp_path: Path
+) -> None:
+    await _say(teams, connector, "run demo", 1)
+    await teams.app[BOT_KEY].executor.idle()
+
+    form = await _invoke(teams, connector, "job.note", {"object": "1", "version": 0})
+    card = form["value"]
+    inputs = [b for b in card["body"] if b["type"].startswith("Input.")]
+    assert [(i["id"], bool(i["label"])) for i in inputs] == [("text", True), ("kind", True)]
+    [submit] = [a for a in card["actions"] if a["type"] == "Action.Execute"]
+    assert submit["verb"] == "form.submit" and submit["data"] == {"form": "note", "context": "1"}
+
+    empty = await _invoke(
+        teams, connector, "form.submit", {**submit["data"], "text": "  ", "kind": "note"}
+    )
+    again = empty["value"]
+    assert any(b.get("color") == "attention" for b in again["body"])  # the error, in words
+    assert _rows(tmp_path, "SELECT count(*) FROM annotations") == [(0,)]
+
+    saved = await _invoke(
+        teams,
+        connector,
+        "form.submit",
+        {**submit["data"], "text": "NAS rebooted at 02:10", "kind": "note"},
+    )
+    assert saved["type"] == "application/vnd.microsoft.card.adaptive"
+    assert _rows(tmp_path, "SELECT job_id, text FROM annotations") == [(1, "NAS rebooted at 02:10")]
