@@ -258,3 +258,19 @@ async def test_a_jobs_card_is_redrawn_when_it_ends_and_its_chain_told(
     assert "succeeded" in _card(redrawn)["speak"]
     told = _posted_to(connector, f"{CHANNEL};messageid=1700000000301")
     assert told is not None and "succeeded" in _card(told)["speak"]
+
+
+async def test_being_added_to_a_team_is_enough_to_post_there_later(
+    teams: TestClient, connector: ConnectorStandIn, tmp_path: Path
+) -> None:
+    added = message("", service_url=connector.service_url, mention=False)
+    added.update(
+        type="conversationUpdate",
+        text=None,
+        membersAdded=[{"id": "28:exportbot-bot-id"}],
+        channelData={"tenant": {"id": TENANT}, "eventType": "teamMemberAdded"},
+    )
+    response = await teams.post("/api/messages", json=added)
+    assert response.status in (200, 202)
+    assert _rows(tmp_path, "SELECT key FROM conversation_references") == [(CHANNEL,)]
+    assert connector.sent == []  # nothing said: no welcome spam in a team channel
