@@ -6,7 +6,7 @@ import ast
 import json
 import sys
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -37,9 +37,10 @@ from core.forms import (
 )
 from core.i18n import Translator
 from core.messages import Action, Field, Image, Message, Tone
-from core.model import Job, JobState, Origin, OriginKind, Principal
+from core.model import Job, Principal
 from core.subscriptions import AlertKind, Severity
 from core.views import job_message
+from tests.examples import failed_job
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 SETTINGS = AlertSettings(
@@ -49,18 +50,10 @@ EN = Translator("en")
 
 
 def _failed_job() -> Job:
-    return Job(
-        id=7,
-        target="demo",
-        state=JobState.FAILED,
-        origin=Origin(OriginKind.SCHEDULE, reference="3"),
+    return failed_job(
+        NOW,
         requester=Principal("teams", "tenant", "aad-1"),
-        requester_name="Ann",
-        created_at=NOW,
-        started_at=NOW,
-        finished_at=NOW + timedelta(seconds=5),
         archive_path="/srv/archives/demo_2026-11-25.tar.gz",
-        error="disk full",
     )
 
 

@@ -10,7 +10,7 @@ import json
 import time
 import traceback
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import aiohttp
@@ -23,7 +23,6 @@ from core.delivery import DeliveryError, MessageRef, RetryAfter, Upload
 from core.events import EventKind, OutboxEvent
 from core.i18n import Translator
 from core.messages import Action, Field, Image, Message, Tone
-from core.model import Job, JobState, Origin, OriginKind, Principal
 from core.subscriptions import AlertKind, Severity
 from core.webhooks import WebhookFormat, shown_url
 from tests.adapters.webhook_standin import (
@@ -36,6 +35,7 @@ from tests.adapters.webhook_standin import (
     status,
     webhook_standin,
 )
+from tests.examples import failed_job
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 SECRET = b"webhook-secret"
@@ -53,18 +53,7 @@ SLACK_BLOCK_TYPES = {"header", "section", "image", "actions", "context", "divide
 
 def failed_alert() -> Message:
     """The alert the dispatcher sends when a job fails: link fields and bot-only buttons."""
-    job = Job(
-        id=7,
-        target="demo",
-        state=JobState.FAILED,
-        origin=Origin(OriginKind.SCHEDULE, reference="3"),
-        requester=Principal("slack", "T1", "U1"),
-        requester_name="Ann",
-        created_at=NOW,
-        started_at=NOW,
-        finished_at=NOW + timedelta(seconds=5),
-        error="disk full",
-    )
+    job = failed_job(NOW)
     event = OutboxEvent(EventKind.JOB_ENDED, "demo", NOW, {"job": 7, "state": "failed"})
     return alert_message(
         Translator("en"), event, AlertKind.FAILED, Severity.CRITICAL, SETTINGS, NOW, job

@@ -11,10 +11,11 @@ from core.alerts import AlertSettings, alert_message
 from core.events import EventKind, OutboxEvent
 from core.i18n import Translator
 from core.links import job_path, signed_url, verify
-from core.model import Job, JobState, Origin, OriginKind, Principal
+from core.model import Job, JobState
 from core.redaction import redact
 from core.service import CommandService
 from core.subscriptions import AlertKind, Severity, classify
+from tests.examples import failed_job
 from tests.fakes import FakeStore
 from tests.unit.conftest import console
 
@@ -28,17 +29,8 @@ SETTINGS = AlertSettings(
 
 
 def _failed_job() -> Job:
-    return Job(
-        id=7,
-        target="demo",
-        state=JobState.FAILED,
-        origin=Origin(OriginKind.SCHEDULE, reference="3"),
-        requester=Principal("slack", "T1", "U1"),
-        requester_name="Ann",
-        created_at=NOW,
-        started_at=NOW,
-        finished_at=NOW + timedelta(seconds=5),
-        error="pg_dump: password=hunter2 rejected by postgres://app:s3cret@db/app",
+    return failed_job(
+        NOW, error="pg_dump: password=hunter2 rejected by postgres://app:s3cret@db/app"
     )
 
 
