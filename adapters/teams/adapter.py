@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
+from microsoft_agents.activity import ChannelAccount, ConversationParameters
 from microsoft_agents.hosting.aiohttp import CloudAdapter
 from microsoft_agents.hosting.core import (
     ChannelServiceClientFactoryBase,
@@ -43,6 +44,7 @@ from core.service import CommandService
 log = logging.getLogger(__name__)
 
 UNAUTHORIZED = {"error": "Invalid token or authentication failed."}
+BOT_FRAMEWORK_AUDIENCE = "https://api.botframework.com"
 
 
 @dataclass(frozen=True)
@@ -118,7 +120,8 @@ class TeamsAdapter:
         self.credentials = credentials
         self.agent = TeamsAgent(service, clock, self.on_job_ended)
         self._told: set[int] = set()  # jobs whose end was told (the listener or the poster)
-        self.cloud = CloudAdapter(channel_service_client_factory=self._client_factory())
+        self._factory = self._client_factory()
+        self.cloud = CloudAdapter(channel_service_client_factory=self._factory)
         self._auth = (
             AgentAuthConfiguration(
                 client_id=credentials.client_id,
@@ -155,7 +158,47 @@ class TeamsAdapter:
         async def lookup(key: str) -> dict[str, Any] | None:
             return await self.service.conversation(PLATFORM, tenant, key)
 
-        return TeamsSender(self.cloud, self.credentials.client_id, lookup)
+        async def open_chat(user_id: str) -> None:
+            await self._open_chat(tenant, user_id)
+
+        return TeamsSender(self.cloud, self.credentials.client_id, lookup, open_chat)
+
+    async def _open_chat(self, tenant: str, user_id: str) -> None:
+        """Open a 1:1 chat with someone who wrote to the bot elsewhere (C3), and keep it."""
+        member = await self.service.conversation(PLATFORM, tenant, f"member:{user_id}")
+        if member is None:
+            raise DeliveryError("this person has never written to the bot in Teams", permanent=True)
+        service_url = str(member["serviceUrl"])
+        identity = self.cloud.create_claims_identity(self.credentials.client_id)
+        connector = await self._factory.create_connector_client(
+            None,
+            identity,
+            service_url,
+            BOT_FRAMEWORK_AUDIENCE,
+            use_anonymous=not self.credentials.configured,
+        )
+        parameters = ConversationParameters(
+            is_group=False,
+            bot=ChannelAccount.model_validate(member["bot"]),
+            members=[ChannelAccount.model_validate(member["user"])],
+            tenant_id=tenant,
+        )
+        try:
+            opened = await connector.conversations.create_conversation(parameters)
+        finally:
+            await connector.close()  # its own HTTP session
+        reference = {
+            "channelId": "msteams",
+            "serviceUrl": service_url,
+            "bot": member["bot"],
+            "user": member["user"],
+            "conversation": {
+                "id": opened.id,
+                "conversationType": "personal",
+                "tenantId": tenant,
+            },
+        }
+        await self.service.remember_conversation(PLATFORM, tenant, [f"user:{user_id}"], reference)
 
     def _client_factory(self) -> ChannelServiceClientFactoryBase:
         if not self.credentials.configured:

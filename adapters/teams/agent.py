@@ -16,6 +16,7 @@ from urllib.parse import quote
 
 from microsoft_agents.activity import (
     Activity,
+    ChannelAccount,
     ConversationReference,
     InvokeResponse,
     ResourceResponse,
@@ -247,11 +248,25 @@ class TeamsAgent(ActivityHandler):
         reference: ConversationReference = activity.get_conversation_reference()
         stored = reference.model_dump(by_alias=True, exclude_none=True, mode="json")
         keys = [activity.conversation.id]
-        if activity.conversation.conversation_type == "personal" and activity.from_property:
-            person = activity.from_property.aad_object_id or activity.from_property.id
-            keys.append(f"user:{person}")
+        person = activity.from_property
+        if activity.conversation.conversation_type == "personal" and person:
+            keys.append(f"user:{person.aad_object_id or person.id}")
         await self._service.remember_conversation(PLATFORM, tenant, keys, stored)
+        if person and person.aad_object_id and activity.recipient:
+            # Enough to open a 1:1 chat with them later (C3), even if they never did.
+            member = {
+                "user": _account(person),
+                "bot": _account(activity.recipient),
+                "serviceUrl": activity.service_url,
+            }
+            key = f"member:{person.aad_object_id}"
+            await self._service.remember_conversation(PLATFORM, tenant, [key], member)
 
 
 def _invoke(body: dict[str, Any]) -> InvokeResponse:
     return InvokeResponse(status=200, body=body)
+
+
+def _account(account: ChannelAccount) -> dict[str, Any]:
+    found: dict[str, Any] = account.model_dump(by_alias=True, exclude_none=True, mode="json")
+    return found

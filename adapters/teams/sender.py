@@ -24,6 +24,7 @@ from core.delivery import DeliveryError, MessageRef, RetryAfter, Upload
 from core.messages import Message
 
 Lookup = Callable[[str], Awaitable[dict[str, Any] | None]]  # key → stored reference
+OpenChat = Callable[[str], Awaitable[None]]  # user id → their 1:1 chat opened and stored
 DEFAULT_RETRY_AFTER = 1.0
 RETRYABLE = frozenset({408, 412, 429, 500, 502, 503, 504})
 
@@ -32,10 +33,13 @@ class TeamsSender:
     edits = True
     threads = True
 
-    def __init__(self, cloud: CloudAdapter, app_id: str, lookup: Lookup) -> None:
+    def __init__(
+        self, cloud: CloudAdapter, app_id: str, lookup: Lookup, open_chat: OpenChat
+    ) -> None:
         self._cloud = cloud
         self._app_id = app_id
         self._lookup = lookup
+        self._open_chat = open_chat
 
     async def post(self, channel: str, message: Message, *, key: str = "") -> MessageRef:
         reference = await self._reference(channel)
@@ -66,7 +70,14 @@ class TeamsSender:
         return ref
 
     async def private(self, user_id: str, message: Message, *, key: str = "") -> MessageRef:
-        """To a person who has a chat with the bot (the app installed for them)."""
+        """To a person 1:1: in their chat with the bot, opened now if they have none yet."""
+        if await self._lookup(f"user:{user_id}") is None:
+            try:
+                await self._open_chat(user_id)
+            except aiohttp.ClientResponseError as error:
+                raise _failure(error) from None
+            except (TimeoutError, aiohttp.ClientError) as error:
+                raise DeliveryError(f"no answer from Teams ({type(error).__name__})") from None
         reference = await self._reference(f"user:{user_id}")
         sent = await self._send(reference, message)
         assert reference.conversation is not None

@@ -43,6 +43,9 @@ class ConnectorStandIn:
         async with self.changed:
             self.sent.append((request.method, request.path, body))
             self.changed.notify_all()
+        if request.path == "/v3/conversations":  # a new 1:1 chat (proactive)
+            # As Teams answers: the new chat's id (no first activity was sent with it).
+            return web.json_response({"id": f"a:1on1-{next(self._ids)}"})
         return web.json_response({"id": f"1700000000{next(self._ids):03d}"})
 
 

@@ -78,8 +78,13 @@ async def test_a_mention_in_a_channel_runs_the_command_and_answers_with_a_card(
     assert path.startswith("/v3/conversations/19:ops")
     # The conversation is remembered, for alerts and job endings later.
     with sqlite3.connect(tmp_path / "bot.db") as db:
-        rows = db.execute("SELECT platform, workspace, key FROM conversation_references").fetchall()
-    assert rows == [("teams", TENANT, "19:ops0000000000000000000000000000@thread.tacv2")]
+        rows = db.execute(
+            "SELECT platform, workspace, key FROM conversation_references ORDER BY key"
+        ).fetchall()
+    assert rows == [
+        ("teams", TENANT, "19:ops0000000000000000000000000000@thread.tacv2"),
+        ("teams", TENANT, "member:aad-alice"),  # enough to open a 1:1 chat later (C3)
+    ]
 
 
 async def test_export_in_front_and_a_personal_chat_work_the_same(
@@ -97,7 +102,7 @@ async def test_export_in_front_and_a_personal_chat_work_the_same(
     assert "run" in _texts(_card(reply))
     with sqlite3.connect(tmp_path / "bot.db") as db:
         keys = {k for (k,) in db.execute("SELECT key FROM conversation_references")}
-    assert keys == {"a:1personal-chat-id", "user:aad-alice"}  # the person can be found 1:1
+    assert keys == {"a:1personal-chat-id", "user:aad-alice", "member:aad-alice"}
 
 
 async def test_a_tenant_that_is_not_configured_is_refused(
@@ -272,5 +277,31 @@ async def test_being_added_to_a_team_is_enough_to_post_there_later(
     )
     response = await teams.post("/api/messages", json=added)
     assert response.status in (200, 202)
-    assert _rows(tmp_path, "SELECT key FROM conversation_references") == [(CHANNEL,)]
+    keys = _rows(tmp_path, "SELECT key FROM conversation_references WHERE key NOT LIKE 'member:%'")
+    assert keys == [(CHANNEL,)]
     assert connector.sent == []  # nothing said: no welcome spam in a team channel
+
+
+async def test_the_requester_is_told_privately_in_a_chat_the_bot_opens(
+    tmp_path: Path, connector: ConnectorStandIn
+) -> None:
+    demo = {"name": "demo", "kind": "command", "command": FAILING}
+    server = TestServer(create_app(_settings(tmp_path, targets=[demo])), host="127.0.0.1")
+    async with server, TestClient(server) as client:
+        run = message("run demo", service_url=connector.service_url)
+        await client.post("/api/messages", json=run)
+        async with asyncio.timeout(5):
+            while not (dm := _private(connector)):  # noqa: ASYNC110 - the dispatcher sends
+                await asyncio.sleep(0.05)
+    [(_, _, opened)] = [s for s in connector.sent if s[1] == "/v3/conversations"]
+    assert opened["isGroup"] is False and opened["tenantId"] == TENANT
+    assert [m["aadObjectId"] for m in opened["members"]] == ["aad-alice"]
+    assert _card(dm)["speak"].startswith("Job #1 of demo failed")
+    assert ("user:aad-alice",) in _rows(tmp_path, "SELECT key FROM conversation_references")
+
+
+def _private(connector: ConnectorStandIn) -> dict[str, Any] | None:
+    """The first message sent into a 1:1 chat the bot opened."""
+    return next(
+        (b for _, p, b in connector.sent if p.startswith("/v3/conversations/a:1on1-")), None
+    )
