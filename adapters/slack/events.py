@@ -21,6 +21,7 @@ from core.conversations import PostedKind
 from core.delivery import DeliveryError, MessageRef
 from core.messages import ending
 from core.model import Job
+from core.once import Once
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +31,7 @@ MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
 class Events:
     def __init__(self, runtime: SlackRuntime) -> None:
         self._runtime = runtime
-        self._told: set[int] = set()  # jobs whose end was told in their thread
+        self._told = Once()  # jobs whose end was told in their thread
 
     def register(self, app: AsyncApp) -> None:
         app.event("app_mention")(self._on_mention)
@@ -95,9 +96,9 @@ class Events:
             for p in await runtime.service.posted_for_job(job.id, PLATFORM)
             if p.kind is PostedKind.JOB
         ]
-        if not posted or job.id in self._told:
+        # The listener and a late card's poster may both come here: only the first tells.
+        if not posted or not self._told.first(job.id):
             return
-        self._told.add(job.id)  # the listener and a late card's poster may both come here
         # The card keeps the language it was posted in: its requester's.
         requester = job.requester
         locale = "en"

@@ -38,6 +38,7 @@ from core.conversations import PostedKind
 from core.delivery import DeliveryError, MessageRef
 from core.messages import ending
 from core.model import Job
+from core.once import Once
 from core.ports import Clock
 from core.service import CommandService
 
@@ -119,7 +120,7 @@ class TeamsAdapter:
         self.service = service
         self.credentials = credentials
         self.agent = TeamsAgent(service, clock, self.on_job_ended)
-        self._told: set[int] = set()  # jobs whose end was told (the listener or the poster)
+        self._told = Once()  # jobs whose end was told (the listener or the poster)
         self._factory = self._client_factory()
         self.cloud = CloudAdapter(channel_service_client_factory=self._factory)
         self._auth = (
@@ -136,6 +137,9 @@ class TeamsAdapter:
         """Redraw the job's card where it was answered, and say how it ended in its chain
         (an executor listener, like Slack's)."""
         posted = await self.service.posted_for_job(job.id, PLATFORM)
+        # The listener and a late card's poster may both come here: only the first tells.
+        if not any(p.kind is PostedKind.JOB for p in posted) or not self._told.first(job.id):
+            return
         roots = {
             (p.channel, p.workspace): p.message_id for p in posted if p.kind is PostedKind.NOTE
         }
