@@ -190,12 +190,12 @@ class CommandService:
             await uow.commit()
         return first
 
-    async def remember_conversation(
-        self, platform: str, workspace: str, keys: Sequence[str], reference: dict[str, Any]
+    async def remember_conversations(
+        self, platform: str, workspace: str, references: Mapping[str, dict[str, Any]]
     ) -> None:
-        """Keep where the bot may write later (Teams), under each of `keys`."""
+        """Keep where the bot may write later (Teams), by key, in one transaction."""
         async with self._uow_factory() as uow:
-            for key in keys:
+            for key, reference in references.items():
                 await uow.references.save(platform, workspace, key, reference, self._clock.now())
             await uow.commit()
 

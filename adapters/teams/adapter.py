@@ -202,7 +202,7 @@ class TeamsAdapter:
                 "tenantId": tenant,
             },
         }
-        await self.service.remember_conversation(PLATFORM, tenant, [f"user:{user_id}"], reference)
+        await self.service.remember_conversations(PLATFORM, tenant, {f"user:{user_id}": reference})
 
     def _client_factory(self) -> ChannelServiceClientFactoryBase:
         if not self.credentials.configured:

@@ -117,6 +117,8 @@ class TeamsAgent(ActivityHandler):
         self._service = service
         self._clock = clock
         self._on_ended = on_ended  # the job's end, told where its card is
+        # What this process last wrote per (tenant, key): a new process writes each once.
+        self._written: dict[tuple[str, str], dict[str, Any]] = {}
 
     async def on_turn(self, turn_context: TurnContext) -> None:  # type: ignore[override]
         await self._remember(turn_context.activity)
@@ -240,27 +242,33 @@ class TeamsAgent(ActivityHandler):
         return _invoke(invoke_card_response(message_card(message)))
 
     async def _remember(self, activity: Activity) -> None:
-        """Keep where this conversation is, and — in a personal chat — where its person is,
-        so an alert or a private message can find them after a restart."""
+        """Keep where this conversation is, where its person is (a personal chat), and enough
+        to open a 1:1 chat with them (C3), so alerts and private messages find them after a
+        restart. Written only when changed: every activity passes here, most change nothing."""
         tenant = tenant_of(activity)
         if not tenant or activity.conversation is None:
             return
         reference: ConversationReference = activity.get_conversation_reference()
+        reference.activity_id = None  # which message came last is not where to write
         stored = reference.model_dump(by_alias=True, exclude_none=True, mode="json")
-        keys = [activity.conversation.id]
+        references = {activity.conversation.id: stored}
         person = activity.from_property
         if activity.conversation.conversation_type == "personal" and person:
-            keys.append(f"user:{person.aad_object_id or person.id}")
-        await self._service.remember_conversation(PLATFORM, tenant, keys, stored)
+            references[f"user:{person.aad_object_id or person.id}"] = stored
         if person and person.aad_object_id and activity.recipient:
-            # Enough to open a 1:1 chat with them later (C3), even if they never did.
-            member = {
+            references[f"member:{person.aad_object_id}"] = {
                 "user": _account(person),
                 "bot": _account(activity.recipient),
                 "serviceUrl": activity.service_url,
             }
-            key = f"member:{person.aad_object_id}"
-            await self._service.remember_conversation(PLATFORM, tenant, [key], member)
+        changed = {
+            key: value
+            for key, value in references.items()
+            if self._written.get((tenant, key)) != value
+        }
+        if changed:
+            await self._service.remember_conversations(PLATFORM, tenant, changed)
+            self._written.update({(tenant, key): value for key, value in changed.items()})
 
 
 def _invoke(body: dict[str, Any]) -> InvokeResponse:
