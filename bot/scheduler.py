@@ -88,6 +88,7 @@ class SchedulerService:
                 elif self._aps is not None:
                     if await self._still_leader():
                         await self._sync()
+                        await self._recover_orphans()
                         await self._expire_drafts()
                         await self._forget_old_inbound_events()
                     else:
@@ -131,10 +132,9 @@ class SchedulerService:
 
     async def _lead(self) -> None:
         log.info("this process now runs the scheduler")
-        if self._recover is not None:
-            # Taking over from a leader that died mid-run: its job would keep the target
-            # "busy" (and every fire refused) until its heartbeat went stale.
-            await self._recover()
+        # Taking over from a leader that died mid-run: its job would keep the target "busy"
+        # (and every fire refused) until its heartbeat went stale.
+        await self._recover_orphans()
         started = await catch_up(self._uow_factory, self._clock, self._jobs, self._grace)
         if started:
             log.info("started runs missed while no scheduler ran: %s", started)
@@ -164,6 +164,12 @@ class SchedulerService:
                 max_instances=1,
             )
         self._schedules = active
+
+    async def _recover_orphans(self) -> None:
+        """The leader also sweeps, at every poll, jobs whose process died: one killed between
+        queueing a job and claiming it leaves no heartbeat to go stale, only an old queue time."""
+        if self._recover is not None:
+            await self._recover()
 
     async def _expire_drafts(self) -> None:
         async with self._uow_factory() as uow:

@@ -14,7 +14,7 @@ import os
 import socket
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from core.events import job_ended_event
 from core.handlers import audit_entry
@@ -73,6 +73,7 @@ class JobExecutor:
         worker: str | None = None,
         heartbeat_seconds: float = 5.0,
         stale_after: timedelta = timedelta(minutes=2),
+        unclaimed_after: timedelta = timedelta(seconds=15),
     ) -> None:
         self._uow_factory = uow_factory
         self._targets = targets
@@ -81,6 +82,7 @@ class JobExecutor:
         self.worker = worker or this_worker()
         self._heartbeat_seconds = heartbeat_seconds
         self._stale_after = stale_after
+        self._unclaimed_after = unclaimed_after
         self._tasks: dict[int, asyncio.Task[None]] = {}
         self._tokens: dict[int, CancelToken] = {}
         self._progress: dict[int, Progress] = {}
@@ -128,9 +130,7 @@ class JobExecutor:
             for job in await uow.jobs.in_states(ACTIVE_STATES):
                 if job.id in self._tasks:
                     continue
-                last_sign = job.heartbeat_at or job.created_at
-                dead = job.worker is not None and _worker_is_dead(job.worker, self.worker)
-                if not dead and now - last_sign < self._stale_after:
+                if not self._orphaned(job, now):
                     continue
                 job.transition(JobState.INTERRUPTED, now)
                 job.error = job.error or "worker stopped before the job ended"
@@ -152,6 +152,15 @@ class JobExecutor:
         if interrupted:
             log.warning("marked interrupted after a restart: %s", interrupted)
         return interrupted
+
+    def _orphaned(self, job: Job, now: datetime) -> bool:
+        if job.worker is None:
+            # Queued, never claimed: its launcher claims it within milliseconds of the commit,
+            # so one this old lost its launcher (killed between the two, or its claim failed).
+            return now - job.created_at >= self._unclaimed_after
+        if _worker_is_dead(job.worker, self.worker):
+            return True
+        return now - (job.heartbeat_at or job.created_at) >= self._stale_after
 
     async def shutdown(self, grace_seconds: float = 10.0) -> None:
         """Stop accepting jobs, ask running ones to stop, and record them as interrupted."""

@@ -111,7 +111,13 @@ def test_two_processes_fire_once_per_minute_and_the_standby_takes_over(
         processes[leader].communicate(timeout=10)
         takeover = _wait(lambda: _role(standby) == "leader", 15, "the standby taking over")
         before = started_fires()
-        _wait(lambda: started_fires() > before, 75, "a fire by the new leader")
+        try:
+            _wait(lambda: started_fires() > before, 75, "a fire by the new leader")
+        except AssertionError as missing:  # say what the database holds, to tell why
+            raise AssertionError(
+                f"{missing}\nfires: {_psql(pg_database_url, 'SELECT * FROM schedule_fires')}"
+                f"\njobs: {_psql(pg_database_url, 'SELECT id, state, worker FROM jobs')}"
+            ) from None
         remaining = 120 - (datetime.now().astimezone() - began).total_seconds()
         if remaining > 0:
             time.sleep(remaining + 5)

@@ -12,7 +12,8 @@ from pathlib import Path
 from bot.scheduler import SchedulerService
 from core.clock import SystemClock
 from core.events import EventKind
-from core.model import Principal
+from core.execution import JobExecutor
+from core.model import JobState, NewJob, Origin, OriginKind, Principal
 from core.schedules import DraftState, NewDraft, ScheduleSpec
 from storage import SqlUnitOfWorkFactory, open_engine, upgrade
 from tests.unit.conftest import RecordingJobControl
@@ -80,3 +81,44 @@ async def test_the_scheduler_mirrors_activations_and_sweeps_expired_drafts(
         async with uow_factory() as uow:
             kinds = [e.kind for e in await uow.outbox.pending()]
         assert kinds == [EventKind.DRAFT_EXPIRED]
+
+
+async def test_the_leader_interrupts_a_job_its_dead_launcher_never_claimed(
+    tmp_path: Path,
+) -> None:
+    """A process killed between queueing a job and claiming it leaves the target busy; the
+    leader's sweep frees it while leading (not only when it takes over), so the next fire runs."""
+    clock = SystemClock()
+    async with open_engine(f"sqlite+aiosqlite:///{tmp_path / 's.db'}") as engine:
+        await upgrade(engine)
+        uow_factory = SqlUnitOfWorkFactory(engine)
+        executor = JobExecutor(
+            uow_factory,
+            {},
+            lambda spec: None,  # type: ignore[arg-type,return-value]  # never runs a job
+            clock,
+            unclaimed_after=timedelta(seconds=0.5),
+        )
+        scheduler = SchedulerService(
+            engine,
+            uow_factory,
+            clock,
+            executor,
+            grace=timedelta(minutes=10),
+            poll_seconds=0.05,
+            recover=executor.recover,
+        )
+        async with scheduler:
+            await _until(lambda: scheduler.role == "leader")
+            async with uow_factory() as uow:  # as the dead process left it: queued, no worker
+                orphan = await uow.jobs.add(
+                    NewJob("demo", Origin(OriginKind.USER, "console"), None, "bob", clock.now())
+                )
+                await uow.commit()
+
+            async def interrupted() -> bool:
+                async with uow_factory() as uow:
+                    job = await uow.jobs.get(orphan.id)
+                    return job is not None and job.state is JobState.INTERRUPTED
+
+            await _until(interrupted)

@@ -151,6 +151,24 @@ async def test_recovery_interrupts_only_jobs_whose_worker_is_gone(
     assert store.state.jobs[job_id].state is expected
 
 
+@pytest.mark.parametrize(
+    ("age", "interrupted"),
+    [
+        (timedelta(seconds=2), False),  # its launcher is about to claim it
+        (timedelta(seconds=20), True),  # its launcher died between the commit and the claim
+    ],
+)
+async def test_recovery_interrupts_a_queued_job_nobody_claimed(
+    store: FakeStore, clock: FrozenClock, age: timedelta, interrupted: bool
+) -> None:
+    job_id = await _queue(store, clock)
+    clock.advance(age)
+    executor = _executor(store, clock, ScriptedRunner("ok"))
+    assert (await executor.recover() == [job_id]) is interrupted
+    expected = JobState.INTERRUPTED if interrupted else JobState.QUEUED
+    assert store.state.jobs[job_id].state is expected
+
+
 async def _tick() -> None:
     import asyncio
 
