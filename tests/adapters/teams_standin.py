@@ -23,6 +23,7 @@ WAIT = 5.0
 class ConnectorStandIn:
     base_url: str = ""
     sent: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)  # verb, path, body
+    answered: list[str] = field(default_factory=list)  # the id answered to each of `sent`
     changed: asyncio.Condition = field(default_factory=asyncio.Condition)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
@@ -40,13 +41,18 @@ class ConnectorStandIn:
 
     async def _handle(self, request: web.Request) -> web.Response:
         body = await request.json() if request.can_read_body else {}
-        async with self.changed:
-            self.sent.append((request.method, request.path, body))
-            self.changed.notify_all()
         if request.path == "/v3/conversations":  # a new 1:1 chat (proactive)
             # As Teams answers: the new chat's id (no first activity was sent with it).
-            return web.json_response({"id": f"a:1on1-{next(self._ids)}"})
-        return web.json_response({"id": f"1700000000{next(self._ids):03d}"})
+            answered = f"a:1on1-{next(self._ids)}"
+        elif request.method == "PUT":  # an update keeps its activity's id
+            answered = request.path.rsplit("/", 1)[-1]
+        else:
+            answered = f"1700000000{next(self._ids):03d}"
+        async with self.changed:
+            self.sent.append((request.method, request.path, body))
+            self.answered.append(answered)
+            self.changed.notify_all()
+        return web.json_response({"id": answered})
 
 
 @asynccontextmanager

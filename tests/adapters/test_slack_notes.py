@@ -40,32 +40,6 @@ def _mention(text: str, *, ts: str, thread_ts: str | None, user: str = REVIEWER)
     return event
 
 
-async def test_a_mention_in_a_job_thread_lands_on_that_job_and_is_echoed(
-    slack: SlackHarness,
-) -> None:
-    first, second = await _two_finished_jobs(slack)
-    event = _mention(
-        "<@UBOT> relaunched after host maintenance", ts="1700000900.000100", thread_ts=second
-    )
-    status, _ = await slack.post(event_callback(event, event_id="Ev01"), json_body=True)
-    assert status == 200
-    await slack.settle()
-    assert slack.rows("SELECT job_id, text, author, author_name, link FROM annotations") == [
-        (
-            2,
-            "relaunched after host maintenance",
-            "slack:T0EXPORT:U0CAROL",
-            "Carol",
-            f"https://acme.slack.com/archives/C0OPS/p1700000900000100?thread_ts={second}&cid=C0OPS",
-        )
-    ]
-    echo = slack.standin.thread_replies()[-1]
-    assert echo["thread_ts"] == second
-    assert "Carol" in echo["text"] and "relaunched after host maintenance" in echo["text"]
-    assert "https://acme.slack.com/archives/C0OPS/p1700000900000100" in echo["text"]
-    assert first != second
-
-
 async def test_a_retried_event_is_handled_once(slack: SlackHarness) -> None:
     [_, job_ts] = await _two_finished_jobs(slack)
     body = event_callback(

@@ -4,7 +4,6 @@ redraws the card for everyone and answers the invoke with the new card."""
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -73,39 +72,6 @@ async def _press(
 def _rows(tmp_path: Path, sql: str) -> list[tuple[Any, ...]]:
     with sqlite3.connect(tmp_path / "bot.db") as db:
         return db.execute(sql).fetchall()
-
-
-async def test_a_draft_is_refused_to_its_author_and_on_a_stale_version_then_approved(
-    teams: TestClient, connector: ConnectorStandIn, tmp_path: Path
-) -> None:
-    await _say(teams, connector, 'schedule draft demo --cron "0 2 * * *" --tz UTC --keep 5', 1)
-    await _say(teams, connector, "schedule submit #1", 2)
-    [(version,)] = _rows(tmp_path, "SELECT version FROM drafts")
-    updates_before = [s for s in connector.sent if s[0] == "PUT"]
-
-    own = await _press(teams, connector, version, ALICE, "Alice Admin")
-    assert own["statusCode"] == 200
-    assert own["type"] == "application/vnd.microsoft.activity.message"  # the presser only
-    assert "someone else must review it (four eyes)" in own["value"]
-
-    stale = await _press(teams, connector, version - 1, CAROL, "Carol")
-    assert stale["type"] == "application/vnd.microsoft.activity.message"
-    assert f"(version {version - 1}, now {version})" in stale["value"]
-    assert _rows(tmp_path, "SELECT state FROM drafts") == [("submitted",)]
-    assert [s for s in connector.sent if s[0] == "PUT"] == updates_before  # card unchanged
-
-    approved = await _press(teams, connector, version, CAROL, "Carol")
-    assert approved["type"] == "application/vnd.microsoft.card.adaptive"
-    card = approved["value"]
-    assert "Approved by Carol" in json.dumps(card)
-    assert not [a for a in card["actions"] if a["type"] == "Action.Execute"]  # decided
-    assert _rows(tmp_path, "SELECT target, cron FROM schedules WHERE active") == [
-        ("demo", "0 2 * * *")
-    ]
-    # Everyone's copy of the card is redrawn: the bot updated the pressed message.
-    [(_, path, body)] = [s for s in connector.sent if s[0] == "PUT"]
-    assert path.endswith("/activities/1700000000002")
-    assert "Approved by Carol" in json.dumps(body)
 
 
 async def test_a_malformed_press_is_answered_not_crashed(

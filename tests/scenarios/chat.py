@@ -1,0 +1,99 @@
+"""What a scenario may do in a chat, and see of it, whatever the platform.
+
+A scenario speaks of people (`ALICE`, `CAROL`) and channels (`OPS`, `ALERTS`); each platform's
+driver turns that into the requests the platform really sends (signed Slack payloads, Teams
+activities, Discord interactions) against the whole bot, and reads what the bot sent back from
+that platform's loopback stand-in. The platform's own shapes (ephemeral vs replaced, invoke
+responses, redrawn cards) are checked inside the driver, where they belong; the scenario sees
+only the outcome a person would: what was said, to whom, with which buttons.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol, TypeVar
+
+# People, with the same rights and languages on every platform.
+ALICE = "alice"  # admin, writes the drafts; reads English
+CAROL = "carol"  # reviewer; reads French
+PEOPLE = (ALICE, CAROL)
+
+# Channels.
+OPS = "ops"  # where commands are typed
+ALERTS = "alerts"  # a channel that subscribes to alerts
+
+# Targets every driver configures.
+QUICK = {"name": "quick", "kind": "command", "command": ["true"]}
+BROKEN = {
+    "name": "broken",
+    "kind": "command",
+    "command": ["sh", "-c", "echo 'fatal: refused by the NAS' >&2; exit 2"],
+}
+
+
+@dataclass(frozen=True)
+class Seen:
+    """A message as its reader sees it: its words, its buttons, and whether only they see it."""
+
+    text: str
+    actions: tuple[str, ...] = ()
+    private: bool = False
+    message_id: str | None = None  # where a button press on it must point, when it matters
+    extra: dict[str, Any] = field(default_factory=dict, compare=False)
+
+
+class Chat(Protocol):
+    platform: str
+    note_link: str  # a regular expression: the link a note from a thread keeps back to its reply
+
+    async def say(self, person: str, text: str, *, channel: str = OPS) -> Seen:
+        """Type a command; the bot's direct answer to it."""
+
+    async def press(self, person: str, on: Seen, action: str, obj: str, version: int) -> Seen:
+        """Press a button of `on`; what the presser sees afterwards."""
+
+    async def reply_in_job_thread(self, person: str, job_id: int, text: str) -> None:
+        """Answer in the thread of job `job_id`'s message, mentioning the bot."""
+
+    async def job_message(self, job_id: int) -> Seen:
+        """Job `job_id`'s own message, as it reads now (after its last redraw)."""
+
+    async def job_thread(self, job_id: int) -> list[Seen]:
+        """What the bot said in that job's thread, oldest first."""
+
+    async def posted_in(self, channel: str) -> list[Seen]:
+        """New top-level messages the bot posted in `channel`, oldest first."""
+
+    async def restart(self) -> None:
+        """Stop the bot and start a new process on the same database."""
+
+    async def settle(self) -> None:
+        """Let jobs, background answers and the dispatcher finish what they started."""
+
+    async def forge(self, forgery: str, text: str) -> int:
+        """Send `text` as a command, unverifiable in the way `forgery` names; the status."""
+
+    def sent_anything(self) -> bool:
+        """Whether the bot has said anything at all on the platform."""
+
+    def rows(self, sql: str) -> list[tuple[Any, ...]]:
+        """Read the bot's database."""
+
+    def principal(self, person: str) -> str:
+        """`platform:workspace:user` of `person`."""
+
+
+T = TypeVar("T")
+WAIT = 5.0  # seconds a scenario waits for the bot to say something on its own
+
+
+async def eventually(read: Callable[[], T], done: Callable[[T], bool], what: str) -> T:
+    """Poll `read` until `done` holds: the dispatcher and job listeners work on their own."""
+    deadline = asyncio.get_running_loop().time() + WAIT
+    while not done(seen := read()):
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"{what} did not happen within {WAIT} s; saw {seen!r}")
+        await asyncio.sleep(0.05)
+    return seen
