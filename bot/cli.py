@@ -65,9 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     manifest = commands.add_parser(
         "manifest", help="print a platform's app manifest, generated from the command registry"
     )
-    manifest.add_argument(
-        "platform", choices=MANIFEST_PLATFORMS, help="slack or teams (discord later)"
-    )
+    manifest.add_argument("platform", choices=MANIFEST_PLATFORMS, help="slack, teams or discord")
     manifest.add_argument("--config", help="TOML configuration file (or EXPORTBOT_CONFIG)")
     manifest.add_argument(
         "--out",
@@ -144,13 +142,8 @@ def print_manifest(settings: Settings, platform: str, out: str | None = None) ->
     """Print the platform's manifest for this deployment's public URL (and Socket Mode)."""
     if platform == "teams":
         return write_teams_package(settings, out)
-    if platform != "slack":
-        name = {"discord": "Discord"}[platform]
-        print(
-            f"The {name} manifest is not generated yet; it arrives with the {name} issue.",
-            file=sys.stderr,
-        )
-        return EXIT_USAGE
+    if platform == "discord":
+        return write_discord_commands(out)
     from adapters.slack.manifest import slack_manifest_yaml
 
     socket_mode = settings.slack_app_token is not None
@@ -207,6 +200,23 @@ def write_teams_package(settings: Settings, out: str | None) -> int:
     sys.stdout.flush()
     sys.stdout.buffer.write(package)
     sys.stdout.buffer.flush()
+    return 0
+
+
+def write_discord_commands(out: str | None) -> int:
+    """Print the Discord application commands (JSON for a bulk overwrite), or write `out`."""
+    from adapters.discord.manifest import render
+
+    try:
+        text = render()
+    except ValueError as error:  # the registry outgrew Discord's limits
+        print(error, file=sys.stderr)
+        return 1
+    if out is not None:
+        _write_bytes_atomically(Path(out), text.encode("utf-8"))
+        return 0
+    sys.stdout.write(text)
+    sys.stdout.flush()
     return 0
 
 

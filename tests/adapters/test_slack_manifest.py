@@ -169,18 +169,3 @@ def test_exportbot_manifest_slack_with_an_app_token_is_for_socket_mode(tmp_path:
     assert done.returncode == 0, done.stderr
     assert yaml.safe_load(done.stdout)["settings"]["socket_mode_enabled"] is True
     assert list(tmp_path.iterdir()) == []
-
-
-def test_exportbot_manifest_for_a_platform_not_there_yet_says_so(tmp_path: Path) -> None:
-    done = subprocess.run(
-        [EXPORTBOT, "manifest", "discord"],
-        cwd=tmp_path,
-        env=clean_env(),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert done.returncode == 2
-    assert done.stdout == ""
-    assert "Discord" in done.stderr and "not generated yet" in done.stderr
