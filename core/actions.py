@@ -20,12 +20,19 @@ DRAFT_NEW = "draft.new"  # opens the draft form (object: a target, or "" to choo
 DRAFT_SUBMIT = "draft.submit"
 DRAFT_PREFIX = "draft."
 
+# The input typed beside a message's buttons (`Message.comment_label`), sent with the press.
+COMMENT_INPUT = "comment"
+MAX_COMMENT = 500  # a reason, not an essay: it is shown on the draft and in its alerts
+
 # Action name → form id (see core/forms.py).
 FORM_ACTIONS = {JOB_NOTE: "note", DRAFT_NEW: "draft"}
 
 
-def command_for_action(name: str, object_id: str, version: int) -> c.Command | None:
-    """The command a press stands for, or None when the action is unknown or malformed."""
+def command_for_action(
+    name: str, object_id: str, version: int, comment: str = ""
+) -> c.Command | None:
+    """The command a press stands for, or None when the action is unknown or malformed.
+    `comment` is what the presser typed beside the buttons, where the platform allows it."""
     if name == TARGET_RUN and object_id:
         return c.RunJob(object_id)
     if name == TARGET_PRUNE and object_id:
@@ -43,7 +50,7 @@ def command_for_action(name: str, object_id: str, version: int) -> c.Command | N
         return c.SubmitDraft(number)
     verdict = name.removeprefix(DRAFT_PREFIX)
     if name.startswith(DRAFT_PREFIX) and verdict in {v.value for v in Verdict}:
-        return c.ReviewDraft(number, Verdict(verdict), version=version)
+        return c.ReviewDraft(number, Verdict(verdict), comment=comment.strip(), version=version)
     return None
 
 

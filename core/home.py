@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from core import actions
 from core import commands as c
 from core.authorization import has_capability, visible_targets
 from core.capabilities import Capability
 from core.handlers import Context, Handler
-from core.messages import Action, Message
+from core.messages import Message
 from core.quota_handlers import quota_line
+from core.schedule_views import new_draft_action
 from core.schedules import DraftState
 from core.views import job_line
 
@@ -50,18 +50,10 @@ async def show_home(cmd: c.ShowHome, ctx: Context) -> Message:
         t.t("home.awaiting") + "\n" + ("\n".join(review_lines) or t.t("home.nothing_to_review")),
         t.t("home.quotas") + "\n" + "\n".join(quotas),
     )
-    new_draft = Action(
-        label=t.t("action.new_draft"),
-        name=actions.DRAFT_NEW,
-        object_id="",
-        version=0,
-        capability=Capability.DRAFT,
-        accessibility_label=t.t("action.new_draft.label"),
-    )
     return Message(
         title=t.t("home.title"),
         sections=sections,
-        actions=(new_draft,),
+        actions=(new_draft_action(t),),
         summary=t.t("home.summary", jobs=len(jobs), drafts=len(awaiting)),
     )
 

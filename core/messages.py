@@ -57,7 +57,10 @@ class Message:
     ephemeral: bool = False
     job_id: int | None = None
     footer: str = ""
-    error_key: str = ""  # set on refusals and errors: which catalog key explains them
+    error_key: str = ""
+    # The label of a free-text input the actions carry, where the platform can put one beside
+    # its buttons (a reviewer's comment on a Teams card); empty when there is none.
+    comment_label: str = ""  # set on refusals and errors: which catalog key explains them
 
     @property
     def text(self) -> str:

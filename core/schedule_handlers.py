@@ -7,17 +7,18 @@ from datetime import datetime
 
 from core import commands as c
 from core import cron
+from core.actions import MAX_COMMENT
 from core.authorization import has_capability, require, visible_targets
 from core.capabilities import Capability
 from core.deliveries import DeliveryState
-from core.errors import NotFound, PermissionDenied
+from core.errors import InvalidCommand, NotFound, PermissionDenied
 from core.events import EventKind, OutboxEvent
 from core.handlers import Context, Handler, audit_entry
 from core.messages import Message, Tone
 from core.model import SYSTEM_ACTOR, Outcome
 from core.ports import Clock, UnitOfWork
 from core.redaction import redact
-from core.schedule_views import draft_message, prune_text, schedule_message
+from core.schedule_views import draft_message, new_draft_action, prune_text, schedule_message
 from core.schedules import (
     Decision,
     Draft,
@@ -103,6 +104,7 @@ async def list_drafts(cmd: c.ListDrafts, ctx: Context) -> Message:
     return Message(
         title=t.t("drafts.title"),
         sections=(body,),
+        actions=(new_draft_action(t),),  # Teams and Discord have no App Home to start one from
         summary=t.t("drafts.summary", count=len(drafts)),
     )
 
@@ -120,6 +122,8 @@ async def submit_draft(cmd: c.SubmitDraft, ctx: Context) -> Message:
 
 
 async def review_draft(cmd: c.ReviewDraft, ctx: Context) -> Message:
+    if len(cmd.comment) > MAX_COMMENT:
+        raise InvalidCommand("error.comment_too_long", max=MAX_COMMENT, length=len(cmd.comment))
     draft = await _draft(cmd.draft_id, ctx)
     await require(ctx.uow, ctx.actor, Capability.APPROVE, draft.target)
     now = ctx.clock.now()

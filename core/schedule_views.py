@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from core import cron
+from core.actions import DRAFT_NEW
 from core.capabilities import Capability
 from core.i18n import Translator
 from core.messages import Action, Field, Message, Tone
@@ -138,6 +139,19 @@ def draft_message(
         sections=tuple(sections),
         actions=actions,
         summary=t.t("draft.summary", draft=draft.id, target=draft.target, state=state),
+        comment_label=t.t("draft.comment.label") if actions else "",
+    )
+
+
+def new_draft_action(t: Translator) -> Action:
+    """ "New schedule draft": opens the draft form (`core/forms.py`) wherever drafts are listed."""
+    return Action(
+        label=t.t("action.new_draft"),
+        name=DRAFT_NEW,
+        object_id="",
+        version=0,
+        capability=Capability.DRAFT,
+        accessibility_label=t.t("action.new_draft.label"),
     )
 
 

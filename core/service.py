@@ -146,11 +146,12 @@ class CommandService:
         return message
 
     async def execute_action(
-        self, name: str, value: str, actor: Actor, *, prefix: str = ""
+        self, name: str, value: str, actor: Actor, *, prefix: str = "", comment: str = ""
     ) -> Message | None:
-        """A button press (`name`, `"<object>:<version>"`); None when no command stands for it."""
+        """A button press (`name`, `"<object>:<version>"`, and what was typed beside it);
+        None when no command stands for it."""
         parsed = parse_value(value)
-        command = command_for_action(name, *parsed) if parsed else None
+        command = command_for_action(name, *parsed, comment) if parsed else None
         if command is None:
             return None
         return await self.execute(command, actor, raw=f"{name} {value}", prefix=prefix)

@@ -33,7 +33,7 @@ from adapters.teams.cards import (
     message_card,
 )
 from core import commands as c
-from core.actions import FORM_ACTIONS
+from core.actions import COMMENT_INPUT, FORM_ACTIONS
 from core.conversations import PostedKind, PostedMessage
 from core.forms import FormInvalid
 from core.i18n import Translator
@@ -197,7 +197,10 @@ class TeamsAgent(ActivityHandler):
         if verb == FORM_SUBMIT:
             return await self._submitted(turn_context, actor, data)
         value = f"{data.get('object', '')}:{data.get('version', 0)}"
-        message = await self._service.execute_action(verb, value, actor, prefix=PREFIX)
+        comment = str(data.get(COMMENT_INPUT) or "")  # typed beside the buttons, if any
+        message = await self._service.execute_action(
+            verb, value, actor, prefix=PREFIX, comment=comment
+        )
         if message is None:
             return _invoke(invoke_message_response(t.t("teams.bad_button")))
         if message.ephemeral:  # a refusal: the card everyone sees stays as it was

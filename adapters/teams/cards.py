@@ -24,6 +24,7 @@ from types import MappingProxyType
 from typing import Any
 from urllib.parse import urlsplit
 
+from core.actions import COMMENT_INPUT, MAX_COMMENT
 from core.forms import Form, FormInput, InputKind
 from core.messages import Action, Field, Image, Message, Tone
 from core.text import cut
@@ -189,6 +190,9 @@ def _message_card(message: Message, limit: int) -> Card:
     actions = [_execute(a) for a in message.actions] + [_open_url(f) for f in links]
     body = [*_head(message), *_fact_set(facts, limit), *_sections(message.sections, limit)]
     body.extend(_image(i) for i in message.images)
+    if message.comment_label and message.actions:
+        # Before the buttons (document order is tab order); Teams adds it to the press's data.
+        body.append(_comment_input(message.comment_label))
     if len(actions) > MAX_ACTIONS:
         body.extend(_action_sets(actions))
         actions = []
@@ -253,6 +257,16 @@ def _execute(action: Action) -> Card:
     if style:
         button["style"] = style
     return button
+
+
+def _comment_input(label: str) -> Card:
+    return {
+        "type": "Input.Text",
+        "id": COMMENT_INPUT,
+        "label": cut(label, MAX_LABEL),
+        "isMultiline": True,
+        "maxLength": MAX_COMMENT,
+    }
 
 
 def _open_url(field: Field) -> Card:

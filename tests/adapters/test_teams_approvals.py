@@ -4,6 +4,7 @@ redraws the card for everyone and answers the invoke with the new card."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -127,3 +128,70 @@ async def test_add_note_opens_a_form_card_that_shows_errors_then_saves_the_note(
     )
     assert saved["type"] == "application/vnd.microsoft.card.adaptive"
     assert _rows(tmp_path, "SELECT job_id, text FROM annotations") == [(1, "NAS rebooted at 02:10")]
+
+
+async def test_a_reviewer_comments_a_decision_in_the_labelled_input_beside_the_buttons(
+    teams: TestClient, connector: ConnectorStandIn, tmp_path: Path
+) -> None:
+    await _say(teams, connector, 'schedule draft demo --cron "0 2 * * *" --tz UTC --keep 5', 1)
+    await _say(teams, connector, "schedule submit #1", 2)
+    [*_, review] = await connector.wait_for(2)
+    card = review["attachments"][0]["content"]
+    [comment] = [b for b in card["body"] if b.get("id") == "comment"]
+    assert comment["type"] == "Input.Text" and comment["label"].startswith("Comment")
+    assert comment["maxLength"] == 500
+    kinds = [b["type"] for b in card["body"]]
+    assert kinds.index("FactSet") < card["body"].index(comment)  # read after what is decided
+    [(version,)] = _rows(tmp_path, "SELECT version FROM drafts")
+
+    too_long = "x" * 501
+    refused = await _press_with(teams, connector, "draft.changes", version, too_long)
+    assert refused["type"] == "application/vnd.microsoft.activity.message"
+    assert "at most 500 characters; this one has 501" in refused["value"]
+    assert _rows(tmp_path, "SELECT state FROM drafts") == [("submitted",)]
+
+    asked = await _press_with(teams, connector, "draft.changes", version, "  keep 7, not 5 ")
+    assert asked["type"] == "application/vnd.microsoft.card.adaptive"
+    assert "keep 7, not 5" in json.dumps(asked["value"])  # the comment shows on the draft
+    assert _rows(tmp_path, "SELECT state FROM drafts") == [("changes_requested",)]
+
+
+async def _press_with(
+    teams: TestClient, connector: ConnectorStandIn, verb: str, version: int, comment: str
+) -> dict[str, Any]:
+    # Teams adds the card's typed inputs to the pressed action's data.
+    data = {"object": "1", "version": version, "comment": comment}
+    press = card_action(verb, data, service_url=connector.service_url, user=CAROL, name="Carol")
+    response = await teams.post("/api/messages", json=press)
+    assert response.status == 200
+    body: dict[str, Any] = await response.json()
+    return body
+
+
+async def test_new_draft_from_the_drafts_list_opens_a_form_that_shows_errors_then_saves(
+    teams: TestClient, connector: ConnectorStandIn, tmp_path: Path
+) -> None:
+    await _say(teams, connector, "schedule drafts", 1)
+    [listing] = await connector.wait_for(1)
+    actions = listing["attachments"][0]["content"]["actions"]
+    [new] = [a for a in actions if a["type"] == "Action.Execute"]
+    assert (new["verb"], new["title"]) == ("draft.new", "New schedule draft")
+
+    form = (await _invoke(teams, connector, new["verb"], new["data"]))["value"]
+    inputs = [b for b in form["body"] if b["type"].startswith("Input.")]
+    assert [i["id"] for i in inputs] == ["target", "cron", "timezone", "keep", "exclude"]
+    assert all(i["label"] for i in inputs)
+    [submit] = [a for a in form["actions"] if a["type"] == "Action.Execute"]
+
+    typed = {"target": "demo", "cron": "every night", "timezone": "UTC", "keep": "5"}
+    bad = (await _invoke(teams, connector, submit["verb"], {**submit["data"], **typed}))["value"]
+    [cron] = [b for b in bad["body"] if b.get("id") == "cron"]
+    assert "not a cron expression" in cron["errorMessage"] and cron["value"] == "every night"
+    assert _rows(tmp_path, "SELECT count(*) FROM drafts") == [(0,)]
+
+    typed["cron"] = "0 3 * * *"
+    saved = await _invoke(teams, connector, submit["verb"], {**submit["data"], **typed})
+    assert "Schedule draft #1 for demo" in saved["value"]["speak"]
+    assert _rows(tmp_path, "SELECT target, cron, author FROM drafts") == [
+        ("demo", "0 3 * * *", f"teams:{TENANT}:{ALICE}")
+    ]

@@ -215,6 +215,23 @@ async def test_review_buttons_carry_the_draft_and_its_version(service: CommandSe
         ("draft.changes", "1", 1, "approve"),
     }
     assert all(a.accessibility_label for a in reply.actions)
+    assert reply.comment_label.startswith("Comment")  # where a card can take one
+
+
+async def test_a_press_carries_the_comment_typed_beside_the_buttons(
+    service: CommandService,
+) -> None:
+    await service.execute_text(DAILY, console("alice"))
+    await service.execute_text("schedule submit 1", console("alice"))
+    long = await service.execute_action("draft.reject", "1:1", console("carol"), comment="x" * 501)
+    assert long is not None and long.ephemeral
+    assert "at most 500 characters; this one has 501" in long.text
+    rejected = await service.execute_action(
+        "draft.reject", "1:1", console("carol"), comment=" runs during the backup window "
+    )
+    assert rejected is not None and "— rejected" in rejected.text
+    assert "runs during the backup window" in rejected.text
+    assert not rejected.comment_label  # decided: nothing left to comment on
 
 
 async def test_only_managers_see_pending_events(service: CommandService) -> None:
