@@ -19,6 +19,7 @@ from sqlalchemy import text
 from adapters.slack import SlackAdapter
 from adapters.slack.socket_mode import SlackSocketMode
 from adapters.teams.adapter import TeamsAdapter, TeamsCredentials, loopback_only
+from adapters.teams.manifest import PRIVACY_PATH, TERMS_PATH
 from adapters.webhooks import webhook_senders
 from bot import pages
 from bot.bootstrap import Bot, open_bot
@@ -216,11 +217,28 @@ async def job_page(request: web.Request) -> web.Response:
     return web.Response(text=pages.page(message, t.locale), content_type="text/html")
 
 
+async def privacy_page(request: web.Request) -> web.Response:
+    """Linked from the Teams app listing (its manifest's privacyUrl), and readable by anyone."""
+    return _document(request, "privacy")
+
+
+async def terms_page(request: web.Request) -> web.Response:
+    """Linked from the Teams app listing (its manifest's termsOfUseUrl)."""
+    return _document(request, "terms")
+
+
+def _document(request: web.Request, name: str) -> web.Response:
+    t = Translator(request.headers.get("Accept-Language", "en").split(",")[0])
+    return web.Response(text=pages.document(t, name), content_type="text/html")
+
+
 def create_app(settings: Settings) -> web.Application:
     app = web.Application()
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/jobs/{job_id}", job_page)
     app.router.add_get("/readyz", readyz)
+    app.router.add_get(PRIVACY_PATH, privacy_page)
+    app.router.add_get(TERMS_PATH, terms_page)
     if settings.slack_signing_secret is not None:
         app.router.add_post("/slack/events", slack_events)
     if settings.teams_enabled:

@@ -36,6 +36,18 @@ def page(message: Message, locale: str) -> str:
     )
 
 
+def document(t: Translator, name: str) -> str:
+    """A page of plain paragraphs from the catalog (`page.<name>.title`, `.body`)."""
+    title = t.t(f"page.{name}.title")
+    paragraphs = "".join(f"<p>{escape(p)}</p>" for p in t.t(f"page.{name}.body").split("\n\n"))
+    return (
+        f'<!doctype html><html lang="{t.locale}"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width,initial-scale=1">'
+        f"<title>{escape(title)}</title><style>{_STYLE}</style></head>"
+        f"<body><main><h1>{escape(title)}</h1>{paragraphs}</main></body></html>"
+    )
+
+
 def refusal(t: Translator, key: str, **params: object) -> str:
     text = t.t(key, **params)
     return (

@@ -11,11 +11,14 @@ import subprocess
 import zipfile
 import zlib
 from dataclasses import dataclass
+from html import escape
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import jsonschema
 import pytest
+from aiohttp.test_utils import TestClient, TestServer
 
 from adapters.teams.icons import BRAND_COLOR
 from adapters.teams.manifest import (
@@ -34,6 +37,8 @@ from adapters.teams.manifest import (
     package_files,
     teams_manifest,
 )
+from bot.app import create_app
+from bot.config import Settings
 from core.grammar.registry import find_verb
 from core.i18n import Translator
 from tests.e2e.conftest import EXPORTBOT, clean_env
@@ -335,3 +340,30 @@ def test_exportbot_manifest_teams_refuses_a_client_id_that_is_not_a_guid(tmp_pat
     assert done.returncode == 2
     assert CLIENT_ID_ENV in done.stderr.decode() and "'my-bot'" in done.stderr.decode()
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("path", "language", "heading"),
+    [
+        ("/privacy", "en", "exportbot — privacy"),
+        ("/privacy", "fr-FR", "exportbot — confidentialité"),
+        ("/terms", "en", "exportbot — terms of use"),
+        ("/terms", "fr", "exportbot — conditions d'utilisation"),
+    ],
+)
+async def test_the_privacy_and_terms_pages_the_listing_links_to_are_served(
+    tmp_path: Path, path: str, language: str, heading: str
+) -> None:
+    settings = Settings(
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}", data_dir=str(tmp_path / "var")
+    )
+    manifest = teams_manifest("https://exportbot.example.com")
+    assert urlsplit(manifest["developer"]["privacyUrl"]).path == "/privacy"
+    assert urlsplit(manifest["developer"]["termsOfUseUrl"]).path == "/terms"
+    server = TestServer(create_app(settings), host="127.0.0.1")
+    async with server, TestClient(server) as client:
+        response = await client.get(path, headers={"Accept-Language": language})
+        assert response.status == 200 and response.content_type == "text/html"
+        html = await response.text()
+    assert f"<h1>{escape(heading)}</h1>" in html
+    assert html.count("<p>") >= 3
