@@ -125,13 +125,25 @@ class TeamsSender:
     ) -> None:
         activity = reference.get_continuation_activity()
         activity.id = None  # else what is sent becomes a reply to this made-up event
+        failures: list[Exception] = []
+
+        async def guarded(context: TurnContext) -> None:
+            # The SDK's turn pipeline logs a callback's exception and returns as if all went
+            # well: a refused post would count as sent. Keep it, to raise it below.
+            try:
+                await callback(context)
+            except Exception as error:
+                failures.append(error)
+
         try:
             if self._app_id:
-                await self._cloud.continue_conversation(self._app_id, activity, callback)
+                await self._cloud.continue_conversation(self._app_id, activity, guarded)
             else:  # no client id (loopback only): the connector is called anonymously
                 await self._cloud.continue_conversation_with_claims(
-                    ClaimsIdentity(), activity, callback
+                    ClaimsIdentity(), activity, guarded
                 )
+            if failures:
+                raise failures[0]
         except aiohttp.ClientResponseError as error:
             raise _failure(error) from None
         except (TimeoutError, aiohttp.ClientError) as error:

@@ -24,6 +24,9 @@ class ConnectorStandIn:
     base_url: str = ""
     sent: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)  # verb, path, body
     answered: list[str] = field(default_factory=list)  # the id answered to each of `sent`
+    # Failures on demand: (a piece of the path, HTTP status), each answered once, in order.
+    failures: list[tuple[str, int]] = field(default_factory=list)
+    refused: list[tuple[str, str, int]] = field(default_factory=list)  # verb, path, status
     changed: asyncio.Condition = field(default_factory=asyncio.Condition)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
@@ -41,6 +44,14 @@ class ConnectorStandIn:
 
     async def _handle(self, request: web.Request) -> web.Response:
         body = await request.json() if request.can_read_body else {}
+        failure = next((f for f in self.failures if f[0] in request.path), None)
+        if failure is not None:
+            self.failures.remove(failure)
+            self.refused.append((request.method, request.path, failure[1]))
+            # As the connector throttles: a Retry-After in seconds on 429.
+            headers = {"Retry-After": "1"} if failure[1] == 429 else {}
+            error = {"error": {"code": "Throttled" if failure[1] == 429 else "ServiceError"}}
+            return web.json_response(error, status=failure[1], headers=headers)
         if request.path == "/v3/conversations":  # a new 1:1 chat (proactive)
             # As Teams answers: the new chat's id (no first activity was sent with it).
             answered = f"a:1on1-{next(self._ids)}"

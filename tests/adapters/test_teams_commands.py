@@ -14,8 +14,10 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from bot.app import BOT_KEY, TeamsNotAllowed, check_teams_exposure, create_app
+from bot.app import BOT_KEY, TEAMS_KEY, TeamsNotAllowed, check_teams_exposure, create_app
 from bot.config import Settings
+from core.delivery import DeliveryError, RetryAfter
+from core.messages import Message
 from tests.adapters.teams_standin import (
     CHANNEL,
     TENANT,
@@ -201,3 +203,65 @@ def _private(connector: ConnectorStandIn) -> dict[str, Any] | None:
     return next(
         (b for _, p, b in connector.sent if p.startswith("/v3/conversations/a:1on1-")), None
     )
+
+
+@pytest.mark.parametrize(
+    ("status", "retry_after", "permanent"),
+    [
+        (429, 1.0, False),  # throttled: wait as told
+        (412, None, False),  # precondition failed: Teams asks for a retry
+        (502, None, False),
+        (504, None, False),
+        (403, None, True),  # the bot was removed: no retry will fix it
+        (404, None, True),
+    ],
+)
+async def test_the_teams_sender_turns_connector_failures_into_what_the_dispatcher_honours(
+    teams: TestClient,
+    connector: ConnectorStandIn,
+    status: int,
+    retry_after: float | None,
+    permanent: bool,
+) -> None:
+    await teams.post("/api/messages", json=message("help", service_url=connector.service_url))
+    await connector.wait_for(1)  # the channel's reference is stored now
+    sender = teams.app[TEAMS_KEY].sender(TENANT)
+    connector.failures.append((CHANNEL, status))
+    with pytest.raises(DeliveryError) as failed:
+        await sender.post(CHANNEL, Message(title="Job #7 · demo", status="failed"))
+    assert failed.value.permanent is permanent
+    if retry_after is not None:
+        assert isinstance(failed.value, RetryAfter) and failed.value.seconds == retry_after
+    assert connector.refused == [("POST", f"/v3/conversations/{CHANNEL}/activities", status)]
+    again = await sender.post(CHANNEL, Message(title="Job #7 · demo", status="failed"))
+    assert again.message_id  # the next attempt goes through
+
+
+async def test_an_alert_refused_with_412_is_retried_with_backoff_and_arrives_once(
+    tmp_path: Path, connector: ConnectorStandIn
+) -> None:
+    settings = _settings(
+        tmp_path, targets=[{"name": "demo", "kind": "command", "command": FAILING}]
+    )
+    server = TestServer(create_app(settings), host="127.0.0.1")
+    async with server, TestClient(server) as client:
+        await client.post(
+            "/api/messages",
+            json=message("subscribe demo failed", service_url=connector.service_url),
+        )
+        await connector.wait_for(1)
+        top_level = f"/v3/conversations/{CHANNEL}/activities"
+        connector.failures.append((top_level, 412))
+        run = message(
+            "run demo", service_url=connector.service_url, conversation="a:1personal-chat-id"
+        )
+        run["conversation"]["conversationType"] = "personal"
+        await client.post("/api/messages", json=run)
+        async with asyncio.timeout(10):
+            while not (alerts := [p for v, p, _ in connector.sent if p == top_level]):  # noqa: ASYNC110
+                await asyncio.sleep(0.05)
+    assert connector.refused == [("POST", top_level, 412)]
+    assert len(alerts) == 1
+    assert _rows(tmp_path, "SELECT channel, state, attempts FROM deliveries WHERE private = 0") == [
+        (CHANNEL, "sent", 1)
+    ]
