@@ -16,6 +16,7 @@ import aiohttp
 from aiohttp import web
 from sqlalchemy import text
 
+from adapters.discord.adapter import DiscordAdapter
 from adapters.slack import SlackAdapter
 from adapters.slack.socket_mode import SlackSocketMode
 from adapters.teams.adapter import TeamsAdapter, TeamsCredentials, loopback_only
@@ -38,6 +39,7 @@ BOT_KEY = web.AppKey("bot", Bot)
 SCHEDULER_KEY = web.AppKey("scheduler", SchedulerService)
 SLACK_KEY = web.AppKey("slack", SlackAdapter)
 TEAMS_KEY = web.AppKey("teams", TeamsAdapter)
+DISCORD_KEY = web.AppKey("discord", DiscordAdapter)
 DISPATCHER_KEY = web.AppKey("dispatcher", Dispatcher)
 
 
@@ -71,6 +73,40 @@ async def _slack(bot: Bot) -> AsyncIterator[SlackAdapter | None]:
         if socket is not None:
             await socket.close()  # first: no new background work after this
         await slack.close()
+
+
+@asynccontextmanager
+async def _discord(bot: Bot) -> AsyncIterator[DiscordAdapter | None]:
+    """Discord interactions over HTTP (public key), and its REST API (bot token)."""
+    settings = bot.settings
+    if not settings.discord_public_key:
+        yield None
+        return
+    token = settings.discord_bot_token
+    discord = DiscordAdapter(
+        bot.service,
+        bot.clock,
+        public_key=settings.discord_public_key,
+        token=token.get_secret_value() if token else "",
+        application_id=settings.discord_application_id,
+        api_url=settings.discord_api_url,
+    )
+    if token is None:
+        log.warning("Discord has no bot token: no alerts, job messages or slow answers there")
+    await discord.start()
+    bot.executor.listeners.append(discord.on_job_ended)
+    try:
+        yield discord
+    finally:
+        await discord.close()
+
+
+async def discord_interactions(request: web.Request) -> web.Response:
+    """Discord interactions (Ed25519-signed)."""
+    discord = request.app.get(DISCORD_KEY)
+    if discord is None:
+        return web.json_response({"status": "starting"}, status=503)
+    return await discord.handle(request)
 
 
 class TeamsNotAllowed(Exception):
@@ -124,17 +160,23 @@ async def slack_events(request: web.Request) -> web.Response:
 
 @asynccontextmanager
 async def _dispatcher(
-    bot: Bot, slack: SlackAdapter | None, teams: TeamsAdapter | None
+    bot: Bot,
+    slack: SlackAdapter | None,
+    teams: TeamsAdapter | None,
+    discord: DiscordAdapter | None,
 ) -> AsyncIterator[Dispatcher]:
     """Alerts leave through the senders of the platforms this process speaks for."""
     senders: dict[str, Sender] = {}
     if slack is not None and slack.team_id:
         senders[f"slack:{slack.team_id}"] = slack.runtime.sender
-    if teams is not None:
-        for served in sorted(bot.settings.served_workspaces()):
-            platform, _, tenant = served.partition(":")
-            if platform == "teams":
-                senders[served] = teams.sender(tenant)
+    for served in sorted(bot.settings.served_workspaces()):
+        platform, _, workspace = served.partition(":")
+        if platform == "teams" and teams is not None:
+            senders[served] = teams.sender(workspace)
+        if platform == "discord" and discord is not None:
+            senders[served] = discord.sender(workspace)
+    if discord is not None:
+        senders["discord:"] = discord.sender()  # people who speak to the bot in DMs
 
     async def webhook_url(webhook_id: str) -> str | None:
         async with bot.uow_factory(read_only=True) as uow:
@@ -244,6 +286,8 @@ def create_app(settings: Settings) -> web.Application:
     if settings.teams_enabled:
         check_teams_exposure(settings)
         app.router.add_post("/api/messages", teams_activities)
+    if settings.discord_public_key:
+        app.router.add_post("/discord/interactions", discord_interactions)
 
     async def bot_lifecycle(app: web.Application) -> AsyncIterator[None]:
         async with (
@@ -251,7 +295,8 @@ def create_app(settings: Settings) -> web.Application:
             _scheduler(bot) as scheduler,
             _slack(bot) as slack,
             _teams(bot) as teams,
-            _dispatcher(bot, slack, teams) as dispatcher,
+            _discord(bot) as discord,
+            _dispatcher(bot, slack, teams, discord) as dispatcher,
         ):
             app[DISPATCHER_KEY] = dispatcher
             app[BOT_KEY] = bot
@@ -265,6 +310,9 @@ def create_app(settings: Settings) -> web.Application:
             if teams is not None:
                 app[TEAMS_KEY] = teams
                 live.append("teams" if teams.credentials.configured else "teams (no auth)")
+            if discord is not None:
+                app[DISCORD_KEY] = discord
+                live.append("discord")
             log.info(
                 "exportbot ready: targets %s; platforms live: %s",
                 ", ".join(bot.targets),

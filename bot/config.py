@@ -205,6 +205,19 @@ class Settings(BaseSettings):
             "CONNECTIONS__SERVICE_CONNECTION__SETTINGS__TENANTID", "teams_tenant_id"
         ),
     )
+    # Discord (A3): enabled when the public key is set (interactions over HTTP, Ed25519); the
+    # bot token sends what is not an interaction's answer (alerts, job messages, DMs).
+    discord_public_key: str = Field(
+        default="", validation_alias=AliasChoices("DISCORD_PUBLIC_KEY", "discord_public_key")
+    )
+    discord_bot_token: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("DISCORD_BOT_TOKEN", "discord_bot_token")
+    )
+    discord_application_id: str = Field(
+        default="",
+        validation_alias=AliasChoices("DISCORD_APPLICATION_ID", "discord_application_id"),
+    )
+    discord_api_url: str = "https://discord.com/api/v10"
     # Signed links (G4): the key, and how long a link in an alert works.
     link_secret: SecretStr | None = None  # EXPORTBOT_LINK_SECRET; random per process if unset
     link_ttl_hours: float = Field(default=168.0, gt=0)

@@ -24,6 +24,12 @@ DRAFT_PREFIX = "draft."
 COMMENT_INPUT = "comment"
 MAX_COMMENT = 500  # a reason, not an essay: it is shown on the draft and in its alerts
 
+# Decisions that take a reason: where a platform has forms but no input beside its buttons
+# (Discord), the press opens the decision form first (core/forms.py).
+ASKS_A_REASON = frozenset(
+    {f"{DRAFT_PREFIX}{Verdict.REJECT.value}", f"{DRAFT_PREFIX}{Verdict.CHANGES.value}"}
+)
+
 # Action name → form id (see core/forms.py).
 FORM_ACTIONS = {JOB_NOTE: "note", DRAFT_NEW: "draft"}
 

@@ -8,17 +8,20 @@ back as a `FormInvalid` naming the input, so the platform can show the error on 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from core import commands as c
 from core import cron
+from core.actions import COMMENT_INPUT, DRAFT_PREFIX, MAX_COMMENT, command_for_action, parse_value
 from core.errors import ExportbotError
 from core.i18n import Translator
 from core.model import AnnotationKind
+from core.schedules import Verdict
 
 NOTE_FORM = "note"
 DRAFT_FORM = "draft"
+DECISION_FORM = "decision"
 MAX_NOTE = 3000
 MAX_KEEP = 10_000
 
@@ -141,6 +144,29 @@ def draft_form(t: Translator, targets: Sequence[str], target: str = "") -> Form:
     )
 
 
+def decision_form(t: Translator, action: str, draft_id: int, version: int) -> Form:
+    """The reason for a decision on draft `draft_id` (as drawn at `version`): optional for a
+    rejection, required when asking for changes (which ones, or the author cannot act)."""
+    verdict = Verdict(action.removeprefix(DRAFT_PREFIX))
+    required = verdict is Verdict.CHANGES
+    return Form(
+        DECISION_FORM,
+        t.t("form.decision.title", verdict=t.t(f"verdict.{verdict.value}"), draft=draft_id),
+        t.t("form.decision.submit"),
+        (
+            FormInput(
+                COMMENT_INPUT,
+                t.t("form.decision.comment"),
+                InputKind.LONG_TEXT,
+                required=required,
+                hint=t.t(f"form.decision.hint.{verdict.value}"),
+                max_length=MAX_COMMENT,
+            ),
+        ),
+        context=f"{action}:{draft_id}:{version}",
+    )
+
+
 def form_command(
     form_id: str, context: str, values: Mapping[str, str], t: Translator, *, link: str = ""
 ) -> c.Command:
@@ -149,6 +175,8 @@ def form_command(
         return _note_command(context, values, t, link)
     if form_id == DRAFT_FORM:
         return _draft_command(values, t)
+    if form_id == DECISION_FORM:
+        return _decision_command(context, values, t)
     raise FormInvalid({"": t.t("form.error.unknown")})
 
 
@@ -176,6 +204,21 @@ def _note_command(context: str, values: Mapping[str, str], t: Translator, link: 
     if errors:
         raise FormInvalid(errors)
     return c.Annotate(int(context), text, AnnotationKind(kind), link=link)
+
+
+def _decision_command(context: str, values: Mapping[str, str], t: Translator) -> c.Command:
+    action, _, value = context.partition(":")
+    parsed = parse_value(value)
+    command = command_for_action(action, *parsed) if parsed else None
+    if not isinstance(command, c.ReviewDraft):
+        raise FormInvalid({"": t.t("form.error.unknown")})
+    comment = values.get(COMMENT_INPUT, "").strip()
+    if not comment and command.verdict is Verdict.CHANGES:
+        raise FormInvalid({COMMENT_INPUT: t.t("form.error.required")})
+    if len(comment) > MAX_COMMENT:
+        error = t.t("form.error.too_long", limit=MAX_COMMENT, length=len(comment))
+        raise FormInvalid({COMMENT_INPUT: error})
+    return replace(command, comment=comment)
 
 
 def _draft_command(values: Mapping[str, str], t: Translator) -> c.Command:

@@ -21,6 +21,7 @@ from core import (
     subscription_handlers,
 )
 from core.actions import command_for_action, parse_value
+from core.authorization import visible_targets
 from core.conversations import PostedMessage
 from core.errors import (
     Conflict,
@@ -31,7 +32,7 @@ from core.errors import (
     StaleAction,
 )
 from core.forms import Form
-from core.grammar import parse
+from core.grammar import parse, parse_fields
 from core.handlers import DEFAULT_DRAFT_TTL, Context, JobControl, audit_entry
 from core.i18n import Translator
 from core.messages import Message, Tone
@@ -78,15 +79,27 @@ class CommandService:
     async def execute_text(self, text: str, actor: Actor, *, prefix: str = "") -> Message:
         """Parse and execute one line typed by `actor`. `prefix` is how users invoke the bot
         on their surface (`/export ` on Slack, "" in the console), used in hints."""
+        return await self._parse_and_execute(lambda: parse(text), text, actor, prefix)
+
+    async def execute_fields(
+        self, path: str, values: Mapping[str, object], actor: Actor, *, raw: str, prefix: str = ""
+    ) -> Message:
+        """Execute verb `path` with typed, named arguments (Discord's command options);
+        `raw` is how the command reads as text, for the audit log."""
+        return await self._parse_and_execute(lambda: parse_fields(path, values), raw, actor, prefix)
+
+    async def _parse_and_execute(
+        self, parse_command: Callable[[], c.Command], raw: str, actor: Actor, prefix: str
+    ) -> Message:
         t = Translator(actor.locale)
         try:
-            command = parse(text)
+            command = parse_command()
         except InvalidCommand as error:
             if not self.serves(actor):  # strangers learn nothing about the grammar
-                return await self._refuse_workspace(actor, "unparsed", text, t, prefix)
-            await self._audit_failure(actor, "invalid", Outcome.INVALID, text, error)
+                return await self._refuse_workspace(actor, "unparsed", raw, t, prefix)
+            await self._audit_failure(actor, "invalid", Outcome.INVALID, raw, error)
             return error_message(t, error, prefix)
-        return await self.execute(command, actor, raw=text, prefix=prefix)
+        return await self.execute(command, actor, raw=raw, prefix=prefix)
 
     async def execute(
         self, command: c.Command, actor: Actor, *, raw: str = "", prefix: str = ""
@@ -161,6 +174,10 @@ class CommandService:
         t = Translator(actor.locale)
         if form_id == forms.NOTE_FORM:
             return forms.note_form(t, int(context) if context.isdigit() else 0, initial)
+        if form_id == forms.DECISION_FORM:
+            action, _, value = context.partition(":")
+            draft, version = parse_value(value) or ("0", 0)
+            return forms.decision_form(t, action, int(draft) if draft.isdigit() else 0, version)
         return forms.draft_form(t, list(self._targets), context)
 
     async def submit_form(
@@ -238,6 +255,14 @@ class CommandService:
     def job_message(self, job: Job, locale: str = "en") -> Message:
         """How a job looks to everyone (used to refresh its message when it ends)."""
         return job_message(Translator(locale), job)
+
+    async def target_names(self, actor: Actor) -> list[str]:
+        """The targets `actor` may see, in configuration order (autocomplete offers them);
+        none for a workspace the bot does not serve."""
+        if not self.serves(actor):
+            return []
+        async with self._uow_factory(read_only=True) as uow:
+            return await visible_targets(uow, actor.principal, list(self._targets))
 
     def serve_workspace(self, key: str) -> None:
         """Also serve `platform:workspace` (e.g. the Slack team of the bot token)."""

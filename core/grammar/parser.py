@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from core.capabilities import parse_role
 from core.commands import Command, ShowHelp
 from core.errors import InvalidCommand
-from core.grammar.registry import REGISTRY, Kind, Option, Param, Verb
+from core.grammar.registry import REGISTRY, Kind, Option, Param, Verb, find_verb
 from core.grammar.tokens import Token, tokenize
 from core.suggest import suggest
 
@@ -31,6 +32,40 @@ def parse(text: str) -> Command:
         rest = rest[1:]
     args = _bind(verb, rest)
     assert verb.build is not None
+    return verb.build(args)
+
+
+def parse_fields(path: str, values: Mapping[str, object]) -> Command:
+    """A command whose arguments came typed and named (Discord's application-command options)
+    rather than as a line: `values` by registry name, the same conversions and checks as
+    `parse`, and no quoting to get wrong on the way (a note keeps its quotes)."""
+    verb = find_verb(path)
+    if verb is None or verb.build is None:
+        raise InvalidCommand("error.unknown_verb", word=path, suggestion="")
+    args: dict[str, Any] = {o.name: o.default for o in verb.options}
+    for option in verb.options:
+        value = values.get(option.name)
+        if value is None or value == "":
+            if option.required:
+                raise InvalidCommand(
+                    "error.missing_option", option=f"--{option.name}", usage=verb.usage
+                )
+        elif option.kind is Kind.FLAG:
+            args[option.name] = bool(value)
+        elif option.repeat:  # one field holds them all, separated by spaces
+            args[option.name] = [_convert_option(option, v, verb) for v in str(value).split()]
+        else:
+            args[option.name] = _convert_option(option, str(value), verb)
+    for param in verb.params:
+        value = values.get(param.name)
+        text = "" if value is None else str(value).strip()
+        if not text:
+            if param.required:
+                raise InvalidCommand("error.missing_argument", param=param.name, usage=verb.usage)
+            continue
+        if param.kind is Kind.TEXT and len(text) > MAX_TEXT_LENGTH:
+            raise InvalidCommand("error.text_too_long", limit=MAX_TEXT_LENGTH)
+        args[param.name] = text if param.kind is Kind.TEXT else _convert(param, text, verb)
     return verb.build(args)
 
 

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from core import commands as c
 from core.capabilities import Role
 from core.errors import InvalidCommand
-from core.grammar import all_verbs, parse
+from core.grammar import all_verbs, parse, parse_fields
 from core.model import AnnotationKind
 
 
@@ -146,3 +146,34 @@ _words = st.sampled_from(
 def test_grammar_shaped_noise_never_raises_anything_but_a_parse_error(words: list[str]) -> None:
     with contextlib.suppress(InvalidCommand):
         parse(" ".join(words))
+
+
+def test_typed_fields_build_the_same_commands_as_text_without_any_quoting() -> None:
+    note = 'the "NAS" rebooted  twice'
+    assert parse_fields("annotate", {"job": 12, "text": note, "kind": "Anomaly"}) == c.Annotate(
+        12, note, AnnotationKind.ANOMALY
+    )
+    assert parse_fields("run", {"target": "demo"}) == parse("run demo")
+    drafted = parse_fields(
+        "schedule draft",
+        {"target": "demo", "cron": "0 2 * * *", "tz": "UTC", "exclude": "*.tmp  cache/"},
+    )
+    assert drafted == parse(
+        'schedule draft demo --cron "0 2 * * *" --tz UTC --exclude *.tmp --exclude cache/'
+    )
+
+
+@pytest.mark.parametrize(
+    ("path", "values", "error"),
+    [
+        ("annotate", {"text": "x"}, "error.missing_argument"),
+        ("run", {"target": "no spaces allowed"}, "error.bad_name"),
+        ("history", {"limit": 100000}, "error.out_of_range"),
+        ("schedule draft", {"target": "demo", "tz": "UTC"}, "error.missing_option"),
+        ("explode", {}, "error.unknown_verb"),
+    ],
+)
+def test_typed_fields_are_checked_like_text(path: str, values: dict, error: str) -> None:
+    with pytest.raises(InvalidCommand) as refused:
+        parse_fields(path, values)
+    assert refused.value.key == error

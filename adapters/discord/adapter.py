@@ -1,0 +1,411 @@
+"""Discord interactions over HTTP, on `POST /discord/interactions` of our aiohttp app (A3).
+
+Inbound (G1): every request's Ed25519 signature is checked against `DISCORD_PUBLIC_KEY`
+before anything is read; a bad or missing one is a 401 with no side effect. Then, by type:
+PING (1) → PONG; the `/export` command (2) runs the one grammar from its typed options;
+"Annotate export job" (2, a message command) opens the note modal for the job of that
+message or thread; a button (3) goes to the core (a form button opens a modal); autocomplete
+(4) offers target names; a modal (5) is a submitted form.
+
+Discord wants the first response within 3 s: an answer ready in `ANSWER_WITHIN` goes in the
+HTTP response itself, a slower one is deferred (type 5) and follows through the interaction's
+webhook. Refusals are ephemeral (flag 64); an accepted decision updates the pressed message
+(type 7) for everyone. A job's message is remembered, so its end redraws it and is told in
+its thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Coroutine, Mapping
+from typing import Any
+
+from aiohttp import web
+
+from adapters.discord.commands import invocation
+from adapters.discord.manifest import ANNOTATE_COMMAND
+from adapters.discord.render import (
+    EPHEMERAL,
+    modal_response,
+    modal_values,
+    parse_custom_id,
+    parse_modal_id,
+    render,
+)
+from adapters.discord.rest import DiscordRest
+from adapters.discord.sender import DiscordSender
+from adapters.discord.verify import InteractionVerifier
+from core.actions import ASKS_A_REASON, FORM_ACTIONS
+from core.conversations import PostedKind, PostedMessage
+from core.delivery import DeliveryError, MessageRef
+from core.forms import DECISION_FORM, NOTE_FORM, Form, FormInvalid
+from core.grammar.registry import Kind, Option, Param
+from core.i18n import Translator
+from core.messages import Message, ending
+from core.model import Actor, Job, Principal
+from core.once import Once
+from core.ports import Clock
+from core.service import CommandService
+
+log = logging.getLogger(__name__)
+
+PLATFORM = "discord"
+PREFIX = "/export "
+ANSWER_WITHIN = 2.0  # seconds; Discord drops an interaction not answered within 3
+ORIGINAL_TRIES = 20  # the answer's message appears once Discord has read our response
+MAX_CHOICES = 25
+
+# Interaction types and callback types (Discord's enums).
+PING, COMMAND, COMPONENT, AUTOCOMPLETE, MODAL_SUBMIT = 1, 2, 3, 4, 5
+PONG, MESSAGE, DEFERRED, UPDATE, CHOICES = 1, 4, 5, 7, 8
+MESSAGE_COMMAND = 3  # data.type of a context-menu command on a message
+THREAD_TYPES = frozenset({10, 11, 12})
+UNAUTHORIZED = {"error": "invalid request signature"}
+HOOK = "/webhooks/{webhook_id}/{webhook_token}"  # an interaction's follow-ups (15 min)
+ORIGINAL = HOOK + "/messages/@original"
+
+
+class DiscordAdapter:
+    def __init__(
+        self,
+        service: CommandService,
+        clock: Clock,
+        *,
+        public_key: str,
+        token: str,
+        application_id: str,
+        api_url: str,
+    ) -> None:
+        self.service = service
+        self._clock = clock
+        self.verifier = InteractionVerifier(public_key)
+        self.rest = DiscordRest(token, api_url)
+        self._token = token
+        self.application_id = application_id
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._told = Once()
+        self._locales: dict[str, str] = {}  # user id → the locale of their last interaction
+
+    async def start(self) -> None:
+        # Direct messages speak as the guild-less principal `discord::<user>`, which has no
+        # rights unless someone grants them: served, so it is answered, never trusted.
+        self.service.serve_workspace(f"{PLATFORM}:")
+        if self._token:
+            await self.rest.start()
+            self.application_id = self.application_id or self.rest.bot_user_id
+
+    async def close(self) -> None:
+        await self.drain()
+        await self.rest.close()
+
+    async def drain(self) -> None:
+        """Wait for the follow-ups and remembered answers still under way (tests, shutdown)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    def sender(self, guild: str = "") -> DiscordSender:
+        async def locale_of(user_id: str) -> str:
+            return self._locales.get(user_id, "en")
+
+        return DiscordSender(self.rest, locale_of)
+
+    # -- inbound -------------------------------------------------------------------------
+
+    async def handle(self, request: web.Request) -> web.Response:
+        body = await request.read()
+        if not self.verifier.verify_headers(request.headers, body):
+            return web.json_response(UNAUTHORIZED, status=401)
+        try:
+            interaction = json.loads(body)
+        except ValueError:
+            return web.json_response({"error": "the body is not JSON"}, status=400)
+        if not isinstance(interaction, dict):
+            return web.json_response({"error": "the body is not an interaction"}, status=400)
+        kind = interaction.get("type")
+        if kind == PING:
+            return web.json_response({"type": PONG})
+        actor = self._actor(interaction)
+        if actor is None:
+            return web.json_response({"error": "an interaction names its user"}, status=400)
+        data = interaction.get("data") or {}
+        if kind == COMMAND and data.get("type") == MESSAGE_COMMAND:
+            answer = await self._annotate_menu(interaction, actor)
+        elif kind == COMMAND:
+            answer = await self._command(interaction, actor)
+        elif kind == COMPONENT:
+            answer = await self._press(interaction, actor)
+        elif kind == AUTOCOMPLETE:
+            answer = await self._autocomplete(interaction, actor)
+        elif kind == MODAL_SUBMIT:
+            answer = await self._submitted(interaction, actor)
+        else:
+            return web.json_response({"error": f"unknown interaction type {kind}"}, status=400)
+        return web.json_response(answer)
+
+    def _actor(self, interaction: Mapping[str, Any]) -> Actor | None:
+        member = interaction.get("member") or {}
+        user = member.get("user") or interaction.get("user") or {}
+        user_id = str(user.get("id") or "")
+        if not user_id:
+            return None
+        guild = str(interaction.get("guild_id") or "")
+        locale = str(interaction.get("locale") or "en")
+        self._locales[user_id] = locale
+        name = member.get("nick") or user.get("global_name") or user.get("username") or user_id
+        channel = str(interaction.get("channel_id") or "")
+        return Actor(Principal(PLATFORM, guild, user_id), str(name), locale, channel)
+
+    async def _command(self, interaction: Mapping[str, Any], actor: Actor) -> dict[str, Any]:
+        called = invocation(interaction.get("data") or {})
+        running = asyncio.ensure_future(
+            self.service.execute_fields(
+                called.path, called.values, actor, raw=called.as_text(), prefix=PREFIX
+            )
+        )
+        done, _ = await asyncio.wait({running}, timeout=ANSWER_WITHIN)
+        if not done:  # slow: say so now, answer through the interaction's webhook
+            self._keep(self._follow_up(interaction, actor, running))
+            return {"type": DEFERRED}
+        message = running.result()
+        if message.job_id is not None and not message.ephemeral:
+            self._keep(self._remember_answer(interaction, actor, message))
+        return _answer(message)
+
+    async def _follow_up(
+        self, interaction: Mapping[str, Any], actor: Actor, running: asyncio.Future[Message]
+    ) -> None:
+        message = await running
+        hook = self._webhook(interaction)
+        try:
+            if message.ephemeral:  # the deferred answer was public: replace it by a private one
+                await self.rest.request("DELETE", ORIGINAL, route=hook)
+                await self.rest.request("POST", HOOK, json=_private(message), route=hook)
+                return
+            sent = await self.rest.request("PATCH", ORIGINAL, json=render(message), route=hook)
+        except DeliveryError as error:
+            log.warning("could not follow up a Discord interaction: %s", error.detail)
+            return
+        if message.job_id is not None:
+            await self._remember_job(actor, message, str(sent["channel_id"]), str(sent["id"]))
+
+    async def _remember_answer(
+        self, interaction: Mapping[str, Any], actor: Actor, message: Message
+    ) -> None:
+        """The answer with a job's message went in our HTTP response: once Discord has made
+        it a message, keep its id, so the job's end redraws it."""
+        hook = self._webhook(interaction)
+        for _ in range(ORIGINAL_TRIES):
+            try:
+                sent = await self.rest.request("GET", ORIGINAL, route=hook)
+            except DeliveryError:
+                await asyncio.sleep(0.1)
+                continue
+            await self._remember_job(actor, message, str(sent["channel_id"]), str(sent["id"]))
+            return
+        log.warning("the message of job #%s never appeared on Discord", message.job_id)
+
+    async def _remember_job(
+        self, actor: Actor, message: Message, channel: str, message_id: str
+    ) -> None:
+        assert message.job_id is not None
+        await self.service.record_posted(
+            PostedMessage(
+                PLATFORM,
+                actor.workspace,
+                channel,
+                message_id,
+                PostedKind.JOB,
+                self._clock.now(),
+                job_id=message.job_id,
+            )
+        )
+        ended = await self.service.ended_job(message.job_id)  # a quick job may be over already
+        if ended is not None:
+            await self.on_job_ended(ended)
+
+    async def _press(self, interaction: Mapping[str, Any], actor: Actor) -> dict[str, Any]:
+        data = interaction.get("data") or {}
+        t = Translator(actor.locale)
+        parsed = parse_custom_id(str(data.get("custom_id") or ""))
+        if parsed is None:
+            return _private_text(t.t("discord.bad_button"))
+        name, obj, version = parsed
+        if name in FORM_ACTIONS:
+            return modal_response(self.service.form(FORM_ACTIONS[name], actor, obj))
+        if name in ASKS_A_REASON:
+            form = self.service.form(DECISION_FORM, actor, f"{name}:{obj}:{version}")
+            return modal_response(form)
+        message = await self.service.execute_action(name, f"{obj}:{version}", actor, prefix=PREFIX)
+        if message is None:
+            return _private_text(t.t("discord.bad_button"))
+        return self._pressed(interaction, actor, message, pressed_job=obj)
+
+    def _pressed(
+        self, interaction: Mapping[str, Any], actor: Actor, message: Message, pressed_job: str
+    ) -> dict[str, Any]:
+        if message.ephemeral:  # a refusal: to the presser only; the message stays as it was
+            return _answer(message)
+        if message.job_id is not None and str(message.job_id) != pressed_job:
+            self._keep(self._remember_answer(interaction, actor, message))
+            return _answer(message)  # Retry started another job: its own, new message
+        return {"type": UPDATE, "data": render(message)}  # everyone sees the decision
+
+    async def _annotate_menu(self, interaction: Mapping[str, Any], actor: Actor) -> dict[str, Any]:
+        data = interaction.get("data") or {}
+        t = Translator(actor.locale)
+        if data.get("name") != ANNOTATE_COMMAND:
+            return _private_text(t.t("discord.bad_button"))
+        target_id = str(data.get("target_id") or "")
+        target = ((data.get("resolved") or {}).get("messages") or {}).get(target_id) or {}
+        job_id = await self._job_of(interaction, target_id)
+        if job_id is None:
+            return _private_text(t.t("discord.not_a_job_message"))
+        # Someone's words become the note's first draft; the bot's own message does not.
+        author = target.get("author") or {}
+        initial = "" if author.get("bot") else str(target.get("content") or "")
+        form = self.service.form(NOTE_FORM, actor, str(job_id), initial)
+        answer = modal_response(form)
+        # The note keeps a link to the message it was made from.
+        channel = str(target.get("channel_id") or actor.channel)
+        answer["data"]["custom_id"] += f"|{channel}/{target_id}"
+        return answer
+
+    async def _job_of(self, interaction: Mapping[str, Any], message_id: str) -> int | None:
+        """The job a message is about: a job's or alert's own message, or any message in
+        the thread started from one (that thread has the starter message's id)."""
+        channel = interaction.get("channel") or {}
+        channel_id = str(interaction.get("channel_id") or channel.get("id") or "")
+        places = [(channel_id, message_id)]
+        if channel.get("type") in THREAD_TYPES and channel.get("parent_id"):
+            places.append((str(channel["parent_id"]), channel_id))
+        for where, what in places:
+            posted = await self.service.find_posted(PLATFORM, where, what)
+            if posted is not None and posted.job_id is not None:
+                return posted.job_id
+        return None
+
+    async def _autocomplete(self, interaction: Mapping[str, Any], actor: Actor) -> dict[str, Any]:
+        called = invocation(interaction.get("data") or {})
+        verb = called.verb
+        arguments: list[Param | Option] = [*verb.params, *verb.options] if verb else []
+        argument = next((a for a in arguments if a.name == called.focused), None)
+        typed = str(called.values.get(called.focused) or "").lower()
+        offered: list[str] = []
+        if argument is not None and argument.kind in (Kind.TARGET, Kind.SUBJECT):
+            offered = await self.service.target_names(actor)
+        elif argument is not None:
+            offered = list(argument.choices)
+        matching = [name for name in offered if typed in name.lower()][:MAX_CHOICES]
+        return {"type": CHOICES, "data": {"choices": [{"name": n, "value": n} for n in matching]}}
+
+    async def _submitted(self, interaction: Mapping[str, Any], actor: Actor) -> dict[str, Any]:
+        data = interaction.get("data") or {}
+        t = Translator(actor.locale)
+        custom_id, _, source = str(data.get("custom_id") or "").partition("|")
+        form_id, context = parse_modal_id(custom_id)
+        values = modal_values(data.get("components") or [])
+        link = self._link(interaction, source)
+        try:
+            message = await self.service.submit_form(
+                form_id, context, values, actor, link=link, prefix=PREFIX
+            )
+        except FormInvalid as invalid:
+            form = self.service.form(form_id, actor, context)
+            return _private_text(_errors_text(form, invalid, t))
+        if form_id == DECISION_FORM and interaction.get("message"):
+            pressed = context.split(":")[1] if context.count(":") >= 2 else ""
+            return self._pressed(interaction, actor, message, pressed_job=pressed)
+        if form_id == NOTE_FORM and not message.ephemeral and context.isdigit():
+            self._keep(self._echo_note(int(context), message))
+            return _private_text(message.summary or message.title)
+        if message.job_id is not None and not message.ephemeral:
+            self._keep(self._remember_answer(interaction, actor, message))
+        return _answer(message)
+
+    async def _echo_note(self, job_id: int, message: Message) -> None:
+        """A saved note is said in the job's thread, with its author and link."""
+        for posted in await self.service.posted_for_job(job_id, PLATFORM):
+            if posted.kind not in (PostedKind.JOB, PostedKind.ALERT):
+                continue
+            try:
+                await self.sender(posted.workspace).reply(
+                    MessageRef(posted.channel, posted.message_id), message
+                )
+            except DeliveryError as error:
+                log.warning("could not echo a note on job #%s: %s", job_id, error.detail)
+            return
+
+    def _link(self, interaction: Mapping[str, Any], source: str) -> str:
+        guild = str(interaction.get("guild_id") or "@me")
+        channel, _, message_id = source.partition("/")
+        if not channel or not message_id:
+            return ""
+        return f"https://discord.com/channels/{guild}/{channel}/{message_id}"
+
+    def _webhook(self, interaction: Mapping[str, Any]) -> dict[str, str]:
+        return {
+            "webhook_id": self.application_id,
+            "webhook_token": str(interaction.get("token", "")),
+        }
+
+    def _keep(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._done)
+
+    def _done(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("Discord background work failed", exc_info=task.exception())
+
+    # -- job endings ----------------------------------------------------------------------
+
+    async def on_job_ended(self, job: Job) -> None:
+        """Redraw the job's message and say how it ended in its thread (an executor
+        listener, like Slack's and Teams')."""
+        posted = [
+            p
+            for p in await self.service.posted_for_job(job.id, PLATFORM)
+            if p.kind is PostedKind.JOB
+        ]
+        if not posted or not self._told.first(job.id):
+            return
+        locale = "en"
+        if job.requester is not None and job.requester.platform == PLATFORM:
+            locale = self._locales.get(job.requester.user_id, "en")
+        card = self.service.job_message(job, locale)
+        for place in posted:
+            sender, ref = self.sender(place.workspace), MessageRef(place.channel, place.message_id)
+            try:
+                await sender.update(ref, card)
+                await sender.reply(ref, ending(card))
+            except DeliveryError as error:
+                log.warning("could not tell Discord that job #%s ended: %s", job.id, error.detail)
+
+
+def _answer(message: Message) -> dict[str, Any]:
+    """A new message answering the interaction; only the asker sees a refusal."""
+    return {"type": MESSAGE, "data": _private(message) if message.ephemeral else render(message)}
+
+
+def _private(message: Message) -> dict[str, Any]:
+    return {**render(message), "flags": EPHEMERAL}
+
+
+def _private_text(text: str) -> dict[str, Any]:
+    return {
+        "type": MESSAGE,
+        "data": {"content": text, "flags": EPHEMERAL, "allowed_mentions": {"parse": []}},
+    }
+
+
+def _errors_text(form: Form, invalid: FormInvalid, t: Translator) -> str:
+    """A modal cannot show an error under its field: name each field with its error."""
+    labels = {field.name: field.label for field in form.inputs}
+    lines = [
+        f"{labels.get(name, form.title)}: {error}" if name else error
+        for name, error in invalid.errors.items()
+    ]
+    return t.t("discord.form_invalid") + "\n" + "\n".join(lines)

@@ -1,0 +1,112 @@
+"""Proactive messages on Discord (alerts, job messages, private notes) through the REST API.
+
+A channel post carries its delivery key as a nonce with `enforce_nonce`: a retry after a
+crash gets the message already created back instead of a second one (Discord keeps nonces a
+few minutes), so `recall` has nothing to search. A thread started from a message has that
+message's id, so replying to a message is posting in the channel of that id, starting the
+thread first the one time it does not exist yet.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+
+import discord
+
+from adapters.discord.render import render
+from adapters.discord.rest import DiscordRest, is_unknown_channel, nonce
+from core.delivery import DeliveryError, MessageRef, Upload
+from core.messages import Message
+from core.text import cut
+
+MAX_THREAD_NAME = 100
+THREAD_ARCHIVE_MINUTES = 1440  # a day without activity, then Discord hides the thread
+
+LocaleOf = Callable[[str], Awaitable[str]]
+
+
+class DiscordSender:
+    edits = True
+    threads = True
+
+    def __init__(self, rest: DiscordRest, locale_of: LocaleOf) -> None:
+        self._rest = rest
+        self._locale_of = locale_of
+
+    async def post(self, channel: str, message: Message, *, key: str = "") -> MessageRef:
+        body = render(message)
+        if key:
+            body.update(nonce=nonce(key), enforce_nonce=True)
+        sent = await self._rest.request(
+            "POST", "/channels/{channel_id}/messages", json=body, route={"channel_id": channel}
+        )
+        return MessageRef(channel, str(sent["id"]))
+
+    async def update(self, ref: MessageRef, message: Message) -> MessageRef:
+        where = ref.thread_id or ref.channel
+        if ref.thread_id and ref.thread_id == ref.message_id:
+            where = ref.channel  # the thread's starter message lives in the parent channel
+        await self._rest.request(
+            "PATCH",
+            "/channels/{channel_id}/messages/{message_id}",
+            json=render(message),
+            route={"channel_id": where, "message_id": ref.message_id},
+        )
+        return ref
+
+    async def reply(self, parent: MessageRef, message: Message, *, key: str = "") -> MessageRef:
+        """In the thread of `parent` (started from it the first time)."""
+        thread = parent.thread_id or parent.message_id
+        try:
+            sent = await self.post(thread, message, key=key)
+        except DeliveryError as error:
+            if not is_unknown_channel(error):
+                raise
+            await self._start_thread(parent, message)
+            sent = await self.post(thread, message, key=key)
+        return MessageRef(parent.channel, sent.message_id, thread)
+
+    async def _start_thread(self, parent: MessageRef, message: Message) -> None:
+        await self._rest.request(
+            "POST",
+            "/channels/{channel_id}/messages/{message_id}/threads",
+            json={
+                "name": cut(message.title, MAX_THREAD_NAME),
+                "auto_archive_duration": THREAD_ARCHIVE_MINUTES,
+            },
+            route={"channel_id": parent.channel, "message_id": parent.message_id},
+        )
+
+    async def private(self, user_id: str, message: Message, *, key: str = "") -> MessageRef:
+        channel = await self._rest.request(
+            "POST", "/users/@me/channels", json={"recipient_id": user_id}
+        )
+        return await self.post(str(channel["id"]), message, key=key)
+
+    async def recall(
+        self, channel: str, key: str, since: datetime, *, thread_id: str = ""
+    ) -> MessageRef | None:
+        return None  # the nonce makes the retried post itself return the first message
+
+    async def recall_private(self, user_id: str, key: str, since: datetime) -> MessageRef | None:
+        return None
+
+    async def upload(self, channel: str, upload: Upload, *, thread_id: str = "") -> None:
+        attached = discord.File(
+            io.BytesIO(upload.content),
+            filename=upload.filename,
+            description=cut(upload.alt_text or upload.title, 1024),
+        )
+        body = {"content": cut(upload.title, 2000), "allowed_mentions": {"parse": []}}
+        await self._rest.request(
+            "POST",
+            "/channels/{channel_id}/messages",
+            json={**body, "attachments": [{"id": 0, "description": attached.description}]},
+            files=[attached],
+            route={"channel_id": thread_id or channel},
+        )
+
+    async def locale_of(self, user_id: str) -> str:
+        return await self._locale_of(user_id)
