@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.scenarios import slack_chat, teams_chat
+from tests.scenarios import discord_chat, slack_chat, teams_chat
 from tests.scenarios.chat import Chat
 
 OpenChat = Callable[[Path], AbstractAsyncContextManager[Chat]]
@@ -16,6 +16,7 @@ OpenChat = Callable[[Path], AbstractAsyncContextManager[Chat]]
 PLATFORMS: dict[str, tuple[OpenChat, tuple[str, ...]]] = {
     "slack": (slack_chat.slack_chat, slack_chat.FORGERIES),
     "teams": (teams_chat.teams_chat, tuple(teams_chat.FORGERIES)),
+    "discord": (discord_chat.discord_chat, discord_chat.FORGERIES),
 }
 
 

@@ -1,0 +1,259 @@
+"""The scenarios' chat on Discord: interactions signed and shaped as Discord sends them
+(application commands with typed options, button presses, the message command and its modal)
+against the whole bot, read back from the Discord API stand-in."""
+
+from __future__ import annotations
+
+import itertools
+import re
+import time
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from nacl.signing import SigningKey
+
+from adapters.discord.manifest import option_name
+from core.grammar.registry import Kind, Option, Param, find_verb
+from core.grammar.tokens import tokenize
+from tests.adapters.discord_harness import SIGNING_KEY, DiscordHarness, discord_harness
+from tests.adapters.discord_standin import (
+    CHANNEL_ID,
+    EPHEMERAL,
+    GUILD_ID,
+    PEOPLE,
+    DiscordStandIn,
+    channel_message,
+    component,
+    discord_standin,
+    message_command,
+    modal_submit,
+    signed_interaction,
+    slash_command,
+    user_object,
+)
+from tests.scenarios.chat import ALERTS, BROKEN, OPS, QUICK, Seen, eventually
+
+CHANNELS = {OPS: CHANNEL_ID, ALERTS: "1300000000000000099"}
+MESSAGE, UPDATE, MODAL = 4, 7, 9
+FORGERIES = ("bad signature", "no signature", "stale timestamp", "tampered body")
+_ESCAPED = re.compile(r"\\(.)")
+
+
+def _words(message: dict[str, Any]) -> str:
+    """What a reader of the message gets: its content, then each embed's words."""
+    found = [str(message.get("content") or "")]
+    for embed in message.get("embeds") or []:
+        found += [str(embed.get("title") or ""), str(embed.get("description") or "")]
+        found += [f"{f['name']} {f['value']}" for f in embed.get("fields") or []]
+        found.append(str((embed.get("footer") or {}).get("text") or ""))
+    return _ESCAPED.sub(r"\1", "\n".join(w for w in found if w))  # markdown escapes undone
+
+
+def _seen(message: dict[str, Any], message_id: str | None = None) -> Seen:
+    buttons = [
+        str(button["custom_id"]).split(":")[0]
+        for row in message.get("components") or []
+        for button in row.get("components") or []
+        if "custom_id" in button
+    ]
+    private = bool(int(message.get("flags") or 0) & EPHEMERAL)
+    return Seen(_words(message), tuple(buttons), private, message_id, {"message": message})
+
+
+def _typed(argument: Param | Option, value: str) -> object:
+    if argument.kind in (Kind.JOB, Kind.DRAFT, Kind.INT):
+        return int(value.lstrip("#"))
+    return value
+
+
+def slash(text: str) -> tuple[str, dict[str, object]]:
+    """What a person picks in Discord's command UI to say `text`: the subcommand and its
+    typed options (the reverse of what the adapter does)."""
+    tokens = tokenize(text)
+    verb = find_verb(tokens[0].value)
+    used = 1
+    while verb is not None and verb.subverbs:
+        verb = verb.subverb(tokens[used].value)
+        used += 1
+    assert verb is not None, text
+    options: dict[str, object] = {}
+    positionals: list[str] = []
+    rest = tokens[used:]
+    while rest:
+        token = rest.pop(0)
+        option = verb.option(token.value[2:]) if token.value.startswith("--") else None
+        if option is None:
+            positionals.append(token.value)
+        elif option.kind is Kind.FLAG:
+            options[option_name(option.name)] = True
+        else:
+            options[option_name(option.name)] = _typed(option, rest.pop(0).value)
+    for index, param in enumerate(verb.params):
+        if param.kind is Kind.TEXT:
+            options[option_name(param.name)] = " ".join(positionals[index:])
+        elif index < len(positionals):
+            options[option_name(param.name)] = _typed(param, positionals[index])
+    return verb.path, options
+
+
+def _in(channel: str, interaction: dict[str, Any]) -> dict[str, Any]:
+    interaction["channel_id"] = channel
+    interaction["channel"] = {**interaction["channel"], "id": channel}
+    return interaction
+
+
+class DiscordChat:
+    platform = "discord"
+    note_link = rf"https://discord\.com/channels/{GUILD_ID}/\d+/\d+$"
+
+    def __init__(self, tmp_path: Path, standin: DiscordStandIn) -> None:
+        self._tmp_path = tmp_path
+        self.standin = standin
+        self._stack = AsyncExitStack()
+        self._harness: DiscordHarness | None = None
+        self._ids = itertools.count(1)
+
+    @property
+    def harness(self) -> DiscordHarness:
+        assert self._harness is not None
+        return self._harness
+
+    async def start(self) -> None:
+        self._harness = await self._stack.enter_async_context(
+            discord_harness(self._tmp_path, self.standin, targets=[QUICK, BROKEN])
+        )
+
+    async def stop(self) -> None:
+        await self._stack.aclose()
+        self._harness = None
+
+    async def restart(self) -> None:
+        await self.stop()
+        await self.start()
+
+    async def settle(self) -> None:
+        await self.harness.settle()
+
+    async def _answered(self, interaction: dict[str, Any]) -> dict[str, Any]:
+        status, answer = await self.harness.send(interaction)
+        assert status == 200, answer
+        assert isinstance(answer, dict)
+        return answer
+
+    async def say(self, person: str, text: str, *, channel: str = OPS) -> Seen:
+        path, options = slash(text)
+        interaction = _in(CHANNELS[channel], slash_command(path, options, user=person))
+        answer = await self._answered(interaction)
+        if answer["type"] == 5:  # deferred: the answer follows through the webhook
+            await self.harness.discord.drain()
+        original = self.standin.originals[interaction["token"]]
+        if answer["type"] == MESSAGE:
+            assert original["embeds"] == answer["data"]["embeds"]
+        return _seen(original, str(original["id"]))
+
+    async def press(self, person: str, on: Seen, action: str, obj: str, version: int) -> Seen:
+        assert on.message_id is not None
+        pressed = self.standin.messages[on.message_id]
+        before = dict(pressed)
+        interaction = component(f"{action}:{obj}:{version}", pressed, user=person)
+        answer = await self._answered(interaction)
+        if answer["type"] == UPDATE:  # accepted: the pressed message is redrawn for everyone
+            assert self.standin.messages[on.message_id]["embeds"] == answer["data"]["embeds"]
+            return _seen(self.standin.messages[on.message_id], on.message_id)
+        # Refused: an ephemeral answer to the presser; the message stays as it was.
+        assert answer["type"] == MESSAGE and answer["data"]["flags"] & EPHEMERAL, answer
+        assert self.standin.messages[on.message_id]["embeds"] == before["embeds"]
+        return _seen(answer["data"])
+
+    def _job_message_id(self, job_id: int) -> str:
+        [(message_id,)] = self.rows(
+            f"SELECT message_id FROM posted_messages WHERE kind = 'job' AND job_id = {job_id}"
+        )
+        return str(message_id)
+
+    async def reply_in_job_thread(self, person: str, job_id: int, text: str) -> None:
+        """Someone writes in the job's thread; `person` uses "Annotate export job" on it,
+        and saves the note the modal offers (their words, prefilled)."""
+        thread = self._job_message_id(job_id)  # a thread started from a message has its id
+        said = channel_message(text, author=user_object(person), channel_id=thread)
+        menu = _in(thread, message_command(said, user=person))
+        menu["channel"].update(type=11, parent_id=CHANNEL_ID)  # a public thread
+        modal = await self._answered(menu)
+        assert modal["type"] == MODAL, modal
+        labels = modal["data"]["components"]
+        [note] = [c["component"] for c in labels if c["component"]["custom_id"] == "text"]
+        assert note["value"] == text  # prefilled with what was said
+        submit = _in(
+            thread,
+            modal_submit(
+                modal["data"]["custom_id"], {"text": note["value"], "kind": ["note"]}, user=person
+            ),
+        )
+        saved = await self._answered(submit)
+        assert saved["type"] == MESSAGE and saved["data"]["flags"] & EPHEMERAL
+        await self.settle()
+
+    async def job_message(self, job_id: int) -> Seen:
+        message_id = self._job_message_id(job_id)
+        message = await eventually(
+            lambda: self.standin.messages[message_id],
+            lambda m: m["edited_timestamp"] is not None,
+            f"a redraw of job #{job_id}'s message",
+        )
+        return _seen(message, message_id)
+
+    def _posts_in(self, channel: str) -> list[dict[str, Any]]:
+        return [
+            self.standin.messages[r.json["id"]] if "id" in (r.json or {}) else r.json
+            for r in self.standin.requests_to("POST /channels/{channel_id}/messages")
+            if r.params["channel_id"] == channel and r.status == 200
+        ]
+
+    async def job_thread(self, job_id: int) -> list[Seen]:
+        thread = self._job_message_id(job_id)
+        posts = await eventually(lambda: self._posts_in(thread), bool, "a reply in the thread")
+        return [_seen(p) for p in posts]
+
+    async def posted_in(self, channel: str) -> list[Seen]:
+        posts = await eventually(
+            lambda: self._posts_in(CHANNELS[channel]), bool, f"a post in {channel}"
+        )
+        return [_seen(p) for p in posts]
+
+    async def forge(self, forgery: str, text: str) -> int:
+        path, options = slash(text)
+        interaction = slash_command(path, options, user="alice")
+        if forgery == "bad signature":  # signed, but not with the application's key
+            status, _ = await self.harness.send(interaction, key=SigningKey(bytes(32)))
+        elif forgery == "stale timestamp":  # a replay, long after Discord sent it
+            status, _ = await self.harness.send(interaction, timestamp=int(time.time()) - 3600)
+        elif forgery == "tampered body":
+            body, headers = signed_interaction(SIGNING_KEY, interaction)
+            status, _ = await self.harness.post(body.replace(b"quick", b"other"), headers, {})
+        else:
+            body, _ = signed_interaction(SIGNING_KEY, interaction)
+            headers = {"Content-Type": "application/json"}
+            status, _ = await self.harness.post(body, headers, {})
+        return status
+
+    def sent_anything(self) -> bool:
+        return any(r.route != "GET /users/@me" for r in self.standin.requests)
+
+    def rows(self, sql: str) -> list[tuple[Any, ...]]:
+        return self.harness.rows(sql)
+
+    def principal(self, person: str) -> str:
+        return f"discord:{GUILD_ID}:{PEOPLE[person][0]}"
+
+
+@asynccontextmanager
+async def discord_chat(tmp_path: Path) -> AsyncIterator[DiscordChat]:
+    async with discord_standin() as standin:
+        chat = DiscordChat(tmp_path, standin)
+        await chat.start()
+        try:
+            yield chat
+        finally:
+            await chat.stop()
