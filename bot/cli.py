@@ -72,6 +72,19 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="write to FILE instead of standard output (Teams: the app package, a zip)",
     )
+
+    discord = commands.add_parser("discord", help="Discord application maintenance")
+    discord_commands = discord.add_subparsers(dest="discord_command", required=True)
+    register = discord_commands.add_parser(
+        "register", help="push the /export commands to Discord (a bulk overwrite)"
+    )
+    register.add_argument("--config", help="TOML configuration file (or EXPORTBOT_CONFIG)")
+    register.add_argument(
+        "--guild",
+        metavar="ID",
+        default="",
+        help="register in this guild only (shown at once) instead of globally (up to an hour)",
+    )
     return parser
 
 
@@ -119,6 +132,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "manifest":  # needs no database: prints and leaves
         return print_manifest(settings, args.platform, args.out)
+    if args.command == "discord" and args.discord_command == "register":
+        return register_discord_commands(settings, args.guild)
     if args.command == "serve":
         configure_logging(settings.log_level, settings.log_format)
         asyncio.run(prepare_database(settings))  # fail here, clearly, not inside the server
@@ -200,6 +215,37 @@ def write_teams_package(settings: Settings, out: str | None) -> int:
     sys.stdout.flush()
     sys.stdout.buffer.write(package)
     sys.stdout.buffer.flush()
+    return 0
+
+
+def register_discord_commands(settings: Settings, guild: str) -> int:
+    """Push the command JSON through Discord's API with the bot token."""
+    from adapters.discord.registration import register_commands
+    from core.delivery import DeliveryError
+
+    token = settings.discord_bot_token
+    if token is None:
+        print(
+            "DISCORD_BOT_TOKEN is not set: Discord needs it to register commands.", file=sys.stderr
+        )
+        return EXIT_CONFIG
+    try:
+        names = asyncio.run(
+            register_commands(
+                token.get_secret_value(),
+                settings.discord_application_id,
+                settings.discord_api_url,
+                guild,
+            )
+        )
+    except (DeliveryError, ValueError) as error:
+        print(f"Discord refused the commands: {getattr(error, 'detail', error)}", file=sys.stderr)
+        return 1
+    except Exception as error:  # a bad token, an unreachable API: say so, no traceback
+        print(f"Could not register the commands: {error}", file=sys.stderr)
+        return EXIT_UNAVAILABLE
+    where = f"guild {guild}" if guild else "every guild (Discord may take up to an hour)"
+    print(f"Registered {', '.join(f'/{n}' if ' ' not in n else n for n in names)} in {where}.")
     return 0
 
 
