@@ -10,6 +10,7 @@ thread first the one time it does not exist yet.
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 
@@ -22,6 +23,7 @@ from core.messages import Message
 from core.text import cut
 
 MAX_THREAD_NAME = 100
+_UNESCAPE = re.compile(r"\\(.)")  # a thread name is plain text: no markdown escapes
 THREAD_ARCHIVE_MINUTES = 1440  # a day without activity, then Discord hides the thread
 
 LocaleOf = Callable[[str], Awaitable[str]]
@@ -69,11 +71,21 @@ class DiscordSender:
         return MessageRef(parent.channel, sent.message_id, thread)
 
     async def _start_thread(self, parent: MessageRef, message: Message) -> None:
+        """Named after the message it hangs from (the channel lists threads by name)."""
+        route = {"channel_id": parent.channel, "message_id": parent.message_id}
+        try:
+            starter = await self._rest.request(
+                "GET", "/channels/{channel_id}/messages/{message_id}", route=route
+            )
+            embeds = starter.get("embeds") or [{}]
+            name = _UNESCAPE.sub(r"\1", str(embeds[0].get("title") or starter.get("content") or ""))
+        except DeliveryError:
+            name = ""
         await self._rest.request(
             "POST",
             "/channels/{channel_id}/messages/{message_id}/threads",
             json={
-                "name": cut(message.title, MAX_THREAD_NAME),
+                "name": cut(name or message.title, MAX_THREAD_NAME),
                 "auto_archive_duration": THREAD_ARCHIVE_MINUTES,
             },
             route={"channel_id": parent.channel, "message_id": parent.message_id},

@@ -3,6 +3,7 @@ interactions in, and each HTTP answer handed to the stand-in as Discord would ac
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sqlite3
 from collections.abc import AsyncIterator, Mapping
@@ -69,6 +70,17 @@ class DiscordHarness:
         await self.bot.executor.idle()
         await self.discord.drain()
         await self.bot.audit_writer.flush()
+
+    async def eventually_rows(
+        self, sql: str, expected: list[tuple[Any, ...]], *, seconds: float = 5
+    ) -> None:
+        """Wait until a query gives `expected`: the dispatcher works on its own."""
+        try:
+            async with asyncio.timeout(seconds):
+                while self.rows(sql) != expected:  # noqa: ASYNC110 - polling another writer
+                    await asyncio.sleep(0.05)
+        except TimeoutError:
+            assert self.rows(sql) == expected  # shows the difference
 
     def rows(self, sql: str) -> list[tuple[Any, ...]]:
         with sqlite3.connect(self.db_path) as db:

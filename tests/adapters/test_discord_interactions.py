@@ -8,14 +8,21 @@ from pathlib import Path
 
 import pytest
 
-from tests.adapters.discord_harness import DiscordHarness, discord_harness
+from adapters.discord import adapter as adapter_module
+from tests.adapters.discord_harness import ALICE_ID, DiscordHarness, discord_harness
 from tests.adapters.discord_standin import (
     CHANNEL_ID,
     EPHEMERAL,
     DiscordStandIn,
+    autocomplete,
+    channel_message,
+    component,
     discord_standin,
+    message_command,
+    modal_submit,
     ping,
     slash_command,
+    user_object,
 )
 
 QUICK = {"name": "quick", "kind": "command", "command": ["true"]}
@@ -60,3 +67,134 @@ async def test_a_run_goes_from_command_to_its_redrawn_message_and_thread(
     [told] = standin.bodies("POST /channels/{channel_id}/messages")
     assert "succeeded" in str(told)
     assert message_id in standin.threads  # the outcome went in the job message's thread
+
+
+async def test_autocomplete_offers_the_targets_the_person_may_see(
+    tmp_path: Path, standin: DiscordStandIn
+) -> None:
+    targets = [QUICK, {**QUICK, "name": "site-a"}, {**QUICK, "name": "site-b"}]
+    async with discord_harness(tmp_path, standin, targets=targets) as discord:
+        status, answer = await discord.send(autocomplete("run", {"target": "SITE"}, "target"))
+        assert status == 200 and answer["type"] == 8
+        assert answer["data"]["choices"] == [
+            {"name": "site-a", "value": "site-a"},
+            {"name": "site-b", "value": "site-b"},
+        ]
+        # Bob has no role here: nothing to offer, and nothing said about what exists.
+        _, nothing = await discord.send(autocomplete("run", {"target": ""}, "target", user="bob"))
+        assert nothing["data"]["choices"] == []
+
+
+async def test_a_guild_that_is_not_configured_is_refused_and_a_dm_speaks_without_rights(
+    discord: DiscordHarness,
+) -> None:
+    stranger = slash_command("run", {"target": "quick"})
+    stranger["guild_id"] = "999999999999999999"
+    _, refused = await discord.send(stranger)
+    assert refused["data"]["flags"] & EPHEMERAL
+    assert "does not serve the workspace 999999999999999999" in str(refused["data"])
+    _, dm = await discord.send(slash_command("run", {"target": "quick"}, dm=True))
+    assert dm["data"]["flags"] & EPHEMERAL
+    assert "“run” capability" in str(dm["data"])  # served, but the DM principal has no role
+    assert discord.rows("SELECT count(*) FROM jobs") == [(0,)]
+    await discord.settle()
+    assert discord.rows("SELECT actor FROM audit_log ORDER BY id") == [
+        ("discord:999999999999999999:1300000000000000011",),
+        (f"discord:{ALICE_ID}",),  # a DM: the guild-less principal
+    ]
+
+
+async def test_a_slow_answer_is_deferred_then_follows_through_the_webhook(
+    discord: DiscordHarness, standin: DiscordStandIn, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(adapter_module, "ANSWER_WITHIN", 0.0)  # every answer is "slow"
+    interaction = slash_command("status", {"job-or-target": "quick"})
+    _, answer = await discord.send(interaction)
+    assert answer == {"type": 5}
+    await discord.settle()
+    [edit] = standin.bodies("PATCH /webhooks/{application_id}/{token}/messages/{message_id}")
+    assert "quick" in edit["embeds"][0]["title"]
+    assert standin.originals[interaction["token"]]["embeds"] == edit["embeds"]
+
+
+async def test_reject_asks_for_a_reason_in_a_modal_then_updates_the_review_for_everyone(
+    discord: DiscordHarness, standin: DiscordStandIn
+) -> None:
+    draft = {"target": "quick", "cron": "0 2 * * *", "tz": "UTC"}
+    await discord.send(slash_command("schedule draft", draft))
+    submitted = slash_command("schedule submit", {"draft": 1})
+    await discord.send(submitted)
+    review = standin.originals[submitted["token"]]
+    customs = [b["custom_id"] for row in review["components"] for b in row["components"]]
+    assert "draft.reject:1:1" in customs
+
+    _, opened = await discord.send(component("draft.changes:1:1", review, user="carol"))
+    assert opened["type"] == 9
+    [label] = opened["data"]["components"]
+    assert label["label"] == "Commentaire" and label["component"]["required"] is True
+    _, empty = await discord.send(
+        modal_submit(opened["data"]["custom_id"], {"comment": " "}, user="carol", message=review)
+    )
+    assert empty["data"]["flags"] & EPHEMERAL and "obligatoire" in empty["data"]["content"]
+    assert discord.rows("SELECT state FROM drafts") == [("submitted",)]
+
+    reason = {"comment": "keep 7 archives, not 5"}
+    _, decided = await discord.send(
+        modal_submit(opened["data"]["custom_id"], reason, user="carol", message=review)
+    )
+    assert decided["type"] == 7  # the review message everyone sees is redrawn
+    assert "keep 7 archives, not 5" in str(standin.messages[review["id"]]["embeds"])
+    assert discord.rows("SELECT state FROM drafts") == [("changes_requested",)]
+
+
+async def test_new_draft_from_the_drafts_list_opens_the_draft_modal(
+    discord: DiscordHarness, standin: DiscordStandIn
+) -> None:
+    listed = slash_command("schedule drafts")
+    await discord.send(listed)
+    message = standin.originals[listed["token"]]
+    _, opened = await discord.send(component("draft.new::0", message))
+    assert opened["type"] == 9
+    labels = [c["label"] for c in opened["data"]["components"]]
+    assert labels[:3] == ["Target", "Schedule (cron)", "Time zone"]
+    values = {
+        "target": ["quick"],
+        "cron": "0 3 * * *",
+        "timezone": "UTC",
+        "keep": "",
+        "exclude": "",
+    }
+    _, saved = await discord.send(modal_submit(opened["data"]["custom_id"], values))
+    assert saved["type"] == 4 and "Schedule draft #1" in saved["data"]["embeds"][0]["title"]
+    assert discord.rows("SELECT target, cron FROM drafts") == [("quick", "0 3 * * *")]
+
+
+async def test_the_note_menu_on_a_message_that_is_not_about_a_job_says_so(
+    discord: DiscordHarness,
+) -> None:
+    stray = channel_message("lunch?", author=user_object("bob"))
+    _, answer = await discord.send(message_command(stray))
+    assert answer["type"] == 4 and answer["data"]["flags"] & EPHEMERAL
+    assert "not about an export job" in answer["data"]["content"]
+
+
+async def test_retry_posts_the_new_job_as_its_own_message_and_the_requester_hears_privately(
+    tmp_path: Path, standin: DiscordStandIn
+) -> None:
+    broken = {"name": "broken", "kind": "command", "command": ["sh", "-c", "exit 3"]}
+    async with discord_harness(tmp_path, standin, targets=[broken]) as discord:
+        await discord.send(slash_command("run", {"target": "broken"}))
+        await discord.settle()
+        [(first,)] = discord.rows("SELECT message_id FROM posted_messages WHERE kind = 'job'")
+        card = standin.messages[first]
+        assert "failed" in card["embeds"][0]["title"]
+        _, retried = await discord.send(component("job.retry:1:0", card))
+        assert retried["type"] == 4 and "Job #2" in retried["data"]["embeds"][0]["title"]
+        await discord.settle()
+        assert len(discord.rows("SELECT 1 FROM posted_messages WHERE kind = 'job'")) == 2
+        # C3: a DM channel opened with Alice, who started the jobs, with each ending in it.
+        [dm] = standin.bodies("POST /users/@me/channels")
+        assert dm == {"recipient_id": ALICE_ID}
+        await discord.eventually_rows(
+            "SELECT count(*) FROM deliveries WHERE private = 1 AND state = 'sent'", [(2,)]
+        )
