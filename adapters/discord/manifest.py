@@ -42,36 +42,8 @@ MAX_CHOICES = 25
 MAX_CHOICE_TEXT = 100
 MAX_COMMAND_CHARACTERS = 4000
 
-# Neither the registry nor the catalog describes single arguments yet, and Discord wants a
-# description on each option. A catalog key `arg.<name>` wins (and brings its French); until
-# the catalog has them, these English texts, else one by kind, else the humanized name.
-_ARGUMENT_HELP = {
-    "target-or-*": "Target name, or * for every target",
-    "kinds": "Alert kinds, comma-separated (failed,interrupted), or all",
-    "cron": "Cron expression, as in 0 2 * * *",
-    "tz": "Time zone, as in Europe/Paris or UTC",
-    "keep": "How many archives to keep",
-    "keep-days": "How many days to keep archives",
-    "exclude": "Paths to leave out; several separated by spaces",
-    "webhook": "Webhook URL instead of this channel",
-    "version": "Version of the draft you reviewed",
-    "limit": "How many jobs to list",
-    "delivery": "Number of the failed delivery",
-    "webhooks": "List the webhooks' subscriptions instead",
-    "recount": "Recount usage on the disk first",
-    "command": "Command to explain",
-    "text": "The note",
-    "kind": "Kind of note",
-    "min-severity": "Lowest severity to send",
-    "format": "Payload format of the webhook",
-}
-_KIND_HELP = {
-    Kind.TARGET: "Target name",
-    Kind.JOB: "Job number (12 for #12)",
-    Kind.DRAFT: "Draft number (3 for draft #3)",
-    Kind.SUBJECT: "Job (#12) or target name",
-    Kind.WHO: "The person",
-}
+# Discord wants a description on every option: the catalog's `arg.<name>` (in English and
+# French), else the one of its kind, `arg.kind.<kind>`.
 # `*` is not allowed in a Discord name. Parameters are positional in the grammar, so their
 # option name never appears in the rebuilt text; the adapter maps it back with `option_name`.
 _RENAMED = {"target-or-*": "target"}
@@ -106,20 +78,36 @@ def _described(key: str, entry: dict[str, Any]) -> dict[str, Any]:
     return entry
 
 
+def argument_key(argument: Param | Option) -> str:
+    """The catalog key describing a registry argument."""
+    named = f"arg.{argument.name}"
+    return named if Translator(LOCALE).has(named) else f"arg.kind.{argument.kind.value}"
+
+
+def _argument_text(t: Translator, key: str, default: Any) -> str:
+    text = t.t(key)
+    return _fit(t.t("arg.default", text=text, default=default) if default is not None else text)
+
+
+def _describe_argument(entry: dict[str, Any], argument: Param | Option, default: Any) -> None:
+    key = argument_key(argument)
+    entry["description"] = _argument_text(Translator(LOCALE), key, default)
+    localized = {
+        discord_locale: text
+        for discord_locale, catalog_locale in LOCALIZED.items()
+        if (text := _argument_text(Translator(catalog_locale), key, default))
+        != entry["description"]
+    }
+    if localized:
+        entry["description_localizations"] = localized
+
+
 def _argument(argument: Param | Option, default: Any = None) -> dict[str, Any]:
     name, kind = argument.name, argument.kind
     entry: dict[str, Any] = {"name": option_name(name)}
     if argument.required:  # false is Discord's default, and how it returns optional ones
         entry["required"] = True
-    key = f"arg.{name}"
-    if Translator(LOCALE).has(key):
-        _described(key, entry)
-    else:
-        help_text = _ARGUMENT_HELP.get(name) or _KIND_HELP.get(kind)
-        help_text = help_text or name.replace("-", " ").capitalize()
-        if default is not None and kind is not Kind.FLAG:
-            help_text += f" (default {default})"
-        entry["description"] = _fit(help_text)
+    _describe_argument(entry, argument, None if kind is Kind.FLAG else default)
     if kind in (Kind.JOB, Kind.DRAFT):
         # Typed as a number, so Discord checks it; the adapter writes `#12` back.
         return {"type": INTEGER, **entry, "min_value": 1}

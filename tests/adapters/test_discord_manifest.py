@@ -23,6 +23,7 @@ from adapters.discord.manifest import (
     SUB_COMMAND,
     SUB_COMMAND_GROUP,
     USER,
+    argument_key,
     discord_commands,
     option_name,
     render,
@@ -295,6 +296,7 @@ def test_option_types_follow_the_kinds(commands: list[Command]) -> None:
         "type": STRING,
         "name": "target",
         "description": "Target name",
+        "description_localizations": {"fr": "Nom de la cible"},  # from the catalog
         "required": True,
         "autocomplete": True,
     }
@@ -302,6 +304,7 @@ def test_option_types_follow_the_kinds(commands: list[Command]) -> None:
     limit = _options(commands, "history")["limit"]
     assert (limit["type"], limit["min_value"], limit["max_value"]) == (INTEGER, 1, 100)
     assert "(default 10)" in limit["description"]
+    assert "(par défaut 10)" in limit["description_localizations"]["fr"]
     annotate = _options(commands, "annotate")
     assert (annotate["job"]["type"], annotate["job"]["min_value"]) == (INTEGER, 1)
     assert (annotate["text"]["type"], annotate["text"]["required"]) == (STRING, True)
@@ -393,3 +396,11 @@ def test_exportbot_manifest_discord_out_writes_the_file(
     assert (tmp_path / "commands.json").read_text(encoding="utf-8") == render()
     assert capsys.readouterr().out == ""
     assert sorted(p.name for p in tmp_path.iterdir()) == ["commands.json"]
+
+
+def test_every_argument_is_described_in_english_and_french_from_the_catalog() -> None:
+    for verb in all_verbs():
+        for argument in (*verb.params, *verb.options):
+            key = argument_key(argument)
+            for locale in ("en", "fr"):
+                assert Translator(locale).has(key), (verb.path, argument.name, locale)
