@@ -106,10 +106,21 @@ class DiscordAdapter:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
     def sender(self, guild: str = "") -> DiscordSender:
-        async def locale_of(user_id: str) -> str:
-            return self._locales.get(user_id, "en")
+        return DiscordSender(self.rest, lambda user_id: self.locale_of(guild, user_id))
 
-        return DiscordSender(self.rest, locale_of)
+    async def locale_of(self, guild: str, user_id: str) -> str:
+        """The language someone last used with the bot, for their private messages (C3);
+        kept in the database, so it survives a restart."""
+        if user_id in self._locales:
+            return self._locales[user_id]
+        stored = await self.service.conversation(PLATFORM, guild, f"user:{user_id}")
+        return str((stored or {}).get("locale") or "en")
+
+    async def _keep_locale(self, guild: str, user_id: str, locale: str) -> None:
+        stored = await self.service.conversation(PLATFORM, guild, f"user:{user_id}")
+        if (stored or {}).get("locale") != locale:
+            person = {f"user:{user_id}": {"locale": locale}}
+            await self.service.remember_conversations(PLATFORM, guild, person)
 
     # -- inbound -------------------------------------------------------------------------
 
@@ -152,7 +163,9 @@ class DiscordAdapter:
             return None
         guild = str(interaction.get("guild_id") or "")
         locale = str(interaction.get("locale") or "en")
-        self._locales[user_id] = locale
+        if self._locales.get(user_id) != locale:  # off the answer's path: a write at most
+            self._locales[user_id] = locale
+            self._keep(self._keep_locale(str(interaction.get("guild_id") or ""), user_id, locale))
         name = member.get("nick") or user.get("global_name") or user.get("username") or user_id
         channel = str(interaction.get("channel_id") or "")
         return Actor(Principal(PLATFORM, guild, user_id), str(name), locale, channel)
@@ -373,8 +386,9 @@ class DiscordAdapter:
         if not posted or not self._told.first(job.id):
             return
         locale = "en"
-        if job.requester is not None and job.requester.platform == PLATFORM:
-            locale = self._locales.get(job.requester.user_id, "en")
+        requester = job.requester
+        if requester is not None and requester.platform == PLATFORM:
+            locale = await self.locale_of(requester.workspace, requester.user_id)
         card = self.service.job_message(job, locale)
         for place in posted:
             sender, ref = self.sender(place.workspace), MessageRef(place.channel, place.message_id)

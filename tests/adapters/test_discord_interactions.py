@@ -9,10 +9,12 @@ from pathlib import Path
 import pytest
 
 from adapters.discord import adapter as adapter_module
+from core.model import Actor, Principal
 from tests.adapters.discord_harness import ALICE_ID, DiscordHarness, discord_harness
 from tests.adapters.discord_standin import (
     CHANNEL_ID,
     EPHEMERAL,
+    GUILD_ID,
     DiscordStandIn,
     autocomplete,
     channel_message,
@@ -198,3 +200,29 @@ async def test_retry_posts_the_new_job_as_its_own_message_and_the_requester_hear
         await discord.eventually_rows(
             "SELECT count(*) FROM deliveries WHERE private = 1 AND state = 'sent'", [(2,)]
         )
+
+
+async def test_the_requester_hears_privately_in_their_language_even_after_a_restart(
+    tmp_path: Path, standin: DiscordStandIn
+) -> None:
+    broken = {"name": "broken", "kind": "command", "command": ["sh", "-c", "exit 3"]}
+    async with discord_harness(tmp_path, standin, targets=[broken]) as discord:
+        await discord.send(slash_command("status", locale="fr"))
+        await discord.settle()
+    async with discord_harness(tmp_path, standin, targets=[broken]) as discord:
+        assert await discord.discord.locale_of(GUILD_ID, ALICE_ID) == "fr"
+        job = await discord.bot.service.execute_text(  # a job Alice started elsewhere
+            "run broken", Actor(Principal("discord", GUILD_ID, ALICE_ID), "Alice", "en")
+        )
+        assert job.job_id == 1
+        await discord.settle()
+        await discord.eventually_rows(
+            "SELECT count(*) FROM deliveries WHERE private = 1 AND state = 'sent'", [(1,)]
+        )
+    [dm_channel] = standin.dm_channels.values()
+    [told] = [
+        r.json
+        for r in standin.requests_to("POST /channels/{channel_id}/messages")
+        if r.params["channel_id"] == dm_channel["id"]
+    ]
+    assert "échoué" in told["embeds"][0]["title"]
