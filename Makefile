@@ -47,6 +47,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/archive.py
 	$(BIN)/python bench/quota.py
 	$(BIN)/python bench/slack_ack.py
+	$(BIN)/python bench/discord_ack.py
 	$(BIN)/python bench/fanout.py
 
 clean:

@@ -368,15 +368,7 @@ REGISTRY: tuple[Verb, ...] = (
 
 def find_verb(path: str) -> Verb | None:
     """The verb or sub-verb named `path` ("run", "role grant"), case-insensitive."""
-    words = path.lower().split()
-    if not words:
-        return None
-    verb = next((v for v in REGISTRY if v.name == words[0]), None)
-    for word in words[1:]:
-        if verb is None:
-            return None
-        verb = verb.subverb(word)
-    return verb
+    return _BY_PATH.get(" ".join(path.lower().split()))
 
 
 def all_verbs() -> list[Verb]:
@@ -385,3 +377,7 @@ def all_verbs() -> list[Verb]:
     for verb in REGISTRY:
         leaves.extend(verb.subverbs or (verb,))
     return leaves
+
+
+# Every verb and sub-verb by path: `find_verb` runs on every command of every platform.
+_BY_PATH = {verb.path: verb for top in REGISTRY for verb in (top, *top.subverbs)}
