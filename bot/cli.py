@@ -169,13 +169,7 @@ def print_manifest(settings: Settings, platform: str, out: str | None = None) ->
             "Mode) before installing this manifest.",
             file=sys.stderr,
         )
-    text = slack_manifest_yaml(settings.public_url, socket_mode=socket_mode)
-    if out is not None:
-        _write_bytes_atomically(Path(out), text.encode("utf-8"))
-        return 0
-    sys.stdout.write(text)
-    sys.stdout.flush()
-    return 0
+    return _print_or_write(slack_manifest_yaml(settings.public_url, socket_mode=socket_mode), out)
 
 
 def write_teams_package(settings: Settings, out: str | None) -> int:
@@ -258,6 +252,11 @@ def write_discord_commands(out: str | None) -> int:
     except ValueError as error:  # the registry outgrew Discord's limits
         print(error, file=sys.stderr)
         return 1
+    return _print_or_write(text, out)
+
+
+def _print_or_write(text: str, out: str | None) -> int:
+    """A manifest to standard output, or atomically to `out`."""
     if out is not None:
         _write_bytes_atomically(Path(out), text.encode("utf-8"))
         return 0

@@ -3,9 +3,7 @@ interactions in, and each HTTP answer handed to the stand-in as Discord would ac
 
 from __future__ import annotations
 
-import asyncio
 import json
-import sqlite3
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -19,6 +17,7 @@ from adapters.discord.adapter import DiscordAdapter
 from bot.app import BOT_KEY, DISCORD_KEY, create_app
 from bot.bootstrap import Bot
 from bot.config import Settings
+from tests.adapters.bot_database import BotDatabase
 from tests.adapters.discord_standin import (
     APP_ID,
     BOT_TOKEN,
@@ -33,7 +32,7 @@ PUBLIC_KEY = SIGNING_KEY.verify_key.encode().hex()
 ALICE_ID, CAROL_ID = PEOPLE["alice"][0], PEOPLE["carol"][0]
 
 
-class DiscordHarness:
+class DiscordHarness(BotDatabase):
     def __init__(self, client: TestClient, standin: DiscordStandIn, db_path: Path) -> None:
         self.client = client
         self.standin = standin
@@ -70,21 +69,6 @@ class DiscordHarness:
         await self.bot.executor.idle()
         await self.discord.drain()
         await self.bot.audit_writer.flush()
-
-    async def eventually_rows(
-        self, sql: str, expected: list[tuple[Any, ...]], *, seconds: float = 5
-    ) -> None:
-        """Wait until a query gives `expected`: the dispatcher works on its own."""
-        try:
-            async with asyncio.timeout(seconds):
-                while self.rows(sql) != expected:  # noqa: ASYNC110 - polling another writer
-                    await asyncio.sleep(0.05)
-        except TimeoutError:
-            assert self.rows(sql) == expected  # shows the difference
-
-    def rows(self, sql: str) -> list[tuple[Any, ...]]:
-        with sqlite3.connect(self.db_path) as db:
-            return db.execute(sql).fetchall()
 
 
 def harness_settings(tmp_path: Path, standin: DiscordStandIn, **extra: Any) -> Settings:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
-import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -16,6 +14,7 @@ from adapters.slack import SlackAdapter
 from bot.app import BOT_KEY, SLACK_KEY, create_app
 from bot.bootstrap import Bot
 from bot.config import Settings
+from tests.adapters.bot_database import BotDatabase
 from tests.adapters.slack_standin import TEAM, SlackStandIn, signed
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
@@ -24,7 +23,7 @@ REVIEWER = "U0CAROL"
 VIEWER = "U0VERA"
 
 
-class SlackHarness:
+class SlackHarness(BotDatabase):
     def __init__(self, client: TestClient, standin: SlackStandIn, db_path: Path) -> None:
         self.client = client
         self.standin = standin
@@ -63,21 +62,6 @@ class SlackHarness:
         await self.bot.executor.idle()
         await self.slack.runtime.drain()
         await self.bot.audit_writer.flush()
-
-    async def eventually(
-        self, sql: str, expected: list[tuple[Any, ...]], *, seconds: float = 5
-    ) -> None:
-        """Wait until a query gives `expected`: the dispatcher works on its own."""
-        try:
-            async with asyncio.timeout(seconds):
-                while self.rows(sql) != expected:  # noqa: ASYNC110 - polling another writer
-                    await asyncio.sleep(0.05)
-        except TimeoutError:
-            assert self.rows(sql) == expected  # shows the difference
-
-    def rows(self, sql: str) -> list[tuple[Any, ...]]:
-        with sqlite3.connect(self.db_path) as db:
-            return db.execute(sql).fetchall()
 
 
 def harness_settings(tmp_path: Path, standin: SlackStandIn, **extra: Any) -> Settings:

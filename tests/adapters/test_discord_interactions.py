@@ -197,7 +197,7 @@ async def test_retry_posts_the_new_job_as_its_own_message_and_the_requester_hear
         # C3: a DM channel opened with Alice, who started the jobs, with each ending in it.
         [dm] = standin.bodies("POST /users/@me/channels")
         assert dm == {"recipient_id": ALICE_ID}
-        await discord.eventually_rows(
+        await discord.eventually(
             "SELECT count(*) FROM deliveries WHERE private = 1 AND state = 'sent'", [(2,)]
         )
 
@@ -216,7 +216,7 @@ async def test_the_requester_hears_privately_in_their_language_even_after_a_rest
         )
         assert job.job_id == 1
         await discord.settle()
-        await discord.eventually_rows(
+        await discord.eventually(
             "SELECT count(*) FROM deliveries WHERE private = 1 AND state = 'sent'", [(1,)]
         )
     [dm_channel] = standin.dm_channels.values()

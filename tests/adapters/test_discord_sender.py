@@ -127,7 +127,7 @@ async def test_one_alert_to_sixty_channels_stays_under_the_global_limit(
             alice = Actor(Principal("discord", GUILD_ID, ALICE_ID), "Alice", "en", channel)
             await discord.bot.service.execute_text("subscribe broken failed", alice)
         await discord.bot.service.execute_text("run broken", alice)
-        await discord.eventually_rows(
+        await discord.eventually(
             "SELECT count(*) FROM deliveries WHERE state = 'sent'", [(61,)], seconds=15
         )
     posts = standin.requests_to("POST /channels/{channel_id}/messages")

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager, AsyncExitStack
 from dataclasses import dataclass, field
-from typing import Any, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 # People, with the same rights and languages on every platform.
 ALICE = "alice"  # admin, writes the drafts; reads English
@@ -97,3 +98,44 @@ async def eventually(read: Callable[[], T], done: Callable[[T], bool], what: str
             raise AssertionError(f"{what} did not happen within {WAIT} s; saw {seen!r}")
         await asyncio.sleep(0.05)
     return seen
+
+
+class Harness(Protocol):
+    async def settle(self) -> None: ...
+
+    def rows(self, sql: str) -> list[tuple[Any, ...]]: ...
+
+
+H = TypeVar("H", bound=Harness)
+
+
+class HarnessedBot(Generic[H]):
+    """A driver's bot: the platform's test harness, started, stopped and restarted on one
+    database (what Slack's and Discord's drivers share)."""
+
+    def __init__(self, open_harness: Callable[[], AbstractAsyncContextManager[H]]) -> None:
+        self._open_harness = open_harness
+        self._stack = AsyncExitStack()
+        self._harness: H | None = None
+
+    @property
+    def harness(self) -> H:
+        assert self._harness is not None
+        return self._harness
+
+    async def start(self) -> None:
+        self._harness = await self._stack.enter_async_context(self._open_harness())
+
+    async def stop(self) -> None:
+        await self._stack.aclose()
+        self._harness = None
+
+    async def restart(self) -> None:
+        await self.stop()
+        await self.start()
+
+    async def settle(self) -> None:
+        await self.harness.settle()
+
+    def rows(self, sql: str) -> list[tuple[Any, ...]]:
+        return self.harness.rows(sql)

@@ -8,7 +8,7 @@ import itertools
 import re
 import time
 from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack, asynccontextmanager
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +33,15 @@ from tests.adapters.discord_standin import (
     slash_command,
     user_object,
 )
-from tests.scenarios.chat import ALERTS, BROKEN, OPS, QUICK, Seen, eventually
+from tests.scenarios.chat import (
+    ALERTS,
+    BROKEN,
+    OPS,
+    QUICK,
+    HarnessedBot,
+    Seen,
+    eventually,
+)
 
 CHANNELS = {OPS: CHANNEL_ID, ALERTS: "1300000000000000099"}
 MESSAGE, UPDATE, MODAL = 4, 7, 9
@@ -104,37 +112,14 @@ def _in(channel: str, interaction: dict[str, Any]) -> dict[str, Any]:
     return interaction
 
 
-class DiscordChat:
+class DiscordChat(HarnessedBot[DiscordHarness]):
     platform = "discord"
     note_link = rf"https://discord\.com/channels/{GUILD_ID}/\d+/\d+$"
 
     def __init__(self, tmp_path: Path, standin: DiscordStandIn) -> None:
-        self._tmp_path = tmp_path
+        super().__init__(lambda: discord_harness(tmp_path, standin, targets=[QUICK, BROKEN]))
         self.standin = standin
-        self._stack = AsyncExitStack()
-        self._harness: DiscordHarness | None = None
         self._ids = itertools.count(1)
-
-    @property
-    def harness(self) -> DiscordHarness:
-        assert self._harness is not None
-        return self._harness
-
-    async def start(self) -> None:
-        self._harness = await self._stack.enter_async_context(
-            discord_harness(self._tmp_path, self.standin, targets=[QUICK, BROKEN])
-        )
-
-    async def stop(self) -> None:
-        await self._stack.aclose()
-        self._harness = None
-
-    async def restart(self) -> None:
-        await self.stop()
-        await self.start()
-
-    async def settle(self) -> None:
-        await self.harness.settle()
 
     async def _answered(self, interaction: dict[str, Any]) -> dict[str, Any]:
         status, answer = await self.harness.send(interaction)
@@ -240,9 +225,6 @@ class DiscordChat:
 
     def sent_anything(self) -> bool:
         return any(r.route != "GET /users/@me" for r in self.standin.requests)
-
-    def rows(self, sql: str) -> list[tuple[Any, ...]]:
-        return self.harness.rows(sql)
 
     def principal(self, person: str) -> str:
         return f"discord:{GUILD_ID}:{PEOPLE[person][0]}"

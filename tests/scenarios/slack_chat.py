@@ -6,7 +6,7 @@ from __future__ import annotations
 import itertools
 import time
 from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack, asynccontextmanager
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +19,17 @@ from tests.adapters.slack_standin import (
     slack_standin,
     slash_command,
 )
-from tests.scenarios.chat import ALERTS, ALICE, BROKEN, CAROL, OPS, QUICK, Seen, eventually
+from tests.scenarios.chat import (
+    ALERTS,
+    ALICE,
+    BROKEN,
+    CAROL,
+    OPS,
+    QUICK,
+    HarnessedBot,
+    Seen,
+    eventually,
+)
 
 USERS = {ALICE: ADMIN, CAROL: REVIEWER}  # the stand-in gives Carol a French locale
 CHANNELS = {OPS: "C0OPS", ALERTS: "C0ALERTS"}
@@ -42,37 +52,14 @@ def _seen(payload: dict[str, Any], *, private: bool = False) -> Seen:
     return Seen(payload["text"], tuple(buttons), private)
 
 
-class SlackChat:
+class SlackChat(HarnessedBot[SlackHarness]):
     platform = "slack"
     note_link = r"https://acme\.slack\.com/archives/C0OPS/p\d{16}\?thread_ts=[\d.]+&cid=C0OPS$"
 
     def __init__(self, tmp_path: Path, standin: SlackStandIn) -> None:
-        self._tmp_path = tmp_path
+        super().__init__(lambda: slack_harness(tmp_path, standin, targets=[QUICK, BROKEN]))
         self.standin = standin
-        self._stack = AsyncExitStack()
-        self._harness: SlackHarness | None = None
         self._n = itertools.count(1)
-
-    @property
-    def harness(self) -> SlackHarness:
-        assert self._harness is not None
-        return self._harness
-
-    async def start(self) -> None:
-        self._harness = await self._stack.enter_async_context(
-            slack_harness(self._tmp_path, self.standin, targets=[QUICK, BROKEN])
-        )
-
-    async def stop(self) -> None:
-        await self._stack.aclose()
-        self._harness = None
-
-    async def restart(self) -> None:
-        await self.stop()
-        await self.start()
-
-    async def settle(self) -> None:
-        await self.harness.settle()
 
     async def say(self, person: str, text: str, *, channel: str = OPS) -> Seen:
         posts_before = len(self.standin.called("chat.postMessage"))
@@ -195,9 +182,6 @@ class SlackChat:
 
     def sent_anything(self) -> bool:
         return bool(self.standin.called("chat.postMessage") or self.standin.responses)
-
-    def rows(self, sql: str) -> list[tuple[Any, ...]]:
-        return self.harness.rows(sql)
 
     def principal(self, person: str) -> str:
         return f"slack:{TEAM}:{USERS[person]}"
