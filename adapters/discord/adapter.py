@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections import OrderedDict
 from collections.abc import Coroutine, Mapping
 from typing import Any
 
@@ -56,6 +57,7 @@ PREFIX = "/export "
 ANSWER_WITHIN = 2.0  # seconds; Discord drops an interaction not answered within 3
 ORIGINAL_TRIES = 20  # the answer's message appears once Discord has read our response
 MAX_CHOICES = 25
+RENDERED_KEPT = 64  # answers kept serialized (see `_serialized`)
 
 # Interaction types and callback types (Discord's enums).
 PING, COMMAND, COMPONENT, AUTOCOMPLETE, MODAL_SUBMIT = 1, 2, 3, 4, 5
@@ -87,6 +89,7 @@ class DiscordAdapter:
         self._tasks: set[asyncio.Task[None]] = set()
         self._told = Once()
         self._locales: dict[str, str] = {}  # user id → the locale of their last interaction
+        self._answers: OrderedDict[int, tuple[Message, bytes]] = OrderedDict()
 
     async def start(self) -> None:
         # Direct messages speak as the guild-less principal `discord::<user>`, which has no
@@ -141,6 +144,7 @@ class DiscordAdapter:
         if actor is None:
             return web.json_response({"error": "an interaction names its user"}, status=400)
         data = interaction.get("data") or {}
+        answer: dict[str, Any] | bytes
         if kind == COMMAND and data.get("type") == MESSAGE_COMMAND:
             answer = await self._annotate_menu(interaction, actor)
         elif kind == COMMAND:
@@ -153,6 +157,8 @@ class DiscordAdapter:
             answer = await self._submitted(interaction, actor)
         else:
             return web.json_response({"error": f"unknown interaction type {kind}"}, status=400)
+        if isinstance(answer, bytes):
+            return web.Response(body=answer, content_type="application/json")
         return web.json_response(answer)
 
     def _actor(self, interaction: Mapping[str, Any]) -> Actor | None:
@@ -170,7 +176,9 @@ class DiscordAdapter:
         channel = str(interaction.get("channel_id") or "")
         return Actor(Principal(PLATFORM, guild, user_id), str(name), locale, channel)
 
-    async def _command(self, interaction: Mapping[str, Any], actor: Actor) -> dict[str, Any]:
+    async def _command(
+        self, interaction: Mapping[str, Any], actor: Actor
+    ) -> dict[str, Any] | bytes:
         called = invocation(interaction.get("data") or {})
         running = asyncio.ensure_future(
             self.service.execute_fields(
@@ -184,7 +192,20 @@ class DiscordAdapter:
         message = running.result()
         if message.job_id is not None and not message.ephemeral:
             self._keep(self._remember_answer(interaction, actor, message))
-        return _answer(message)
+            return _answer(message)
+        return self._serialized(message)
+
+    def _serialized(self, message: Message) -> bytes:
+        """The answer as JSON. The core hands out the very same message object for answers
+        that never change (help, per language): that one is rendered once, not per asker."""
+        cached = self._answers.get(id(message))
+        if cached is not None and cached[0] is message:
+            return cached[1]
+        body = json.dumps(_answer(message)).encode()
+        self._answers[id(message)] = (message, body)  # the message kept: its id stays its own
+        if len(self._answers) > RENDERED_KEPT:
+            self._answers.popitem(last=False)
+        return body
 
     async def _follow_up(
         self, interaction: Mapping[str, Any], actor: Actor, running: asyncio.Future[Message]
