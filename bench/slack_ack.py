@@ -22,7 +22,8 @@ with "Working on it…" because the command overran the ack budget; the real ans
 stand-in's response_url) and errors (not 200, or an answer without the expected text). Aims:
 help >= 0.75 x the baseline's req/s; status p99 < 50 ms at 16 concurrent; ack p99 < 100 ms
 while the archive runs. `--profile DIR` instead runs cProfile in the server for the baseline
-and for help at 16 concurrent, and prints where the event loop's time goes.
+and for help at 16 concurrent, and prints where the event loop's time goes. The machinery
+shared with bench/discord_ack.py is in bench/ack_bench.py.
 """
 
 from __future__ import annotations
@@ -31,27 +32,36 @@ import argparse
 import asyncio
 import base64
 import contextlib
-import cProfile
+import itertools
 import json
-import multiprocessing
 import os
-import platform
-import pstats
 import re
-import shutil
-import statistics
 import sys
-import tempfile
 import time
 import zlib
-from dataclasses import dataclass, field
-from multiprocessing.connection import Connection
+from collections.abc import AsyncIterator, Iterable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import aiohttp
+from ack_bench import (
+    Cell,
+    Request,
+    Server,
+    Table,
+    argument_parser,
+    machine,
+    measure,
+    print_counts,
+    print_p99_aim,
+    print_profile,
+    print_rate_aim,
+    profile_cell,
+    profile_dir,
+    scratch,
+)
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncAck, AsyncApp
@@ -60,17 +70,18 @@ from slack_sdk.web.async_client import AsyncWebClient
 from adapters.slack.commands import ACK_BUDGET
 from bot.app import create_app
 from bot.config import Settings, TargetConfig
-from bot.logs import configure_logging
 from tests.adapters.slack_standin import TEAM, signed, slack_standin, slash_command
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 TOKEN = "xoxb-bench"
 USER = "U0ADMIN"
+PATH = "/slack/events"
 HELP_AIM = 0.75  # help req/s / baseline req/s
 STATUS_P99_AIM_MS = 50.0  # at 16 concurrent
 ARCHIVE_ACK_P99_AIM_MS = 100.0
 WORKING = "Working on it"  # the ack of an answer that will come through response_url
 FILE_MB = 16  # size of each generated file in the archive tree
+TABLE = Table(width=34)
 
 
 # -- the server, in its own process ---------------------------------------------------------
@@ -92,7 +103,7 @@ def baseline_app(api_url: str) -> web.Application:
         return await to_aiohttp_response(await bolt.async_dispatch(await to_bolt_request(request)))
 
     app = web.Application()
-    app.router.add_post("/slack/events", events)
+    app.router.add_post(PATH, events)
     return app
 
 
@@ -111,165 +122,49 @@ def real_settings(workdir: Path, source: Path, api_url: str) -> Settings:
     )
 
 
-def server_main(kind: str, workdir: str, source: str, conn: Connection) -> None:
-    """Child process entry: serve until the parent says stop (or goes away)."""
-    configure_logging("WARNING")
-    asyncio.run(_serve(kind, Path(workdir), Path(source), conn))
-
-
-async def _serve(kind: str, workdir: Path, source: Path, conn: Connection) -> None:
-    profiler = cProfile.Profile()
-
-    async def profile(request: web.Request) -> web.Response:
-        if request.match_info["action"] == "start":
-            profiler.enable()
-        else:
-            profiler.disable()
-            profiler.dump_stats(request.query["path"])
-        return web.Response(text="ok")
-
+@contextlib.asynccontextmanager
+async def open_app(
+    kind: str, workdir: Path, source: Path
+) -> AsyncIterator[tuple[web.Application, str]]:
+    """In the server's process: the `kind` app against the Slack API stand-in, and (as
+    `Server.info`) the stand-in's response_url, where an answer later than the ack budget goes.
+    """
     async with slack_standin() as standin:
         if kind == "baseline":
             app = baseline_app(standin.api_url)
         else:
             app = create_app(real_settings(workdir, source, standin.api_url))
-        app.router.add_post("/_bench/profile/{action}", profile)
-        runner = web.AppRunner(app)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        # A late answer (past the ack budget) goes to the stand-in's response_url.
-        conn.send((runner.addresses[0][1], standin.response_url("bench")))
-        with contextlib.suppress(EOFError):  # EOFError: the parent died
-            await asyncio.to_thread(conn.recv)  # "stop"
-        await runner.cleanup()
-    with contextlib.suppress(OSError):
-        conn.send("stopped")
+        yield app, standin.response_url("bench")
 
 
-class Server:
-    """The server under test in a spawned process; `url` is its Slack endpoint."""
-
-    def __init__(self, kind: str, workdir: Path, source: Path) -> None:
-        context = multiprocessing.get_context("spawn")
-        self._conn, child = context.Pipe()
-        self._process = context.Process(
-            target=server_main, args=(kind, str(workdir), str(source), child), daemon=True
-        )
-        self._process.start()
-        child.close()
-        if not self._conn.poll(60):
-            self._process.kill()
-            raise RuntimeError(f"the {kind} server did not start within 60 s")
-        port, self.response_url = self._conn.recv()
-        self.pid = self._process.pid
-        self.base = f"http://127.0.0.1:{port}"
-        self.url = f"{self.base}/slack/events"
-
-    def stop(self) -> None:
-        self._conn.send("stop")
-        if self._conn.poll(30):
-            self._conn.recv()
-        self._process.join(10)
-        if self._process.is_alive():
-            self._process.kill()
-            self._process.join()
+# -- the requests ---------------------------------------------------------------------------
 
 
-# -- the load generator, in this process ----------------------------------------------------
+@dataclass(frozen=True)
+class Command:
+    """`/export <text>` as Slack posts it; `expect` is in every right answer."""
 
+    name: str
+    text: str
+    expect: str
 
-@dataclass
-class Cell:
-    scenario: str
-    concurrency: int
-    seconds: float = 0.0
-    latencies: list[float] = field(default_factory=list)
-    deferred: int = 0  # acked with "Working on it…": the answer missed the ack budget
-    errors: list[str] = field(default_factory=list)  # not 200, or not the expected answer
+    def requests(self, server: Server, count: int) -> Iterable[Request]:
+        body = slash_command(self.text, user=USER, response_url=server.info)
+        # One signature for the whole cell: its timestamp stays valid for 5 minutes.
+        return itertools.repeat((body.encode(), signed(SECRET, body)), count)
 
-    @property
-    def rate(self) -> float:
-        return len(self.latencies) / self.seconds
-
-    @property
-    def p50_ms(self) -> float:
-        return statistics.median(self.latencies) * 1000
-
-    @property
-    def p99_ms(self) -> float:
-        return statistics.quantiles(self.latencies, n=100)[98] * 1000
+    def deferred(self, answer: str) -> bool:
+        return WORKING in answer
 
 
 async def post_command(session: aiohttp.ClientSession, server: Server, text: str) -> str:
     """One signed slash command; the text of the answer (`text` field when JSON)."""
-    body = slash_command(text, user=USER, response_url=server.response_url)
+    body = slash_command(text, user=USER, response_url=server.info)
     async with session.post(server.url, data=body, headers=signed(SECRET, body)) as response:
         answer = await response.text()
         if response.status != 200:
             raise RuntimeError(f"/export {text}: HTTP {response.status} {answer[:300]}")
     return str(json.loads(answer).get("text", "")) if answer else ""
-
-
-async def load(
-    session: aiohttp.ClientSession,
-    server: Server,
-    cell: Cell,
-    text: str,
-    count: int,
-    expect: str,
-) -> Cell:
-    """`count` signed `/export <text>`, `cell.concurrency` in flight, recorded in `cell`."""
-    body = slash_command(text, user=USER, response_url=server.response_url).encode()
-    headers = signed(SECRET, body.decode())  # one timestamp: valid for 5 minutes
-    remaining = iter(range(count))
-
-    async def worker() -> None:
-        for _ in remaining:
-            started = time.perf_counter()
-            try:
-                async with session.post(server.url, data=body, headers=headers) as response:
-                    answer = await response.text()
-                    status = response.status
-            except aiohttp.ClientError as error:
-                status, answer = 0, repr(error)
-            cell.latencies.append(time.perf_counter() - started)
-            if status == 200 and expect in answer:
-                continue
-            if status == 200 and WORKING in answer:
-                cell.deferred += 1
-            else:
-                cell.errors.append(f"HTTP {status}: {answer[:160]!r}")
-
-    started = time.perf_counter()
-    await asyncio.gather(*(worker() for _ in range(cell.concurrency)))
-    cell.seconds = time.perf_counter() - started
-    return cell
-
-
-async def measure(
-    scenario: str,
-    server: Server,
-    text: str,
-    expect: str,
-    concurrency: int,
-    args: argparse.Namespace,
-) -> Cell:
-    connector = aiohttp.TCPConnector(limit=concurrency)  # keep-alive: one connection per slot
-    async with aiohttp.ClientSession(connector=connector) as session:
-        await load(session, server, Cell(scenario, concurrency), text, args.warmup, expect)
-        cell = Cell(scenario, concurrency)
-        return await load(session, server, cell, text, args.requests, expect)
-
-
-def print_cell(cell: Cell) -> None:
-    print(
-        f"{cell.scenario:<34} {cell.concurrency:>5} {cell.rate:>9,.0f} {cell.p50_ms:>9.2f} "
-        f"{cell.p99_ms:>9.2f} {cell.deferred:>9} {len(cell.errors):>7}",
-        flush=True,
-    )
-    if cell.errors:
-        print(f"    first error: {cell.errors[0]}", flush=True)
 
 
 # -- the archive tree -------------------------------------------------------------------------
@@ -305,26 +200,16 @@ def build_tree(root: Path, megabytes: int) -> int:
 
 
 async def run_scenario(
-    kind: str,
-    scenario: str,
-    text: str,
-    expect: str,
-    args: argparse.Namespace,
-    workdir: Path,
-    source: Path,
+    kind: str, command: Command, args: argparse.Namespace, workdir: Path, source: Path
 ) -> list[Cell]:
-    folder = Path(tempfile.mkdtemp(prefix=f"{kind}-", dir=workdir))
-    server = Server(kind, folder, source)
-    try:
-        cells = []
+    """`command` at each `--concurrency`, on a fresh `kind` server; every cell printed."""
+    cells = []
+    with Server(open_app, PATH, kind, workdir, source) as server:
         for concurrency in args.concurrency:
-            cell = await measure(scenario, server, text, expect, concurrency, args)
-            print_cell(cell)
+            cell = await measure(server, command, concurrency, args)
+            TABLE.print_row(cell)
             cells.append(cell)
-        return cells
-    finally:
-        server.stop()
-        shutil.rmtree(folder, ignore_errors=True)
+    return cells
 
 
 async def running_job(session: aiohttp.ClientSession, server: Server) -> tuple[int, bool]:
@@ -364,10 +249,8 @@ async def run_archive_scenario(
         f"{time.perf_counter() - started:.1f} s; gzip -6 here: {speed:.0f} MB/s on one idle "
         f"core, so at least {size / 1e6 / speed:.0f} s of archiving"
     )
-    folder = Path(tempfile.mkdtemp(prefix="archive-", dir=workdir))
-    server = Server("real", folder, source)
     cells: list[Cell] = []
-    try:
+    with Server(open_app, PATH, "real", workdir, source) as server:
         async with aiohttp.ClientSession() as session:
             jobs = [(await running_job(session, server))[0]]
             launched = time.perf_counter()
@@ -379,10 +262,9 @@ async def run_archive_scenario(
                         notes.append(f"job #{jobs[-1]} ended early; started job #{job}")
                         jobs.append(job)
                 expect = f"busy with job #{jobs[-1]}"
-                cell = await measure(
-                    "status demo, archive running", server, "status demo", expect, concurrency, args
-                )
-                print_cell(cell)
+                command = Command("status demo, archive running", "status demo", expect)
+                cell = await measure(server, command, concurrency, args)
+                TABLE.print_row(cell)
                 cells.append(cell)
             target = await post_command(session, server, "status demo")
         still = f"busy with job #{jobs[-1]}" in target
@@ -391,118 +273,66 @@ async def run_archive_scenario(
             f"at the end, {time.perf_counter() - launched:.1f} s after the start: job #{jobs[-1]} "
             f"{'still running' if still else 'NO LONGER RUNNING'}: {' | '.join(lines[:6])}"
         )
-    finally:
-        server.stop()
-        shutil.rmtree(folder, ignore_errors=True)
     return cells, notes
-
-
-def verdict(ok: bool) -> str:
-    return "meets aim" if ok else "misses aim"
 
 
 def print_aims(
     baseline: list[Cell], help_: list[Cell], status: list[Cell], archive: list[Cell]
 ) -> None:
     print()
-    print(f"Aim 1: /export help req/s >= {HELP_AIM:.2f} x the baseline's")
-    for base, cell in zip(baseline, help_, strict=True):
-        ratio = cell.rate / base.rate
-        print(
-            f"  {cell.concurrency:>3} concurrent: {cell.rate:,.0f} / {base.rate:,.0f} = "
-            f"{ratio:.2f} -> {verdict(ratio >= HELP_AIM)}"
-        )
-    print(f"Aim 2: /export status demo p99 < {STATUS_P99_AIM_MS:.0f} ms at 16 concurrent")
-    for cell in status:
-        ratio = cell.p99_ms / STATUS_P99_AIM_MS
-        mark = verdict(ratio < 1) if cell.concurrency == 16 else "(for reference)"
-        print(
-            f"  {cell.concurrency:>3} concurrent: p99 {cell.p99_ms:.1f} ms = {ratio:.2f} x "
-            f"the limit -> {mark}"
-        )
-    print(f"Aim 3: ack p99 < {ARCHIVE_ACK_P99_AIM_MS:.0f} ms while an archive job runs")
-    for cell in archive:
-        ratio = cell.p99_ms / ARCHIVE_ACK_P99_AIM_MS
-        print(
-            f"  {cell.concurrency:>3} concurrent: p99 {cell.p99_ms:.1f} ms = {ratio:.2f} x "
-            f"the limit -> {verdict(ratio < 1)}"
-        )
-    cells = baseline + help_ + status + archive
-    deferred = sum(c.deferred for c in cells)
-    errors = sum(len(c.errors) for c in cells)
-    print(
-        f"Deferred (acked with “{WORKING}…” after the {ACK_BUDGET} s ack budget, answered "
-        f"later through response_url): {deferred}"
+    print_rate_aim(
+        f"Aim 1: /export help req/s >= {HELP_AIM:.2f} x the baseline's", baseline, help_, HELP_AIM
     )
-    print(f"Errors (not 200, or an answer without the expected text): {errors}")
+    print_p99_aim(
+        f"Aim 2: /export status demo p99 < {STATUS_P99_AIM_MS:.0f} ms at 16 concurrent",
+        status,
+        STATUS_P99_AIM_MS,
+        at=16,
+    )
+    print_p99_aim(
+        f"Aim 3: ack p99 < {ARCHIVE_ACK_P99_AIM_MS:.0f} ms while an archive job runs",
+        archive,
+        ARCHIVE_ACK_P99_AIM_MS,
+    )
+    print_counts(
+        baseline + help_ + status + archive,
+        f"acked with “{WORKING}…” after the {ACK_BUDGET} s ack budget, answered later through "
+        "response_url",
+    )
 
 
 # -- profile mode -----------------------------------------------------------------------------
 
 
 async def profile(args: argparse.Namespace, workdir: Path, source: Path, out: Path) -> None:
-    """cProfile in the server during `--requests` requests at 16 concurrent, per scenario.
-
-    cProfile sees the event-loop thread only (not aiosqlite's thread, where SQLite runs), and
-    SQLAlchemy's greenlet switches make its cumulative times meaningless: self times only.
-    """
-    for kind, text, expect in (("baseline", "help", ""), ("real", "help", "/export run")):
-        folder = Path(tempfile.mkdtemp(prefix=f"{kind}-", dir=workdir))
-        server = Server(kind, folder, source)
+    """cProfile in the server for the baseline and for help (see `print_profile`)."""
+    for kind, expect in (("baseline", ""), ("real", "/export run")):
         path = out / f"{kind}-help-c16.prof"
-        try:
-            connector = aiohttp.TCPConnector(limit=16)
-            async with aiohttp.ClientSession(connector=connector) as session:
-                await load(session, server, Cell(kind, 16), text, args.warmup, expect)
-                await session.post(f"{server.base}/_bench/profile/start")
-                cell = await load(session, server, Cell(kind, 16), text, args.requests, expect)
-                await session.post(f"{server.base}/_bench/profile/stop", params={"path": str(path)})
-        finally:
-            server.stop()
-            shutil.rmtree(folder, ignore_errors=True)
-        per = 1000 / args.requests  # seconds in total -> ms per request
-        raw: dict[Any, Any] = pstats.Stats(str(path)).stats  # type: ignore[attr-defined]
-        rows = [
-            (tottime, calls, f"{re.sub(r'.*/(site-packages|main)/', '', file)}:{line}({name})")
-            for (file, line, name), (_cc, calls, tottime, _cum, _callers) in raw.items()
-        ]
-        loop_ms = sum(row[0] for row in rows) * per
-        print(
-            f"\n== {kind}: /export help, 16 concurrent, under cProfile: "
-            f"{cell.rate:,.0f} req/s, {cell.deferred} deferred, {len(cell.errors)} errors; "
-            f"event-loop thread "
-            f"{loop_ms:.2f} ms per request (incl. epoll waits) -> {path}"
-        )
-        print(f"   {'self ms/req':>11} {'calls/req':>9}  function (top by self time)")
-        for tottime, calls, where in sorted(rows, reverse=True)[: args.top]:
-            print(f"   {tottime * per:>11.3f} {calls / args.requests:>9.1f}  {where}")
+        with Server(open_app, PATH, kind, workdir, source) as server:
+            command = Command(f"{kind}: /export help", "help", expect)
+            cell = await profile_cell(server, command, args, path)
+        print_profile(cell, path, "req/s", args)
 
 
 # -- main -------------------------------------------------------------------------------------
 
 
-def concurrency_list(text: str) -> list[int]:
-    return [int(part) for part in text.split(",") if part.strip()]
-
-
 async def run_all(args: argparse.Namespace, workdir: Path, source: Path) -> None:
     print(
-        f"{platform.python_implementation()} {platform.python_version()}, "
-        f"{os.cpu_count()} CPUs; server in its own process, load generator here; "
+        f"{machine()}; server in its own process, load generator here; "
         f"{args.requests} requests per cell after {args.warmup} warm-up"
     )
-    print(
-        f"{'scenario':<34} {'conc':>5} {'req/s':>9} {'p50 ms':>9} {'p99 ms':>9} "
-        f"{'deferred':>9} {'errors':>7}"
-    )
+    TABLE.print_header()
     started = time.perf_counter()
     baseline = await run_scenario(
-        "baseline", "baseline: bare Bolt, ack only", "help", "", args, workdir, source
+        "baseline", Command("baseline: bare Bolt, ack only", "help", ""), args, workdir, source
     )
-    help_ = await run_scenario("real", "/export help", "help", "/export run", args, workdir, source)
+    help_ = await run_scenario(
+        "real", Command("/export help", "help", "/export run"), args, workdir, source
+    )
     before_status = time.perf_counter()
     status = await run_scenario(
-        "real", "/export status demo", "status demo", "Target demo", args, workdir, source
+        "real", Command("/export status demo", "status demo", "Target demo"), args, workdir, source
     )
     status_seconds = time.perf_counter() - before_status
     archive, notes = await run_archive_scenario(args, workdir, source, status_seconds)
@@ -513,24 +343,20 @@ async def run_all(args: argparse.Namespace, workdir: Path, source: Path) -> None
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--requests", type=int, default=1000, help="measured, per cell")
-    parser.add_argument("--warmup", type=int, default=100, help="unmeasured, per cell")
-    parser.add_argument("--concurrency", type=concurrency_list, default=[1, 16, 64])
+    parser = argument_parser(
+        __doc__.splitlines()[0],
+        requests=1000,
+        warmup=100,
+        concurrency=[1, 16, 64],
+        profile="profile help at 16 concurrent instead",
+    )
     parser.add_argument(
         "--archive-mb", type=int, default=0, help="archive tree size; 0 = sized to outlast"
     )
-    parser.add_argument("--profile", metavar="DIR", help="profile help at 16 concurrent instead")
-    parser.add_argument("--top", type=int, default=25, help="functions listed by --profile")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="exportbot-bench-") as temp:
-        workdir = Path(temp)
-        source = workdir / "source"
-        source.mkdir()
+    with scratch() as (workdir, source):
         if args.profile:
-            out = Path(args.profile)
-            out.mkdir(parents=True, exist_ok=True)
-            asyncio.run(profile(args, workdir, source, out))
+            asyncio.run(profile(args, workdir, source, profile_dir(args)))
         else:
             asyncio.run(run_all(args, workdir, source))
 
