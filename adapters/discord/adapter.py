@@ -171,7 +171,7 @@ class DiscordAdapter:
         locale = str(interaction.get("locale") or "en")
         if self._locales.get(user_id) != locale:  # off the answer's path: a write at most
             self._locales[user_id] = locale
-            self._keep(self._keep_locale(str(interaction.get("guild_id") or ""), user_id, locale))
+            self._keep(self._keep_locale(guild, user_id, locale))
         name = member.get("nick") or user.get("global_name") or user.get("username") or user_id
         channel = str(interaction.get("channel_id") or "")
         return Actor(Principal(PLATFORM, guild, user_id), str(name), locale, channel)
