@@ -14,10 +14,9 @@ from discord.http import Route
 from nacl.signing import SigningKey
 
 from adapters.discord.adapter import DiscordAdapter
-from bot.app import BOT_KEY, DISCORD_KEY, create_app
-from bot.bootstrap import Bot
+from bot.app import DISCORD_KEY, create_app
 from bot.config import Settings
-from tests.adapters.bot_database import BotDatabase
+from tests.adapters.bot_harness import BotHarness
 from tests.adapters.discord_standin import (
     APP_ID,
     BOT_TOKEN,
@@ -32,16 +31,7 @@ PUBLIC_KEY = SIGNING_KEY.verify_key.encode().hex()
 ALICE_ID, CAROL_ID = PEOPLE["alice"][0], PEOPLE["carol"][0]
 
 
-class DiscordHarness(BotDatabase):
-    def __init__(self, client: TestClient, standin: DiscordStandIn, db_path: Path) -> None:
-        self.client = client
-        self.standin = standin
-        self.db_path = db_path
-
-    @property
-    def bot(self) -> Bot:
-        return self.client.server.app[BOT_KEY]
-
+class DiscordHarness(BotHarness[DiscordStandIn]):
     @property
     def discord(self) -> DiscordAdapter:
         return self.client.server.app[DISCORD_KEY]

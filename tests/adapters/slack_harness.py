@@ -11,10 +11,9 @@ from typing import Any
 from aiohttp.test_utils import TestClient, TestServer
 
 from adapters.slack import SlackAdapter
-from bot.app import BOT_KEY, SLACK_KEY, create_app
-from bot.bootstrap import Bot
+from bot.app import SLACK_KEY, create_app
 from bot.config import Settings
-from tests.adapters.bot_database import BotDatabase
+from tests.adapters.bot_harness import BotHarness
 from tests.adapters.slack_standin import TEAM, SlackStandIn, signed
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
@@ -23,16 +22,7 @@ REVIEWER = "U0CAROL"
 VIEWER = "U0VERA"
 
 
-class SlackHarness(BotDatabase):
-    def __init__(self, client: TestClient, standin: SlackStandIn, db_path: Path) -> None:
-        self.client = client
-        self.standin = standin
-        self.db_path = db_path
-
-    @property
-    def bot(self) -> Bot:
-        return self.client.server.app[BOT_KEY]
-
+class SlackHarness(BotHarness[SlackStandIn]):
     @property
     def slack(self) -> SlackAdapter:
         return self.client.server.app[SLACK_KEY]

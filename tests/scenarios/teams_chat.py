@@ -146,7 +146,8 @@ class TeamsChat:
         response = await self.client.post("/api/messages", json=activity)
         assert response.status in (200, 202), await response.text()
 
-    async def say(self, person: str, text: str, *, channel: str = OPS) -> Seen:
+    async def _write(self, person: str, text: str, conversation: str) -> str:
+        """`person` writes `text` in `conversation` (mentioning the bot); the activity's id."""
         user, name, locale = USERS[person]
         activity_id = self._activity_id()
         await self._send(
@@ -156,10 +157,14 @@ class TeamsChat:
                 user=user,
                 name=name,
                 locale=locale,
-                conversation=CHANNELS[channel],
+                conversation=conversation,
                 activity_id=activity_id,
             )
         )
+        return activity_id
+
+    async def say(self, person: str, text: str, *, channel: str = OPS) -> Seen:
+        activity_id = await self._write(person, text, CHANNELS[channel])
         # The answer is a reply to the message, in its thread.
         index = await eventually(
             lambda: next(
@@ -222,18 +227,7 @@ class TeamsChat:
         return f"{CHANNEL};messageid={self._job_message_id(job_id, 'note')}"
 
     async def reply_in_job_thread(self, person: str, job_id: int, text: str) -> None:
-        user, name, locale = USERS[person]
-        await self._send(
-            message(
-                text,
-                service_url=self.connector.service_url,
-                user=user,
-                name=name,
-                locale=locale,
-                conversation=self._chain(job_id),
-                activity_id=self._activity_id(),
-            )
-        )
+        await self._write(person, text, self._chain(job_id))
         await self.settle()
 
     async def job_message(self, job_id: int) -> Seen:

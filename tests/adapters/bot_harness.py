@@ -1,16 +1,31 @@
-"""Reading the database of a bot under test (a harness's), including waiting for what the
-bot writes on its own (the dispatcher, job listeners)."""
+"""What every platform's harness has: the whole app under a test client, its loopback
+stand-in, and the bot's database, read directly — including waiting for what the bot writes
+on its own (the dispatcher, job listeners)."""
 
 from __future__ import annotations
 
 import asyncio
 import sqlite3
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
+
+from aiohttp.test_utils import TestClient
+
+from bot.app import BOT_KEY
+from bot.bootstrap import Bot
+
+S = TypeVar("S")  # the platform's stand-in
 
 
-class BotDatabase:
-    db_path: Path
+class BotHarness(Generic[S]):
+    def __init__(self, client: TestClient, standin: S, db_path: Path) -> None:
+        self.client = client
+        self.standin = standin
+        self.db_path = db_path
+
+    @property
+    def bot(self) -> Bot:
+        return self.client.server.app[BOT_KEY]
 
     def rows(self, sql: str) -> list[tuple[Any, ...]]:
         with sqlite3.connect(self.db_path) as db:
