@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from urllib.parse import urlsplit
 
 from core.capabilities import Capability
 
@@ -23,6 +24,15 @@ class Tone(StrEnum):
 class Field:
     label: str
     value: str
+
+    @property
+    def is_link(self) -> bool:
+        """The whole value is a web link (a job page, a runbook), not text to show."""
+        value = self.value
+        if not value or any(c.isspace() for c in value):
+            return False
+        parts = urlsplit(value)
+        return parts.scheme in ("http", "https") and bool(parts.netloc)
 
 
 @dataclass(frozen=True)
@@ -57,10 +67,20 @@ class Message:
     ephemeral: bool = False
     job_id: int | None = None
     footer: str = ""
-    error_key: str = ""
+    error_key: str = ""  # set on refusals and errors: which catalog key explains them
     # The label of a free-text input the actions carry, where the platform can put one beside
     # its buttons (a reviewer's comment on a Teams card); empty when there is none.
-    comment_label: str = ""  # set on refusals and errors: which catalog key explains them
+    comment_label: str = ""
+
+    @property
+    def facts(self) -> list[Field]:
+        """The fields shown as facts: all but the links."""
+        return [f for f in self.fields if not f.is_link]
+
+    @property
+    def links(self) -> list[Field]:
+        """The fields whose whole value is a web link: renderers draw them as link buttons."""
+        return [f for f in self.fields if f.is_link]
 
     @property
     def text(self) -> str:

@@ -148,7 +148,7 @@ def parse_custom_id(value: str) -> tuple[str, str, int] | None:
 def render(message: Message) -> Json:
     """The body of a channel message, interaction response or follow-up (without files:
     see `uploads`). Add `"flags": EPHEMERAL` for an answer only the asker sees."""
-    links = [f for f in message.fields if is_url(f.value)]
+    links = message.links
     rows, unplaced = _rows(message.actions, links)
     return {
         "embeds": _embeds(message, unplaced),
@@ -174,14 +174,6 @@ def attachments_field(files: Sequence[Upload]) -> list[Json]:
         {"id": index, "filename": upload.filename, "description": upload.description}
         for index, upload in enumerate(files)
     ]
-
-
-def is_url(text: str) -> bool:
-    """A field whose whole value is a web link: it becomes a button, not a fact."""
-    if not text or any(c.isspace() for c in text):
-        return False
-    parts = urlsplit(text)
-    return parts.scheme in ("http", "https") and bool(parts.netloc)
 
 
 # -- embeds ------------------------------------------------------------------------------
@@ -210,7 +202,7 @@ def _embeds(message: Message, links: Sequence[Field]) -> list[Json]:
 
 
 def _draw(message: Message, links: Sequence[Field], limit: int) -> list[Json]:
-    facts = [_field(f, limit) for f in message.fields if not is_url(f.value)]
+    facts = [_field(f, limit) for f in message.facts]
     first: Json = {"title": _title(message), "color": COLORS[message.tone], "fields": []}
     description = _description(message, links, min(MAX_DESCRIPTION, 4 * limit))
     if description:

@@ -22,7 +22,6 @@ import re
 from collections.abc import Iterator, Mapping, Sequence
 from types import MappingProxyType
 from typing import Any
-from urllib.parse import urlsplit
 
 from core.actions import COMMENT_INPUT, MAX_COMMENT
 from core.forms import Form, FormInput, InputKind
@@ -176,17 +175,8 @@ def invoke_message_response(text: str) -> Card:
     return {"statusCode": 200, "type": MESSAGE_CONTENT_TYPE, "value": text}
 
 
-def is_url(text: str) -> bool:
-    """A field whose whole value is a web link: it becomes a button, not a fact."""
-    if not text or any(c.isspace() for c in text):
-        return False
-    parts = urlsplit(text)
-    return parts.scheme in ("http", "https") and bool(parts.netloc)
-
-
 def _message_card(message: Message, limit: int) -> Card:
-    links = [f for f in message.fields if is_url(f.value)]
-    facts = [f for f in message.fields if not is_url(f.value)]
+    links, facts = message.links, message.facts
     actions = [_execute(a) for a in message.actions] + [_open_url(f) for f in links]
     body = [*_head(message), *_fact_set(facts, limit), *_sections(message.sections, limit)]
     body.extend(_image(i) for i in message.images)

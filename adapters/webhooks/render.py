@@ -17,7 +17,6 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from typing import Any
-from urllib.parse import urlsplit
 
 from core.messages import Field, Message, Tone
 from core.text import chunks, cut
@@ -87,22 +86,6 @@ def encode(body: Json) -> bytes:
     return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
-def is_link(value: str) -> bool:
-    parts = urlsplit(value)
-    return (
-        parts.scheme in ("https", "http")
-        and bool(parts.netloc)
-        and not any(c.isspace() for c in value)
-    )
-
-
-def split_fields(message: Message) -> tuple[list[Field], list[Field]]:
-    """(plain fields, link fields): links are drawn as buttons or links, not as text."""
-    plain = [f for f in message.fields if not is_link(f.value)]
-    links = [f for f in message.fields if is_link(f.value)]
-    return plain, links
-
-
 def headline(message: Message) -> str:
     return f"{message.title} — {message.status}" if message.status else message.title
 
@@ -124,7 +107,7 @@ def slack_escape(text: str) -> str:
 
 
 def _slack_blocks(message: Message) -> Iterator[Json]:
-    plain, links = split_fields(message)
+    plain, links = message.facts, message.links
     header = f"{SLACK_EMOJI[message.tone]} {message.title}"
     yield {"type": "header", "text": _plain_text(cut(header, SLACK_MAX_HEADER))}
     if message.status:
@@ -187,7 +170,7 @@ def discord_escape(text: str) -> str:
 
 
 def discord_embed(message: Message) -> Json:
-    plain, links = split_fields(message)
+    plain, links = message.facts, message.links
     embed: Json = {
         # Embeds have no alt text: the status in words goes in the title.
         "title": cut(headline(message), DISCORD_MAX_TITLE),
@@ -245,7 +228,7 @@ def teams_payload(message: Message) -> Json:
 
 def adaptive_card(message: Message) -> Json:
     """Adaptive Card 1.4 (what Teams renders); links as `Action.OpenUrl`, nothing to submit."""
-    plain, links = split_fields(message)
+    plain, links = message.facts, message.links
     body: list[Json] = [
         {"type": "TextBlock", "text": message.title, "size": "Medium", "weight": "Bolder"}
     ]
@@ -293,7 +276,7 @@ def adaptive_card(message: Message) -> Json:
 
 def json_document(message: Message, key: str) -> Json:
     """Our own format, stable under `version`; `delivery` lets a receiver drop repeats."""
-    plain, links = split_fields(message)
+    plain, links = message.facts, message.links
     return {
         "version": JSON_VERSION,
         "delivery": key,
