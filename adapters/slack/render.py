@@ -8,10 +8,10 @@ characters of button value, 75 of accessibility label.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
-from core.messages import Action, Message, Tone
+from core.messages import Action, Field, Message, Tone
 from core.text import chunks, cut
 
 MAX_BLOCKS = 50
@@ -67,20 +67,30 @@ def home_view(message: Message) -> dict[str, Any]:
 
 
 def _blocks(message: Message) -> Iterator[Block]:
+    yield from content_blocks(message, message.fields)
+    if message.actions:
+        yield {"type": "actions", "elements": [_button(a) for a in message.actions]}
+    yield from footer_blocks(message)
+
+
+def content_blocks(message: Message, fields: Sequence[Field]) -> Iterator[Block]:
+    """What a message shows above its buttons: the title with its tone's emoji, the status in
+    words, `fields` ten to a section, the sections and the images."""
     header = f"{TONE_EMOJI[message.tone]} {message.title}"
     yield {"type": "header", "text": plain(cut(header, MAX_HEADER))}
     if message.status:
         yield {"type": "section", "text": _mrkdwn(f"*{escape(message.status)}*")}
-    fields = [_mrkdwn(cut(f"*{escape(f.label)}*\n{escape(f.value)}", 2000)) for f in message.fields]
-    for start in range(0, len(fields), MAX_FIELDS):
-        yield {"type": "section", "fields": fields[start : start + MAX_FIELDS]}
+    drawn = [_mrkdwn(cut(f"*{escape(f.label)}*\n{escape(f.value)}", 2000)) for f in fields]
+    for start in range(0, len(drawn), MAX_FIELDS):
+        yield {"type": "section", "fields": drawn[start : start + MAX_FIELDS]}
     for section in message.sections:
         for chunk in chunks(escape(section), MAX_TEXT):
             yield {"type": "section", "text": _mrkdwn(chunk)}
     for image in message.images:
         yield {"type": "image", "image_url": image.url, "alt_text": image.alt_text}
-    if message.actions:
-        yield {"type": "actions", "elements": [_button(a) for a in message.actions]}
+
+
+def footer_blocks(message: Message) -> Iterator[Block]:
     if message.footer:
         yield {"type": "context", "elements": [_mrkdwn(cut(escape(message.footer), MAX_TEXT))]}
 

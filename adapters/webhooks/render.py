@@ -6,10 +6,9 @@ out; fields whose value is a link (the signed job page, the runbook) become link
 links instead. The status is always there in words (F1): in Slack's `text` and blocks, in the
 Discord embed's title (embeds have no alt text), in the card's TextBlock and `speak` (F2).
 
-Limits from each platform's reference: Slack 50 blocks, 150 characters of header, 3,000 of
-text, 10 fields per section, 25 elements per actions block, 75 of button text and label;
-Discord 256 of title, 4,096 of description, 25 fields (256 name, 1,024 value), 2,048 of
-footer, 6,000 in all.
+The Slack blocks are the chat renderer's (`adapters/slack/render.py`) with link buttons in
+place of its action buttons; the Discord embed keeps to the limits and markdown escaping of
+`adapters/discord/render.py`, with links written in its description.
 """
 
 from __future__ import annotations
@@ -18,8 +17,10 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
+from adapters.discord import render as discord_render
+from adapters.slack import render as slack
 from core.messages import Field, Message, Tone
-from core.text import chunks, cut
+from core.text import cut
 from core.webhooks import WebhookFormat
 
 Json = dict[str, Any]
@@ -28,38 +29,9 @@ ADAPTIVE_CARD = "application/vnd.microsoft.card.adaptive"
 ADAPTIVE_CARD_SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
 JSON_VERSION = 1
 
-SLACK_MAX_BLOCKS = 50
-SLACK_MAX_HEADER = 150
-SLACK_MAX_TEXT = 3000
 SLACK_MAX_FALLBACK = 40000
-SLACK_MAX_FIELDS = 10
 SLACK_MAX_ELEMENTS = 25
-SLACK_MAX_LABEL = 75
 SLACK_MAX_URL = 3000
-SLACK_EMOJI = {
-    Tone.SUCCESS: ":white_check_mark:",
-    Tone.WARNING: ":warning:",
-    Tone.DANGER: ":x:",
-    Tone.INFO: ":information_source:",
-    Tone.NEUTRAL: ":white_circle:",
-}
-
-DISCORD_MAX_TITLE = 256
-DISCORD_MAX_DESCRIPTION = 4096
-DISCORD_MAX_FIELDS = 25
-DISCORD_MAX_FIELD_NAME = 256
-DISCORD_MAX_FIELD_VALUE = 1024
-DISCORD_MAX_FOOTER = 2048
-DISCORD_MAX_EMBED = 6000
-DISCORD_COLORS = {
-    Tone.SUCCESS: 0x2EB67D,
-    Tone.WARNING: 0xECB22E,
-    Tone.DANGER: 0xE01E5A,
-    Tone.INFO: 0x1D9BD1,
-    Tone.NEUTRAL: 0x99AAB5,
-}
-# Discord's markdown: a backslash before any of these shows it as typed.
-_DISCORD_SPECIAL = "\\*_~`|[]>"
 
 TEAMS_COLORS = {
     Tone.SUCCESS: "Good",
@@ -96,38 +68,19 @@ def headline(message: Message) -> str:
 def slack_payload(message: Message) -> Json:
     """Top-level `text` carries everything (screen readers and notifications read it)."""
     return {
-        "text": cut(slack_escape(message.text), SLACK_MAX_FALLBACK),
+        "text": cut(slack.escape(message.text), SLACK_MAX_FALLBACK),
         "blocks": _cap_blocks(list(_slack_blocks(message))),
     }
 
 
-def slack_escape(text: str) -> str:
-    """Slack's three control characters; text must never become a mention or a link."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
 def _slack_blocks(message: Message) -> Iterator[Json]:
-    plain, links = message.facts, message.links
-    header = f"{SLACK_EMOJI[message.tone]} {message.title}"
-    yield {"type": "header", "text": _plain_text(cut(header, SLACK_MAX_HEADER))}
-    if message.status:
-        yield {"type": "section", "text": _mrkdwn(f"*{slack_escape(message.status)}*")}
-    fields = [
-        _mrkdwn(cut(f"*{slack_escape(f.label)}*\n{slack_escape(f.value)}", 2000)) for f in plain
-    ]
-    for start in range(0, len(fields), SLACK_MAX_FIELDS):
-        yield {"type": "section", "fields": fields[start : start + SLACK_MAX_FIELDS]}
-    for section in message.sections:
-        for chunk in chunks(slack_escape(section), SLACK_MAX_TEXT):
-            yield {"type": "section", "text": _mrkdwn(chunk)}
-    for image in message.images:
-        yield {"type": "image", "image_url": image.url, "alt_text": image.alt_text}
-    buttons = [_link_button(i, f, message) for i, f in enumerate(links)]
+    # What a chat message shows, but the links drawn as buttons (a webhook has no bot to
+    # answer the others).
+    yield from slack.content_blocks(message, message.facts)
+    buttons = [_link_button(i, f, message) for i, f in enumerate(message.links)]
     for start in range(0, len(buttons), SLACK_MAX_ELEMENTS):
         yield {"type": "actions", "elements": buttons[start : start + SLACK_MAX_ELEMENTS]}
-    if message.footer:
-        footer = cut(slack_escape(message.footer), SLACK_MAX_TEXT)
-        yield {"type": "context", "elements": [_mrkdwn(footer)]}
+    yield from slack.footer_blocks(message)
 
 
 def _link_button(index: int, link: Field, message: Message) -> Json:
@@ -135,26 +88,18 @@ def _link_button(index: int, link: Field, message: Message) -> Json:
     return {
         "type": "button",
         "action_id": f"link-{index}",
-        "text": _plain_text(cut(link.label, SLACK_MAX_LABEL)),
+        "text": slack.plain(cut(link.label, slack.MAX_LABEL)),
         "url": link.value[:SLACK_MAX_URL],
-        "accessibility_label": cut(f"{link.label}: {message.title}", SLACK_MAX_LABEL),
+        "accessibility_label": cut(f"{link.label}: {message.title}", slack.MAX_LABEL),
     }
 
 
 def _cap_blocks(blocks: list[Json]) -> list[Json]:
     """At most 50 blocks: the links and the footer survive a cut."""
-    if len(blocks) <= SLACK_MAX_BLOCKS:
+    if len(blocks) <= slack.MAX_BLOCKS:
         return blocks
     tail = [b for b in blocks[-2:] if b["type"] in ("actions", "context")]
-    return blocks[: SLACK_MAX_BLOCKS - len(tail)] + tail
-
-
-def _plain_text(text: str) -> Json:
-    return {"type": "plain_text", "text": text, "emoji": True}
-
-
-def _mrkdwn(text: str) -> Json:
-    return {"type": "mrkdwn", "text": text}
+    return blocks[: slack.MAX_BLOCKS - len(tail)] + tail
 
 
 # -- Discord channel webhook ---------------------------------------------------------------
@@ -165,18 +110,14 @@ def discord_payload(message: Message) -> Json:
     return {"content": "", "embeds": [discord_embed(message)], "allowed_mentions": {"parse": []}}
 
 
-def discord_escape(text: str) -> str:
-    return "".join(f"\\{c}" if c in _DISCORD_SPECIAL else c for c in text)
-
-
 def discord_embed(message: Message) -> Json:
     plain, links = message.facts, message.links
     embed: Json = {
         # Embeds have no alt text: the status in words goes in the title.
-        "title": cut(headline(message), DISCORD_MAX_TITLE),
-        "color": DISCORD_COLORS[message.tone],
+        "title": cut(headline(message), discord_render.MAX_TITLE),
+        "color": discord_render.COLORS[message.tone],
     }
-    lines = [discord_escape(s) for s in message.sections]
+    lines = [discord_render.escape(s) for s in message.sections]
     lines.extend(_markdown_link(f.label, f.value) for f in links)
     lines.extend(_markdown_link(i.alt_text, i.url) for i in message.images)
     if lines:
@@ -184,30 +125,30 @@ def discord_embed(message: Message) -> Json:
     if plain:
         embed["fields"] = [
             {
-                "name": cut(f.label, DISCORD_MAX_FIELD_NAME),
-                "value": cut(discord_escape(f.value), DISCORD_MAX_FIELD_VALUE) or "—",
+                "name": cut(f.label, discord_render.MAX_FIELD_NAME),
+                "value": cut(discord_render.escape(f.value), discord_render.MAX_FIELD_VALUE) or "—",
                 "inline": True,
             }
-            for f in plain[:DISCORD_MAX_FIELDS]
+            for f in plain[: discord_render.MAX_FIELDS]
         ]
     if message.images:
         embed["image"] = {"url": message.images[0].url}
     if message.footer:
-        embed["footer"] = {"text": cut(message.footer, DISCORD_MAX_FOOTER)}
+        embed["footer"] = {"text": cut(message.footer, discord_render.MAX_FOOTER)}
     return _fit_embed(embed)
 
 
 def _markdown_link(label: str, url: str) -> str:
     # Parentheses would end the link early; percent-encoded they mean the same URL.
     target = url.replace("(", "%28").replace(")", "%29")
-    return f"[{discord_escape(label)}]({target})"
+    return f"[{discord_render.escape(label)}]({target})"
 
 
 def _fit_embed(embed: Json) -> Json:
     """Discord refuses an embed over 6,000 characters: the description gives way first."""
     others = len(embed["title"]) + len(embed.get("footer", {}).get("text", ""))
     others += sum(len(f["name"]) + len(f["value"]) for f in embed.get("fields", []))
-    room = min(DISCORD_MAX_DESCRIPTION, DISCORD_MAX_EMBED - others)
+    room = min(discord_render.MAX_DESCRIPTION, discord_render.MAX_EMBED_TEXT - others)
     if "description" in embed and len(embed["description"]) > room:
         embed["description"] = cut(embed["description"], max(room, 1))
     return embed
