@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import deque
 from dataclasses import dataclass
 
 from core.subscriptions import Destination
@@ -89,6 +90,27 @@ class TokenBucket:
         """The platform said "retry after": nothing goes to this destination until then."""
         self._paused_until = max(self._paused_until, time.monotonic() + seconds)
         self._tokens = min(self._tokens, 0.0)
+
+
+class SlidingWindow:
+    """At most `limit` sends in any `per` seconds: a hard ceiling such as Discord's 50
+    requests/s per bot. A token bucket would let its burst and its refill land in the same
+    second (twice the limit, as a test found)."""
+
+    def __init__(self, limit: int, per: float) -> None:
+        self._limit = limit
+        self._per = per
+        self._sent: deque[float] = deque()
+
+    async def take(self) -> None:
+        while True:
+            now = time.monotonic()
+            while self._sent and self._sent[0] <= now - self._per:
+                self._sent.popleft()
+            if len(self._sent) < self._limit:
+                self._sent.append(now)
+                return
+            await asyncio.sleep(self._sent[0] + self._per - now)
 
 
 class Pacer:

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import time
-from collections import deque
 from collections.abc import Mapping
 from typing import Any
 
@@ -19,10 +17,12 @@ import discord
 from discord.http import HTTPClient, Route
 
 from core.delivery import DeliveryError, RetryAfter
+from core.pacing import SlidingWindow
 
 GLOBAL_LIMIT = 45  # requests in any second: Discord allows 50; a margin for clocks and retries
 LONGEST_WAIT = 30.0  # a 429 asking for more raises (the dispatcher waits, not this call)
 MAX_NONCE = 25
+UNKNOWN_CHANNEL = 10003  # Discord's error code
 
 
 class DiscordRest:
@@ -78,7 +78,12 @@ class DiscordRest:
             return await self._http.request(called, json=json)
         except discord.RateLimited as limited:
             raise RetryAfter(limited.retry_after, "Discord rate limit") from None
-        except (discord.Forbidden, discord.NotFound) as refused:
+        except discord.NotFound as missing:
+            unknown = missing.code == UNKNOWN_CHANNEL
+            raise (UnknownChannel if unknown else DeliveryError)(
+                _detail(missing), permanent=True
+            ) from None
+        except discord.Forbidden as refused:
             raise DeliveryError(_detail(refused), permanent=True) from None
         except discord.DiscordServerError as failed:
             raise DeliveryError(_detail(failed), maybe_sent=True) from None
@@ -87,26 +92,6 @@ class DiscordRest:
         except (TimeoutError, aiohttp.ClientError) as error:
             detail = f"no answer from Discord ({type(error).__name__})"
             raise DeliveryError(detail, maybe_sent=True) from None
-
-
-class SlidingWindow:
-    """At most `limit` requests in any `per` seconds. A token bucket would let its burst and
-    its refill land in the same second (twice the limit, as a test found)."""
-
-    def __init__(self, limit: int, per: float) -> None:
-        self._limit = limit
-        self._per = per
-        self._sent: deque[float] = deque()
-
-    async def take(self) -> None:
-        while True:
-            now = time.monotonic()
-            while self._sent and self._sent[0] <= now - self._per:
-                self._sent.popleft()
-            if len(self._sent) < self._limit:
-                self._sent.append(now)
-                return
-            await asyncio.sleep(self._sent[0] + self._per - now)
 
 
 def nonce(key: str) -> str:
@@ -119,5 +104,5 @@ def _detail(error: discord.HTTPException) -> str:
     return f"Discord answered {error.status} (code {error.code}): {error.text[:200]}"
 
 
-def is_unknown_channel(error: DeliveryError) -> bool:
-    return "code 10003" in error.detail
+class UnknownChannel(DeliveryError):
+    """Discord knows no such channel (code 10003): for a message's id, no thread yet."""

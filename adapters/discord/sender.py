@@ -17,7 +17,7 @@ from datetime import datetime
 import discord
 
 from adapters.discord.render import render
-from adapters.discord.rest import DiscordRest, is_unknown_channel, nonce
+from adapters.discord.rest import DiscordRest, UnknownChannel, nonce
 from core.delivery import DeliveryError, MessageRef, Upload
 from core.messages import Message
 from core.text import cut
@@ -63,9 +63,7 @@ class DiscordSender:
         thread = parent.thread_id or parent.message_id
         try:
             sent = await self.post(thread, message, key=key)
-        except DeliveryError as error:
-            if not is_unknown_channel(error):
-                raise
+        except UnknownChannel:
             await self._start_thread(parent, message)
             sent = await self.post(thread, message, key=key)
         return MessageRef(parent.channel, sent.message_id, thread)
