@@ -8,9 +8,11 @@ import getpass
 import os
 import signal
 import sys
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import IO, Any
 
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
@@ -265,16 +267,24 @@ def _print_or_write(text: str, out: str | None) -> int:
     return 0
 
 
-def _write_bytes_atomically(path: Path, data: bytes) -> None:
+@contextmanager
+def _atomic_file(path: Path, mode: str, **options: Any) -> Iterator[IO[Any]]:
+    """A file written beside `path` and moved onto it only once complete and on disk: a
+    reader never sees half of it, and a failure leaves the old one."""
     partial = path.with_name(f".{path.name}.part")
     try:
-        with partial.open("wb") as handle:
-            handle.write(data)
+        with partial.open(mode, **options) as handle:
+            yield handle
             handle.flush()
             os.fsync(handle.fileno())
         partial.replace(path)
     finally:
         partial.unlink(missing_ok=True)
+
+
+def _write_bytes_atomically(path: Path, data: bytes) -> None:
+    with _atomic_file(path, "wb") as handle:
+        handle.write(data)
 
 
 async def prepare_database(settings: Settings) -> None:
@@ -348,16 +358,9 @@ async def audit_export(
 
 
 async def _write_atomically(path: Path, chunks: AsyncIterator[str]) -> None:
-    partial = path.with_name(f".{path.name}.part")
-    try:
-        with partial.open("w", encoding="utf-8", newline="") as handle:
-            async for chunk in chunks:
-                handle.write(chunk)
-            handle.flush()
-            os.fsync(handle.fileno())
-        partial.replace(path)
-    finally:
-        partial.unlink(missing_ok=True)
+    with _atomic_file(path, "w", encoding="utf-8", newline="") as handle:
+        async for chunk in chunks:
+            handle.write(chunk)
 
 
 if __name__ == "__main__":
