@@ -7,6 +7,7 @@ import pytest
 
 from tests.adapters.slack_harness import SlackHarness, slack_harness
 from tests.adapters.slack_standin import SlackStandIn, slack_standin
+from tests.adapters.teams_standin import ConnectorStandIn, connector_standin
 
 
 @pytest.fixture
@@ -19,3 +20,10 @@ async def standin() -> AsyncIterator[SlackStandIn]:
 async def slack(tmp_path: Path, standin: SlackStandIn) -> AsyncIterator[SlackHarness]:
     async with slack_harness(tmp_path, standin) as harness:
         yield harness
+
+
+@pytest.fixture
+async def connector() -> AsyncIterator[ConnectorStandIn]:
+    """The Bot Connector service Teams activities name as their `serviceUrl`."""
+    async with connector_standin() as standin:
+        yield standin

@@ -19,18 +19,11 @@ from tests.adapters.teams_standin import (
     TENANT,
     ConnectorStandIn,
     card_action,
-    connector_standin,
     message,
 )
 
 ALICE = "aad-alice"  # admin, the drafts' author
 CAROL = "aad-carol"  # reviewer
-
-
-@pytest.fixture
-async def connector() -> AsyncIterator[ConnectorStandIn]:
-    async with connector_standin() as standin:
-        yield standin
 
 
 @pytest.fixture

@@ -22,7 +22,6 @@ from tests.adapters.teams_standin import (
     CHANNEL,
     TENANT,
     ConnectorStandIn,
-    connector_standin,
     message,
 )
 
@@ -37,12 +36,6 @@ def _settings(tmp_path: Path, **extra: Any) -> Settings:
         scheduler=False,
         **extra,
     )
-
-
-@pytest.fixture
-async def connector() -> AsyncIterator[ConnectorStandIn]:
-    async with connector_standin() as standin:
-        yield standin
 
 
 @pytest.fixture
