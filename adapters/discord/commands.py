@@ -7,12 +7,12 @@ group, then typed values); this gives the verb path and the values by registry n
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from adapters.discord.manifest import SUB_COMMAND, SUB_COMMAND_GROUP, option_name
-from core.grammar.registry import Kind, Option, Param, Verb, find_verb
+from core.grammar.registry import Kind, Option, Param, Verb, all_verbs, find_verb
 
 
 @dataclass(frozen=True)
@@ -61,8 +61,7 @@ def invocation(data: Mapping[str, Any]) -> Invocation:
         words.append(str(options[0]["name"]))
         options = list(options[0].get("options") or [])
     path = " ".join(words) or "help"
-    verb = find_verb(path)
-    arguments = {option_name(a.name): a for a in _arguments(verb)}
+    arguments = _ARGUMENTS.get(path, {})
     values: dict[str, object] = {}
     focused = ""
     for option in options:
@@ -78,7 +77,10 @@ def invocation(data: Mapping[str, Any]) -> Invocation:
     return Invocation(path, values, focused)
 
 
-def _arguments(verb: Verb | None) -> Iterator[Param | Option]:
-    if verb is not None:
-        yield from verb.params
-        yield from verb.options
+# Each verb's arguments by their Discord option name, worked out once, not per interaction.
+def _by_option_name(verb: Verb) -> dict[str, Param | Option]:
+    arguments: list[Param | Option] = [*verb.params, *verb.options]
+    return {option_name(a.name): a for a in arguments}
+
+
+_ARGUMENTS = {verb.path: _by_option_name(verb) for verb in all_verbs()}
