@@ -16,7 +16,7 @@ from datetime import datetime
 
 import discord
 
-from adapters.discord.render import render
+from adapters.discord.render import MAX_ALT_TEXT, attachments_field, render, uploads
 from adapters.discord.rest import DiscordRest, UnknownChannel, nonce
 from core.delivery import DeliveryError, MessageRef, Upload
 from core.messages import Message
@@ -41,8 +41,17 @@ class DiscordSender:
         body = render(message)
         if key:
             body.update(nonce=nonce(key), enforce_nonce=True)
+        # Images the message carries as bytes go as files, each with its alt text; one known
+        # only by its URL is not fetched (no view makes such images yet).
+        inline = [u for u in uploads(message) if u.data is not None]
+        if inline:
+            body["attachments"] = attachments_field(inline)
         sent = await self._rest.request(
-            "POST", "/channels/{channel_id}/messages", json=body, route={"channel_id": channel}
+            "POST",
+            "/channels/{channel_id}/messages",
+            json=body,
+            files=[_file(u.filename, u.data or b"", u.description) for u in inline] or None,
+            route={"channel_id": channel},
         )
         return MessageRef(channel, str(sent["id"]))
 
@@ -104,11 +113,7 @@ class DiscordSender:
         return None
 
     async def upload(self, channel: str, upload: Upload, *, thread_id: str = "") -> None:
-        attached = discord.File(
-            io.BytesIO(upload.content),
-            filename=upload.filename,
-            description=cut(upload.alt_text or upload.title, 1024),
-        )
+        attached = _file(upload.filename, upload.content, upload.alt_text or upload.title)
         body = {"content": cut(upload.title, 2000), "allowed_mentions": {"parse": []}}
         await self._rest.request(
             "POST",
@@ -120,3 +125,7 @@ class DiscordSender:
 
     async def locale_of(self, user_id: str) -> str:
         return await self._locale_of(user_id)
+
+
+def _file(name: str, data: bytes, alt_text: str) -> discord.File:
+    return discord.File(io.BytesIO(data), filename=name, description=cut(alt_text, MAX_ALT_TEXT))

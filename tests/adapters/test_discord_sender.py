@@ -4,6 +4,7 @@ global limit kept when one alert goes to many channels."""
 
 from __future__ import annotations
 
+import base64
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from discord.http import Route
 from adapters.discord.rest import DiscordRest
 from adapters.discord.sender import DiscordSender
 from core.delivery import DeliveryError, Upload
-from core.messages import Message
+from core.messages import Image, Message
 from core.model import Actor, Principal
 from tests.adapters.discord_harness import ALICE_ID, discord_harness
 from tests.adapters.discord_standin import (
@@ -133,3 +134,15 @@ async def test_one_alert_to_sixty_channels_stays_under_the_global_limit(
     posts = standin.requests_to("POST /channels/{channel_id}/messages")
     assert {r.params["channel_id"] for r in posts if r.status == 200} >= set(channels)
     assert [r for r in standin.requests if r.status == 429] == []  # 50/s never exceeded
+
+
+async def test_an_image_the_message_carries_goes_as_a_file_with_its_alt_text(
+    sender: DiscordSender, standin: DiscordStandIn
+) -> None:
+    png = b"\x89PNG\r\n\x1a\n chart"
+    chart = Image("data:image/png;base64," + base64.b64encode(png).decode(), "Sizes, rising")
+    sent = await sender.post(CHANNEL_ID, Message(title="Quota of demo", images=(chart,)))
+    [attachment] = standin.messages[sent.message_id]["attachments"]
+    assert attachment["description"] == "Sizes, rising"
+    [request] = standin.requests_to("POST /channels/{channel_id}/messages")
+    assert request.files()[0].data == png
