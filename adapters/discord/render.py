@@ -228,7 +228,7 @@ def _title(message: Message) -> str:
 
 def _description(message: Message, links: Sequence[Field], limit: int) -> str:
     parts = [escape(s) for s in message.sections]
-    parts.extend(_markdown_link(f.label, f.value) for f in links)
+    parts.extend(markdown_link(f.label, f.value) for f in links)
     return cut("\n\n".join(parts), limit)
 
 
@@ -241,7 +241,7 @@ def _field(item: Field, limit: int) -> Json:
     }
 
 
-def _markdown_link(label: str, url: str) -> str:
+def markdown_link(label: str, url: str) -> str:
     # A parenthesis would end the link early; percent-encoded it means the same URL.
     target = url.replace("(", "%28").replace(")", "%29")
     return f"[{escape(label)}]({target})"

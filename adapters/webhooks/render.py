@@ -118,8 +118,8 @@ def discord_embed(message: Message) -> Json:
         "color": discord_render.COLORS[message.tone],
     }
     lines = [discord_render.escape(s) for s in message.sections]
-    lines.extend(_markdown_link(f.label, f.value) for f in links)
-    lines.extend(_markdown_link(i.alt_text, i.url) for i in message.images)
+    lines.extend(discord_render.markdown_link(f.label, f.value) for f in links)
+    lines.extend(discord_render.markdown_link(i.alt_text, i.url) for i in message.images)
     if lines:
         embed["description"] = "\n\n".join(lines)
     if plain:
@@ -136,12 +136,6 @@ def discord_embed(message: Message) -> Json:
     if message.footer:
         embed["footer"] = {"text": cut(message.footer, discord_render.MAX_FOOTER)}
     return _fit_embed(embed)
-
-
-def _markdown_link(label: str, url: str) -> str:
-    # Parentheses would end the link early; percent-encoded they mean the same URL.
-    target = url.replace("(", "%28").replace(")", "%29")
-    return f"[{discord_render.escape(label)}]({target})"
 
 
 def _fit_embed(embed: Json) -> Json:
