@@ -5,7 +5,9 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
-AS ?= alice
+# Who `make run` chats as. Not `AS`: that is one of make's built-in variables (the assembler,
+# `as`), so `AS ?= alice` never applied. Set on the command line: make run WHO=bob
+WHO = alice
 
 .PHONY: install run serve test check lint format typecheck bench clean
 
@@ -17,9 +19,9 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-## The built-in demo in a terminal chat, as alice (admin). Other users: make run AS=bob
+## The built-in demo in a terminal chat, as alice (admin). Other users: make run WHO=bob
 run: $(STAMP)
-	$(BIN)/exportbot console --user $(AS)
+	$(BIN)/exportbot console --user $(WHO)
 
 ## The HTTP server on 127.0.0.1:8080 (health: /healthz, /readyz)
 serve: $(STAMP)

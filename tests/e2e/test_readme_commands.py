@@ -1,0 +1,109 @@
+"""The README's first command, run as written: `make run` in a copy of the repository.
+
+The copy holds the tracked files only (what a fresh clone has). Its `.venv` is this suite's
+own environment, linked, with the install stamp kept newer than `pyproject.toml`, so `make`
+runs the console instead of installing again (a real install is what `.ci/run` does first).
+"""
+
+from __future__ import annotations
+
+import os
+import pty
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.conftest import clean_env
+from tests.e2e.test_console_terminal import _read_until
+
+REPOSITORY = Path(__file__).resolve().parents[2]
+VENV = Path(sys.prefix)
+STAMP = ".installed-stamp"
+
+
+@pytest.fixture
+def fresh_copy(tmp_path: Path) -> Path:
+    """The tracked files of the working tree, and this suite's virtual environment."""
+    if not (VENV / STAMP).is_file() or not shutil.which("make"):
+        pytest.skip(f"the suite does not run from `make test`'s environment ({VENV / STAMP})")
+    listed = subprocess.run(
+        ["git", "ls-files", "-z"], cwd=REPOSITORY, capture_output=True, check=True
+    ).stdout
+    copy = tmp_path / "exportbot"
+    for name in filter(None, listed.decode().split("\0")):
+        source = REPOSITORY / name
+        if source.is_file():
+            (copy / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, copy / name)
+    (copy / ".venv").symlink_to(VENV)
+    stamp = (VENV / STAMP).stat().st_mtime
+    os.utime(copy / "pyproject.toml", (stamp - 60, stamp - 60))
+    return copy
+
+
+def _readme_tour() -> list[str]:
+    """The lines typed after `alice> ` in the README's console tour, up to the typo."""
+    readme = (REPOSITORY / "README.md").read_text(encoding="utf-8")
+    tour = readme.split("$ make run\n", 1)[1].split("```", 1)[0]
+    lines = [m.group(1).split("  #")[0].strip() for m in re.finditer(r"^alice> (.+)$", tour, re.M)]
+    assert lines[0] == "run demo", lines
+    return lines
+
+
+def test_make_run_chats_as_alice_and_plays_the_readme_tour(fresh_copy: Path) -> None:
+    leader, follower = pty.openpty()
+    process = subprocess.Popen(
+        ["make", "-s", "run"],
+        stdin=follower,
+        stdout=follower,
+        stderr=follower,
+        cwd=fresh_copy,
+        env=clean_env(TERM="dumb"),
+        close_fds=True,
+    )
+    os.close(follower)
+    seen: list[str] = []
+    try:
+        _read_until(leader, "you are alice", seen)
+        for line in _readme_tour():
+            _read_until(leader, "alice> ", seen)
+            seen.clear()
+            os.write(leader, line.encode() + b"\n")
+            if line == "run demo":
+                _read_until(leader, "Job #1 · demo ended — succeeded", seen)
+            elif line == "run dmeo":
+                _read_until(leader, "Did you mean: demo?", seen)
+            else:
+                _read_until(leader, "\r\n\r\n", seen)
+                assert "You need the" not in "".join(seen), (line, "".join(seen))
+        _read_until(leader, "alice> ", seen)
+        os.write(leader, b"quit\n")
+        assert process.wait(timeout=30) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        os.close(leader)
+    assert "Traceback" not in "".join(seen)
+
+
+def test_make_run_takes_another_demo_user_as_the_readme_says(fresh_copy: Path) -> None:
+    readme = (REPOSITORY / "README.md").read_text(encoding="utf-8")
+    assert "make run WHO=dave" in readme
+    result = subprocess.run(
+        ["make", "-s", "run", "WHO=dave"],
+        input="run demo\nstatus\n",
+        cwd=fresh_copy,
+        env=clean_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "You need the “run” capability on demo for this." in result.stdout
+    assert "Traceback" not in result.stdout + result.stderr
