@@ -25,6 +25,7 @@ from adapters.webhooks import webhook_senders
 from bot import pages
 from bot.bootstrap import Bot, open_bot
 from bot.config import Settings
+from bot.errors import PlatformUnavailable
 from bot.scheduler import SchedulerService
 from core.delivery import Sender
 from core.dispatcher import Dispatcher
@@ -32,6 +33,7 @@ from core.i18n import Translator
 from core.links import job_path, verify
 from core.model import Job
 from core.progress import ProgressEditor
+from core.redaction import redact
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +43,19 @@ SLACK_KEY = web.AppKey("slack", SlackAdapter)
 TEAMS_KEY = web.AppKey("teams", TeamsAdapter)
 DISCORD_KEY = web.AppKey("discord", DiscordAdapter)
 DISPATCHER_KEY = web.AppKey("dispatcher", Dispatcher)
+
+
+@asynccontextmanager
+async def _starting(platform: str, step: str, api_url: str) -> AsyncIterator[None]:
+    """Name the platform and the step that failed at start, so the error is not mistaken for
+    the database's (the CLI's last resort for connection errors)."""
+    try:
+        yield
+    except Exception as error:
+        reason = redact(str(error).splitlines()[-1] if str(error) else type(error).__name__)
+        raise PlatformUnavailable(
+            f"{platform} is not available: {step} at {api_url} failed: {reason}"
+        ) from error
 
 
 @asynccontextmanager
@@ -61,11 +76,12 @@ async def _slack(bot: Bot) -> AsyncIterator[SlackAdapter | None]:
         api_url=settings.slack_api_url,
         pacer=bot.pacer,
     )
-    if token:
-        await slack.start()
-    bot.executor.listeners.append(slack.on_job_ended)
     socket = SlackSocketMode(slack.app, app_token.get_secret_value()) if app_token else None
     try:
+        if token:
+            async with _starting("Slack", "auth.test", settings.slack_api_url):
+                await slack.start()
+        bot.executor.listeners.append(slack.on_job_ended)
         if socket is not None:
             await socket.start()
         yield slack
@@ -93,9 +109,10 @@ async def _discord(bot: Bot) -> AsyncIterator[DiscordAdapter | None]:
     )
     if token is None:
         log.warning("Discord has no bot token: no alerts, job messages or slow answers there")
-    await discord.start()
-    bot.executor.listeners.append(discord.on_job_ended)
     try:
+        async with _starting("Discord", "the bot's login", settings.discord_api_url):
+            await discord.start()
+        bot.executor.listeners.append(discord.on_job_ended)
         yield discord
     finally:
         await discord.close()

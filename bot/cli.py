@@ -18,6 +18,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
 from bot.config import ConfigError, Settings, load_settings
+from bot.errors import PlatformUnavailable
 from bot.logs import configure_logging
 from core.job_export import ExportFormat, export_jobs
 from storage import SqlJobArchive, open_engine, upgrade
@@ -124,6 +125,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SchemaOutdated as error:
         print(error, file=sys.stderr)
         return EXIT_CONFIG
+    except PlatformUnavailable as error:
+        print(f"exportbot: {error}", file=sys.stderr)
+        return EXIT_UNAVAILABLE
     except (DBAPIError, OSError) as error:
         where = make_url(normalize_url(settings.database_url)).render_as_string(hide_password=True)
         reason = getattr(error, "orig", None) or error

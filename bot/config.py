@@ -156,6 +156,9 @@ def _split_commas(value: Any) -> Any:
     return value
 
 
+WILDCARD_HOSTS = frozenset({"0.0.0.0", "::", ""})
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="EXPORTBOT_", extra="forbid")
 
@@ -249,6 +252,29 @@ class Settings(BaseSettings):
             if not platform or not workspace:
                 raise ValueError(f"'{item}' is not platform:workspace (e.g. slack:T0123)")
         return value
+
+    @model_validator(mode="after")
+    def _platforms_are_complete(self) -> Settings:
+        """A platform half configured fails at start, naming what is missing (not a
+        traceback from its SDK)."""
+        slack_on = self.slack_signing_secret is not None or self.slack_app_token is not None
+        if slack_on and self.slack_bot_token is None:
+            given = "SLACK_SIGNING_SECRET" if self.slack_signing_secret else "SLACK_APP_TOKEN"
+            raise ValueError(
+                f"{given} is set but SLACK_BOT_TOKEN is not: Slack needs the bot token "
+                "(xoxb-…) to answer. Set SLACK_BOT_TOKEN, or unset "
+                f"{given} to run without Slack."
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _links_follow_the_port(self) -> Settings:
+        """Without EXPORTBOT_PUBLIC_URL, links point at the address `serve` listens on."""
+        if "public_url" not in self.model_fields_set:
+            host = self.host if self.host not in WILDCARD_HOSTS else "127.0.0.1"
+            host = f"[{host}]" if ":" in host else host
+            self.public_url = f"http://{host}:{self.port}"
+        return self
 
     @model_validator(mode="after")
     def _names_are_unique(self) -> Settings:

@@ -107,3 +107,26 @@ def test_an_unreachable_database_is_named_without_its_password(workdir: Path) ->
         done.stderr
     )
     assert "hunter2" not in done.stderr and "Traceback" not in done.stderr
+
+
+def test_slack_without_a_bot_token_is_a_named_configuration_error(workdir: Path) -> None:
+    done = _cli(workdir, "serve", "--port", "0", SLACK_SIGNING_SECRET="s" * 32)
+    assert done.returncode == 2, done.stderr
+    assert "SLACK_SIGNING_SECRET is set but SLACK_BOT_TOKEN is not" in done.stderr
+    assert "Traceback" not in done.stderr and "BoltError" not in done.stderr
+
+
+def test_a_platform_that_fails_at_start_is_named_not_the_database(workdir: Path) -> None:
+    done = _cli(
+        workdir,
+        "serve",
+        "--port",
+        "0",
+        SLACK_SIGNING_SECRET="s" * 32,
+        SLACK_BOT_TOKEN="xoxb-not-a-real-token",
+        EXPORTBOT_SLACK_API_URL="http://127.0.0.1:9/api/",
+    )
+    assert done.returncode == 69, done.stderr
+    assert "Slack is not available: auth.test at http://127.0.0.1:9/api/ failed" in done.stderr
+    assert "Cannot use the database" not in done.stderr
+    assert "Traceback" not in done.stderr and "xoxb-not-a-real-token" not in done.stderr

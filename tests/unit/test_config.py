@@ -103,3 +103,25 @@ def test_runbooks_and_the_link_secret_come_from_the_file(tmp_path: Path) -> None
     assert alerts.link_secret == b"k3y" and alerts.link_ttl.total_seconds() == 7200
     assert alerts.runbook("demo", AlertKind.FAILED) == "https://wiki/demo-failed"
     assert alerts.runbook("demo", AlertKind.QUOTA) == "https://wiki/exports"
+
+
+@pytest.mark.parametrize("given", ["SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN"])
+def test_slack_without_its_bot_token_is_named(monkeypatch: pytest.MonkeyPatch, given: str) -> None:
+    monkeypatch.delenv("SLACK_BOT_TOKEN", raising=False)
+    monkeypatch.setenv(given, "x" * 32)
+    with pytest.raises(ConfigError) as refused:
+        load_settings()
+    assert f"{given} is set but SLACK_BOT_TOKEN is not" in str(refused.value)
+
+
+def test_links_follow_the_port_when_no_public_url_is_set(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("EXPORTBOT_PUBLIC_URL", raising=False)
+    assert load_settings(port=9123).public_url == "http://127.0.0.1:9123"
+    # What an alert's job link is built from (`serve --port 9123` passes the port so).
+    assert alert_settings(load_settings(port=9123)).public_url == "http://127.0.0.1:9123"
+    assert load_settings(host="0.0.0.0", port=9124).public_url == "http://127.0.0.1:9124"
+    assert load_settings(host="::1", port=9125).public_url == "http://[::1]:9125"
+    monkeypatch.setenv("EXPORTBOT_PUBLIC_URL", "https://bot.example.org")
+    assert load_settings(port=9126).public_url == "https://bot.example.org"
