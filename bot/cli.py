@@ -29,6 +29,7 @@ EXIT_CONFIG = 2
 EXIT_USAGE = 2
 EXIT_UNAVAILABLE = 69  # EX_UNAVAILABLE
 EXIT_TERMINATED = 128 + signal.SIGTERM
+EXIT_BROKEN_PIPE = 128 + signal.SIGPIPE
 MANIFEST_PLATFORMS = ("slack", "teams", "discord")
 
 
@@ -336,7 +337,18 @@ async def console(settings: Settings, user: str | None, locale: str | None) -> i
                 await session.run_script(sys.stdin)
     except asyncio.CancelledError:
         return EXIT_TERMINATED
+    if session.reader_gone:
+        return reader_gone()
     return 0
+
+
+def reader_gone() -> int:
+    """Standard output's reader left (`… | head`): end as a Unix tool killed by SIGPIPE
+    would, without Python complaining at exit that it could not flush."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    return EXIT_BROKEN_PIPE
 
 
 async def db_upgrade(settings: Settings) -> int:

@@ -40,6 +40,8 @@ class ConsoleSession:
         self._out = out or sys.stdout
         self._t = Translator(locale)
         self._prompt = ""  # set while an interactive prompt is waiting
+        # Whoever read our output has gone (`… | head`): stop quietly, like any Unix tool.
+        self.reader_gone = False
         executor.listeners.append(self._on_job_finished)
 
     def welcome(self) -> str:
@@ -58,6 +60,8 @@ class ConsoleSession:
             if reply is not None:
                 self._print(reply)
             await self._executor.idle()
+            if self.reader_gone:
+                return
 
     async def run_interactive(self, read: Callable[[str], str] = input) -> None:
         loop = asyncio.get_running_loop()
@@ -79,11 +83,18 @@ class ConsoleSession:
         # C3 in the console: whoever started a job here is told when it ends.
         text = render(job_message(self._t, job, title_key="job.finished_title"))
         if self._prompt:  # it lands while the prompt waits: start a fresh line, then re-prompt
-            self._out.write("\n" + text + "\n\n" + self._prompt)
-            self._out.flush()
+            self._write("\n" + text + "\n\n" + self._prompt)
         else:
             self._print(text)
 
     def _print(self, text: str) -> None:
-        self._out.write(text + "\n\n" if text else "\n")
-        self._out.flush()
+        self._write(text + "\n\n" if text else "\n")
+
+    def _write(self, text: str) -> None:
+        if self.reader_gone:
+            return
+        try:
+            self._out.write(text)
+            self._out.flush()
+        except BrokenPipeError:
+            self.reader_gone = True

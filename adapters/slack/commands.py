@@ -51,6 +51,23 @@ class SlashCommand:
         app.command(COMMAND)(self._on_command)
 
     async def _on_command(self, ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
+        # The budget starts now: finding out who is speaking (users.info) is part of the work.
+        work = asyncio.create_task(self._execute(body))
+        done, _ = await asyncio.wait({work}, timeout=self.ack_budget)
+        if not done:
+            known = self._runtime.directory.known(str(body.get("user_id", "")))
+            working = Translator(known.locale if known else "en").t("slack.working")
+            await ack(text=working, response_type="ephemeral")
+            self._runtime.keep(self._answer_later(work, respond))
+            return
+        actor, message = work.result()
+        if is_job_message(message):
+            await ack()  # the job's own message follows in the channel
+            self._runtime.keep(self._post_job(message, respond, actor))
+        else:
+            await ack(**slash_response(message))
+
+    async def _execute(self, body: dict[str, Any]) -> tuple[Actor, Message]:
         actor = await self._runtime.directory.actor(
             str(body.get("team_id", "")),
             str(body.get("user_id", "")),
@@ -58,23 +75,12 @@ class SlashCommand:
             name=str(body.get("user_name", "")),
         )
         text = unescape(str(body.get("text", "")))
-        work = asyncio.create_task(self._runtime.service.execute_text(text, actor, prefix=PREFIX))
-        done, _ = await asyncio.wait({work}, timeout=self.ack_budget)
-        if not done:
-            await ack(text=Translator(actor.locale).t("slack.working"), response_type="ephemeral")
-            self._runtime.keep(self._answer_later(work, respond, actor))
-            return
-        message = work.result()
-        if is_job_message(message):
-            await ack()  # the job's own message follows in the channel
-            self._runtime.keep(self._post_job(message, respond, actor))
-        else:
-            await ack(**slash_response(message))
+        return actor, await self._runtime.service.execute_text(text, actor, prefix=PREFIX)
 
     async def _answer_later(
-        self, work: asyncio.Task[Message], respond: AsyncRespond, actor: Actor
+        self, work: asyncio.Task[tuple[Actor, Message]], respond: AsyncRespond
     ) -> None:
-        message = await work
+        actor, message = await work
         if is_job_message(message):
             await respond(text="", delete_original=True)  # the "working on it" note
             await self._post_job(message, respond, actor)

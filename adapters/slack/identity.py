@@ -2,16 +2,19 @@
 
 Principals are (slack, team id, user id), so two workspaces' users never merge (B2). Slack
 payloads carry ids, not locales; `users.info` gives both the name people recognise and the
-locale (F4). Answers are cached, and a failed lookup falls back to the id and English.
+locale (F4). Answers are cached; a failed or slow lookup falls back to the id and English,
+and is asked again next time.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from dataclasses import dataclass
 from typing import Any
 
+import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -20,6 +23,8 @@ from core.model import Actor, Principal
 log = logging.getLogger(__name__)
 
 PROFILE_TTL = 3600.0  # seconds; names and locales change rarely
+# A slow directory must not hold an answer: past this, the id and English stand in.
+LOOKUP_TIMEOUT = 2.0
 
 
 @dataclass(frozen=True)
@@ -29,26 +34,42 @@ class Profile:
 
 
 class UserDirectory:
-    def __init__(self, client: AsyncWebClient, *, ttl: float = PROFILE_TTL) -> None:
+    def __init__(
+        self,
+        client: AsyncWebClient,
+        *,
+        ttl: float = PROFILE_TTL,
+        lookup_timeout: float = LOOKUP_TIMEOUT,
+    ) -> None:
         self._client = client
         self._ttl = ttl
+        self._lookup_timeout = lookup_timeout
         self._cache: dict[str, tuple[float, Profile]] = {}
 
     async def profile(self, user_id: str, fallback_name: str = "") -> Profile:
+        cached = self.known(user_id)
+        if cached is not None:
+            return cached
+        try:
+            async with asyncio.timeout(self._lookup_timeout):
+                answer = await self._client.users_info(user=user_id, include_locale=True)
+        except (SlackApiError, aiohttp.ClientError, OSError, TimeoutError) as error:
+            log.warning("users.info failed for %s: %s", user_id, error)
+            # Not remembered: the next message asks again instead of an hour of ids.
+            return Profile(fallback_name or user_id, "en")
+        user = answer.get("user") or {}
+        details = user.get("profile") or {}
+        name = details.get("display_name") or details.get("real_name") or user.get("name")
+        profile = Profile(str(name or fallback_name or user_id), str(user.get("locale") or "en"))
+        self._cache[user_id] = (time.monotonic(), profile)
+        return profile
+
+    def known(self, user_id: str) -> Profile | None:
+        """The profile already looked up, without asking Slack."""
         cached = self._cache.get(user_id)
         if cached is not None and time.monotonic() - cached[0] < self._ttl:
             return cached[1]
-        profile = Profile(fallback_name or user_id, "en")
-        try:
-            answer = await self._client.users_info(user=user_id, include_locale=True)
-            user = answer.get("user") or {}
-            details = user.get("profile") or {}
-            name = details.get("display_name") or details.get("real_name") or user.get("name")
-            profile = Profile(str(name or profile.name), str(user.get("locale") or "en"))
-        except (SlackApiError, OSError, TimeoutError) as error:
-            log.warning("users.info failed for %s: %s", user_id, error)
-        self._cache[user_id] = (time.monotonic(), profile)
-        return profile
+        return None
 
     async def actor(
         self, team: str, user: str, *, channel: str = "", thread: str = "", name: str = ""

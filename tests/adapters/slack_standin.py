@@ -48,6 +48,9 @@ class SlackStandIn:
     # Seconds to hold a chat.postMessage answer after keeping the message (a crash test
     # kills the bot meanwhile: the message exists, the bot never heard back).
     hold_posts: float = 0.0
+    # While set and not yet released, users.info answers only once the test releases it (a
+    # slow Slack directory: the ack must not wait for it).
+    hold_lookups: asyncio.Event | None = None
     channel_interval: float = 0.95  # what `enforce_channel_rate` allows between two posts
     # How many chat.postMessage calls keep the message, then drop the connection unanswered.
     drop_posts: int = 0
@@ -185,6 +188,8 @@ async def slack_standin() -> AsyncIterator[SlackStandIn]:
                 )
             standin._last_post[channel] = now
             standin.received_at.append((channel, now, str(args.get("text", ""))))
+        if method == "users.info" and standin.hold_lookups is not None:
+            await standin.hold_lookups.wait()
         if method in standin.refuse:
             return web.json_response({"ok": False, "error": standin.refuse[method]})
         answer = standin._answer(method, args)

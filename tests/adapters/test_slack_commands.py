@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 from tests.adapters.slack_harness import ADMIN, REVIEWER, VIEWER, SlackHarness
@@ -138,3 +139,33 @@ async def test_a_channel_subscribes_to_alerts_from_slack(slack: SlackHarness) ->
     assert slack.rows("SELECT platform, workspace, channel, target, kinds FROM subscriptions") == [
         ("slack", "T0EXPORT", "C0OPS", "demo", '["failed", "interrupted"]')
     ]
+
+
+async def test_a_slow_user_directory_does_not_hold_the_ack(slack: SlackHarness) -> None:
+    """users.info is part of the work the ack budget bounds, not a wait before it starts."""
+    slack.standin.hold_lookups = asyncio.Event()
+    slack.slack.slash.ack_budget = 0.2
+    body = slash_command("status", user=VIEWER, response_url=slack.standin.response_url("r1"))
+    try:
+        async with asyncio.timeout(5):  # Slack gives up at 3 s; a held lookup never ends
+            status, payload = await slack.post(body)
+    finally:
+        slack.standin.hold_lookups.set()
+    assert status == 200
+    assert payload == {"text": "Working on it…", "response_type": "ephemeral"}
+    [answer] = await slack.standin.wait_for_responses(1)
+    assert answer["text"].startswith("Export status")
+
+
+async def test_a_failed_user_lookup_is_not_remembered(slack: SlackHarness) -> None:
+    slack.standin.refuse["users.info"] = "fatal_error"
+    await slack.post(slash_command("run demo", user=ADMIN, response_url=""))
+    [first] = await slack.standin.wait_for("chat.postMessage")
+    assert "Started by: u0admin on slack" in first["text"]  # the Slack handle stands in
+    await slack.settle()
+    del slack.standin.refuse["users.info"]
+    await slack.post(slash_command("run demo", user=ADMIN, response_url=""))
+    await slack.settle()
+    posts = slack.standin.called("chat.postMessage")
+    second = next(p for p in posts if p["text"].startswith("Job #2 · demo started"))
+    assert "Started by: Alice Admin on slack" in second["text"]

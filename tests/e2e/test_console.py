@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 import tarfile
 from pathlib import Path
 
@@ -83,3 +84,26 @@ def test_a_bad_configuration_names_the_key_and_exits_non_zero(workdir: Path) -> 
     assert done.returncode == 2
     assert "targets.0: an archive target needs 'source'" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_a_reader_that_leaves_early_ends_the_script_quietly(workdir: Path) -> None:
+    """`exportbot console < script | head -1`: no traceback, no later lines run."""
+    process = subprocess.Popen(
+        [EXPORTBOT, "console", "--user", "alice"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=workdir,
+        env=clean_env(),
+    )
+    assert process.stdin is not None and process.stdout is not None
+    process.stdin.write(b"run demo\n" + b"status\n" * 200 + b"run demo\n")
+    process.stdin.close()
+    assert process.stdout.readline().startswith(b"Job #1")
+    process.stdout.close()  # the reader leaves, as `head -1` does
+    assert process.wait(timeout=60) == 141
+    assert process.stderr is not None
+    with process.stderr:
+        errors = process.stderr.read().decode()
+    assert "Traceback" not in errors and "BrokenPipe" not in errors, errors
+    assert query(workdir / "var" / "exportbot.db", "SELECT id FROM jobs") == [(1,)]
