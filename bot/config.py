@@ -157,6 +157,10 @@ def _split_commas(value: Any) -> Any:
 
 
 WILDCARD_HOSTS = frozenset({"0.0.0.0", "::", ""})
+# URL schemes with a driver this package installs (storage.database adds the async driver).
+SUPPORTED_DATABASES = frozenset(
+    {"sqlite", "sqlite+aiosqlite", "postgres", "postgresql", "postgresql+asyncpg"}
+)
 
 
 class Settings(BaseSettings):
@@ -252,6 +256,28 @@ class Settings(BaseSettings):
             if not platform or not workspace:
                 raise ValueError(f"'{item}' is not platform:workspace (e.g. slack:T0123)")
         return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_is_supported(cls, value: str) -> str:
+        scheme = value.partition("://")[0] if "://" in value else ""
+        if scheme not in SUPPORTED_DATABASES:
+            raise ValueError(
+                f"'{scheme or value[:40]}' is not a supported database URL; write "
+                "sqlite+aiosqlite:///path/to/exportbot.db or "
+                "postgresql+asyncpg://user@host:5432/name"
+            )
+        return value
+
+    @field_validator("discord_public_key")
+    @classmethod
+    def _discord_key_is_hex(cls, value: str) -> str:
+        if value and not re.fullmatch(r"[0-9a-fA-F]{64}", value.strip()):
+            raise ValueError(
+                "DISCORD_PUBLIC_KEY must be the application's public key: 64 hexadecimal "
+                f"digits (the Developer Portal's 'Public Key'), got {len(value)} characters"
+            )
+        return value.strip()
 
     @model_validator(mode="after")
     def _platforms_are_complete(self) -> Settings:

@@ -125,3 +125,20 @@ def test_links_follow_the_port_when_no_public_url_is_set(
     assert load_settings(host="::1", port=9125).public_url == "http://[::1]:9125"
     monkeypatch.setenv("EXPORTBOT_PUBLIC_URL", "https://bot.example.org")
     assert load_settings(port=9126).public_url == "https://bot.example.org"
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "named"),
+    [
+        ("DISCORD_PUBLIC_KEY", "zz", "DISCORD_PUBLIC_KEY must be the application's public key"),
+        ("EXPORTBOT_DATABASE_URL", "mysql://x", "'mysql' is not a supported database URL"),
+        ("EXPORTBOT_DATABASE_URL", "garbage", "'garbage' is not a supported database URL"),
+    ],
+)
+def test_a_value_no_driver_can_use_is_named_at_start(
+    monkeypatch: pytest.MonkeyPatch, variable: str, value: str, named: str
+) -> None:
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(ConfigError) as refused:
+        load_settings()
+    assert named in str(refused.value)
