@@ -18,7 +18,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
 from bot.config import ConfigError, Settings, load_settings
-from bot.errors import PlatformUnavailable
+from bot.errors import OutputUnwritable, PlatformUnavailable
 from bot.logs import configure_logging
 from core.job_export import ExportFormat, export_jobs
 from storage import SqlJobArchive, open_engine, upgrade
@@ -28,6 +28,7 @@ from storage.migrate import SchemaOutdated, ensure_schema
 EXIT_CONFIG = 2
 EXIT_USAGE = 2
 EXIT_UNAVAILABLE = 69  # EX_UNAVAILABLE
+EXIT_CANT_CREATE = 73  # EX_CANTCREAT
 EXIT_TERMINATED = 128 + signal.SIGTERM
 EXIT_BROKEN_PIPE = 128 + signal.SIGPIPE
 MANIFEST_PLATFORMS = ("slack", "teams", "discord")
@@ -129,6 +130,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except PlatformUnavailable as error:
         print(f"exportbot: {error}", file=sys.stderr)
         return EXIT_UNAVAILABLE
+    except OutputUnwritable as error:
+        print(f"exportbot: {error}", file=sys.stderr)
+        return EXIT_CANT_CREATE
     except (DBAPIError, OSError) as error:
         where = make_url(normalize_url(settings.database_url)).render_as_string(hide_password=True)
         reason = getattr(error, "orig", None) or error
@@ -283,6 +287,10 @@ def _atomic_file(path: Path, mode: str, **options: Any) -> Iterator[IO[Any]]:
             handle.flush()
             os.fsync(handle.fileno())
         partial.replace(path)
+    except OSError as error:
+        if error.filename not in (str(partial), str(path)):
+            raise  # not the file's own fault (the database, say): the caller names it
+        raise OutputUnwritable(f"Cannot write {path}: {error.strerror}") from error
     finally:
         partial.unlink(missing_ok=True)
 

@@ -130,3 +130,14 @@ def test_a_platform_that_fails_at_start_is_named_not_the_database(workdir: Path)
     assert "Slack is not available: auth.test at http://127.0.0.1:9/api/ failed" in done.stderr
     assert "Cannot use the database" not in done.stderr
     assert "Traceback" not in done.stderr and "xoxb-not-a-real-token" not in done.stderr
+
+
+def test_an_output_file_that_cannot_be_written_is_named(workdir: Path) -> None:
+    for args in (
+        ("manifest", "slack", "--out", "/nonexistent/m.yaml"),
+        ("audit", "export", "--since", "2026-01-01", "--until", "2026-01-02", "--out", "/x/a.csv"),
+    ):
+        done = _cli(workdir, *args)
+        assert done.returncode == 73, done.stderr
+        assert f"exportbot: Cannot write {args[-1]}: No such file or directory" in done.stderr
+        assert "database" not in done.stderr and "Traceback" not in done.stderr
