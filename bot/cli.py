@@ -311,6 +311,11 @@ def serve(settings: Settings) -> int:
     from bot.app import TeamsNotAllowed, create_app
 
     try:
+        settings.check_platforms()
+    except ConfigError as error:
+        print(error, file=sys.stderr)
+        return EXIT_CONFIG
+    try:
         app = create_app(settings)
     except TeamsNotAllowed as refused:
         print(f"exportbot: {refused}", file=sys.stderr)
