@@ -114,7 +114,7 @@ async def test_a_destination_no_sender_serves_is_dead_lettered_with_the_reason(
     )
     _, listed = await alerting.post(slash_command("alerts failed", user=ADMIN, response_url=""))
     assert "→ console::console · 0 attempts · nothing in this bot sends" in listed["text"]
-    assert "/export alerts retry <id>" in listed["text"]
+    assert "/export alerts retry &lt;id&gt;" in listed["text"]
     [(delivery_id,)] = alerting.rows("SELECT id FROM deliveries WHERE state = 'dead'")
     retry = slash_command(f"alerts retry {delivery_id}", user=ADMIN, response_url="")
     _, retried = await alerting.post(retry)

@@ -273,6 +273,27 @@ async def test_teams_gets_an_adaptive_card_that_speaks_and_only_opens_links(
     assert_no_bot_buttons(body)
 
 
+async def test_teams_card_shows_job_output_as_written_not_as_markdown_or_tags(
+    receiver: WebhookStandIn, session: aiohttp.ClientSession, hooks: dict[str, str]
+) -> None:
+    output = "**bold** [click](https://evil.example) <at>Everyone</at> 1 < 2"
+    message = Message(
+        title="Job *7*",
+        status="_failed_",
+        fields=(Field("Output", output),),
+        sections=(output,),
+        footer="<b>exportbot</b>",
+    )
+    await make_sender(session, hooks, WebhookFormat.TEAMS).post("13", message)
+
+    card = receiver.received[0].json()["attachments"][0]["content"]
+    shown = "\\*\\*bold\\*\\* \\[click\\](https://evil.example) \\<at\\>Everyone\\</at\\> 1 \\< 2"
+    texts = [b["text"] for b in card["body"] if b["type"] == "TextBlock"]
+    assert texts == ["Job \\*7\\*", "\\_failed\\_", shown, "\\<b\\>exportbot\\</b\\>"]
+    [facts] = [b for b in card["body"] if b["type"] == "FactSet"]
+    assert facts["facts"] == [{"title": "Output", "value": shown}]
+
+
 async def test_json_is_signed_over_timestamp_and_body_with_the_delivery_key(
     receiver: WebhookStandIn, session: aiohttp.ClientSession, hooks: dict[str, str]
 ) -> None:
