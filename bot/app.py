@@ -12,7 +12,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
 
-import aiohttp
 from aiohttp import web
 from sqlalchemy import text
 
@@ -21,7 +20,7 @@ from adapters.slack import SlackAdapter
 from adapters.slack.socket_mode import SlackSocketMode
 from adapters.teams.adapter import TeamsAdapter, TeamsCredentials, loopback_only
 from adapters.teams.manifest import PRIVACY_PATH, TERMS_PATH
-from adapters.webhooks import webhook_senders
+from adapters.webhooks import guarded_session, webhook_senders
 from bot import pages
 from bot.bootstrap import Bot, open_bot
 from bot.config import Settings
@@ -201,37 +200,40 @@ async def _dispatcher(
         return webhook.url if webhook else None
 
     secret = bot.settings.webhook_secret
-    session = aiohttp.ClientSession()
-    senders.update(
-        webhook_senders(session, webhook_url, secret.get_secret_value().encode() if secret else b"")
-    )
-    dispatcher = Dispatcher(
-        bot.uow_factory,
-        bot.clock,
-        senders,
-        bot.alerts,
-        pacer=bot.pacer,
-        lease=timedelta(seconds=bot.settings.delivery_lease_seconds),
-    )
+    # Webhooks reach only public addresses unless the operator allows private ones.
+    async with guarded_session(allow_private=bot.settings.webhook_allow_private) as session:
+        senders.update(
+            webhook_senders(
+                session, webhook_url, secret.get_secret_value().encode() if secret else b""
+            )
+        )
+        dispatcher = Dispatcher(
+            bot.uow_factory,
+            bot.clock,
+            senders,
+            bot.alerts,
+            pacer=bot.pacer,
+            lease=timedelta(seconds=bot.settings.delivery_lease_seconds),
+        )
 
-    async def ended(_: Job) -> None:
-        dispatcher.wake()
+        async def ended(_: Job) -> None:
+            dispatcher.wake()
 
-    bot.executor.listeners.append(ended)
-    every = bot.settings.progress_every_seconds
-    progress = ProgressEditor(
-        bot.uow_factory,
-        bot.clock,
-        bot.executor,
-        senders,
-        bot.pacer,
-        every=every,
-        tick=min(1.0, every / 5),
-    )
-    # First listener: an edit already under way lands before a platform's final card.
-    bot.executor.listeners.insert(0, progress.job_ended)
-    async with session, dispatcher, progress:
-        yield dispatcher
+        bot.executor.listeners.append(ended)
+        every = bot.settings.progress_every_seconds
+        progress = ProgressEditor(
+            bot.uow_factory,
+            bot.clock,
+            bot.executor,
+            senders,
+            bot.pacer,
+            every=every,
+            tick=min(1.0, every / 5),
+        )
+        # First listener: an edit already under way lands before a platform's final card.
+        bot.executor.listeners.insert(0, progress.job_ended)
+        async with dispatcher, progress:
+            yield dispatcher
 
 
 @asynccontextmanager

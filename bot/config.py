@@ -240,6 +240,9 @@ class Settings(BaseSettings):
     progress_every_seconds: float = Field(default=5.0, gt=0)
     # Outbound webhooks (A5): the HMAC-SHA256 key that signs generic JSON webhooks.
     webhook_secret: SecretStr | None = None
+    # Webhooks may reach loopback and private networks (on-premises receivers, tests);
+    # link-local, metadata, multicast and reserved addresses stay refused.
+    webhook_allow_private: bool = False
 
     _admins_split = field_validator("admins", "workspaces", mode="before")(_split_commas)
 
