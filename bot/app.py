@@ -293,8 +293,24 @@ def _document(request: web.Request, name: str) -> web.Response:
     return web.Response(text=pages.document(t, name), content_type="text/html")
 
 
+# Sent with every response, pages and refusals alike (aiohttp's own 404s and 405s included).
+SECURITY_HEADERS = {
+    "Content-Security-Policy": pages.CONTENT_SECURITY_POLICY,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
+
+
+async def _security_headers(request: web.Request, response: web.StreamResponse) -> None:
+    """On response prepare rather than a middleware: it also sees the answers aiohttp makes
+    itself (an unknown path, a raised HTTPException) and those a platform SDK streams."""
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+
+
 def create_app(settings: Settings) -> web.Application:
     app = web.Application()
+    app.on_response_prepare.append(_security_headers)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/jobs/{job_id}", job_page)
     app.router.add_get("/readyz", readyz)
