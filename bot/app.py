@@ -6,6 +6,7 @@ graceful exit → running jobs are recorded as interrupted and the database is c
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import logging
 from collections.abc import AsyncIterator
@@ -13,6 +14,7 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 
 from aiohttp import web
+from aiohttp.typedefs import Handler, Middleware
 from sqlalchemy import text
 
 from adapters.discord.adapter import DiscordAdapter
@@ -308,8 +310,31 @@ async def _security_headers(request: web.Request, response: web.StreamResponse) 
         response.headers.setdefault(name, value)
 
 
+def bounded_body(seconds: float) -> Middleware:
+    """A request's body is read whole within `seconds` before any handler sees it (they find
+    it read: aiohttp keeps it), else 408 and the connection closed: a body trickled a byte at
+    a time must not hold a connection and a handler forever."""
+
+    @web.middleware
+    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if request.body_exists:
+            try:
+                async with asyncio.timeout(seconds):
+                    await request.read()
+            except TimeoutError:
+                response = web.json_response(
+                    {"status": "request timeout", "detail": f"body not sent within {seconds} s"},
+                    status=408,
+                )
+                response.force_close()
+                return response
+        return await handler(request)
+
+    return middleware
+
+
 def create_app(settings: Settings) -> web.Application:
-    app = web.Application()
+    app = web.Application(middlewares=[bounded_body(settings.body_timeout_seconds)])
     app.on_response_prepare.append(_security_headers)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/jobs/{job_id}", job_page)
