@@ -6,14 +6,15 @@ graceful exit → running jobs are recorded as interrupted and the database is c
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
 
-import aiohttp
 from aiohttp import web
+from aiohttp.typedefs import Handler, Middleware
 from sqlalchemy import text
 
 from adapters.discord.adapter import DiscordAdapter
@@ -21,7 +22,7 @@ from adapters.slack import SlackAdapter
 from adapters.slack.socket_mode import SlackSocketMode
 from adapters.teams.adapter import TeamsAdapter, TeamsCredentials, loopback_only
 from adapters.teams.manifest import PRIVACY_PATH, TERMS_PATH
-from adapters.webhooks import webhook_senders
+from adapters.webhooks import guarded_session, webhook_senders
 from bot import pages
 from bot.bootstrap import Bot, open_bot
 from bot.config import Settings
@@ -201,37 +202,40 @@ async def _dispatcher(
         return webhook.url if webhook else None
 
     secret = bot.settings.webhook_secret
-    session = aiohttp.ClientSession()
-    senders.update(
-        webhook_senders(session, webhook_url, secret.get_secret_value().encode() if secret else b"")
-    )
-    dispatcher = Dispatcher(
-        bot.uow_factory,
-        bot.clock,
-        senders,
-        bot.alerts,
-        pacer=bot.pacer,
-        lease=timedelta(seconds=bot.settings.delivery_lease_seconds),
-    )
+    # Webhooks reach only public addresses unless the operator allows private ones.
+    async with guarded_session(allow_private=bot.settings.webhook_allow_private) as session:
+        senders.update(
+            webhook_senders(
+                session, webhook_url, secret.get_secret_value().encode() if secret else b""
+            )
+        )
+        dispatcher = Dispatcher(
+            bot.uow_factory,
+            bot.clock,
+            senders,
+            bot.alerts,
+            pacer=bot.pacer,
+            lease=timedelta(seconds=bot.settings.delivery_lease_seconds),
+        )
 
-    async def ended(_: Job) -> None:
-        dispatcher.wake()
+        async def ended(_: Job) -> None:
+            dispatcher.wake()
 
-    bot.executor.listeners.append(ended)
-    every = bot.settings.progress_every_seconds
-    progress = ProgressEditor(
-        bot.uow_factory,
-        bot.clock,
-        bot.executor,
-        senders,
-        bot.pacer,
-        every=every,
-        tick=min(1.0, every / 5),
-    )
-    # First listener: an edit already under way lands before a platform's final card.
-    bot.executor.listeners.insert(0, progress.job_ended)
-    async with session, dispatcher, progress:
-        yield dispatcher
+        bot.executor.listeners.append(ended)
+        every = bot.settings.progress_every_seconds
+        progress = ProgressEditor(
+            bot.uow_factory,
+            bot.clock,
+            bot.executor,
+            senders,
+            bot.pacer,
+            every=every,
+            tick=min(1.0, every / 5),
+        )
+        # First listener: an edit already under way lands before a platform's final card.
+        bot.executor.listeners.insert(0, progress.job_ended)
+        async with dispatcher, progress:
+            yield dispatcher
 
 
 @asynccontextmanager
@@ -291,8 +295,47 @@ def _document(request: web.Request, name: str) -> web.Response:
     return web.Response(text=pages.document(t, name), content_type="text/html")
 
 
+# Sent with every response, pages and refusals alike (aiohttp's own 404s and 405s included).
+SECURITY_HEADERS = {
+    "Content-Security-Policy": pages.CONTENT_SECURITY_POLICY,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
+
+
+async def _security_headers(request: web.Request, response: web.StreamResponse) -> None:
+    """On response prepare rather than a middleware: it also sees the answers aiohttp makes
+    itself (an unknown path, a raised HTTPException) and those a platform SDK streams."""
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+
+
+def bounded_body(seconds: float) -> Middleware:
+    """A request's body is read whole within `seconds` before any handler sees it (they find
+    it read: aiohttp keeps it), else 408 and the connection closed: a body trickled a byte at
+    a time must not hold a connection and a handler forever."""
+
+    @web.middleware
+    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if request.body_exists:
+            try:
+                async with asyncio.timeout(seconds):
+                    await request.read()
+            except TimeoutError:
+                response = web.json_response(
+                    {"status": "request timeout", "detail": f"body not sent within {seconds} s"},
+                    status=408,
+                )
+                response.force_close()
+                return response
+        return await handler(request)
+
+    return middleware
+
+
 def create_app(settings: Settings) -> web.Application:
-    app = web.Application()
+    app = web.Application(middlewares=[bounded_body(settings.body_timeout_seconds)])
+    app.on_response_prepare.append(_security_headers)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/jobs/{job_id}", job_page)
     app.router.add_get("/readyz", readyz)

@@ -76,6 +76,7 @@ async def open_bot(settings: Settings, *, clock: Clock | None = None) -> AsyncIt
             workspaces=settings.served_workspaces(),
             draft_ttl=settings.draft_ttl,
             audit_sink=audit_writer,
+            webhook_allow_private=settings.webhook_allow_private,
         )
         bot = Bot(
             settings,

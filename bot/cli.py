@@ -326,6 +326,9 @@ def serve(settings: Settings) -> int:
         port=settings.port,
         print=None,
         shutdown_timeout=settings.shutdown_grace_seconds,
+        # aiohttp arms this from the moment a connection opens and a partial request does not
+        # reset it: it bounds idle connections and headers trickled a byte at a time alike.
+        keepalive_timeout=settings.idle_timeout_seconds,
     )
     return 0
 

@@ -176,6 +176,10 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["text", "json"] = "text"
     shutdown_grace_seconds: float = Field(default=10.0, ge=0)
+    # Slow clients: a connection sending no complete request headers (a new one, or one kept
+    # alive between requests) is closed after this; a request body must arrive within the other.
+    idle_timeout_seconds: float = Field(default=15.0, gt=0)
+    body_timeout_seconds: float = Field(default=10.0, gt=0)
     draft_ttl_hours: float = Field(default=168.0, gt=0)
     scheduler: bool = True  # run schedules in `serve` (one leader among several processes)
     missed_run_grace_seconds: float = Field(default=600.0, ge=0)
@@ -240,6 +244,9 @@ class Settings(BaseSettings):
     progress_every_seconds: float = Field(default=5.0, gt=0)
     # Outbound webhooks (A5): the HMAC-SHA256 key that signs generic JSON webhooks.
     webhook_secret: SecretStr | None = None
+    # Webhooks may reach loopback and private networks (on-premises receivers, tests);
+    # link-local, metadata, multicast and reserved addresses stay refused.
+    webhook_allow_private: bool = False
 
     _admins_split = field_validator("admins", "workspaces", mode="before")(_split_commas)
 

@@ -60,6 +60,8 @@ class Context:
     draft_ttl: timedelta = DEFAULT_DRAFT_TTL
     # Called after a commit that activated a schedule (the scheduler re-reads its table).
     schedule_listeners: Sequence[Callable[[], object]] = ()
+    # Webhooks may go to loopback and private networks (on-premises receivers, tests).
+    webhook_allow_private: bool = False
     after_commit: list[Callable[[], object]] = field(default_factory=list)
 
     def target(self, name: str) -> TargetSpec:

@@ -63,10 +63,12 @@ class CommandService:
         workspaces: Collection[str] = (),
         draft_ttl: timedelta = DEFAULT_DRAFT_TTL,
         audit_sink: AuditSink | None = None,
+        webhook_allow_private: bool = False,
     ) -> None:
         """`workspaces` are the `platform:workspace` pairs served; console is always local.
         With an `audit_sink`, read-only commands and refusals are audited through it (in
-        batches) instead of inside a write transaction."""
+        batches) instead of inside a write transaction. `webhook_allow_private` lets
+        webhooks be subscribed on loopback and private addresses."""
         self._uow_factory = uow_factory
         self._targets = targets
         self._clock = clock
@@ -74,6 +76,7 @@ class CommandService:
         self._workspaces = frozenset(workspaces)
         self._draft_ttl = draft_ttl
         self._audit_sink = audit_sink
+        self._webhook_allow_private = webhook_allow_private
         self.schedule_listeners: list[Callable[[], object]] = []
 
     async def execute_text(self, text: str, actor: Actor, *, prefix: str = "") -> Message:
@@ -120,6 +123,7 @@ class CommandService:
                     prefix,
                     self._draft_ttl,
                     self.schedule_listeners,
+                    webhook_allow_private=self._webhook_allow_private,
                 )
                 message = await handler(command, ctx)
                 entry = audit_entry(

@@ -31,7 +31,7 @@ async def _webhook_destination(
     ctx: Context, url: str, fmt: str | None, *, create: bool
 ) -> tuple[Destination, str]:
     """A webhook's destination and how replies name it (never the whole URL: it is a secret)."""
-    url = checked_url(url)
+    url = checked_url(url, allow_private=ctx.webhook_allow_private)
     webhook = await ctx.uow.webhooks.by_url(url)
     if webhook is None:
         if not create:

@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
+
+# Characters that change how text reads without being seen: C0 and C1 controls (NUL, ESC…),
+# and the bidirectional and invisible format characters that can reverse or hide what follows
+# (U+202E made "gnp.exe" read "exe.png"). ZWJ and ZWNJ stay: emoji and scripts need them.
+_UNSEEN = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200b\u200e\u200f\u202a-\u202e"
+    "\u2060-\u2064\u2066-\u2069\ufeff]"
+)
+REPLACEMENT = "\ufffd"
 
 
 def cut(text: str, limit: int) -> str:
@@ -20,3 +30,10 @@ def chunks(text: str, limit: int) -> Iterator[str]:
         text = text[at:].lstrip("\n")
     if text:
         yield text
+
+
+def visible(text: str) -> str:
+    """Text safe to show as it reads: line breaks normalised to `\\n`, and every control,
+    bidirectional or invisible format character (tabs and line breaks aside) replaced by
+    U+FFFD, so the reader sees that something was there and nothing is reordered."""
+    return _UNSEEN.sub(REPLACEMENT, text.replace("\r\n", "\n"))

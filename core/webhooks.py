@@ -11,6 +11,7 @@ from datetime import datetime
 from enum import StrEnum
 from urllib.parse import urlsplit
 
+from core.addresses import host_refusal
 from core.errors import InvalidCommand
 from core.suggest import suggest
 
@@ -67,12 +68,25 @@ def parse_format(text: str) -> WebhookFormat:
         ) from None
 
 
-def checked_url(url: str) -> str:
-    """The URL if a webhook may be sent there; InvalidCommand saying why not otherwise."""
-    parts = urlsplit(bare_url(url))
-    host = (parts.hostname or "").lower()
+def checked_url(url: str, *, allow_private: bool = False) -> str:
+    """The URL if a webhook may be sent there; InvalidCommand saying why not otherwise.
+
+    Refused: anything but http(s), user names or passwords in the URL, and hosts that are this
+    machine, a private network or a metadata service (core.addresses) unless `allow_private`.
+    The sender checks the addresses again when it connects (a name may resolve anywhere)."""
+    try:
+        parts = urlsplit(bare_url(url))
+        host = (parts.hostname or "").lower()
+        parts.port  # noqa: B018 - read to refuse a port that is not a number below 65536
+    except ValueError:
+        raise InvalidCommand("error.webhook_not_url", value=shown_url(url)) from None
     if parts.scheme not in ("https", "http") or not host:
         raise InvalidCommand("error.webhook_not_url", value=shown_url(url))
+    if "@" in parts.netloc:
+        raise InvalidCommand("error.webhook_userinfo", value=host)
+    refusal = host_refusal(host, allow_private=allow_private)
+    if refusal is not None:
+        raise InvalidCommand(f"error.webhook_address.{refusal.value}", value=host)
     if parts.scheme == "http" and host not in LOOPBACK_HOSTS:
         raise InvalidCommand("error.webhook_not_https", value=shown_url(url))
     if host.endswith(_RETIRED_TEAMS_HOSTS):
@@ -88,6 +102,9 @@ def bare_url(text: str) -> str:
 def shown_url(url: str) -> str:
     """Enough of a webhook URL to recognise it, not enough to use it: host and the last
     four characters (its path carries the secret)."""
-    parts = urlsplit(bare_url(url))
+    try:
+        parts = urlsplit(bare_url(url))
+    except ValueError:  # an unclosed `[`: nothing safe to show
+        return "?"
     tail = parts.path.rstrip("/")[-4:]
     return f"{parts.hostname or '?'}/…{tail}" if tail else parts.hostname or "?"

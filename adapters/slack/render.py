@@ -49,8 +49,15 @@ def action_value(action: Action) -> str:
 
 
 def render(message: Message) -> dict[str, Any]:
-    """A `chat.postMessage` / response payload (without channel)."""
-    return {"text": message.text, "blocks": blocks(message)}
+    """A `chat.postMessage` / response payload (without channel): every Slack message the bot
+    sends (acks, posts, updates, replies, ephemerals, DMs) is drawn here."""
+    return {"text": fallback_text(message), "blocks": blocks(message)}
+
+
+def fallback_text(message: Message) -> str:
+    """The top-level `text`, escaped like the blocks: Slack parses it as mrkdwn too, so a typed
+    `<!channel>` would ping everyone."""
+    return escape(message.text)
 
 
 def blocks(message: Message) -> list[Block]:

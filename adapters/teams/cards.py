@@ -58,14 +58,16 @@ FORM_DATA_KEYS = frozenset({"form", "context"})
 
 Card = dict[str, Any]
 _EMPTY: Mapping[str, str] = MappingProxyType({})
-_SPECIAL = re.compile(r"([\\*_\[\]])")
+# Markdown's emphasis and link markers, and `<` `>` `&`: Teams drops tag-shaped text
+# (`<at>x</at>` vanished) and reads entities; escaped, each shows as typed.
+_SPECIAL = re.compile(r"([\\*_\[\]<>&])")
 _LIST_START = re.compile(r"^(\s*)([-+]|\d+[.)])(\s)", re.MULTILINE)
 _NEWLINES = re.compile(r"\n+")
 
 
 def escape(text: str) -> str:
-    """Core text as Teams card markdown that shows exactly what was written: emphasis, link
-    and list markers escaped, each line break a blank line (a single one would be lost)."""
+    """Core text as Teams card markdown that shows exactly what was written: emphasis, link,
+    list and tag markers escaped, each line break a blank line (a single one would be lost)."""
     text = _SPECIAL.sub(r"\\\1", text.replace("\r\n", "\n").replace("\r", "\n"))
     text = _LIST_START.sub(lambda m: f"{m[1]}{m[2][:-1]}\\{m[2][-1]}{m[3]}", text)
     return _NEWLINES.sub("\n\n", text)

@@ -8,7 +8,8 @@ Discord embed's title (embeds have no alt text), in the card's TextBlock and `sp
 
 The Slack blocks are the chat renderer's (`adapters/slack/render.py`) with link buttons in
 place of its action buttons; the Discord embed keeps to the limits and markdown escaping of
-`adapters/discord/render.py`, with links written in its description.
+`adapters/discord/render.py`, with links written in its description; the Teams card's text
+is escaped like the Teams chat cards (`adapters/teams/cards.py`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any
 
 from adapters.discord import render as discord_render
 from adapters.slack import render as slack
+from adapters.teams import cards as teams_cards
 from core.messages import Field, Message, Tone
 from core.text import cut
 from core.webhooks import WebhookFormat
@@ -68,7 +70,7 @@ def headline(message: Message) -> str:
 def slack_payload(message: Message) -> Json:
     """Top-level `text` carries everything (screen readers and notifications read it)."""
     return {
-        "text": cut(slack.escape(message.text), SLACK_MAX_FALLBACK),
+        "text": cut(slack.fallback_text(message), SLACK_MAX_FALLBACK),
         "blocks": _cap_blocks(list(_slack_blocks(message))),
     }
 
@@ -162,32 +164,34 @@ def teams_payload(message: Message) -> Json:
 
 
 def adaptive_card(message: Message) -> Json:
-    """Adaptive Card 1.4 (what Teams renders); links as `Action.OpenUrl`, nothing to submit."""
+    """Adaptive Card 1.4 (what Teams renders); links as `Action.OpenUrl`, nothing to submit.
+    Text goes through the Teams cards' `escape`: job output is shown as written, not read as
+    markdown or tags."""
+    escape = teams_cards.escape
     plain, links = message.facts, message.links
     body: list[Json] = [
-        {"type": "TextBlock", "text": message.title, "size": "Medium", "weight": "Bolder"}
+        {"type": "TextBlock", "text": escape(message.title), "size": "Medium", "weight": "Bolder"}
     ]
     if message.status:
         body.append(
             {
                 "type": "TextBlock",
-                "text": message.status,
+                "text": escape(message.status),
                 "weight": "Bolder",
                 "color": TEAMS_COLORS[message.tone],
                 "spacing": "None",
             }
         )
     if plain:
-        body.append(
-            {"type": "FactSet", "facts": [{"title": f.label, "value": f.value} for f in plain]}
-        )
-    body.extend({"type": "TextBlock", "text": section} for section in message.sections)
+        facts = [{"title": escape(f.label), "value": escape(f.value)} for f in plain]
+        body.append({"type": "FactSet", "facts": facts})
+    body.extend({"type": "TextBlock", "text": escape(section)} for section in message.sections)
     body.extend(
         {"type": "Image", "url": image.url, "altText": image.alt_text} for image in message.images
     )
     if message.footer:
         body.append(
-            {"type": "TextBlock", "text": message.footer, "size": "Small", "isSubtle": True}
+            {"type": "TextBlock", "text": escape(message.footer), "size": "Small", "isSubtle": True}
         )
     for block in body:
         if block["type"] == "TextBlock":

@@ -23,6 +23,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import aiohttp
 
+from adapters.webhooks.guard import RefusedDestination, refusal_of
 from adapters.webhooks.render import encode, payload
 from core.delivery import DeliveryError, MessageRef, RetryAfter, Sender, Upload
 from core.messages import Message
@@ -138,7 +139,11 @@ class WebhookSender:
             raise DeliveryError(detail, maybe_sent=True) from None
         except aiohttp.InvalidURL:
             raise DeliveryError(f"webhook {shown} has no valid URL", permanent=True) from None
-        except aiohttp.ClientError as error:
+        except (RefusedDestination, aiohttp.ClientError) as error:
+            refusal = refusal_of(error)
+            if refusal is not None:  # the session's guard (adapters/webhooks/guard.py)
+                detail = f"{self.format} webhook {shown} refused: {refusal.value} address"
+                raise DeliveryError(detail, permanent=True) from None
             detail = f"{self.format} webhook {shown} unreachable ({type(error).__name__})"
             raise DeliveryError(detail, maybe_sent=True) from None
         failure = self._failure(answer, shown)

@@ -34,6 +34,7 @@ async def alerting(tmp_path: Path, standin: SlackStandIn) -> AsyncIterator[Slack
         public_url="https://bot.example.org",
         link_secret="test-link-secret",
         runbooks={"failed": "https://wiki.example/exports/failed"},
+        webhook_allow_private=True,  # the webhook stand-in listens on loopback
     ) as harness:
         yield harness
 
@@ -114,7 +115,7 @@ async def test_a_destination_no_sender_serves_is_dead_lettered_with_the_reason(
     )
     _, listed = await alerting.post(slash_command("alerts failed", user=ADMIN, response_url=""))
     assert "→ console::console · 0 attempts · nothing in this bot sends" in listed["text"]
-    assert "/export alerts retry <id>" in listed["text"]
+    assert "/export alerts retry &lt;id&gt;" in listed["text"]
     [(delivery_id,)] = alerting.rows("SELECT id FROM deliveries WHERE state = 'dead'")
     retry = slash_command(f"alerts retry {delivery_id}", user=ADMIN, response_url="")
     _, retried = await alerting.post(retry)
@@ -261,6 +262,22 @@ async def test_a_webhook_subscription_gets_alerts_with_no_bot_on_the_other_side(
             slash_command(f"unsubscribe demo --webhook {teams}", user=ADMIN, response_url="")
         )
         assert "no longer receives alerts for demo" in removed["text"]
+
+
+async def test_a_webhook_on_this_machine_is_refused_unless_private_is_allowed(
+    slack: SlackHarness,
+) -> None:
+    async with webhook_standin() as hooks:
+        for url in (hooks.json_url, hooks.json_url.replace("127.0.0.1", "2130706433")):
+            _, refused = await slack.post(
+                slash_command(f"subscribe demo failed --webhook {url}", user=ADMIN, response_url="")
+            )
+            assert "is this machine: webhooks are not sent there" in refused["text"]
+            assert "webhook_allow_private" in refused["text"]
+        await slack.settle()
+        assert slack.rows("SELECT count(*) FROM webhooks") == [(0,)]
+        assert slack.rows("SELECT count(*) FROM subscriptions") == [(0,)]
+        assert hooks.received == []
 
 
 def _fire_hour(text: str) -> int:

@@ -16,7 +16,7 @@ async def test_help_is_answered_in_the_ack_with_a_text_fallback(slack: SlackHarn
     assert time.perf_counter() - started < 3
     assert status == 200 and isinstance(payload, dict)
     assert payload["response_type"] == "ephemeral"
-    assert "/export run <target>" in payload["text"]
+    assert "/export run &lt;target&gt;" in payload["text"]
     assert payload["blocks"][0]["type"] == "header"
     # Only identity lookups reached the Web API: the answer itself went back in the ack.
     assert {method for method, _ in slack.standin.calls} == {"auth.test", "users.info"}

@@ -78,7 +78,7 @@ async def test_help_is_acked_on_the_socket_with_the_answer(
     assert ack["envelope_id"] == envelope["envelope_id"]
     payload = ack["payload"]
     assert payload["response_type"] == "ephemeral"
-    assert "/export run <target>" in payload["text"]
+    assert "/export run &lt;target&gt;" in payload["text"]
     assert payload["blocks"][0]["type"] == "header"
     assert link.received == [ack]  # one envelope, one ack
     # Only the URL and identity look-ups reached the Web API: the answer went back in the ack.
@@ -134,7 +134,7 @@ async def test_a_refresh_reconnects_on_a_new_url_and_keeps_serving(
     assert second.ticket != first.ticket
     assert socket_api.methods().count("apps.connections.open") == 2
     ack = await socket_api.push(slash_envelope("help", user=ADMIN, response_url="http://unused/"))
-    assert "/export run <target>" in ack["payload"]["text"]
+    assert "/export run &lt;target&gt;" in ack["payload"]["text"]
     assert socket.connected
 
 
@@ -183,7 +183,7 @@ async def test_close_lets_an_envelope_in_flight_be_acked(
 
     [ack] = link.received
     assert ack["envelope_id"] == envelope["envelope_id"]
-    assert "/export run <target>" in ack["payload"]["text"]
+    assert "/export run &lt;target&gt;" in ack["payload"]["text"]
     await socket_api.until(lambda: link.closed)
 
 
@@ -223,6 +223,6 @@ async def test_serve_with_only_an_app_token_uses_socket_mode_and_mounts_no_http_
     async with server, TestClient(server) as client:
         link = await socket_api.link()
         ack = await socket_api.push(slash_envelope("help", user=ADMIN, response_url=""), link=link)
-        assert "/export run <target>" in ack["payload"]["text"]
+        assert "/export run &lt;target&gt;" in ack["payload"]["text"]
         # Without a signing secret nothing on HTTP could be verified: the route is absent.
         assert (await client.post("/slack/events", data="x")).status == 404

@@ -186,6 +186,13 @@ def test_escape_leaves_plain_text_alone_and_breaks_numbered_lists() -> None:
     assert escape("C:\\backup") == "C:\\\\backup"
 
 
+def test_escape_keeps_tag_shaped_text_visible() -> None:
+    # Teams drops what looks like a tag (`<at>x</at>` vanished); escaped, it is shown as typed.
+    assert (
+        escape("<at>Everyone</at> & <b>x</b>") == "\\<at\\>Everyone\\</at\\> \\& \\<b\\>x\\</b\\>"
+    )
+
+
 def test_more_than_six_actions_move_in_order_into_action_sets_before_the_footer() -> None:
     actions = tuple(Action(f"Step {i}", f"step.{i}", "1", 0, Capability.VIEW) for i in range(7))
     links = (Field("Docs", "https://docs.test/a"),)

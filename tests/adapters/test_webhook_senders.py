@@ -16,7 +16,8 @@ from typing import Any
 import aiohttp
 import pytest
 
-from adapters.webhooks import WebhookSender, webhook_senders
+from adapters.webhooks import WebhookSender, guarded_session, webhook_senders
+from adapters.webhooks.guard import GuardedResolver
 from adapters.webhooks.render import payload
 from core.alerts import AlertSettings, alert_message
 from core.delivery import DeliveryError, MessageRef, RetryAfter, Upload
@@ -28,8 +29,10 @@ from core.webhooks import WebhookFormat, shown_url
 from tests.adapters.webhook_standin import (
     DROP,
     HANG,
+    JSON_TOKEN,
     SECRETS,
     Failure,
+    StaticResolver,
     WebhookStandIn,
     rate_limited,
     status,
@@ -73,7 +76,8 @@ async def receiver() -> AsyncIterator[WebhookStandIn]:
 
 @pytest.fixture
 async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as client:
+    """The bot's webhook session; the stand-in is on loopback, so private is allowed."""
+    async with guarded_session(allow_private=True) as client:
         yield client
 
 
@@ -273,6 +277,27 @@ async def test_teams_gets_an_adaptive_card_that_speaks_and_only_opens_links(
     assert_no_bot_buttons(body)
 
 
+async def test_teams_card_shows_job_output_as_written_not_as_markdown_or_tags(
+    receiver: WebhookStandIn, session: aiohttp.ClientSession, hooks: dict[str, str]
+) -> None:
+    output = "**bold** [click](https://evil.example) <at>Everyone</at> 1 < 2"
+    message = Message(
+        title="Job *7*",
+        status="_failed_",
+        fields=(Field("Output", output),),
+        sections=(output,),
+        footer="<b>exportbot</b>",
+    )
+    await make_sender(session, hooks, WebhookFormat.TEAMS).post("13", message)
+
+    card = receiver.received[0].json()["attachments"][0]["content"]
+    shown = "\\*\\*bold\\*\\* \\[click\\](https://evil.example) \\<at\\>Everyone\\</at\\> 1 \\< 2"
+    texts = [b["text"] for b in card["body"] if b["type"] == "TextBlock"]
+    assert texts == ["Job \\*7\\*", "\\_failed\\_", shown, "\\<b\\>exportbot\\</b\\>"]
+    [facts] = [b for b in card["body"] if b["type"] == "FactSet"]
+    assert facts["facts"] == [{"title": "Output", "value": shown}]
+
+
 async def test_json_is_signed_over_timestamp_and_body_with_the_delivery_key(
     receiver: WebhookStandIn, session: aiohttp.ClientSession, hooks: dict[str, str]
 ) -> None:
@@ -326,6 +351,88 @@ async def test_a_removed_webhook_is_a_permanent_failure(
         await make_sender(session, hooks, fmt).post(IDS[fmt], ALERT)
     assert raised.value.permanent and "removed" in raised.value.detail
     assert receiver.received == []
+
+
+# -- destinations: checked again when connecting (A5, SSRF) ---------------------------------
+
+
+def renamed(url: str, host: str) -> str:
+    """The stand-in's URL under another host name (same port and path)."""
+    return url.replace("127.0.0.1", host, 1)
+
+
+async def test_a_name_that_resolves_to_loopback_is_refused_at_connect_time(
+    receiver: WebhookStandIn, hooks: dict[str, str]
+) -> None:
+    dns = StaticResolver({"hooks.example.com": ["127.0.0.1"]})
+    hooks["14"] = renamed(receiver.json_url, "hooks.example.com")
+    async with guarded_session(allow_private=False, resolver=dns) as guarded:
+        with pytest.raises(DeliveryError) as raised:
+            await make_sender(guarded, hooks, WebhookFormat.JSON).post("14", ALERT, key="k")
+    assert dns.asked == ["hooks.example.com"]  # it was resolved, then refused
+    assert raised.value.permanent and "loopback" in raised.value.detail
+    assert JSON_TOKEN not in raised.value.detail  # the URL stays a secret
+    assert receiver.received == []
+
+
+async def test_only_the_addresses_a_webhook_may_reach_are_kept_from_a_resolution() -> None:
+    # A name answering a public address and a loopback one: aiohttp only ever sees the first
+    # (resolved here, not connected to: tests send traffic to loopback only).
+    dns = StaticResolver({"hooks.example.com": ["8.8.8.8", "127.0.0.1", "::1", "fd00::1"]})
+    resolver = GuardedResolver(allow_private=False, inner=dns)
+    kept = await resolver.resolve("hooks.example.com", 443)
+    assert [r["host"] for r in kept] == ["8.8.8.8"]
+    allowing = GuardedResolver(allow_private=True, inner=dns)
+    assert len(await allowing.resolve("hooks.example.com", 443)) == 4
+
+
+async def test_the_same_name_is_delivered_when_private_destinations_are_allowed(
+    receiver: WebhookStandIn, hooks: dict[str, str]
+) -> None:
+    dns = StaticResolver({"hooks.example.com": ["127.0.0.1"]})
+    hooks["14"] = renamed(receiver.json_url, "hooks.example.com")
+    async with guarded_session(allow_private=True, resolver=dns) as guarded:
+        await make_sender(guarded, hooks, WebhookFormat.JSON).post("14", ALERT, key="k")
+    assert len(receiver.received) == 1
+
+
+@pytest.mark.parametrize(
+    "host", ["127.0.0.1", "localhost", "[::ffff:127.0.0.1]", "169.254.169.254"]
+)
+async def test_a_stored_url_on_a_refused_address_is_not_contacted(
+    host: str, receiver: WebhookStandIn, hooks: dict[str, str]
+) -> None:
+    # Written before the rules existed, or by hand: literal addresses skip any resolver.
+    hooks["14"] = renamed(receiver.json_url, host)
+    async with guarded_session(allow_private=False) as guarded:
+        with pytest.raises(DeliveryError) as raised:
+            await make_sender(guarded, hooks, WebhookFormat.JSON).post("14", ALERT, key="k")
+    assert raised.value.permanent and "refused" in raised.value.detail
+    assert receiver.received == []
+
+
+async def test_metadata_stays_refused_even_when_private_destinations_are_allowed(
+    receiver: WebhookStandIn, hooks: dict[str, str]
+) -> None:
+    dns = StaticResolver({"hooks.example.com": ["169.254.169.254"]})
+    hooks["14"] = renamed(receiver.json_url, "hooks.example.com")
+    async with guarded_session(allow_private=True, resolver=dns) as guarded:
+        with pytest.raises(DeliveryError) as raised:
+            await make_sender(guarded, hooks, WebhookFormat.JSON).post("14", ALERT, key="k")
+    assert raised.value.permanent and "metadata" in raised.value.detail
+    assert receiver.received == []
+
+
+@pytest.mark.parametrize("code", [301, 302, 307, 308])
+async def test_a_redirect_is_not_followed_and_fails_the_delivery(
+    code: int, receiver: WebhookStandIn, session: aiohttp.ClientSession, hooks: dict[str, str]
+) -> None:
+    elsewhere = f"{receiver.base_url}/hooks/elsewhere"
+    receiver.fail(Failure(code, headers={"Location": elsewhere}))
+    with pytest.raises(DeliveryError) as raised:
+        await make_sender(session, hooks, WebhookFormat.JSON).post("14", ALERT, key="k")
+    assert raised.value.permanent and str(code) in raised.value.detail
+    assert [r.path for r in receiver.received] == [f"/hooks/{JSON_TOKEN}"]
 
 
 # -- answers → wait, retry or give up ------------------------------------------------------

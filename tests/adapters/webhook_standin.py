@@ -13,12 +13,14 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
+from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.test_utils import TestServer
 
 # The tokens sit where each platform keeps its secret: a test asserts they never leak.
@@ -165,6 +167,36 @@ def _discord_json(code: int, body: dict[str, Any]) -> web.Response:
     return web.Response(
         status=code, body=json.dumps(body).encode(), content_type="application/json"
     )
+
+
+class StaticResolver(AbstractResolver):
+    """A stand-in for DNS: each name answers the addresses given, as getaddrinfo would (a
+    name that now resolves to 127.0.0.1 is DNS rebinding, seen from the bot)."""
+
+    def __init__(self, names: dict[str, list[str]]) -> None:
+        self.names = names
+        self.asked: list[str] = []
+
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[ResolveResult]:
+        self.asked.append(host)
+        if host not in self.names:
+            raise OSError(socket.EAI_NONAME, f"{host} is not known")
+        return [
+            ResolveResult(
+                hostname=host,
+                host=address,
+                port=port,
+                family=socket.AF_INET6 if ":" in address else socket.AF_INET,
+                proto=socket.IPPROTO_TCP,
+                flags=socket.AI_NUMERICHOST,
+            )
+            for address in self.names[host]
+        ]
+
+    async def close(self) -> None:
+        pass
 
 
 @asynccontextmanager

@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+from adapters.slack.render import unescape
 from tests.adapters.slack_harness import ADMIN, REVIEWER, SlackHarness, slack_harness
 from tests.adapters.slack_standin import (
     TEAM,
@@ -49,7 +50,8 @@ def _seen(payload: dict[str, Any], *, private: bool = False) -> Seen:
         for element in block["elements"]
         if "action_id" in element
     ]
-    return Seen(payload["text"], tuple(buttons), private)
+    # What people read: Slack shows the escaped `&lt;` `&gt;` `&amp;` as the characters.
+    return Seen(unescape(payload["text"]), tuple(buttons), private)
 
 
 class SlackChat(HarnessedBot[SlackHarness]):
