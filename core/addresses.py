@@ -61,7 +61,8 @@ _UNIQUE_LOCAL = IPv6Network("fc00::/7")
 _NAT64 = IPv6Network("64:ff9b::/96")
 _IPV4_COMPATIBLE = IPv6Network("::/96")
 # One part of a numeric IPv4 host as C's inet_aton reads it: hex, octal or decimal.
-_PART = re.compile(r"0[xX][0-9a-fA-F]*|0[0-7]*|[1-9][0-9]*")
+# Bounded: no part of a 32-bit address is longer, and int() refuses over 4,300 digits.
+_PART = re.compile(r"0[xX][0-9a-fA-F]{0,8}|0[0-7]{0,11}|[1-9][0-9]{0,9}")
 
 
 def host_refusal(host: str, *, allow_private: bool = False) -> Refusal | None:

@@ -160,3 +160,12 @@ def test_every_refusal_has_a_sentence_in_each_language() -> None:
         for refusal in Refusal:
             key = f"error.webhook_address.{refusal.value}"
             assert t.has(key), (locale, key)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet="0123456789abcdefxX.:[]%", max_size=6000))
+def test_any_host_text_is_judged_without_an_error(host: str) -> None:
+    """A host of 5,000 digits once reached int() past its 4,300-digit limit."""
+    host_refusal(host)
+    host_refusal("9" * 5000)
+    host_refusal("0x" + "f" * 5000)
