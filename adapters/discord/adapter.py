@@ -37,6 +37,7 @@ from adapters.discord.render import (
 )
 from adapters.discord.rest import DiscordRest
 from adapters.discord.sender import DiscordSender
+from adapters.discord.shape import shape_problem
 from adapters.discord.verify import InteractionVerifier
 from core.actions import ASKS_A_REASON, FORM_ACTIONS
 from core.conversations import PostedKind, PostedMessage
@@ -135,8 +136,9 @@ class DiscordAdapter:
             interaction = json.loads(body)
         except ValueError:
             return web.json_response({"error": "the body is not JSON"}, status=400)
-        if not isinstance(interaction, dict):
-            return web.json_response({"error": "the body is not an interaction"}, status=400)
+        problem = shape_problem(interaction)
+        if problem is not None:  # signed but not what Discord sends: read nothing further
+            return web.json_response({"error": f"not an interaction: {problem}"}, status=400)
         kind = interaction.get("type")
         if kind == PING:
             return web.json_response({"type": PONG})
