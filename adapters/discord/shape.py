@@ -9,33 +9,38 @@ field passes as Discord sends it.
 
 from __future__ import annotations
 
-from typing import Any, NotRequired
+from typing import Annotated, Any, NotRequired
 
-from pydantic import ConfigDict, TypeAdapter, ValidationError, with_config
+from pydantic import ConfigDict, StringConstraints, TypeAdapter, ValidationError, with_config
 from typing_extensions import TypedDict  # pydantic reads typing's only from Python 3.12
 
 _OPEN = ConfigDict(extra="allow", strict=True)
 Scalar = str | int | float | bool
+# Ids are snowflakes (decimal, 64 bits); names are at most 32 characters on Discord. Bounded
+# here, they fit the audit log's columns whatever a forged request says.
+Snowflake = Annotated[str, StringConstraints(pattern=r"^[0-9]{1,20}$")]
+Name = Annotated[str, StringConstraints(max_length=100)]
+Locale = Annotated[str, StringConstraints(max_length=16)]
 
 
 @with_config(_OPEN)
 class _User(TypedDict):
-    id: str
-    username: NotRequired[str | None]
-    global_name: NotRequired[str | None]
+    id: Snowflake
+    username: NotRequired[Name | None]
+    global_name: NotRequired[Name | None]
 
 
 @with_config(_OPEN)
 class _Member(TypedDict):
     user: NotRequired[_User | None]
-    nick: NotRequired[str | None]
+    nick: NotRequired[Name | None]
 
 
 @with_config(_OPEN)
 class _Channel(TypedDict):
-    id: NotRequired[str | None]
+    id: NotRequired[Snowflake | None]
     type: NotRequired[int | None]
-    parent_id: NotRequired[str | None]
+    parent_id: NotRequired[Snowflake | None]
 
 
 @with_config(_OPEN)
@@ -94,10 +99,10 @@ class _Interaction(TypedDict):
     token: NotRequired[str]
     member: NotRequired[_Member | None]
     user: NotRequired[_User | None]
-    guild_id: NotRequired[str | None]
-    channel_id: NotRequired[str | None]
+    guild_id: NotRequired[Snowflake | None]
+    channel_id: NotRequired[Snowflake | None]
     channel: NotRequired[_Channel | None]
-    locale: NotRequired[str | None]
+    locale: NotRequired[Locale | None]
     data: NotRequired[_Data | None]
     message: NotRequired[dict[str, Any] | None]
 

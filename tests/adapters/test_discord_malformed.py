@@ -142,6 +142,10 @@ MALFORMED: dict[str, tuple[Callable[[], dict[str, Any]], Callable[[dict[str, Any
     "type is a string": (lambda: slash_command("help"), _set("type", "2")),
     "guild_id is an object": (lambda: slash_command("help"), _set("guild_id", {})),
     "locale is a list": (lambda: slash_command("help"), _set("locale", ["en"])),
+    # Past the audit log's columns (workspace 128, actor name 256 characters).
+    "guild_id is not a snowflake": (lambda: slash_command("help"), _set("guild_id", "9" * 200)),
+    "user id is not a snowflake": (lambda: slash_command("help"), _set("member.user.id", "x")),
+    "a nickname of 300 characters": (lambda: slash_command("help"), _set("member.nick", "n" * 300)),
 }
 
 
