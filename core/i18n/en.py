@@ -167,6 +167,7 @@ MESSAGES: dict[str, str] = {
     "error.help_line": "Type {prefix}help for the list of commands.",
     "error.did_you_mean": "Did you mean: {suggestion}?",
     "error.usage": "Usage: {usage}",
+    "error.bad_button": "This button no longer does anything.",
     "error.unknown_verb": "“{word}” is not a command.",
     "error.unknown_subcommand": "“{word}” is not a {verb} command; choose one of: {choices}.",
     "error.missing_subcommand": "{verb} needs a sub-command.",

@@ -158,6 +158,7 @@ MESSAGES: dict[str, str] = {
     "error.help_line": "Tapez {prefix}help pour la liste des commandes.",
     "error.did_you_mean": "Vouliez-vous dire : {suggestion} ?",
     "error.usage": "Usage : {usage}",
+    "error.bad_button": "Ce bouton ne fait plus rien.",
     "error.unknown_verb": "« {word} » n'est pas une commande.",
     "error.unknown_subcommand": (
         "« {word} » n'est pas une sous-commande de {verb} ; choisissez parmi : {choices}."
