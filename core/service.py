@@ -37,12 +37,14 @@ from core.handlers import DEFAULT_DRAFT_TTL, Context, JobControl, audit_entry
 from core.i18n import Translator
 from core.messages import Message, Tone
 from core.model import Actor, Job, Outcome, TargetSpec
+from core.numbers import number
 from core.ports import AuditSink, Clock, UnitOfWorkFactory
 from core.views import job_message
 
 log = logging.getLogger(__name__)
 
 LOCAL_PLATFORMS = frozenset({"console"})
+BUTTON = "button"  # the audit log's action for a press that stands for no command
 HANDLERS = {
     **handlers.HANDLERS,
     **schedule_handlers.HANDLERS,
@@ -164,24 +166,37 @@ class CommandService:
 
     async def execute_action(
         self, name: str, value: str, actor: Actor, *, prefix: str = "", comment: str = ""
-    ) -> Message | None:
-        """A button press (`name`, `"<object>:<version>"`, and what was typed beside it);
-        None when no command stands for it."""
+    ) -> Message:
+        """A button press (`name`, `"<object>:<version>"`, and what was typed beside it).
+        A press no command stands for (forged, or from an older version) is refused."""
         parsed = parse_value(value)
         command = command_for_action(name, *parsed, comment) if parsed else None
         if command is None:
-            return None
+            return await self.refuse_action(name, value, actor, prefix=prefix)
         return await self.execute(command, actor, raw=f"{name} {value}", prefix=prefix)
+
+    async def refuse_action(
+        self, name: str, value: str, actor: Actor, *, prefix: str = ""
+    ) -> Message:
+        """The answer to a press that stands for nothing: a short refusal, audited like any
+        invalid command (a forged button is worth a line in the log, not silence)."""
+        t = Translator(actor.locale)
+        raw = f"{name} {value}"
+        if not self.serves(actor):
+            return await self._refuse_workspace(actor, BUTTON, raw, t, prefix)
+        error = InvalidCommand("error.bad_button")
+        await self._audit_failure(actor, BUTTON, Outcome.INVALID, raw, error)
+        return error_message(t, error, prefix)
 
     def form(self, form_id: str, actor: Actor, context: str = "", initial: str = "") -> Form:
         """The form to show `actor` (translated); `context` names its object (a job)."""
         t = Translator(actor.locale)
         if form_id == forms.NOTE_FORM:
-            return forms.note_form(t, int(context) if context.isdigit() else 0, initial)
+            return forms.note_form(t, number(context) or 0, initial)
         if form_id == forms.DECISION_FORM:
             action, _, value = context.partition(":")
             draft, version = parse_value(value) or ("0", 0)
-            return forms.decision_form(t, action, int(draft) if draft.isdigit() else 0, version)
+            return forms.decision_form(t, action, number(draft) or 0, version)
         return forms.draft_form(t, list(self._targets), context)
 
     async def submit_form(

@@ -37,6 +37,7 @@ from adapters.discord.render import (
 )
 from adapters.discord.rest import DiscordRest
 from adapters.discord.sender import DiscordSender
+from adapters.discord.shape import shape_problem
 from adapters.discord.verify import InteractionVerifier
 from core.actions import ASKS_A_REASON, FORM_ACTIONS
 from core.conversations import PostedKind, PostedMessage
@@ -46,6 +47,7 @@ from core.grammar.registry import Kind, Option, Param
 from core.i18n import Translator
 from core.messages import Message, ending
 from core.model import Actor, Job, Principal
+from core.numbers import number
 from core.once import Once
 from core.ports import Clock
 from core.service import CommandService
@@ -135,8 +137,9 @@ class DiscordAdapter:
             interaction = json.loads(body)
         except ValueError:
             return web.json_response({"error": "the body is not JSON"}, status=400)
-        if not isinstance(interaction, dict):
-            return web.json_response({"error": "the body is not an interaction"}, status=400)
+        problem = shape_problem(interaction)
+        if problem is not None:  # signed but not what Discord sends: read nothing further
+            return web.json_response({"error": f"not an interaction: {problem}"}, status=400)
         kind = interaction.get("type")
         if kind == PING:
             return web.json_response({"type": PONG})
@@ -261,10 +264,11 @@ class DiscordAdapter:
 
     async def _press(self, interaction: Mapping[str, Any], actor: Actor) -> dict[str, Any]:
         data = interaction.get("data") or {}
-        t = Translator(actor.locale)
-        parsed = parse_custom_id(str(data.get("custom_id") or ""))
-        if parsed is None:
-            return _private_text(t.t("discord.bad_button"))
+        custom_id = str(data.get("custom_id") or "")
+        parsed = parse_custom_id(custom_id)
+        if parsed is None:  # not an id we drew: refused, and the log says who tried it
+            name, _, value = custom_id.partition(":")
+            return _answer(await self.service.refuse_action(name, value, actor, prefix=PREFIX))
         name, obj, version = parsed
         if name in FORM_ACTIONS:
             return modal_response(self.service.form(FORM_ACTIONS[name], actor, obj))
@@ -272,8 +276,6 @@ class DiscordAdapter:
             form = self.service.form(DECISION_FORM, actor, f"{name}:{obj}:{version}")
             return modal_response(form)
         message = await self.service.execute_action(name, f"{obj}:{version}", actor, prefix=PREFIX)
-        if message is None:
-            return _private_text(t.t("discord.bad_button"))
         return self._pressed(interaction, actor, message, pressed_job=obj)
 
     def _pressed(
@@ -351,8 +353,9 @@ class DiscordAdapter:
         if form_id == DECISION_FORM and interaction.get("message"):
             pressed = context.split(":")[1] if context.count(":") >= 2 else ""
             return self._pressed(interaction, actor, message, pressed_job=pressed)
-        if form_id == NOTE_FORM and not message.ephemeral and context.isdigit():
-            self._keep(self._echo_note(int(context), message))
+        noted_job = number(context) if form_id == NOTE_FORM else None
+        if noted_job is not None and not message.ephemeral:
+            self._keep(self._echo_note(noted_job, message))
             return _private_text(message.summary or message.title)
         if message.job_id is not None and not message.ephemeral:
             self._keep(self._remember_answer(interaction, actor, message))

@@ -14,17 +14,26 @@ stand-in connector).
 from __future__ import annotations
 
 import ipaddress
+import json
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
-from microsoft_agents.activity import ChannelAccount, ConversationParameters
+from microsoft_agents.activity import (
+    Activity,
+    ActivityTypes,
+    ChannelAccount,
+    ConversationParameters,
+    InvokeResponse,
+)
 from microsoft_agents.hosting.aiohttp import CloudAdapter
 from microsoft_agents.hosting.core import (
     ChannelServiceClientFactoryBase,
+    MessageFactory,
     RestChannelServiceClientFactory,
+    TurnContext,
 )
 from microsoft_agents.hosting.core.authorization import (
     AgentAuthConfiguration,
@@ -33,9 +42,12 @@ from microsoft_agents.hosting.core.authorization import (
 )
 
 from adapters.teams.agent import PLATFORM, TeamsAgent
+from adapters.teams.cards import invoke_message_response
 from adapters.teams.sender import TeamsSender
+from adapters.teams.shape import NotAnActivity, read_activity
 from core.conversations import PostedKind
 from core.delivery import DeliveryError, MessageRef
+from core.i18n import Translator
 from core.messages import ending
 from core.model import Job
 from core.once import Once
@@ -71,6 +83,26 @@ def loopback_only(host: str) -> bool:
         return False
 
 
+async def turn_failed(context: TurnContext, error: Exception) -> None:
+    """A turn raised: log it whole, and tell the person in one sentence from the catalog,
+    with nothing of the error (its text may name hosts, paths or internal values)."""
+    log.error("a Teams turn failed", exc_info=error)
+    activity = context.activity
+    text = Translator(activity.locale or "en").t("teams.turn_failed")
+    if activity.type == ActivityTypes.invoke:  # the presser's answer is the HTTP response
+        answer = InvokeResponse(status=200, body=invoke_message_response(text))
+        reply = Activity(
+            type=ActivityTypes.invoke_response,
+            value=answer.model_dump(by_alias=True, exclude_none=True),
+        )
+    else:
+        reply = MessageFactory.text(text)
+    try:
+        await context.send_activity(reply)
+    except Exception as failed:  # the connector may be what failed: never a 500 for that
+        log.warning("could not tell Teams that a turn failed: %s", type(failed).__name__)
+
+
 class _NoCredentials:
     """Outbound without a client id: every call is anonymous, so no token is ever asked."""
 
@@ -91,9 +123,10 @@ class _VerifiedRequest:
     """The request as the SDK reads it, with the identity we verified. (The SDK's own
     adapter reads it from a string key of the aiohttp request, which aiohttp warns about.)"""
 
-    def __init__(self, request: web.Request, identity: ClaimsIdentity) -> None:
+    def __init__(self, request: web.Request, identity: ClaimsIdentity, body: Any) -> None:
         self._request = request
         self._identity = identity
+        self._body = body  # read and checked once, at the door
 
     @property
     def method(self) -> str:
@@ -104,7 +137,7 @@ class _VerifiedRequest:
         return self._request.headers
 
     async def json(self) -> Any:
-        return await self._request.json()
+        return self._body
 
     def get_claims_identity(self) -> ClaimsIdentity:
         return self._identity
@@ -123,6 +156,7 @@ class TeamsAdapter:
         self._told = Once()  # jobs whose end was told (the listener or the poster)
         self._factory = self._client_factory()
         self.cloud = CloudAdapter(channel_service_client_factory=self._factory)
+        self.cloud.on_turn_error = turn_failed  # the SDK's own posts the exception's text
         self._auth = (
             AgentAuthConfiguration(
                 client_id=credentials.client_id,
@@ -224,7 +258,15 @@ class TeamsAdapter:
         identity = await self._identify(request)
         if identity is None:
             return web.json_response(UNAUTHORIZED, status=401)
-        answer = await self.cloud.process_request(_VerifiedRequest(request, identity), self.agent)
+        try:
+            body = json.loads(await request.read())
+            read_activity(body)
+        except (ValueError, NotAnActivity) as error:  # JSON's errors are ValueErrors too
+            reason = str(error) if isinstance(error, NotAnActivity) else "the body is not JSON"
+            log.info("Teams activity refused: %s", reason)
+            return web.json_response({"error": reason}, status=400)
+        verified = _VerifiedRequest(request, identity, body)
+        answer = await self.cloud.process_request(verified, self.agent)
         if answer.body is not None:
             return web.json_response(answer.body, status=answer.status_code, headers=answer.headers)
         return web.Response(status=answer.status_code, headers=answer.headers)

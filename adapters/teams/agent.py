@@ -188,8 +188,9 @@ class TeamsAgent(ActivityHandler):
         t = Translator(actor.locale)
         try:
             verb, data = card_from_invoke_value(activity.value)
-        except ValueError:
-            return _invoke(invoke_message_response(t.t("teams.bad_button")))
+        except ValueError as error:  # not a press of a card we drew: refused, and audited
+            refused = await self._service.refuse_action("invoke", str(error), actor, prefix=PREFIX)
+            return _invoke(invoke_message_response(refused.text))
         if verb in FORM_ACTIONS:  # "Add note", "New draft": the card becomes the form
             form = self._service.form(FORM_ACTIONS[verb], actor, str(data.get("object", "")))
             required = t.t("form.error.required")
@@ -201,8 +202,6 @@ class TeamsAgent(ActivityHandler):
         message = await self._service.execute_action(
             verb, value, actor, prefix=PREFIX, comment=comment
         )
-        if message is None:
-            return _invoke(invoke_message_response(t.t("teams.bad_button")))
         if message.ephemeral:  # a refusal: the card everyone sees stays as it was
             return _invoke(invoke_message_response(message.text))
         pressed = str(data.get("object", ""))

@@ -167,6 +167,7 @@ MESSAGES: dict[str, str] = {
     "error.help_line": "Type {prefix}help for the list of commands.",
     "error.did_you_mean": "Did you mean: {suggestion}?",
     "error.usage": "Usage: {usage}",
+    "error.bad_button": "This button no longer does anything.",
     "error.unknown_verb": "“{word}” is not a command.",
     "error.unknown_subcommand": "“{word}” is not a {verb} command; choose one of: {choices}.",
     "error.missing_subcommand": "{verb} needs a sub-command.",
@@ -355,6 +356,7 @@ MESSAGES: dict[str, str] = {
     "discord.not_a_job_message": "This message is not about an export job. Use “Annotate export job” on a job's or an alert's message, or on a message in its thread.",
     "discord.form_invalid": "Nothing was saved; please fix this and try again:",
     "teams.bad_button": "This button no longer does anything. Type export help for the commands.",
+    "teams.turn_failed": "Something went wrong while answering; it has been logged. Try again, or type export help.",
     # alert delivery: webhooks, repeats, digests, dead letters (C1, A5)
     "subscribe.this_channel": "This channel",
     "webhook.name": "The {format} webhook {url}",

@@ -158,6 +158,7 @@ MESSAGES: dict[str, str] = {
     "error.help_line": "Tapez {prefix}help pour la liste des commandes.",
     "error.did_you_mean": "Vouliez-vous dire : {suggestion} ?",
     "error.usage": "Usage : {usage}",
+    "error.bad_button": "Ce bouton ne fait plus rien.",
     "error.unknown_verb": "« {word} » n'est pas une commande.",
     "error.unknown_subcommand": (
         "« {word} » n'est pas une sous-commande de {verb} ; choisissez parmi : {choices}."
@@ -427,6 +428,7 @@ MESSAGES: dict[str, str] = {
     "discord.not_a_job_message": "Ce message ne concerne aucun job d'export. Utilisez « Annoter le job d'export » sur le message d'un job ou d'une alerte, ou sur un message de son fil.",
     "discord.form_invalid": "Rien n'a été enregistré ; corrigez ceci puis réessayez :",
     "teams.bad_button": "Ce bouton ne fait plus rien. Tapez export help pour les commandes.",
+    "teams.turn_failed": "Une erreur est survenue pendant la réponse ; elle a été consignée. Réessayez, ou tapez export help.",
     # alert delivery: webhooks, repeats, digests, dead letters (C1, A5)
     "subscribe.this_channel": "Ce canal",
     "webhook.name": "Le webhook {format} {url}",

@@ -69,6 +69,8 @@ def test_a_signature_by_another_key_fails() -> None:
         (_sign(), "17950000.5"),
         (_sign(), "-1795000000"),
         (_sign(), "١٧٩٥"),  # Arabic-Indic digits: isdigit() but not what Discord sends
+        (_sign(), "9" * 5000),  # past int()'s 4,300-digit limit
+        (_sign(), "²"),
     ],
 )
 def test_missing_or_malformed_headers_fail_without_raising(

@@ -70,11 +70,16 @@ async def test_retry_on_a_failed_job_posts_the_new_job_in_the_channel(
         assert not standin.responses  # the failed card stays as it was
 
 
-async def test_an_unknown_button_changes_nothing(slack: SlackHarness) -> None:
+async def test_an_unknown_button_is_refused_to_the_presser_and_audited(
+    slack: SlackHarness,
+) -> None:
     status, _ = await slack.post(
         block_actions("job.explode", "1:0", user=ADMIN, response_url=slack.standin.response_url())
     )
     assert status == 200
+    [refused] = await slack.standin.wait_for_responses(1)
+    assert refused["response_type"] == "ephemeral" and refused["replace_original"] is False
+    assert "no longer does anything" in refused["text"]
     await slack.settle()
-    assert not slack.standin.responses
-    assert slack.rows("SELECT count(*) FROM audit_log") == [(0,)]
+    assert slack.rows("SELECT action, outcome FROM audit_log") == [("button", "invalid")]
+    assert slack.rows("SELECT count(*) FROM jobs") == [(0,)]

@@ -43,8 +43,30 @@ async def test_a_button_press_becomes_the_command_it_names(
     pressed = await service.execute_action("job.cancel", "1:0", console("bob"))
     assert pressed is not None and "cancelled" in pressed.text
     assert store.state.jobs[1].state is JobState.CANCELLED
-    assert await service.execute_action("job.explode", "1:0", console("bob")) is None
-    assert await service.execute_action("job.cancel", "one:zero", console("bob")) is None
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("job.explode", "1:0"),
+        ("job.cancel", "one:zero"),
+        ("job.cancel", "²:0"),
+        ("job.cancel", "1:²"),
+        ("job.cancel", "1" * 31 + ":0"),  # 10**30: no job column holds it
+        ("job.cancel", "1:" + "9" * 5000),  # past int()'s 4,300 digits
+        ("job.cancel", "1:-1"),
+    ],
+)
+async def test_a_press_no_command_stands_for_is_refused_and_audited(
+    service: CommandService, store: FakeStore, name: str, value: str
+) -> None:
+    refused = await service.execute_action(name, value, console("bob"))
+    assert refused.ephemeral and refused.error_key == "error.bad_button"
+    assert refused.summary == "This button no longer does anything."
+    [entry] = store.state.audit
+    assert (entry.action, entry.outcome) == ("button", Outcome.INVALID)
+    assert entry.detail.startswith(f"{name} ") and len(entry.detail) <= 1000
+    assert store.state.jobs == {}
 
 
 async def test_retry_runs_the_target_again_only_after_the_job_ended(
