@@ -12,7 +12,7 @@ still says where to look without naming anyone.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -68,7 +68,7 @@ _RULES: tuple[_Rule, ...] = (
         re.compile(
             r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY[A-Z ]*-----[\s\S]*?"
             r"(?:-----END [A-Z0-9 ]*PRIVATE KEY[A-Z ]*-----|$)"
-            r"|(?:^|(?<=\n))(?:[A-Za-z0-9+/=]{16,}[ \t]*\r?\n)+"
+            r"|(?:^|(?<=\s))(?:[A-Za-z0-9+/=]{16,}\s+)+"
             r"-----END [A-Z0-9 ]*PRIVATE KEY[A-Z ]*-----"
         ),
         _whole,
@@ -144,6 +144,7 @@ _RULES: tuple[_Rule, ...] = (
         (
             *("xox", "xapp-", "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_", "glpat-"),
             *("npm_", "pypi-", "aiza", "k_live_", "k_test_", "sk-", "eyj", "hvs.", "hvb."),
+            "/api/webhooks/",
         ),
         re.compile(
             r"xox[abposre]-[A-Za-z0-9-]{8,}"  # Slack
@@ -157,6 +158,7 @@ _RULES: tuple[_Rule, ...] = (
             r"|\bsk-(?:proj-|ant-|svcacct-|admin-)?[A-Za-z0-9_-]{20,}"  # OpenAI, Anthropic
             r"|eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}"  # JWTs
             r"|\bhv[sb]\.[A-Za-z0-9_-]{20,}"  # HashiCorp Vault
+            r"|(?<=/api/webhooks/)[0-9]{5,}/[A-Za-z0-9_-]{20,}"  # Discord webhook URLs
         ),
         _whole,
     ),
@@ -191,3 +193,16 @@ def _redact(text: str) -> str:
     if any(word in lowered for word in _HOME_NEEDS):
         text = _HOME.sub(_home_prefix, text)
     return text
+
+
+def redact_part(part: str, whole: str) -> str:
+    """`part`, cut from `whole` (a word of a typed line), redacted as `whole` would have it: a
+    secret may be recognisable only by what stood beside it (`AWS_SECRET_ACCESS_KEY <key>`)."""
+    if part and part in whole and part not in redact(whole):
+        return REDACTED
+    return redact(part)
+
+
+def redact_params(params: Mapping[str, object], whole: str) -> dict[str, object]:
+    """An error's parameters, whose text came from `whole`, ready to be shown or stored."""
+    return {k: redact_part(v, whole) if isinstance(v, str) else v for k, v in params.items()}

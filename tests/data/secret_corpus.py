@@ -45,6 +45,12 @@ SHAPES: tuple[Shape, ...] = (
         "AbCdEfGhIjKlMnOpQrStUvWx",
     ),
     _shape(
+        "discord webhook",
+        "subscribe demo --webhook https://discord.com/api/webhooks/1234567890123456789/"
+        "Tq9Lz2Xv8Bn4Mc6Ad1Sf7Gh3Jk5Lp0Qw8Er2Ty6Ui4Op1AsDfGhJkLzXcVbNm0123456789AbC",
+        "Tq9Lz2Xv8Bn4Mc6Ad1Sf7Gh3Jk5Lp0Qw8Er2Ty6Ui4Op1AsDfGhJkLzXcVbNm0123456789AbC",
+    ),
+    _shape(
         "discord bot token",
         "discord login: MTE0NzI2MDM4NjU0NDM4NDAwMA.GkX9aB.Zq3vYt7Lm2Np8Rs4Tu6Vw0Xy1Za5Bc9De_f",
         "MTE0NzI2MDM4NjU0NDM4NDAwMA",
