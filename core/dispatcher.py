@@ -277,7 +277,7 @@ class Dispatcher:
                         thread.head.channel, first.key, since, thread_id=thread.head.message_id
                     )
         except DeliveryError as error:  # can't tell: posting again beats losing the alert
-            log.warning("could not look for delivery %s: %s", first.id, error.detail)
+            log.warning("could not look for delivery %s: %s", first.id, redact(error.detail))
             return False
         if found is None:
             return False
@@ -330,7 +330,7 @@ class Dispatcher:
         try:
             await sender.update(thread.head, redrawn)
         except DeliveryError as failed:
-            log.info("could not redraw alert %s: %s", thread.head.message_id, failed.detail)
+            log.info("could not redraw alert %s: %s", thread.head.message_id, redact(failed.detail))
 
     async def _thread(self, where: Destination, target: str, kind: str) -> AlertThread | None:
         key = (where, target, kind)
@@ -436,6 +436,7 @@ class Dispatcher:
         return at
 
     def _dead(self, delivery: Delivery, error: str, attempts: int | None = None) -> None:
+        error = redact(error)  # a platform's error may quote the URL it refused, token and all
         log.warning("delivery %s to %s is dead: %s", delivery.id, delivery.destination.key, error)
         tried = delivery.attempts if attempts is None else attempts
         self._settle(_Outcome(delivery, dead=True, attempts=tried, error=error))
@@ -514,7 +515,7 @@ class Dispatcher:
         d, now = outcome.delivery, self._clock.now()
         assert d.id is not None
         if outcome.dead:
-            await uow.deliveries.mark_dead(d.id, outcome.attempts, outcome.error[:1000])
+            await uow.deliveries.mark_dead(d.id, outcome.attempts, redact(outcome.error)[:1000])
             await self._tell_admins(uow, outcome, now)
         else:
             assert outcome.retry_at is not None
@@ -522,7 +523,7 @@ class Dispatcher:
                 d.id,
                 outcome.retry_at,
                 outcome.attempts,
-                outcome.error[:1000],
+                redact(outcome.error)[:1000],
                 surely_unsent=outcome.surely_unsent,
             )
 

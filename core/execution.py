@@ -275,7 +275,7 @@ class JobExecutor:
                     Outcome.OK,
                     job.target,
                     job.id,
-                    error,
+                    job.error or "",  # what was stored: redacted
                 )
             )
             await uow.commit()

@@ -115,7 +115,7 @@ def audit_entry(
         outcome=outcome,
         target=target,
         job_id=job_id,
-        detail=detail[:1000],
+        detail=redact(detail)[:1000],  # G3: the audit log is append-only; redact whole, then cut
     )
 
 
@@ -279,16 +279,15 @@ async def annotate(cmd: c.Annotate, ctx: Context) -> Message:
             id=None,
             job_id=job.id,
             kind=cmd.kind,
-            text=cmd.text,
+            text=redact(cmd.text),  # G3: a note is shown in channels and exported
             author=ctx.actor.principal,
             author_name=ctx.actor.display_name,
             created_at=ctx.clock.now(),
             link=cmd.link,
         )
     )
-    await ctx.audit(
-        "annotation.added", target=job.target, job_id=job.id, detail=f"{cmd.kind.value}: {cmd.text}"
-    )
+    detail = f"{cmd.kind.value}: {note.text}"
+    await ctx.audit("annotation.added", target=job.target, job_id=job.id, detail=detail)
     t = ctx.t
     return Message(
         title=t.t("annotate.title", job=job.id, target=job.target),

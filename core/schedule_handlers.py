@@ -127,8 +127,9 @@ async def review_draft(cmd: c.ReviewDraft, ctx: Context) -> Message:
     draft = await _draft(cmd.draft_id, ctx)
     await require(ctx.uow, ctx.actor, Capability.APPROVE, draft.target)
     now = ctx.clock.now()
+    comment = redact(cmd.comment)  # G3: shown to every reviewer and sent with the alert
     decision = Decision(
-        ctx.actor.principal, ctx.actor.display_name, cmd.verdict, draft.version, now, cmd.comment
+        ctx.actor.principal, ctx.actor.display_name, cmd.verdict, draft.version, now, comment
     )
     quorum = ctx.target(draft.target).approvals_required
     complete = draft.decide(decision, cmd.version, quorum)
@@ -136,7 +137,7 @@ async def review_draft(cmd: c.ReviewDraft, ctx: Context) -> Message:
     await ctx.audit(
         f"draft.{cmd.verdict.value}",
         target=draft.target,
-        detail=f"draft #{draft.id} v{draft.version} {cmd.comment}".strip(),
+        detail=f"draft #{draft.id} v{draft.version} {comment}".strip(),
     )
     if complete:
         schedule = await ctx.uow.schedules.activate(
@@ -155,7 +156,7 @@ async def review_draft(cmd: c.ReviewDraft, ctx: Context) -> Message:
             draft,
             verdict=cmd.verdict.value,
             reviewer=ctx.actor.display_name,
-            comment=cmd.comment,
+            comment=comment,
         )
     message = await _draft_view(draft, ctx)
     footer = ctx.t.t(

@@ -39,6 +39,7 @@ from core.messages import Message, Tone
 from core.model import Actor, Job, Outcome, TargetSpec
 from core.numbers import number
 from core.ports import AuditSink, Clock, UnitOfWorkFactory
+from core.redaction import redact_params
 from core.views import job_message
 
 log = logging.getLogger(__name__)
@@ -103,7 +104,7 @@ class CommandService:
             if not self.serves(actor):  # strangers learn nothing about the grammar
                 return await self._refuse_workspace(actor, "unparsed", raw, t, prefix)
             await self._audit_failure(actor, "invalid", Outcome.INVALID, raw, error)
-            return error_message(t, error, prefix)
+            return error_message(t, error, prefix, raw)
         return await self.execute(command, actor, raw=raw, prefix=prefix)
 
     async def execute(
@@ -153,7 +154,7 @@ class CommandService:
                 target=_target_of(command),
                 job_id=_job_of(command),
             )
-            return error_message(t, error, prefix)
+            return error_message(t, error, prefix, raw)
         except Exception:
             log.exception("command %r failed", command.verb)
             await self._audit_failure(
@@ -310,7 +311,7 @@ class CommandService:
         target: str | None = None,
         job_id: int | None = None,
     ) -> None:
-        detail = raw if error is None else f"{raw} → {error.key} {error.params}"
+        detail = raw if error is None else f"{raw} → {error.key} {redact_params(error.params, raw)}"
         if self._audit_sink is not None:  # nothing changed: no transaction to share
             self._audit_sink.append(
                 audit_entry(actor, self._clock, action, outcome, target, job_id, detail)
@@ -326,9 +327,11 @@ class CommandService:
             log.exception("could not audit a %s %r", outcome.value, action)
 
 
-def error_message(t: Translator, error: ExportbotError, prefix: str) -> Message:
-    """A short reply naming what was wrong, a did-you-mean when there is one, and the help line."""
-    params = dict(error.params)
+def error_message(t: Translator, error: ExportbotError, prefix: str, typed: str = "") -> Message:
+    """A short reply naming what was wrong, a did-you-mean when there is one, and the help line.
+    `typed` is the line the error's words were taken from (redacted with their context)."""
+    # What was typed comes back in the reply: a pasted token must not.
+    params = redact_params(error.params, typed)
     if isinstance(error, PermissionDenied) and params.get("capability"):
         params["capability"] = t.t(f"capability.{params['capability']}")
     key = error.key

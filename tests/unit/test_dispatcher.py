@@ -464,6 +464,27 @@ async def test_a_transient_failure_sends_the_queue_back_in_order(
     assert [d.state for d in _deliveries(store)] == [DeliveryState.SENT] * 3
 
 
+async def test_a_failures_text_is_stored_and_logged_only_redacted(
+    store: FakeStore, clock: FrozenClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A platform's error may quote the URL it refused, token and all (G3)."""
+    await _subscribe(store, clock, OPS)
+    await _emit(store, _missed(clock, "t0"), _missed(clock, "t1"))
+    leaked = "https://hooks.slack.com/services/T0123ABCD/B0123ABCD/AbCdEfGhIjKlMnOpQrStUvWx"
+    sender = RecordingSender()
+    sender.fail_next(
+        DeliveryError(f"500 from {leaked}"), DeliveryError(f"gone: {leaked}", permanent=True)
+    )
+    dispatcher = _dispatcher(store, clock, sender)
+    await _drain(dispatcher)
+    clock.advance(timedelta(minutes=1))
+    await _drain(dispatcher)
+
+    errors = [d.last_error for d in _deliveries(store, OPS)]
+    assert "gone: [redacted]" in errors, errors
+    assert "AbCdEfGhIjKl" not in caplog.text
+
+
 async def test_nothing_overtakes_a_delivery_that_failed_twice(
     store: FakeStore, clock: FrozenClock
 ) -> None:

@@ -26,6 +26,8 @@ class ScriptedRunner:
         self.started.set()
         if self.outcome == "fail":
             raise RunFailed("exited with status 3: disk full")
+        if self.outcome == "leak":
+            raise RunFailed("exited with status 1: PGPASSWORD=hunter2pg pg_dump: refused")
         if self.outcome == "block":
             token.wait(10)
             raise RunCancelled()
@@ -85,6 +87,18 @@ async def test_a_failed_run_keeps_the_error_text(store: FakeStore, clock: Frozen
     job = store.state.jobs[job_id]
     assert job.state is JobState.FAILED
     assert job.error == "exited with status 3: disk full"
+
+
+async def test_the_audit_log_keeps_a_failed_jobs_error_only_redacted(
+    store: FakeStore, clock: FrozenClock
+) -> None:
+    executor = _executor(store, clock, ScriptedRunner("leak"))
+    job_id = await _queue(store, clock)
+    executor.launch(job_id)
+    await executor.idle()
+    failed = [e for e in store.state.audit if e.action == "job.failed"]
+    expected = "exited with status 1: PGPASSWORD=[redacted] pg_dump: refused"
+    assert [e.detail for e in failed] == [expected]
 
 
 async def test_cancel_stops_a_running_job(store: FakeStore, clock: FrozenClock) -> None:

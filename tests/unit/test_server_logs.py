@@ -1,0 +1,38 @@
+"""The server's log handler redacts what it writes (G3), in text and in JSON."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+
+import pytest
+
+from bot.logs import configure_logging
+
+TOKEN = "xoxb-1234567890123-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx"
+
+
+@pytest.fixture
+def restore_logging() -> Iterator[None]:
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+
+
+@pytest.mark.parametrize("fmt", ["text", "json"])
+def test_a_token_in_a_message_or_a_traceback_is_not_written(
+    fmt: str, capsys: pytest.CaptureFixture[str], restore_logging: None
+) -> None:
+    configure_logging("INFO", fmt)
+    log = logging.getLogger("exportbot.test")
+    log.warning("posting with %s failed", TOKEN)
+    try:
+        raise RuntimeError(f"refused: Authorization: Bearer {TOKEN}")
+    except RuntimeError:
+        log.exception("a sender raised")
+    written = capsys.readouterr().err
+    assert "posting with [redacted] failed" in written
+    assert "RuntimeError: refused: Authorization: Bearer [redacted]" in written
+    assert "AbCdEfGhIjKl" not in written
