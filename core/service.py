@@ -2,6 +2,7 @@
 
 It owns the transaction around a handler, the audit line of every command (B6), the
 workspace allow-list, and the mapping of core errors to clear replies (never a traceback).
+What comes in is cleaned here (core/inbound.py), once, whichever adapter sent it.
 """
 
 from __future__ import annotations
@@ -35,9 +36,12 @@ from core.forms import Form
 from core.grammar import parse, parse_fields
 from core.handlers import DEFAULT_DRAFT_TTL, Context, JobControl, audit_entry
 from core.i18n import Translator
+from core.inbound import clean_actor, clean_command, clean_values
 from core.messages import Message, Tone
 from core.model import Actor, Job, Outcome, TargetSpec
 from core.ports import AuditSink, Clock, UnitOfWorkFactory
+from core.redaction import redact
+from core.text import clean
 from core.views import job_message
 
 log = logging.getLogger(__name__)
@@ -79,6 +83,7 @@ class CommandService:
     async def execute_text(self, text: str, actor: Actor, *, prefix: str = "") -> Message:
         """Parse and execute one line typed by `actor`. `prefix` is how users invoke the bot
         on their surface (`/export ` on Slack, "" in the console), used in hints."""
+        text = clean(text)
         return await self._parse_and_execute(lambda: parse(text), text, actor, prefix)
 
     async def execute_fields(
@@ -86,11 +91,13 @@ class CommandService:
     ) -> Message:
         """Execute verb `path` with typed, named arguments (Discord's command options);
         `raw` is how the command reads as text, for the audit log."""
-        return await self._parse_and_execute(lambda: parse_fields(path, values), raw, actor, prefix)
+        path, raw, fields = clean(path), clean(raw), clean_values(values)
+        return await self._parse_and_execute(lambda: parse_fields(path, fields), raw, actor, prefix)
 
     async def _parse_and_execute(
         self, parse_command: Callable[[], c.Command], raw: str, actor: Actor, prefix: str
     ) -> Message:
+        actor = clean_actor(actor)
         t = Translator(actor.locale)
         try:
             command = parse_command()
@@ -99,11 +106,15 @@ class CommandService:
                 return await self._refuse_workspace(actor, "unparsed", raw, t, prefix)
             await self._audit_failure(actor, "invalid", Outcome.INVALID, raw, error)
             return error_message(t, error, prefix)
+        except Exception:  # a bug in the parser: answered and audited like any other
+            return await self._internal_error(actor, "unparsed", raw, t, prefix)
         return await self.execute(command, actor, raw=raw, prefix=prefix)
 
     async def execute(
         self, command: c.Command, actor: Actor, *, raw: str = "", prefix: str = ""
     ) -> Message:
+        """Run `command` for `actor`: checked, done, audited and answered in words."""
+        command, actor, raw = clean_command(command), clean_actor(actor), clean(raw)
         t = Translator(actor.locale)
         if not self.serves(actor):
             return await self._refuse_workspace(actor, command.verb, raw, t, prefix)
@@ -149,11 +160,15 @@ class CommandService:
             )
             return error_message(t, error, prefix)
         except Exception:
-            log.exception("command %r failed", command.verb)
-            await self._audit_failure(
-                actor, command.verb, Outcome.ERROR, raw or repr(command), None
+            return await self._internal_error(
+                actor,
+                command.verb,
+                raw or repr(command),
+                t,
+                prefix,
+                target=_target_of(command),
+                job_id=_job_of(command),
             )
-            return error_message(t, ExportbotError(), prefix)
         for effect in ctx.after_commit:
             effect()
         return message
@@ -163,14 +178,22 @@ class CommandService:
     ) -> Message | None:
         """A button press (`name`, `"<object>:<version>"`, and what was typed beside it);
         None when no command stands for it."""
-        parsed = parse_value(value)
-        command = command_for_action(name, *parsed, comment) if parsed else None
+        name, value, comment = clean(name), clean(value), clean(comment)
+        actor = clean_actor(actor)
+        try:
+            parsed = parse_value(value)
+            command = command_for_action(name, *parsed, comment) if parsed else None
+        except Exception:  # a bug reading the button: answered and audited like any other
+            return await self._internal_error(
+                actor, "button", f"{name} {value}", Translator(actor.locale), prefix
+            )
         if command is None:
             return None
         return await self.execute(command, actor, raw=f"{name} {value}", prefix=prefix)
 
     def form(self, form_id: str, actor: Actor, context: str = "", initial: str = "") -> Form:
         """The form to show `actor` (translated); `context` names its object (a job)."""
+        context, initial = clean(context), clean(initial)
         t = Translator(actor.locale)
         if form_id == forms.NOTE_FORM:
             return forms.note_form(t, int(context) if context.isdigit() else 0, initial)
@@ -193,6 +216,8 @@ class CommandService:
         """Run a submitted form. `FormInvalid` names the inputs to fix, bad values and
         refusals alike, so the form stays open with the error on its field."""
         t = Translator(actor.locale)
+        context, link = clean(context), clean(link)
+        values = {name: clean(value) for name, value in values.items()}
         command = forms.form_command(form_id, context, values, t, link=link)
         message = await self.execute(command, actor, raw=f"form {form_id} {context}", prefix=prefix)
         if message.error_key:
@@ -279,6 +304,25 @@ class CommandService:
         error = PermissionDenied("error.workspace", workspace=actor.workspace)
         await self._audit_failure(actor, action, Outcome.REFUSED, raw, error)
         return error_message(t, error, prefix)
+
+    async def _internal_error(
+        self,
+        actor: Actor,
+        action: str,
+        raw: str,
+        t: Translator,
+        prefix: str,
+        *,
+        target: str | None = None,
+        job_id: int | None = None,
+    ) -> Message:
+        """What went wrong goes to the log; the audit line and the reply say only that
+        something did (a traceback may hold anything, the command a secret)."""
+        log.exception("command %r failed", action)
+        await self._audit_failure(
+            actor, action, Outcome.ERROR, redact(raw), None, target=target, job_id=job_id
+        )
+        return error_message(t, ExportbotError(), prefix)
 
     async def _audit_failure(
         self,
