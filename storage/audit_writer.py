@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+from typing import Any
 
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
@@ -160,7 +161,7 @@ def is_outage(error: Exception) -> bool:
 
 def cleaned(entry: AuditEntry) -> AuditEntry:
     """`entry` with every text cleaned (`core.text.clean`): what a database refused."""
-    changes = {
+    changes: dict[str, Any] = {
         field.name: clean(value)
         for field in dataclasses.fields(entry)
         if type(value := getattr(entry, field.name)) is str  # not the outcome, a StrEnum
