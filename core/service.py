@@ -38,7 +38,7 @@ from core.handlers import DEFAULT_DRAFT_TTL, Context, JobControl, audit_entry
 from core.i18n import Translator
 from core.inbound import clean_actor, clean_command, clean_values
 from core.messages import Message, Tone
-from core.model import Actor, Job, Outcome, TargetSpec
+from core.model import Actor, Job, Outcome, Principal, TargetSpec
 from core.ports import AuditSink, Clock, UnitOfWorkFactory
 from core.redaction import redact
 from core.text import clean
@@ -131,6 +131,7 @@ class CommandService:
                     prefix,
                     self._draft_ttl,
                     self.schedule_listeners,
+                    serves=self.serves_principal,
                 )
                 message = await handler(command, ctx)
                 entry = audit_entry(
@@ -294,9 +295,13 @@ class CommandService:
         self._workspaces = self._workspaces | {key}
 
     def serves(self, actor: Actor) -> bool:
-        if actor.platform in LOCAL_PLATFORMS:
+        return self.serves_principal(actor.principal)
+
+    def serves_principal(self, principal: Principal) -> bool:
+        """Whether `principal`'s workspace is served (console users are always local)."""
+        if principal.platform in LOCAL_PLATFORMS:
             return True
-        return f"{actor.platform}:{actor.workspace}" in self._workspaces
+        return f"{principal.platform}:{principal.workspace}" in self._workspaces
 
     async def _refuse_workspace(
         self, actor: Actor, action: str, raw: str, t: Translator, prefix: str

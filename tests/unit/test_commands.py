@@ -81,6 +81,21 @@ async def test_the_last_admin_cannot_be_removed(service: CommandService, store: 
     assert any(g.principal.user_id == "eve" for g in store.state.grants)
 
 
+async def test_an_admin_of_a_workspace_not_served_does_not_count_as_remaining(
+    service: CommandService, store: FakeStore
+) -> None:
+    await service.execute_text("role grant eve admin", console("alice"))
+    await service.execute_text("role grant slack:T9:U9 admin", console("alice"))  # T9: not served
+    store.state.grants = [g for g in store.state.grants if g.principal.user_id != "alice"]
+    reply = await service.execute_text("role revoke eve admin", console("eve"))
+    assert "last admin" in reply.text
+    assert any(g.principal.user_id == "eve" for g in store.state.grants)
+    await service.execute_text("role grant slack:T1:U1 admin", console("eve"))  # T1 is served
+    reply = await service.execute_text("role revoke eve admin", console("eve"))
+    assert not reply.error_key
+    assert not any(g.principal.user_id == "eve" for g in store.state.grants)
+
+
 async def test_identities_from_two_workspaces_never_merge(
     service: CommandService, store: FakeStore
 ) -> None:
