@@ -7,6 +7,7 @@ What comes in is cleaned here (core/inbound.py), once, whichever adapter sent it
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import timedelta
@@ -25,6 +26,7 @@ from core.actions import command_for_action, parse_value
 from core.authorization import visible_targets
 from core.conversations import PostedMessage
 from core.errors import (
+    AlreadyDone,
     Conflict,
     ExportbotError,
     InvalidCommand,
@@ -39,7 +41,7 @@ from core.i18n import Translator
 from core.inbound import clean_actor, clean_command, clean_values
 from core.messages import Message, Tone
 from core.model import Actor, Job, Outcome, Principal, TargetSpec
-from core.ports import AuditSink, Clock, UnitOfWorkFactory
+from core.ports import AuditSink, Clock, UnitOfWork, UnitOfWorkFactory
 from core.redaction import redact
 from core.text import clean
 from core.views import job_message
@@ -80,22 +82,39 @@ class CommandService:
         self._audit_sink = audit_sink
         self.schedule_listeners: list[Callable[[], object]] = []
 
-    async def execute_text(self, text: str, actor: Actor, *, prefix: str = "") -> Message:
+    async def execute_text(
+        self, text: str, actor: Actor, *, prefix: str = "", once: str = ""
+    ) -> Message:
         """Parse and execute one line typed by `actor`. `prefix` is how users invoke the bot
-        on their surface (`/export ` on Slack, "" in the console), used in hints."""
+        on their surface (`/export ` on Slack, "" in the console), used in hints. `once` is
+        the platform's id of the request (see `execute`)."""
         text = clean(text)
-        return await self._parse_and_execute(lambda: parse(text), text, actor, prefix)
+        return await self._parse_and_execute(lambda: parse(text), text, actor, prefix, once)
 
     async def execute_fields(
-        self, path: str, values: Mapping[str, object], actor: Actor, *, raw: str, prefix: str = ""
+        self,
+        path: str,
+        values: Mapping[str, object],
+        actor: Actor,
+        *,
+        raw: str,
+        prefix: str = "",
+        once: str = "",
     ) -> Message:
         """Execute verb `path` with typed, named arguments (Discord's command options);
         `raw` is how the command reads as text, for the audit log."""
         path, raw, fields = clean(path), clean(raw), clean_values(values)
-        return await self._parse_and_execute(lambda: parse_fields(path, fields), raw, actor, prefix)
+        return await self._parse_and_execute(
+            lambda: parse_fields(path, fields), raw, actor, prefix, once
+        )
 
     async def _parse_and_execute(
-        self, parse_command: Callable[[], c.Command], raw: str, actor: Actor, prefix: str
+        self,
+        parse_command: Callable[[], c.Command],
+        raw: str,
+        actor: Actor,
+        prefix: str,
+        once: str,
     ) -> Message:
         actor = clean_actor(actor)
         t = Translator(actor.locale)
@@ -108,12 +127,18 @@ class CommandService:
             return error_message(t, error, prefix)
         except Exception:  # a bug in the parser: answered and audited like any other
             return await self._internal_error(actor, "unparsed", raw, t, prefix)
-        return await self.execute(command, actor, raw=raw, prefix=prefix)
+        return await self.execute(command, actor, raw=raw, prefix=prefix, once=once)
 
     async def execute(
-        self, command: c.Command, actor: Actor, *, raw: str = "", prefix: str = ""
+        self, command: c.Command, actor: Actor, *, raw: str = "", prefix: str = "", once: str = ""
     ) -> Message:
-        """Run `command` for `actor`: checked, done, audited and answered in words."""
+        """Run `command` for `actor`: checked, done, audited and answered in words.
+
+        `once` names the request on its platform (a Slack trigger id, a Discord interaction
+        id, a Teams activity id, a button on one message version): it is claimed in the
+        command's own transaction, so a replay of a change gets "already done" and changes
+        nothing (E2), on any process sharing the database. Reading commands claim nothing:
+        answering them twice is harmless."""
         command, actor, raw = clean_command(command), clean_actor(actor), clean(raw)
         t = Translator(actor.locale)
         if not self.serves(actor):
@@ -133,6 +158,8 @@ class CommandService:
                     self.schedule_listeners,
                     serves=self.serves_principal,
                 )
+                if once and not command.read_only:
+                    await self._claim(uow, actor, once)
                 message = await handler(command, ctx)
                 entry = audit_entry(
                     actor,
@@ -175,10 +202,20 @@ class CommandService:
         return message
 
     async def execute_action(
-        self, name: str, value: str, actor: Actor, *, prefix: str = "", comment: str = ""
+        self,
+        name: str,
+        value: str,
+        actor: Actor,
+        *,
+        prefix: str = "",
+        comment: str = "",
+        message: str = "",
+        once: str = "",
     ) -> Message | None:
         """A button press (`name`, `"<object>:<version>"`, and what was typed beside it);
-        None when no command stands for it."""
+        None when no command stands for it. A press is acted on once per (`message` it is
+        on, action, version): a second press, or a replay, is "already done"; with no
+        message (a home tab), once per request (`once`)."""
         name, value, comment = clean(name), clean(value), clean(comment)
         actor = clean_actor(actor)
         try:
@@ -190,7 +227,10 @@ class CommandService:
             )
         if command is None:
             return None
-        return await self.execute(command, actor, raw=f"{name} {value}", prefix=prefix)
+        press = f"press {message} {name} {value}" if message else once
+        return await self.execute(
+            command, actor, raw=f"{name} {value}", prefix=prefix, once=clean(press)
+        )
 
     def form(self, form_id: str, actor: Actor, context: str = "", initial: str = "") -> Form:
         """The form to show `actor` (translated); `context` names its object (a job)."""
@@ -213,19 +253,28 @@ class CommandService:
         *,
         link: str = "",
         prefix: str = "",
+        once: str = "",
     ) -> Message:
-        """Run a submitted form. `FormInvalid` names the inputs to fix, bad values and
-        refusals alike, so the form stays open with the error on its field."""
+        """Run a submitted form (`once`: see `execute`). `FormInvalid` names the inputs to
+        fix, bad values and refusals alike, so the form stays open with the error on its field."""
         t = Translator(actor.locale)
         context, link = clean(context), clean(link)
         values = {name: clean(value) for name, value in values.items()}
         command = forms.form_command(form_id, context, values, t, link=link)
-        message = await self.execute(command, actor, raw=f"form {form_id} {context}", prefix=prefix)
+        message = await self.execute(
+            command, actor, raw=f"form {form_id} {context}", prefix=prefix, once=once
+        )
         if message.error_key:
             name = forms.ERROR_INPUTS.get(message.error_key)
             inputs = [i.name for i in self.form(form_id, actor, context).inputs]
             raise forms.FormInvalid({name if name in inputs else inputs[0]: message.summary})
         return message
+
+    async def _claim(self, uow: UnitOfWork, actor: Actor, once: str) -> None:
+        # Keys from outside may be long (a forged button value): the table keeps 256.
+        key = once if len(once) <= 200 else "sha256 " + hashlib.sha256(once.encode()).hexdigest()
+        if not await uow.inbound.claim(actor.platform, key, self._clock.now()):
+            raise AlreadyDone()
 
     async def first_delivery(self, platform: str, key: str) -> bool:
         """False when the platform already delivered `key` (a retry): act only once (E2)."""
@@ -392,6 +441,7 @@ _ERROR_TITLES: dict[type[ExportbotError], tuple[str, Tone]] = {
     NotFound: ("error.title_not_found", Tone.WARNING),
     Conflict: ("error.title_conflict", Tone.WARNING),
     StaleAction: ("error.title_stale", Tone.WARNING),
+    AlreadyDone: ("error.title_already_done", Tone.INFO),
 }
 
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 
+from adapters.slack.identity import request_key
 from adapters.slack.render import render, unescape
 from adapters.slack.runtime import SlackRuntime
 from adapters.slack.surface import COMMAND, PREFIX
@@ -58,7 +59,9 @@ class SlashCommand:
             name=str(body.get("user_name", "")),
         )
         text = unescape(str(body.get("text", "")))
-        work = asyncio.create_task(self._runtime.service.execute_text(text, actor, prefix=PREFIX))
+        work = asyncio.create_task(
+            self._runtime.service.execute_text(text, actor, prefix=PREFIX, once=request_key(body))
+        )
         done, _ = await asyncio.wait({work}, timeout=self.ack_budget)
         if not done:
             await ack(text=Translator(actor.locale).t("slack.working"), response_type="ephemeral")
