@@ -48,3 +48,9 @@ class Conflict(ExportbotError):
     """The request cannot be applied in the current state (busy target, finished job...)."""
 
     key = "error.conflict"
+
+
+class AlreadyDone(ExportbotError):
+    """The same request (a replay, a second press of the same button) was handled once."""
+
+    key = "error.already_done"

@@ -30,6 +30,7 @@ from core.model import (
     NewJob,
     Origin,
     Outcome,
+    Principal,
     TargetSpec,
 )
 from core.ports import Clock, UnitOfWork
@@ -63,6 +64,8 @@ class Context:
     # Webhooks may go to loopback and private networks (on-premises receivers, tests).
     webhook_allow_private: bool = False
     after_commit: list[Callable[[], object]] = field(default_factory=list)
+    # Whether the bot serves a principal's workspace (CommandService.serves_principal).
+    serves: Callable[[Principal], bool] = lambda principal: True
 
     def target(self, name: str) -> TargetSpec:
         spec = self.targets.get(name)
@@ -335,12 +338,11 @@ async def revoke_role(cmd: c.RevokeRole, ctx: Context) -> Message:
         raise NotFound("error.grant_not_found", who=principal.key, role=cmd.role.value, scope=scope)
     if grant.from_configuration:
         raise Conflict("error.grant_from_config", who=principal.key, role=cmd.role.value)
-    if (
-        cmd.role is Role.ADMIN
-        and target is None
-        and await ctx.uow.grants.count_global(Role.ADMIN) <= 1
-    ):
-        raise Conflict("error.last_admin", who=principal.key)
+    if cmd.role is Role.ADMIN and target is None:
+        # Admins of a workspace the bot does not serve could never use their right.
+        holders = await ctx.uow.grants.global_holders(Role.ADMIN, for_change=True)
+        if not any(p != principal and ctx.serves(p) for p in holders):
+            raise Conflict("error.last_admin", who=principal.key)
     await ctx.uow.grants.remove(principal, cmd.role, target)
     await ctx.audit("role.revoke", target=target, detail=f"{principal.key} {cmd.role.value}")
     text = ctx.t.t("role.revoked", who=principal.key, role=cmd.role.value, scope=scope)

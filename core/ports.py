@@ -78,8 +78,10 @@ class GrantRepository(Protocol):
 
     async def all(self) -> Sequence[Grant]: ...
 
-    async def count_global(self, role: Role) -> int:
-        """How many principals hold `role` globally (target None)."""
+    async def global_holders(self, role: Role, *, for_change: bool = False) -> Sequence[Principal]:
+        """The principals holding `role` globally (target None). With `for_change`, first
+        wait for any other transaction changing them (until this one ends), so two admins
+        revoking each other at once cannot both see the other still there."""
         ...
 
 

@@ -2,10 +2,12 @@
 
 It owns the transaction around a handler, the audit line of every command (B6), the
 workspace allow-list, and the mapping of core errors to clear replies (never a traceback).
+What comes in is cleaned here (core/inbound.py), once, whichever adapter sent it.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import timedelta
@@ -24,6 +26,7 @@ from core.actions import command_for_action, parse_value
 from core.authorization import visible_targets
 from core.conversations import PostedMessage
 from core.errors import (
+    AlreadyDone,
     Conflict,
     ExportbotError,
     InvalidCommand,
@@ -35,11 +38,13 @@ from core.forms import Form
 from core.grammar import parse, parse_fields
 from core.handlers import DEFAULT_DRAFT_TTL, Context, JobControl, audit_entry
 from core.i18n import Translator
+from core.inbound import clean_actor, clean_command, clean_values
 from core.messages import Message, Tone
-from core.model import Actor, Job, Outcome, TargetSpec
+from core.model import Actor, Job, Outcome, Principal, TargetSpec
 from core.numbers import number
-from core.ports import AuditSink, Clock, UnitOfWorkFactory
-from core.redaction import redact_params
+from core.ports import AuditSink, Clock, UnitOfWork, UnitOfWorkFactory
+from core.redaction import redact, redact_params
+from core.text import clean
 from core.views import job_message
 
 log = logging.getLogger(__name__)
@@ -82,21 +87,41 @@ class CommandService:
         self._webhook_allow_private = webhook_allow_private
         self.schedule_listeners: list[Callable[[], object]] = []
 
-    async def execute_text(self, text: str, actor: Actor, *, prefix: str = "") -> Message:
+    async def execute_text(
+        self, text: str, actor: Actor, *, prefix: str = "", once: str = ""
+    ) -> Message:
         """Parse and execute one line typed by `actor`. `prefix` is how users invoke the bot
-        on their surface (`/export ` on Slack, "" in the console), used in hints."""
-        return await self._parse_and_execute(lambda: parse(text), text, actor, prefix)
+        on their surface (`/export ` on Slack, "" in the console), used in hints. `once` is
+        the platform's id of the request (see `execute`)."""
+        text = clean(text)
+        return await self._parse_and_execute(lambda: parse(text), text, actor, prefix, once)
 
     async def execute_fields(
-        self, path: str, values: Mapping[str, object], actor: Actor, *, raw: str, prefix: str = ""
+        self,
+        path: str,
+        values: Mapping[str, object],
+        actor: Actor,
+        *,
+        raw: str,
+        prefix: str = "",
+        once: str = "",
     ) -> Message:
         """Execute verb `path` with typed, named arguments (Discord's command options);
         `raw` is how the command reads as text, for the audit log."""
-        return await self._parse_and_execute(lambda: parse_fields(path, values), raw, actor, prefix)
+        path, raw, fields = clean(path), clean(raw), clean_values(values)
+        return await self._parse_and_execute(
+            lambda: parse_fields(path, fields), raw, actor, prefix, once
+        )
 
     async def _parse_and_execute(
-        self, parse_command: Callable[[], c.Command], raw: str, actor: Actor, prefix: str
+        self,
+        parse_command: Callable[[], c.Command],
+        raw: str,
+        actor: Actor,
+        prefix: str,
+        once: str,
     ) -> Message:
+        actor = clean_actor(actor)
         t = Translator(actor.locale)
         try:
             command = parse_command()
@@ -105,11 +130,21 @@ class CommandService:
                 return await self._refuse_workspace(actor, "unparsed", raw, t, prefix)
             await self._audit_failure(actor, "invalid", Outcome.INVALID, raw, error)
             return error_message(t, error, prefix, raw)
-        return await self.execute(command, actor, raw=raw, prefix=prefix)
+        except Exception:  # a bug in the parser: answered and audited like any other
+            return await self._internal_error(actor, "unparsed", raw, t, prefix)
+        return await self.execute(command, actor, raw=raw, prefix=prefix, once=once)
 
     async def execute(
-        self, command: c.Command, actor: Actor, *, raw: str = "", prefix: str = ""
+        self, command: c.Command, actor: Actor, *, raw: str = "", prefix: str = "", once: str = ""
     ) -> Message:
+        """Run `command` for `actor`: checked, done, audited and answered in words.
+
+        `once` names the request on its platform (a Slack trigger id, a Discord interaction
+        id, a Teams activity id, a button on one message version): it is claimed in the
+        command's own transaction, so a replay of a change gets "already done" and changes
+        nothing (E2), on any process sharing the database. Reading commands claim nothing:
+        answering them twice is harmless."""
+        command, actor, raw = clean_command(command), clean_actor(actor), clean(raw)
         t = Translator(actor.locale)
         if not self.serves(actor):
             return await self._refuse_workspace(actor, command.verb, raw, t, prefix)
@@ -127,7 +162,10 @@ class CommandService:
                     self._draft_ttl,
                     self.schedule_listeners,
                     webhook_allow_private=self._webhook_allow_private,
+                    serves=self.serves_principal,
                 )
+                if once and not command.read_only:
+                    await self._claim(uow, actor, once)
                 message = await handler(command, ctx)
                 entry = audit_entry(
                     actor,
@@ -156,25 +194,49 @@ class CommandService:
             )
             return error_message(t, error, prefix, raw)
         except Exception:
-            log.exception("command %r failed", command.verb)
-            await self._audit_failure(
-                actor, command.verb, Outcome.ERROR, raw or repr(command), None
+            return await self._internal_error(
+                actor,
+                command.verb,
+                raw or repr(command),
+                t,
+                prefix,
+                target=_target_of(command),
+                job_id=_job_of(command),
             )
-            return error_message(t, ExportbotError(), prefix)
         for effect in ctx.after_commit:
             effect()
         return message
 
     async def execute_action(
-        self, name: str, value: str, actor: Actor, *, prefix: str = "", comment: str = ""
+        self,
+        name: str,
+        value: str,
+        actor: Actor,
+        *,
+        prefix: str = "",
+        comment: str = "",
+        message: str = "",
+        once: str = "",
     ) -> Message:
         """A button press (`name`, `"<object>:<version>"`, and what was typed beside it).
-        A press no command stands for (forged, or from an older version) is refused."""
-        parsed = parse_value(value)
-        command = command_for_action(name, *parsed, comment) if parsed else None
+        A press no command stands for (forged, or from an older version) is refused. A press
+        is acted on once per (`message` it is on, action, version): a second press, or a
+        replay, is "already done"; with no message (a home tab), once per request (`once`)."""
+        name, value, comment = clean(name), clean(value), clean(comment)
+        actor = clean_actor(actor)
+        try:
+            parsed = parse_value(value)
+            command = command_for_action(name, *parsed, comment) if parsed else None
+        except Exception:  # a bug reading the button: answered and audited like any other
+            return await self._internal_error(
+                actor, "button", f"{name} {value}", Translator(actor.locale), prefix
+            )
         if command is None:
             return await self.refuse_action(name, value, actor, prefix=prefix)
-        return await self.execute(command, actor, raw=f"{name} {value}", prefix=prefix)
+        press = f"press {message} {name} {value}" if message else once
+        return await self.execute(
+            command, actor, raw=f"{name} {value}", prefix=prefix, once=clean(press)
+        )
 
     async def refuse_action(
         self, name: str, value: str, actor: Actor, *, prefix: str = ""
@@ -191,6 +253,7 @@ class CommandService:
 
     def form(self, form_id: str, actor: Actor, context: str = "", initial: str = "") -> Form:
         """The form to show `actor` (translated); `context` names its object (a job)."""
+        context, initial = clean(context), clean(initial)
         t = Translator(actor.locale)
         if form_id == forms.NOTE_FORM:
             return forms.note_form(t, number(context) or 0, initial)
@@ -209,17 +272,28 @@ class CommandService:
         *,
         link: str = "",
         prefix: str = "",
+        once: str = "",
     ) -> Message:
-        """Run a submitted form. `FormInvalid` names the inputs to fix, bad values and
-        refusals alike, so the form stays open with the error on its field."""
+        """Run a submitted form (`once`: see `execute`). `FormInvalid` names the inputs to
+        fix, bad values and refusals alike, so the form stays open with the error on its field."""
         t = Translator(actor.locale)
+        context, link = clean(context), clean(link)
+        values = {name: clean(value) for name, value in values.items()}
         command = forms.form_command(form_id, context, values, t, link=link)
-        message = await self.execute(command, actor, raw=f"form {form_id} {context}", prefix=prefix)
+        message = await self.execute(
+            command, actor, raw=f"form {form_id} {context}", prefix=prefix, once=once
+        )
         if message.error_key:
             name = forms.ERROR_INPUTS.get(message.error_key)
             inputs = [i.name for i in self.form(form_id, actor, context).inputs]
             raise forms.FormInvalid({name if name in inputs else inputs[0]: message.summary})
         return message
+
+    async def _claim(self, uow: UnitOfWork, actor: Actor, once: str) -> None:
+        # Keys from outside may be long (a forged button value): the table keeps 256.
+        key = once if len(once) <= 200 else "sha256 " + hashlib.sha256(once.encode()).hexdigest()
+        if not await uow.inbound.claim(actor.platform, key, self._clock.now()):
+            raise AlreadyDone()
 
     async def first_delivery(self, platform: str, key: str) -> bool:
         """False when the platform already delivered `key` (a retry): act only once (E2)."""
@@ -289,9 +363,13 @@ class CommandService:
         self._workspaces = self._workspaces | {key}
 
     def serves(self, actor: Actor) -> bool:
-        if actor.platform in LOCAL_PLATFORMS:
+        return self.serves_principal(actor.principal)
+
+    def serves_principal(self, principal: Principal) -> bool:
+        """Whether `principal`'s workspace is served (console users are always local)."""
+        if principal.platform in LOCAL_PLATFORMS:
             return True
-        return f"{actor.platform}:{actor.workspace}" in self._workspaces
+        return f"{principal.platform}:{principal.workspace}" in self._workspaces
 
     async def _refuse_workspace(
         self, actor: Actor, action: str, raw: str, t: Translator, prefix: str
@@ -299,6 +377,25 @@ class CommandService:
         error = PermissionDenied("error.workspace", workspace=actor.workspace)
         await self._audit_failure(actor, action, Outcome.REFUSED, raw, error)
         return error_message(t, error, prefix)
+
+    async def _internal_error(
+        self,
+        actor: Actor,
+        action: str,
+        raw: str,
+        t: Translator,
+        prefix: str,
+        *,
+        target: str | None = None,
+        job_id: int | None = None,
+    ) -> Message:
+        """What went wrong goes to the log; the audit line and the reply say only that
+        something did (a traceback may hold anything, the command a secret)."""
+        log.exception("command %r failed", action)
+        await self._audit_failure(
+            actor, action, Outcome.ERROR, redact(raw), None, target=target, job_id=job_id
+        )
+        return error_message(t, ExportbotError(), prefix)
 
     async def _audit_failure(
         self,
@@ -365,6 +462,7 @@ _ERROR_TITLES: dict[type[ExportbotError], tuple[str, Tone]] = {
     NotFound: ("error.title_not_found", Tone.WARNING),
     Conflict: ("error.title_conflict", Tone.WARNING),
     StaleAction: ("error.title_stale", Tone.WARNING),
+    AlreadyDone: ("error.title_already_done", Tone.INFO),
 }
 
 

@@ -1,4 +1,5 @@
-"""Fitting text into the limits platforms put on it (header lengths, block sizes)."""
+"""Text from outside made safe to keep (`clean`), and fitted into the limits platforms put
+on it (header lengths, block sizes)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,25 @@ _UNSEEN = re.compile(
     "\u2060-\u2064\u2066-\u2069\ufeff]"
 )
 REPLACEMENT = "\ufffd"
+# NUL (PostgreSQL refuses it in text), the other C0 controls and DEL: never meant as text.
+_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f]")
+_CONTROLS_AND_LINE_BREAKS = re.compile("[\x00-\x1f\x7f]")
+# Half of a surrogate pair with no other half: no UTF-8 encoder (database, JSON) takes it.
+_LONE_SURROGATES = re.compile("[\ud800-\udfff]")
+
+
+def clean(text: str, *, multiline: bool = True) -> str:
+    """`text` without NUL and other control characters, and with each lone surrogate
+    replaced by U+FFFD, so every database and platform accepts it. Tabs and line breaks
+    stay in multi-line text (a note); elsewhere (a name) they become a space."""
+    text = _LONE_SURROGATES.sub(REPLACEMENT, text)
+    if multiline:
+        return _CONTROLS.sub("", text)
+    return _CONTROLS_AND_LINE_BREAKS.sub(_space_for_break, text)
+
+
+def _space_for_break(match: re.Match[str]) -> str:
+    return " " if match.group() in "\t\n" else ""
 
 
 def cut(text: str, limit: int) -> str:

@@ -5,19 +5,29 @@ One task drains a queue and writes whatever has gathered in one transaction, so 
 commit tops out near 700/s on SQLite). The price: on `kill -9`, entries queued in the last
 few milliseconds are lost; entries of state changes never go this way (they commit with the
 change). `close()` writes what is queued before returning.
+
+A batch the database refuses for what one of its rows holds (a NUL on PostgreSQL, a lone
+surrogate no driver can encode) is written again row by row: the good rows are written as
+they are, a bad one with its text cleaned, so one person's input never costs another's line.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
+from typing import Any
+
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from core.model import AuditEntry
 from core.ports import UnitOfWorkFactory
+from core.text import clean
 
 log = logging.getLogger(__name__)
 
 MAX_BATCH = 500
+TRIES = 3
 BATCH_WINDOW = 0.05  # seconds the first entry waits for company: one commit per window
 
 
@@ -31,6 +41,7 @@ class BatchedAuditWriter:
         self._settled = asyncio.Event()
         self._settled.set()
         self.written = 0
+        self.dropped = 0
 
     def append(self, entry: AuditEntry) -> None:
         self._unwritten += 1
@@ -93,16 +104,66 @@ class BatchedAuditWriter:
                 self._settled.set()
 
     async def _commit(self, batch: list[AuditEntry]) -> None:
-        if not batch:
-            return
-        for attempt in range(3):
-            try:
-                async with self._uow_factory() as uow:
-                    await uow.audit.append_many(batch)
-                    await uow.commit()
-                self.written += len(batch)
+        waiting = batch
+        for attempt in range(TRIES):
+            if not waiting:
                 return
-            except Exception:  # the database may be restarting; the entries wait and retry
-                log.exception("could not write %d audit entries (try %d)", len(batch), attempt + 1)
-                await asyncio.sleep(0.2 * (attempt + 1))
-        log.error("dropped %d audit entries after 3 tries", len(batch))
+            try:
+                await self._insert(waiting)
+                self.written += len(waiting)
+                return
+            except Exception as error:
+                if is_outage(error):  # the database may be restarting: wait and try again
+                    log.exception(
+                        "could not write %d audit entries (try %d)", len(waiting), attempt + 1
+                    )
+                else:
+                    log.warning("%d audit entries refused together; one by one", len(waiting))
+                    waiting = await self._one_by_one(waiting)
+                    if not waiting:
+                        return
+            await asyncio.sleep(0.2 * (attempt + 1))
+        if waiting:
+            self.dropped += len(waiting)
+            log.error("dropped %d audit entries after %d tries", len(waiting), TRIES)
+
+    async def _one_by_one(self, batch: list[AuditEntry]) -> list[AuditEntry]:
+        """Write each entry alone, cleaned if refused as it is; returns the entries left
+        unwritten when the database went out of reach meanwhile."""
+        for at, entry in enumerate(batch):
+            for candidate in (entry, cleaned(entry)):
+                try:
+                    await self._insert([candidate])
+                except Exception as error:
+                    if is_outage(error):
+                        return batch[at:]
+                    continue
+                self.written += 1
+                break
+            else:
+                self.dropped += 1
+                log.error("dropped the audit entry of %s %r", entry.actor, entry.action)
+        return []
+
+    async def _insert(self, entries: list[AuditEntry]) -> None:
+        async with self._uow_factory() as uow:
+            await uow.audit.append_many(entries)
+            await uow.commit()
+
+
+def is_outage(error: Exception) -> bool:
+    """Whether `error` says the database is out of reach (worth waiting for), not that it
+    refused what a row holds."""
+    if isinstance(error, OSError | OperationalError | InterfaceError):
+        return True
+    return isinstance(error, DBAPIError) and error.connection_invalidated
+
+
+def cleaned(entry: AuditEntry) -> AuditEntry:
+    """`entry` with every text cleaned (`core.text.clean`): what a database refused."""
+    changes: dict[str, Any] = {
+        field.name: clean(value)
+        for field in dataclasses.fields(entry)
+        if type(value := getattr(entry, field.name)) is str  # not the outcome, a StrEnum
+    }
+    return dataclasses.replace(entry, **changes)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Collection, Sequence
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -145,6 +145,10 @@ class GrantCache:
         self._grants.clear()
 
 
+# Held by a transaction about to remove a global grant (the last-admin rule), on PostgreSQL.
+GRANT_CHANGES_LOCK_ID = 0x6578_706F_7274_02  # beside the migration and leader locks
+
+
 class SqlGrantRepository:
     def __init__(self, session: AsyncSession, cache: GrantCache | None = None) -> None:
         self._session = session
@@ -199,13 +203,21 @@ class SqlGrantRepository:
         query = select(GrantRow).order_by(GrantRow.principal, GrantRow.role, GrantRow.scope)
         return [grant_from_row(row) for row in await self._session.scalars(query)]
 
-    async def count_global(self, role: Role) -> int:
-        count = await self._session.scalar(
-            select(func.count(func.distinct(GrantRow.principal))).where(
-                GrantRow.role == role.value, GrantRow.scope == ""
-            )
+    async def global_holders(self, role: Role, *, for_change: bool = False) -> Sequence[Principal]:
+        if for_change:
+            connection = await self._session.connection()
+            # SQLite has one writer at a time already (and this process queues its own).
+            if connection.dialect.name == "postgresql":
+                await connection.execute(
+                    text("SELECT pg_advisory_xact_lock(:id)"), {"id": GRANT_CHANGES_LOCK_ID}
+                )
+        principals = await self._session.scalars(
+            select(GrantRow.principal)
+            .where(GrantRow.role == role.value, GrantRow.scope == "")
+            .distinct()
+            .order_by(GrantRow.principal)
         )
-        return int(count or 0)
+        return [Principal.parse(key) for key in principals]
 
 
 AUDIT_TABLE = Base.metadata.tables[AuditRow.__tablename__]

@@ -154,8 +154,9 @@ class FakeGrants:
     async def all(self) -> Sequence[Grant]:
         return list(self._s.grants)
 
-    async def count_global(self, role: Role) -> int:
-        return len({g.principal for g in self._s.grants if g.role is role and g.target is None})
+    async def global_holders(self, role: Role, *, for_change: bool = False) -> Sequence[Principal]:
+        holders = {g.principal for g in self._s.grants if g.role is role and g.target is None}
+        return sorted(holders, key=str)
 
 
 class FakeAudit:

@@ -185,7 +185,12 @@ class DiscordAdapter:
         called = invocation(interaction.get("data") or {})
         running = asyncio.ensure_future(
             self.service.execute_fields(
-                called.path, called.values, actor, raw=called.as_text(), prefix=PREFIX
+                called.path,
+                called.values,
+                actor,
+                raw=called.as_text(),
+                prefix=PREFIX,
+                once=_request_key(interaction),
             )
         )
         done, _ = await asyncio.wait({running}, timeout=ANSWER_WITHIN)
@@ -275,7 +280,15 @@ class DiscordAdapter:
         if name in ASKS_A_REASON:
             form = self.service.form(DECISION_FORM, actor, f"{name}:{obj}:{version}")
             return modal_response(form)
-        message = await self.service.execute_action(name, f"{obj}:{version}", actor, prefix=PREFIX)
+        on = (interaction.get("message") or {}).get("id") or ""
+        message = await self.service.execute_action(
+            name,
+            f"{obj}:{version}",
+            actor,
+            prefix=PREFIX,
+            message=f"{actor.channel}:{on}" if on else "",
+            once=_request_key(interaction),
+        )
         return self._pressed(interaction, actor, message, pressed_job=obj)
 
     def _pressed(
@@ -345,7 +358,13 @@ class DiscordAdapter:
         link = self._link(interaction, source)
         try:
             message = await self.service.submit_form(
-                form_id, context, values, actor, link=link, prefix=PREFIX
+                form_id,
+                context,
+                values,
+                actor,
+                link=link,
+                prefix=PREFIX,
+                once=_request_key(interaction),
             )
         except FormInvalid as invalid:
             form = self.service.form(form_id, actor, context)
@@ -447,3 +466,9 @@ def _errors_text(form: Form, invalid: FormInvalid, t: Translator) -> str:
         for name, error in invalid.errors.items()
     ]
     return t.t("discord.form_invalid") + "\n" + "\n".join(lines)
+
+
+def _request_key(interaction: Mapping[str, Any]) -> str:
+    """The interaction's id: Discord gives each its own, a replay repeats it (E2)."""
+    found = str(interaction.get("id") or "")
+    return f"interaction {found}" if found else ""

@@ -16,6 +16,7 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 
+from adapters.slack.identity import request_key
 from adapters.slack.render import render, unescape
 from adapters.slack.runtime import SlackRuntime
 from adapters.slack.surface import COMMAND, PREFIX
@@ -75,7 +76,10 @@ class SlashCommand:
             name=str(body.get("user_name", "")),
         )
         text = unescape(str(body.get("text", "")))
-        return actor, await self._runtime.service.execute_text(text, actor, prefix=PREFIX)
+        key = request_key(body)
+        return actor, await self._runtime.service.execute_text(
+            text, actor, prefix=PREFIX, once=key
+        )
 
     async def _answer_later(
         self, work: asyncio.Task[tuple[Actor, Message]], respond: AsyncRespond

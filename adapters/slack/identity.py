@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -90,3 +91,10 @@ def interaction_ids(body: dict[str, Any]) -> tuple[str, str, str]:
     team = user.get("team_id") or (body.get("team") or {}).get("id", "")
     channel = (body.get("channel") or {}).get("id", "")
     return str(team), str(user.get("id", "")), str(channel)
+
+
+def request_key(body: Mapping[str, Any]) -> str:
+    """The request's trigger id: each slash command and interaction has its own, and a
+    replay repeats it, so the core acts on it once (E2)."""
+    trigger = str(body.get("trigger_id") or "")
+    return f"trigger {trigger}" if trigger else ""

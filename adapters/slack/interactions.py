@@ -14,7 +14,7 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 
-from adapters.slack.identity import interaction_ids
+from adapters.slack.identity import interaction_ids, request_key
 from adapters.slack.modals import FORM_OF_CALLBACK, Origin, modal, result_modal, submitted_values
 from adapters.slack.render import render
 from adapters.slack.runtime import SlackRuntime
@@ -71,10 +71,16 @@ class Interactions:
         self, name: str, value: str, actor: Actor, respond: AsyncRespond, body: dict[str, Any]
     ) -> None:
         service = self._runtime.service
-        message = await service.execute_action(name, value, actor, prefix=PREFIX)
-        if message is None:
-            log.warning("a button nobody handles was pressed: %s %s", name, value)
-            return
+        container = body.get("container") or {}
+        on = f"{container.get('channel_id') or actor.channel}:{container.get('message_ts') or ''}"
+        message = await service.execute_action(
+            name,
+            value,
+            actor,
+            prefix=PREFIX,
+            message=on if container.get("message_ts") else "",
+            once=request_key(body),
+        )
         if not body.get("response_url"):  # App Home or a modal: no message to answer in
             await self._runtime.tell_privately(actor, message)
             return
@@ -146,6 +152,7 @@ class Interactions:
                 actor,
                 link=origin.link,
                 prefix=PREFIX,
+                once=request_key(body),
             )
         except FormInvalid as invalid:
             await ack(response_action="errors", errors=invalid.errors)

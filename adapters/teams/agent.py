@@ -133,7 +133,9 @@ class TeamsAgent(ActivityHandler):
             message = await self._note(activity, actor, posted.job_id)  # B3: a reply-chain note
         else:
             text = command_text(activity) or "help"
-            message = await self._service.execute_text(text, actor, prefix=PREFIX)
+            message = await self._service.execute_text(
+                text, actor, prefix=PREFIX, once=_request_key(activity)
+            )
         answer = await turn_context.send_activity(
             Activity.model_validate(message_activity(message))
         )
@@ -147,7 +149,11 @@ class TeamsAgent(ActivityHandler):
             return await self._service.execute_text("help annotate", actor, prefix=PREFIX)
         note = c.Annotate(job_id, text, link=message_link(activity))
         return await self._service.execute(
-            note, actor, raw=f"reply-chain note {activity.id}", prefix=PREFIX
+            note,
+            actor,
+            raw=f"reply-chain note {activity.id}",
+            prefix=PREFIX,
+            once=_request_key(activity),
         )
 
     async def _remember_job_thread(
@@ -199,8 +205,15 @@ class TeamsAgent(ActivityHandler):
             return await self._submitted(turn_context, actor, data)
         value = f"{data.get('object', '')}:{data.get('version', 0)}"
         comment = str(data.get(COMMENT_INPUT) or "")  # typed beside the buttons, if any
+        on = activity.reply_to_id or ""
         message = await self._service.execute_action(
-            verb, value, actor, prefix=PREFIX, comment=comment
+            verb,
+            value,
+            actor,
+            prefix=PREFIX,
+            comment=comment,
+            message=f"{actor.channel}:{on}" if on else "",
+            once=_request_key(activity),
         )
         if message.ephemeral:  # a refusal: the card everyone sees stays as it was
             return _invoke(invoke_message_response(message.text))
@@ -231,6 +244,7 @@ class TeamsAgent(ActivityHandler):
                 actor,
                 link=message_link(turn_context.activity),
                 prefix=PREFIX,
+                once=_request_key(turn_context.activity),
             )
         except FormInvalid as invalid:
             form = self._service.form(form_id, actor, context)
@@ -280,3 +294,8 @@ def _invoke(body: dict[str, Any]) -> InvokeResponse:
 def _account(account: ChannelAccount) -> dict[str, Any]:
     found: dict[str, Any] = account.model_dump(by_alias=True, exclude_none=True, mode="json")
     return found
+
+
+def _request_key(activity: Activity) -> str:
+    """The activity's id: Teams gives each its own, a replay repeats it (E2)."""
+    return f"activity {activity.id}" if activity.id else ""

@@ -241,6 +241,14 @@ def signed(
     }
 
 
+_triggers = itertools.count(1)
+
+
+def trigger_id() -> str:
+    """A fresh trigger id: Slack gives each invocation its own (a replay repeats it)."""
+    return f"{next(_triggers)}.4567.{hashlib.sha256(str(time.time()).encode()).hexdigest()[:12]}"
+
+
 def slash_command(
     text: str, *, user: str, team: str = TEAM, response_url: str, channel: str = "C0OPS"
 ) -> str:
@@ -261,7 +269,7 @@ def slash_command(
             "api_app_id": "A0EXPORT",
             "is_enterprise_install": "false",
             "response_url": response_url,
-            "trigger_id": "123.456.abcdef",
+            "trigger_id": trigger_id(),
         }
     )
 
@@ -300,7 +308,7 @@ def block_actions(
             },
             "channel": {"id": "C0OPS", "name": "ops"},
             "message": {"type": "message", "ts": message_ts, "text": "card", "blocks": []},
-            "trigger_id": "123.456.abcdef",
+            "trigger_id": trigger_id(),
             "response_url": response_url,
             "actions": [
                 {
@@ -330,7 +338,7 @@ def message_action(
             "user": _user(user, team),
             "channel": {"id": "C0OPS", "name": "ops"},
             "message": {"type": "message", **message},
-            "trigger_id": "123.456.shortcut",
+            "trigger_id": trigger_id(),
             "response_url": response_url,
         }
     )
@@ -345,7 +353,7 @@ def global_shortcut(callback_id: str, *, user: str, team: str = TEAM) -> str:
             "action_ts": "1700000002.000400",
             "team": {"id": team, "domain": "acme"},
             "user": _user(user, team),
-            "trigger_id": "123.456.global",
+            "trigger_id": trigger_id(),
         }
     )
 
@@ -365,7 +373,7 @@ def view_submission(
             "user": _user(user, team),
             "api_app_id": "A0EXPORT",
             "token": "legacy-verification-token",
-            "trigger_id": "123.456.submit",
+            "trigger_id": trigger_id(),
             "view": {
                 "id": "V0001",
                 "team_id": team,

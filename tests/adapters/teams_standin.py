@@ -76,6 +76,14 @@ async def connector_standin() -> AsyncIterator[ConnectorStandIn]:
         yield standin
 
 
+_activity_ids = itertools.count(1800000000001)  # apart from the ids tests choose
+
+
+def next_activity_id() -> str:
+    """A fresh activity id: Teams gives each activity its own (a replay repeats it)."""
+    return str(next(_activity_ids))
+
+
 def message(
     text: str,
     *,
@@ -87,7 +95,7 @@ def message(
     conversation_type: str = "channel",
     mention: bool = True,
     locale: str = "en-US",
-    activity_id: str = "1700000000001",
+    activity_id: str = "",
 ) -> dict[str, Any]:
     """A message activity as Teams sends it: the bot's mention in the text and in
     `entities`, the tenant in `conversation` and `channelData`."""
@@ -99,7 +107,7 @@ def message(
     )
     return {
         "type": "message",
-        "id": activity_id,
+        "id": activity_id or next_activity_id(),
         "timestamp": "2026-11-25T09:00:00.000Z",
         "serviceUrl": service_url,
         "channelId": "msteams",
@@ -136,7 +144,7 @@ def card_action(
     return {
         "type": "invoke",
         "name": "adaptiveCard/action",
-        "id": "f:invoke-1",
+        "id": f"f:invoke-{next_activity_id()}",
         "timestamp": "2026-11-25T09:01:00.000Z",
         "serviceUrl": service_url,
         "channelId": "msteams",

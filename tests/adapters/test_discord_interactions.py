@@ -3,6 +3,7 @@ run from typed options, quick answers in the response, job messages redrawn when
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -226,3 +227,21 @@ async def test_the_requester_hears_privately_in_their_language_even_after_a_rest
         if r.params["channel_id"] == dm_channel["id"]
     ]
     assert "échoué" in told["embeds"][0]["title"]
+
+
+async def test_a_lone_surrogate_option_is_answered_and_audited_alongside_others(
+    discord: DiscordHarness,
+) -> None:
+    answers = await asyncio.gather(
+        discord.send(slash_command("status", user="carol")),
+        discord.send(slash_command("status", {"job-or-target": "\udc80"})),  # JSON's "\udc80"
+        discord.send(slash_command("help", user="carol")),
+    )
+    assert all(status == 200 and answer["type"] == 4 for status, answer in answers)
+    assert "\ufffd" in str(answers[1][1]["data"])  # named back, as a replacement character
+    await discord.settle()
+    rows = discord.rows("SELECT actor, action, detail FROM audit_log ORDER BY id")
+    # The odd one is refused in words (no such name), and audited like the others.
+    assert sorted(action for _, action, _ in rows) == ["help", "invalid", "status"]
+    [odd] = [detail for _, _, detail in rows if "\ufffd" in detail]
+    assert odd.startswith("status \ufffd")

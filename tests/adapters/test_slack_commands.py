@@ -6,7 +6,7 @@ import asyncio
 import time
 
 from tests.adapters.slack_harness import ADMIN, REVIEWER, VIEWER, SlackHarness
-from tests.adapters.slack_standin import slash_command
+from tests.adapters.slack_standin import TEAM, slash_command
 
 
 async def test_help_is_answered_in_the_ack_with_a_text_fallback(slack: SlackHarness) -> None:
@@ -106,6 +106,23 @@ async def test_another_workspace_is_refused_and_audited(slack: SlackHarness) -> 
     assert slack.rows("SELECT actor, outcome FROM audit_log") == [
         ("slack:T0OTHER:U0ADMIN", "refused")
     ]
+
+
+async def test_a_nul_byte_is_answered_and_audited_alongside_other_peoples_commands(
+    slack: SlackHarness,
+) -> None:
+    url = slack.standin.response_url()
+    answers = await asyncio.gather(
+        slack.post(slash_command("status", user=REVIEWER, response_url=url)),
+        slack.post(slash_command("status a\0b", user=ADMIN, response_url=url)),  # a%00b
+        slack.post(slash_command("status", user=VIEWER, response_url=url)),
+    )
+    assert all(status == 200 and payload["text"] for status, payload in answers)
+    assert "\0" not in answers[1][1]["text"]
+    await slack.settle()
+    audited = dict(slack.rows("SELECT actor, detail FROM audit_log"))
+    assert audited.keys() == {f"slack:{TEAM}:{who}" for who in (ADMIN, REVIEWER, VIEWER)}
+    assert audited[f"slack:{TEAM}:{ADMIN}"].startswith("status ab → error.target_not_found")
 
 
 async def test_a_role_granted_or_revoked_counts_from_the_next_command(slack: SlackHarness) -> None:

@@ -3,6 +3,9 @@ on the job that thread belongs to, and is echoed with its author and a link back
 
 from __future__ import annotations
 
+import json
+from urllib.parse import parse_qs
+
 from tests.adapters.slack_harness import ADMIN, REVIEWER, VIEWER, SlackHarness
 from tests.adapters.slack_standin import (
     event_callback,
@@ -100,7 +103,8 @@ async def test_the_message_shortcut_opens_a_note_form_and_saves_the_note(
     assert status == 200
     [opened] = await slack.standin.wait_for("views.open")
     view = opened["view"]
-    assert opened["trigger_id"] == "123.456.shortcut"
+    sent = json.loads(parse_qs(body)["payload"][0])
+    assert opened["trigger_id"] == sent["trigger_id"]  # the modal opens on the press's trigger
     assert view["title"]["text"] == "Note on job #1"
     text_input = next(b for b in view["blocks"] if b["block_id"] == "text")
     assert text_input["label"]["text"] == "Note"  # a label, not just a placeholder

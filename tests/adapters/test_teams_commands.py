@@ -59,15 +59,14 @@ def _texts(card: dict[str, Any]) -> str:
 async def test_a_mention_in_a_channel_runs_the_command_and_answers_with_a_card(
     teams: TestClient, connector: ConnectorStandIn, tmp_path: Path
 ) -> None:
-    response = await teams.post(
-        "/api/messages", json=message("status demo", service_url=connector.service_url)
-    )
+    sent = message("status demo", service_url=connector.service_url)
+    response = await teams.post("/api/messages", json=sent)
     assert response.status in (200, 202)
     [reply] = await connector.wait_for(1)
     card = _card(reply)
     assert card["type"] == "AdaptiveCard" and card["speak"]
     assert "demo" in _texts(card)
-    assert reply["replyToId"] == "1700000000001"  # in the thread of the message
+    assert reply["replyToId"] == sent["id"]  # in the thread of the message
     [(_, path, _)] = connector.sent
     assert path.startswith("/v3/conversations/19:ops")
     # The conversation is remembered, for alerts and job endings later.
@@ -258,3 +257,20 @@ async def test_an_alert_refused_with_412_is_retried_with_backoff_and_arrives_onc
     assert _rows(tmp_path, "SELECT channel, state, attempts FROM deliveries WHERE private = 0") == [
         (CHANNEL, "sent", 1)
     ]
+
+
+async def test_a_replayed_activity_notes_once(tmp_path: Path, connector: ConnectorStandIn) -> None:
+    quick = {"name": "quick", "kind": "command", "command": ["true"]}
+    server = TestServer(create_app(_settings(tmp_path, targets=[quick])), host="127.0.0.1")
+    async with server, TestClient(server) as client:
+        await client.post(
+            "/api/messages", json=message("run quick", service_url=connector.service_url)
+        )
+        await client.app[BOT_KEY].executor.idle()
+        note = message('annotate #1 "host rebooted"', service_url=connector.service_url)
+        for _ in range(2):  # the same activity (the same id) delivered again
+            response = await client.post("/api/messages", json=note)
+            assert response.status in (200, 202)
+        replies = await connector.wait_for(3)
+    assert _rows(tmp_path, "SELECT count(*) FROM annotations") == [(1,)]
+    assert "already done" in _texts(_card(replies[-1])).lower()

@@ -45,3 +45,47 @@ async def test_closing_writes_what_is_still_queued(
         writer.append(_entry(n))
     await writer.close()
     assert await _count(engine) == 30
+
+
+async def _details(engine: AsyncEngine) -> list[str]:
+    async with engine.connect() as connection:
+        rows = await connection.execute(text("SELECT detail FROM audit_log ORDER BY id"))
+        return [str(row[0]) for row in rows]
+
+
+async def test_one_bad_row_never_costs_the_others_their_lines(
+    engine: AsyncEngine, uow_factory: SqlUnitOfWorkFactory
+) -> None:
+    # PostgreSQL refuses NUL in text; neither driver can encode a lone surrogate.
+    bad_nul = AuditEntry(
+        T0, "slack:T1:U9", "Eve", "slack", "T1", "C1", "status", Outcome.OK, detail="status a\0b"
+    )
+    bad_surrogate = AuditEntry(
+        T0,
+        "discord:G1:U8",
+        "M\udc80l",
+        "discord",
+        "G1",
+        "C2",
+        "status",
+        Outcome.OK,
+        detail="status \udc80",
+    )
+    writer = BatchedAuditWriter(uow_factory)
+    await writer.start()
+    for n in range(40):
+        writer.append(_entry(n))
+    writer.append(bad_nul)
+    writer.append(bad_surrogate)
+    for n in range(40, 80):
+        writer.append(_entry(n))
+    await writer.flush()
+    await writer.close()
+
+    details = await _details(engine)
+    assert [d for d in details if d.startswith("status #")] == [f"status #{n}" for n in range(80)]
+    # The bad rows are kept too, their text cleaned where the database refused it (SQLite
+    # takes NUL as it is; PostgreSQL does not); a line is never silently lost.
+    assert "status ab" in [d.replace("\0", "") for d in details]
+    assert "status \ufffd" in details
+    assert len(details) == 82 and writer.written == 82

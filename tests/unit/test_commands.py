@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from core.model import JobState, Outcome
+import pytest
+
+from core.model import Annotation, JobState, Outcome
 from core.service import CommandService
-from tests.fakes import FakeStore
+from tests import fakes
+from tests.fakes import FakeAnnotations, FakeStore
 from tests.unit.conftest import RecordingJobControl, console, slack
 
 
@@ -76,6 +79,21 @@ async def test_the_last_admin_cannot_be_removed(service: CommandService, store: 
     reply = await service.execute_text("role revoke eve admin", console("eve"))
     assert "last admin" in reply.text
     assert any(g.principal.user_id == "eve" for g in store.state.grants)
+
+
+async def test_an_admin_of_a_workspace_not_served_does_not_count_as_remaining(
+    service: CommandService, store: FakeStore
+) -> None:
+    await service.execute_text("role grant eve admin", console("alice"))
+    await service.execute_text("role grant slack:T9:U9 admin", console("alice"))  # T9: not served
+    store.state.grants = [g for g in store.state.grants if g.principal.user_id != "alice"]
+    reply = await service.execute_text("role revoke eve admin", console("eve"))
+    assert "last admin" in reply.text
+    assert any(g.principal.user_id == "eve" for g in store.state.grants)
+    await service.execute_text("role grant slack:T1:U1 admin", console("eve"))  # T1 is served
+    reply = await service.execute_text("role revoke eve admin", console("eve"))
+    assert not reply.error_key
+    assert not any(g.principal.user_id == "eve" for g in store.state.grants)
 
 
 async def test_identities_from_two_workspaces_never_merge(
@@ -190,3 +208,34 @@ async def test_role_list_shows_own_roles_to_non_managers(service: CommandService
     assert "“manage roles” capability" in others.text
     everyone = await service.execute_text("role list", console("alice"))
     assert "console:dave — support" in everyone.text
+
+
+class RefusingAnnotations(FakeAnnotations):
+    """A database that refuses the note (as PostgreSQL refuses what it cannot store)."""
+
+    async def add(self, annotation: Annotation) -> Annotation:
+        raise RuntimeError(f"DataError: invalid input {annotation.text!r}\nTraceback (most…")
+
+
+async def test_an_internal_error_is_audited_redacted_and_answered_generically(
+    service: CommandService, store: FakeStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await service.execute_text("run demo", console("bob"))
+    monkeypatch.setattr(fakes, "FakeAnnotations", RefusingAnnotations)
+    reply = await service.execute_text('annotate #1 "token xoxb-1234567890-abcdef"', console("bob"))
+    assert reply.error_key == "error.internal"
+    assert "DataError" not in reply.text and "xoxb" not in reply.text
+    [line] = [e for e in store.state.audit if e.action == "annotate"]
+    assert line.outcome is Outcome.ERROR and line.actor == "console:bob"
+    assert "xoxb-1234567890" not in line.detail and "Traceback" not in line.detail
+    assert line.detail.startswith("annotate #1")
+    assert store.state.annotations == []  # nothing was changed
+
+
+async def test_a_command_the_parser_trips_on_is_still_answered_and_audited(
+    service: CommandService, store: FakeStore
+) -> None:
+    reply = await service.execute_text("alerts retry ²", console("alice"))
+    assert reply.error_key is not None and reply.text
+    [line] = store.state.audit
+    assert line.outcome in (Outcome.ERROR, Outcome.INVALID) and line.actor == "console:alice"

@@ -1,0 +1,35 @@
+"""Text from outside, cleaned once at the door: every database and platform accepts it."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from core import commands as c
+from core.inbound import clean_actor, clean_command
+from core.model import Actor, Principal
+from core.text import clean
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(st.characters(codec=None)))
+def test_cleaned_text_encodes_and_holds_no_control_but_tab_and_line_break(text: str) -> None:
+    cleaned = clean(text)
+    cleaned.encode("utf-8")  # a lone surrogate would raise here
+    assert not any(ord(ch) < 0x20 and ch not in "\t\n" for ch in cleaned)
+    assert "\x7f" not in cleaned
+    assert clean(cleaned) == cleaned
+
+
+def test_a_note_keeps_its_lines_and_a_name_stays_on_one() -> None:
+    assert clean("first\r\n\tsecond\0") == "first\n\tsecond"
+    assert clean("Ann\nEve\t\x1b[31m", multiline=False) == "Ann Eve [31m"
+    assert clean("\udc80 and \ud83d") == "\ufffd and \ufffd"
+    assert clean("😀 é") == "😀 é"  # whole characters are left alone
+
+
+def test_a_command_and_its_actor_are_cleaned_field_by_field() -> None:
+    note = clean_command(c.Annotate(3, "line\0 one\nline two", link="https://x/\udc80"))
+    assert note == c.Annotate(3, "line one\nline two", link="https://x/\ufffd")
+    actor = clean_actor(Actor(Principal("slack", "T\0", "U1"), "Ann\nEve", channel="C\udc80"))
+    assert actor == Actor(Principal("slack", "T", "U1"), "Ann Eve", channel="C\ufffd")
