@@ -1,4 +1,9 @@
-"""Streaming read of every job of a period with its annotations (exports, constant memory)."""
+"""Streaming read of every job of a period with its annotations (exports, constant memory).
+
+Core rows, not ORM objects: a session would keep every object it loads in its identity map,
+and clearing that map inside a `yield_per` stream invalidates the batches still to come
+(issue 12, item 1). Plain tuples need neither.
+"""
 
 from __future__ import annotations
 
@@ -6,14 +11,20 @@ from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from core.model import Annotation, Job
 from storage.database import READ_ONLY_OPTION
-from storage.mapping import annotation_from_row, job_from_row
+from storage.mapping import (
+    ANNOTATION_COLUMNS,
+    JOB_COLUMNS,
+    annotation_from_values,
+    job_from_values,
+)
 from storage.tables import AnnotationRow, JobRow
 
-BATCH = 1000
+BATCH = 1000  # rows per fetch: the memory an export holds at once
+_JOB_WIDTH = len(JOB_COLUMNS)
 
 
 class SqlJobArchive:
@@ -25,24 +36,23 @@ class SqlJobArchive:
     ) -> AsyncIterator[tuple[Job, Sequence[Annotation]]]:
         """One LEFT JOIN ordered by job: consecutive rows of one job are grouped as they come."""
         query = (
-            select(JobRow, AnnotationRow)
+            select(*JOB_COLUMNS, *ANNOTATION_COLUMNS)
             .outerjoin(AnnotationRow, AnnotationRow.job_id == JobRow.id)
             .where(JobRow.created_at >= since, JobRow.created_at < until)
             .order_by(JobRow.id, AnnotationRow.id)
-            .execution_options(yield_per=BATCH)
         )
         reader = self._engine.execution_options(**{READ_ONLY_OPTION: True})
-        async with AsyncSession(reader) as session:
+        async with reader.connect() as connection:
+            result = await connection.stream(query.execution_options(yield_per=BATCH))
             current: Job | None = None
             notes: list[Annotation] = []
-            result = await session.stream(query)
-            async for job_row, note_row in result:
-                if current is None or job_row.id != current.id:
-                    if current is not None:
-                        yield current, notes
-                    current, notes = job_from_row(job_row), []
-                if note_row is not None:
-                    notes.append(annotation_from_row(note_row))
-                session.expunge_all()  # keep the identity map from growing with the export
+            async for rows in result.partitions():
+                for row in rows:
+                    if current is None or row[0] != current.id:
+                        if current is not None:
+                            yield current, notes
+                        current, notes = job_from_values(row[:_JOB_WIDTH]), []
+                    if row[_JOB_WIDTH] is not None:  # the LEFT JOIN's side: a note, or none
+                        notes.append(annotation_from_values(row[_JOB_WIDTH:]))
             if current is not None:
                 yield current, notes
