@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import json
 import subprocess
+from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
+from storage import open_engine
 from tests.e2e.conftest import EXPORTBOT, clean_env, console
+from tests.integration.seed import seed_jobs
 
 
 def _cli(workdir: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
@@ -77,6 +82,25 @@ def test_audit_export_writes_every_job_of_the_period_in_each_format(workdir: Pat
         "json",
     )
     assert json.loads(empty.stdout) == []
+
+
+def test_audit_export_writes_a_period_of_100_000_jobs(workdir: Path) -> None:
+    assert _cli(workdir, "db", "upgrade").returncode == 0
+    asyncio.run(_seed(workdir, 100_000, notes_per_job=lambda n: int(n % 10 == 0)))
+
+    done = _cli(workdir, "audit", "export", "--since", "2026-01-01", "--until", "2026-12-31")
+
+    assert done.returncode == 0, done.stderr[-2000:]
+    rows = list(csv.reader(io.StringIO(done.stdout)))
+    assert rows[0][0] == "id" and len(rows) == 1 + 100_000
+    assert [int(row[0]) for row in rows[1:]] == list(range(1, 100_001))
+    assert rows[-1][-1].startswith("note: note 0 of job 100000 (Nina, ")
+
+
+async def _seed(workdir: Path, jobs: int, notes_per_job: Callable[[int], int]) -> None:
+    """Jobs one a second from 2 January 2026, in the demo database `db upgrade` made."""
+    async with open_engine(f"sqlite+aiosqlite:///{workdir / 'var' / 'exportbot.db'}") as engine:
+        await seed_jobs(engine, jobs, datetime(2026, 1, 2, tzinfo=UTC), notes_per_job=notes_per_job)
 
 
 def test_audit_export_refuses_a_backwards_period(workdir: Path) -> None:
