@@ -77,7 +77,7 @@ async def export_jobs(rows: JobRows, fmt: ExportFormat) -> AsyncIterator[str]:
                 f"{a['kind']}: {a['text']} ({a['author_name']}, {a['created_at']})"
                 for a in record["annotations"]
             )
-            yield _csv_line(tuple("" if record[c] is None else record[c] for c in COLUMNS))
+            yield _csv_line(tuple(_cell(record[c]) for c in COLUMNS))
     elif fmt is ExportFormat.NDJSON:
         async for job, annotations in rows:
             yield json.dumps(job_record(job, annotations), ensure_ascii=False) + "\n"
@@ -90,9 +90,27 @@ async def export_jobs(rows: JobRows, fmt: ExportFormat) -> AsyncIterator[str]:
         yield "\n]\n"
 
 
+# A spreadsheet reads a cell starting with one of these as a formula (or, for tab and CR, may
+# shift it into one); a leading apostrophe makes it text (OWASP, "CSV injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_text(text: str) -> str:
+    """`text` as a spreadsheet shows it but never evaluates it."""
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def _cell(value: Any) -> Any:
+    if value is None:
+        return ""
+    return spreadsheet_text(value) if isinstance(value, str) else value
+
+
 def _csv_line(values: Sequence[Any]) -> str:
     buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\n").writerow(values)
+    # RFC 4180's CRLF: Python 3.11's writer quotes a field holding a character of the line
+    # terminator only, so with "\n" a lone CR in a name went out bare and split the row.
+    csv.writer(buffer, lineterminator="\r\n").writerow(values)
     return buffer.getvalue()
 
 
