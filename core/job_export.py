@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -67,7 +67,7 @@ def job_record(job: Job, annotations: Sequence[Annotation]) -> dict[str, Any]:
     }
 
 
-async def export_jobs(rows: JobRows, fmt: ExportFormat) -> AsyncIterator[str]:
+async def export_jobs(rows: JobRows, fmt: ExportFormat) -> AsyncGenerator[str, None]:
     """Yield the export as text chunks, one job at a time."""
     if fmt is ExportFormat.CSV:
         yield _csv_line(COLUMNS)

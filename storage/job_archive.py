@@ -7,7 +7,7 @@ and clearing that map inside a `yield_per` stream invalidates the batches still 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, Sequence
 from datetime import datetime
 
 from sqlalchemy import select
@@ -33,7 +33,7 @@ class SqlJobArchive:
 
     async def stream(
         self, since: datetime, until: datetime
-    ) -> AsyncIterator[tuple[Job, Sequence[Annotation]]]:
+    ) -> AsyncGenerator[tuple[Job, Sequence[Annotation]], None]:
         """One LEFT JOIN ordered by job: consecutive rows of one job are grouped as they come."""
         query = (
             select(*JOB_COLUMNS, *ANNOTATION_COLUMNS)
