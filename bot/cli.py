@@ -398,7 +398,7 @@ async def audit_export(
         await ensure_schema(engine)
         # aclosing: a reader that leaves early ends the database stream before the engine.
         async with (
-            aclosing(SqlJobArchive(engine).stream(since, until)) as rows,
+            aclosing(SqlJobArchive(engine).batches(since, until)) as rows,
             aclosing(export_jobs(rows, fmt)) as chunks,
         ):
             if out is None:

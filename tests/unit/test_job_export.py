@@ -47,15 +47,14 @@ def _note(text: str) -> Annotation:
     return Annotation(1, 7, AnnotationKind.NOTE, text, NINA, "Nina", T0)
 
 
-async def _rows(
+async def _batches(
     *jobs: tuple[Job, Sequence[Annotation]],
-) -> AsyncIterator[tuple[Job, Sequence[Annotation]]]:
-    for job in jobs:
-        yield job
+) -> AsyncIterator[Sequence[tuple[Job, Sequence[Annotation]]]]:
+    yield list(jobs)
 
 
 async def _export(fmt: ExportFormat, *jobs: tuple[Job, Sequence[Annotation]]) -> str:
-    return "".join([chunk async for chunk in export_jobs(_rows(*jobs), fmt)])
+    return "".join([chunk async for chunk in export_jobs(_batches(*jobs), fmt)])
 
 
 async def test_a_requester_named_like_a_formula_is_written_as_text_in_csv() -> None:
