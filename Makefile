@@ -51,6 +51,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/slack_ack.py
 	$(BIN)/python bench/discord_ack.py
 	$(BIN)/python bench/fanout.py
+	$(BIN)/python bench/audit_export.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .hypothesis *.egg-info

@@ -9,7 +9,7 @@ import os
 import signal
 import sys
 from collections.abc import AsyncIterator, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import aclosing, contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
@@ -18,7 +18,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
 from bot.config import ConfigError, Settings, load_settings
-from bot.errors import OutputUnwritable, PlatformUnavailable
+from bot.errors import PlatformUnavailable
 from bot.logs import configure_logging
 from core.job_export import ExportFormat, export_jobs
 from storage import SqlJobArchive, open_engine, upgrade
@@ -29,9 +29,20 @@ EXIT_CONFIG = 2
 EXIT_USAGE = 2
 EXIT_UNAVAILABLE = 69  # EX_UNAVAILABLE
 EXIT_CANT_CREATE = 73  # EX_CANTCREAT
+EXIT_PIPE_CLOSED = 128 + signal.SIGPIPE  # what a shell reports when the reader leaves early
 EXIT_TERMINATED = 128 + signal.SIGTERM
-EXIT_BROKEN_PIPE = 128 + signal.SIGPIPE
 MANIFEST_PLATFORMS = ("slack", "teams", "discord")
+
+
+class OutputError(Exception):
+    """Writing the output failed: named as the output's fault, not the database's."""
+
+    def __init__(self, where: Path | str, reason: str) -> None:
+        super().__init__(f"Cannot write {where}: {reason}")
+
+
+class StdoutClosed(Exception):
+    """Standard output's reader has left (`exportbot audit export ... | head`)."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -130,8 +141,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except PlatformUnavailable as error:
         print(f"exportbot: {error}", file=sys.stderr)
         return EXIT_UNAVAILABLE
-    except OutputUnwritable as error:
-        print(f"exportbot: {error}", file=sys.stderr)
+    except StdoutClosed:
+        _silence_stdout()
+        return EXIT_PIPE_CLOSED
+    except OutputError as error:
+        print(error, file=sys.stderr)
         return EXIT_CANT_CREATE
     except (DBAPIError, OSError) as error:
         where = make_url(normalize_url(settings.database_url)).render_as_string(hide_password=True)
@@ -217,9 +231,10 @@ def write_teams_package(settings: Settings, out: str | None) -> int:
     if out is not None:
         _write_bytes_atomically(Path(out), package)
         return 0
-    sys.stdout.flush()
-    sys.stdout.buffer.write(package)
-    sys.stdout.buffer.flush()
+    with _output(None):
+        sys.stdout.flush()
+        sys.stdout.buffer.write(package)
+        sys.stdout.buffer.flush()
     return 0
 
 
@@ -271,8 +286,9 @@ def _print_or_write(text: str, out: str | None) -> int:
     if out is not None:
         _write_bytes_atomically(Path(out), text.encode("utf-8"))
         return 0
-    sys.stdout.write(text)
-    sys.stdout.flush()
+    with _output(None):
+        sys.stdout.write(text)
+        sys.stdout.flush()
     return 0
 
 
@@ -282,21 +298,43 @@ def _atomic_file(path: Path, mode: str, **options: Any) -> Iterator[IO[Any]]:
     reader never sees half of it, and a failure leaves the old one."""
     partial = path.with_name(f".{path.name}.part")
     try:
-        with partial.open(mode, **options) as handle:
+        with _output(path):
+            handle = partial.open(mode, **options)
+        with handle:
             yield handle
-            handle.flush()
-            os.fsync(handle.fileno())
-        partial.replace(path)
-    except OSError as error:
-        if error.filename not in (str(partial), str(path)):
-            raise  # not the file's own fault (the database, say): the caller names it
-        raise OutputUnwritable(f"Cannot write {path}: {error.strerror}") from error
+            with _output(path):
+                handle.flush()
+                os.fsync(handle.fileno())
+        with _output(path):
+            partial.replace(path)
     finally:
         partial.unlink(missing_ok=True)
 
 
+@contextmanager
+def _output(path: Path | None) -> Iterator[None]:
+    """Errors of the output (`path`, or standard output when None) raised as such: main()
+    would otherwise take an OSError for the database's."""
+    try:
+        yield
+    except BrokenPipeError:
+        if path is None:
+            raise StdoutClosed from None
+        raise OutputError(path, "Broken pipe") from None
+    except OSError as error:
+        raise OutputError(path or "standard output", error.strerror or str(error)) from None
+
+
+def _silence_stdout() -> None:
+    """Point standard output at /dev/null: Python flushes it at exit, and into a closed pipe
+    that would print a BrokenPipeError after all (the Python docs' recipe)."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+
+
 def _write_bytes_atomically(path: Path, data: bytes) -> None:
-    with _atomic_file(path, "wb") as handle:
+    with _atomic_file(path, "wb") as handle, _output(path):
         handle.write(data)
 
 
@@ -353,18 +391,11 @@ async def console(settings: Settings, user: str | None, locale: str | None) -> i
                 await session.run_script(sys.stdin)
     except asyncio.CancelledError:
         return EXIT_TERMINATED
-    if session.reader_gone:
-        return reader_gone()
+    except BrokenPipeError:  # `exportbot console | head`: replies are all it writes to a pipe
+        raise StdoutClosed from None
+    if session.reader_gone:  # a job's end found the pipe closed (the session stopped)
+        raise StdoutClosed
     return 0
-
-
-def reader_gone() -> int:
-    """Standard output's reader left (`… | head`): end as a Unix tool killed by SIGPIPE
-    would, without Python complaining at exit that it could not flush."""
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, sys.stdout.fileno())
-    os.close(devnull)
-    return EXIT_BROKEN_PIPE
 
 
 async def db_upgrade(settings: Settings) -> int:
@@ -379,20 +410,31 @@ async def audit_export(
 ) -> int:
     async with open_engine(settings.database_url) as engine:
         await ensure_schema(engine)
-        chunks = export_jobs(SqlJobArchive(engine).stream(since, until), fmt)
-        if out is None:
-            async for chunk in chunks:
-                sys.stdout.write(chunk)
-            sys.stdout.flush()
-        else:
-            await _write_atomically(Path(out), chunks)
+        # aclosing: a reader that leaves early ends the database stream before the engine.
+        async with (
+            aclosing(SqlJobArchive(engine).batches(since, until)) as rows,
+            aclosing(export_jobs(rows, fmt)) as chunks,
+        ):
+            if out is None:
+                await _write_to_stdout(chunks)
+            else:
+                await _write_atomically(Path(out), chunks)
     return 0
+
+
+async def _write_to_stdout(chunks: AsyncIterator[str]) -> None:
+    async for chunk in chunks:
+        with _output(None):
+            sys.stdout.write(chunk)
+    with _output(None):
+        sys.stdout.flush()
 
 
 async def _write_atomically(path: Path, chunks: AsyncIterator[str]) -> None:
     with _atomic_file(path, "w", encoding="utf-8", newline="") as handle:
         async for chunk in chunks:
-            handle.write(chunk)
+            with _output(path):
+                handle.write(chunk)
 
 
 if __name__ == "__main__":

@@ -363,10 +363,11 @@ class AuditSink(Protocol):
 class JobArchive(Protocol):
     """Read-only streaming over every job, outside any unit of work (exports)."""
 
-    def stream(
+    def batches(
         self, since: datetime, until: datetime
-    ) -> AsyncIterator[tuple[Job, Sequence[Annotation]]]:
-        """Jobs created in [since, until), oldest first, each with its annotations."""
+    ) -> AsyncIterator[Sequence[tuple[Job, Sequence[Annotation]]]]:
+        """Jobs created in [since, until), oldest first, each with its annotations, a batch
+        (one database fetch) at a time."""
         ...
 
 

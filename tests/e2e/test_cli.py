@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import json
 import subprocess
+from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
+from storage import open_engine
 from tests.e2e.conftest import EXPORTBOT, clean_env, console
+from tests.integration.seed import seed_jobs
 
 
 def _cli(workdir: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
@@ -79,6 +84,89 @@ def test_audit_export_writes_every_job_of_the_period_in_each_format(workdir: Pat
     assert json.loads(empty.stdout) == []
 
 
+def test_audit_export_writes_a_period_of_100_000_jobs(workdir: Path) -> None:
+    assert _cli(workdir, "db", "upgrade").returncode == 0
+    asyncio.run(_seed(workdir, 100_000, notes_per_job=lambda n: int(n % 10 == 0)))
+
+    done = _cli(workdir, "audit", "export", "--since", "2026-01-01", "--until", "2026-12-31")
+
+    assert done.returncode == 0, done.stderr[-2000:]
+    rows = list(csv.reader(io.StringIO(done.stdout)))
+    assert rows[0][0] == "id" and len(rows) == 1 + 100_000
+    assert [int(row[0]) for row in rows[1:]] == list(range(1, 100_001))
+    assert rows[-1][-1].startswith("note: note 0 of job 100000 (Nina, ")
+
+
+def test_audit_export_into_a_pipe_closed_early_ends_quietly(workdir: Path) -> None:
+    """`exportbot audit export ... | head -1`: the reader leaves after one line."""
+    assert _cli(workdir, "db", "upgrade").returncode == 0
+    asyncio.run(_seed(workdir, 5_000, notes_per_job=lambda n: 1))  # well past a pipe's buffer
+    export = subprocess.Popen(
+        [EXPORTBOT, "audit", "export", "--since", "2026-01-01", "--until", "2026-12-31"],
+        cwd=workdir,
+        env=clean_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert export.stdout is not None and export.stderr is not None
+    assert export.stdout.readline().startswith(b"id,target,state,")
+    export.stdout.close()
+    status = export.wait(timeout=60)
+    stderr = export.stderr.read().decode()
+    export.stderr.close()
+
+    assert status in (0, 141), stderr  # 141: 128 + SIGPIPE, what a shell reports
+    assert stderr == ""  # no "Cannot use the database", no "Broken pipe", no traceback
+
+
+def test_a_console_script_into_a_pipe_closed_early_ends_quietly(workdir: Path) -> None:
+    """`yes status | head -3000 | exportbot console | head -1`."""
+    console_run = subprocess.Popen(
+        [EXPORTBOT, "console", "--user", "alice"],
+        cwd=workdir,
+        env=clean_env(),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert console_run.stdin and console_run.stdout and console_run.stderr
+    console_run.stdin.write(b"status\n" * 3000)  # replies far beyond a pipe's buffer
+    console_run.stdin.close()
+    assert console_run.stdout.readline()
+    console_run.stdout.close()
+    status = console_run.wait(timeout=120)
+    stderr = console_run.stderr.read().decode()
+    console_run.stderr.close()
+
+    assert status in (0, 141), stderr
+    assert "database" not in stderr and "Traceback" not in stderr and "Broken pipe" not in stderr
+
+
+def test_audit_export_to_a_file_it_cannot_write_names_the_file(workdir: Path) -> None:
+    assert _cli(workdir, "db", "upgrade").returncode == 0
+    out = workdir / "missing" / "jobs.csv"
+    done = _cli(
+        workdir,
+        "audit",
+        "export",
+        "--since",
+        "2026-01-01",
+        "--until",
+        "2026-01-02",
+        "--out",
+        str(out),
+    )
+    assert done.returncode == 73, done.stderr  # EX_CANTCREAT
+    assert f"Cannot write {out}: No such file or directory" in done.stderr
+    assert "database" not in done.stderr and "Traceback" not in done.stderr
+
+
+async def _seed(workdir: Path, jobs: int, notes_per_job: Callable[[int], int]) -> None:
+    """Jobs one a second from 2 January 2026, in the demo database `db upgrade` made."""
+    async with open_engine(f"sqlite+aiosqlite:///{workdir / 'var' / 'exportbot.db'}") as engine:
+        await seed_jobs(engine, jobs, datetime(2026, 1, 2, tzinfo=UTC), notes_per_job=notes_per_job)
+
+
 def test_audit_export_refuses_a_backwards_period(workdir: Path) -> None:
     done = _cli(workdir, "audit", "export", "--since", "2026-02-01", "--until", "2026-01-01")
     assert done.returncode == 2
@@ -132,12 +220,9 @@ def test_a_platform_that_fails_at_start_is_named_not_the_database(workdir: Path)
     assert "Traceback" not in done.stderr and "xoxb-not-a-real-token" not in done.stderr
 
 
-def test_an_output_file_that_cannot_be_written_is_named(workdir: Path) -> None:
-    for args in (
-        ("manifest", "slack", "--out", "/nonexistent/m.yaml"),
-        ("audit", "export", "--since", "2026-01-01", "--until", "2026-01-02", "--out", "/x/a.csv"),
-    ):
-        done = _cli(workdir, *args)
-        assert done.returncode == 73, done.stderr
-        assert f"exportbot: Cannot write {args[-1]}: No such file or directory" in done.stderr
-        assert "database" not in done.stderr and "Traceback" not in done.stderr
+def test_a_manifest_to_a_file_it_cannot_write_names_the_file(workdir: Path) -> None:
+    out = workdir / "missing" / "slack.yaml"
+    done = _cli(workdir, "manifest", "slack", "--out", str(out))
+    assert done.returncode == 73, done.stderr
+    assert f"Cannot write {out}: No such file or directory" in done.stderr
+    assert "database" not in done.stderr

@@ -116,3 +116,17 @@ async def test_racing_claimers_never_share_a_delivery(uow_factory: SqlUnitOfWork
     ids = [i for batch in batches for i in batch]
     assert len(ids) == len(set(ids))
     assert len(ids) >= 15  # a claimer that lost every race may find nothing, not all of them
+
+
+async def test_a_claim_past_one_chunk_leases_every_delivery_once(
+    uow_factory: SqlUnitOfWorkFactory,
+) -> None:
+    """Claims lock and lease ids 1,000 at a time (issue 12: test each batch loop past a batch)."""
+    await _seed(uow_factory, 2_500, channels=50)
+
+    claimed = await _claim(uow_factory, NOW, limit=10_000, per_destination=100)
+
+    assert len(claimed) == len({d.id for d in claimed}) == 2_500
+    assert await _claim(uow_factory, NOW + timedelta(seconds=1), limit=10_000) == []  # all leased
+    again = await _claim(uow_factory, NOW + LEASE, limit=10_000, per_destination=100)
+    assert sorted(d.id for d in again) == sorted(d.id for d in claimed)

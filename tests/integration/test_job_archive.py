@@ -1,0 +1,60 @@
+"""The job archive streams a period past one fetch batch (issue 12, item 1), on SQLite and
+PostgreSQL: every job and every note once, in order."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from storage import SqlJobArchive
+from tests.integration.seed import seed_jobs
+
+T0 = datetime(2026, 3, 2, 10, 0, 0, 123000, tzinfo=UTC)
+JOBS = 2_500  # two and a half fetch batches
+
+
+def _notes_of(number: int) -> int:
+    """0, 1, 2 or 3 notes, so a batch boundary falls inside a job's notes too."""
+    return number % 4
+
+
+async def test_a_period_of_2500_jobs_streams_every_job_and_note_once_in_order(
+    engine: AsyncEngine,
+) -> None:
+    await seed_jobs(engine, JOBS + 2, T0 - timedelta(seconds=1), notes_per_job=_notes_of)
+    since, until = T0, T0 + timedelta(seconds=JOBS)  # the first and last job fall outside
+
+    seen = [
+        (job.id, job.requester_name, [(n.id, n.job_id, n.text) for n in notes])
+        async for job, notes in SqlJobArchive(engine).stream(since, until)
+    ]
+
+    assert [job_id for job_id, _, _ in seen] == list(range(2, JOBS + 2))
+    assert all(name == f"person {job_id}" for job_id, name, _ in seen)
+    for job_id, _, notes in seen:
+        assert [(job, text) for _, job, text in notes] == [
+            (job_id, f"note {k} of job {job_id}") for k in range(_notes_of(job_id))
+        ]
+    note_ids = [note_id for _, _, notes in seen for note_id, _, _ in notes]
+    assert note_ids == sorted(set(note_ids))  # once each, in order
+    assert len(note_ids) == sum(_notes_of(n) for n in range(2, JOBS + 2))
+
+
+async def test_the_archive_maps_every_field_of_a_job_and_its_note(engine: AsyncEngine) -> None:
+    await seed_jobs(engine, 1, T0, notes_per_job=lambda _: 1)
+
+    [(job, [note])] = [pair async for pair in SqlJobArchive(engine).stream(T0, T0 + timedelta(1))]
+
+    assert (job.id, job.target, job.state.value, job.origin.kind.value) == (
+        1,
+        "site-2",
+        "succeeded",
+        "user",
+    )
+    assert job.requester is not None and job.requester.key == "slack:T1:U1"
+    assert job.created_at == T0 and job.created_at.tzinfo is not None
+    assert job.duration == timedelta(seconds=30)
+    assert (job.size_bytes, job.file_count, job.sha256) == (1_000, 10, "ab" * 32)
+    assert (note.kind.value, note.author.key, note.author_name) == ("note", "slack:T1:U9", "Nina")
+    assert note.created_at == T0 + timedelta(minutes=1)
