@@ -8,6 +8,7 @@ form instead (`FORM_ACTIONS`); the adapter shows it as a modal or card inputs.
 from __future__ import annotations
 
 from core import commands as c
+from core.numbers import whole_number
 from core.schedules import Verdict
 
 JOB_RETRY = "job.retry"
@@ -43,9 +44,9 @@ def command_for_action(
         return c.RunJob(object_id)
     if name == TARGET_PRUNE and object_id:
         return c.ShowPrunePreview(object_id)
-    if not object_id.isdigit():
+    number = whole_number(object_id)
+    if number is None:
         return None
-    number = int(object_id)
     if name == JOB_RETRY:
         return c.RetryJob(number)
     if name == JOB_CANCEL:
@@ -61,8 +62,10 @@ def command_for_action(
 
 
 def parse_value(value: str) -> tuple[str, int] | None:
-    """`"3:2"` → `("3", 2)`: the object and the version a button was drawn for."""
+    """`"3:2"` → `("3", 2)`: the object and the version a button was drawn for; None when
+    the version is not a number (core/numbers.py), whatever the value's origin."""
     object_id, _, version = value.partition(":")
-    if not version.lstrip("-").isdigit():
+    number = whole_number(version.removeprefix("-"))
+    if number is None:
         return None
-    return object_id, int(version)
+    return object_id, -number if version.startswith("-") else number

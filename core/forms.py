@@ -17,6 +17,7 @@ from core.actions import COMMENT_INPUT, DRAFT_PREFIX, MAX_COMMENT, command_for_a
 from core.errors import ExportbotError
 from core.i18n import Translator
 from core.model import AnnotationKind
+from core.numbers import whole_number
 from core.schedules import Verdict
 
 NOTE_FORM = "note"
@@ -199,11 +200,12 @@ def _note_command(context: str, values: Mapping[str, str], t: Translator, link: 
     kind = values.get("kind") or AnnotationKind.NOTE.value
     if kind not in {k.value for k in AnnotationKind}:
         errors["kind"] = t.t("form.error.choice", value=kind)
-    if not context.isdigit():
+    job_id = whole_number(context)
+    if job_id is None:
         errors["text"] = t.t("form.error.no_job")
-    if errors:
+    if errors or job_id is None:
         raise FormInvalid(errors)
-    return c.Annotate(int(context), text, AnnotationKind(kind), link=link)
+    return c.Annotate(job_id, text, AnnotationKind(kind), link=link)
 
 
 def _decision_command(context: str, values: Mapping[str, str], t: Translator) -> c.Command:
@@ -239,10 +241,9 @@ def _draft_command(values: Mapping[str, str], t: Translator) -> c.Command:
     keep_text = values.get("keep", "").strip()
     keep: int | None = None
     if keep_text:
-        if not keep_text.isdigit() or not 1 <= int(keep_text) <= MAX_KEEP:
+        keep = whole_number(keep_text)
+        if keep is None or not 1 <= keep <= MAX_KEEP:
             errors["keep"] = t.t("form.error.keep", value=keep_text, high=MAX_KEEP)
-        else:
-            keep = int(keep_text)
     if errors:
         raise FormInvalid(errors)
     patterns = tuple(p.strip() for p in values.get("exclude", "").splitlines() if p.strip())

@@ -37,7 +37,9 @@ from core.handlers import DEFAULT_DRAFT_TTL, Context, JobControl, audit_entry
 from core.i18n import Translator
 from core.messages import Message, Tone
 from core.model import Actor, Job, Outcome, TargetSpec
+from core.numbers import whole_number
 from core.ports import AuditSink, Clock, UnitOfWorkFactory
+from core.text import cut
 from core.views import job_message
 
 log = logging.getLogger(__name__)
@@ -160,24 +162,31 @@ class CommandService:
 
     async def execute_action(
         self, name: str, value: str, actor: Actor, *, prefix: str = "", comment: str = ""
-    ) -> Message | None:
-        """A button press (`name`, `"<object>:<version>"`, and what was typed beside it);
-        None when no command stands for it."""
+    ) -> Message:
+        """A button press (`name`, `"<object>:<version>"`, and what was typed beside it).
+        A press no command stands for (an unknown action, a forged value) is refused in a
+        reply and audited: a button nobody drew is worth a line in the log."""
+        raw = f"{name} {value}"
         parsed = parse_value(value)
         command = command_for_action(name, *parsed, comment) if parsed else None
-        if command is None:
-            return None
-        return await self.execute(command, actor, raw=f"{name} {value}", prefix=prefix)
+        if command is not None:
+            return await self.execute(command, actor, raw=raw, prefix=prefix)
+        t = Translator(actor.locale)
+        if not self.serves(actor):
+            return await self._refuse_workspace(actor, "button", raw, t, prefix)
+        error = InvalidCommand("error.bad_button", action=cut(name, 64), value=cut(value, 64))
+        await self._audit_failure(actor, "button", Outcome.INVALID, raw, error)
+        return error_message(t, error, prefix)
 
     def form(self, form_id: str, actor: Actor, context: str = "", initial: str = "") -> Form:
         """The form to show `actor` (translated); `context` names its object (a job)."""
         t = Translator(actor.locale)
         if form_id == forms.NOTE_FORM:
-            return forms.note_form(t, int(context) if context.isdigit() else 0, initial)
+            return forms.note_form(t, whole_number(context) or 0, initial)
         if form_id == forms.DECISION_FORM:
             action, _, value = context.partition(":")
             draft, version = parse_value(value) or ("0", 0)
-            return forms.decision_form(t, action, int(draft) if draft.isdigit() else 0, version)
+            return forms.decision_form(t, action, whole_number(draft) or 0, version)
         return forms.draft_form(t, list(self._targets), context)
 
     async def submit_form(

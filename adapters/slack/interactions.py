@@ -72,9 +72,6 @@ class Interactions:
     ) -> None:
         service = self._runtime.service
         message = await service.execute_action(name, value, actor, prefix=PREFIX)
-        if message is None:
-            log.warning("a button nobody handles was pressed: %s %s", name, value)
-            return
         if not body.get("response_url"):  # App Home or a modal: no message to answer in
             await self._runtime.tell_privately(actor, message)
             return

@@ -177,6 +177,7 @@ MESSAGES: dict[str, str] = {
     "error.unterminated_quote": "A quote ({quote}) is opened but never closed.",
     "error.text_too_long": "The text is too long (at most {limit} characters).",
     "error.bad_job_ref": "“{value}” is not a job number; write it like #12.",
+    "error.bad_button": "This button does not do anything I know. ({action} “{value}”)",
     "error.bad_name": "“{value}” is not a valid {param} name.",
     "error.bad_role": "“{role}” is not a role; choose one of: {choices}.",
     "error.bad_choice": "{option} does not accept “{value}”; choose one of: {choices}.",

@@ -170,6 +170,7 @@ MESSAGES: dict[str, str] = {
     "error.unterminated_quote": "Un guillemet ({quote}) est ouvert mais jamais fermé.",
     "error.text_too_long": "Le texte est trop long ({limit} caractères au plus).",
     "error.bad_job_ref": "« {value} » n'est pas un numéro de job ; écrivez-le comme #12.",
+    "error.bad_button": "Ce bouton ne fait rien que je connaisse. ({action} « {value} »)",
     "error.bad_name": "« {value} » n'est pas un nom valide pour {param}.",
     "error.bad_role": "« {role} » n'est pas un rôle ; choisissez parmi : {choices}.",
     "error.bad_choice": "{option} n'accepte pas « {value} » ; choisissez parmi : {choices}.",

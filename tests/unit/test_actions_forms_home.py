@@ -43,8 +43,9 @@ async def test_a_button_press_becomes_the_command_it_names(
     pressed = await service.execute_action("job.cancel", "1:0", console("bob"))
     assert pressed is not None and "cancelled" in pressed.text
     assert store.state.jobs[1].state is JobState.CANCELLED
-    assert await service.execute_action("job.explode", "1:0", console("bob")) is None
-    assert await service.execute_action("job.cancel", "one:zero", console("bob")) is None
+    for name, value in (("job.explode", "1:0"), ("job.cancel", "one:zero"), ("job.log", "²:0")):
+        refused = await service.execute_action(name, value, console("bob"))
+        assert refused.error_key == "error.bad_button" and refused.ephemeral
 
 
 async def test_retry_runs_the_target_again_only_after_the_job_ended(
