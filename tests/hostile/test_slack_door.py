@@ -391,3 +391,21 @@ async def test_a_real_payload_with_one_field_of_another_shape_gets_an_answer_bel
 def _block_actions_payload() -> str:
     body = block_actions("job.log", "1:0", user=ADMIN, response_url="")
     return parse_qs(body)["payload"][0]
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        {"type": "app_home_opened"},  # no user
+        {"type": "app_home_opened", "user": "", "tab": "home"},
+        {"type": "app_mention"},  # no text, channel or user
+    ],
+)
+async def test_a_signed_event_missing_its_fields_is_acknowledged_not_a_500(
+    slack: SlackHarness, event: dict[str, Any]
+) -> None:
+    body = {"type": "event_callback", "team_id": "T0EXPORT", "event_id": "Ev1", "event": event}
+    status, _ = await slack.post(json.dumps(body), json_body=True)
+    assert status < 500
+    await slack.settle()
+    assert not slack.standin.called("views.publish")  # nobody to publish a Home tab for
