@@ -33,8 +33,10 @@ from core.dispatcher import Dispatcher
 from core.i18n import Translator
 from core.links import job_path, verify
 from core.model import Job
+from core.numbers import whole_number
 from core.progress import ProgressEditor
 from core.redaction import redact
+from core.text import cut
 
 log = logging.getLogger(__name__)
 
@@ -262,18 +264,19 @@ async def job_page(request: web.Request) -> web.Response:
     if bot is None:
         return web.json_response({"status": "starting"}, status=503)
     t = Translator(request.headers.get("Accept-Language", "en").split(",")[0])
-    job_id = request.match_info["job_id"]
+    job_id = whole_number(request.match_info["job_id"])
     query = request.query
-    if not job_id.isdigit() or not verify(
+    if job_id is None or not verify(
         bot.alerts.link_secret,
-        job_path(int(job_id)),
+        job_path(job_id),
         query.get("expires", ""),
         query.get("sig", ""),
         bot.clock.now(),
     ):
-        html = pages.refusal(t, "page.link_invalid", job=job_id)
+        shown = cut(request.match_info["job_id"], 40)  # the page names what was asked for
+        html = pages.refusal(t, "page.link_invalid", job=shown)
         return web.Response(text=html, status=403, content_type="text/html")
-    message = await bot.service.job_view(int(job_id), t.locale)
+    message = await bot.service.job_view(job_id, t.locale)
     if message is None:
         html = pages.refusal(t, "error.job_not_found", job=job_id)
         return web.Response(text=html, status=404, content_type="text/html")

@@ -8,7 +8,7 @@ form instead (`FORM_ACTIONS`); the adapter shows it as a modal or card inputs.
 from __future__ import annotations
 
 from core import commands as c
-from core.numbers import number as as_number
+from core.numbers import whole_number
 from core.schedules import Verdict
 
 JOB_RETRY = "job.retry"
@@ -44,7 +44,7 @@ def command_for_action(
         return c.RunJob(object_id)
     if name == TARGET_PRUNE and object_id:
         return c.ShowPrunePreview(object_id)
-    number = as_number(object_id)
+    number = whole_number(object_id)
     if number is None:
         return None
     if name == JOB_RETRY:
@@ -64,7 +64,7 @@ def command_for_action(
 def parse_value(value: str) -> tuple[str, int] | None:
     """`"3:2"` → `("3", 2)`: the object and the version a button was drawn for."""
     object_id, _, version_text = value.partition(":")
-    version = as_number(version_text)
+    version = whole_number(version_text)
     if version is None:
         return None
     return object_id, version

@@ -17,7 +17,7 @@ from core.actions import COMMENT_INPUT, DRAFT_PREFIX, MAX_COMMENT, command_for_a
 from core.errors import ExportbotError
 from core.i18n import Translator
 from core.model import AnnotationKind
-from core.numbers import number
+from core.numbers import whole_number
 from core.schedules import Verdict
 
 NOTE_FORM = "note"
@@ -200,7 +200,7 @@ def _note_command(context: str, values: Mapping[str, str], t: Translator, link: 
     kind = values.get("kind") or AnnotationKind.NOTE.value
     if kind not in {k.value for k in AnnotationKind}:
         errors["kind"] = t.t("form.error.choice", value=kind)
-    job_id = number(context)
+    job_id = whole_number(context)
     if job_id is None:
         errors["text"] = t.t("form.error.no_job")
     if errors or job_id is None:
@@ -239,7 +239,7 @@ def _draft_command(values: Mapping[str, str], t: Translator) -> c.Command:
         except ExportbotError as error:
             errors[name] = t.t(error.key, **error.params)
     keep_text = values.get("keep", "").strip()
-    keep = number(keep_text) if keep_text else None
+    keep = whole_number(keep_text) if keep_text else None
     if keep_text and (keep is None or not 1 <= keep <= MAX_KEEP):
         errors["keep"] = t.t("form.error.keep", value=keep_text, high=MAX_KEEP)
     if errors:

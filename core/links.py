@@ -11,6 +11,8 @@ import hmac
 from datetime import datetime, timedelta
 from urllib.parse import urlencode
 
+from core.numbers import whole_number
+
 
 def signature(secret: bytes, path: str, expires: int) -> str:
     return hmac.new(secret, f"{path}\n{expires}".encode(), hashlib.sha256).hexdigest()
@@ -23,10 +25,13 @@ def signed_url(base_url: str, path: str, secret: bytes, now: datetime, ttl: time
 
 
 def verify(secret: bytes, path: str, expires: str, sig: str, now: datetime) -> bool:
-    """True for an unexpired link signed with `secret` for exactly `path`."""
-    if not expires.isdigit() or int(expires) < now.timestamp():
+    """True for an unexpired link signed with `secret` for exactly `path`; False for any
+    other text a stranger puts in the query (compared as bytes: any text is comparable)."""
+    seconds = whole_number(expires)
+    if seconds is None or seconds < now.timestamp():
         return False
-    return hmac.compare_digest(signature(secret, path, int(expires)), sig)
+    expected = signature(secret, path, seconds).encode()
+    return hmac.compare_digest(expected, sig.encode("utf-8", "surrogateescape"))
 
 
 def job_path(job_id: int) -> str:

@@ -1,17 +1,18 @@
-"""Numbers that come from outside: a button's object and version, a form's context.
+"""What a number is when it comes from outside (typed words, button values, link queries).
 
-Only ASCII digits, at most 12 of them: `str.isdigit()` also accepts `²` and other scripts'
-digits that `int()` refuses, and 4,300 digits or more make `int()` raise; 12 digits is more
-than any id or version here will reach, and fits every integer column.
+One to twelve ASCII digits, nothing else: `str.isdigit()` also accepts '²' and '٣', which
+`int()` then refuses or reads, and `int()` alone accepts '+5', '1_0', ' 7 ' and refuses
+more than 4,300 digits with a ValueError nobody expects. Twelve digits are more jobs,
+drafts and seconds than this bot will ever count.
 """
 
 from __future__ import annotations
 
 import re
 
-_NUMBER = re.compile(r"[0-9]{1,12}")
+NUMBER = re.compile(r"[0-9]{1,12}")
 
 
-def number(text: str) -> int | None:
-    """`"42"` → 42; None for anything else (signs, spaces, non-ASCII digits, 13+ digits)."""
-    return int(text) if _NUMBER.fullmatch(text) else None
+def whole_number(text: str) -> int | None:
+    """`text` as a non-negative int when it is 1-12 ASCII digits; None otherwise."""
+    return int(text) if NUMBER.fullmatch(text) else None

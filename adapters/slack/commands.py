@@ -77,9 +77,7 @@ class SlashCommand:
         )
         text = unescape(str(body.get("text", "")))
         key = request_key(body)
-        return actor, await self._runtime.service.execute_text(
-            text, actor, prefix=PREFIX, once=key
-        )
+        return actor, await self._runtime.service.execute_text(text, actor, prefix=PREFIX, once=key)
 
     async def _answer_later(
         self, work: asyncio.Task[tuple[Actor, Message]], respond: AsyncRespond

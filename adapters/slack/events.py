@@ -77,9 +77,10 @@ class Events:
         return " ".join(text.split())
 
     async def _on_home_opened(self, body: dict[str, Any], event: dict[str, Any]) -> None:
-        if event.get("tab", "home") != "home":
+        user = str(event.get("user") or "")
+        if event.get("tab", "home") != "home" or not user:  # nobody's tab: nothing to draw
             return
-        self._runtime.keep(self.publish_home(str(body.get("team_id") or ""), str(event["user"])))
+        self._runtime.keep(self.publish_home(str(body.get("team_id") or ""), user))
 
     async def publish_home(self, team: str, user: str) -> None:
         actor = await self._runtime.directory.actor(team, user)

@@ -29,7 +29,7 @@ from core.model import Actor
 
 log = logging.getLogger(__name__)
 
-ANY_ACTION = re.compile(r".+")
+ANY_ACTION = re.compile(r".*")  # a press without an action id is answered too
 
 
 class Interactions:

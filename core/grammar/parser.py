@@ -11,10 +11,11 @@ from core.commands import Command, ShowHelp
 from core.errors import InvalidCommand
 from core.grammar.registry import REGISTRY, Kind, Option, Param, Verb, find_verb
 from core.grammar.tokens import Token, tokenize
+from core.numbers import whole_number
 from core.suggest import suggest
 
 MAX_TEXT_LENGTH = 2000
-_JOB_REF = re.compile(r"#?(\d{1,12})")
+_JOB_REF = re.compile(r"#?([0-9]{1,12})")  # ASCII digits only (core/numbers.py)
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 
 
@@ -175,10 +176,10 @@ def _convert(param: Param, value: str, verb: Verb) -> Any:
     if kind is Kind.TARGET:
         return _name(value, param.name)
     if kind is Kind.INT:
-        digits = value.removeprefix("#")
-        if not digits.isdigit():
+        number = whole_number(value.removeprefix("#"))
+        if number is None:
             raise InvalidCommand("error.not_a_number", option=f"<{param.name}>", value=value)
-        return int(digits)
+        return number
     if kind is Kind.ROLE:
         role = parse_role(value)
         if role is None:
@@ -200,12 +201,9 @@ def _convert_option(option: Option, value: str, verb: Verb) -> Any:
     if option.kind is Kind.CHOICE:
         return _choice(value, option.choices, f"--{option.name}")
     if option.kind is Kind.INT:
-        try:
-            number = int(value)
-        except ValueError:
-            raise InvalidCommand(
-                "error.not_a_number", option=f"--{option.name}", value=value
-            ) from None
+        number = whole_number(value)
+        if number is None:
+            raise InvalidCommand("error.not_a_number", option=f"--{option.name}", value=value)
         low = option.minimum if option.minimum is not None else number
         high = option.maximum if option.maximum is not None else number
         if not low <= number <= high:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tests.adapters.slack_harness import ADMIN, VIEWER, SlackHarness, slack_harness
 from tests.adapters.slack_standin import SlackStandIn, block_actions, slash_command
 
@@ -70,16 +72,31 @@ async def test_retry_on_a_failed_job_posts_the_new_job_in_the_channel(
         assert not standin.responses  # the failed card stays as it was
 
 
-async def test_an_unknown_button_is_refused_to_the_presser_and_audited(
-    slack: SlackHarness,
+@pytest.mark.parametrize(
+    ("action", "value"),
+    [
+        ("job.explode", "1:0"),  # an action nobody drew
+        ("job.retry", "10**30:1"),
+        ("job.retry", "x:y"),
+        ("job.cancel", "1:"),
+        ("job.cancel", ":"),
+        ("job.cancel", ""),
+        ("job.retry", "²:0"),  # str.isdigit() says yes, int() says no
+        ("job.retry", "1" * 5000 + ":0"),  # past int()'s 4,300 digits
+        ("draft.approve", "1:" + "9" * 5000),
+        ("draft.approve", "1:٣"),
+    ],
+)
+async def test_a_forged_or_unknown_button_is_answered_and_audited_and_changes_nothing(
+    slack: SlackHarness, action: str, value: str
 ) -> None:
-    status, _ = await slack.post(
-        block_actions("job.explode", "1:0", user=ADMIN, response_url=slack.standin.response_url())
-    )
-    assert status == 200
-    [refused] = await slack.standin.wait_for_responses(1)
-    assert refused["response_type"] == "ephemeral" and refused["replace_original"] is False
-    assert "no longer does anything" in refused["text"]
+    await slack.post(slash_command("run demo", user=ADMIN, response_url=""))
     await slack.settle()
-    assert slack.rows("SELECT action, outcome FROM audit_log") == [("button", "invalid")]
-    assert slack.rows("SELECT count(*) FROM jobs") == [(0,)]
+    refused = await _press(slack, action, value, ADMIN)
+    assert refused["response_type"] == "ephemeral" and refused["replace_original"] is False
+    assert "This button no longer does anything." in refused["text"]
+    await slack.settle()
+    assert slack.rows("SELECT id, state FROM jobs") == [(1, "succeeded")]
+    assert slack.rows("SELECT action, outcome FROM audit_log WHERE action = 'button'") == [
+        ("button", "invalid")
+    ]

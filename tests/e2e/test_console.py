@@ -107,3 +107,21 @@ def test_a_reader_that_leaves_early_ends_the_script_quietly(workdir: Path) -> No
         errors = process.stderr.read().decode()
     assert "Traceback" not in errors and "BrokenPipe" not in errors, errors
     assert query(workdir / "var" / "exportbot.db", "SELECT id FROM jobs") == [(1,)]
+
+
+def test_a_number_that_is_not_ascii_digits_is_named_and_the_script_goes_on(
+    workdir: Path,
+) -> None:
+    big = "9" * 5000
+    done = console(workdir, "alice", f"status ²\nalerts retry ²\nalerts retry {big}\nrun demo\n")
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr
+    assert "“²” is not a valid job-or-target name." in done.stdout
+    assert "<delivery> needs a whole number, not “²”." in done.stdout
+    assert done.stdout.count("needs a whole number") == 2
+    assert "Job #1 · demo ended — succeeded" in done.stdout  # the lines after still ran
+    invalid = query(
+        workdir / "var" / "exportbot.db",
+        "SELECT action, outcome FROM audit_log WHERE outcome = 'invalid' ORDER BY id",
+    )
+    assert invalid == [("invalid", "invalid")] * 3

@@ -177,3 +177,47 @@ def test_typed_fields_are_checked_like_text(path: str, values: dict, error: str)
     with pytest.raises(InvalidCommand) as refused:
         parse_fields(path, values)
     assert refused.value.key == error
+
+
+@pytest.mark.parametrize(
+    ("text", "key", "value"),
+    [
+        ("alerts retry ²", "error.not_a_number", "²"),  # str.isdigit() says yes; int() says no
+        ("alerts retry ٣", "error.not_a_number", "٣"),  # an Arabic-Indic three: digits are ASCII
+        ("alerts retry " + "9" * 5000, "error.not_a_number", "9" * 5000),  # past int()'s limit
+        ("alerts retry 1234567890123", "error.not_a_number", "1234567890123"),  # 13 digits
+        ("status #٣", "error.bad_name", "#٣"),
+        ("cancel ١٢", "error.bad_job_ref", "١٢"),
+        ("cancel #" + "1" * 13, "error.bad_job_ref", "#" + "1" * 13),
+        ("history --limit ²", "error.not_a_number", "²"),
+        ("history --limit ٣", "error.not_a_number", "٣"),
+        ("history --limit 1_0", "error.not_a_number", "1_0"),  # int() reads 10
+        ("history --limit +5", "error.not_a_number", "+5"),
+        ("history --limit " + "9" * 5000, "error.not_a_number", "9" * 5000),
+    ],
+)
+def test_numbers_are_one_to_twelve_ascii_digits_and_anything_else_is_named(
+    text: str, key: str, value: str
+) -> None:
+    with pytest.raises(InvalidCommand) as raised:
+        parse(text)
+    assert raised.value.key == key
+    assert value in raised.value.params.values()
+
+
+def test_typed_fields_take_the_same_numbers_as_text() -> None:
+    with pytest.raises(InvalidCommand) as raised:
+        parse_fields("alerts retry", {"delivery": "²"})
+    assert raised.value.key == "error.not_a_number"
+    assert parse_fields("alerts retry", {"delivery": "12"}) == c.RetryDelivery(12)
+    assert parse_fields("history", {"limit": 7}) == c.ShowHistory(limit=7)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(st.characters(categories=("Nd", "No", "Nl")), min_size=1, max_size=20))
+def test_no_unicode_number_escapes_the_parser(digits: str) -> None:
+    for text in (f"alerts retry {digits}", f"cancel #{digits}", f"history --limit {digits}"):
+        try:
+            parse(text)
+        except InvalidCommand as error:
+            assert error.key.startswith("error.")
