@@ -9,11 +9,10 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-NASTY = ["\x00", "\u202e", "\x1b", "\r\n", "²", "١", "<!channel>", "%00", "9" * 5000]
-# A lone surrogate reaching the audit writer costs the whole batch: item 4 of issue #12
-# (cleaning at the door and row-by-row fallback) is another branch's; until it lands, these
-# are kept to the structure-only tests and one xfail each (see the door tests).
-SURROGATES = ["\ud800", "\udc80"]
+# Lone surrogates (as a forger's JSON escapes them) once cost the audit writer its whole batch.
+NASTY = [
+    "\x00", "\u202e", "\x1b", "\r\n", "²", "١", "<!channel>", "%00", "9" * 5000, "\ud800", "\udc80"
+]  # fmt: skip
 
 
 def _text(nasty: list[str]) -> st.SearchStrategy[str]:
@@ -22,7 +21,6 @@ def _text(nasty: list[str]) -> st.SearchStrategy[str]:
 
 
 HOSTILE_TEXT = _text(NASTY)
-HOSTILE_TEXT_WITH_SURROGATES = _text(NASTY + SURROGATES)
 
 # json.dumps writes a lone surrogate as a `\ud800` escape, as a forger would send it.
 JSON_VALUES: st.SearchStrategy[Any] = st.recursive(
@@ -31,7 +29,7 @@ JSON_VALUES: st.SearchStrategy[Any] = st.recursive(
         st.booleans(),
         st.integers(-(10**40), 10**40),
         st.floats(allow_nan=False, allow_infinity=False),
-        HOSTILE_TEXT_WITH_SURROGATES,
+        HOSTILE_TEXT,
     ),
     lambda inner: st.one_of(
         st.lists(inner, max_size=4), st.dictionaries(HOSTILE_TEXT, inner, max_size=4)

@@ -206,7 +206,6 @@ async def test_every_pressed_button_is_answered_and_audited_once(
     assert after["audit_log"] == before["audit_log"] + (0 if opened_a_form else 1)
 
 
-@pytest.mark.xfail(strict=False, reason="item 4 of #12: lone surrogates cost the audit batch")
 async def test_a_lone_surrogate_is_answered_and_audited(
     teams: Door, connector: ConnectorStandIn
 ) -> None:
