@@ -3,32 +3,14 @@ out-of-date one gets a private refusal, audited — never an internal error, nev
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
 import pytest
 
-from tests.adapters.discord_harness import DiscordHarness, discord_harness
+from tests.adapters.discord_harness import DiscordHarness
 from tests.adapters.discord_standin import (
     EPHEMERAL,
-    DiscordStandIn,
     component,
-    discord_standin,
     modal_submit,
 )
-
-
-@pytest.fixture
-async def standin() -> AsyncIterator[DiscordStandIn]:
-    async with discord_standin() as running:
-        yield running
-
-
-@pytest.fixture
-async def discord(tmp_path: Path, standin: DiscordStandIn) -> AsyncIterator[DiscordHarness]:
-    async with discord_harness(tmp_path, standin) as harness:
-        yield harness
-
 
 FORGED_BUTTONS = [
     "job.retry:" + "1" * 31 + ":1",  # 10**30-sized: past what any id column holds

@@ -6,17 +6,14 @@ from __future__ import annotations
 import io
 import json
 import time
-from collections.abc import AsyncIterator, Callable
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
-from tests.adapters.discord_harness import SIGNING_KEY, DiscordHarness, discord_harness
+from tests.adapters.discord_harness import SIGNING_KEY, DiscordHarness
 from tests.adapters.discord_standin import (
-    DiscordStandIn,
     component,
-    discord_standin,
     modal_submit,
     ping,
     signed_interaction,
@@ -24,18 +21,6 @@ from tests.adapters.discord_standin import (
 )
 
 TABLES = ("audit_log", "jobs", "annotations", "inbound_events", "conversation_references")
-
-
-@pytest.fixture
-async def standin() -> AsyncIterator[DiscordStandIn]:
-    async with discord_standin() as running:
-        yield running
-
-
-@pytest.fixture
-async def discord(tmp_path: Path, standin: DiscordStandIn) -> AsyncIterator[DiscordHarness]:
-    async with discord_harness(tmp_path, standin) as harness:
-        yield harness
 
 
 def _counts(discord: DiscordHarness) -> dict[str, int]:

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,11 +16,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from core.actions import ASKS_A_REASON, FORM_ACTIONS
-from tests.adapters.discord_harness import SIGNING_KEY, DiscordHarness, discord_harness
+from tests.adapters.discord_harness import SIGNING_KEY, DiscordHarness
 from tests.adapters.discord_standin import (
-    DiscordStandIn,
     component,
-    discord_standin,
     modal_submit,
     ping,
     slash_command,
@@ -36,18 +32,6 @@ HOSTILE = settings(
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-
-
-@pytest.fixture
-async def standin() -> AsyncIterator[DiscordStandIn]:
-    async with discord_standin() as running:
-        yield running
-
-
-@pytest.fixture
-async def discord(tmp_path: Path, standin: DiscordStandIn) -> AsyncIterator[DiscordHarness]:
-    async with discord_harness(tmp_path, standin) as harness:
-        yield harness
 
 
 def _counts(discord: DiscordHarness) -> dict[str, int]:
