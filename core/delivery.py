@@ -6,6 +6,7 @@ rate-limit answer into `RetryAfter`, which the pipeline honours before trying ag
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -24,10 +25,28 @@ class DeliveryError(Exception):
         self.maybe_sent = maybe_sent
 
 
+DEFAULT_RETRY_AFTER = 1.0  # seconds, when a 429 names no usable wait
+MAX_RETRY_AFTER = 3600.0  # a receiver asking for more (or for `inf`) is not obeyed past this
+
+
+def retry_after_seconds(raw: object, default: float = DEFAULT_RETRY_AFTER) -> float:
+    """A `Retry-After` (a header's text or a JSON number) as a wait that can be honoured:
+    finite and from 0 to an hour; anything unreadable (`²`, `nan`, `inf`) is `default`.
+    Webhook receivers are strangers: their answer must not stall or crash the dispatcher."""
+    try:
+        seconds = float(raw)  # type: ignore[arg-type]
+    except (TypeError, ValueError, OverflowError):
+        return default
+    if not math.isfinite(seconds):
+        return default
+    return min(max(seconds, 0.0), MAX_RETRY_AFTER)
+
+
 class RetryAfter(DeliveryError):
     """The platform asked us to wait `seconds` before the next call (HTTP 429)."""
 
     def __init__(self, seconds: float, detail: str = "rate limited") -> None:
+        seconds = retry_after_seconds(seconds)
         super().__init__(f"{detail}; retry after {seconds:g} s")
         self.seconds = seconds
 

@@ -21,10 +21,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
 from adapters.slack.render import render
-from core.delivery import DeliveryError, MessageRef, RetryAfter, Upload
+from core.delivery import DeliveryError, MessageRef, RetryAfter, Upload, retry_after_seconds
 from core.messages import Message
 
-DEFAULT_RETRY_AFTER = 1.0
 PERMANENT_ERRORS = frozenset(
     {
         "channel_not_found",
@@ -145,8 +144,7 @@ async def _call(call: Awaitable[AsyncSlackResponse]) -> AsyncSlackResponse:
         response = error.response
         if response.status_code == 429:
             raw = response.headers.get("Retry-After") or response.headers.get("retry-after")
-            seconds = float(raw) if raw and str(raw).replace(".", "", 1).isdigit() else None
-            raise RetryAfter(seconds or DEFAULT_RETRY_AFTER, "Slack rate limit") from error
+            raise RetryAfter(retry_after_seconds(raw), "Slack rate limit") from error
         code = str(response.get("error", "")) if isinstance(response.data, dict) else ""
         raise DeliveryError(
             f"Slack answered {code or response.status_code}", permanent=code in PERMANENT_ERRORS

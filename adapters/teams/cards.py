@@ -26,6 +26,7 @@ from typing import Any
 from core.actions import COMMENT_INPUT, MAX_COMMENT
 from core.forms import Form, FormInput, InputKind
 from core.messages import Action, Field, Image, Message, Tone
+from core.numbers import whole_number
 from core.text import cut
 
 SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
@@ -310,8 +311,9 @@ def _choice_set(field: FormInput, value: str) -> Card:
 def _number(value: str) -> Card:
     element: Card = {"type": "Input.Number"}
     # The schema wants a number here; text that is none is left for the person to retype.
-    if value.strip().isdigit():
-        element["value"] = int(value)
+    number = whole_number(value.strip())
+    if number is not None:
+        element["value"] = number
     return element
 
 

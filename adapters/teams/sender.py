@@ -20,12 +20,11 @@ from microsoft_agents.hosting.core import TurnContext
 from microsoft_agents.hosting.core.authorization import ClaimsIdentity
 
 from adapters.teams.cards import message_activity
-from core.delivery import DeliveryError, MessageRef, RetryAfter, Upload
+from core.delivery import DeliveryError, MessageRef, RetryAfter, Upload, retry_after_seconds
 from core.messages import Message
 
 Lookup = Callable[[str], Awaitable[dict[str, Any] | None]]  # key → stored reference
 OpenChat = Callable[[str], Awaitable[None]]  # user id → their 1:1 chat opened and stored
-DEFAULT_RETRY_AFTER = 1.0
 RETRYABLE = frozenset({408, 412, 429, 500, 502, 503, 504})
 
 
@@ -155,6 +154,5 @@ def _failure(error: aiohttp.ClientResponseError) -> DeliveryError:
     status = error.status
     if status == 429:
         raw = error.headers.get("Retry-After", "") if error.headers else ""
-        seconds = float(raw) if raw.replace(".", "", 1).isdigit() else DEFAULT_RETRY_AFTER
-        return RetryAfter(seconds, "Teams rate limit")
+        return RetryAfter(retry_after_seconds(raw), "Teams rate limit")
     return DeliveryError(f"Teams answered {status}", permanent=status not in RETRYABLE)

@@ -25,13 +25,12 @@ import aiohttp
 
 from adapters.webhooks.guard import RefusedDestination, refusal_of
 from adapters.webhooks.render import encode, payload
-from core.delivery import DeliveryError, MessageRef, RetryAfter, Sender, Upload
+from core.delivery import DEFAULT_RETRY_AFTER, DeliveryError, MessageRef, RetryAfter, Sender, Upload
 from core.messages import Message
 from core.webhooks import WEBHOOK_PLATFORM, WebhookFormat, shown_url
 
 Resolve = Callable[[str], Awaitable[str | None]]
 
-DEFAULT_RETRY_AFTER = 1.0
 USER_AGENT = "exportbot-webhook/1"
 NO_SECRET = "no webhook secret configured (EXPORTBOT_WEBHOOK_SECRET)"
 # Workflows answer 412 when the flow is briefly unavailable; Microsoft says retry it.

@@ -395,3 +395,11 @@ def test_the_cards_module_imports_only_core_and_the_standard_library() -> None:
     }
     assert roots - {"core", "__future__"} <= set(sys.stdlib_module_names)
     assert "core" in roots
+
+
+@pytest.mark.parametrize("keep", ["²", "٣", "9" * 5000, "+5", "1_0"])
+def test_a_typed_number_no_one_can_read_is_left_for_the_person_to_retype(keep: str) -> None:
+    """The form comes back with the person's typing; `"²".isdigit()` is true, int() refuses."""
+    form = draft_form(EN, ["demo"])
+    card = form_card(form, values={"keep": keep}, errors={"keep": "not a number"})
+    assert "value" not in _inputs(card)["keep"]

@@ -449,6 +449,12 @@ S, D, T, J = WebhookFormat.SLACK, WebhookFormat.DISCORD, WebhookFormat.TEAMS, We
         (T, rate_limited("12"), 12.0),
         (T, rate_limited(), 1.0),  # no header: one second
         (J, rate_limited("4"), 4.0),
+        # A receiver is a stranger: waits it asks for are finite and at most an hour.
+        (J, rate_limited("inf"), 1.0),
+        (J, rate_limited("nan"), 1.0),
+        (J, rate_limited("1e308"), 3600.0),
+        (J, rate_limited("-5"), 0.0),
+        (D, rate_limited("3", retry_after=1e308), 3600.0),
     ],
 )
 async def test_429_asks_to_wait_as_long_as_the_receiver_said(
