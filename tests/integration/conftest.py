@@ -46,6 +46,9 @@ async def engine(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterato
     finally:
         await engine.dispose()
         async with admin.begin() as connection:
+            # A test that left a stream open holds a lock on its tables: fail its teardown
+            # after a while instead of hanging the whole suite.
+            await connection.execute(text("SET LOCAL lock_timeout = '30s'"))
             await connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         await admin.dispose()
 

@@ -146,7 +146,7 @@ async def test_no_secret_of_the_corpus_reaches_any_output(
     since, until = datetime.now(UTC) - timedelta(hours=1), datetime.now(UTC) + timedelta(hours=1)
     archive = SqlJobArchive(engine)
     exports = {
-        fmt: "".join([chunk async for chunk in export_jobs(archive.stream(since, until), fmt)])
+        fmt: "".join([chunk async for chunk in export_jobs(archive.batches(since, until), fmt)])
         for fmt in ExportFormat
     }
     for shape in SHAPES:
