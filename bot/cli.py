@@ -20,7 +20,7 @@ from sqlalchemy.exc import DBAPIError
 from bot.config import ConfigError, Settings, load_settings
 from bot.errors import PlatformUnavailable
 from bot.logs import configure_logging
-from core.job_export import ExportFormat, export_jobs
+from core.job_export import ExportFormat, export_rows
 from storage import SqlJobArchive, open_engine, upgrade
 from storage.database import normalize_url
 from storage.migrate import SchemaOutdated, ensure_schema
@@ -412,8 +412,8 @@ async def audit_export(
         await ensure_schema(engine)
         # aclosing: a reader that leaves early ends the database stream before the engine.
         async with (
-            aclosing(SqlJobArchive(engine).batches(since, until)) as rows,
-            aclosing(export_jobs(rows, fmt)) as chunks,
+            aclosing(SqlJobArchive(engine).export_batches(since, until)) as rows,
+            aclosing(export_rows(rows, fmt)) as chunks,
         ):
             if out is None:
                 await _write_to_stdout(chunks)
