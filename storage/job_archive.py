@@ -11,10 +11,11 @@ row reaches the core as the driver returns it, with no type processing and no `J
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Sequence
+import asyncio
+from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 from contextlib import aclosing
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, String, func, select, type_coerce
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -30,6 +31,7 @@ from storage.mapping import (
 )
 from storage.tables import AnnotationRow, JobRow
 
+T = TypeVar("T")
 BATCH = 2000  # rows per fetch: the memory an export holds at once, and the unit it writes
 _JOB_WIDTH = len(JOB_COLUMNS)
 
@@ -114,7 +116,7 @@ class SqlJobArchive:
             batch: list[RowWithNotes] = []
             current: ExportRow | None = None
             notes: list[ExportNote] = []
-            async for rows in result.partitions():
+            async for rows in _read_ahead(result.partitions()):
                 for row in rows:
                     if current is None or row[0] != current[0]:
                         if current is not None:
@@ -153,3 +155,17 @@ def _iso_text(column: Any, dialect: str) -> ColumnElement[str]:
         text = type_coerce(column, String)
     iso = func.replace(func.replace(text, " ", "T", type_=String), ".000000", "", type_=String)
     return iso.concat("+00:00")
+
+
+async def _read_ahead(fetches: AsyncIterator[T]) -> AsyncGenerator[T, None]:
+    """`fetches`, each asked for as the previous one is handed over: the driver's thread (or
+    the server) produces the next fetch while the caller turns this one into text."""
+    pending = asyncio.ensure_future(anext(fetches, None))
+    try:
+        while (fetched := await pending) is not None:
+            pending = asyncio.ensure_future(anext(fetches, None))
+            yield fetched
+    finally:  # a reader leaving early: the fetch under way ends before the connection does
+        await asyncio.wait([pending])
+        if not pending.cancelled():
+            pending.exception()  # retrieved, so an early exit logs no "never retrieved"
