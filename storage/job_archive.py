@@ -116,17 +116,20 @@ class SqlJobArchive:
             batch: list[RowWithNotes] = []
             current: ExportRow | None = None
             notes: list[ExportNote] = []
-            async for rows in _read_ahead(result.partitions()):
-                for row in rows:
-                    if current is None or row[0] != current[0]:
-                        if current is not None:
-                            batch.append((current, notes))
-                        current, notes = tuple(row[:width]), []
-                    if row[width] is not None:  # the LEFT JOIN's side: a note (kind), or none
-                        notes.append(tuple(row[width:]))
-                if batch:
-                    yield batch
-                    batch = []
+            # aclosing: a reader leaving early waits for the fetch under way before the
+            # connection closes (asyncpg refuses a second operation while one runs).
+            async with aclosing(_read_ahead(result.partitions())) as fetches:
+                async for rows in fetches:
+                    for row in rows:
+                        if current is None or row[0] != current[0]:
+                            if current is not None:
+                                batch.append((current, notes))
+                            current, notes = tuple(row[:width]), []
+                        if row[width] is not None:  # the LEFT JOIN's side: a note, or none
+                            notes.append(tuple(row[width:]))
+                    if batch:
+                        yield batch
+                        batch = []
             if current is not None:
                 yield [(current, notes)]
 

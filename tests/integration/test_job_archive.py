@@ -3,9 +3,10 @@ PostgreSQL: every job and every note once, in order."""
 
 from __future__ import annotations
 
+from contextlib import aclosing
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import update
+from sqlalchemy import text, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from core.job_export import ExportFormat, export_jobs, export_rows
@@ -87,3 +88,16 @@ async def test_export_rows_write_what_the_jobs_write_byte_for_byte(engine: Async
         slow = "".join([c async for c in export_jobs(archive.batches(since, until), fmt)])
         assert fast == slow
         assert "T10:00:01+00:00" in fast and "T10:00:00.000001+00:00" in fast
+
+
+async def test_an_export_left_after_one_batch_ends_its_read_cleanly(engine: AsyncEngine) -> None:
+    """`audit export | head -1`: the reader leaves while the next fetch is being read."""
+    await seed_jobs(engine, JOBS, T0)
+    archive = SqlJobArchive(engine)
+
+    async with aclosing(archive.export_batches(T0, T0 + timedelta(1))) as batches:
+        first = await anext(batches)
+
+    assert [row[0] for row, _ in first][:3] == [1, 2, 3]
+    async with engine.connect() as connection:  # and the connection is fit for the next use
+        assert (await connection.execute(text("SELECT 1"))).scalar() == 1
