@@ -3,8 +3,9 @@
 Jobs arrive in batches (one database fetch each) and leave as one text chunk per batch, so
 memory stays constant whatever the period holds. A million jobs is the scale this is measured
 at (bench/audit_export.py), so the archive hands over plain rows (`ExportRow`: primitive
-values in the order of JOB_FIELDS, times already as ISO 8601 text) rather than `Job` objects,
-and each chunk is written by `csv.writer.writerows` or one JSON encoder.
+values in the order of JOB_FIELDS, times already as ISO 8601 text) rather than `Job` objects;
+a CSV row is joined directly unless it needs the csv module's quoting or the formula guard,
+and JSON goes through one encoder.
 """
 
 from __future__ import annotations
