@@ -14,6 +14,7 @@ from core.capabilities import Role
 from core.conversations import PostedMessage
 from core.deliveries import AlertThread, Delivery, DeliveryState
 from core.events import OutboxEvent
+from core.job_export import ExportBatches
 from core.model import (
     Annotation,
     AuditEntry,
@@ -368,6 +369,12 @@ class JobArchive(Protocol):
     ) -> AsyncIterator[Sequence[tuple[Job, Sequence[Annotation]]]]:
         """Jobs created in [since, until), oldest first, each with its annotations, a batch
         (one database fetch) at a time."""
+        ...
+
+    def export_batches(self, since: datetime, until: datetime) -> ExportBatches:
+        """The same jobs and notes as plain rows (core.job_export's JOB_FIELDS and
+        NOTE_FIELDS: primitive values, times as ISO 8601 text), a batch at a time: what an
+        export writes, without building a `Job` per row."""
         ...
 
 

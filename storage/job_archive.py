@@ -3,17 +3,24 @@
 Core rows, not ORM objects: a session would keep every object it loads in its identity map,
 and clearing that map inside a `yield_per` stream invalidates the batches still to come
 (issue 12, item 1). Plain tuples need neither.
+
+Exports (`export_batches`) go further: the database formats the times as ISO 8601 text, so a
+row reaches the core as the driver returns it, with no type processing and no `Job` per row
+(bench/audit_export.py: a million jobs).
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Sequence
+import asyncio
+from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 from contextlib import aclosing
 from datetime import datetime
+from typing import Any, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, String, func, select, type_coerce
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from core.job_export import JOB_FIELDS, NOTE_FIELDS, ExportNote, ExportRow
 from core.model import Annotation, Job
 from storage.database import READ_ONLY_OPTION
 from storage.mapping import (
@@ -24,10 +31,30 @@ from storage.mapping import (
 )
 from storage.tables import AnnotationRow, JobRow
 
+T = TypeVar("T")
 BATCH = 2000  # rows per fetch: the memory an export holds at once, and the unit it writes
 _JOB_WIDTH = len(JOB_COLUMNS)
 
 JobWithNotes = tuple[Job, Sequence[Annotation]]
+RowWithNotes = tuple[ExportRow, list[ExportNote]]
+
+# The columns behind core.job_export's JOB_FIELDS and NOTE_FIELDS.
+_JOB_SOURCES: dict[str, Any] = {
+    "id": JobRow.id, "target": JobRow.target, "state": JobRow.state,
+    "origin": JobRow.origin_kind, "platform": JobRow.origin_platform,
+    "workspace": JobRow.origin_workspace, "channel": JobRow.origin_channel,
+    "reference": JobRow.origin_reference, "requester": JobRow.requester,
+    "requester_name": JobRow.requester_name, "created_at": JobRow.created_at,
+    "started_at": JobRow.started_at, "finished_at": JobRow.finished_at,
+    "size_bytes": JobRow.size_bytes, "file_count": JobRow.file_count, "sha256": JobRow.sha256,
+    "error": JobRow.error,
+}  # fmt: skip
+_NOTE_SOURCES: dict[str, Any] = {
+    "kind": AnnotationRow.kind, "text": AnnotationRow.text, "author": AnnotationRow.author,
+    "author_name": AnnotationRow.author_name, "created_at": AnnotationRow.created_at,
+    "link": AnnotationRow.link,
+}  # fmt: skip
+_TIMES = ("created_at", "started_at", "finished_at")
 
 
 class SqlJobArchive:
@@ -67,9 +94,81 @@ class SqlJobArchive:
             if current is not None:
                 yield [(current, notes)]
 
+    async def export_batches(
+        self, since: datetime, until: datetime
+    ) -> AsyncGenerator[list[RowWithNotes], None]:
+        """Jobs created in [since, until), oldest first, as export rows (JOB_FIELDS) each with
+        its notes (NOTE_FIELDS), a fetch at a time; grouped as `batches` groups them."""
+        dialect = self._engine.dialect.name
+        query = (
+            select(
+                *(_export_column(_JOB_SOURCES[name], name, dialect) for name in JOB_FIELDS),
+                *(_export_column(_NOTE_SOURCES[name], name, dialect) for name in NOTE_FIELDS),
+            )
+            .outerjoin(AnnotationRow, AnnotationRow.job_id == JobRow.id)
+            .where(JobRow.created_at >= since, JobRow.created_at < until)
+            .order_by(JobRow.id, AnnotationRow.id)
+        )
+        width = len(JOB_FIELDS)
+        reader = self._engine.execution_options(**{READ_ONLY_OPTION: True})
+        async with reader.connect() as connection:
+            result = await connection.stream(query.execution_options(yield_per=BATCH))
+            batch: list[RowWithNotes] = []
+            current: ExportRow | None = None
+            notes: list[ExportNote] = []
+            # aclosing: a reader leaving early waits for the fetch under way before the
+            # connection closes (asyncpg refuses a second operation while one runs).
+            async with aclosing(_read_ahead(result.partitions())) as fetches:
+                async for rows in fetches:
+                    for row in rows:
+                        if current is None or row[0] != current[0]:
+                            if current is not None:
+                                batch.append((current, notes))
+                            current, notes = tuple(row[:width]), []
+                        if row[width] is not None:  # the LEFT JOIN's side: a note, or none
+                            notes.append(tuple(row[width:]))
+                    if batch:
+                        yield batch
+                        batch = []
+            if current is not None:
+                yield [(current, notes)]
+
     async def stream(self, since: datetime, until: datetime) -> AsyncGenerator[JobWithNotes, None]:
         """The same jobs one at a time."""
         async with aclosing(self.batches(since, until)) as batches:
             async for batch in batches:
                 for pair in batch:
                     yield pair
+
+
+def _export_column(column: Any, name: str, dialect: str) -> ColumnElement[Any]:
+    """`column` as the export reads it: a time as ISO 8601 text, anything else as stored."""
+    return _iso_text(column, dialect) if name in _TIMES else column
+
+
+def _iso_text(column: Any, dialect: str) -> ColumnElement[str]:
+    """A UTCDateTime column as `datetime.isoformat()` writes the aware UTC time (no fraction
+    when it is zero), computed by the database: NULL stays NULL.
+
+    UTCDateTime stores naive UTC; SQLite keeps SQLAlchemy's text `YYYY-MM-DD HH:MM:SS.ffffff`
+    (six digits always), PostgreSQL a timestamp that to_char writes the same way."""
+    if dialect == "postgresql":
+        text: ColumnElement[str] = func.to_char(column, "YYYY-MM-DD HH24:MI:SS.US", type_=String)
+    else:
+        text = type_coerce(column, String)
+    iso = func.replace(func.replace(text, " ", "T", type_=String), ".000000", "", type_=String)
+    return iso.concat("+00:00")
+
+
+async def _read_ahead(fetches: AsyncIterator[T]) -> AsyncGenerator[T, None]:
+    """`fetches`, each asked for as the previous one is handed over: the driver's thread (or
+    the server) produces the next fetch while the caller turns this one into text."""
+    pending = asyncio.ensure_future(anext(fetches, None))
+    try:
+        while (fetched := await pending) is not None:
+            pending = asyncio.ensure_future(anext(fetches, None))
+            yield fetched
+    finally:  # a reader leaving early: the fetch under way ends before the connection does
+        await asyncio.wait([pending])
+        if not pending.cancelled():
+            pending.exception()  # retrieved, so an early exit logs no "never retrieved"

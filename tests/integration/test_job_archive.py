@@ -3,11 +3,15 @@ PostgreSQL: every job and every note once, in order."""
 
 from __future__ import annotations
 
+from contextlib import aclosing
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import text, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from core.job_export import ExportFormat, export_jobs, export_rows
 from storage import SqlJobArchive
+from storage.tables import JobRow
 from tests.integration.seed import seed_jobs
 
 T0 = datetime(2026, 3, 2, 10, 0, 0, 123000, tzinfo=UTC)
@@ -58,3 +62,42 @@ async def test_the_archive_maps_every_field_of_a_job_and_its_note(engine: AsyncE
     assert (job.size_bytes, job.file_count, job.sha256) == (1_000, 10, "ab" * 32)
     assert (note.kind.value, note.author.key, note.author_name) == ("note", "slack:T1:U9", "Nina")
     assert note.created_at == T0 + timedelta(minutes=1)
+
+
+async def test_export_rows_write_what_the_jobs_write_byte_for_byte(engine: AsyncEngine) -> None:
+    """The export's fast path (rows with times formatted by the database) against the jobs
+    themselves: times with and without microseconds, never started, never finished, notes
+    across a fetch boundary, every format."""
+    whole_second = T0.replace(microsecond=0)
+    await seed_jobs(engine, JOBS, whole_second, notes_per_job=_notes_of)
+    async with engine.begin() as connection:
+        await connection.execute(
+            update(JobRow).where(JobRow.id % 5 == 0).values(started_at=None, finished_at=None)
+        )
+        await connection.execute(update(JobRow).where(JobRow.id % 5 == 1).values(finished_at=None))
+        await connection.execute(
+            update(JobRow)
+            .where(JobRow.id % 5 == 2)
+            .values(started_at=whole_second, finished_at=whole_second + timedelta(microseconds=1))
+        )
+    archive = SqlJobArchive(engine)
+    since, until = T0 - timedelta(1), T0 + timedelta(1)
+
+    for fmt in ExportFormat:
+        fast = "".join([c async for c in export_rows(archive.export_batches(since, until), fmt)])
+        slow = "".join([c async for c in export_jobs(archive.batches(since, until), fmt)])
+        assert fast == slow
+        assert "T10:00:01+00:00" in fast and "T10:00:00.000001+00:00" in fast
+
+
+async def test_an_export_left_after_one_batch_ends_its_read_cleanly(engine: AsyncEngine) -> None:
+    """`audit export | head -1`: the reader leaves while the next fetch is being read."""
+    await seed_jobs(engine, JOBS, T0)
+    archive = SqlJobArchive(engine)
+
+    async with aclosing(archive.export_batches(T0, T0 + timedelta(1))) as batches:
+        first = await anext(batches)
+
+    assert [row[0] for row, _ in first][:3] == [1, 2, 3]
+    async with engine.connect() as connection:  # and the connection is fit for the next use
+        assert (await connection.execute(text("SELECT 1"))).scalar() == 1

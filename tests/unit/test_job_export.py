@@ -11,7 +11,15 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core.job_export import ExportFormat, export_jobs
+from core.job_export import (
+    COLUMNS,
+    ExportBatches,
+    ExportFormat,
+    ExportNote,
+    ExportRow,
+    export_jobs,
+    export_rows,
+)
 from core.model import (
     Annotation,
     AnnotationKind,
@@ -94,3 +102,45 @@ async def test_no_csv_cell_starts_a_formula_and_the_text_survives(name: str, not
     [row] = list(csv.DictReader(io.StringIO(text, newline="")))
     assert not [v for v in row.values() if v.startswith(FORMULA_STARTS)]
     assert row["requester_name"] == ("'" + name if name.startswith(FORMULA_STARTS) else name)
+
+
+_CELL = st.one_of(st.none(), st.text(max_size=12), st.sampled_from(["", "a,b", 'q"q', "=1", "-x"]))
+
+
+@settings(max_examples=200, deadline=None)
+@given(texts=st.lists(_CELL, min_size=9, max_size=9), note=st.one_of(st.none(), st.text()))
+async def test_csv_rows_are_what_the_csv_module_writes(
+    texts: list[str | None], note: str | None
+) -> None:
+    """Rows are joined directly when nothing needs quoting or guarding; whatever the text, the
+    result is the csv module's, with formula-like text cells prefixed."""
+    target, platform, workspace, channel, reference, requester, name, sha256, error = texts
+    row = (
+        7, target, "failed", "user", platform, workspace, channel, reference, requester, name,
+        "2026-03-02T10:00:00+00:00", "2026-03-02T10:00:00.500000+00:00", None, -1, 10,
+        sha256, error,
+    )  # fmt: skip
+    notes = (
+        []
+        if note is None
+        else [("note", note, "slack:T1:U9", "Nina", "2026-03-02T10:00:00+00:00", "")]
+    )
+
+    text = "".join([chunk async for chunk in export_rows(_rows((row, notes)), ExportFormat.CSV)])
+
+    values: list[object] = [*row[:13], None, *row[13:]]
+    values = [
+        "'" + v
+        if isinstance(v, str) and v.startswith(FORMULA_STARTS) and i not in (2, 3, 10, 11, 12)
+        else v
+        for i, v in enumerate(values)
+    ]
+    if notes:
+        values.append(f"note: {note} (Nina, 2026-03-02T10:00:00+00:00)")
+    expected = io.StringIO()
+    csv.writer(expected, lineterminator="\r\n").writerows([COLUMNS, values])
+    assert text == expected.getvalue()
+
+
+async def _rows(*rows: tuple[ExportRow, list[ExportNote]]) -> ExportBatches:
+    yield list(rows)
