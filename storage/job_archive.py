@@ -12,7 +12,7 @@ row reaches the core as the driver returns it, with no type processing and no `J
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator, AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Sequence
 from contextlib import aclosing
 from datetime import datetime
 from typing import Any, TypeVar
@@ -32,10 +32,12 @@ from storage.mapping import (
 from storage.tables import AnnotationRow, JobRow
 
 T = TypeVar("T")
+J = TypeVar("J")
+N = TypeVar("N")
 BATCH = 2000  # rows per fetch: the memory an export holds at once, and the unit it writes
 _JOB_WIDTH = len(JOB_COLUMNS)
 
-JobWithNotes = tuple[Job, Sequence[Annotation]]
+JobWithNotes = tuple[Job, list[Annotation]]
 RowWithNotes = tuple[ExportRow, list[ExportNote]]
 
 # The columns behind core.job_export's JOB_FIELDS and NOTE_FIELDS.
@@ -77,22 +79,12 @@ class SqlJobArchive:
         reader = self._engine.execution_options(**{READ_ONLY_OPTION: True})
         async with reader.connect() as connection:
             result = await connection.stream(query.execution_options(yield_per=BATCH))
-            batch: list[JobWithNotes] = []
-            current: Job | None = None
-            notes: list[Annotation] = []
-            async for rows in result.partitions():
-                for row in rows:
-                    if current is None or row[0] != current.id:
-                        if current is not None:
-                            batch.append((current, notes))
-                        current, notes = job_from_values(row[:_JOB_WIDTH]), []
-                    if row[_JOB_WIDTH] is not None:  # the LEFT JOIN's side: a note, or none
-                        notes.append(annotation_from_values(row[_JOB_WIDTH:]))
-                if batch:
+            grouped = _grouped(
+                result.partitions(), _JOB_WIDTH, job_from_values, annotation_from_values
+            )
+            async with aclosing(grouped) as batches:
+                async for batch in batches:
                     yield batch
-                    batch = []
-            if current is not None:
-                yield [(current, notes)]
 
     async def export_batches(
         self, since: datetime, until: datetime
@@ -113,25 +105,14 @@ class SqlJobArchive:
         reader = self._engine.execution_options(**{READ_ONLY_OPTION: True})
         async with reader.connect() as connection:
             result = await connection.stream(query.execution_options(yield_per=BATCH))
-            batch: list[RowWithNotes] = []
-            current: ExportRow | None = None
-            notes: list[ExportNote] = []
             # aclosing: a reader leaving early waits for the fetch under way before the
             # connection closes (asyncpg refuses a second operation while one runs).
-            async with aclosing(_read_ahead(result.partitions())) as fetches:
-                async for rows in fetches:
-                    for row in rows:
-                        if current is None or row[0] != current[0]:
-                            if current is not None:
-                                batch.append((current, notes))
-                            current, notes = tuple(row[:width]), []
-                        if row[width] is not None:  # the LEFT JOIN's side: a note, or none
-                            notes.append(tuple(row[width:]))
-                    if batch:
-                        yield batch
-                        batch = []
-            if current is not None:
-                yield [(current, notes)]
+            async with (
+                aclosing(_read_ahead(result.partitions())) as fetches,
+                aclosing(_grouped(fetches, width, tuple, tuple)) as batches,
+            ):
+                async for batch in batches:
+                    yield batch
 
     async def stream(self, since: datetime, until: datetime) -> AsyncGenerator[JobWithNotes, None]:
         """The same jobs one at a time."""
@@ -158,6 +139,34 @@ def _iso_text(column: Any, dialect: str) -> ColumnElement[str]:
         text = type_coerce(column, String)
     iso = func.replace(func.replace(text, " ", "T", type_=String), ".000000", "", type_=String)
     return iso.concat("+00:00")
+
+
+async def _grouped(
+    fetches: AsyncIterator[Sequence[Sequence[Any]]],
+    width: int,
+    job_of: Callable[[Sequence[Any]], J],
+    note_of: Callable[[Sequence[Any]], N],
+) -> AsyncGenerator[list[tuple[J, list[N]]], None]:
+    """Rows of the LEFT JOIN ordered by job (the job's `width` columns, then a note's or
+    NULLs) grouped into (job, notes), a fetch at a time; the last job of a fetch waits for
+    the next, which may hold more of its notes."""
+    batch: list[tuple[J, list[N]]] = []
+    current: J | None = None
+    current_id: Any = None
+    notes: list[N] = []
+    async for rows in fetches:
+        for row in rows:
+            if current is None or row[0] != current_id:
+                if current is not None:
+                    batch.append((current, notes))
+                current, current_id, notes = job_of(row[:width]), row[0], []
+            if row[width] is not None:  # the LEFT JOIN's side: a note, or none
+                notes.append(note_of(row[width:]))
+        if batch:
+            yield batch
+            batch = []
+    if current is not None:
+        yield [(current, notes)]
 
 
 async def _read_ahead(fetches: AsyncIterator[T]) -> AsyncGenerator[T, None]:
