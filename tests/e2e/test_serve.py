@@ -24,6 +24,18 @@ def _get(url: str) -> tuple[int, dict[str, str]]:
         return response.status, json.loads(response.read())
 
 
+def wait_until_ready(port: int, process: subprocess.Popen[str]) -> tuple[int, dict[str, str]]:
+    """`/readyz`'s first answer from a `serve` just started (30 s at most, or its exit)."""
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            return _get(f"http://127.0.0.1:{port}/readyz")
+        except OSError:
+            if time.monotonic() > deadline or process.poll() is not None:
+                raise
+            time.sleep(0.1)
+
+
 def test_serve_answers_health_and_readiness_then_stops_cleanly_on_sigterm(workdir: Path) -> None:
     port = _free_port()
     process = subprocess.Popen(
@@ -35,15 +47,7 @@ def test_serve_answers_health_and_readiness_then_stops_cleanly_on_sigterm(workdi
         text=True,
     )
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                status, body = _get(f"http://127.0.0.1:{port}/readyz")
-                break
-            except OSError:
-                if time.monotonic() > deadline or process.poll() is not None:
-                    raise
-                time.sleep(0.1)
+        status, body = wait_until_ready(port, process)
         assert (status, body) == (200, {"status": "ready", "database": "ok", "scheduler": "leader"})
         assert _get(f"http://127.0.0.1:{port}/healthz") == (200, {"status": "ok"})
         assert (workdir / "var" / "exportbot.db").exists()  # migrated on first start

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.conftest import EXPORTBOT, clean_env
-from tests.e2e.test_serve import _free_port, _get
+from tests.e2e.test_serve import _free_port, wait_until_ready
 
 BOUND = 1.0  # seconds: EXPORTBOT_IDLE_TIMEOUT_SECONDS and EXPORTBOT_BODY_TIMEOUT_SECONDS
 GIVE_UP = 8.0  # what an unbounded server would let a trickle go on for, at least
@@ -37,15 +37,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
         text=True,
     )
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                _get(f"http://127.0.0.1:{port}/readyz")
-                break
-            except OSError:
-                if time.monotonic() > deadline or process.poll() is not None:
-                    raise
-                time.sleep(0.1)
+        wait_until_ready(port, process)
         yield port
     finally:
         process.terminate()
