@@ -8,7 +8,7 @@ form instead (`FORM_ACTIONS`); the adapter shows it as a modal or card inputs.
 from __future__ import annotations
 
 from core import commands as c
-from core.numbers import whole_number
+from core.numbers import record_id, whole_number
 from core.schedules import Verdict
 
 JOB_RETRY = "job.retry"
@@ -44,7 +44,7 @@ def command_for_action(
         return c.RunJob(object_id)
     if name == TARGET_PRUNE and object_id:
         return c.ShowPrunePreview(object_id)
-    number = whole_number(object_id)
+    number = record_id(object_id)
     if number is None:
         return None
     if name == JOB_RETRY:

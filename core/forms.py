@@ -17,7 +17,7 @@ from core.actions import COMMENT_INPUT, DRAFT_PREFIX, MAX_COMMENT, command_for_a
 from core.errors import ExportbotError
 from core.i18n import Translator
 from core.model import AnnotationKind
-from core.numbers import whole_number
+from core.numbers import record_id, whole_number
 from core.schedules import Verdict
 
 NOTE_FORM = "note"
@@ -200,7 +200,7 @@ def _note_command(context: str, values: Mapping[str, str], t: Translator, link: 
     kind = values.get("kind") or AnnotationKind.NOTE.value
     if kind not in {k.value for k in AnnotationKind}:
         errors["kind"] = t.t("form.error.choice", value=kind)
-    job_id = whole_number(context)
+    job_id = record_id(context)
     if job_id is None:
         errors["text"] = t.t("form.error.no_job")
     if errors or job_id is None:

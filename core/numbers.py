@@ -16,3 +16,14 @@ NUMBER = re.compile(r"[0-9]{1,12}")
 def whole_number(text: str) -> int | None:
     """`text` as a non-negative int when it is 1-12 ASCII digits; None otherwise."""
     return int(text) if NUMBER.fullmatch(text) else None
+
+
+# The largest id a row can have: ids are INTEGER columns, 32 bits on PostgreSQL. A larger
+# number names no record, and would reach the database only to be refused there.
+MAX_ID = 2**31 - 1
+
+
+def record_id(text: str) -> int | None:
+    """`text` as the id of a job, draft or delivery (1 to MAX_ID); None otherwise."""
+    number = whole_number(text)
+    return number if number is not None and 1 <= number <= MAX_ID else None

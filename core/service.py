@@ -41,7 +41,7 @@ from core.i18n import Translator
 from core.inbound import clean_actor, clean_command, clean_values
 from core.messages import Message, Tone
 from core.model import Actor, Job, Outcome, Principal, TargetSpec
-from core.numbers import whole_number
+from core.numbers import record_id
 from core.ports import AuditSink, Clock, UnitOfWork, UnitOfWorkFactory
 from core.redaction import redact, redact_params
 from core.text import clean
@@ -256,11 +256,11 @@ class CommandService:
         context, initial = clean(context), clean(initial)
         t = Translator(actor.locale)
         if form_id == forms.NOTE_FORM:
-            return forms.note_form(t, whole_number(context) or 0, initial)
+            return forms.note_form(t, record_id(context) or 0, initial)
         if form_id == forms.DECISION_FORM:
             action, _, value = context.partition(":")
             draft, version = parse_value(value) or ("0", 0)
-            return forms.decision_form(t, action, whole_number(draft) or 0, version)
+            return forms.decision_form(t, action, record_id(draft) or 0, version)
         return forms.draft_form(t, list(self._targets), context)
 
     async def submit_form(

@@ -47,7 +47,7 @@ from core.grammar.registry import Kind, Option, Param
 from core.i18n import Translator
 from core.messages import Message, ending
 from core.model import Actor, Job, Principal
-from core.numbers import whole_number
+from core.numbers import record_id
 from core.once import Once
 from core.ports import Clock
 from core.service import CommandService
@@ -372,7 +372,7 @@ class DiscordAdapter:
         if form_id == DECISION_FORM and interaction.get("message"):
             pressed = context.split(":")[1] if context.count(":") >= 2 else ""
             return self._pressed(interaction, actor, message, pressed_job=pressed)
-        noted_job = whole_number(context) if form_id == NOTE_FORM else None
+        noted_job = record_id(context) if form_id == NOTE_FORM else None
         if noted_job is not None and not message.ephemeral:
             self._keep(self._echo_note(noted_job, message))
             return _private_text(message.summary or message.title)

@@ -11,7 +11,7 @@ from core.commands import Command, ShowHelp
 from core.errors import InvalidCommand
 from core.grammar.registry import REGISTRY, Kind, Option, Param, Verb, find_verb
 from core.grammar.tokens import Token, tokenize
-from core.numbers import whole_number
+from core.numbers import record_id, whole_number
 from core.suggest import suggest
 
 MAX_TEXT_LENGTH = 2000
@@ -171,12 +171,15 @@ def _convert(param: Param, value: str, verb: Verb) -> Any:
     if kind is Kind.CHOICE:
         return _choice(value, param.choices, f"<{param.name}>")
     if kind is Kind.SUBJECT:
-        match = _JOB_REF.fullmatch(value)
-        return int(match.group(1)) if match else _name(value, param.name)
+        return (
+            _number_ref(value, "error.bad_job_ref")
+            if _JOB_REF.fullmatch(value)
+            else (_name(value, param.name))
+        )
     if kind is Kind.TARGET:
         return _name(value, param.name)
-    if kind is Kind.INT:
-        number = whole_number(value.removeprefix("#"))
+    if kind is Kind.INT:  # an id (a delivery's)
+        number = record_id(value.removeprefix("#"))
         if number is None:
             raise InvalidCommand("error.not_a_number", option=f"<{param.name}>", value=value)
         return number
@@ -226,10 +229,10 @@ def _choice(value: str, choices: tuple[str, ...], label: str) -> str:
 
 
 def _number_ref(value: str, error_key: str) -> int:
-    match = _JOB_REF.fullmatch(value)
-    if match is None or int(match.group(1)) == 0:
+    number = record_id(value.removeprefix("#"))
+    if number is None:
         raise InvalidCommand(error_key, value=value)
-    return int(match.group(1))
+    return number
 
 
 def _name(value: str, param: str) -> str:

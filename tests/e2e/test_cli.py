@@ -183,6 +183,28 @@ def test_the_console_works_on_postgresql(workdir: Path, pg_database_url: str) ->
     assert "You need the “run” capability on demo for this." in again.stdout
 
 
+def test_numbers_past_what_an_id_column_holds_are_named_on_postgresql(
+    workdir: Path, pg_database_url: str
+) -> None:
+    """PostgreSQL's ids are 32-bit: a 12-digit job number reached it and came back as an
+    internal error (asyncpg: value out of int32 range) on every verb that takes one."""
+    script = "status #2147483648\ncancel #999999999999\nannotate #999999999999 hi\n"
+    script += "alerts retry 999999999999\nschedule submit #2147483648\nstatus #2147483647\n"
+    done = console(workdir, "alice", script, EXPORTBOT_DATABASE_URL=pg_database_url)
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stdout + done.stderr
+    assert "went wrong" not in done.stdout
+    assert done.stdout.count("is not a job number") == 3, done.stdout
+    assert "There is no job #2147483647." in done.stdout
+    name = pg_database_url.rpartition("/")[2]
+    errors = subprocess.run(
+        ["psql", "-h", "127.0.0.1", "-U", "postgres", "-tAc",
+         "SELECT count(*) FROM audit_log WHERE outcome = 'error'", name],
+        capture_output=True, text=True, check=True,
+    ).stdout.strip()  # fmt: skip
+    assert errors == "0"
+
+
 def test_an_unreachable_database_is_named_without_its_password(workdir: Path) -> None:
     done = console(
         workdir,

@@ -221,3 +221,12 @@ def test_no_unicode_number_escapes_the_parser(digits: str) -> None:
             parse(text)
         except InvalidCommand as error:
             assert error.key.startswith("error.")
+
+
+@pytest.mark.parametrize(
+    "text", ["status #2147483648", "cancel #999999999999", "alerts retry 2147483648", "cancel #0"]
+)
+def test_an_id_past_what_an_integer_column_holds_names_no_record(text: str) -> None:
+    with pytest.raises(InvalidCommand):
+        parse(text)
+    assert parse("cancel #2147483647") == c.CancelJob(2147483647)
