@@ -12,7 +12,9 @@ import logging
 import re
 from typing import Any
 
+import aiohttp
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_sdk.errors import SlackApiError
 
 from adapters.slack.identity import interaction_ids, request_key
 from adapters.slack.modals import FORM_OF_CALLBACK, Origin, modal, result_modal, submitted_values
@@ -62,7 +64,7 @@ class Interactions:
         if name in FORM_ACTIONS:
             origin = Origin(value.partition(":")[0], actor.channel, message_ts)
             await self._open_form(
-                FORM_ACTIONS[name], str(body.get("trigger_id", "")), actor, origin
+                FORM_ACTIONS[name], str(body.get("trigger_id", "")), actor, origin, respond=respond
             )
             return
         self._runtime.keep(self._press(name, value, actor, respond, body))
@@ -123,7 +125,9 @@ class Interactions:
             parent,
             self._runtime.permalink(actor.channel, ts, parent),
         )
-        await self._open_form(NOTE_FORM, str(body.get("trigger_id", "")), actor, origin, initial)
+        await self._open_form(
+            NOTE_FORM, str(body.get("trigger_id", "")), actor, origin, initial, respond=respond
+        )
 
     async def _on_new_draft_shortcut(self, ack: AsyncAck, body: dict[str, Any]) -> None:
         await ack()
@@ -131,11 +135,32 @@ class Interactions:
         await self._open_form(DRAFT_FORM, str(body.get("trigger_id", "")), actor, Origin())
 
     async def _open_form(
-        self, form_id: str, trigger_id: str, actor: Actor, origin: Origin, initial: str = ""
+        self,
+        form_id: str,
+        trigger_id: str,
+        actor: Actor,
+        origin: Origin,
+        initial: str = "",
+        *,
+        respond: AsyncRespond | None = None,
     ) -> None:
+        """Open the form; when Slack will not (a trigger expires 3 s after the press), say so
+        to the presser instead of failing the request in silence."""
+        t = Translator(actor.locale)
         form = self._runtime.service.form(form_id, actor, origin.context, initial)
-        view = modal(form, origin, Translator(actor.locale))
-        await self._runtime.client.views_open(trigger_id=trigger_id, view=view)
+        try:
+            await self._runtime.client.views_open(
+                trigger_id=trigger_id, view=modal(form, origin, t)
+            )
+        except (SlackApiError, aiohttp.ClientError, TimeoutError) as error:
+            log.info("views.open failed for %s: %s", actor.principal, error)
+            text = t.t("slack.form_not_opened")
+            if respond is not None:
+                await respond(text=text, response_type="ephemeral", replace_original=False)
+            else:  # a global shortcut: no message to answer under
+                await self._runtime.tell_privately(
+                    actor, Message(title=text, summary=text, ephemeral=True)
+                )
 
     # -- modal submissions -----------------------------------------------------------------
 

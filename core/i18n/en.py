@@ -431,6 +431,7 @@ MESSAGES: dict[str, str] = {
     "error.recount_needs_target": "Name the target to recount.",
     "error.flag_takes_no_value": "{option} takes no value.",
     "slack.working": "Working on it…",
+    "slack.form_not_opened": "The form did not open in time. Press the button again.",
     "action.retry_job": "Retry",
     "action.retry_job.label": "Run {target} again after job {job}",
     "action.cancel_job": "Cancel",

@@ -308,6 +308,7 @@ MESSAGES: dict[str, str] = {
     "error.recount_needs_target": "Nommez la cible à recompter.",
     "error.flag_takes_no_value": "{option} ne prend pas de valeur.",
     "slack.working": "Je m'en occupe…",
+    "slack.form_not_opened": "Le formulaire ne s'est pas ouvert à temps. Appuyez de nouveau sur le bouton.",
     "action.retry_job": "Relancer",
     "action.retry_job.label": "Relancer {target} après le job {job}",
     "action.cancel_job": "Annuler",

@@ -143,3 +143,14 @@ async def test_app_home_shows_recent_jobs_drafts_to_review_and_quotas(
         if isinstance(b.get("text"), dict)
     )
     assert "Nothing awaits your review." in own
+
+
+async def test_a_form_slack_will_not_open_is_explained_to_the_presser(slack: SlackHarness) -> None:
+    """An expired trigger (the press reached us late) once made Bolt answer 500, in silence."""
+    slack.standin.refuse["views.open"] = "expired_trigger_id"
+    body = block_actions("job.note", "1:0", user=ADMIN, response_url=slack.standin.response_url())
+    status, _ = await slack.post(body)
+    assert status == 200
+    [told] = await slack.standin.wait_for_responses(1)
+    assert told["response_type"] == "ephemeral" and told["replace_original"] is False
+    assert told["text"] == "The form did not open in time. Press the button again."
