@@ -31,6 +31,7 @@ from core.webhooks import WEBHOOK_PLATFORM, WebhookFormat, shown_url
 
 Resolve = Callable[[str], Awaitable[str | None]]
 
+MAX_ANSWER_BYTES = 64 * 1024  # of a receiver's answer read; all a sender needs is at its start
 USER_AGENT = "exportbot-webhook/1"
 NO_SECRET = "no webhook secret configured (EXPORTBOT_WEBHOOK_SECRET)"
 # Workflows answer 412 when the flow is briefly unavailable; Microsoft says retry it.
@@ -130,7 +131,8 @@ class WebhookSender:
                 timeout=self._timeout,
                 allow_redirects=False,
             ) as response:
-                answer = _Answer(response.status, dict(response.headers), await response.read())
+                start = await _read_at_most(response, MAX_ANSWER_BYTES)
+                answer = _Answer(response.status, dict(response.headers), start)
         # `from None` below: aiohttp's messages may contain the URL, and tracebacks get logged.
         except TimeoutError:
             # It may have arrived all the same (`maybe_sent`); webhooks can't be asked.
@@ -205,6 +207,20 @@ def _message_id(answer: _Answer) -> str:
     except ValueError:
         return ""
     return str(body.get("id", "")) if isinstance(body, dict) else ""
+
+
+async def _read_at_most(response: aiohttp.ClientResponse, limit: int) -> bytes:
+    """The start of an answer: all a sender needs is a message id or an error code, and a
+    receiver that streams forever must not hold the delivery (or the memory) hostage."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in response.content.iter_chunked(16_384):
+        chunks.append(chunk[: limit - size])
+        size += len(chunk)
+        if size >= limit:
+            response.close()  # the rest is not wanted: drop the connection, not the pool
+            break
+    return b"".join(chunks)
 
 
 def _retry_after(answer: _Answer) -> float:

@@ -534,6 +534,20 @@ async def test_a_receiver_that_hangs_past_the_timeout_is_worth_a_retry(
     assert not raised.value.permanent and "timed out" in raised.value.detail
 
 
+@pytest.mark.parametrize("fmt", [WebhookFormat.SLACK, WebhookFormat.JSON])
+async def test_an_answer_that_never_ends_is_read_only_as_far_as_needed(
+    fmt: WebhookFormat,
+    receiver: WebhookStandIn,
+    session: aiohttp.ClientSession,
+    hooks: dict[str, str],
+) -> None:
+    """A receiver is a stranger: reading its whole answer let one that streams forever turn
+    every delivery into a timeout (maybe sent, so retried: duplicates) and fill memory."""
+    receiver.fail(Failure(status=200, endless=True))
+    await make_sender(session, hooks, fmt, timeout=2.0).post(IDS[fmt], ALERT, key="k")
+    assert len(receiver.received) == 1
+
+
 @pytest.mark.parametrize("fmt", list(WebhookFormat))
 async def test_a_dropped_connection_is_worth_a_retry(
     fmt: WebhookFormat,

@@ -54,6 +54,7 @@ class Failure:
     body: bytes = b""
     hang: bool = False
     drop: bool = False
+    endless: bool = False  # the status and headers, then a body that never ends
 
 
 HANG = Failure(hang=True)
@@ -125,6 +126,14 @@ class WebhookStandIn:
             assert request.transport is not None
             request.transport.close()
             return web.Response()
+        if failure.endless:
+            response = web.StreamResponse(status=failure.status, headers=failure.headers)
+            await response.prepare(request)
+            with suppress(ConnectionError):
+                for _ in range(int(HANG_LIMIT / 0.01)):  # the stand-in's own safety net
+                    await response.write(b"x" * 65536)
+                    await asyncio.sleep(0.01)
+            return response
         if failure.hang:
             with suppress(TimeoutError):
                 await asyncio.wait_for(self.release.wait(), HANG_LIMIT)
