@@ -76,7 +76,8 @@ def submitted_values(view: dict[str, Any]) -> dict[str, str]:
     """`view.state.values` → `{input name: text}` whatever the element type."""
     values: dict[str, str] = {}
     for block_id, elements in ((view.get("state") or {}).get("values") or {}).items():
-        for element in elements.values():
+        for element in (elements or {}).values():
+            element = element or {}  # the door lets null through (an unset input)
             selected = element.get("selected_option") or {}
             value = element.get("value")
             values[block_id] = str(selected.get("value") or value or "")

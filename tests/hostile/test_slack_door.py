@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.adapters.slack_harness import ADMIN, SECRET, VIEWER, SlackHarness
-from tests.adapters.slack_standin import block_actions, interactive, slash_command
+from tests.adapters.slack_standin import block_actions, interactive, slash_command, view_submission
 
 TABLES = ("audit_log", "jobs", "annotations", "drafts", "grants", "inbound_events")
 FORM = "application/x-www-form-urlencoded"
@@ -409,3 +409,39 @@ async def test_a_signed_event_missing_its_fields_is_acknowledged_not_a_500(
     assert status < 500
     await slack.settle()
     assert not slack.standin.called("views.publish")  # nobody to publish a Home tab for
+
+
+form_callbacks = st.sampled_from(["modal.note", "modal.draft", "modal.unknown"])
+form_metadata = st.one_of(
+    hostile_text,
+    st.fixed_dictionaries(
+        {"context": hostile_text | st.sampled_from(["1", "approve:1:1", "9" * 5000, "²"])},
+        optional={"channel": hostile_text, "link": hostile_text},
+    ).map(json.dumps),
+)
+form_values = st.dictionaries(
+    st.sampled_from(["text", "kind", "target", "cron", "timezone", "keep", "exclude", "comment"]),
+    st.one_of(
+        st.builds(lambda v: {"type": "plain_text_input", "value": v}, hostile_text),
+        st.builds(
+            lambda v: {"type": "static_select", "selected_option": {"value": v}}, hostile_text
+        ),
+        json_values,
+    ),
+    max_size=6,
+)
+
+
+@HOSTILE
+@given(callback=form_callbacks, metadata=form_metadata, values=form_values, user=USERS)
+async def test_any_signed_form_submission_is_answered_below_500_and_audited_at_most_once(
+    slack: SlackHarness, callback: str, metadata: str, values: dict[str, Any], user: str
+) -> None:
+    """A modal's submission carries what the person typed and the metadata the bot wrote:
+    both can be forged by anyone holding a signed request."""
+    lines = command_lines(slack)
+    view = {"callback_id": callback, "private_metadata": metadata, "blocks": []}
+    status, _ = await slack.post(view_submission(view, values, user=user))
+    assert status < 500
+    await slack.settle()
+    assert command_lines(slack) - lines in (0, 1)
