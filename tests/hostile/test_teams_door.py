@@ -214,3 +214,33 @@ async def test_a_lone_surrogate_is_answered_and_audited(
     status, _ = await teams.post(json.dumps(activity).encode())
     assert status in (200, 202)
     assert (await teams.counts())["audit_log"] == before["audit_log"] + 1
+
+
+FORM_DATA = st.fixed_dictionaries(
+    {
+        "form": st.one_of(st.sampled_from(["note", "draft", "decision"]), HOSTILE_TEXT),
+        "context": st.one_of(
+            st.sampled_from(["1", "approve:1:1", "9" * 5000, "²", ""]), HOSTILE_TEXT
+        ),
+    },
+    optional={
+        name: st.one_of(HOSTILE_TEXT, JSON_VALUES)
+        for name in ("text", "kind", "target", "cron", "timezone", "keep", "exclude", "comment")
+    },
+)
+
+
+@HOSTILE
+@given(data=FORM_DATA)
+async def test_any_form_submission_is_answered_below_500_and_audited_at_most_once(
+    teams: Door, connector: ConnectorStandIn, data: dict[str, Any]
+) -> None:
+    """Teams merges what was typed into the card's data: all of it can be forged."""
+    before = await teams.counts()
+    submit = card_action(
+        "form.submit", data, service_url=connector.service_url, user="aad-alice", name="Alice"
+    )
+    status, _ = await teams.post(json.dumps(submit).encode())
+    assert status < 500
+    after = await teams.counts()
+    assert after["audit_log"] - before["audit_log"] in (0, 1)
