@@ -9,6 +9,10 @@ from datetime import UTC, datetime
 
 from core.redaction import redact
 
+_ESCAPED = {c: f"\\x{c:02x}" for c in (*range(0x20), 0x7F) if chr(c) != "\t"} | {
+    ord("\n"): "\\n",
+    ord("\r"): "\\r",
+}
 _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
 
 
@@ -18,7 +22,9 @@ class RedactSecrets(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
-        redacted = redact(message)
+        # One line per record: a line break or an escape sequence someone sent us is shown
+        # escaped, so it can neither forge a record nor drive the reader's terminal.
+        redacted = redact(message).translate(_ESCAPED)
         if redacted != message:
             record.msg, record.args = redacted, None
         if record.exc_info and not record.exc_text:

@@ -36,3 +36,16 @@ def test_a_token_in_a_message_or_a_traceback_is_not_written(
     assert "posting with [redacted] failed" in written
     assert "RuntimeError: refused: Authorization: Bearer [redacted]" in written
     assert "AbCdEfGhIjKl" not in written
+
+
+def test_what_a_stranger_sent_cannot_forge_a_log_line(
+    capsys: pytest.CaptureFixture[str], restore_logging: None
+) -> None:
+    """One line per record: a value with a line break or an escape sequence is shown escaped,
+    so it cannot print a fake record (or recolour a terminal) after the real one."""
+    configure_logging("INFO", "text")
+    forged = "U0X\n2026-12-04 12:00:00,000 INFO bot.app: admin granted to mallory\x1b[2J"
+    logging.getLogger("exportbot.test").warning("refused a request from %s", forged)
+    written = capsys.readouterr().err
+    assert written.count("\n") == 1
+    assert "U0X\\n2026-12-04" in written and "\x1b" not in written
