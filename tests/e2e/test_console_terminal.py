@@ -26,18 +26,25 @@ def _read_until(fd: int, needle: str, seen: list[str], timeout: float = 30) -> s
     return "".join(seen)
 
 
-def test_an_interactive_session_prompts_runs_in_the_background_and_quits(workdir: Path) -> None:
+def on_a_terminal(command: list[str], cwd: Path) -> tuple[subprocess.Popen[bytes], int]:
+    """`command` started on a new pty (as on a person's terminal), and the pty's leader end
+    the test reads and types through."""
     leader, follower = pty.openpty()
     process = subprocess.Popen(
-        [EXPORTBOT, "console", "--user", "bob"],
+        command,
         stdin=follower,
         stdout=follower,
         stderr=follower,
-        cwd=workdir,
+        cwd=cwd,
         env=clean_env(TERM="dumb"),
         close_fds=True,
     )
     os.close(follower)
+    return process, leader
+
+
+def test_an_interactive_session_prompts_runs_in_the_background_and_quits(workdir: Path) -> None:
+    process, leader = on_a_terminal([EXPORTBOT, "console", "--user", "bob"], workdir)
     seen: list[str] = []
     try:
         _read_until(leader, "you are bob", seen)

@@ -8,7 +8,6 @@ runs the console instead of installing again (a real install is what `.ci/run` d
 from __future__ import annotations
 
 import os
-import pty
 import re
 import shutil
 import subprocess
@@ -18,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.conftest import clean_env
-from tests.e2e.test_console_terminal import _read_until
+from tests.e2e.test_console_terminal import _read_until, on_a_terminal
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 VENV = Path(sys.prefix)
@@ -55,17 +54,7 @@ def _readme_tour() -> list[str]:
 
 
 def test_make_run_chats_as_alice_and_plays_the_readme_tour(fresh_copy: Path) -> None:
-    leader, follower = pty.openpty()
-    process = subprocess.Popen(
-        ["make", "-s", "run"],
-        stdin=follower,
-        stdout=follower,
-        stderr=follower,
-        cwd=fresh_copy,
-        env=clean_env(TERM="dumb"),
-        close_fds=True,
-    )
-    os.close(follower)
+    process, leader = on_a_terminal(["make", "-s", "run"], fresh_copy)
     seen: list[str] = []
     try:
         _read_until(leader, "you are alice", seen)
