@@ -103,6 +103,38 @@ async def turn_failed(context: TurnContext, error: Exception) -> None:
         log.warning("could not tell Teams that a turn failed: %s", type(failed).__name__)
 
 
+class _NullFreeClients(RestChannelServiceClientFactory):
+    """Connector clients that send activities without null fields: the SDK sets a sent
+    activity's `id` to None and serializes what was set, so the body carries `"id": null`,
+    which Microsoft's own Agents Playground refuses (400 BadArgument), losing every reply,
+    job-ended message and alert the bot sends on its own."""
+
+    async def create_connector_client(self, *args: Any, **kwargs: Any) -> Any:
+        client = await super().create_connector_client(*args, **kwargs)
+        conversations = client.conversations
+        for name in ("send_to_conversation", "reply_to_activity"):
+            setattr(conversations, name, _sending_no_nulls(getattr(conversations, name)))
+        return client
+
+
+def _sending_no_nulls(send: Any) -> Any:
+    async def sent(*args: Any, **kwargs: Any) -> Any:
+        for value in (*args, *kwargs.values()):
+            if isinstance(value, Activity):
+                unset_nulls(value)
+        return await send(*args, **kwargs)
+
+    return sent
+
+
+def unset_nulls(activity: Activity) -> Activity:
+    """`activity` with its None fields marked unset, so serializing what was set leaves them
+    out (the connector's body is `model_dump(exclude_unset=True)`)."""
+    nulls = {name for name in activity.model_fields_set if getattr(activity, name) is None}
+    activity.model_fields_set.difference_update(nulls)
+    return activity
+
+
 class _NoCredentials:
     """Outbound without a client id: every call is anonymous, so no token is ever asked."""
 
@@ -240,7 +272,7 @@ class TeamsAdapter:
 
     def _client_factory(self) -> ChannelServiceClientFactoryBase:
         if not self.credentials.configured:
-            return RestChannelServiceClientFactory(_NoCredentials())  # type: ignore[arg-type]
+            return _NullFreeClients(_NoCredentials())  # type: ignore[arg-type]
         from microsoft_agents.authentication.msal import MsalConnectionManager
 
         settings = {
@@ -252,7 +284,7 @@ class TeamsAdapter:
         connections = MsalConnectionManager(
             CONNECTIONS={"SERVICE_CONNECTION": {"SETTINGS": settings}}
         )
-        return RestChannelServiceClientFactory(connections)
+        return _NullFreeClients(connections)
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         identity = await self._identify(request)

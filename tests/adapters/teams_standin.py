@@ -52,6 +52,12 @@ class ConnectorStandIn:
             headers = {"Retry-After": "1"} if failure[1] == 429 else {}
             error = {"error": {"code": "Throttled" if failure[1] == 429 else "ServiceError"}}
             return web.json_response(error, status=failure[1], headers=headers)
+        if request.method == "POST" and isinstance(body, dict) and body.get("id", "") is None:
+            # As Microsoft's Agents Playground answers an activity whose "id" is null (the
+            # Agents SDK writes it so): the message never arrives.
+            self.refused.append((request.method, request.path, 400))
+            error = {"error": {"code": "BadArgument", "message": "Invalid input"}}
+            return web.json_response(error, status=400)
         if request.path == "/v3/conversations":  # a new 1:1 chat (proactive)
             # As Teams answers: the new chat's id (no first activity was sent with it).
             answered = f"a:1on1-{next(self._ids)}"
