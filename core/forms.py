@@ -15,6 +15,7 @@ from core import commands as c
 from core import cron
 from core.actions import COMMENT_INPUT, DRAFT_PREFIX, MAX_COMMENT, command_for_action, parse_value
 from core.errors import ExportbotError
+from core.grammar.parser import MAX_TEXT_LENGTH
 from core.i18n import Translator
 from core.model import AnnotationKind
 from core.numbers import record_id, whole_number
@@ -23,7 +24,7 @@ from core.schedules import Verdict
 NOTE_FORM = "note"
 DRAFT_FORM = "draft"
 DECISION_FORM = "decision"
-MAX_NOTE = 3000
+MAX_NOTE = MAX_TEXT_LENGTH  # one limit for a note, typed with `annotate` or in the form
 MAX_KEEP = 10_000
 
 

@@ -224,7 +224,7 @@ def test_the_note_modal_has_labelled_inputs_and_a_select_for_the_kind() -> None:
         "custom_id": "text",
         "style": 2,
         "required": True,
-        "max_length": 3000,
+        "max_length": 2000,  # the same limit as `annotate`
         "value": "half done",
     }
     assert (kind["type"], kind["label"]) == (18, "Kind of note")

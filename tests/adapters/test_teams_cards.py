@@ -247,7 +247,7 @@ def test_the_note_form_has_labelled_inputs_hints_and_a_submit_bound_to_its_job()
         "isRequired": True,
         "errorMessage": "This field is required.",
         "isMultiline": True,
-        "maxLength": 3000,
+        "maxLength": 2000,  # the same limit as `annotate`
         "value": "first words",
     }
     assert (kind["type"], kind["style"], kind["value"], kind["label"]) == (

@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 
 from core.commands import ShowHome
-from core.forms import FormInvalid
+from core.forms import FormInvalid, form_command, note_form
+from core.grammar.parser import MAX_TEXT_LENGTH
+from core.i18n import Translator
 from core.model import AuditEntry, JobState, Outcome
 from core.service import CommandService
 from tests.fakes import FakeStore
@@ -141,3 +143,13 @@ async def test_home_lists_drafts_awaiting_the_viewers_review_but_not_their_own(
     assert [a.name for a in for_alice.actions] == ["draft.new"]
     stranger = await service.execute(ShowHome(), console("mallory"))
     assert "no role on any target" in stranger.text
+
+
+def test_a_note_has_one_length_limit_typed_or_in_its_form() -> None:
+    """`annotate` capped a note at 2,000 characters and the note form at 3,000."""
+    english = Translator("en")
+    [text_input] = [i for i in note_form(english, 7).inputs if i.name == "text"]
+    assert text_input.max_length == MAX_TEXT_LENGTH
+    with pytest.raises(FormInvalid) as refused:
+        form_command("note", "7", {"text": "x" * (MAX_TEXT_LENGTH + 1), "kind": "note"}, english)
+    assert "text" in refused.value.errors
