@@ -67,7 +67,7 @@ def result_modal(message: Message, t: Translator) -> dict[str, Any]:
     return {
         "type": "modal",
         "title": plain(cut(t.t("slack.form_saved"), MAX_TITLE)),
-        "close": plain(cut(t.t("form.cancel"), MAX_TITLE)),
+        "close": plain(cut(t.t("form.close"), MAX_TITLE)),  # done, not cancelled
         "blocks": blocks(message)[:MAX_MODAL_BLOCKS],
     }
 

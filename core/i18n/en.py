@@ -442,6 +442,7 @@ MESSAGES: dict[str, str] = {
     "action.new_draft.label": "Draft a new schedule for a target",
     "field.link": "Link",
     "form.cancel": "Cancel",
+    "form.close": "Close",
     "form.note.title": "Note on job #{job}",
     "form.note.submit": "Save note",
     "form.note.text": "Note",

@@ -319,6 +319,7 @@ MESSAGES: dict[str, str] = {
     "action.new_draft.label": "Préparer une nouvelle planification pour une cible",
     "field.link": "Lien",
     "form.cancel": "Annuler",
+    "form.close": "Fermer",
     "form.note.title": "Note sur le job #{job}",
     "form.note.submit": "Enregistrer",
     "form.note.text": "Note",

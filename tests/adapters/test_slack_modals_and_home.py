@@ -57,6 +57,11 @@ async def test_the_draft_modal_shows_errors_on_their_fields_then_saves_the_draft
         view_submission(view, _draft_values("0 3 * * *", "Europe/Paris", "7"), user=ADMIN)
     )
     assert answer["response_action"] == "update"
+    # The result page is closed, not cancelled: what was submitted is done.
+    assert (answer["view"]["title"]["text"], answer["view"]["close"]["text"]) == (
+        "Saved.",
+        "Close",
+    )
     shown = "\n".join(
         b.get("text", {}).get("text", "") for b in answer["view"]["blocks"] if "text" in b
     )
