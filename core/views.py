@@ -64,8 +64,11 @@ def job_fields(t: Translator, job: Job) -> list[Field]:
 
 def job_summary(t: Translator, job: Job) -> str:
     """One spoken sentence: the status and the next recommended step (F2)."""
+    key = f"summary.{job.state.value}"
+    if job.state is JobState.SUCCEEDED and job.file_count is None and job.size_bytes is None:
+        key = "summary.succeeded_without_archive"  # a command target: no counts to give
     return t.t(
-        f"summary.{job.state.value}",
+        key,
         job=job.id,
         target=job.target,
         size=t.size(job.size_bytes),

@@ -97,6 +97,7 @@ MESSAGES: dict[str, str] = {
     "line.files": "{count} files",
     "summary.queued": "Job #{job} for {target} is queued; it starts in a moment.",
     "summary.running": "Job #{job} for {target} is running; you can cancel it with cancel #{job}.",
+    "summary.succeeded_without_archive": "Job #{job} for {target} succeeded in {duration}; nothing to do.",
     "summary.succeeded": (
         "Job #{job} for {target} succeeded: {files} files, {size}, in {duration}; nothing to do."
     ),

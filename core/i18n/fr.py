@@ -91,6 +91,7 @@ MESSAGES: dict[str, str] = {
     "summary.running": (
         "Le job #{job} de {target} est en cours ; vous pouvez l'arrêter avec cancel #{job}."
     ),
+    "summary.succeeded_without_archive": "Le job #{job} de {target} a réussi en {duration} ; rien à faire.",
     "summary.succeeded": (
         "Le job #{job} de {target} a réussi : {files} fichiers, {size}, en {duration} ; "
         "rien à faire."

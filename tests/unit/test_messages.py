@@ -32,3 +32,21 @@ def test_facts_and_links_split_the_fields_in_order() -> None:
     )
     message = Message("Job #1", fields=(job, size, runbook))
     assert (message.facts, message.links) == ([size], [job, runbook])
+
+
+def test_a_job_that_made_no_archive_is_summed_up_without_empty_counts() -> None:
+    """A command target's job has no files or size: its sentence said `— files, —`."""
+    from datetime import UTC, datetime, timedelta
+
+    from core.i18n import Translator
+    from core.model import Job, JobState, Origin, OriginKind
+    from core.views import job_summary
+
+    start = datetime(2026, 12, 4, 9, 0, tzinfo=UTC)
+    job = Job(7, "db-dump", JobState.SUCCEEDED, Origin(OriginKind.SCHEDULE), None, "", start)
+    job.started_at, job.finished_at = start, start + timedelta(seconds=42)
+    for locale in ("en", "fr"):
+        sentence = job_summary(Translator(locale), job)
+        assert "—" not in sentence and "#7" in sentence, sentence
+    job.file_count, job.size_bytes = 12, 3_100_000
+    assert "12 files" in job_summary(Translator("en"), job)
