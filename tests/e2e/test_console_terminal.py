@@ -7,6 +7,8 @@ import pty
 import select
 import subprocess
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from tests.e2e.conftest import EXPORTBOT, clean_env
@@ -26,9 +28,10 @@ def _read_until(fd: int, needle: str, seen: list[str], timeout: float = 30) -> s
     return "".join(seen)
 
 
-def on_a_terminal(command: list[str], cwd: Path) -> tuple[subprocess.Popen[bytes], int]:
+@contextmanager
+def on_a_terminal(command: list[str], cwd: Path) -> Iterator[tuple[subprocess.Popen[bytes], int]]:
     """`command` started on a new pty (as on a person's terminal), and the pty's leader end
-    the test reads and types through."""
+    the test reads and types through; killed and closed when the test is done."""
     leader, follower = pty.openpty()
     process = subprocess.Popen(
         command,
@@ -40,13 +43,18 @@ def on_a_terminal(command: list[str], cwd: Path) -> tuple[subprocess.Popen[bytes
         close_fds=True,
     )
     os.close(follower)
-    return process, leader
+    try:
+        yield process, leader
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        os.close(leader)
 
 
 def test_an_interactive_session_prompts_runs_in_the_background_and_quits(workdir: Path) -> None:
-    process, leader = on_a_terminal([EXPORTBOT, "console", "--user", "bob"], workdir)
-    seen: list[str] = []
-    try:
+    with on_a_terminal([EXPORTBOT, "console", "--user", "bob"], workdir) as (process, leader):
+        seen: list[str] = []
         _read_until(leader, "you are bob", seen)
         _read_until(leader, "bob> ", seen)
         os.write(leader, b"run demo\n")
@@ -55,11 +63,6 @@ def test_an_interactive_session_prompts_runs_in_the_background_and_quits(workdir
         _read_until(leader, "#1 demo — succeeded", seen)
         os.write(leader, b"quit\n")
         assert process.wait(timeout=30) == 0
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-        os.close(leader)
     transcript = "".join(seen)
     assert "Job #1 · demo started — queued" in transcript
     assert "Traceback" not in transcript

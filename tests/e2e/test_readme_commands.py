@@ -54,9 +54,8 @@ def _readme_tour() -> list[str]:
 
 
 def test_make_run_chats_as_alice_and_plays_the_readme_tour(fresh_copy: Path) -> None:
-    process, leader = on_a_terminal(["make", "-s", "run"], fresh_copy)
-    seen: list[str] = []
-    try:
+    with on_a_terminal(["make", "-s", "run"], fresh_copy) as (process, leader):
+        seen: list[str] = []
         _read_until(leader, "you are alice", seen)
         for line in _readme_tour():
             _read_until(leader, "alice> ", seen)
@@ -72,11 +71,6 @@ def test_make_run_chats_as_alice_and_plays_the_readme_tour(fresh_copy: Path) -> 
         _read_until(leader, "alice> ", seen)
         os.write(leader, b"quit\n")
         assert process.wait(timeout=30) == 0
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-        os.close(leader)
     assert "Traceback" not in "".join(seen)
 
 
