@@ -5,11 +5,15 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
+# The platforms' own client packages (TypeScript types, adaptivecards) that tests/clients checks
+# the bot's payloads with, pinned by the lock file.
+CLIENTS := tests/clients
+CLIENTS_STAMP := $(CLIENTS)/node_modules/.installed-stamp
 # Who `make run` chats as. Not `AS`: that is one of make's built-in variables (the assembler,
 # `as`), so `AS ?= alice` never applied. Set on the command line: make run WHO=bob
 WHO = alice
 
-.PHONY: install run serve test check lint format typecheck bench clean
+.PHONY: install clients run serve test check lint format typecheck bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,6 +22,16 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 install: $(STAMP)
+
+$(CLIENTS_STAMP): $(CLIENTS)/package-lock.json
+	@command -v npm >/dev/null 2>&1 || { echo "npm not found: install Node.js 20 or later with npm" \
+		"(Debian: apt-get install nodejs npm); the tests check payloads with the platforms' npm packages."; \
+		exit 1; }
+	cd $(CLIENTS) && npm ci --no-audit --no-fund
+	touch $@
+
+## The npm packages of tests/clients (npm ci when the lock file changed)
+clients: $(CLIENTS_STAMP)
 
 ## The built-in demo in a terminal chat, as alice (admin). Other users: make run WHO=bob
 run: $(STAMP)
@@ -28,7 +42,7 @@ serve: $(STAMP)
 	$(BIN)/exportbot serve
 
 ## The whole test suite (PostgreSQL tests run when EXPORTBOT_TEST_PG_URL is set)
-test: $(STAMP)
+test: $(STAMP) $(CLIENTS_STAMP)
 	$(BIN)/pytest
 
 lint: $(STAMP)
