@@ -25,6 +25,7 @@ from tests.adapters.discord_standin import (
     DiscordStandIn,
     signed_interaction,
 )
+from tests.clients import corpus
 
 SIGNING_KEY = SigningKey(bytes(range(32)))  # the test's own application key pair
 PUBLIC_KEY = SIGNING_KEY.verify_key.encode().hex()
@@ -81,7 +82,8 @@ async def discord_harness(
     tmp_path: Path, standin: DiscordStandIn, **extra: Any
 ) -> AsyncIterator[DiscordHarness]:
     base = Route.BASE  # a class attribute: put it back for whatever runs next
-    server = TestServer(create_app(harness_settings(tmp_path, standin, **extra)), host="127.0.0.1")
+    app = corpus.tap(create_app(harness_settings(tmp_path, standin, **extra)))
+    server = TestServer(app, host="127.0.0.1")
     try:
         async with server, TestClient(server) as client:
             harness = DiscordHarness(client, standin, tmp_path / "bot.db")

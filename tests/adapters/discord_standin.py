@@ -35,6 +35,8 @@ from aiohttp import BodyPartReader, web
 from aiohttp.test_utils import TestServer
 from nacl.signing import SigningKey
 
+from tests.clients import corpus
+
 API_PREFIX = "/api/v10"
 APP_ID = "1300000000000000001"
 BOT_USER_ID = APP_ID  # a bot user has its application's id
@@ -165,6 +167,20 @@ class _Answer(Exception):
         self.status, self.body, self.headers = status, body, dict(headers or {})
 
 
+# What the bot sends to each route, as the payload corpus names it (tests/clients).
+CORPUS_KINDS = {
+    "POST /users/@me/channels": "open-dm",
+    "POST /channels/{channel_id}/messages": "create-message",
+    "PATCH /channels/{channel_id}/messages/{message_id}": "edit-message",
+    "POST /channels/{channel_id}/messages/{message_id}/threads": "start-thread",
+    "PUT /applications/{application_id}/commands": "put-commands",
+    "PUT /applications/{application_id}/guilds/{guild_id}/commands": "put-commands",
+    "POST /interactions/{interaction_id}/{token}/callback": "interaction-callback",
+    "POST /webhooks/{application_id}/{token}": "followup",
+    "PATCH /webhooks/{application_id}/{token}/messages/{message_id}": "edit-followup",
+}
+
+
 # -- the stand-in ------------------------------------------------------------------------
 
 
@@ -276,6 +292,8 @@ class DiscordStandIn:
                 parts=tuple(parts),
                 status=0,
             )
+            if route in CORPUS_KINDS and isinstance(body, dict | list):
+                corpus.record("discord", CORPUS_KINDS[route], body)
             headers: dict[str, str] = {}
             if template == "*":  # no such route: no limits either, just a 404 to see
                 status, payload = 404, _error(0, "404: Not Found")

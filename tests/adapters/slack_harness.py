@@ -15,6 +15,7 @@ from bot.app import SLACK_KEY, create_app
 from bot.config import Settings
 from tests.adapters.bot_harness import BotHarness
 from tests.adapters.slack_standin import TEAM, SlackStandIn, signed
+from tests.clients import corpus
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 ADMIN = "U0ADMIN"
@@ -75,7 +76,8 @@ def harness_settings(tmp_path: Path, standin: SlackStandIn, **extra: Any) -> Set
 async def slack_harness(
     tmp_path: Path, standin: SlackStandIn, **extra: Any
 ) -> AsyncIterator[SlackHarness]:
-    server = TestServer(create_app(harness_settings(tmp_path, standin, **extra)), host="127.0.0.1")
+    app = corpus.tap(create_app(harness_settings(tmp_path, standin, **extra)))
+    server = TestServer(app, host="127.0.0.1")
     async with server, TestClient(server) as client:
         harness = SlackHarness(client, standin, tmp_path / "bot.db")
         try:

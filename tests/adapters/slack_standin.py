@@ -22,6 +22,8 @@ from urllib.parse import urlencode
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
+from tests.clients import corpus
+
 TEAM = "T0EXPORT"
 BOT_USER = "UBOT"
 WAIT = 5.0  # seconds a test waits for the bot to call the stand-in
@@ -170,6 +172,8 @@ async def slack_standin() -> AsyncIterator[SlackStandIn]:
         else:
             args = _parse_json_fields(dict(await request.post()))
         args = {**request.query, **args}  # some methods send their arguments as query params
+        if request.method != "GET" and method != "auth.test":  # reads show nobody anything
+            corpus.record("slack", method, args)
         args["_auth"] = request.headers.get("Authorization", "")
         await standin._record(method, args)
         if standin.rate_limited.get(method, 0) > 0:
@@ -204,6 +208,7 @@ async def slack_standin() -> AsyncIterator[SlackStandIn]:
 
     async def response(request: web.Request) -> web.Response:
         payload = await request.json()
+        corpus.record("slack", "response-url", payload)
         async with standin.changed:
             standin.responses.append(payload)
             standin.changed.notify_all()

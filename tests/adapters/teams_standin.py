@@ -13,6 +13,8 @@ from typing import Any
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
+from tests.clients import corpus
+
 TENANT = "7e1c0a7e-0000-4000-8000-00000000te11"
 BOT_ID = "28:exportbot-bot-id"
 CHANNEL = "19:ops0000000000000000000000000000@thread.tacv2"
@@ -44,6 +46,7 @@ class ConnectorStandIn:
 
     async def _handle(self, request: web.Request) -> web.Response:
         body = await request.json() if request.can_read_body else {}
+        corpus.record("teams", _corpus_kind(request), body)
         failure = next((f for f in self.failures if f[0] in request.path), None)
         if failure is not None:
             self.failures.remove(failure)
@@ -70,6 +73,12 @@ class ConnectorStandIn:
             self.answered.append(answered)
             self.changed.notify_all()
         return web.json_response({"id": answered})
+
+
+def _corpus_kind(request: web.Request) -> str:
+    if request.path == "/v3/conversations":
+        return "create-conversation"
+    return "activity-update" if request.method == "PUT" else "activity"
 
 
 @asynccontextmanager

@@ -23,6 +23,8 @@ from aiohttp import web
 from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.test_utils import TestServer
 
+from tests.clients import corpus
+
 # The tokens sit where each platform keeps its secret: a test asserts they never leak.
 SLACK_TOKEN = "slackSECRETtoken0001"
 DISCORD_TOKEN = "discordSECRETtoken0002"
@@ -115,6 +117,7 @@ class WebhookStandIn:
                 await request.read(),
             )
         )
+        _record_in_corpus(self.received[-1])
         if self.failures:
             return await self._fail(request, self.failures.pop(0))
         return self._answer(self.received[-1])
@@ -169,6 +172,23 @@ class WebhookStandIn:
         message_id = str(1300000000000000000 + next(self._ids))
         self.discord_messages[message_id] = received.json()
         return _discord_json(200, {"id": message_id, "channel_id": "1400", **received.json()})
+
+
+# Where each receiver's bodies go in the payload corpus: path prefix → platform, kind.
+CORPUS_KINDS = {
+    "/services/": ("slack", "incoming-webhook"),
+    "/api/webhooks/": ("discord", "webhook-message"),
+    "/workflows/": ("teams", "workflows-webhook"),
+    "/hooks/": ("json", "webhook"),
+}
+
+
+def _record_in_corpus(received: Received) -> None:
+    for prefix, (platform, kind) in CORPUS_KINDS.items():
+        if received.path.startswith(prefix):
+            kind = "webhook-edit" if received.method == "PATCH" else kind
+            with suppress(ValueError):  # a body that is not JSON is the sender's test's business
+                corpus.record(platform, kind, received.json())
 
 
 def _discord_json(code: int, body: dict[str, Any]) -> web.Response:

@@ -26,6 +26,7 @@ from tests.adapters.teams_standin import (
     connector_standin,
     message,
 )
+from tests.clients import corpus
 from tests.scenarios.chat import ALERTS, ALICE, BROKEN, CAROL, OPS, QUICK, Seen, eventually
 
 # aad object id, display name, locale
@@ -120,7 +121,7 @@ class TeamsChat:
         return self.client.server.app[BOT_KEY]
 
     async def _serve(self, stack: AsyncExitStack, settings: Settings) -> TestClient:
-        server = TestServer(create_app(settings), host="127.0.0.1")
+        server = TestServer(corpus.tap(create_app(settings)), host="127.0.0.1")
         await stack.enter_async_context(server)
         return await stack.enter_async_context(TestClient(server))
 
