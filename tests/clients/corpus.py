@@ -35,15 +35,21 @@ def folder() -> Path | None:
 
 
 def record(platform: str, kind: str, payload: Any) -> None:
-    """Keep `payload` as `<platform>/<kind>/<pid>-<n>.json`, with the test that produced it."""
+    """Keep `payload` in the corpus, if one is asked for, naming the test that produced it."""
     where = folder()
-    if where is None or payload in (None, "", {}, []):
+    if where is not None:
+        source = os.environ.get("PYTEST_CURRENT_TEST", "").rsplit(" (", 1)[0]
+        write(where, platform, kind, payload, source)
+
+
+def write(where: Path, platform: str, kind: str, payload: Any, source: str) -> None:
+    """Write `payload` as `<where>/<platform>/<kind>/<pid>-<n>.json`."""
+    if payload in (None, "", {}, []):
         return
     kind_folder = where / platform / kind
     kind_folder.mkdir(parents=True, exist_ok=True)
     # Several pytest processes may write at once: the process id keeps the names apart.
     name = f"{os.getpid()}-{next(_numbers):06d}.json"
-    source = os.environ.get("PYTEST_CURRENT_TEST", "").removesuffix(" (call)")
     entry = {"platform": platform, "kind": kind, "source": source, "payload": payload}
     (kind_folder / name).write_text(json.dumps(entry, indent=1, ensure_ascii=False))
 

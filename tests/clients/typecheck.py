@@ -42,6 +42,9 @@ TYPES: dict[str, dict[str, tuple[str, str]]] = {
         "view-response": (BOLT, "ViewResponseAction"),
         "options": (BOLT, "BlockOptions"),
         "incoming-webhook": ("@slack/webhook", "IncomingWebhookSendArguments"),
+        # The app manifest as Slack's own SDK types it (the nearest thing npm has to Slack's
+        # manifest schema).
+        "app-manifest": ("@slack/deno-slack-sdk", "ManifestSchema"),
     },
     "discord": {
         "open-dm": (DISCORD, "RESTPostAPICurrentUserCreateDMChannelJSONBody"),
@@ -58,6 +61,10 @@ TYPES: dict[str, dict[str, tuple[str, str]]] = {
         "webhook-edit": (DISCORD, "RESTPatchAPIWebhookWithTokenMessageJSONBody"),
     },
 }
+
+# Where the type is more than a name: the Deno SDK's manifest adds `icon`, a file its CLI
+# uploads, which is no field of the manifest Slack takes.
+SATISFIES = {"ManifestSchema": "Omit<ManifestSchema, 'icon'>"}
 
 _ERROR = re.compile(r"^(?P<file>[^(\s]+\.ts)\((?P<line>\d+),(?P<col>\d+)\): error (?P<text>.*)$")
 
@@ -99,7 +106,7 @@ def write_ts(corpus: Path, platform: str, out: Path) -> tuple[list[Typed], list[
         first = len(lines) + 1
         lines.append(f"export const p{number} = {body[0]}")
         lines.extend(body[1:])
-        lines[-1] += f" satisfies {type_name};"
+        lines[-1] += f" satisfies {SATISFIES.get(type_name, type_name)};"
         if platform == "slack":
             # Slack's argument types also take any `Block` ({type: string}): hold every list
             # of blocks to the blocks Slack knows.
