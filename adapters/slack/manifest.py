@@ -115,7 +115,12 @@ def slack_manifest(public_url: str, *, socket_mode: bool) -> dict[str, Any]:
             "background_color": BACKGROUND_COLOR,
         },
         "features": {
-            "app_home": {"home_tab_enabled": True, "messages_tab_enabled": False},
+            # With no Messages tab, Slack's SDK types ask for the read-only flag said too.
+            "app_home": {
+                "home_tab_enabled": True,
+                "messages_tab_enabled": False,
+                "messages_tab_read_only_enabled": False,
+            },
             "bot_user": {"display_name": APP_NAME, "always_online": True},
             "slash_commands": [slash_command],
             "shortcuts": [

@@ -84,7 +84,11 @@ def test_the_manifest_names_what_the_adapter_uses(manifest: dict[str, Any]) -> N
         ("message", surface.SHORTCUT_ANNOTATE, "Annotate export job"),
         ("global", surface.SHORTCUT_NEW_DRAFT, "New schedule draft"),
     ]
-    assert features["app_home"] == {"home_tab_enabled": True, "messages_tab_enabled": False}
+    assert features["app_home"] == {
+        "home_tab_enabled": True,
+        "messages_tab_enabled": False,
+        "messages_tab_read_only_enabled": False,
+    }
     assert features["bot_user"] == {"display_name": "exportbot", "always_online": True}
     assert manifest["oauth_config"]["scopes"]["bot"] == list(surface.BOT_SCOPES)
     assert manifest["settings"]["event_subscriptions"]["bot_events"] == list(surface.BOT_EVENTS)
