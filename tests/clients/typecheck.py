@@ -102,22 +102,25 @@ def write_ts(corpus: Path, platform: str, out: Path) -> tuple[list[Typed], list[
             continue
         _, type_name = known[entry["kind"]]
         lines.append(f"// {path.relative_to(corpus)} from {entry['source']}")
-        body = json.dumps(entry["payload"], indent=1, ensure_ascii=False).splitlines()
         first = len(lines) + 1
-        lines.append(f"export const p{number} = {body[0]}")
-        lines.extend(body[1:])
-        lines[-1] += f" satisfies {SATISFIES.get(type_name, type_name)};"
+        lines += _const(f"p{number}", entry["payload"], SATISFIES.get(type_name, type_name))
         if platform == "slack":
             # Slack's argument types also take any `Block` ({type: string}): hold every list
             # of blocks to the blocks Slack knows.
             for index, blocks in enumerate(_block_lists(entry["payload"])):
-                body = json.dumps(blocks, indent=1, ensure_ascii=False).splitlines()
-                lines.append(f"export const p{number}_blocks{index} = {body[0]}")
-                lines.extend(body[1:])
-                lines[-1] += " satisfies KnownBlock[];"
+                lines += _const(f"p{number}_blocks{index}", blocks, "KnownBlock[]")
         typed.append(Typed(path, entry["source"], first, len(lines)))
     (out / f"{platform}.ts").write_text("\n".join(lines) + "\n")
     return typed, unknown
+
+
+def _const(name: str, value: Any, type_expression: str) -> list[str]:
+    """`export const <name> = <value as JSON> satisfies <type>;`, as lines."""
+    lines = json.dumps(value, indent=1, ensure_ascii=False).splitlines()
+    lines[0] = f"export const {name} = {lines[0]}"
+    # On the value's last line: after a line break, `satisfies` would start a new statement.
+    lines[-1] += f" satisfies {type_expression};"
+    return lines
 
 
 def _block_lists(payload: Any) -> list[list[Any]]:
