@@ -21,6 +21,7 @@ from tests.adapters.teams_standin import (
     card_action,
     message,
 )
+from tests.clients import corpus
 
 ALICE = "aad-alice"  # admin, the drafts' author
 CAROL = "aad-carol"  # reviewer
@@ -36,7 +37,7 @@ async def teams(tmp_path: Path) -> AsyncIterator[TestClient]:
         targets=[{"name": "demo", "kind": "command", "command": ["true"]}],  # type: ignore[list-item]
         scheduler=False,
     )
-    server = TestServer(create_app(settings), host="127.0.0.1")
+    server = TestServer(corpus.tap(create_app(settings)), host="127.0.0.1")
     async with server, TestClient(server) as client:
         yield client
 

@@ -91,26 +91,22 @@ def payloads(tmp_path_factory: pytest.TempPathFactory) -> Path:
         check=False,
     )
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
-    for platform, kind, printed in (
-        ("discord", "command-manifest", _manifest("discord")),
-        ("slack", "app-manifest", yaml.safe_load(_manifest("slack"))),
-    ):
-        if isinstance(printed, str):
-            printed = json.loads(printed)
-        corpus.write(folder, platform, kind, printed, f"exportbot manifest {platform}")
+    source = "exportbot manifest"
+    discord = json.loads(_manifest("discord"))
+    corpus.write(folder, "discord", "command-manifest", discord, f"{source} discord")
+    for mode, extra in (("http", {}), ("socket mode", {"SLACK_APP_TOKEN": "xapp-1-A0-1-x"})):
+        slack = yaml.safe_load(_manifest("slack", **extra))
+        corpus.write(folder, "slack", "app-manifest", slack, f"{source} slack ({mode})")
     return folder
 
 
-def _manifest(platform: str) -> str:
+def _manifest(platform: str, **extra: str) -> str:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("EXPORTBOT_", "SLACK_"))}
+    env |= {"EXPORTBOT_PUBLIC_URL": "https://exportbot.example.com", "PYTHONPATH": str(ROOT)}
     done = subprocess.run(
         [EXPORTBOT, "manifest", platform],
         cwd=ROOT,
-        env={
-            **env,
-            "EXPORTBOT_PUBLIC_URL": "https://exportbot.example.com",
-            "PYTHONPATH": str(ROOT),
-        },
+        env=env | extra,
         capture_output=True,
         text=True,
         timeout=60,
