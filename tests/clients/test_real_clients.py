@@ -148,3 +148,31 @@ def test_every_adaptive_card_parses_in_adaptivecards_without_an_event(payloads: 
     parsed, problems = cards.parser_problems(found)
     assert not problems, "\n".join(problems[:40])
     assert parsed == len(found)
+
+
+def test_the_checks_name_the_payload_a_wrong_field_or_value_is_in(tmp_path: Path) -> None:
+    """The checkers themselves can fail: a block with a misspelt field, a button style
+    Discord lacks, a fact with no value, an element type no Adaptive Card has."""
+    made = tmp_path / "corpus"
+    section = {"type": "section", "txt": {"type": "mrkdwn", "text": "x"}}
+    corpus.write(made, "slack", "chat.postMessage", {"channel": "C1", "blocks": [section]}, "a")
+    button = {"type": 2, "style": 9, "label": "Go", "custom_id": "go"}
+    message = {"content": "x", "components": [{"type": 1, "components": [button]}]}
+    corpus.write(made, "discord", "create-message", message, "b")
+    card = {
+        "type": "AdaptiveCard",
+        "version": "1.5",
+        "body": [{"type": "FactSet", "facts": [{"title": "Size"}]}, {"type": "Blink"}],
+    }
+    attachment = {"contentType": cards.ADAPTIVE_CARD, "content": card}
+    corpus.write(made, "teams", "activity", {"type": "message", "attachments": [attachment]}, "c")
+    (tmp_path / "ts").mkdir()
+
+    typed = "\n".join(typecheck(made, tmp_path / "ts"))
+    assert "slack/chat.postMessage/" in typed and "(from a)" in typed and "'\"txt\"'" in typed
+    assert "discord/create-message/" in typed and "'9' is not assignable" in typed
+    found = cards.cards_in(made)
+    [schema] = cards.schema_problems(found)
+    assert "teams/activity/" in schema and "(from c)" in schema
+    parsed, problems = cards.parser_problems(found)
+    assert parsed == 1 and any('Unknown element type "Blink"' in p for p in problems), problems
