@@ -344,6 +344,7 @@ MESSAGES: dict[str, str] = {
     "form.decision.hint.changes": "Quelles modifications : l'auteur le lit avant de reprendre le brouillon.",
     "form.decision.hint.approve": "Facultatif : gardé avec votre approbation.",
     "form.error.required": "Ce champ est obligatoire.",
+    "form.error.on_input": "{label} : {error}",
     "form.error.too_long": "Trop long : {length} caractères, {limit} au plus.",
     "form.error.choice": "« {value} » ne fait pas partie des choix.",
     "form.error.no_job": "Ce formulaire ne concerne plus aucun job ; rouvrez-le depuis le message du job.",
@@ -433,6 +434,7 @@ MESSAGES: dict[str, str] = {
     "discord.not_a_job_message": "Ce message ne concerne aucun job d'export. Utilisez « Annoter le job d'export » sur le message d'un job ou d'une alerte, ou sur un message de son fil.",
     "discord.form_invalid": "Rien n'a été enregistré ; corrigez ceci puis réessayez :",
     "teams.bad_button": "Ce bouton ne fait plus rien. Tapez export help pour les commandes.",
+    "teams.form_below": "Le formulaire est dans le message ci-dessous.",
     "teams.turn_failed": "Une erreur est survenue pendant la réponse ; elle a été consignée. Réessayez, ou tapez export help.",
     # alert delivery: webhooks, repeats, digests, dead letters (C1, A5)
     "subscribe.this_channel": "Ce canal",

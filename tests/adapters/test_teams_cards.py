@@ -102,8 +102,27 @@ def test_job_buttons_are_execute_actions_bound_to_object_version_with_spoken_too
         "tooltip": "Run demo again after job 7",
         "style": "positive",
     }
-    assert (note["verb"], note["tooltip"]) == ("job.note", "Add a note to job 7 of demo")
-    assert "style" not in note
+    # "Add note" opens its form under the card (issue 13, item 6): nothing is replaced.
+    assert (note["type"], note["id"], note["title"]) == ("Action.ShowCard", "job.note", "Add note")
+    assert note["tooltip"] == "Add a note to job 7 of demo"
+    form = note["card"]
+    assert form["type"] == "AdaptiveCard" and "version" not in form  # only the outer card's
+    [text, kind] = [b for b in form["body"] if b["type"].startswith("Input.")]
+    assert (text["id"], text["isRequired"], text["errorMessage"]) == (
+        "text",
+        True,
+        "This field is required.",
+    )
+    assert kind["id"] == "kind" and kind["value"] == "note"
+    assert form["actions"] == [
+        {
+            "type": "Action.Execute",
+            "title": "Save note",
+            "verb": "form.submit",
+            "data": {"form": "note", "context": "7", "inline": True},
+            "style": "positive",
+        }
+    ]
 
 
 def test_an_alert_turns_its_job_page_and_runbook_into_open_url_actions() -> None:
@@ -119,7 +138,7 @@ def test_an_alert_turns_its_job_page_and_runbook_into_open_url_actions() -> None
     assert kinds == [
         ("Action.Execute", "job.retry"),
         ("Action.Execute", "job.log"),
-        ("Action.Execute", "job.note"),
+        ("Action.ShowCard", "Add note"),
         ("Action.OpenUrl", "Job page"),
         ("Action.OpenUrl", "Runbook"),
     ]
