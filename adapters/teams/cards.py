@@ -38,6 +38,9 @@ FORM_SUBMIT = "form.submit"
 MAX_ACTIONS = 6
 MAX_CARD_BYTES = 32_000  # UTF-16 bytes: leaves room under 40 KB for the activity around it
 MAX_TEXT = 4_000  # a section or fact value, before the size guard shortens it further
+# A fact value longer than this leaves the FactSet for a wrapped TextBlock: a phone's value
+# column holds about this many characters, and Teams mobile cuts a value there, unwrapped.
+MAX_FACT_VALUE = 40
 MIN_TEXT = 200
 MAX_TITLE = 250
 MAX_ACTION_TITLE = 40
@@ -245,11 +248,21 @@ def _heading(title: str) -> Card:
 
 
 def _fact_set(fields: Sequence[Field], limit: int) -> Iterator[Card]:
-    if fields:
-        facts = [
-            {"title": escape(cut(f.label, MAX_LABEL)), "value": escape(cut(f.value, limit))}
-            for f in fields
-        ]
+    """Short facts in FactSets; a longer value (a checksum, an archive's name) as its label
+    and a wrapped TextBlock, in the same order: Teams mobile does not wrap a fact's value."""
+    facts: list[Card] = []
+    for f in fields:
+        if len(f.value) <= MAX_FACT_VALUE:
+            facts.append(
+                {"title": escape(cut(f.label, MAX_LABEL)), "value": escape(cut(f.value, limit))}
+            )
+            continue
+        if facts:
+            yield {"type": "FactSet", "facts": facts}
+            facts = []
+        yield _text(cut(f.label, MAX_LABEL), weight="bolder")
+        yield _text(cut(f.value, limit), spacing="none")
+    if facts:
         yield {"type": "FactSet", "facts": facts}
 
 
