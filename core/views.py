@@ -26,17 +26,26 @@ def state_word(t: Translator, state: JobState) -> str:
     return t.t(f"state.{state.value}")
 
 
+def platform_name(t: Translator, platform: str) -> str:
+    """`teams` → `Microsoft Teams`: the name people know a platform by."""
+    key = f"platform.{platform}"
+    return t.t(key) if t.has(key) else platform
+
+
 def origin_text(t: Translator, job: Job) -> str:
+    """`Alex on Slack, in #ops`: the channel by its name, or not at all (its id means
+    nothing to people)."""
     origin = job.origin
     if origin.kind is OriginKind.USER:
-        if origin.channel and origin.channel != origin.platform:
+        platform = platform_name(t, origin.platform)
+        if origin.channel_name:
             return t.t(
                 "origin.user_in",
                 name=job.requester_name,
-                platform=origin.platform,
-                channel=origin.channel,
+                platform=platform,
+                channel=origin.channel_name,
             )
-        return t.t("origin.user", name=job.requester_name, platform=origin.platform)
+        return t.t("origin.user", name=job.requester_name, platform=platform)
     return t.t(f"origin.{origin.kind.value}", reference=origin.reference)
 
 

@@ -69,6 +69,10 @@ MESSAGES: dict[str, str] = {
     "arg.kind.flag": "Yes or no",
     "verb.help": "List the commands, or explain one with examples.",
     # origins
+    "platform.slack": "Slack",
+    "platform.teams": "Microsoft Teams",
+    "platform.discord": "Discord",
+    "platform.console": "the console",
     "origin.user": "{name} on {platform}",
     "origin.user_in": "{name} on {platform}, in {channel}",
     "origin.schedule": "schedule {reference}",
