@@ -105,7 +105,26 @@ def actor_of(activity: Activity) -> Actor:
         activity.locale or "en",
         channel=conversation,
         thread=activity.reply_to_id or "",
+        channel_name=conversation_name(activity),
     )
+
+
+def conversation_name(activity: Activity) -> str:
+    """What people call the conversation: a team channel's name (`channelData.channel`;
+    a team's General channel comes without one), a group chat's name; nothing for a
+    personal chat or when Teams gave no name."""
+    conversation = activity.conversation
+    kind = conversation.conversation_type if conversation else None
+    if kind == "channel":
+        raw: object = activity.channel_data or {}
+        data: dict[str, Any] = raw if isinstance(raw, dict) else {}
+        channel = data.get("channel")
+        name = channel.get("name") if isinstance(channel, dict) else None
+    elif kind == "groupChat" and conversation is not None:
+        name = conversation.name
+    else:
+        name = None
+    return name.strip() if isinstance(name, str) else ""
 
 
 class TeamsAgent(ActivityHandler):
