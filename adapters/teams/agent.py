@@ -24,6 +24,7 @@ from microsoft_agents.activity import (
 from microsoft_agents.hosting.core import ActivityHandler, TurnContext
 
 from adapters.teams.cards import (
+    FORM_DATA_KEYS,
     FORM_SUBMIT,
     card_from_invoke_value,
     form_attachment,
@@ -258,7 +259,7 @@ class TeamsAgent(ActivityHandler):
         """A form's submit: Teams merges the typed values into `data`. A bad value or a
         refusal shows the form again with the error under its input."""
         form_id, context = str(data.get("form", "")), str(data.get("context", ""))
-        values = {k: str(v) for k, v in data.items() if k not in ("form", "context")}
+        values = {k: str(v) for k, v in data.items() if k not in FORM_DATA_KEYS}
         t = Translator(actor.locale)
         try:
             message = await self._service.submit_form(

@@ -148,3 +148,20 @@ async def test_an_older_cards_add_note_button_sends_the_form_as_its_own_card(
     saved = await _invoke(teams, connector, "form.submit", typed, "1700000000999")
     assert saved["type"] == CARD_TYPE  # the form's own card becomes the outcome
     assert _rows(tmp_path, "SELECT text FROM annotations") == [("checked by hand",)]
+
+
+async def test_a_note_from_under_another_card_leaves_that_card_and_tells_the_presser(
+    teams: TestClient, connector: ConnectorStandIn, tmp_path: Path
+) -> None:
+    """An alert's card offers "Add note" too: it is not the job's card, so it is not redrawn
+    as one; the presser is told the note was added."""
+    card_id, card = await _job_card(teams, connector)
+    [submit] = _show_card(card)["actions"]
+    before = len(connector.sent)
+    typed = {**submit["data"], "text": "seen on the alert", "kind": "note"}
+    alert_id = "1700000000777"  # a message the bot posted that is not job #1's card
+    assert alert_id != card_id
+    answer = await _invoke(teams, connector, "form.submit", typed, alert_id)
+    assert answer["type"] == MESSAGE_TYPE and "#1" in answer["value"]
+    assert _rows(tmp_path, "SELECT text FROM annotations") == [("seen on the alert",)]
+    assert connector.sent[before:] == []  # nothing redrawn, nothing replaced
