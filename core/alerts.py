@@ -12,10 +12,12 @@ from datetime import datetime, timedelta
 from core import actions
 from core.capabilities import Capability
 from core.events import OutboxEvent
+from core.forms import Form, note_form
 from core.i18n import Translator
 from core.links import job_path, signed_url
 from core.messages import Action, Field, Message, Tone
 from core.model import Job
+from core.numbers import record_id
 from core.redaction import redact
 from core.schedules import Verdict
 from core.subscriptions import AlertKind, Severity
@@ -111,6 +113,7 @@ def _actions(t: Translator, event: OutboxEvent, kind: AlertKind) -> tuple[Action
         capability: Capability,
         version: int = 0,
         style: Tone = Tone.NEUTRAL,
+        form: Form | None = None,
         **label: object,
     ) -> Action:
         return Action(
@@ -121,19 +124,22 @@ def _actions(t: Translator, event: OutboxEvent, kind: AlertKind) -> tuple[Action
             capability=capability,
             accessibility_label=t.t(f"action.{key}.label", target=target, **label),
             style=style,
+            form=form,
         )
 
     job = p.get("job")
+    # The note form goes with its button: Teams opens it under the alert's card.
+    note = note_form(t, record_id(str(job)) or 0) if job is not None else None
     if kind in (AlertKind.FAILED, AlertKind.INTERRUPTED) and job is not None:
         return (
             button(
                 actions.JOB_RETRY, "retry_job", job, Capability.RUN, style=Tone.SUCCESS, job=job
             ),
             button(actions.JOB_LOG, "log_job", job, Capability.VIEW, job=job),
-            button(actions.JOB_NOTE, "note_job", job, Capability.ANNOTATE, job=job),
+            button(actions.JOB_NOTE, "note_job", job, Capability.ANNOTATE, form=note, job=job),
         )
     if kind in (AlertKind.SUCCEEDED, AlertKind.RESUMED) and job is not None:
-        return (button(actions.JOB_NOTE, "note_job", job, Capability.ANNOTATE, job=job),)
+        return (button(actions.JOB_NOTE, "note_job", job, Capability.ANNOTATE, form=note, job=job),)
     if kind is AlertKind.QUOTA:
         return (button(actions.TARGET_PRUNE, "prune_preview", target, Capability.VIEW),)
     if kind is AlertKind.MISSED:

@@ -61,6 +61,8 @@ class Form:
     submit_label: str
     inputs: tuple[FormInput, ...]
     context: str = ""  # what the form is about (a job number), carried through the platform
+    # What a platform that checks inputs itself says of a required one left empty.
+    required_error: str = ""
 
 
 class FormInvalid(Exception):
@@ -95,6 +97,7 @@ def note_form(t: Translator, job_id: int, text: str = "") -> Form:
             ),
         ),
         context=str(job_id),
+        required_error=t.t("form.error.required"),
     )
 
 

@@ -10,6 +10,7 @@ from enum import StrEnum
 from urllib.parse import urlsplit
 
 from core.capabilities import Capability
+from core.forms import Form
 
 
 class Tone(StrEnum):
@@ -52,6 +53,9 @@ class Action:
     capability: Capability
     accessibility_label: str = ""
     style: Tone = Tone.NEUTRAL
+    # The form the press opens (core/forms.py), for a platform that can draw it under the
+    # message itself (a Teams card): there it opens in place and replaces nothing.
+    form: Form | None = None
 
 
 @dataclass(frozen=True)

@@ -48,6 +48,9 @@ class Actor:
     locale: str = "en"
     channel: str = ""
     thread: str = ""
+    # The channel's name as its platform shows it (`#ops`), where the platform said it; empty
+    # for a direct message or when unknown. Shown to people instead of `channel`, an id.
+    channel_name: str = ""
 
     @property
     def platform(self) -> str:
@@ -105,10 +108,17 @@ class Origin:
     workspace: str = ""
     channel: str = ""
     reference: str = ""  # schedule id, API source, or the job a resume continues
+    channel_name: str = ""  # what people call `channel` (see Actor.channel_name)
 
     @classmethod
     def from_actor(cls, actor: Actor) -> Origin:
-        return cls(OriginKind.USER, actor.platform, actor.workspace, actor.channel)
+        return cls(
+            OriginKind.USER,
+            actor.platform,
+            actor.workspace,
+            actor.channel,
+            channel_name=actor.channel_name,
+        )
 
 
 @dataclass

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from core import actions
 from core.capabilities import Capability
+from core.forms import Form, note_form
 from core.i18n import Translator
 from core.messages import Action, Field, Message, Tone
 from core.model import Annotation, Grant, Job, JobState, OriginKind
@@ -25,17 +26,26 @@ def state_word(t: Translator, state: JobState) -> str:
     return t.t(f"state.{state.value}")
 
 
+def platform_name(t: Translator, platform: str) -> str:
+    """`teams` → `Microsoft Teams`: the name people know a platform by."""
+    key = f"platform.{platform}"
+    return t.t(key) if t.has(key) else platform
+
+
 def origin_text(t: Translator, job: Job) -> str:
+    """`Alex on Slack, in #ops`: the channel by its name, or not at all (its id means
+    nothing to people)."""
     origin = job.origin
     if origin.kind is OriginKind.USER:
-        if origin.channel and origin.channel != origin.platform:
+        platform = platform_name(t, origin.platform)
+        if origin.channel_name:
             return t.t(
                 "origin.user_in",
                 name=job.requester_name,
-                platform=origin.platform,
-                channel=origin.channel,
+                platform=platform,
+                channel=origin.channel_name,
             )
-        return t.t("origin.user", name=job.requester_name, platform=origin.platform)
+        return t.t("origin.user", name=job.requester_name, platform=platform)
     return t.t(f"origin.{origin.kind.value}", reference=origin.reference)
 
 
@@ -101,7 +111,13 @@ def job_actions(t: Translator, job: Job) -> tuple[Action, ...]:
     """The next steps a job's message offers: cancel while it runs, retry after a failure,
     and a note at any time. Jobs have no versions: the core checks the state at the press."""
 
-    def action(name: str, key: str, capability: Capability, style: Tone = Tone.NEUTRAL) -> Action:
+    def action(
+        name: str,
+        key: str,
+        capability: Capability,
+        style: Tone = Tone.NEUTRAL,
+        form: Form | None = None,
+    ) -> Action:
         return Action(
             label=t.t(f"action.{key}"),
             name=name,
@@ -110,6 +126,7 @@ def job_actions(t: Translator, job: Job) -> tuple[Action, ...]:
             capability=capability,
             accessibility_label=t.t(f"action.{key}.label", job=job.id, target=job.target),
             style=style,
+            form=form,
         )
 
     buttons: list[Action] = []
@@ -117,7 +134,9 @@ def job_actions(t: Translator, job: Job) -> tuple[Action, ...]:
         buttons.append(action(actions.JOB_CANCEL, "cancel_job", Capability.CANCEL, Tone.DANGER))
     elif job.state is not JobState.SUCCEEDED:
         buttons.append(action(actions.JOB_RETRY, "retry_job", Capability.RUN, Tone.SUCCESS))
-    buttons.append(action(actions.JOB_NOTE, "note_job", Capability.ANNOTATE))
+    # The note form goes with the button: Teams opens it under the card (issue 13, item 6).
+    note = note_form(t, job.id)
+    buttons.append(action(actions.JOB_NOTE, "note_job", Capability.ANNOTATE, form=note))
     return tuple(buttons)
 
 

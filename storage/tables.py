@@ -73,6 +73,7 @@ class JobRow(Base):
     origin_workspace: Mapped[str] = mapped_column(String(128), default="")
     origin_channel: Mapped[str] = mapped_column(String(256), default="")
     origin_reference: Mapped[str] = mapped_column(String(256), default="")
+    origin_channel_name: Mapped[str] = mapped_column(String(256), default="", server_default="")
     requester: Mapped[str | None] = mapped_column(String(300))
     requester_name: Mapped[str] = mapped_column(String(256), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -177,7 +177,13 @@ class DiscordAdapter:
             self._keep(self._keep_locale(guild, user_id, locale))
         name = member.get("nick") or user.get("global_name") or user.get("username") or user_id
         channel = str(interaction.get("channel_id") or "")
-        return Actor(Principal(PLATFORM, guild, user_id), str(name), locale, channel)
+        return Actor(
+            Principal(PLATFORM, guild, user_id),
+            str(name),
+            locale,
+            channel,
+            channel_name=_channel_name(interaction) if guild else "",
+        )
 
     async def _command(
         self, interaction: Mapping[str, Any], actor: Actor
@@ -472,3 +478,11 @@ def _request_key(interaction: Mapping[str, Any]) -> str:
     """The interaction's id: Discord gives each its own, a replay repeats it (E2)."""
     found = str(interaction.get("id") or "")
     return f"interaction {found}" if found else ""
+
+
+def _channel_name(interaction: Mapping[str, Any]) -> str:
+    """`#ops`: the name in the interaction's partial channel object (a direct message has
+    none); what people see instead of the channel's id."""
+    channel = interaction.get("channel")
+    name = channel.get("name") if isinstance(channel, Mapping) else None
+    return f"#{name}" if isinstance(name, str) and name.strip() else ""

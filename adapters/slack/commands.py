@@ -74,6 +74,7 @@ class SlashCommand:
             str(body.get("user_id", "")),
             channel=str(body.get("channel_id", "")),
             name=str(body.get("user_name", "")),
+            channel_name=str(body.get("channel_name", "")),
         )
         text = unescape(str(body.get("text", "")))
         key = request_key(body)

@@ -73,7 +73,14 @@ class UserDirectory:
         return None
 
     async def actor(
-        self, team: str, user: str, *, channel: str = "", thread: str = "", name: str = ""
+        self,
+        team: str,
+        user: str,
+        *,
+        channel: str = "",
+        thread: str = "",
+        name: str = "",
+        channel_name: str = "",
     ) -> Actor:
         profile = await self.profile(user, name)
         return Actor(
@@ -82,7 +89,20 @@ class UserDirectory:
             profile.locale,
             channel=channel,
             thread=thread,
+            channel_name=shown_channel_name(channel_name),
         )
+
+
+# What Slack puts in `channel_name` where a conversation has no name people know.
+_NO_NAME = frozenset({"directmessage", "privategroup"})
+
+
+def shown_channel_name(raw: str) -> str:
+    """`ops` → `#ops`; a direct message's placeholder ("directmessage", "mpdm-a--b-1") → ""."""
+    raw = raw.strip()
+    if not raw or raw in _NO_NAME or raw.startswith("mpdm-"):
+        return ""
+    return f"#{raw}"
 
 
 def interaction_ids(body: dict[str, Any]) -> tuple[str, str, str]:
@@ -91,6 +111,11 @@ def interaction_ids(body: dict[str, Any]) -> tuple[str, str, str]:
     team = user.get("team_id") or (body.get("team") or {}).get("id", "")
     channel = (body.get("channel") or {}).get("id", "")
     return str(team), str(user.get("id", "")), str(channel)
+
+
+def interaction_channel_name(body: dict[str, Any]) -> str:
+    """The raw `channel.name` of an interaction payload (none on a modal's submission)."""
+    return str((body.get("channel") or {}).get("name") or "")
 
 
 def request_key(body: Mapping[str, Any]) -> str:

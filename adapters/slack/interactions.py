@@ -16,7 +16,7 @@ import aiohttp
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.errors import SlackApiError
 
-from adapters.slack.identity import interaction_ids, request_key
+from adapters.slack.identity import interaction_channel_name, interaction_ids, request_key
 from adapters.slack.modals import FORM_OF_CALLBACK, Origin, modal, result_modal, submitted_values
 from adapters.slack.render import render
 from adapters.slack.runtime import SlackRuntime
@@ -49,7 +49,12 @@ class Interactions:
         team, user, channel = interaction_ids(body)
         name = str((body.get("user") or {}).get("name") or "")
         return await self._runtime.directory.actor(
-            team, user, channel=channel, thread=thread, name=name
+            team,
+            user,
+            channel=channel,
+            thread=thread,
+            name=name,
+            channel_name=interaction_channel_name(body),
         )
 
     # -- buttons ---------------------------------------------------------------------------

@@ -214,7 +214,10 @@ class TeamsAdapter:
             sender = self.sender(card_post.workspace)
             if job.requester is not None and job.requester.platform == PLATFORM:
                 locale = await sender.locale_of(job.requester.user_id)
-            card = self.service.job_message(job, locale)
+            # With its notes: one added from under the card must not vanish when the job ends.
+            card = await self.service.job_view(job.id, locale) or self.service.job_message(
+                job, locale
+            )
             root = roots.get((card_post.channel, card_post.workspace), card_post.message_id)
             try:
                 await sender.update(MessageRef(card_post.channel, card_post.message_id), card)

@@ -24,8 +24,10 @@ from microsoft_agents.activity import (
 from microsoft_agents.hosting.core import ActivityHandler, TurnContext
 
 from adapters.teams.cards import (
+    FORM_DATA_KEYS,
     FORM_SUBMIT,
     card_from_invoke_value,
+    form_attachment,
     form_card,
     invoke_card_response,
     invoke_message_response,
@@ -35,7 +37,7 @@ from adapters.teams.cards import (
 from core import commands as c
 from core.actions import COMMENT_INPUT, FORM_ACTIONS
 from core.conversations import PostedKind, PostedMessage
-from core.forms import FormInvalid
+from core.forms import Form, FormInvalid
 from core.i18n import Translator
 from core.messages import Message
 from core.model import Actor, Job, Principal
@@ -104,7 +106,26 @@ def actor_of(activity: Activity) -> Actor:
         activity.locale or "en",
         channel=conversation,
         thread=activity.reply_to_id or "",
+        channel_name=conversation_name(activity),
     )
+
+
+def conversation_name(activity: Activity) -> str:
+    """What people call the conversation: a team channel's name (`channelData.channel`;
+    a team's General channel comes without one), a group chat's name; nothing for a
+    personal chat or when Teams gave no name."""
+    conversation = activity.conversation
+    kind = conversation.conversation_type if conversation else None
+    if kind == "channel":
+        raw: object = activity.channel_data or {}
+        data: dict[str, Any] = raw if isinstance(raw, dict) else {}
+        channel = data.get("channel")
+        name = channel.get("name") if isinstance(channel, dict) else None
+    elif kind == "groupChat" and conversation is not None:
+        name = conversation.name
+    else:
+        name = None
+    return name.strip() if isinstance(name, str) else ""
 
 
 class TeamsAgent(ActivityHandler):
@@ -197,10 +218,14 @@ class TeamsAgent(ActivityHandler):
         except ValueError as error:  # not a press of a card we drew: refused, and audited
             refused = await self._service.refuse_action("invoke", str(error), actor, prefix=PREFIX)
             return _invoke(invoke_message_response(refused.text))
-        if verb in FORM_ACTIONS:  # "Add note", "New draft": the card becomes the form
+        if verb in FORM_ACTIONS:
+            # A button drawn without its form ("New draft", an older card's "Add note"): the
+            # form comes as a card of its own, so the pressed card stays as it was.
             form = self._service.form(FORM_ACTIONS[verb], actor, str(data.get("object", "")))
             required = t.t("form.error.required")
-            return _invoke(invoke_card_response(form_card(form, required_error=required)))
+            own = {"type": "message", "attachments": [form_attachment(form, required)]}
+            await turn_context.send_activity(Activity.model_validate(own))
+            return _invoke(invoke_message_response(t.t("teams.form_below")))
         if verb == FORM_SUBMIT:
             return await self._submitted(turn_context, actor, data)
         value = f"{data.get('object', '')}:{data.get('version', 0)}"
@@ -234,7 +259,7 @@ class TeamsAgent(ActivityHandler):
         """A form's submit: Teams merges the typed values into `data`. A bad value or a
         refusal shows the form again with the error under its input."""
         form_id, context = str(data.get("form", "")), str(data.get("context", ""))
-        values = {k: str(v) for k, v in data.items() if k not in ("form", "context")}
+        values = {k: str(v) for k, v in data.items() if k not in FORM_DATA_KEYS}
         t = Translator(actor.locale)
         try:
             message = await self._service.submit_form(
@@ -248,6 +273,8 @@ class TeamsAgent(ActivityHandler):
             )
         except FormInvalid as invalid:
             form = self._service.form(form_id, actor, context)
+            if data.get("inline"):  # under a card: said to the presser, the typing kept
+                return _invoke(invoke_message_response(_errors_in_words(t, form, invalid)))
             card = form_card(
                 form,
                 values=values,
@@ -255,6 +282,31 @@ class TeamsAgent(ActivityHandler):
                 required_error=t.t("form.error.required"),
             )
             return _invoke(invoke_card_response(card))
+        if data.get("inline"):
+            return await self._redraw_under(turn_context, actor, message)
+        return _invoke(invoke_card_response(message_card(message)))
+
+    async def _redraw_under(
+        self, turn_context: TurnContext, actor: Actor, outcome: Message
+    ) -> InvokeResponse:
+        """A form sent from under a card: a job's own card is redrawn for everyone with the
+        note on it (and the form folded away); any other card stays, and the presser is told."""
+        on = turn_context.activity.reply_to_id or ""
+        channel, _ = split_chain(actor.channel)
+        posted = await self._service.find_posted(PLATFORM, channel, on) if on else None
+        if (
+            posted is None
+            or posted.kind is not PostedKind.JOB
+            or outcome.job_id is None
+            or posted.job_id != outcome.job_id
+        ):
+            return _invoke(invoke_message_response(outcome.summary or outcome.title))
+        message = await self._service.job_view(outcome.job_id, actor.locale)
+        if message is None:  # the note was just added to it: only a forgery gets here
+            return _invoke(invoke_message_response(outcome.summary or outcome.title))
+        redrawn = Activity.model_validate(message_activity(message))
+        redrawn.id = on
+        await turn_context.update_activity(redrawn)
         return _invoke(invoke_card_response(message_card(message)))
 
     async def _remember(self, activity: Activity) -> None:
@@ -285,6 +337,15 @@ class TeamsAgent(ActivityHandler):
         if changed:
             await self._service.remember_conversations(PLATFORM, tenant, changed)
             self._written.update({(tenant, key): value for key, value in changed.items()})
+
+
+def _errors_in_words(t: Translator, form: Form, invalid: FormInvalid) -> str:
+    """Each error after the label of its input, for a form whose inputs cannot show them."""
+    labels = {field.name: field.label for field in form.inputs}
+    return " ".join(
+        t.t("form.error.on_input", label=labels[name], error=error) if name in labels else error
+        for name, error in invalid.errors.items()
+    )
 
 
 def _invoke(body: dict[str, Any]) -> InvokeResponse:

@@ -38,6 +38,9 @@ FORM_SUBMIT = "form.submit"
 MAX_ACTIONS = 6
 MAX_CARD_BYTES = 32_000  # UTF-16 bytes: leaves room under 40 KB for the activity around it
 MAX_TEXT = 4_000  # a section or fact value, before the size guard shortens it further
+# A fact value longer than this leaves the FactSet for a wrapped TextBlock: a phone's value
+# column holds about this many characters, and Teams mobile cuts a value there, unwrapped.
+MAX_FACT_VALUE = 40
 MIN_TEXT = 200
 MAX_TITLE = 250
 MAX_ACTION_TITLE = 40
@@ -55,7 +58,7 @@ TONE_COLORS = {
 }
 BUTTON_STYLES = {Tone.SUCCESS: "positive", Tone.DANGER: "destructive"}
 # Teams merges typed values into the submit action's data: an input must not shadow these.
-FORM_DATA_KEYS = frozenset({"form", "context"})
+FORM_DATA_KEYS = frozenset({"form", "context", "inline"})
 
 Card = dict[str, Any]
 _EMPTY: Mapping[str, str] = MappingProxyType({})
@@ -125,23 +128,52 @@ def form_card(
     Errors naming no input of the form show at the top. `required_error` (translated by the
     caller) is what Teams says when a required input is left empty before anything is sent.
     """
-    clash = FORM_DATA_KEYS & {i.name for i in form.inputs}
-    if clash:
-        raise ValueError(f"Form '{form.form_id}' has inputs named {sorted(clash)}.")
-    names = {i.name for i in form.inputs}
+    names = _input_names(form)
     body = [_heading(form.title)]
     body.extend(_error_block(text) for name, text in errors.items() if name not in names)
     for field in form.inputs:
         value = values.get(field.name, field.initial)
         body.extend(_input_blocks(field, value, errors.get(field.name, ""), required_error))
-    submit = {
+    return _card(cut(form.title, MAX_SUMMARY), body, [_submit(form)])
+
+
+def form_attachment(form: Form, required_error: str = "") -> Card:
+    """A form as a message's card attachment (a form sent as a message of its own)."""
+    return {
+        "contentType": CARD_CONTENT_TYPE,
+        "content": form_card(form, required_error=required_error),
+    }
+
+
+def inline_form(form: Form) -> Card:
+    """A form as the card an `Action.ShowCard` opens under a message: the client draws it in
+    place, so the message stays; its submit says so (`inline`), so the answer can redraw
+    the message instead of replacing it with the outcome."""
+    _input_names(form)
+    body: list[Card] = []
+    for field in form.inputs:
+        body.extend(_input_blocks(field, field.initial, "", form.required_error))
+    submit = _submit(form)
+    submit["data"]["inline"] = True
+    return {"type": "AdaptiveCard", "body": body, "actions": [submit]}
+
+
+def _input_names(form: Form) -> set[str]:
+    names = {i.name for i in form.inputs}
+    clash = FORM_DATA_KEYS & names
+    if clash:
+        raise ValueError(f"Form '{form.form_id}' has inputs named {sorted(clash)}.")
+    return names
+
+
+def _submit(form: Form) -> Card:
+    return {
         "type": "Action.Execute",
         "title": cut(form.submit_label, MAX_ACTION_TITLE),
         "verb": FORM_SUBMIT,
         "data": {"form": form.form_id, "context": form.context},
         "style": "positive",
     }
-    return _card(cut(form.title, MAX_SUMMARY), body, [submit])
 
 
 def card_from_invoke_value(value: object) -> tuple[str, dict[str, Any]]:
@@ -216,11 +248,21 @@ def _heading(title: str) -> Card:
 
 
 def _fact_set(fields: Sequence[Field], limit: int) -> Iterator[Card]:
-    if fields:
-        facts = [
-            {"title": escape(cut(f.label, MAX_LABEL)), "value": escape(cut(f.value, limit))}
-            for f in fields
-        ]
+    """Short facts in FactSets; a longer value (a checksum, an archive's name) as its label
+    and a wrapped TextBlock, in the same order: Teams mobile does not wrap a fact's value."""
+    facts: list[Card] = []
+    for f in fields:
+        if len(f.value) <= MAX_FACT_VALUE:
+            facts.append(
+                {"title": escape(cut(f.label, MAX_LABEL)), "value": escape(cut(f.value, limit))}
+            )
+            continue
+        if facts:
+            yield {"type": "FactSet", "facts": facts}
+            facts = []
+        yield _text(cut(f.label, MAX_LABEL), weight="bolder")
+        yield _text(cut(f.value, limit), spacing="none")
+    if facts:
         yield {"type": "FactSet", "facts": facts}
 
 
@@ -239,6 +281,16 @@ def _text(text: str, **style: object) -> Card:
 
 
 def _execute(action: Action) -> Card:
+    if action.form is not None:
+        # The form opens under the card, drawn by the client: nothing is replaced, and
+        # pressing the button again folds it away (Teams' own Cancel).
+        return {
+            "type": "Action.ShowCard",
+            "id": action.name,  # which action it is, as a press names it (one per card)
+            "title": cut(action.label, MAX_ACTION_TITLE),
+            "tooltip": cut(action.accessibility_label or action.label, MAX_TOOLTIP),
+            "card": inline_form(action.form),
+        }
     button: Card = {
         "type": "Action.Execute",
         "title": cut(action.label, MAX_ACTION_TITLE),

@@ -69,6 +69,10 @@ MESSAGES: dict[str, str] = {
     "arg.kind.flag": "Yes or no",
     "verb.help": "List the commands, or explain one with examples.",
     # origins
+    "platform.slack": "Slack",
+    "platform.teams": "Microsoft Teams",
+    "platform.discord": "Discord",
+    "platform.console": "the console",
     "origin.user": "{name} on {platform}",
     "origin.user_in": "{name} on {platform}, in {channel}",
     "origin.schedule": "schedule {reference}",
@@ -359,6 +363,7 @@ MESSAGES: dict[str, str] = {
     "discord.not_a_job_message": "This message is not about an export job. Use “Annotate export job” on a job's or an alert's message, or on a message in its thread.",
     "discord.form_invalid": "Nothing was saved; please fix this and try again:",
     "teams.bad_button": "This button no longer does anything. Type export help for the commands.",
+    "teams.form_below": "The form is in the message below.",
     "teams.turn_failed": "Something went wrong while answering; it has been logged. Try again, or type export help.",
     # alert delivery: webhooks, repeats, digests, dead letters (C1, A5)
     "subscribe.this_channel": "This channel",
@@ -467,6 +472,7 @@ MESSAGES: dict[str, str] = {
     "form.decision.hint.changes": "Which changes: the author reads this before editing the draft.",
     "form.decision.hint.approve": "Optional: kept with your approval.",
     "form.error.required": "This field is required.",
+    "form.error.on_input": "{label}: {error}",
     "form.error.too_long": "Too long: {length} characters, at most {limit}.",
     "form.error.choice": "“{value}” is not one of the choices.",
     "form.error.no_job": "This form is not about a job any more; open it again from the job's message.",

@@ -255,7 +255,13 @@ def trigger_id() -> str:
 
 
 def slash_command(
-    text: str, *, user: str, team: str = TEAM, response_url: str, channel: str = "C0OPS"
+    text: str,
+    *,
+    user: str,
+    team: str = TEAM,
+    response_url: str,
+    channel: str = "C0OPS",
+    channel_name: str = "ops",
 ) -> str:
     """A form-encoded slash command with the fields Slack documents (typed `&` arrives as
     `&amp;`, as Slack escapes it)."""
@@ -266,7 +272,7 @@ def slash_command(
             "team_id": team,
             "team_domain": "acme",
             "channel_id": channel,
-            "channel_name": "ops",
+            "channel_name": channel_name,  # "directmessage" in a DM
             "user_id": user,
             "user_name": user.lower(),
             "command": "/export",

@@ -111,15 +111,34 @@ def message(
     mention: bool = True,
     locale: str = "en-US",
     activity_id: str = "",
+    channel_name: str | None = None,
+    conversation_name: str | None = None,
 ) -> dict[str, Any]:
     """A message activity as Teams sends it: the bot's mention in the text and in
-    `entities`, the tenant in `conversation` and `channelData`."""
+    `entities`, the tenant in `conversation` and `channelData`; a channel's name in
+    `channelData.channel` (a team's General channel has none), a group chat's name in
+    `conversation.name`."""
     at = "<at>exportbot</at>"
     entities = (
         [{"type": "mention", "text": at, "mentioned": {"id": BOT_ID, "name": "exportbot"}}]
         if mention
         else []
     )
+    channel_data: dict[str, Any] = {"tenant": {"id": tenant}, "teamsChannelId": conversation}
+    if conversation_type == "channel":
+        root = conversation.partition(";")[0]
+        channel_data["channel"] = {"id": root}
+        channel_data["team"] = {"id": "19:team-general@thread.tacv2", "name": "Exports"}
+        if channel_name is not None:
+            channel_data["channel"]["name"] = channel_name
+    chat: dict[str, Any] = {
+        "id": conversation,
+        "conversationType": conversation_type,
+        "tenantId": tenant,
+        "isGroup": conversation_type != "personal",
+    }
+    if conversation_name is not None:
+        chat["name"] = conversation_name
     return {
         "type": "message",
         "id": activity_id or next_activity_id(),
@@ -127,18 +146,13 @@ def message(
         "serviceUrl": service_url,
         "channelId": "msteams",
         "from": {"id": f"29:{user}", "name": name, "aadObjectId": user},
-        "conversation": {
-            "id": conversation,
-            "conversationType": conversation_type,
-            "tenantId": tenant,
-            "isGroup": conversation_type != "personal",
-        },
+        "conversation": chat,
         "recipient": {"id": BOT_ID, "name": "exportbot"},
         "text": f"{at} {text}" if mention else text,
         "textFormat": "plain",
         "locale": locale,
         "entities": entities,
-        "channelData": {"tenant": {"id": tenant}, "teamsChannelId": conversation},
+        "channelData": channel_data,
     }
 
 

@@ -245,3 +245,19 @@ async def test_a_lone_surrogate_option_is_answered_and_audited_alongside_others(
     assert sorted(action for _, action, _ in rows) == ["help", "invalid", "status"]
     [odd] = [detail for _, _, detail in rows if "\ufffd" in detail]
     assert odd.startswith("status \ufffd")
+
+
+def _started_by(answer: dict[str, object]) -> str:
+    [embed] = answer["data"]["embeds"]  # type: ignore[index]
+    [field] = [f for f in embed["fields"] if f["name"] == "Started by"]
+    return str(field["value"])
+
+
+async def test_a_job_names_the_guild_channel_it_was_started_in_never_its_id(
+    discord: DiscordHarness,
+) -> None:
+    # Discord sends the channel (a partial object, with its name) with each interaction.
+    _, answer = await discord.send(slash_command("run", {"target": "quick"}))
+    await discord.settle()
+    assert _started_by(answer) == "Alice Admin on Discord, in #ops"
+    assert CHANNEL_ID not in str(answer)

@@ -32,7 +32,7 @@ async def test_a_run_goes_from_slash_command_to_its_completion_message(
     [posted] = await slack.standin.wait_for("chat.postMessage")
     assert posted["channel"] == "C0OPS"
     assert posted["text"].startswith("Job #1 · demo started — queued")
-    assert "Started by: Alice Admin on slack" in posted["text"]  # users.info gave the name
+    assert "Started by: Alice Admin on Slack, in #ops" in posted["text"]  # users.info gave the name
     buttons = next(b for b in posted["blocks"] if b["type"] == "actions")["elements"]
     assert [b["action_id"] for b in buttons] == ["job.cancel", "job.note"]
     assert all(b["accessibility_label"] for b in buttons)
@@ -178,11 +178,23 @@ async def test_a_failed_user_lookup_is_not_remembered(slack: SlackHarness) -> No
     slack.standin.refuse["users.info"] = "fatal_error"
     await slack.post(slash_command("run demo", user=ADMIN, response_url=""))
     [first] = await slack.standin.wait_for("chat.postMessage")
-    assert "Started by: u0admin on slack" in first["text"]  # the Slack handle stands in
+    assert "Started by: u0admin on Slack, in #ops" in first["text"]  # the Slack handle stands in
     await slack.settle()
     del slack.standin.refuse["users.info"]
     await slack.post(slash_command("run demo", user=ADMIN, response_url=""))
     await slack.settle()
     posts = slack.standin.called("chat.postMessage")
     second = next(p for p in posts if p["text"].startswith("Job #2 · demo started"))
-    assert "Started by: Alice Admin on slack" in second["text"]
+    assert "Started by: Alice Admin on Slack, in #ops" in second["text"]
+
+
+async def test_a_job_started_in_a_direct_message_names_no_channel(slack: SlackHarness) -> None:
+    # Slack names every DM "directmessage" (and group DMs "mpdm-…"): no channel to show.
+    body = slash_command(
+        "run demo", user=ADMIN, response_url="", channel="D0ALICE", channel_name="directmessage"
+    )
+    await slack.post(body)
+    [posted] = await slack.standin.wait_for("chat.postMessage")
+    assert "Started by: Alice Admin on Slack\n" in posted["text"]
+    assert "D0ALICE" not in posted["text"] and "directmessage" not in posted["text"]
+    await slack.settle()

@@ -57,5 +57,5 @@ async def test_a_display_name_with_a_mention_reaches_the_job_message_escaped(
     [posted] = slack.standin.called("chat.postMessage")[:1]
     [updated] = slack.standin.called("chat.update")
     for payload in (posted, updated):
-        assert "Started by: &lt;!channel&gt; &amp; co on slack" in payload["text"]
+        assert "Started by: &lt;!channel&gt; &amp; co on Slack, in #ops" in payload["text"]
     assert_no_live_mention(texts(slack, None))

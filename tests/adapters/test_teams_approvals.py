@@ -94,14 +94,25 @@ async def _invoke(
     return body
 
 
+async def _form_sent(
+    teams: TestClient, connector: ConnectorStandIn, verb: str, data: dict[str, Any]
+) -> dict[str, Any]:
+    """Press a button that opens a form: the pressed card stays, the form comes on its own."""
+    before = len(connector.activities())
+    pressed = await _invoke(teams, connector, verb, data)
+    assert pressed["type"] == "application/vnd.microsoft.activity.message"
+    [sent] = (await connector.wait_for(before + 1))[before:]
+    card: dict[str, Any] = sent["attachments"][0]["content"]
+    return card
+
+
 async def test_add_note_opens_a_form_card_that_shows_errors_then_saves_the_note(
     teams: TestClient, connector: ConnectorStandIn, tmp_path: Path
 ) -> None:
     await _say(teams, connector, "run demo", 1)
     await teams.app[BOT_KEY].executor.idle()
 
-    form = await _invoke(teams, connector, "job.note", {"object": "1", "version": 0})
-    card = form["value"]
+    card = await _form_sent(teams, connector, "job.note", {"object": "1", "version": 0})
     inputs = [b for b in card["body"] if b["type"].startswith("Input.")]
     assert [(i["id"], bool(i["label"])) for i in inputs] == [("text", True), ("kind", True)]
     [submit] = [a for a in card["actions"] if a["type"] == "Action.Execute"]
@@ -171,7 +182,7 @@ async def test_new_draft_from_the_drafts_list_opens_a_form_that_shows_errors_the
     [new] = [a for a in actions if a["type"] == "Action.Execute"]
     assert (new["verb"], new["title"]) == ("draft.new", "New schedule draft")
 
-    form = (await _invoke(teams, connector, new["verb"], new["data"]))["value"]
+    form = await _form_sent(teams, connector, new["verb"], new["data"])
     inputs = [b for b in form["body"] if b["type"].startswith("Input.")]
     assert [i["id"] for i in inputs] == ["target", "cron", "timezone", "keep", "exclude"]
     assert all(i["label"] for i in inputs)

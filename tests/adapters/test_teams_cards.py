@@ -102,8 +102,27 @@ def test_job_buttons_are_execute_actions_bound_to_object_version_with_spoken_too
         "tooltip": "Run demo again after job 7",
         "style": "positive",
     }
-    assert (note["verb"], note["tooltip"]) == ("job.note", "Add a note to job 7 of demo")
-    assert "style" not in note
+    # "Add note" opens its form under the card (issue 13, item 6): nothing is replaced.
+    assert (note["type"], note["id"], note["title"]) == ("Action.ShowCard", "job.note", "Add note")
+    assert note["tooltip"] == "Add a note to job 7 of demo"
+    form = note["card"]
+    assert form["type"] == "AdaptiveCard" and "version" not in form  # only the outer card's
+    [text, kind] = [b for b in form["body"] if b["type"].startswith("Input.")]
+    assert (text["id"], text["isRequired"], text["errorMessage"]) == (
+        "text",
+        True,
+        "This field is required.",
+    )
+    assert kind["id"] == "kind" and kind["value"] == "note"
+    assert form["actions"] == [
+        {
+            "type": "Action.Execute",
+            "title": "Save note",
+            "verb": "form.submit",
+            "data": {"form": "note", "context": "7", "inline": True},
+            "style": "positive",
+        }
+    ]
 
 
 def test_an_alert_turns_its_job_page_and_runbook_into_open_url_actions() -> None:
@@ -119,7 +138,7 @@ def test_an_alert_turns_its_job_page_and_runbook_into_open_url_actions() -> None
     assert kinds == [
         ("Action.Execute", "job.retry"),
         ("Action.Execute", "job.log"),
-        ("Action.Execute", "job.note"),
+        ("Action.ShowCard", "Add note"),
         ("Action.OpenUrl", "Job page"),
         ("Action.OpenUrl", "Runbook"),
     ]
@@ -403,3 +422,38 @@ def test_a_typed_number_no_one_can_read_is_left_for_the_person_to_retype(keep: s
     form = draft_form(EN, ["demo"])
     card = form_card(form, values={"keep": keep}, errors={"keep": "not a number"})
     assert "value" not in _inputs(card)["keep"]
+
+
+def _unwrappable(card: Any) -> list[str]:
+    """Every text in `card` placed where Teams may not wrap it: fact values (Teams mobile
+    cuts them at the edge) and TextBlocks without `wrap`."""
+    found: list[str] = []
+    if isinstance(card, dict):
+        if card.get("type") == "FactSet":
+            found.extend(f["value"] for f in card["facts"])
+        if card.get("type") == "TextBlock" and not card.get("wrap"):
+            found.append(card["text"])
+        for value in card.values():
+            found.extend(_unwrappable(value))
+    elif isinstance(card, list):
+        for item in card:
+            found.extend(_unwrappable(item))
+    return found
+
+
+def test_long_facts_such_as_a_checksum_are_drawn_where_they_wrap_in_their_order() -> None:
+    sha = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+    archive = "/srv/archives/demo/nightly-full-export_2026-11-25T03-00-00Z.tar.zst"
+    job = replace(_failed_job(), sha256=sha, archive_path=archive, file_count=214)
+    card = message_card(job_message(EN, job))
+    assert [v for v in _unwrappable(card) if len(v) > cards.MAX_FACT_VALUE] == []
+    texts = [b["text"] for b in card["body"] if b["type"] == "TextBlock"]
+    assert sha in texts  # whole: a checksum is copied, not read
+    facts = [f["title"] for s in _blocks(card, "FactSet") for f in s["facts"]]
+    assert "Files" in facts and "SHA-256" not in facts
+    # The label comes right before its value, and the facts keep the core's order.
+    assert texts[texts.index(sha) - 1] == "SHA-256"
+    order = [
+        b["facts"][0]["title"] if b["type"] == "FactSet" else b.get("text") for b in card["body"]
+    ]
+    assert order.index("SHA-256") > order.index("Target")

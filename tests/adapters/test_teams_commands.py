@@ -52,6 +52,19 @@ def _card(activity: dict[str, Any]) -> dict[str, Any]:
     return card
 
 
+def _shown_facts(card: dict[str, Any]) -> dict[str, str]:
+    """Label → value of a card's facts: in FactSets, or (a long value) as a bold label
+    TextBlock followed by its value's TextBlock."""
+    facts: dict[str, str] = {}
+    body = card["body"]
+    for block, after in zip(body, [*body[1:], {}], strict=True):
+        if block["type"] == "FactSet":
+            facts.update((f["title"], f["value"]) for f in block["facts"])
+        elif block.get("weight") == "bolder" and after.get("spacing") == "none":
+            facts[block["text"]] = after["text"]
+    return facts
+
+
 def _texts(card: dict[str, Any]) -> str:
     return json.dumps(card, ensure_ascii=False)
 
@@ -274,3 +287,36 @@ async def test_a_replayed_activity_notes_once(tmp_path: Path, connector: Connect
         replies = await connector.wait_for(3)
     assert _rows(tmp_path, "SELECT count(*) FROM annotations") == [(1,)]
     assert "already done" in _texts(_card(replies[-1])).lower()
+
+
+@pytest.mark.parametrize(
+    ("place", "started_by"),
+    [
+        ({"channel_name": "Ops"}, "Alice Admin on Microsoft Teams, in Ops"),
+        ({}, "Alice Admin on Microsoft Teams"),  # a team's General channel: no name given
+        (
+            {
+                "conversation": "19:chat0000@thread.v2",
+                "conversation_type": "groupChat",
+                "conversation_name": "Release crew",
+            },
+            "Alice Admin on Microsoft Teams, in Release crew",
+        ),
+        (
+            {"conversation": "a:1on1-alice", "conversation_type": "personal", "mention": False},
+            "Alice Admin on Microsoft Teams",
+        ),
+    ],
+)
+async def test_a_job_names_the_channel_or_chat_it_was_started_in_never_its_id(
+    tmp_path: Path, connector: ConnectorStandIn, place: dict[str, Any], started_by: str
+) -> None:
+    quick = {"name": "quick", "kind": "command", "command": ["true"]}
+    server = TestServer(create_app(_settings(tmp_path, targets=[quick])), host="127.0.0.1")
+    async with server, TestClient(server) as client:
+        run = message("run quick", service_url=connector.service_url, **place)
+        await client.post("/api/messages", json=run)
+        [answer] = (await connector.wait_for(1))[:1]
+        await client.app[BOT_KEY].executor.idle()
+    assert _shown_facts(_card(answer))["Started by"] == started_by
+    assert "19:" not in _texts(_card(answer)) and "1on1" not in _texts(_card(answer))

@@ -37,8 +37,11 @@ T0 = datetime(2026, 3, 2, 10, 0, 0, 123000, tzinfo=UTC)
 BOB = Principal("console", "", "bob")
 
 
+ORIGIN = Origin(OriginKind.USER, "slack", "T1", "C9", channel_name="#ops")
+
+
 def _new_job(target: str = "demo", at: datetime = T0) -> NewJob:
-    return NewJob(target, Origin(OriginKind.USER, "slack", "T1", "C9"), BOB, "Bob", at)
+    return NewJob(target, ORIGIN, BOB, "Bob", at)
 
 
 async def test_migrations_build_the_schema_once_and_match_the_models(engine: AsyncEngine) -> None:
@@ -68,7 +71,29 @@ async def test_a_job_round_trips_every_field(uow_factory: SqlUnitOfWorkFactory) 
     assert loaded == job
     assert loaded is not None and loaded.created_at.tzinfo is UTC
     assert loaded.duration == timedelta(seconds=2, microseconds=500)
-    assert loaded.origin == Origin(OriginKind.USER, "slack", "T1", "C9")
+    assert loaded.origin == ORIGIN  # the channel's name too: people are shown that
+
+
+async def test_a_job_stored_before_channel_names_reads_with_none(tmp_path: Path) -> None:
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'old.db'}")
+    try:
+        await upgrade(engine, "0009")
+        async with engine.begin() as connection:
+            await connection.execute(
+                text(
+                    "INSERT INTO jobs (target, state, origin_kind, origin_platform,"
+                    " origin_workspace, origin_channel, origin_reference, requester_name,"
+                    " created_at, cancel_requested) VALUES ('demo', 'succeeded', 'user', 'teams',"
+                    " 'tenant', '19:raw@thread.tacv2', '', 'Alex', :at, false)"
+                ),
+                {"at": T0.isoformat()},
+            )
+        await upgrade(engine)
+        async with SqlUnitOfWorkFactory(engine)() as uow:
+            [job] = await uow.jobs.recent(limit=5)
+        assert (job.origin.channel, job.origin.channel_name) == ("19:raw@thread.tacv2", "")
+    finally:
+        await engine.dispose()
 
 
 async def test_a_second_active_job_of_a_target_names_the_running_one(

@@ -81,7 +81,12 @@ def _seen(activity_or_card: dict[str, Any], message_id: str | None = None) -> Se
         [attachment] = activity_or_card["attachments"]
         assert attachment["contentType"] == CARD
         card = attachment["content"]
-    verbs = tuple(a["verb"] for a in card.get("actions", []) if a["type"] == "Action.Execute")
+    # A button that opens its form under the card (Action.ShowCard) is named by its id.
+    verbs = tuple(
+        a["verb"] if a["type"] == "Action.Execute" else a["id"]
+        for a in card.get("actions", [])
+        if a["type"] in ("Action.Execute", "Action.ShowCard")
+    )
     return Seen(card_text(card), verbs, message_id=message_id, extra={"card": card})
 
 
