@@ -65,6 +65,7 @@ class Steps:
 @pytest.fixture
 def artifacts() -> Iterator[Path]:
     """The screenshots' folder, emptied first; the logs are copied in whatever happens."""
+    require_clients()  # before emptying: a skipped run keeps the last run's screenshots
     shutil.rmtree(ARTIFACTS, ignore_errors=True)
     ARTIFACTS.mkdir(parents=True)
     yield ARTIFACTS
@@ -74,7 +75,6 @@ def artifacts() -> Iterator[Path]:
 def test_the_agents_playground_shows_help_job_end_note_and_private_alert_as_typed(
     tmp_path: Path, artifacts: Path
 ) -> None:
-    require_clients()
     started = time.monotonic()
     config = tmp_path / "exportbot.toml"
     demo_site = REPOSITORY / "examples" / "demo-site"
@@ -89,8 +89,9 @@ def test_the_agents_playground_shows_help_job_end_note_and_private_alert_as_type
             steps = Steps(page, artifacts)
             try:
                 _play(page, playground.port, steps)
-            except BaseException:
+            except BaseException as error:
                 page.screenshot(path=str(artifacts / "failed.png"))
+                error.add_note(f"Agents Playground screenshots and logs: {artifacts}")
                 raise
             finally:
                 (artifacts / "timings.txt").write_text(
