@@ -105,9 +105,8 @@ def test_the_agents_playground_shows_help_job_end_note_and_private_alert_as_type
         for log in ("serve.log", "playground.log", "playground-events.log"):
             if (tmp_path / log).is_file():
                 shutil.copy(tmp_path / log, artifacts / log)
-    # Item 2: nothing the bot sent on its own was refused, and no delivery died.
-    assert "Teams answered 4" not in serve_log, serve_log[-3000:]
-    assert "is dead" not in serve_log, serve_log[-3000:]
+    # Item 2: nothing the bot sent was refused ("Teams answered 400"), no delivery died.
+    assert _unexpected_warnings(serve_log) == [], serve_log[-3000:]
     assert "Traceback" not in serve_log, serve_log[-3000:]
     print(f"\nAgents Playground test: {time.monotonic() - started:.1f} s in all")
 
@@ -154,6 +153,22 @@ def _play(page: Any, port: int, steps: Steps) -> None:
     alert.wait_for()
     assert alert.get_by_role("button", name="Retry").is_visible()
     steps.done("private-alert")
+
+
+# What `serve` says at warning level on every run of this test, and nothing else may.
+EXPECTED_WARNINGS = (
+    "Teams runs unauthenticated (no client id): loopback only",
+    "App ID is not provided",  # the Agents SDK, at each anonymous connector client
+)
+
+
+def _unexpected_warnings(log: str) -> list[str]:
+    return [
+        line
+        for line in log.splitlines()
+        if (" WARNING " in line or " ERROR " in line)
+        and not any(expected in line for expected in EXPECTED_WARNINGS)
+    ]
 
 
 def _card(page: Any, text: str) -> Any:
