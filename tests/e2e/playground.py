@@ -35,6 +35,7 @@ ARTIFACTS = REPOSITORY / "var" / "test-artifacts" / "playground"
 # and the signed-in user, Alex Wilber, whose AAD object id is what our principals use.
 PLAYGROUND_TENANT = "00000000-0000-0000-0000-0000000000001"
 PLAYGROUND_USER = "00000000-0000-0000-0000-0000000000020"
+PLAYGROUND_BOT = "Test Bot"  # the bot's name there
 
 CHROMIUM_ARGS = [
     "--headless",
@@ -195,3 +196,13 @@ def send(page: Any, text: str) -> None:
     box.click()
     page.keyboard.type(text)
     page.keyboard.press("Enter")
+
+
+def post_mentioning_the_bot(page: Any, text: str) -> None:
+    """Start a post in the open channel that @mentions the bot (picked from the Playground's
+    mention list, as in Teams), followed by `text`."""
+    page.locator(COMPOSE_BOX).click()
+    page.keyboard.type(f"@{PLAYGROUND_BOT}")
+    page.get_by_role("menuitem", name=PLAYGROUND_BOT).click()
+    page.keyboard.type(f" {text}")
+    page.get_by_role("button", name="Post", exact=True).click()

@@ -3,7 +3,8 @@
 `exportbot serve` (Teams on loopback, no credentials) is driven through the Agents Playground's
 web UI in headless Chromium: `help` shows `export run <target>` as typed, `run demo` gets its
 job-ended reply, a note typed into the job card's "Add note" form shows `<after>` as typed, and
-a failed job's private alert reaches the person's personal chat. A screenshot of each step is
+and a job started in a channel ends in the command's reply chain while its
+private alert (the job failed) reaches the person's personal chat. A screenshot of each step is
 kept in var/test-artifacts/playground/ (printed at the end), with both processes' logs.
 """
 
@@ -23,6 +24,7 @@ from tests.e2e.playground import (
     agents_playground,
     chromium_page,
     exportbot_serve,
+    post_mentioning_the_bot,
     require_clients,
     send,
 )
@@ -147,12 +149,20 @@ def _play(page: Any, port: int, steps: Steps) -> None:
     assert page.locator(".ac-adaptiveCard a").count() == 0  # no link made of a note
     steps.done("tricky-note")
 
-    # C3: whoever started a job that failed is told privately, in their personal chat.
-    send(page, "run broken")
+    # Item 2 in a channel: the job-ended reply lands in the reply chain of the command, and
+    # (C3) the private alert of the failed job goes to the person's personal chat, not there.
+    page.get_by_text("General", exact=True).click()
+    post_mentioning_the_bot(page, "run broken")
+    page.get_by_text("Job #2 for broken failed").wait_for()
+    steps.done("channel-job-ended")
+    page.get_by_text("Personal Chat", exact=True).click()
     alert = _card(page, "Job #2 of broken failed")
     alert.wait_for()
     assert alert.get_by_role("button", name="Retry").is_visible()
     steps.done("private-alert")
+    page.get_by_text("General", exact=True).click()
+    page.get_by_text("Job #2 for broken failed").wait_for()
+    assert _card(page, "Job #2 of broken failed").count() == 0  # private: not in the channel
 
 
 # What `serve` says at warning level on every run of this test, and nothing else may.
