@@ -5,15 +5,21 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
-# The platforms' own client packages (TypeScript types, adaptivecards) that tests/clients checks
-# the bot's payloads with, pinned by the lock file.
+# Real clients the tests drive (Microsoft's Agents Playground), pinned by the lock file.
 CLIENTS := tests/clients
 CLIENTS_STAMP := $(CLIENTS)/node_modules/.installed-stamp
+PLAYGROUND := $(CLIENTS)/node_modules/.bin/agentsplayground
+# The browser the Playground test drives: Debian's, never one Playwright downloads.
+CHROMIUM := /usr/bin/chromium
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+# Who the Agents Playground signs in as (its default mock data: tenant, Alex Wilber's AAD id).
+PLAYGROUND_ADMIN := teams:00000000-0000-0000-0000-0000000000001:00000000-0000-0000-0000-0000000000020
+PLAYGROUND_PORT ?= 56150
 # Who `make run` chats as. Not `AS`: that is one of make's built-in variables (the assembler,
 # `as`), so `AS ?= alice` never applied. Set on the command line: make run WHO=bob
 WHO = alice
 
-.PHONY: install clients run serve test check lint format typecheck bench clean
+.PHONY: install clients browser serve-teams-local playground run serve test check lint format typecheck bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,13 +31,21 @@ install: $(STAMP)
 
 $(CLIENTS_STAMP): $(CLIENTS)/package-lock.json
 	@command -v npm >/dev/null 2>&1 || { echo "npm not found: install Node.js 20 or later with npm" \
-		"(Debian: apt-get install nodejs npm); the tests check payloads with the platforms' npm packages."; \
+		"(Debian: apt-get install nodejs npm); the tests drive the platforms' npm packages."; \
 		exit 1; }
 	cd $(CLIENTS) && npm ci --no-audit --no-fund
 	touch $@
 
 ## The npm packages of tests/clients (npm ci when the lock file changed)
 clients: $(CLIENTS_STAMP)
+
+# The file is its own stamp: installed once, never again.
+$(CHROMIUM):
+	$(SUDO) apt-get update
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y --no-install-recommends chromium
+
+## Debian's Chromium, for the Agents Playground test (headless)
+browser: $(CHROMIUM)
 
 ## The built-in demo in a terminal chat, as alice (admin). Other users: make run WHO=bob
 run: $(STAMP)
@@ -41,8 +55,20 @@ run: $(STAMP)
 serve: $(STAMP)
 	$(BIN)/exportbot serve
 
+## The demo on 127.0.0.1:8080 with Teams on loopback, no credentials, for the Agents Playground
+serve-teams-local: $(STAMP)
+	EXPORTBOT_ADMINS=$(PLAYGROUND_ADMIN) $(BIN)/exportbot serve
+
+## Microsoft's Agents Playground against `make serve-teams-local`, on http://127.0.0.1:56150
+playground: $(CLIENTS_STAMP)
+	@echo "Agents Playground: open http://127.0.0.1:$(PLAYGROUND_PORT) (Ctrl-C stops it)"
+	@mkdir -p var
+	TEAMSAPPTESTER_BROWSER=none M365_AGENTS_PLAYGROUND_LOGFILE=var/agents-playground.log \
+		$(PLAYGROUND) --app-endpoint http://127.0.0.1:8080/api/messages \
+		--channel-id msteams --port $(PLAYGROUND_PORT) --disable-telemetry
+
 ## The whole test suite (PostgreSQL tests run when EXPORTBOT_TEST_PG_URL is set)
-test: $(STAMP) $(CLIENTS_STAMP)
+test: $(STAMP) $(CLIENTS_STAMP) $(CHROMIUM)
 	$(BIN)/pytest
 
 lint: $(STAMP)

@@ -49,6 +49,11 @@ log = logging.getLogger(__name__)
 PLATFORM = "teams"
 PREFIX = "export "  # how people address the bot in replies' hints (`export help`)
 _MENTION = re.compile(r"<at>[^<]*</at>", re.IGNORECASE)
+# The entities Teams writes in message text, undone in one pass so that a typed `&lt;` (sent
+# as `&amp;lt;`) stays `&lt;`. Not `html.unescape`: it also reads `&not` without `;` as `¬`,
+# and clients that send raw text (the Agents Playground) would lose "&notes".
+_ENTITIES = {"amp": "&", "lt": "<", "gt": ">", "nbsp": " ", "quot": '"', "#39": "'", "apos": "'"}
+_ENTITY = re.compile(r"&(amp|lt|gt|nbsp|quot|#39|apos);")
 _LEADING_VERB = re.compile(r"^\s*/?export\b\s*", re.IGNORECASE)
 
 
@@ -63,8 +68,7 @@ def command_text(activity: Activity) -> str:
         if data.get("type") == "mention" and mentioned == recipient and data.get("text"):
             text = text.replace(str(data["text"]), " ")
     text = _MENTION.sub(" ", text)  # a mention the entities did not describe
-    text = text.replace("&nbsp;", " ").replace("&amp;", "&").replace("&lt;", "<")
-    text = text.replace("&gt;", ">")
+    text = _ENTITY.sub(lambda m: _ENTITIES[m[1]], text)
     return _LEADING_VERB.sub("", text.strip(), count=1).strip()
 
 
