@@ -16,7 +16,7 @@ from core.forms import Form, note_form
 from core.i18n import Translator
 from core.links import job_path, signed_url
 from core.messages import Action, Field, Message, Tone
-from core.model import Job
+from core.model import Job, OriginKind
 from core.numbers import record_id
 from core.redaction import redact
 from core.schedules import Verdict
@@ -94,13 +94,20 @@ def alert_message(
         tone=SEVERITY_TONES[severity],
         fields=tuple(fields),
         sections=(
-            t.t(f"alert.why.{kind.value}", **values),
+            t.t(_why_key(kind, job), **values),
             t.t(f"alert.todo.{kind.value}", **values),
         ),
         actions=_actions(t, event, kind),
         summary=f"{title}. {t.t(f'alert.todo.{kind.value}', **values)}",
         job_id=job.id if job is not None and kind in JOB_KINDS else None,
     )
+
+
+def _why_key(kind: AlertKind, job: Job | None) -> str:
+    """A failure speaks of its schedule's promise only when a schedule started the job."""
+    if kind is AlertKind.FAILED and job is not None and job.origin.kind is not OriginKind.SCHEDULE:
+        return "alert.why.failed_unscheduled"
+    return f"alert.why.{kind.value}"
 
 
 def _actions(t: Translator, event: OutboxEvent, kind: AlertKind) -> tuple[Action, ...]:

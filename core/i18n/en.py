@@ -304,6 +304,7 @@ MESSAGES: dict[str, str] = {
     "alert.title.decided": "Schedule draft #{draft} for {target}: {state}",
     "alert.title.missed": "A scheduled run of {target} was missed",
     "alert.why.failed": "No new archive of {target} came out of this run: the newest one is older than its schedule promises.",
+    "alert.why.failed_unscheduled": "No new archive of {target} came out of this run.",
     "alert.why.interrupted": "The run stopped before it ended (restart or crash); {target} has no new archive from it.",
     "alert.why.resumed": "The earlier interruption is behind us: {target} has a fresh archive.",
     "alert.why.succeeded": "{target} has a fresh archive.",

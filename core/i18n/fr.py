@@ -379,6 +379,7 @@ MESSAGES: dict[str, str] = {
     "alert.title.decided": "Brouillon de planification #{draft} de {target} : {state}",
     "alert.title.missed": "Une exécution planifiée de {target} a été manquée",
     "alert.why.failed": "Cette exécution n'a produit aucune nouvelle archive de {target} : la plus récente est plus ancienne que prévu.",
+    "alert.why.failed_unscheduled": "Cette exécution n'a produit aucune nouvelle archive de {target}.",
     "alert.why.interrupted": "L'exécution s'est arrêtée avant la fin (redémarrage ou plantage) ; {target} n'en a aucune nouvelle archive.",
     "alert.why.resumed": "L'interruption est réparée : {target} a une archive récente.",
     "alert.why.succeeded": "{target} a une archive récente.",

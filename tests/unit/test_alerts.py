@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
@@ -11,7 +12,7 @@ from core.alerts import AlertSettings, alert_message
 from core.events import EventKind, OutboxEvent
 from core.i18n import Translator
 from core.links import job_path, signed_url, verify
-from core.model import Job, JobState
+from core.model import Job, JobState, Origin, OriginKind
 from core.redaction import redact
 from core.service import CommandService
 from core.subscriptions import AlertKind, Severity, classify
@@ -52,6 +53,21 @@ def test_a_failed_job_alert_says_what_why_and_what_to_do_with_links_and_buttons(
     assert [a.name for a in message.actions] == ["job.retry", "job.log", "job.note"]
     assert all(a.accessibility_label for a in message.actions)
     assert message.job_id == 7 and "Job #7 of demo failed." in message.summary
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_only_a_scheduled_failure_speaks_of_its_schedule(language: str) -> None:
+    """A job someone started by hand has no schedule whose promise it broke (issue 13)."""
+    event = OutboxEvent(EventKind.JOB_ENDED, "demo", NOW, {"job": 7, "state": "failed"})
+    t = Translator(language)
+    scheduled = alert_message(
+        t, event, AlertKind.FAILED, Severity.CRITICAL, SETTINGS, NOW, _failed_job()
+    )
+    by_hand = replace(_failed_job(), origin=Origin(OriginKind.USER, "teams", "T1", "19:c"))
+    started = alert_message(t, event, AlertKind.FAILED, Severity.CRITICAL, SETTINGS, NOW, by_hand)
+    schedule_word = {"en": "schedule", "fr": "prévu"}[language]
+    assert schedule_word in scheduled.sections[0]
+    assert schedule_word not in started.sections[0] and "demo" in started.sections[0]
 
 
 def test_the_most_specific_runbook_wins_and_review_alerts_carry_versioned_decisions() -> None:
