@@ -96,7 +96,7 @@ class Running:
         return self.log.read_text(encoding="utf-8", errors="replace")
 
 
-def _wait_for(running: Running, pattern: str, timeout: float) -> re.Match[str]:
+def wait_for_log(running: Running, pattern: str, timeout: float) -> re.Match[str]:
     deadline = time.monotonic() + timeout
     while True:
         found = re.search(pattern, running.text())
@@ -108,7 +108,7 @@ def _wait_for(running: Running, pattern: str, timeout: float) -> re.Match[str]:
 
 
 @contextmanager
-def _started(args: list[str], cwd: Path, env: dict[str, str], log: Path) -> Iterator[Any]:
+def started(args: list[str], cwd: Path, env: dict[str, str], log: Path) -> Iterator[Any]:
     with log.open("wb") as out:
         process = subprocess.Popen(
             args, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
@@ -135,9 +135,9 @@ def exportbot_serve(workdir: Path, config: Path) -> Iterator[Running]:
         EXPORTBOT_LINK_SECRET="playground-test-link-secret",
     )
     args = [EXPORTBOT, "serve", "--config", str(config), "--port", str(port)]
-    with _started(args, workdir, env, workdir / "serve.log") as process:
+    with started(args, workdir, env, workdir / "serve.log") as process:
         running = Running(process, workdir / "serve.log", port)
-        _wait_for(running, r"exportbot ready: .*teams \(no auth\)", timeout=60)
+        wait_for_log(running, r"exportbot ready: .*teams \(no auth\)", timeout=60)
         yield running
 
 
@@ -157,10 +157,10 @@ def agents_playground(workdir: Path, bot_port: int) -> Iterator[Running]:
         *("--port", str(port)),
         "--disable-telemetry",
     ]
-    with _started(args, workdir, env, workdir / "playground.log") as process:
+    with started(args, workdir, env, workdir / "playground.log") as process:
         running = Running(process, workdir / "playground.log", port)
         # It falls back to a random port when ours was taken meanwhile: read the one it says.
-        running.port = int(_wait_for(running, r"Listening on (\d+)", timeout=60)[1])
+        running.port = int(wait_for_log(running, r"Listening on (\d+)", timeout=60)[1])
         yield running
 
 

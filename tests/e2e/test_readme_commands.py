@@ -1,4 +1,5 @@
-"""The README's first command, run as written: `make run` in a copy of the repository.
+"""The README's commands, run as written in a copy of the repository: `make run`, and the
+three that try the Teams side locally with the Agents Playground.
 
 The copy holds the tracked files only (what a fresh clone has). Its `.venv` is this suite's
 own environment, linked, with the install stamp kept newer than `pyproject.toml`, so `make`
@@ -10,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -17,6 +19,14 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.conftest import clean_env
+from tests.e2e.playground import (
+    Running,
+    chromium_page,
+    require_clients,
+    send,
+    started,
+    wait_for_log,
+)
 from tests.e2e.test_console_terminal import _read_until, on_a_terminal
 
 REPOSITORY = Path(__file__).resolve().parents[2]
@@ -90,3 +100,37 @@ def test_make_run_takes_another_demo_user_as_the_readme_says(fresh_copy: Path) -
     assert result.returncode == 0, result.stderr
     assert "You need the “run” capability on demo for this." in result.stdout
     assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_the_readme_tries_teams_locally_in_three_commands(fresh_copy: Path) -> None:
+    """`make clients`, `make serve-teams-local`, `make playground`, then `help` in the page."""
+    require_clients()
+    readme = (REPOSITORY / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### Try the Teams side locally with the Agents Playground", 1)[1]
+    commands = [line.split("#")[0].strip() for line in section.split("```")[1].strip().splitlines()]
+    assert commands == ["make clients", "make serve-teams-local", "make playground"], commands
+    clients = fresh_copy / "tests" / "clients" / "node_modules"
+    clients.symlink_to(REPOSITORY / "tests" / "clients" / "node_modules")
+    ports = {8080: "make serve-teams-local", 56150: "make playground"}  # the README's ports
+    for port, who in ports.items():
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                pytest.fail(f"127.0.0.1:{port}, which `{who}` uses, is taken by another program")
+    made = subprocess.run(
+        ["make", "-s", "clients"], cwd=fresh_copy, env=clean_env(), capture_output=True, timeout=300
+    )
+    assert made.returncode == 0, made.stderr.decode(errors="replace")
+    with (
+        started(
+            ["make", "-s", "serve-teams-local"], fresh_copy, clean_env(), fresh_copy / "serve.log"
+        ) as bot,
+        started(["make", "-s", "playground"], fresh_copy, clean_env(), fresh_copy / "ui.log") as ui,
+    ):
+        wait_for_log(Running(bot, fresh_copy / "serve.log", 8080), r"exportbot ready", 60)
+        wait_for_log(Running(ui, fresh_copy / "ui.log", 56150), r"Listening on 56150", 60)
+        with chromium_page(fresh_copy / "chromium-profile") as page:
+            page.set_default_timeout(30_000)
+            page.goto("http://127.0.0.1:56150/")
+            send(page, "help")
+            page.get_by_text("export run <target> —").wait_for()
+    assert "Traceback" not in (fresh_copy / "serve.log").read_text(errors="replace")
