@@ -58,6 +58,7 @@ _KEYED: tuple[type[RegexBasedDetector], ...] = (NpmDetector,)
 # their patterns try every position of the text, ten times the cost of all the others.
 
 _REST_OF_WORD = r"[A-Za-z0-9_\-]*"
+_WORD_CHARACTER = re.compile(r"[A-Za-z0-9_\-]")
 
 
 @dataclass(frozen=True)
@@ -93,7 +94,13 @@ def replace_provider_tokens(text: str, replacement: str) -> str:
             return replacement
         return whole[: match.start(1) - start] + replacement + whole[match.end(1) - start :]
 
-    def whole(_: re.Match[str]) -> str:
+    def whole(match: re.Match[str]) -> str:
+        # A token starts a word. Without this, a Teams principal whose tenant id ends in eight
+        # digits ("…-201234567890:1e5c2ac0-…") read as a Telegram token (digits, colon, 35).
+        # Checked here, not by a lookbehind, which would cost each pattern its literal start.
+        start = match.start()
+        if start and _WORD_CHARACTER.match(match.string, start - 1):
+            return match.group()
         return replacement
 
     for shape in SHAPES:

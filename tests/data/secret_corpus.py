@@ -294,6 +294,10 @@ READABLE: tuple[str, ...] = (
     "mkdir -p /srv/exports && ssh -p 2222 backup@nas.local",
     "docker login --password-stdin -u ci registry.example.com",
     "commit 3f2a9c1e8b7d6a5f4e3d2c1b0a9f8e7d6c5b4a3f by alice",
+    # A Teams principal whose tenant id ends in digits, then a colon and the user's id: the
+    # Telegram token shape (8-10 digits, a colon, 35 characters) without its word start.
+    "teams:72f988bf-86f1-41af-91ab-201234567890:1e5c2ac0-1234-4a8b-9c7d-1234567890ab",
+    "teams:00000000-0000-0000-0000-0000000000001:00000000-0000-0000-0000-0000000000020",
     "run 'exportbot api-key create --name nas' to make a key",
     "Connection to 10.0.4.12 port 22 refused",
 )
