@@ -213,7 +213,7 @@ def invoke_message_response(text: str) -> Card:
 def _message_card(message: Message, limit: int) -> Card:
     links, facts = message.links, message.facts
     actions = [_execute(a) for a in message.actions] + [_open_url(f) for f in links]
-    body = [*_head(message), *_fact_set(facts, limit), *_sections(message.sections, limit)]
+    body = [*_head(message), *fact_blocks(facts, limit), *_sections(message.sections, limit)]
     body.extend(_image(i) for i in message.images)
     if message.comment_label and message.actions:
         # Before the buttons (document order is tab order); Teams adds it to the press's data.
@@ -247,7 +247,7 @@ def _heading(title: str) -> Card:
     return _text(cut(title, MAX_TITLE), weight="bolder", size="medium", style="heading")
 
 
-def _fact_set(fields: Sequence[Field], limit: int) -> Iterator[Card]:
+def fact_blocks(fields: Sequence[Field], limit: int) -> Iterator[Card]:
     """Short facts in FactSets; a longer value (a checksum, an archive's name) as its label
     and a wrapped TextBlock, in the same order: Teams mobile does not wrap a fact's value."""
     facts: list[Card] = []

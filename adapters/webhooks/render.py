@@ -182,9 +182,7 @@ def adaptive_card(message: Message) -> Json:
                 "spacing": "None",
             }
         )
-    if plain:
-        facts = [{"title": escape(f.label), "value": escape(f.value)} for f in plain]
-        body.append({"type": "FactSet", "facts": facts})
+    body.extend(teams_cards.fact_blocks(plain, teams_cards.MAX_TEXT))  # long values wrap
     body.extend({"type": "TextBlock", "text": escape(section)} for section in message.sections)
     body.extend(
         {"type": "Image", "url": image.url, "altText": image.alt_text} for image in message.images

@@ -293,9 +293,28 @@ async def test_teams_card_shows_job_output_as_written_not_as_markdown_or_tags(
     card = receiver.received[0].json()["attachments"][0]["content"]
     shown = "\\*\\*bold\\*\\* \\[click\\](https://evil.example) \\<at\\>Everyone\\</at\\> 1 \\< 2"
     texts = [b["text"] for b in card["body"] if b["type"] == "TextBlock"]
-    assert texts == ["Job \\*7\\*", "\\_failed\\_", shown, "\\<b\\>exportbot\\</b\\>"]
-    [facts] = [b for b in card["body"] if b["type"] == "FactSet"]
-    assert facts["facts"] == [{"title": "Output", "value": shown}]
+    # The output is longer than a fact's value may be: its label, then a wrapped TextBlock.
+    expected = ["Job \\*7\\*", "\\_failed\\_", "Output", shown, shown]
+    assert texts == [*expected, "\\<b\\>exportbot\\</b\\>"]
+
+
+async def test_teams_card_draws_a_long_fact_where_it_wraps(
+    receiver: WebhookStandIn, session: aiohttp.ClientSession, hooks: dict[str, str]
+) -> None:
+    """Like the bot's own cards (issue 13, item 5): Teams mobile cuts a fact's value unwrapped."""
+    sha = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+    message = Message(
+        title="Job #7", fields=(Field("Target", "demo"), Field("SHA-256", sha), Field("Files", "3"))
+    )
+    await make_sender(session, hooks, WebhookFormat.TEAMS).post("13", message)
+
+    card = receiver.received[0].json()["attachments"][0]["content"]
+    fact_values = [f["value"] for b in card["body"] if b["type"] == "FactSet" for f in b["facts"]]
+    assert fact_values == ["demo", "3"]
+    [shown] = [b for b in card["body"] if b.get("text") == sha]
+    assert shown["wrap"] is True
+    texts = [b.get("text") for b in card["body"]]
+    assert texts.index("SHA-256") + 1 == texts.index(sha)  # its label, then the value
 
 
 async def test_json_is_signed_over_timestamp_and_body_with_the_delivery_key(
