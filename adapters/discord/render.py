@@ -85,9 +85,13 @@ BUTTON_STYLES = {Tone.SUCCESS: SUCCESS, Tone.DANGER: DANGER}
 
 Json = dict[str, Any]
 
-_URL = re.compile(r"https?://[^\s<>]+")
+# Where Discord's own autolink starts and ends (simple-markdown's `url` rule): a link kept
+# whole must end where Discord ends it, or an escape inside it shows as a backslash.
+_URL = re.compile(r"https?://[^\s<]+[^<.,:;\"')\]\s]")
 # Backslash first, or the escapes added for the others would be escaped again.
 _SPECIAL = ("\\", "*", "_", "~", "`", "|", "<", ">", "[", "]")
+# What follows a link up to a space or `<` (that one included): Discord reads it as more link.
+_GLUED = re.compile(r"[^\s<]*<?")
 # Markers that only mean something at the start of a line: headings, subtext, lists.
 _LINE_MARKER = re.compile(r"^([ \t]*)(#{1,3}|-#|[-+]|\d+[.)])(?=[ \t])", re.MULTILINE)
 _SAFE_FILENAME = re.compile(r"[^A-Za-z0-9._-]+")
@@ -114,10 +118,22 @@ def escape(text: str) -> str:
     pieces, last = [], 0
     for link in _URL.finditer(text):
         pieces.append(_escape_plain(text[last : link.start()]))
-        pieces.append(link.group())
+        glued = _GLUED.match(text, link.end())
+        pieces.append(_link(link.group(), glued.group() if glued else ""))
         last = link.end()
     pieces.append(_escape_plain(text[last:]))
     return _LINE_MARKER.sub(lambda m: f"{m[1]}{m[2][:-1]}\\{m[2][-1]}", "".join(pieces))
+
+
+def _link(url: str, glued: str) -> str:
+    """A link as Discord will read it. Discord's link runs on through the text glued to it,
+    up to a space or `<`, so a backslash escaping anything there would be read as part of
+    the link; such a link goes in angle brackets, where it ends at the first `>` (Discord
+    shows it without them), and the rest is text."""
+    if not any(special in glued for special in _SPECIAL):
+        return url
+    inside, bracket, rest = url.partition(">")
+    return f"<{inside}>{_escape_plain(bracket + rest)}"
 
 
 def _escape_plain(text: str) -> str:
