@@ -136,6 +136,22 @@ def _link(url: str, glued: str) -> str:
     return f"<{inside}>{_escape_plain(bracket + rest)}"
 
 
+def fit(text: str, limit: int) -> str:
+    """`text` escaped (see `escape`) and cut to `limit` characters."""
+    return cut_markdown(escape(text), limit)
+
+
+def cut_markdown(markdown: str, limit: int) -> str:
+    """Escaped text cut to `limit` characters, never between a backslash and the character
+    it escapes (the backslash would show)."""
+    if len(markdown) <= limit:
+        return markdown
+    head = markdown[: limit - 1]
+    if (len(head) - len(head.rstrip("\\"))) % 2:
+        head = head[:-1]
+    return head + "…"
+
+
 def _escape_plain(text: str) -> str:
     # `str.replace` per character, not a regex substitution: on Python 3.11 `re.sub` with a
     # template expands it in Python for every match, a fifth of a help answer's cost.
@@ -236,22 +252,22 @@ def _draw(message: Message, links: Sequence[Field], limit: int) -> list[Json]:
 def _title(message: Message) -> str:
     """Title and status word; the status survives any cut, it is the point (F1)."""
     if not message.status:
-        return cut(escape(message.title), MAX_TITLE)
-    status = cut(escape(message.status), MAX_TITLE // 2)
+        return fit(message.title, MAX_TITLE)
+    status = fit(message.status, MAX_TITLE // 2)
     room = MAX_TITLE - len(status) - len(" — ")
-    return f"{cut(escape(message.title), room)} — {status}"
+    return f"{fit(message.title, room)} — {status}"
 
 
 def _description(message: Message, links: Sequence[Field], limit: int) -> str:
     parts = [escape(s) for s in message.sections]
     parts.extend(markdown_link(f.label, f.value) for f in links)
-    return cut("\n\n".join(parts), limit)
+    return cut_markdown("\n\n".join(parts), limit)
 
 
 def _field(item: Field, limit: int) -> Json:
-    value = cut(escape(item.value), limit) or "—"  # Discord refuses an empty value
+    value = fit(item.value, limit) or "—"  # Discord refuses an empty value
     return {
-        "name": cut(escape(item.label), MAX_FIELD_NAME) or "—",
+        "name": fit(item.label, MAX_FIELD_NAME) or "—",
         "value": value,
         "inline": len(value) <= SHORT_FIELD and "\n" not in value,
     }
