@@ -23,7 +23,6 @@ from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 from typing import Any
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -489,7 +488,6 @@ def assert_terminal_safe(shown: str, message: Message) -> None:
     assert printable(shown).replace("\ufffd", "") == printable(message.text).replace("\ufffd", "")
 
 
-@pytest.mark.xfail(strict=True, reason="console: controls from job output reach the terminal raw")
 @PROPERTY
 @given(any_message)
 def test_the_console_prints_no_control_sequence_from_any_text(message: Message) -> None:
