@@ -40,6 +40,7 @@ from core.forms import Form, FormInput, InputKind
 from core.messages import Action, Field, Image, Message, Tone
 from core.text import cut
 
+MAX_CONTENT = 2000
 MAX_EMBEDS = 10
 MAX_EMBED_TEXT = 6000
 MAX_TITLE = 256
@@ -187,6 +188,12 @@ def render(message: Message) -> Json:
         "components": rows,
         "allowed_mentions": {"parse": []},
     }
+
+
+def text_message(text: str) -> Json:
+    """A message of text alone (a short private answer, a file's caption): markdown escaped
+    like embed text, pinging no one."""
+    return {"content": fit(text, MAX_CONTENT), "allowed_mentions": {"parse": []}}
 
 
 def uploads(message: Message) -> list[Upload]:

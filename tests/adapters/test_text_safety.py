@@ -438,6 +438,14 @@ def test_discord_webhook_embed_shows_any_text_literally(message: Message) -> Non
     assert_discord_safe(webhook_render.payload(WebhookFormat.DISCORD, message), message)
 
 
+@PROPERTY
+@given(hostile(controls=True))
+def test_a_discord_text_message_shows_any_text_literally_and_pings_no_one(text: str) -> None:
+    payload = discord_render.text_message(text)
+    assert payload["allowed_mentions"] == {"parse": []}
+    assert discord_seen(payload["content"]) == text
+
+
 # -- webhooks: Slack and JSON --------------------------------------------------------------
 
 
