@@ -70,7 +70,7 @@ def headline(message: Message) -> str:
 def slack_payload(message: Message) -> Json:
     """Top-level `text` carries everything (screen readers and notifications read it)."""
     return {
-        "text": cut(slack.fallback_text(message), SLACK_MAX_FALLBACK),
+        "text": slack.cut_mrkdwn(slack.fallback_text(message), SLACK_MAX_FALLBACK),
         "blocks": _cap_blocks(list(_slack_blocks(message))),
     }
 

@@ -581,3 +581,42 @@ def test_a_cut_discord_text_never_ends_in_half_an_escape() -> None:
     assert embed["fields"][0]["value"] == "a" * (discord_render.MAX_FIELD_VALUE - 2) + "…"
     [hooked] = webhook_render.payload(WebhookFormat.DISCORD, Message(title="*" * 300))["embeds"]
     assert hooked["title"] == "\\*" * 127 + "…" and discord_seen(hooked["title"]) == "*" * 127 + "…"
+
+
+# -- long text: cut or split, never garbled ------------------------------------------------
+
+_LONG = st.text(st.sampled_from("&<>*_a \n"), min_size=2100, max_size=3200)
+
+
+def _prefix_shown(shown: str, text: str) -> None:
+    """`shown` is `text`, or its beginning followed by an ellipsis."""
+    assert shown == text or (shown.endswith("…") and text.startswith(shown[:-1])), shown[-20:]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+@given(_LONG)
+def test_slack_cuts_and_splits_long_text_between_entities(text: str) -> None:
+    blocks = slack_render.blocks(Message(title="t", fields=(Field("f", text),), sections=(text,)))
+    [value] = [slack_seen(f["text"]) for b in blocks for f in b.get("fields", [])]
+    _prefix_shown(value.removeprefix("*f*\n"), text)
+    pieces = [slack_seen(b["text"]["text"]) for b in blocks[1:] if "text" in b]
+    # Split at line ends where possible: the pieces hold every character but those breaks.
+    assert "".join(pieces).replace("\n", "") == text.replace("\n", "")
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+@given(_LONG)
+def test_discord_cuts_long_text_between_escapes(text: str) -> None:
+    [embed] = discord_render.render(Message(title="t", fields=(Field("f", text),)))["embeds"]
+    _prefix_shown(discord_seen(embed["fields"][0]["value"]), text)
+    [embed] = discord_render.render(Message(title="t", sections=(text,)))["embeds"]
+    _prefix_shown(discord_seen(embed["description"]), text)
+
+
+def test_a_slack_text_split_or_cut_at_an_entity_keeps_it_whole() -> None:
+    # Found by the property above: the split fell inside `&amp;`, showing "&a" and "mp;".
+    text = "a" * 2998 + "&b"
+    first, second = slack_render.blocks(Message(title="t", sections=(text,)))[1:]
+    assert (first["text"]["text"], second["text"]["text"]) == ("a" * 2998, "&amp;b")
+    field = slack_render.blocks(Message(title="t", fields=(Field("f", "a" * 1993 + "<b"),)))[1]
+    assert field["fields"][0]["text"] == "*f*\n" + "a" * 1993 + "…"
