@@ -52,62 +52,25 @@ PROPERTY = settings(max_examples=150, deadline=None, suppress_health_check=[Heal
 
 # Each platform's markup, mentions and tags, HTML, and what a job's stderr may hold (colour
 # codes, a title-setting OSC, a C1 CSI, a bidi override).
+# fmt: off
 FRAGMENTS = (
-    "<",
-    ">",
-    "&",
-    "&amp;",
-    "&lt;",
-    "&#60;",
-    "\\",
-    "\\*",
-    "*bold*",
-    "**strong**",
-    "_it_",
-    "~strike~",
-    "~~gone~~",
-    "`code`",
-    "```\nblock\n```",
-    "||spoiler||",
-    "# heading",
-    "## h2",
-    "-# small",
-    "[x](https://evil.example)",
-    "> quote",
-    ">>> all",
-    "- bullet",
-    "+ item",
-    "* star",
-    "1. first",
-    "2) second",
-    "<!channel>",
-    "<!here>",
-    "<!everyone>",
-    "<@U123>",
-    "<#C1>",
-    "<https://evil.example|click>",
-    "@everyone",
-    "@here",
-    "<@123>",
-    "<@!123>",
-    "<@&1>",
-    "<#1>",
-    "</export:1>",
-    "<t:0>",
-    "<at>x</at>",
-    "<b>bold</b>",
-    "<script>alert(1)</script>",
-    "<!-- c -->",
-    "&nbsp;",
+    # Slack's entities and HTML's, and escapes
+    "<", ">", "&", "&amp;", "&lt;", "&#60;", "&nbsp;", "\\", "\\*",
+    # markdown: emphasis, code, spoilers, headings, links, quotes, lists
+    "*bold*", "**strong**", "_it_", "~strike~", "~~gone~~", "`code`", "```\nblock\n```",
+    "||spoiler||", "# heading", "## h2", "-# small", "[x](https://evil.example)", "> quote",
+    ">>> all", "- bullet", "+ item", "* star", "1. first", "2) second", ":smile:",
     "https://example.com/a_b*c ",
-    ":smile:",
-    "\n",
-    "\n\n",
-    "\r\n",
-    "\t",
-    " ",
-    "  ",
+    # mentions: Slack, Discord, Teams
+    "<!channel>", "<!here>", "<!everyone>", "<@U123>", "<#C1>", "<https://evil.example|click>",
+    "@everyone", "@here", "<@123>", "<@!123>", "<@&1>", "<#1>", "</export:1>", "<t:0>",
+    "<at>x</at>",
+    # HTML
+    "<b>bold</b>", "<script>alert(1)</script>", "<!-- c -->",
+    # layout
+    "\n", "\n\n", "\r\n", "\t", " ", "  ",
 )
+# fmt: on
 CONTROLS = ("\x1b[31m", "\x1b]0;owned\x07", "\x9b2J", "\u202e", "\x08", "\r", "\x00")
 _WORDS = st.text(
     st.characters(categories=("L", "N")) | st.sampled_from(" .,:;!?'\"()-/#=+"), max_size=6
@@ -171,7 +134,7 @@ def domain_messages(draw: st.DrawFn) -> Message:
                 i,
                 job.id,
                 draw(st.sampled_from(AnnotationKind)),
-                draw(hostile()),
+                draw(hostile(controls=True)),  # C1 and bidi characters pass the door's clean
                 Principal("slack", "T1", f"U{i}"),
                 draw(hostile(3)),
                 NOW,
