@@ -34,6 +34,7 @@ from adapters.discord.render import (
     parse_custom_id,
     parse_modal_id,
     render,
+    text_message,
 )
 from adapters.discord.rest import DiscordRest
 from adapters.discord.sender import DiscordSender
@@ -460,7 +461,7 @@ def _private(message: Message) -> dict[str, Any]:
 def _private_text(text: str) -> dict[str, Any]:
     return {
         "type": MESSAGE,
-        "data": {"content": text, "flags": EPHEMERAL, "allowed_mentions": {"parse": []}},
+        "data": {**text_message(text), "flags": EPHEMERAL},
     }
 
 

@@ -40,6 +40,7 @@ from core.forms import Form, FormInput, InputKind
 from core.messages import Action, Field, Image, Message, Tone
 from core.text import cut
 
+MAX_CONTENT = 2000
 MAX_EMBEDS = 10
 MAX_EMBED_TEXT = 6000
 MAX_TITLE = 256
@@ -85,9 +86,13 @@ BUTTON_STYLES = {Tone.SUCCESS: SUCCESS, Tone.DANGER: DANGER}
 
 Json = dict[str, Any]
 
-_URL = re.compile(r"https?://[^\s<>]+")
+# Where Discord's own autolink starts and ends (simple-markdown's `url` rule): a link kept
+# whole must end where Discord ends it, or an escape inside it shows as a backslash.
+_URL = re.compile(r"https?://[^\s<]+[^<.,:;\"')\]\s]")
 # Backslash first, or the escapes added for the others would be escaped again.
 _SPECIAL = ("\\", "*", "_", "~", "`", "|", "<", ">", "[", "]")
+# What follows a link up to a space or `<` (that one included): Discord reads it as more link.
+_GLUED = re.compile(r"[^\s<]*<?")
 # Markers that only mean something at the start of a line: headings, subtext, lists.
 _LINE_MARKER = re.compile(r"^([ \t]*)(#{1,3}|-#|[-+]|\d+[.)])(?=[ \t])", re.MULTILINE)
 _SAFE_FILENAME = re.compile(r"[^A-Za-z0-9._-]+")
@@ -114,10 +119,38 @@ def escape(text: str) -> str:
     pieces, last = [], 0
     for link in _URL.finditer(text):
         pieces.append(_escape_plain(text[last : link.start()]))
-        pieces.append(link.group())
+        glued = _GLUED.match(text, link.end())
+        pieces.append(_link(link.group(), glued.group() if glued else ""))
         last = link.end()
     pieces.append(_escape_plain(text[last:]))
     return _LINE_MARKER.sub(lambda m: f"{m[1]}{m[2][:-1]}\\{m[2][-1]}", "".join(pieces))
+
+
+def _link(url: str, glued: str) -> str:
+    """A link as Discord will read it. Discord's link runs on through the text glued to it,
+    up to a space or `<`, so a backslash escaping anything there would be read as part of
+    the link; such a link goes in angle brackets, where it ends at the first `>` (Discord
+    shows it without them), and the rest is text."""
+    if not any(special in glued for special in _SPECIAL):
+        return url
+    inside, bracket, rest = url.partition(">")
+    return f"<{inside}>{_escape_plain(bracket + rest)}"
+
+
+def fit(text: str, limit: int) -> str:
+    """`text` escaped (see `escape`) and cut to `limit` characters."""
+    return cut_markdown(escape(text), limit)
+
+
+def cut_markdown(markdown: str, limit: int) -> str:
+    """Escaped text cut to `limit` characters, never between a backslash and the character
+    it escapes (the backslash would show)."""
+    if len(markdown) <= limit:
+        return markdown
+    head = markdown[: limit - 1]
+    if (len(head) - len(head.rstrip("\\"))) % 2:
+        head = head[:-1]
+    return head + "…"
 
 
 def _escape_plain(text: str) -> str:
@@ -155,6 +188,12 @@ def render(message: Message) -> Json:
         "components": rows,
         "allowed_mentions": {"parse": []},
     }
+
+
+def text_message(text: str) -> Json:
+    """A message of text alone (a short private answer, a file's caption): markdown escaped
+    like embed text, pinging no one."""
+    return {"content": fit(text, MAX_CONTENT), "allowed_mentions": {"parse": []}}
 
 
 def uploads(message: Message) -> list[Upload]:
@@ -220,22 +259,22 @@ def _draw(message: Message, links: Sequence[Field], limit: int) -> list[Json]:
 def _title(message: Message) -> str:
     """Title and status word; the status survives any cut, it is the point (F1)."""
     if not message.status:
-        return cut(escape(message.title), MAX_TITLE)
-    status = cut(escape(message.status), MAX_TITLE // 2)
+        return fit(message.title, MAX_TITLE)
+    status = fit(message.status, MAX_TITLE // 2)
     room = MAX_TITLE - len(status) - len(" — ")
-    return f"{cut(escape(message.title), room)} — {status}"
+    return f"{fit(message.title, room)} — {status}"
 
 
 def _description(message: Message, links: Sequence[Field], limit: int) -> str:
     parts = [escape(s) for s in message.sections]
     parts.extend(markdown_link(f.label, f.value) for f in links)
-    return cut("\n\n".join(parts), limit)
+    return cut_markdown("\n\n".join(parts), limit)
 
 
 def _field(item: Field, limit: int) -> Json:
-    value = cut(escape(item.value), limit) or "—"  # Discord refuses an empty value
+    value = fit(item.value, limit) or "—"  # Discord refuses an empty value
     return {
-        "name": cut(escape(item.label), MAX_FIELD_NAME) or "—",
+        "name": fit(item.label, MAX_FIELD_NAME) or "—",
         "value": value,
         "inline": len(value) <= SHORT_FIELD and "\n" not in value,
     }

@@ -16,7 +16,13 @@ from datetime import datetime
 
 import discord
 
-from adapters.discord.render import MAX_ALT_TEXT, attachments_field, render, uploads
+from adapters.discord.render import (
+    MAX_ALT_TEXT,
+    attachments_field,
+    render,
+    text_message,
+    uploads,
+)
 from adapters.discord.rest import DiscordRest, UnknownChannel, nonce
 from core.delivery import DeliveryError, MessageRef, Upload
 from core.messages import Message
@@ -114,7 +120,7 @@ class DiscordSender:
 
     async def upload(self, channel: str, upload: Upload, *, thread_id: str = "") -> None:
         attached = _file(upload.filename, upload.content, upload.alt_text or upload.title)
-        body = {"content": cut(upload.title, 2000), "allowed_mentions": {"parse": []}}
+        body = text_message(upload.title)
         await self._rest.request(
             "POST",
             "/channels/{channel_id}/messages",

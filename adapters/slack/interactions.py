@@ -18,7 +18,7 @@ from slack_sdk.errors import SlackApiError
 
 from adapters.slack.identity import interaction_channel_name, interaction_ids, request_key
 from adapters.slack.modals import FORM_OF_CALLBACK, Origin, modal, result_modal, submitted_values
-from adapters.slack.render import render
+from adapters.slack.render import render, unescape
 from adapters.slack.runtime import SlackRuntime
 from adapters.slack.surface import PREFIX, SHORTCUT_ANNOTATE, SHORTCUT_NEW_DRAFT
 from core.actions import FORM_ACTIONS
@@ -123,7 +123,8 @@ class Interactions:
             await respond(text=text, response_type="ephemeral", replace_original=False)
             return
         # Someone else's words become the note's first draft; the bot's own card does not.
-        initial = "" if message.get("bot_id") else str(message.get("text") or "")
+        # Slack sends the message's `& < >` as entities: the form starts from what was typed.
+        initial = "" if message.get("bot_id") else unescape(str(message.get("text") or ""))
         origin = Origin(
             str(posted.job_id),
             actor.channel,

@@ -8,11 +8,12 @@ characters of button value, 75 of accessibility label.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
 from typing import Any
 
 from core.messages import Action, Field, Message, Tone
-from core.text import chunks, cut
+from core.text import cut
 
 MAX_BLOCKS = 50
 MAX_HEADER = 150
@@ -32,10 +33,35 @@ BUTTON_STYLES = {Tone.SUCCESS: "primary", Tone.DANGER: "danger"}
 
 Block = dict[str, Any]
 
+# The start of an entity with its end cut off: escaped text (`&amp;`) must not end there.
+_HALF_ENTITY = re.compile(r"&[a-z]{0,3}\Z")
+
 
 def escape(text: str) -> str:
     """Slack's three control characters; user text must never become a mention or a link."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def cut_mrkdwn(escaped: str, limit: int) -> str:
+    """Escaped text cut to `limit` characters, never inside an entity (`&l…` would show)."""
+    if len(escaped) <= limit:
+        return escaped
+    return _HALF_ENTITY.sub("", escaped[: limit - 1]) + "…"
+
+
+def mrkdwn_chunks(text: str, limit: int) -> Iterator[str]:
+    """`text` escaped, in pieces of at most `limit` characters split at line ends where
+    possible, and never inside an entity (the pieces would show `&a` and `mp;`)."""
+    escaped = escape(text)
+    while len(escaped) > limit:
+        at = escaped.rfind("\n", 0, limit)
+        if at <= 0:
+            half = _HALF_ENTITY.search(escaped[:limit])
+            at = half.start() if half else limit
+        yield escaped[:at]
+        escaped = escaped[at:].lstrip("\n")
+    if escaped:
+        yield escaped
 
 
 def unescape(text: str) -> str:
@@ -87,11 +113,11 @@ def content_blocks(message: Message, fields: Sequence[Field]) -> Iterator[Block]
     yield {"type": "header", "text": plain(cut(header, MAX_HEADER))}
     if message.status:
         yield {"type": "section", "text": _mrkdwn(f"*{escape(message.status)}*")}
-    drawn = [_mrkdwn(cut(f"*{escape(f.label)}*\n{escape(f.value)}", 2000)) for f in fields]
+    drawn = [_mrkdwn(cut_mrkdwn(f"*{escape(f.label)}*\n{escape(f.value)}", 2000)) for f in fields]
     for start in range(0, len(drawn), MAX_FIELDS):
         yield {"type": "section", "fields": drawn[start : start + MAX_FIELDS]}
     for section in message.sections:
-        for chunk in chunks(escape(section), MAX_TEXT):
+        for chunk in mrkdwn_chunks(section, MAX_TEXT):
             yield {"type": "section", "text": _mrkdwn(chunk)}
     for image in message.images:
         yield {"type": "image", "image_url": image.url, "alt_text": image.alt_text}
@@ -99,7 +125,8 @@ def content_blocks(message: Message, fields: Sequence[Field]) -> Iterator[Block]
 
 def footer_blocks(message: Message) -> Iterator[Block]:
     if message.footer:
-        yield {"type": "context", "elements": [_mrkdwn(cut(escape(message.footer), MAX_TEXT))]}
+        footer = cut_mrkdwn(escape(message.footer), MAX_TEXT)
+        yield {"type": "context", "elements": [_mrkdwn(footer)]}
 
 
 def _button(action: Action) -> Block:

@@ -70,7 +70,7 @@ def headline(message: Message) -> str:
 def slack_payload(message: Message) -> Json:
     """Top-level `text` carries everything (screen readers and notifications read it)."""
     return {
-        "text": cut(slack.fallback_text(message), SLACK_MAX_FALLBACK),
+        "text": slack.cut_mrkdwn(slack.fallback_text(message), SLACK_MAX_FALLBACK),
         "blocks": _cap_blocks(list(_slack_blocks(message))),
     }
 
@@ -116,7 +116,7 @@ def discord_embed(message: Message) -> Json:
     plain, links = message.facts, message.links
     embed: Json = {
         # Embeds have no alt text: the status in words goes in the title.
-        "title": cut(headline(message), discord_render.MAX_TITLE),
+        "title": discord_render.fit(headline(message), discord_render.MAX_TITLE),
         "color": discord_render.COLORS[message.tone],
     }
     lines = [discord_render.escape(s) for s in message.sections]
@@ -127,8 +127,8 @@ def discord_embed(message: Message) -> Json:
     if plain:
         embed["fields"] = [
             {
-                "name": cut(f.label, discord_render.MAX_FIELD_NAME),
-                "value": cut(discord_render.escape(f.value), discord_render.MAX_FIELD_VALUE) or "—",
+                "name": discord_render.fit(f.label, discord_render.MAX_FIELD_NAME) or "—",
+                "value": discord_render.fit(f.value, discord_render.MAX_FIELD_VALUE) or "—",
                 "inline": True,
             }
             for f in plain[: discord_render.MAX_FIELDS]
@@ -146,7 +146,7 @@ def _fit_embed(embed: Json) -> Json:
     others += sum(len(f["name"]) + len(f["value"]) for f in embed.get("fields", []))
     room = min(discord_render.MAX_DESCRIPTION, discord_render.MAX_EMBED_TEXT - others)
     if "description" in embed and len(embed["description"]) > room:
-        embed["description"] = cut(embed["description"], max(room, 1))
+        embed["description"] = discord_render.cut_markdown(embed["description"], max(room, 1))
     return embed
 
 

@@ -16,6 +16,7 @@ from tests.adapters.discord_standin import (
     CHANNEL_ID,
     EPHEMERAL,
     GUILD_ID,
+    PEOPLE,
     DiscordStandIn,
     autocomplete,
     channel_message,
@@ -261,3 +262,19 @@ async def test_a_job_names_the_guild_channel_it_was_started_in_never_its_id(
     await discord.settle()
     assert _started_by(answer) == "Alice Admin on Discord, in #ops"
     assert CHANNEL_ID not in str(answer)
+
+
+async def test_a_saved_note_is_confirmed_with_the_authors_name_shown_as_typed(
+    discord: DiscordHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Found by the text-safety property (tests/adapters/test_text_safety.py): the private
+    # confirmation went out as raw content, so a display name's markup and mentions showed
+    # as formatting and mention pills.
+    user_id, _, locale = PEOPLE["alice"]
+    monkeypatch.setitem(PEOPLE, "alice", (user_id, "*Al* <@&1> @everyone", locale))
+    await discord.send(slash_command("run", {"target": "quick"}))
+    await discord.settle()
+    _, saved = await discord.send(modal_submit("note:1", {"text": "checked"}))
+    assert saved["type"] == 4 and saved["data"]["flags"] & EPHEMERAL
+    assert saved["data"]["content"] == "\\*Al\\* \\<@&1\\> @everyone's note is saved on job #1."
+    assert saved["data"]["allowed_mentions"] == {"parse": []}

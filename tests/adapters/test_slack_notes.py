@@ -135,6 +135,23 @@ async def test_the_message_shortcut_opens_a_note_form_and_saves_the_note(
     assert echo["thread_ts"] == job1_ts and "Alice Admin" in echo["text"]
 
 
+async def test_the_note_form_starts_from_the_message_as_its_author_wrote_it(
+    slack: SlackHarness,
+) -> None:
+    # Slack sends a message's `& < >` as entities; put in the form as they came, the note
+    # would start as "1 &lt; 2 &amp; 3" and be saved so.
+    [job1_ts, _] = await _two_finished_jobs(slack)
+    someone_said = {"ts": "1700000950.000100", "thread_ts": job1_ts, "user": "U0BOB"}
+    someone_said["text"] = "1 &lt; 2 &amp;&amp; 3 &gt; 2, not &amp;lt;"
+    body = message_action(
+        user=ADMIN, message=someone_said, response_url=slack.standin.response_url()
+    )
+    await slack.post(body)
+    [opened] = await slack.standin.wait_for("views.open")
+    text_input = next(b for b in opened["view"]["blocks"] if b["block_id"] == "text")
+    assert text_input["element"]["initial_value"] == "1 < 2 && 3 > 2, not &lt;"
+
+
 async def test_the_shortcut_on_a_message_that_is_not_about_a_job_says_so(
     slack: SlackHarness,
 ) -> None:

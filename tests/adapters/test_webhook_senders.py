@@ -195,6 +195,21 @@ async def test_discord_waits_for_the_message_and_returns_its_id(
     assert_no_bot_buttons(body)
 
 
+async def test_discord_embed_shows_markup_in_its_title_and_field_names_as_written(
+    receiver: WebhookStandIn, session: aiohttp.ClientSession, hooks: dict[str, str]
+) -> None:
+    # Found by tests/adapters/test_text_safety.py: the webhook embed's title and field names
+    # went out unescaped, so a target named `*demo*` showed in italics.
+    message = Message(
+        title="Job #7 of *demo* <@&1>", status="critical", fields=(Field("_x_", "1"),)
+    )
+    await make_sender(session, hooks, WebhookFormat.DISCORD).post("12", message)
+
+    [embed] = receiver.received[0].json()["embeds"]
+    assert embed["title"] == "Job #7 of \\*demo\\* \\<@&1\\> — critical"
+    assert embed["fields"] == [{"name": "\\_x\\_", "value": "1", "inline": True}]
+
+
 async def test_discord_keeps_the_thread_of_the_webhook_url(
     receiver: WebhookStandIn, session: aiohttp.ClientSession, hooks: dict[str, str]
 ) -> None:

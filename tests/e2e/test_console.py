@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
+import sys
 import tarfile
 from pathlib import Path
 
@@ -125,3 +127,27 @@ def test_a_number_that_is_not_ascii_digits_is_named_and_the_script_goes_on(
         "SELECT action, outcome FROM audit_log WHERE outcome = 'invalid' ORDER BY id",
     )
     assert invalid == [("invalid", "invalid")] * 3
+
+
+def test_a_jobs_output_cannot_drive_the_terminal(workdir: Path) -> None:
+    # Found by the text-safety property (tests/adapters/test_text_safety.py): the console
+    # printed a job's stderr tail as it was, colour codes, screen clears and bidi overrides
+    # included.
+    loud = (
+        "import sys; sys.stderr.write("
+        "'\\x1b[31mred\\x1b[0m \\x1b]0;owned\\x07 \\u009b2J \\u202eexe.png\\n'); sys.exit(3)"
+    )
+    config = workdir / "exportbot.toml"
+    config.write_text(
+        f'data_dir = "{workdir / "var"}"\n\n[[targets]]\nname = "loud"\nkind = "command"\n'
+        f"command = [{json.dumps(sys.executable)}, {json.dumps('-c')}, {json.dumps(loud)}]\n",
+        encoding="utf-8",
+    )
+    done = console(
+        workdir, "alice", "run loud\nstatus 1\n", "--config", str(config),
+        EXPORTBOT_ADMINS="console:alice",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "exited with status 3" in done.stdout, done.stdout
+    assert not {"\x1b", "\x07", "\x9b", "\u202e"} & set(done.stdout), repr(done.stdout)
+    assert "\ufffd[31mred\ufffd[0m" in done.stdout  # shown, defused
