@@ -11,34 +11,25 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestClient
 
-from bot.app import BOT_KEY, create_app
-from bot.config import Settings
+from bot.app import BOT_KEY
+from tests.adapters.teams_harness import ALICE, QUICK_TARGET, teams_client, teams_settings
 from tests.adapters.teams_standin import (
     TENANT,
     ConnectorStandIn,
     card_action,
     message,
 )
-from tests.clients import corpus
 
-ALICE = "aad-alice"  # admin, the drafts' author
 CAROL = "aad-carol"  # reviewer
 
 
 @pytest.fixture
 async def teams(tmp_path: Path) -> AsyncIterator[TestClient]:
-    settings = Settings(
-        database_url=f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}",
-        data_dir=str(tmp_path / "var"),
-        admins=[f"teams:{TENANT}:{ALICE}"],
-        grants=[{"principal": f"teams:{TENANT}:{CAROL}", "role": "reviewer"}],  # type: ignore[list-item]
-        targets=[{"name": "demo", "kind": "command", "command": ["true"]}],  # type: ignore[list-item]
-        scheduler=False,
-    )
-    server = TestServer(corpus.tap(create_app(settings)), host="127.0.0.1")
-    async with server, TestClient(server) as client:
+    reviewer = {"principal": f"teams:{TENANT}:{CAROL}", "role": "reviewer"}
+    settings = teams_settings(tmp_path, grants=[reviewer], targets=[QUICK_TARGET])
+    async with teams_client(settings) as client:
         yield client
 
 

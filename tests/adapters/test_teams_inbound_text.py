@@ -8,23 +8,15 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestClient
 
-from bot.app import create_app
-from bot.config import Settings
-from tests.adapters.teams_standin import TENANT, ConnectorStandIn, message
+from tests.adapters.teams_harness import teams_client, teams_settings
+from tests.adapters.teams_standin import ConnectorStandIn, message
 
 
 @pytest.fixture
 async def teams(tmp_path: Path) -> AsyncIterator[TestClient]:
-    settings = Settings(
-        database_url=f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}",
-        data_dir=str(tmp_path / "var"),
-        admins=[f"teams:{TENANT}:aad-alice"],
-        scheduler=False,
-    )
-    server = TestServer(create_app(settings), host="127.0.0.1")
-    async with server, TestClient(server) as client:
+    async with teams_client(teams_settings(tmp_path)) as client:
         yield client
 
 

@@ -12,28 +12,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestClient
 
-from bot.app import BOT_KEY, create_app
-from bot.config import Settings
-from tests.adapters.teams_standin import TENANT, ConnectorStandIn, card_action, message
+from bot.app import BOT_KEY
+from tests.adapters.teams_harness import ALICE, QUICK_TARGET, teams_client, teams_settings
+from tests.adapters.teams_standin import ConnectorStandIn, card_action, message
 
-ALICE = "aad-alice"
 CARD_TYPE = "application/vnd.microsoft.card.adaptive"
 MESSAGE_TYPE = "application/vnd.microsoft.activity.message"
 
 
 @pytest.fixture
 async def teams(tmp_path: Path) -> AsyncIterator[TestClient]:
-    settings = Settings(
-        database_url=f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}",
-        data_dir=str(tmp_path / "var"),
-        admins=[f"teams:{TENANT}:{ALICE}"],
-        targets=[{"name": "demo", "kind": "command", "command": ["true"]}],  # type: ignore[list-item]
-        scheduler=False,
-    )
-    server = TestServer(create_app(settings), host="127.0.0.1")
-    async with server, TestClient(server) as client:
+    async with teams_client(teams_settings(tmp_path, targets=[QUICK_TARGET])) as client:
         yield client
 
 
