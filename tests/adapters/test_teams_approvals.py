@@ -92,9 +92,19 @@ async def _form_sent(
     before = len(connector.activities())
     pressed = await _invoke(teams, connector, verb, data)
     assert pressed["type"] == "application/vnd.microsoft.activity.message"
-    [sent] = (await connector.wait_for(before + 1))[before:]
-    card: dict[str, Any] = sent["attachments"][0]["content"]
-    return card
+    # The job's ended reply may still be on its way: the form is the new card with inputs.
+    while True:
+        new = connector.activities()[before:]
+        forms = [card for card in map(_card_of, new) if '"Input.' in json.dumps(card)]
+        if forms:
+            [card] = forms
+            return card
+        await connector.wait_for(len(connector.activities()) + 1)
+
+
+def _card_of(activity: dict[str, Any]) -> dict[str, Any]:
+    attachments = activity.get("attachments") or [{}]
+    return dict(attachments[0].get("content") or {})
 
 
 async def test_add_note_opens_a_form_card_that_shows_errors_then_saves_the_note(
