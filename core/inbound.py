@@ -12,8 +12,8 @@ from collections.abc import Mapping
 from typing import TypeVar
 
 from core.commands import Command
-from core.model import Actor, Principal
-from core.text import clean
+from core.model import MAX_CHANNEL_NAME, Actor, Principal
+from core.text import clean, cut
 
 C = TypeVar("C", bound=Command)
 
@@ -32,6 +32,7 @@ def clean_actor(actor: Actor) -> Actor:
         locale=clean(actor.locale, multiline=False),
         channel=clean(actor.channel, multiline=False),
         thread=clean(actor.thread, multiline=False),
+        channel_name=cut(clean(actor.channel_name, multiline=False), MAX_CHANNEL_NAME),
     )
 
 

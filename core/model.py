@@ -39,6 +39,10 @@ class Principal:
         return self.key
 
 
+# The longest channel name kept: Discord allows 100 characters, Slack 80, Teams 50.
+MAX_CHANNEL_NAME = 100
+
+
 @dataclass(frozen=True)
 class Actor:
     """Who is speaking, from where. Built by an adapter from a verified request."""
@@ -50,6 +54,7 @@ class Actor:
     thread: str = ""
     # The channel's name as its platform shows it (`#ops`), where the platform said it; empty
     # for a direct message or when unknown. Shown to people instead of `channel`, an id.
+    # At most MAX_CHANNEL_NAME characters once it passed the door (core/inbound.py).
     channel_name: str = ""
 
     @property

@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from core import commands as c
 from core.inbound import clean_actor, clean_command
-from core.model import Actor, Principal
+from core.model import MAX_CHANNEL_NAME, Actor, Principal
 from core.text import clean
 
 
@@ -33,3 +33,15 @@ def test_a_command_and_its_actor_are_cleaned_field_by_field() -> None:
     assert note == c.Annotate(3, "line one\nline two", link="https://x/\ufffd")
     actor = clean_actor(Actor(Principal("slack", "T\0", "U1"), "Ann\nEve", channel="C\udc80"))
     assert actor == Actor(Principal("slack", "T", "U1"), "Ann Eve", channel="C\ufffd")
+
+
+def test_a_channel_name_from_a_payload_is_cleaned_and_bounded() -> None:
+    """A channel's name comes from the payload (Teams channelData, Discord's channel, Slack's
+    channel_name): NUL would be refused by PostgreSQL and a long one overflow its column."""
+    from storage.tables import JobRow
+
+    actor = clean_actor(Actor(Principal("teams", "T", "U"), "Ann", channel_name="#op\0s\n" * 200))
+    assert "\0" not in actor.channel_name and "\n" not in actor.channel_name
+    assert actor.channel_name.startswith("#ops #ops")
+    assert len(actor.channel_name) == MAX_CHANNEL_NAME
+    assert JobRow.__table__.c.origin_channel_name.type.length >= MAX_CHANNEL_NAME
