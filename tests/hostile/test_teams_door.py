@@ -132,8 +132,14 @@ async def test_accepted_garbage_is_never_a_500_and_a_refusal_changes_nothing(
 
 def _activities(service_url: str) -> list[dict[str, Any]]:
     return [
-        message("status", service_url=service_url),
+        message("status", service_url=service_url, channel_name="Release crew"),
         message("run nowhere", service_url=service_url, conversation_type="personal"),
+        message(
+            "status",
+            service_url=service_url,
+            conversation_type="groupChat",
+            conversation_name="Ops",
+        ),
         card_action(
             "job.retry",
             {"object": "1", "version": 0},
@@ -146,7 +152,7 @@ def _activities(service_url: str) -> list[dict[str, Any]]:
 
 @HOSTILE
 @given(
-    pick=st.integers(0, 2),
+    pick=st.integers(0, 3),
     path=st.lists(st.integers(0, 40), min_size=1, max_size=4),
     value=JSON_VALUES,
 )
