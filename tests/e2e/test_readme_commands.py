@@ -109,13 +109,13 @@ def test_the_readme_tries_teams_locally_in_three_commands(fresh_copy: Path) -> N
     section = readme.split("### Try the Teams side locally with the Agents Playground", 1)[1]
     commands = [line.split("#")[0].strip() for line in section.split("```")[1].strip().splitlines()]
     assert commands == ["make clients", "make serve-teams-local", "make playground"], commands
-    clients = fresh_copy / "tests" / "clients" / "node_modules"
-    clients.symlink_to(REPOSITORY / "tests" / "clients" / "node_modules")
     ports = {8080: "make serve-teams-local", 56150: "make playground"}  # the README's ports
     for port, who in ports.items():
         with socket.socket() as sock:
             if sock.connect_ex(("127.0.0.1", port)) == 0:
                 pytest.fail(f"127.0.0.1:{port}, which `{who}` uses, is taken by another program")
+    # `make clients` installs the copy's own node_modules: `npm ci` first empties the folder it
+    # installs into, so a link to this checkout's would have emptied ours.
     made = subprocess.run(
         ["make", "-s", "clients"], cwd=fresh_copy, env=clean_env(), capture_output=True, timeout=300
     )
