@@ -53,7 +53,10 @@ def deliveries_for(
             for a in people
         )
     requester = event.payload.get("requester")
-    if event.kind is EventKind.JOB_ENDED and requester and event.payload.get("origin") == "user":
+    started_by_hand = event.payload.get("origin") == "user"
+    # Started in the person's own chat with the bot: the ended reply is already there.
+    told_already = event.payload.get("direct") is True
+    if event.kind is EventKind.JOB_ENDED and requester and started_by_hand and not told_already:
         person = Principal.parse(str(requester))
         if person.platform in CHAT_PLATFORMS:
             dm = Destination(person.platform, person.workspace, person.user_id)

@@ -45,6 +45,7 @@ def job_ended_event(job: Job) -> OutboxEvent:
             "state": job.state.value,
             "requester": job.requester.key if job.requester else None,
             "origin": job.origin.kind.value,
+            "direct": job.origin.direct,  # its ended reply already reached the person privately
             "error": job.error,
         },
     )

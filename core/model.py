@@ -56,6 +56,10 @@ class Actor:
     # for a direct message or when unknown. Shown to people instead of `channel`, an id.
     # At most MAX_CHANNEL_NAME characters once it passed the door (core/inbound.py).
     channel_name: str = ""
+    # The person's own one-to-one chat with the bot (a Teams personal chat): what is answered
+    # there is already told to them privately. Slack's Messages tab is off and a Discord DM
+    # holds no rights, so no job starts in one there.
+    direct: bool = False
 
     @property
     def platform(self) -> str:
@@ -114,6 +118,7 @@ class Origin:
     channel: str = ""
     reference: str = ""  # schedule id, API source, or the job a resume continues
     channel_name: str = ""  # what people call `channel` (see Actor.channel_name)
+    direct: bool = False  # started in the person's own chat with the bot (see Actor.direct)
 
     @classmethod
     def from_actor(cls, actor: Actor) -> Origin:
@@ -123,6 +128,7 @@ class Origin:
             actor.workspace,
             actor.channel,
             channel_name=actor.channel_name,
+            direct=actor.direct,
         )
 
 

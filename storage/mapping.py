@@ -28,6 +28,7 @@ JOB_COLUMNS = (
     JobRow.requester_name, JobRow.created_at, JobRow.started_at, JobRow.finished_at,
     JobRow.file_count, JobRow.size_bytes, JobRow.sha256, JobRow.archive_path, JobRow.error,
     JobRow.worker, JobRow.cancel_requested, JobRow.heartbeat_at, JobRow.origin_channel_name,
+    JobRow.origin_direct,
 )  # fmt: skip
 ANNOTATION_COLUMNS = (
     AnnotationRow.id, AnnotationRow.job_id, AnnotationRow.kind, AnnotationRow.text,
@@ -52,14 +53,20 @@ def job_from_values(values: Sequence[Any]) -> Job:
     (
         job_id, target, state, origin_kind, platform, workspace, channel, reference, requester,
         requester_name, created_at, started_at, finished_at, file_count, size_bytes, sha256,
-        archive_path, error, worker, cancel_requested, heartbeat_at, channel_name,
+        archive_path, error, worker, cancel_requested, heartbeat_at, channel_name, direct,
     ) = values  # fmt: skip
     return Job(
         id=job_id,
         target=target,
         state=_STATES[state],
         origin=Origin(
-            _ORIGIN_KINDS[origin_kind], platform, workspace, channel, reference, channel_name
+            _ORIGIN_KINDS[origin_kind],
+            platform,
+            workspace,
+            channel,
+            reference,
+            channel_name,
+            bool(direct),
         ),
         requester=_principal(requester) if requester else None,
         requester_name=requester_name,

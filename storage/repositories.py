@@ -51,6 +51,7 @@ class SqlJobRepository:
             origin_channel=origin.channel,
             origin_reference=origin.reference,
             origin_channel_name=origin.channel_name,
+            origin_direct=origin.direct,
             requester=new_job.requester.key if new_job.requester else None,
             requester_name=new_job.requester_name,
             created_at=new_job.created_at,

@@ -18,6 +18,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -74,6 +75,7 @@ class JobRow(Base):
     origin_channel: Mapped[str] = mapped_column(String(256), default="")
     origin_reference: Mapped[str] = mapped_column(String(256), default="")
     origin_channel_name: Mapped[str] = mapped_column(String(256), default="", server_default="")
+    origin_direct: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     requester: Mapped[str | None] = mapped_column(String(300))
     requester_name: Mapped[str] = mapped_column(String(256), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -104,6 +104,7 @@ def actor_of(activity: Activity) -> Actor:
     person = activity.from_property
     user = (person.aad_object_id or person.id) if person else ""
     conversation = activity.conversation.id if activity.conversation else ""
+    kind = activity.conversation.conversation_type if activity.conversation else None
     return Actor(
         Principal(PLATFORM, tenant_of(activity), str(user)),
         (person.name if person else "") or str(user),
@@ -111,6 +112,7 @@ def actor_of(activity: Activity) -> Actor:
         channel=conversation,
         thread=activity.reply_to_id or "",
         channel_name=conversation_name(activity),
+        direct=kind == "personal",  # the person's own chat with the bot
     )
 
 

@@ -320,3 +320,34 @@ async def test_a_job_names_the_channel_or_chat_it_was_started_in_never_its_id(
         await client.app[BOT_KEY].executor.idle()
     assert _shown_facts(_card(answer))["Started by"] == started_by
     assert "19:" not in _texts(_card(answer)) and "1on1" not in _texts(_card(answer))
+
+
+@pytest.mark.parametrize(
+    ("place", "told_privately"),
+    [
+        ({"conversation": "a:1on1-alice", "conversation_type": "personal", "mention": False}, 0),
+        ({"channel_name": "Ops"}, 1),
+    ],
+)
+async def test_the_requester_is_told_privately_only_of_a_job_started_elsewhere(
+    tmp_path: Path, connector: ConnectorStandIn, place: dict[str, Any], told_privately: int
+) -> None:
+    """C3 tells the requester in their personal chat; a job started there already ends there
+    (the Agents Playground showed the job-ended reply and the alert one under the other)."""
+    quick = {"name": "quick", "kind": "command", "command": ["true"]}
+    server = TestServer(create_app(_settings(tmp_path, targets=[quick])), host="127.0.0.1")
+    async with server, TestClient(server) as client:
+        run = message("run quick", service_url=connector.service_url, **place)
+        await client.post("/api/messages", json=run)
+        await client.app[BOT_KEY].executor.idle()
+        async with asyncio.timeout(10):
+            while not _all_fanned_out(tmp_path):  # noqa: ASYNC110
+                await asyncio.sleep(0.05)
+    private = "SELECT count(*) FROM deliveries WHERE private = 1"
+    assert _rows(tmp_path, private) == [(told_privately,)]
+
+
+def _all_fanned_out(tmp_path: Path) -> bool:
+    """The outbox holds events, and the dispatcher has turned each into its deliveries."""
+    pending = _rows(tmp_path, "SELECT count(*) FROM outbox WHERE delivered_at IS NULL")
+    return bool(_rows(tmp_path, "SELECT id FROM outbox")) and pending == [(0,)]

@@ -37,7 +37,7 @@ T0 = datetime(2026, 3, 2, 10, 0, 0, 123000, tzinfo=UTC)
 BOB = Principal("console", "", "bob")
 
 
-ORIGIN = Origin(OriginKind.USER, "slack", "T1", "C9", channel_name="#ops")
+ORIGIN = Origin(OriginKind.USER, "slack", "T1", "C9", channel_name="#ops", direct=True)
 
 
 def _new_job(target: str = "demo", at: datetime = T0) -> NewJob:
@@ -71,7 +71,7 @@ async def test_a_job_round_trips_every_field(uow_factory: SqlUnitOfWorkFactory) 
     assert loaded == job
     assert loaded is not None and loaded.created_at.tzinfo is UTC
     assert loaded.duration == timedelta(seconds=2, microseconds=500)
-    assert loaded.origin == ORIGIN  # the channel's name too: people are shown that
+    assert loaded.origin == ORIGIN  # its channel's name and whether it was a direct chat too
 
 
 async def test_a_job_stored_before_channel_names_reads_with_none(tmp_path: Path) -> None:
@@ -92,6 +92,7 @@ async def test_a_job_stored_before_channel_names_reads_with_none(tmp_path: Path)
         async with SqlUnitOfWorkFactory(engine)() as uow:
             [job] = await uow.jobs.recent(limit=5)
         assert (job.origin.channel, job.origin.channel_name) == ("19:raw@thread.tacv2", "")
+        assert job.origin.direct is False  # its requester is still told privately
     finally:
         await engine.dispose()
 

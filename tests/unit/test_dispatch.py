@@ -7,8 +7,10 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from core.dispatch import backoff, fan_out
-from core.events import EventKind, OutboxEvent
+from core.events import EventKind, OutboxEvent, job_ended_event
+from core.model import Origin, OriginKind
 from core.subscriptions import AlertKind, Destination, Severity, Subscription
+from tests.examples import failed_job
 from tests.fakes import FakeStore, FakeUnitOfWork
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
@@ -77,3 +79,24 @@ def test_backoff_grows_exponentially_with_jitter_and_a_ceiling() -> None:
     assert timedelta(seconds=4) <= delays[2] <= timedelta(seconds=8)
     assert all(d <= timedelta(minutes=10) for d in delays)
     assert delays[-1] >= timedelta(minutes=5)
+
+
+async def test_a_job_started_in_the_persons_own_chat_is_not_told_there_twice() -> None:
+    """C3 tells the requester privately; when the job was started in their direct chat with
+    the bot, its ended reply already lands there (seen in the Agents Playground, issue 13)."""
+    job = replace(
+        failed_job(NOW),
+        origin=Origin(OriginKind.USER, "teams", "T1", "a:1personal", direct=True),
+    )
+    event = job_ended_event(job)
+    assert event.payload["direct"] is True
+    store = FakeStore()
+    async with FakeUnitOfWork(store) as uow:
+        await uow.subscriptions.save(_sub(OPS, "*", Severity.INFO))
+        await uow.outbox.add(event)
+        elsewhere = replace(job, origin=replace(job.origin, direct=False))
+        await uow.outbox.add(job_ended_event(elsewhere))
+        assert await fan_out(uow, NOW) == 2
+        await uow.commit()
+    got = [(d.event_id, d.destination.channel, d.private) for d in store.state.deliveries]
+    assert got == [(1, "C0OPS", False), (2, "C0OPS", False), (2, "U1", True)]

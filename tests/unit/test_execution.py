@@ -209,6 +209,7 @@ async def test_an_ending_records_the_archive_and_an_outbox_event(
         "state": "succeeded",
         "requester": "console:bob",
         "origin": "user",
+        "direct": False,
         "error": None,
     }
 
