@@ -4,6 +4,7 @@ sentence from the catalog, never with the exception's text."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sqlite3
 from collections.abc import AsyncIterator, Callable
@@ -193,6 +194,12 @@ async def test_a_failed_invoke_answers_the_presser_with_the_catalog_sentence(
     await teams.post(_message(connector, "run quick"))
     await connector.wait_for(1)
     await teams.settle()
+    # The requester's private message (C3) goes out on its own: the failure below is meant
+    # for the new job's card, so it must not be there first to take it.
+    sent = "SELECT count(*) FROM deliveries WHERE private = 1 AND state = 'sent'"
+    async with asyncio.timeout(10):
+        while teams.rows(sent) != [(1,)]:  # noqa: ASYNC110
+            await asyncio.sleep(0.05)
     # Retry on an ended job's card is accepted; posting the new job's card then fails.
     connector.failures.append(("/activities", 500))
     press = card_action(
