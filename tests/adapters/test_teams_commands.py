@@ -318,6 +318,7 @@ async def test_a_job_names_the_channel_or_chat_it_was_started_in_never_its_id(
         await client.post("/api/messages", json=run)
         [answer] = (await connector.wait_for(1))[:1]
         await client.app[BOT_KEY].executor.idle()
+        await _until_its_end_is_told(connector)
     assert _shown_facts(_card(answer))["Started by"] == started_by
     assert "19:" not in _texts(_card(answer)) and "1on1" not in _texts(_card(answer))
 
@@ -340,6 +341,7 @@ async def test_the_requester_is_told_privately_only_of_a_job_started_elsewhere(
         run = message("run quick", service_url=connector.service_url, **place)
         await client.post("/api/messages", json=run)
         await client.app[BOT_KEY].executor.idle()
+        await _until_its_end_is_told(connector)
         async with asyncio.timeout(10):
             while not _all_fanned_out(tmp_path):  # noqa: ASYNC110
                 await asyncio.sleep(0.05)
@@ -351,3 +353,11 @@ def _all_fanned_out(tmp_path: Path) -> bool:
     """The outbox holds events, and the dispatcher has turned each into its deliveries."""
     pending = _rows(tmp_path, "SELECT count(*) FROM outbox WHERE delivered_at IS NULL")
     return bool(_rows(tmp_path, "SELECT id FROM outbox")) and pending == [(0,)]
+
+
+async def _until_its_end_is_told(connector: ConnectorStandIn) -> None:
+    """The job's card redrawn and its ending said: the turn that ran it has done its last
+    database read, so closing the app leaves no connection behind."""
+    async with asyncio.timeout(10):
+        while not [s for s in connector.sent if s[0] == "PUT"] or len(connector.activities()) < 2:  # noqa: ASYNC110
+            await asyncio.sleep(0.05)
