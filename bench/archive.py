@@ -21,9 +21,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from core.model import TargetKind, TargetSpec
-from core.runners.archive import ArchiveRunner
-from core.runners.base import CancelToken
+from core.domain.model import TargetKind, TargetSpec
+from core.jobs.runners.archive import ArchiveRunner
+from core.jobs.runners.base import CancelToken
 
 EXCLUDES = ("node_modules/", "cache/")
 WORDS = [

@@ -60,13 +60,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.slack.sender import SlackSender
 from bot.logs import configure_logging
-from core.alerts import AlertSettings
 from core.clock import SystemClock
-from core.delivery import MessageRef
-from core.dispatcher import Dispatcher
-from core.events import EventKind, OutboxEvent
-from core.messages import Message
-from core.subscriptions import AlertKind, Destination, Severity, Subscription
+from core.delivery.dispatcher import Dispatcher
+from core.delivery.senders import MessageRef
+from core.domain.events import EventKind, OutboxEvent
+from core.domain.subscriptions import AlertKind, Destination, Severity, Subscription
+from core.views.alerts import AlertSettings
+from core.views.message import Message
 from storage import SqlUnitOfWorkFactory, create_engine, open_engine
 from storage.migrate import ensure_schema
 from tests.adapters.slack_standin import TEAM, slack_standin

@@ -19,9 +19,9 @@ from pathlib import Path
 
 from sqlalchemy import insert
 
-from core.model import QuotaPolicy
-from core.quotas import adjust_usage
-from core.schedules import ArchiveRecord
+from core.domain.model import QuotaPolicy
+from core.domain.quotas import adjust_usage
+from core.domain.schedules import ArchiveRecord
 from storage import SqlUnitOfWorkFactory, open_engine, upgrade
 from storage.tables import ArchiveRow
 

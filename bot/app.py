@@ -28,15 +28,15 @@ from bot.bootstrap import Bot, open_bot
 from bot.config import Settings
 from bot.errors import PlatformUnavailable
 from bot.scheduler import SchedulerService
-from core.delivery import Sender
-from core.dispatcher import Dispatcher
+from core.commands.numbers import whole_number
+from core.delivery.dispatcher import Dispatcher
+from core.delivery.senders import Sender
+from core.domain.model import Job
 from core.i18n import Translator
-from core.links import job_path, verify
-from core.model import Job
-from core.numbers import whole_number
-from core.progress import ProgressEditor
-from core.redaction import redact
-from core.text import cut
+from core.jobs.progress import ProgressEditor
+from core.safety.links import job_path, verify
+from core.safety.redaction import redact
+from core.safety.text import cut
 
 log = logging.getLogger(__name__)
 

@@ -20,17 +20,17 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import Settings
-from core.alerts import AlertSettings
-from core.capabilities import Role
+from core.app.service import CommandService
 from core.clock import SystemClock
-from core.execution import JobExecutor
-from core.model import CONFIG_GRANTOR, Grant, Principal, TargetKind, TargetSpec
-from core.pacing import Pacer
+from core.delivery.pacing import Pacer
+from core.domain.capabilities import Role
+from core.domain.model import CONFIG_GRANTOR, Grant, Principal, TargetKind, TargetSpec
+from core.jobs.executor import JobExecutor
+from core.jobs.runners import Runner
+from core.jobs.runners.archive import ArchiveRunner, sweep_partial_archives
+from core.jobs.runners.command import CommandRunner
 from core.ports import Clock
-from core.runners import Runner
-from core.runners.archive import ArchiveRunner, sweep_partial_archives
-from core.runners.command import CommandRunner
-from core.service import CommandService
+from core.views.alerts import AlertSettings
 from storage import SqlUnitOfWorkFactory, open_engine
 from storage.audit_writer import BatchedAuditWriter
 from storage.migrate import ensure_schema

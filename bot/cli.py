@@ -21,7 +21,7 @@ from sqlalchemy.exc import DBAPIError
 from bot.config import ConfigError, Settings, load_settings
 from bot.errors import PlatformUnavailable
 from bot.logs import configure_logging
-from core.job_export import ExportFormat, export_rows
+from core.jobs.export import ExportFormat, export_rows
 from storage import SqlJobArchive, open_engine, upgrade
 from storage.database import normalize_url
 from storage.migrate import SchemaOutdated, ensure_schema
@@ -242,7 +242,7 @@ def write_teams_package(settings: Settings, out: str | None) -> int:
 def register_discord_commands(settings: Settings, guild: str) -> int:
     """Push the command JSON through Discord's API with the bot token."""
     from adapters.discord.registration import register_commands
-    from core.delivery import DeliveryError
+    from core.delivery.senders import DeliveryError
 
     token = settings.discord_bot_token
     if token is None:

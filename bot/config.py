@@ -31,9 +31,9 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-from core.capabilities import Role
+from core.domain.capabilities import Role
+from core.domain.model import Principal, QuotaPolicy, TargetKind, TargetSpec
 from core.errors import ExportbotError
-from core.model import Principal, QuotaPolicy, TargetKind, TargetSpec
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEMO_SITE = REPO_ROOT / "examples" / "demo-site"

@@ -7,7 +7,7 @@ import logging
 import sys
 from datetime import UTC, datetime
 
-from core.redaction import redact
+from core.safety.redaction import redact
 
 _ESCAPED = {c: f"\\x{c:02x}" for c in (*range(0x20), 0x7F) if chr(c) != "\t"} | {
     ord("\n"): "\\n",

@@ -4,7 +4,7 @@ Status in words in the heading and in a polite live region; a definition list fo
 fields; high-contrast colours; no script. (The full F3 page, with keyboard shortcuts and a
 help dialog, builds on this.)
 
-Every text is shown through `core.text.visible` (no control or bidi character reorders or
+Every text is shown through `core.safety.text.visible` (no control or bidi character reorders or
 hides what follows) and HTML-escaped; the one stylesheet is allowed by its hash in
 `CONTENT_SECURITY_POLICY`, which bot/app.py sends with every response.
 """
@@ -16,8 +16,8 @@ import hashlib
 from html import escape
 
 from core.i18n import Translator
-from core.messages import Message
-from core.text import visible
+from core.safety.text import visible
+from core.views.message import Message
 
 _STYLE = (
     "body{font:1rem/1.5 system-ui,sans-serif;margin:2rem auto;max-width:48rem;padding:0 1rem;"

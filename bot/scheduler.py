@@ -23,12 +23,12 @@ from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from core.background import stop, wait_for_wake
-from core.handlers import JobControl
+from core.domain.schedules import Schedule
+from core.handlers.context import JobControl
+from core.handlers.schedules import expire_drafts
+from core.jobs.scheduling import catch_up, fire, latest_fire
 from core.ports import Clock, UnitOfWorkFactory
-from core.schedule_handlers import expire_drafts
-from core.schedules import Schedule
-from core.scheduling import catch_up, fire, latest_fire
+from core.support.background import stop, wait_for_wake
 
 log = logging.getLogger(__name__)
 

@@ -10,12 +10,12 @@ from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Any, Protocol
 
-from core.capabilities import Role
-from core.conversations import PostedMessage
-from core.deliveries import AlertThread, Delivery, DeliveryState
-from core.events import OutboxEvent
-from core.job_export import ExportBatches
-from core.model import (
+from core.delivery.model import AlertThread, Delivery, DeliveryState
+from core.delivery.webhooks import Webhook
+from core.domain.capabilities import Role
+from core.domain.conversations import PostedMessage
+from core.domain.events import OutboxEvent
+from core.domain.model import (
     Annotation,
     AuditEntry,
     Grant,
@@ -24,10 +24,10 @@ from core.model import (
     NewJob,
     Principal,
 )
-from core.quotas import QuotaUsage
-from core.schedules import ArchiveRecord, Draft, NewDraft, Schedule, ScheduleSpec
-from core.subscriptions import Destination, Subscription
-from core.webhooks import Webhook
+from core.domain.quotas import QuotaUsage
+from core.domain.schedules import ArchiveRecord, Draft, NewDraft, Schedule, ScheduleSpec
+from core.domain.subscriptions import Destination, Subscription
+from core.jobs.export import ExportBatches
 
 
 class JobRepository(Protocol):
@@ -372,7 +372,7 @@ class JobArchive(Protocol):
         ...
 
     def export_batches(self, since: datetime, until: datetime) -> ExportBatches:
-        """The same jobs and notes as plain rows (core.job_export's JOB_FIELDS and
+        """The same jobs and notes as plain rows (core.jobs.export's JOB_FIELDS and
         NOTE_FIELDS: primitive values, times as ISO 8601 text), a batch at a time: what an
         export writes, without building a `Job` per row."""
         ...

@@ -1,4 +1,7 @@
-"""Alert threads (grouping repeats) and outbound webhooks (core/deliveries.py, core/webhooks.py)."""
+"""Alert threads (grouping repeats) and outbound webhooks.
+
+The rules are in core/delivery/model.py and core/delivery/webhooks.py.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +11,10 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.deliveries import AlertThread
-from core.delivery import MessageRef
-from core.subscriptions import Destination
-from core.webhooks import Webhook, WebhookFormat
+from core.delivery.model import AlertThread
+from core.delivery.senders import MessageRef
+from core.delivery.webhooks import Webhook, WebhookFormat
+from core.domain.subscriptions import Destination
 from storage.tables import AlertThreadRow, WebhookRow
 
 

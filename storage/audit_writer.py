@@ -20,9 +20,9 @@ from typing import Any
 
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
-from core.model import AuditEntry
+from core.domain.model import AuditEntry
 from core.ports import UnitOfWorkFactory
-from core.text import clean
+from core.safety.text import clean
 
 log = logging.getLogger(__name__)
 
@@ -160,7 +160,7 @@ def is_outage(error: Exception) -> bool:
 
 
 def cleaned(entry: AuditEntry) -> AuditEntry:
-    """`entry` with every text cleaned (`core.text.clean`): what a database refused."""
+    """`entry` with every text cleaned (`core.safety.text.clean`): what a database refused."""
     changes: dict[str, Any] = {
         field.name: clean(value)
         for field in dataclasses.fields(entry)

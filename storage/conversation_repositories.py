@@ -1,4 +1,4 @@
-"""Posted messages, handled inbound events (core/conversations.py, E2) and conversation
+"""Posted messages, handled inbound events (core/domain/conversations.py, E2) and conversation
 references (where the bot may write proactively)."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from sqlalchemy import Table, delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.conversations import PostedKind, PostedMessage
+from core.domain.conversations import PostedKind, PostedMessage
 from storage.bulk import insert_ignoring_duplicates
 from storage.tables import ConversationReferenceRow, InboundEventRow, PostedMessageRow
 

@@ -1,4 +1,4 @@
-"""Deliveries of outbox events (core/dispatch.py): fan-out, leases, retries, dead letters."""
+"""Deliveries of outbox events (core/delivery/fanout.py): fan-out, leases, retries, dead letters."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from core.deliveries import Delivery, DeliveryState
-from core.subscriptions import Destination
+from core.delivery.model import Delivery, DeliveryState
+from core.domain.subscriptions import Destination
 from storage.bulk import insert_ignoring_duplicates
 from storage.tables import DeliveryRow
 

@@ -20,8 +20,8 @@ from typing import Any, TypeVar
 from sqlalchemy import ColumnElement, String, func, select, type_coerce
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from core.job_export import JOB_FIELDS, NOTE_FIELDS, ExportNote, ExportRow
-from core.model import Annotation, Job
+from core.domain.model import Annotation, Job
+from core.jobs.export import JOB_FIELDS, NOTE_FIELDS, ExportNote, ExportRow
 from storage.database import READ_ONLY_OPTION
 from storage.mapping import (
     ANNOTATION_COLUMNS,
@@ -40,7 +40,7 @@ _JOB_WIDTH = len(JOB_COLUMNS)
 JobWithNotes = tuple[Job, list[Annotation]]
 RowWithNotes = tuple[ExportRow, list[ExportNote]]
 
-# The columns behind core.job_export's JOB_FIELDS and NOTE_FIELDS.
+# The columns behind core.jobs.export's JOB_FIELDS and NOTE_FIELDS.
 _JOB_SOURCES: dict[str, Any] = {
     "id": JobRow.id, "target": JobRow.target, "state": JobRow.state,
     "origin": JobRow.origin_kind, "platform": JobRow.origin_platform,

@@ -6,8 +6,8 @@ from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
 
-from core.capabilities import Role
-from core.model import (
+from core.domain.capabilities import Role
+from core.domain.model import (
     Annotation,
     AnnotationKind,
     AuditEntry,

@@ -8,7 +8,7 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.quotas import QuotaUsage
+from core.domain.quotas import QuotaUsage
 from storage.tables import QuotaUsageRow
 
 

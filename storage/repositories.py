@@ -9,9 +9,8 @@ from sqlalchemy import delete, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.capabilities import Role
-from core.errors import Conflict
-from core.model import (
+from core.domain.capabilities import Role
+from core.domain.model import (
     ACTIVE_STATES,
     Annotation,
     AuditEntry,
@@ -21,6 +20,7 @@ from core.model import (
     NewJob,
     Principal,
 )
+from core.errors import Conflict
 from storage.mapping import (
     annotation_from_row,
     audit_from_row,

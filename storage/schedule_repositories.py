@@ -10,10 +10,9 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.errors import StaleAction
-from core.events import EventKind, OutboxEvent
-from core.model import Principal
-from core.schedules import (
+from core.domain.events import EventKind, OutboxEvent
+from core.domain.model import Principal
+from core.domain.schedules import (
     OPEN_DRAFT_STATES,
     ArchiveRecord,
     Decision,
@@ -25,6 +24,7 @@ from core.schedules import (
     ScheduleSpec,
     Verdict,
 )
+from core.errors import StaleAction
 from storage.tables import (
     ArchiveRow,
     DecisionRow,

@@ -1,4 +1,4 @@
-"""Subscriptions of channels to alerts (core/subscriptions.py)."""
+"""Subscriptions of channels to alerts (core/domain/subscriptions.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from sqlalchemy import ColumnElement, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.subscriptions import EVERY_TARGET, AlertKind, Destination, Severity, Subscription
+from core.domain.subscriptions import EVERY_TARGET, AlertKind, Destination, Severity, Subscription
 from storage.tables import SubscriptionRow
 
 

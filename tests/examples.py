@@ -6,7 +6,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from core.model import Job, JobState, Origin, OriginKind, Principal
+from core.domain.model import Job, JobState, Origin, OriginKind, Principal
 
 
 def failed_job(at: datetime, **changes: Any) -> Job:

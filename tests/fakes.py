@@ -13,12 +13,12 @@ from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Any
 
-from core.capabilities import Role
-from core.conversations import PostedMessage
-from core.deliveries import AlertThread, Delivery, DeliveryState
-from core.errors import Conflict, StaleAction
-from core.events import OutboxEvent
-from core.model import (
+from core.delivery.model import AlertThread, Delivery, DeliveryState
+from core.delivery.webhooks import Webhook
+from core.domain.capabilities import Role
+from core.domain.conversations import PostedMessage
+from core.domain.events import OutboxEvent
+from core.domain.model import (
     ACTIVE_STATES,
     Annotation,
     AuditEntry,
@@ -28,10 +28,10 @@ from core.model import (
     NewJob,
     Principal,
 )
-from core.quotas import QuotaUsage
-from core.schedules import ArchiveRecord, Draft, DraftState, NewDraft, Schedule, ScheduleSpec
-from core.subscriptions import Destination, Subscription
-from core.webhooks import Webhook
+from core.domain.quotas import QuotaUsage
+from core.domain.schedules import ArchiveRecord, Draft, DraftState, NewDraft, Schedule, ScheduleSpec
+from core.domain.subscriptions import Destination, Subscription
+from core.errors import Conflict, StaleAction
 
 
 @dataclass

@@ -4,8 +4,8 @@ escape, bidi overrides) from acting on the terminal: `visible` shows each as U+F
 
 from __future__ import annotations
 
-from core.messages import Message
-from core.text import visible
+from core.safety.text import visible
+from core.views.message import Message
 
 
 def render(message: Message) -> str:

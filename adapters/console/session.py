@@ -14,11 +14,11 @@ from collections.abc import Callable
 from typing import TextIO
 
 from adapters.console.render import render
-from core.execution import JobExecutor
+from core.app.service import CommandService
+from core.domain.model import Actor, Job, Principal
 from core.i18n import Translator
-from core.model import Actor, Job, Principal
-from core.service import CommandService
-from core.views import job_message
+from core.jobs.executor import JobExecutor
+from core.views.jobs import job_message
 
 PLATFORM = "console"
 QUIT_WORDS = frozenset({"quit", "exit", "quitter"})

@@ -40,18 +40,18 @@ from adapters.discord.rest import DiscordRest
 from adapters.discord.sender import DiscordSender
 from adapters.discord.shape import shape_problem
 from adapters.discord.verify import InteractionVerifier
-from core.actions import ASKS_A_REASON, FORM_ACTIONS
-from core.conversations import PostedKind, PostedMessage
-from core.delivery import DeliveryError, MessageRef
-from core.forms import DECISION_FORM, NOTE_FORM, Form, FormInvalid
-from core.grammar.registry import Kind, Option, Param
+from core.app.service import CommandService
+from core.commands.actions import ASKS_A_REASON, FORM_ACTIONS
+from core.commands.forms import DECISION_FORM, NOTE_FORM, Form, FormInvalid
+from core.commands.grammar.registry import Kind, Option, Param
+from core.commands.numbers import record_id
+from core.delivery.senders import DeliveryError, MessageRef
+from core.domain.conversations import PostedKind, PostedMessage
+from core.domain.model import Actor, Job, Principal
 from core.i18n import Translator
-from core.messages import Message, ending
-from core.model import Actor, Job, Principal
-from core.numbers import record_id
-from core.once import Once
 from core.ports import Clock
-from core.service import CommandService
+from core.support.once import Once
+from core.views.message import Message, ending
 
 log = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from adapters.discord.manifest import SUB_COMMAND, SUB_COMMAND_GROUP, option_name
-from core.grammar.registry import Kind, Option, Param, Verb, all_verbs, find_verb
+from core.commands.grammar.registry import Kind, Option, Param, Verb, all_verbs, find_verb
 
 
 @dataclass(frozen=True)

@@ -18,8 +18,8 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from core.grammar.parser import MAX_TEXT_LENGTH
-from core.grammar.registry import REGISTRY, Kind, Option, Param, Verb
+from core.commands.grammar.parser import MAX_TEXT_LENGTH
+from core.commands.grammar.registry import REGISTRY, Kind, Option, Param, Verb
 from core.i18n import Translator
 
 COMMAND = "export"

@@ -35,10 +35,10 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote_to_bytes, urlsplit
 
-from core import actions
-from core.forms import Form, FormInput, InputKind
-from core.messages import Action, Field, Image, Message, Tone
-from core.text import cut
+from core.commands import actions
+from core.commands.forms import Form, FormInput, InputKind
+from core.safety.text import cut
+from core.views.message import Action, Field, Image, Message, Tone
 
 MAX_CONTENT = 2000
 MAX_EMBEDS = 10

@@ -16,8 +16,8 @@ import aiohttp
 import discord
 from discord.http import HTTPClient, Route
 
-from core.delivery import DeliveryError, RetryAfter
-from core.pacing import SlidingWindow
+from core.delivery.pacing import SlidingWindow
+from core.delivery.senders import DeliveryError, RetryAfter
 
 GLOBAL_LIMIT = 45  # requests in any second: Discord allows 50; a margin for clocks and retries
 LONGEST_WAIT = 30.0  # a 429 asking for more raises (the dispatcher waits, not this call)

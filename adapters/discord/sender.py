@@ -24,9 +24,9 @@ from adapters.discord.render import (
     uploads,
 )
 from adapters.discord.rest import DiscordRest, UnknownChannel, nonce
-from core.delivery import DeliveryError, MessageRef, Upload
-from core.messages import Message
-from core.text import cut
+from core.delivery.senders import DeliveryError, MessageRef, Upload
+from core.safety.text import cut
+from core.views.message import Message
 
 MAX_THREAD_NAME = 100
 _UNESCAPE = re.compile(r"\\(.)")  # a thread name is plain text: no markdown escapes

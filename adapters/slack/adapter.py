@@ -26,10 +26,10 @@ from adapters.slack.interactions import Interactions
 from adapters.slack.payloads import JSON, MalformedPayload, read_payload
 from adapters.slack.runtime import SlackRuntime
 from adapters.slack.verify import RequestVerifier
-from core.model import Job
-from core.pacing import Pacer
+from core.app.service import CommandService
+from core.delivery.pacing import Pacer
+from core.domain.model import Job
 from core.ports import Clock
-from core.service import CommandService
 
 log = logging.getLogger(__name__)
 

@@ -20,10 +20,10 @@ from adapters.slack.identity import request_key
 from adapters.slack.render import render, unescape
 from adapters.slack.runtime import SlackRuntime
 from adapters.slack.surface import COMMAND, PREFIX
-from core.delivery import DeliveryError
+from core.delivery.senders import DeliveryError
+from core.domain.model import Actor
 from core.i18n import Translator
-from core.messages import Message
-from core.model import Actor
+from core.views.message import Message
 
 log = logging.getLogger(__name__)
 

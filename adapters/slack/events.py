@@ -16,12 +16,12 @@ from slack_bolt.async_app import AsyncApp
 from adapters.slack.render import home_view, unescape
 from adapters.slack.runtime import PLATFORM, SlackRuntime
 from adapters.slack.surface import PREFIX
-from core import commands as c
-from core.conversations import PostedKind
-from core.delivery import DeliveryError, MessageRef
-from core.messages import ending
-from core.model import Job
-from core.once import Once
+from core.commands import model as c
+from core.delivery.senders import DeliveryError, MessageRef
+from core.domain.conversations import PostedKind
+from core.domain.model import Job
+from core.support.once import Once
+from core.views.message import ending
 
 log = logging.getLogger(__name__)
 

@@ -19,7 +19,7 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from core.model import Actor, Principal
+from core.domain.model import Actor, Principal
 
 log = logging.getLogger(__name__)
 

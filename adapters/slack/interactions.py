@@ -21,13 +21,13 @@ from adapters.slack.modals import FORM_OF_CALLBACK, Origin, modal, result_modal,
 from adapters.slack.render import render, unescape
 from adapters.slack.runtime import SlackRuntime
 from adapters.slack.surface import PREFIX, SHORTCUT_ANNOTATE, SHORTCUT_NEW_DRAFT
-from core.actions import FORM_ACTIONS
-from core.conversations import PostedKind
-from core.delivery import DeliveryError, MessageRef
-from core.forms import DRAFT_FORM, NOTE_FORM, FormInvalid
+from core.commands.actions import FORM_ACTIONS
+from core.commands.forms import DRAFT_FORM, NOTE_FORM, FormInvalid
+from core.delivery.senders import DeliveryError, MessageRef
+from core.domain.conversations import PostedKind
+from core.domain.model import Actor
 from core.i18n import Translator
-from core.messages import Message
-from core.model import Actor
+from core.views.message import Message
 
 log = logging.getLogger(__name__)
 

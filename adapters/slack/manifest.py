@@ -19,7 +19,7 @@ from adapters.slack.surface import (
     SHORTCUT_ANNOTATE,
     SHORTCUT_NEW_DRAFT,
 )
-from core.grammar.registry import REGISTRY, Verb, all_verbs
+from core.commands.grammar.registry import REGISTRY, Verb, all_verbs
 from core.i18n import Translator
 
 # Slack shows the manifest's texts as they are, in one language: the admin UI's and the

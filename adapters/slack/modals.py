@@ -14,10 +14,10 @@ from typing import Any
 
 from adapters.slack.render import Block, blocks, plain
 from adapters.slack.surface import MODAL_DRAFT, MODAL_NOTE
-from core.forms import DRAFT_FORM, NOTE_FORM, Form, FormInput, InputKind
+from core.commands.forms import DRAFT_FORM, NOTE_FORM, Form, FormInput, InputKind
 from core.i18n import Translator
-from core.messages import Message
-from core.text import cut
+from core.safety.text import cut
+from core.views.message import Message
 
 MODAL_CALLBACKS = {NOTE_FORM: MODAL_NOTE, DRAFT_FORM: MODAL_DRAFT}
 FORM_OF_CALLBACK = {callback: form for form, callback in MODAL_CALLBACKS.items()}

@@ -12,8 +12,8 @@ import re
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from core.messages import Action, Field, Message, Tone
-from core.text import cut
+from core.safety.text import cut
+from core.views.message import Action, Field, Message, Tone
 
 MAX_BLOCKS = 50
 MAX_HEADER = 150

@@ -12,14 +12,14 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.identity import UserDirectory
 from adapters.slack.sender import SlackSender
-from core.conversations import PostedKind, PostedMessage
-from core.delivery import DeliveryError, MessageRef
-from core.messages import Message
-from core.model import Actor, Job
-from core.pacing import Pacer
+from core.app.service import CommandService
+from core.delivery.pacing import Pacer
+from core.delivery.senders import DeliveryError, MessageRef
+from core.domain.conversations import PostedKind, PostedMessage
+from core.domain.model import Actor, Job
+from core.domain.subscriptions import Destination
 from core.ports import Clock
-from core.service import CommandService
-from core.subscriptions import Destination
+from core.views.message import Message
 
 log = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """The proactive Slack sender: post, update, reply in thread, message privately, upload.
 
-It speaks the core's `Sender` port (core/delivery.py). Slack's 429 becomes `RetryAfter` with
+It speaks the core's `Sender` port (core/delivery/senders.py). Slack's 429 becomes `RetryAfter` with
 the `Retry-After` seconds, so the delivery pipeline can wait exactly that long; answers that
 no retry can fix (channel gone, not allowed) are marked permanent; a timeout or a dropped
 connection may have posted all the same (`maybe_sent`).
@@ -21,8 +21,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
 from adapters.slack.render import render
-from core.delivery import DeliveryError, MessageRef, RetryAfter, Upload, retry_after_seconds
-from core.messages import Message
+from core.delivery.senders import DeliveryError, MessageRef, RetryAfter, Upload, retry_after_seconds
+from core.views.message import Message
 
 PERMANENT_ERRORS = frozenset(
     {

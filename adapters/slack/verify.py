@@ -14,7 +14,7 @@ import hmac
 import re
 from collections.abc import Callable, Mapping
 
-from core.numbers import whole_number
+from core.commands.numbers import whole_number
 
 SIGNATURE_HEADER = "X-Slack-Signature"
 TIMESTAMP_HEADER = "X-Slack-Request-Timestamp"

@@ -45,14 +45,14 @@ from adapters.teams.agent import PLATFORM, TeamsAgent
 from adapters.teams.cards import invoke_message_response
 from adapters.teams.sender import TeamsSender
 from adapters.teams.shape import NotAnActivity, read_activity
-from core.conversations import PostedKind
-from core.delivery import DeliveryError, MessageRef
+from core.app.service import CommandService
+from core.delivery.senders import DeliveryError, MessageRef
+from core.domain.conversations import PostedKind
+from core.domain.model import Job
 from core.i18n import Translator
-from core.messages import ending
-from core.model import Job
-from core.once import Once
 from core.ports import Clock
-from core.service import CommandService
+from core.support.once import Once
+from core.views.message import ending
 
 log = logging.getLogger(__name__)
 

@@ -34,15 +34,15 @@ from adapters.teams.cards import (
     message_activity,
     message_card,
 )
-from core import commands as c
-from core.actions import COMMENT_INPUT, FORM_ACTIONS
-from core.conversations import PostedKind, PostedMessage
-from core.forms import Form, FormInvalid
+from core.app.service import CommandService
+from core.commands import model as c
+from core.commands.actions import COMMENT_INPUT, FORM_ACTIONS
+from core.commands.forms import Form, FormInvalid
+from core.domain.conversations import PostedKind, PostedMessage
+from core.domain.model import Actor, Job, Principal
 from core.i18n import Translator
-from core.messages import Message
-from core.model import Actor, Job, Principal
 from core.ports import Clock
-from core.service import CommandService
+from core.views.message import Message
 
 log = logging.getLogger(__name__)
 

@@ -23,11 +23,11 @@ from collections.abc import Iterator, Mapping, Sequence
 from types import MappingProxyType
 from typing import Any
 
-from core.actions import COMMENT_INPUT, MAX_COMMENT
-from core.forms import Form, FormInput, InputKind
-from core.messages import Action, Field, Image, Message, Tone
-from core.numbers import whole_number
-from core.text import cut
+from core.commands.actions import COMMENT_INPUT, MAX_COMMENT
+from core.commands.forms import Form, FormInput, InputKind
+from core.commands.numbers import whole_number
+from core.safety.text import cut
+from core.views.message import Action, Field, Image, Message, Tone
 
 SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
 VERSION = "1.5"

@@ -18,7 +18,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from adapters.teams.icons import BRAND_COLOR, color_icon, outline_icon
-from core.grammar.registry import Verb, find_verb
+from core.commands.grammar.registry import Verb, find_verb
 from core.i18n import Translator
 
 SCHEMA_URL = "https://developer.microsoft.com/json-schemas/teams/v1.29/MicrosoftTeams.schema.json"

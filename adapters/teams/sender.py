@@ -20,8 +20,8 @@ from microsoft_agents.hosting.core import TurnContext
 from microsoft_agents.hosting.core.authorization import ClaimsIdentity
 
 from adapters.teams.cards import message_activity
-from core.delivery import DeliveryError, MessageRef, RetryAfter, Upload, retry_after_seconds
-from core.messages import Message
+from core.delivery.senders import DeliveryError, MessageRef, RetryAfter, Upload, retry_after_seconds
+from core.views.message import Message
 
 Lookup = Callable[[str], Awaitable[dict[str, Any] | None]]  # key → stored reference
 OpenChat = Callable[[str], Awaitable[None]]  # user id → their 1:1 chat opened and stored

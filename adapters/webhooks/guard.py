@@ -1,5 +1,5 @@
-"""The connect-time half of the webhook address rules (core/addresses.py): a subscription was
-checked by its URL, but a name may resolve anywhere by the time an alert leaves (DNS
+"""The connect-time half of the webhook address rules (core/delivery/addresses.py): a subscription
+was checked by its URL, but a name may resolve anywhere by the time an alert leaves (DNS
 rebinding), and rows written before the rules existed were never checked.
 
 Two hooks on the one session webhooks use: a resolver that keeps only the addresses webhooks
@@ -18,7 +18,7 @@ import aiohttp
 from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.resolver import DefaultResolver
 
-from core.addresses import Refusal, address_refusal, host_refusal, literal_address
+from core.delivery.addresses import Refusal, address_refusal, host_refusal, literal_address
 
 
 class RefusedDestination(OSError):

@@ -21,9 +21,9 @@ from typing import Any
 from adapters.discord import render as discord_render
 from adapters.slack import render as slack
 from adapters.teams import cards as teams_cards
-from core.messages import Field, Message, Tone
-from core.text import cut
-from core.webhooks import WebhookFormat
+from core.delivery.webhooks import WebhookFormat
+from core.safety.text import cut
+from core.views.message import Field, Message, Tone
 
 Json = dict[str, Any]
 

@@ -1,5 +1,5 @@
 """Posting alerts to webhook URLs (A5): one `WebhookSender` per format, speaking the core's
-`Sender` port (core/delivery.py).
+`Sender` port (core/delivery/senders.py).
 
 The URL is a secret (its path or query carries the token), so the sender resolves it from the
 webhook's id at each send and only `shown_url` of it ever reaches an error message; errors
@@ -25,9 +25,16 @@ import aiohttp
 
 from adapters.webhooks.guard import RefusedDestination, refusal_of
 from adapters.webhooks.render import encode, payload
-from core.delivery import DEFAULT_RETRY_AFTER, DeliveryError, MessageRef, RetryAfter, Sender, Upload
-from core.messages import Message
-from core.webhooks import WEBHOOK_PLATFORM, WebhookFormat, shown_url
+from core.delivery.senders import (
+    DEFAULT_RETRY_AFTER,
+    DeliveryError,
+    MessageRef,
+    RetryAfter,
+    Sender,
+    Upload,
+)
+from core.delivery.webhooks import WEBHOOK_PLATFORM, WebhookFormat, shown_url
+from core.views.message import Message
 
 Resolve = Callable[[str], Awaitable[str | None]]
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from adapters.discord import adapter as adapter_module
-from core.model import Actor, Principal
+from core.domain.model import Actor, Principal
 from tests.adapters.discord_harness import ALICE_ID, DiscordHarness, discord_harness
 from tests.adapters.discord_standin import (
     CHANNEL_ID,

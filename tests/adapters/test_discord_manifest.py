@@ -30,8 +30,8 @@ from adapters.discord.manifest import (
     validate,
 )
 from bot.cli import main
-from core.capabilities import Role
-from core.grammar.registry import REGISTRY, Kind, Param, Verb, all_verbs
+from core.commands.grammar.registry import REGISTRY, Kind, Param, Verb, all_verbs
+from core.domain.capabilities import Role
 from core.i18n import Translator
 from tests.e2e.conftest import EXPORTBOT, clean_env
 

@@ -23,17 +23,25 @@ from adapters.discord.render import (
     render,
     uploads,
 )
-from core import actions
-from core.alerts import AlertSettings, alert_message
-from core.capabilities import Capability
-from core.commands import Annotate
-from core.events import EventKind, OutboxEvent
-from core.forms import Choice, Form, FormInput, InputKind, draft_form, form_command, note_form
+from core.commands import actions
+from core.commands.forms import (
+    Choice,
+    Form,
+    FormInput,
+    InputKind,
+    draft_form,
+    form_command,
+    note_form,
+)
+from core.commands.model import Annotate
+from core.domain.capabilities import Capability
+from core.domain.events import EventKind, OutboxEvent
+from core.domain.model import AnnotationKind
+from core.domain.subscriptions import AlertKind, Severity
 from core.i18n import Translator
-from core.messages import Action, Field, Image, Message, Tone
-from core.model import AnnotationKind
-from core.subscriptions import AlertKind, Severity
-from core.views import job_message
+from core.views.alerts import AlertSettings, alert_message
+from core.views.jobs import job_message
+from core.views.message import Action, Field, Image, Message, Tone
 from tests.examples import failed_job
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)

@@ -13,9 +13,9 @@ from discord.http import Route
 
 from adapters.discord.rest import DiscordRest
 from adapters.discord.sender import DiscordSender
-from core.delivery import DeliveryError, Upload
-from core.messages import Image, Message
-from core.model import Actor, Principal
+from core.delivery.senders import DeliveryError, Upload
+from core.domain.model import Actor, Principal
+from core.views.message import Image, Message
 from tests.adapters.discord_harness import ALICE_ID, discord_harness
 from tests.adapters.discord_standin import (
     BOT_TOKEN,

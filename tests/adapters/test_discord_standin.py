@@ -18,13 +18,13 @@ from nacl.signing import SigningKey
 
 from adapters.discord.render import modal_response, render
 from adapters.discord.verify import InteractionVerifier
-from core.alerts import AlertSettings, alert_message
-from core.capabilities import Capability
-from core.events import EventKind, OutboxEvent
-from core.forms import draft_form, note_form
+from core.commands.forms import draft_form, note_form
+from core.domain.capabilities import Capability
+from core.domain.events import EventKind, OutboxEvent
+from core.domain.subscriptions import AlertKind, Severity
 from core.i18n import Translator
-from core.messages import Action, Field, Message
-from core.subscriptions import AlertKind, Severity
+from core.views.alerts import AlertSettings, alert_message
+from core.views.message import Action, Field, Message
 from tests.adapters.discord_standin import (
     ANNOTATE_COMMAND,
     APP_ID,

@@ -12,7 +12,7 @@ import pytest
 from aiohttp import ClientResponse
 
 from adapters.teams.manifest import PRIVACY_PATH, TERMS_PATH
-from core.links import job_path, signed_url
+from core.safety.links import job_path, signed_url
 from tests.adapters import slack_standin
 from tests.adapters.slack_harness import ADMIN, SlackHarness
 from tests.adapters.slack_standin import slash_command

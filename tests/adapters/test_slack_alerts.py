@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from core.events import EventKind, OutboxEvent
-from core.model import Actor, Principal
+from core.domain.events import EventKind, OutboxEvent
+from core.domain.model import Actor, Principal
 from tests.adapters.slack_harness import ADMIN, REVIEWER, SlackHarness, slack_harness
 from tests.adapters.slack_standin import SlackStandIn, slash_command
 from tests.adapters.webhook_standin import TEAMS_SIG, webhook_standin

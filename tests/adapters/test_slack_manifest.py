@@ -21,7 +21,7 @@ from adapters.slack.manifest import (
     slack_manifest,
     slack_manifest_yaml,
 )
-from core.grammar.registry import REGISTRY, all_verbs
+from core.commands.grammar.registry import REGISTRY, all_verbs
 from core.i18n import Translator
 from tests.e2e.conftest import EXPORTBOT, clean_env
 

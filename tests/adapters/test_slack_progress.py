@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from bot import bootstrap
-from core.model import TargetSpec
-from core.runners import CancelToken, Progress, ProgressCallback, RunCancelled, RunResult
+from core.domain.model import TargetSpec
+from core.jobs.runners import CancelToken, Progress, ProgressCallback, RunCancelled, RunResult
 from tests.adapters.slack_harness import ADMIN, slack_harness
 from tests.adapters.slack_standin import SlackStandIn, slash_command
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from adapters.slack.render import MAX_BLOCKS, render
-from core.capabilities import Capability
-from core.messages import Action, Field, Image, Message, Tone
+from core.domain.capabilities import Capability
+from core.views.message import Action, Field, Image, Message, Tone
 
 DRAFT = Message(
     title="Schedule draft #3 · demo · version 2",

@@ -6,8 +6,8 @@ import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.sender import SlackSender
-from core.delivery import DeliveryError, MessageRef, RetryAfter, Upload
-from core.messages import Message, Tone
+from core.delivery.senders import DeliveryError, MessageRef, RetryAfter, Upload
+from core.views.message import Message, Tone
 from tests.adapters.slack_standin import SlackStandIn
 
 ALERT = Message(

@@ -24,10 +24,7 @@ from adapters.teams.cards import (
     message_card,
     plain_activity,
 )
-from core.alerts import AlertSettings, alert_message
-from core.capabilities import Capability
-from core.events import EventKind, OutboxEvent
-from core.forms import (
+from core.commands.forms import (
     FormInput,
     FormInvalid,
     InputKind,
@@ -35,11 +32,14 @@ from core.forms import (
     form_command,
     note_form,
 )
+from core.domain.capabilities import Capability
+from core.domain.events import EventKind, OutboxEvent
+from core.domain.model import Job, Principal
+from core.domain.subscriptions import AlertKind, Severity
 from core.i18n import Translator
-from core.messages import Action, Field, Image, Message, Tone
-from core.model import Job, Principal
-from core.subscriptions import AlertKind, Severity
-from core.views import job_message
+from core.views.alerts import AlertSettings, alert_message
+from core.views.jobs import job_message
+from core.views.message import Action, Field, Image, Message, Tone
 from tests.examples import failed_job
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)

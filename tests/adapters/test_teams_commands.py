@@ -16,8 +16,8 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from bot.app import BOT_KEY, TEAMS_KEY, TeamsNotAllowed, check_teams_exposure, create_app
 from bot.config import Settings
-from core.delivery import DeliveryError, RetryAfter
-from core.messages import Message
+from core.delivery.senders import DeliveryError, RetryAfter
+from core.views.message import Message
 from tests.adapters.teams_standin import (
     CHANNEL,
     TENANT,

@@ -39,7 +39,7 @@ from adapters.teams.manifest import (
 )
 from bot.app import create_app
 from bot.config import Settings
-from core.grammar.registry import find_verb
+from core.commands.grammar.registry import find_verb
 from core.i18n import Translator
 from tests.e2e.conftest import EXPORTBOT, clean_env
 

@@ -33,16 +33,24 @@ from adapters.slack.modals import result_modal
 from adapters.teams import cards
 from adapters.webhooks import render as webhook_render
 from bot import pages
-from core.alerts import AlertSettings, alert_message, digest_message
-from core.events import EventKind, OutboxEvent
+from core.delivery.webhooks import WebhookFormat
+from core.domain.events import EventKind, OutboxEvent
+from core.domain.model import (
+    Annotation,
+    AnnotationKind,
+    Job,
+    JobState,
+    Origin,
+    OriginKind,
+    Principal,
+)
+from core.domain.schedules import Decision, Draft, DraftState, Schedule, ScheduleSpec, Verdict
+from core.domain.subscriptions import AlertKind, Severity
 from core.i18n import Translator
-from core.messages import Field, Message, Tone, ending
-from core.model import Annotation, AnnotationKind, Job, JobState, Origin, OriginKind, Principal
-from core.schedule_views import draft_message, schedule_message
-from core.schedules import Decision, Draft, DraftState, Schedule, ScheduleSpec, Verdict
-from core.subscriptions import AlertKind, Severity
-from core.views import job_line, job_message
-from core.webhooks import WebhookFormat
+from core.views.alerts import AlertSettings, alert_message, digest_message
+from core.views.jobs import job_line, job_message
+from core.views.message import Field, Message, Tone, ending
+from core.views.schedules import draft_message, schedule_message
 
 NOW = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 SETTINGS = AlertSettings("https://bot.example.org", b"link-secret")

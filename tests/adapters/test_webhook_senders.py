@@ -19,13 +19,13 @@ import pytest
 from adapters.webhooks import WebhookSender, guarded_session, webhook_senders
 from adapters.webhooks.guard import GuardedResolver
 from adapters.webhooks.render import payload
-from core.alerts import AlertSettings, alert_message
-from core.delivery import DeliveryError, MessageRef, RetryAfter, Upload
-from core.events import EventKind, OutboxEvent
+from core.delivery.senders import DeliveryError, MessageRef, RetryAfter, Upload
+from core.delivery.webhooks import WebhookFormat, shown_url
+from core.domain.events import EventKind, OutboxEvent
+from core.domain.subscriptions import AlertKind, Severity
 from core.i18n import Translator
-from core.messages import Action, Field, Image, Message, Tone
-from core.subscriptions import AlertKind, Severity
-from core.webhooks import WebhookFormat, shown_url
+from core.views.alerts import AlertSettings, alert_message
+from core.views.message import Action, Field, Image, Message, Tone
 from tests.adapters.webhook_standin import (
     DROP,
     HANG,

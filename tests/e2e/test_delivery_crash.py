@@ -14,8 +14,8 @@ from pathlib import Path
 
 from bot.bootstrap import open_bot
 from bot.config import load_settings
-from core.events import EventKind, OutboxEvent
-from core.subscriptions import Destination, Severity, Subscription, parse_kinds
+from core.domain.events import EventKind, OutboxEvent
+from core.domain.subscriptions import Destination, Severity, Subscription, parse_kinds
 from tests.adapters.slack_standin import TEAM, SlackStandIn, slack_standin
 from tests.e2e.conftest import EXPORTBOT, clean_env, query
 

@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from core.actions import ASKS_A_REASON, FORM_ACTIONS
+from core.commands.actions import ASKS_A_REASON, FORM_ACTIONS
 from tests.adapters.discord_harness import SIGNING_KEY, DiscordHarness
 from tests.adapters.discord_standin import (
     component,

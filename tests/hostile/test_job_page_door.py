@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from core.links import job_path, signed_url
+from core.safety.links import job_path, signed_url
 from tests.adapters.slack_harness import ADMIN, SlackHarness
 from tests.adapters.slack_standin import slash_command
 from tests.hostile.test_slack_door import counts

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from bot.app import BOT_KEY, create_app
 from bot.bootstrap import Bot
 from bot.config import Settings
-from core.actions import FORM_ACTIONS
+from core.commands.actions import FORM_ACTIONS
 from tests.adapters.teams_standin import (
     TENANT,
     ConnectorStandIn,

@@ -9,10 +9,10 @@ from datetime import UTC, datetime
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from core.capabilities import Role
+from core.app.service import CommandService
 from core.clock import FrozenClock
-from core.model import Actor, Grant, Principal
-from core.service import CommandService
+from core.domain.capabilities import Role
+from core.domain.model import Actor, Grant, Principal
 from storage import SqlUnitOfWorkFactory
 
 T0 = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)

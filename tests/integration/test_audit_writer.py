@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from core.model import AuditEntry, Outcome
+from core.domain.model import AuditEntry, Outcome
 from storage import SqlUnitOfWorkFactory
 from storage.audit_writer import BatchedAuditWriter
 

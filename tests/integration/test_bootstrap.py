@@ -6,8 +6,8 @@ from pathlib import Path
 
 from bot.bootstrap import open_bot
 from bot.config import Settings
-from core.capabilities import Role
-from core.model import CONFIG_GRANTOR, Grant, Principal
+from core.domain.capabilities import Role
+from core.domain.model import CONFIG_GRANTOR, Grant, Principal
 
 
 def _settings(tmp_path: Path, admins: list[str]) -> Settings:

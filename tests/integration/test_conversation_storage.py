@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 
-from core.conversations import PostedKind, PostedMessage
+from core.domain.conversations import PostedKind, PostedMessage
 from storage import SqlUnitOfWorkFactory
 
 T0 = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 
-from core.deliveries import Delivery, DeliveryState
-from core.events import EventKind, OutboxEvent
-from core.subscriptions import Destination
+from core.delivery.model import Delivery, DeliveryState
+from core.domain.events import EventKind, OutboxEvent
+from core.domain.subscriptions import Destination
 from storage import SqlUnitOfWorkFactory
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import text, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from core.job_export import ExportFormat, export_jobs, export_rows
+from core.jobs.export import ExportFormat, export_jobs, export_rows
 from storage import SqlJobArchive
 from storage.tables import JobRow
 from tests.integration.seed import seed_jobs

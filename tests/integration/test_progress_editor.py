@@ -15,15 +15,24 @@ from datetime import datetime
 import pytest
 
 from core.clock import SystemClock
-from core.conversations import PostedKind, PostedMessage
-from core.delivery import DeliveryError, MessageRef, RetryAfter, Upload
-from core.execution import JobExecutor
-from core.messages import Message
-from core.model import Job, JobState, NewJob, Origin, OriginKind, Principal, TargetKind, TargetSpec
-from core.pacing import Pace, Pacer
-from core.progress import ProgressEditor
-from core.runners import CancelToken, Progress, ProgressCallback, RunCancelled, RunResult
-from core.subscriptions import Destination
+from core.delivery.pacing import Pace, Pacer
+from core.delivery.senders import DeliveryError, MessageRef, RetryAfter, Upload
+from core.domain.conversations import PostedKind, PostedMessage
+from core.domain.model import (
+    Job,
+    JobState,
+    NewJob,
+    Origin,
+    OriginKind,
+    Principal,
+    TargetKind,
+    TargetSpec,
+)
+from core.domain.subscriptions import Destination
+from core.jobs.executor import JobExecutor
+from core.jobs.progress import ProgressEditor
+from core.jobs.runners import CancelToken, Progress, ProgressCallback, RunCancelled, RunResult
+from core.views.message import Message
 from storage import SqlUnitOfWorkFactory
 
 TEAM = "T0EXPORT"

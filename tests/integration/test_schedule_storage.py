@@ -7,10 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from core.errors import StaleAction
-from core.events import EventKind, OutboxEvent
-from core.model import Principal
-from core.schedules import (
+from core.domain.events import EventKind, OutboxEvent
+from core.domain.model import Principal
+from core.domain.schedules import (
     ArchiveRecord,
     Decision,
     DraftState,
@@ -19,6 +18,7 @@ from core.schedules import (
     ScheduleSpec,
     Verdict,
 )
+from core.errors import StaleAction
 from storage import SqlUnitOfWorkFactory
 
 T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)

@@ -11,10 +11,10 @@ from pathlib import Path
 
 from bot.scheduler import SchedulerService
 from core.clock import SystemClock
-from core.events import EventKind
-from core.execution import JobExecutor
-from core.model import JobState, NewJob, Origin, OriginKind, Principal
-from core.schedules import DraftState, NewDraft, ScheduleSpec
+from core.domain.events import EventKind
+from core.domain.model import JobState, NewJob, Origin, OriginKind, Principal
+from core.domain.schedules import DraftState, NewDraft, ScheduleSpec
+from core.jobs.executor import JobExecutor
 from storage import SqlUnitOfWorkFactory, open_engine, upgrade
 from tests.unit.conftest import RecordingJobControl
 

@@ -24,19 +24,19 @@ from adapters.slack.render import render as slack_render
 from adapters.teams.cards import message_activity
 from adapters.webhooks.render import payload as webhook_payload
 from bot.pages import page
-from core.alerts import AlertSettings, alert_message
-from core.capabilities import Role
+from core.app.service import CommandService
 from core.clock import SystemClock
-from core.events import job_ended_event
-from core.execution import JobExecutor
+from core.delivery.webhooks import WebhookFormat
+from core.domain.capabilities import Role
+from core.domain.events import job_ended_event
+from core.domain.model import CONFIG_GRANTOR, Actor, Grant, Principal, TargetKind, TargetSpec
+from core.domain.subscriptions import classify
 from core.i18n import Translator
-from core.job_export import ExportFormat, export_jobs
-from core.messages import Message
-from core.model import CONFIG_GRANTOR, Actor, Grant, Principal, TargetKind, TargetSpec
-from core.runners.command import CommandRunner
-from core.service import CommandService
-from core.subscriptions import classify
-from core.webhooks import WebhookFormat
+from core.jobs.executor import JobExecutor
+from core.jobs.export import ExportFormat, export_jobs
+from core.jobs.runners.command import CommandRunner
+from core.views.alerts import AlertSettings, alert_message
+from core.views.message import Message
 from storage import SqlJobArchive, SqlUnitOfWorkFactory
 from storage.tables import AuditRow
 from tests.data.secret_corpus import SHAPES, Shape

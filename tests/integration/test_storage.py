@@ -15,9 +15,8 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Connection, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from core.capabilities import Role
-from core.errors import Conflict
-from core.model import (
+from core.domain.capabilities import Role
+from core.domain.model import (
     Annotation,
     AnnotationKind,
     AuditEntry,
@@ -29,6 +28,7 @@ from core.model import (
     Outcome,
     Principal,
 )
+from core.errors import Conflict
 from storage import SqlJobArchive, SqlUnitOfWorkFactory, create_engine, upgrade
 from storage.migrate import SchemaOutdated, current_revision, ensure_schema, head_revision
 from storage.tables import Base

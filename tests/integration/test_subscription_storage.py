@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from core.subscriptions import AlertKind, Destination, Severity, Subscription
+from core.domain.subscriptions import AlertKind, Destination, Severity, Subscription
 from storage import SqlUnitOfWorkFactory
 
 AT = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)

@@ -15,8 +15,8 @@ from typing import Any
 from nacl.signing import SigningKey
 
 from adapters.discord.manifest import option_name
-from core.grammar.registry import Kind, Option, Param, find_verb
-from core.grammar.tokens import tokenize
+from core.commands.grammar.registry import Kind, Option, Param, find_verb
+from core.commands.grammar.tokens import tokenize
 from tests.adapters.discord_harness import SIGNING_KEY, DiscordHarness, discord_harness
 from tests.adapters.discord_standin import (
     CHANNEL_ID,

@@ -4,10 +4,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from core.capabilities import Role
+from core.app.service import CommandService
 from core.clock import FrozenClock
-from core.model import CONFIG_GRANTOR, Actor, Grant, Principal, TargetKind, TargetSpec
-from core.service import CommandService
+from core.domain.capabilities import Role
+from core.domain.model import CONFIG_GRANTOR, Actor, Grant, Principal, TargetKind, TargetSpec
 from tests.fakes import FakeStore
 
 TARGETS = {

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from core.commands import ShowHome
-from core.forms import FormInvalid, form_command, note_form
-from core.grammar.parser import MAX_TEXT_LENGTH
+from core.app.service import CommandService
+from core.commands.forms import FormInvalid, form_command, note_form
+from core.commands.grammar.parser import MAX_TEXT_LENGTH
+from core.commands.model import ShowHome
+from core.domain.model import AuditEntry, JobState, Outcome
 from core.i18n import Translator
-from core.model import AuditEntry, JobState, Outcome
-from core.service import CommandService
 from tests.fakes import FakeStore
 from tests.unit.conftest import TARGETS, FrozenClock, RecordingJobControl, console
 

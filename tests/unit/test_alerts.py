@@ -8,14 +8,14 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from core.alerts import AlertSettings, alert_message
-from core.events import EventKind, OutboxEvent
+from core.app.service import CommandService
+from core.domain.events import EventKind, OutboxEvent
+from core.domain.model import Job, JobState, Origin, OriginKind
+from core.domain.subscriptions import AlertKind, Severity, classify
 from core.i18n import Translator
-from core.links import job_path, signed_url, verify
-from core.model import Job, JobState, Origin, OriginKind
-from core.redaction import redact
-from core.service import CommandService
-from core.subscriptions import AlertKind, Severity, classify
+from core.safety.links import job_path, signed_url, verify
+from core.safety.redaction import redact
+from core.views.alerts import AlertSettings, alert_message
 from tests.examples import failed_job
 from tests.fakes import FakeStore
 from tests.unit.conftest import console

@@ -18,15 +18,15 @@ from pathlib import Path
 
 import pytest
 
-import core.runners.archive as archive_module
-from core.model import TargetKind, TargetSpec
-from core.runners.archive import (
+import core.jobs.runners.archive as archive_module
+from core.domain.model import TargetKind, TargetSpec
+from core.jobs.runners.archive import (
     ArchiveRunner,
     archive_name,
     can_link_tmpfile,
     sweep_partial_archives,
 )
-from core.runners.base import CancelToken, Progress, RunCancelled, RunFailed, RunResult
+from core.jobs.runners.base import CancelToken, Progress, RunCancelled, RunFailed, RunResult
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 EXCLUDES = ("node_modules/", ".cache/", "cache/", "*.log", "!keep.log", "*.mp4")
@@ -417,9 +417,9 @@ def test_sweep_spares_a_part_file_that_a_live_run_is_writing(source: Path, tmp_p
 
 SLOW_ARCHIVER = """
 import sys, time
-import core.runners.archive as archive
-from core.model import TargetKind, TargetSpec
-from core.runners.base import CancelToken
+import core.jobs.runners.archive as archive
+from core.domain.model import TargetKind, TargetSpec
+from core.jobs.runners.base import CancelToken
 
 source, out, mode = sys.argv[1:]
 if mode == "tmpfile":

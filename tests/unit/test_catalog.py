@@ -50,9 +50,9 @@ def test_every_key_used_in_the_code_exists() -> None:
 
 
 def test_every_enum_value_shown_to_users_has_a_key() -> None:
-    from core.capabilities import Capability
-    from core.grammar import REGISTRY, all_verbs
-    from core.model import AnnotationKind, JobState, OriginKind
+    from core.commands.grammar import REGISTRY, all_verbs
+    from core.domain.capabilities import Capability
+    from core.domain.model import AnnotationKind, JobState, OriginKind
 
     keys = [f"state.{s.value}" for s in JobState] + [f"summary.{s.value}" for s in JobState]
     keys += [f"capability.{c.value}" for c in Capability]

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from core.model import TargetKind, TargetSpec
-from core.runners.base import CancelToken, RunCancelled, RunFailed, RunResult
-from core.runners.command import CommandRunner
+from core.domain.model import TargetKind, TargetSpec
+from core.jobs.runners.base import CancelToken, RunCancelled, RunFailed, RunResult
+from core.jobs.runners.command import CommandRunner
 
 
 def python(code: str, **options: object) -> TargetSpec:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from core.model import Annotation, JobState, Outcome
-from core.service import CommandService
+from core.app.service import CommandService
+from core.domain.model import Annotation, JobState, Outcome
 from tests import fakes
 from tests.fakes import FakeAnnotations, FakeStore
 from tests.unit.conftest import RecordingJobControl, console, slack

@@ -8,9 +8,9 @@ import pytest
 
 from bot.bootstrap import alert_settings
 from bot.config import ConfigError, load_settings
-from core.capabilities import Role
-from core.model import Principal, TargetKind
-from core.subscriptions import AlertKind
+from core.domain.capabilities import Role
+from core.domain.model import Principal, TargetKind
+from core.domain.subscriptions import AlertKind
 
 ROOT = Path(__file__).resolve().parents[2]
 

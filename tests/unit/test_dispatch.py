@@ -6,10 +6,10 @@ import random
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from core.dispatch import backoff, fan_out
-from core.events import EventKind, OutboxEvent, job_ended_event
-from core.model import Origin, OriginKind
-from core.subscriptions import AlertKind, Destination, Severity, Subscription
+from core.delivery.fanout import backoff, fan_out
+from core.domain.events import EventKind, OutboxEvent, job_ended_event
+from core.domain.model import Origin, OriginKind
+from core.domain.subscriptions import AlertKind, Destination, Severity, Subscription
 from tests.examples import failed_job
 from tests.fakes import FakeStore, FakeUnitOfWork
 

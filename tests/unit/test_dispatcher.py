@@ -16,19 +16,19 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from core.alerts import AlertSettings
-from core.capabilities import Role
 from core.clock import FrozenClock
-from core.conversations import PostedKind
-from core.deliveries import Delivery, DeliveryState
-from core.delivery import DeliveryError, MessageRef, RetryAfter, Sender, Upload
-from core.dispatcher import PER_DESTINATION, Dispatcher
-from core.events import EventKind, OutboxEvent
-from core.messages import Field, Message
-from core.model import CONFIG_GRANTOR, Grant, Job, JobState, Origin, OriginKind, Principal
-from core.pacing import Pace, Pacer
+from core.delivery.dispatcher import PER_DESTINATION, Dispatcher
+from core.delivery.model import Delivery, DeliveryState
+from core.delivery.pacing import Pace, Pacer
+from core.delivery.senders import DeliveryError, MessageRef, RetryAfter, Sender, Upload
+from core.domain.capabilities import Role
+from core.domain.conversations import PostedKind
+from core.domain.events import EventKind, OutboxEvent
+from core.domain.model import CONFIG_GRANTOR, Grant, Job, JobState, Origin, OriginKind, Principal
+from core.domain.subscriptions import ALL_KINDS, Destination, Severity, Subscription
 from core.ports import UnitOfWorkFactory
-from core.subscriptions import ALL_KINDS, Destination, Severity, Subscription
+from core.views.alerts import AlertSettings
+from core.views.message import Field, Message
 from tests.fakes import FakeStore
 
 OPS = Destination("slack", "T1", "C0OPS")
@@ -59,8 +59,8 @@ class _Step:
 
 
 class RecordingSender:
-    """Implements `core.delivery.Sender`; scripted steps apply to the next posts (post, reply,
-    private), in order."""
+    """Implements `core.delivery.senders.Sender`; scripted steps apply to the next posts (post,
+    reply, private), in order."""
 
     def __init__(self, *, edits: bool = True, threads: bool = True) -> None:
         self.edits = edits

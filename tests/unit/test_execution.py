@@ -8,9 +8,9 @@ from datetime import timedelta
 import pytest
 
 from core.clock import FrozenClock
-from core.execution import JobExecutor
-from core.model import JobState, NewJob, Origin, OriginKind, Principal, TargetSpec
-from core.runners import CancelToken, RunCancelled, RunFailed, RunResult
+from core.domain.model import JobState, NewJob, Origin, OriginKind, Principal, TargetSpec
+from core.jobs.executor import JobExecutor
+from core.jobs.runners import CancelToken, RunCancelled, RunFailed, RunResult
 from tests.fakes import FakeStore, FakeUnitOfWork
 from tests.unit.conftest import TARGETS
 

@@ -6,11 +6,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core import commands as c
-from core.capabilities import Role
+from core.commands import model as c
+from core.commands.grammar import all_verbs, parse, parse_fields
+from core.domain.capabilities import Role
+from core.domain.model import AnnotationKind
 from core.errors import InvalidCommand
-from core.grammar import all_verbs, parse, parse_fields
-from core.model import AnnotationKind
 
 
 @pytest.mark.parametrize(

@@ -11,16 +11,7 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core.job_export import (
-    COLUMNS,
-    ExportBatches,
-    ExportFormat,
-    ExportNote,
-    ExportRow,
-    export_jobs,
-    export_rows,
-)
-from core.model import (
+from core.domain.model import (
     Annotation,
     AnnotationKind,
     Job,
@@ -28,6 +19,15 @@ from core.model import (
     Origin,
     OriginKind,
     Principal,
+)
+from core.jobs.export import (
+    COLUMNS,
+    ExportBatches,
+    ExportFormat,
+    ExportNote,
+    ExportRow,
+    export_jobs,
+    export_rows,
 )
 
 T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.messages import Field, Message
+from core.views.message import Field, Message
 
 
 @pytest.mark.parametrize(
@@ -38,9 +38,9 @@ def test_a_job_that_made_no_archive_is_summed_up_without_empty_counts() -> None:
     """A command target's job has no files or size: its sentence said `— files, —`."""
     from datetime import UTC, datetime, timedelta
 
+    from core.domain.model import Job, JobState, Origin, OriginKind
     from core.i18n import Translator
-    from core.model import Job, JobState, Origin, OriginKind
-    from core.views import job_summary
+    from core.views.jobs import job_summary
 
     start = datetime(2026, 12, 4, 9, 0, tzinfo=UTC)
     job = Job(7, "db-dump", JobState.SUCCEEDED, Origin(OriginKind.SCHEDULE), None, "", start)

@@ -1,6 +1,6 @@
 """`Once`: first time per key, remembering only the recent keys."""
 
-from core.once import Once
+from core.support.once import Once
 
 
 def test_a_key_is_first_once_and_old_keys_are_forgotten() -> None:

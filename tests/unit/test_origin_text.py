@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 
 import pytest
 
+from core.domain.model import Actor, Origin, OriginKind, Principal
 from core.i18n import Translator
-from core.model import Actor, Origin, OriginKind, Principal
-from core.views import job_fields, origin_text
+from core.views.jobs import job_fields, origin_text
 from tests.examples import failed_job
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)

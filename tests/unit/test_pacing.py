@@ -6,8 +6,8 @@ import time
 
 import pytest
 
-from core.delivery import RetryAfter, retry_after_seconds
-from core.pacing import SlidingWindow
+from core.delivery.pacing import SlidingWindow
+from core.delivery.senders import RetryAfter, retry_after_seconds
 
 
 async def test_a_sliding_window_never_lets_more_than_its_limit_into_any_window() -> None:

@@ -6,10 +6,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from core.domain.model import Job, JobState, Origin, OriginKind
 from core.i18n import Translator
-from core.model import Job, JobState, Origin, OriginKind
-from core.progress import Estimate, estimate_from, percent_done, progress_line
-from core.runners import Progress
+from core.jobs.progress import Estimate, estimate_from, percent_done, progress_line
+from core.jobs.runners import Progress
 
 EN, FR = Translator("en"), Translator("fr")
 LAST_RUN = Estimate(files=430)

@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 
+from core.app.service import CommandService
 from core.clock import FrozenClock
-from core.events import EventKind
-from core.execution import JobExecutor
-from core.model import QuotaPolicy
-from core.quotas import adjust_usage, days_until_full, evaluate
-from core.schedules import ArchiveRecord
-from core.service import CommandService
+from core.domain.events import EventKind
+from core.domain.model import QuotaPolicy
+from core.domain.quotas import adjust_usage, days_until_full, evaluate
+from core.domain.schedules import ArchiveRecord
+from core.jobs.executor import JobExecutor
 from tests.fakes import FakeStore, FakeUnitOfWork
 from tests.unit.conftest import TARGETS, RecordingJobControl, console
 from tests.unit.test_execution import ScriptedRunner

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.redaction import REDACTED, redact
+from core.safety.redaction import REDACTED, redact
 from tests.data.secret_corpus import READABLE, SHAPES, Shape
 
 

@@ -7,11 +7,11 @@ from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
+from core.app.service import CommandService
 from core.clock import FrozenClock
-from core.execution import JobExecutor
-from core.model import JobState
-from core.schedules import ArchiveRecord, Retention, ScheduleSpec, prune_candidates
-from core.service import CommandService
+from core.domain.model import JobState
+from core.domain.schedules import ArchiveRecord, Retention, ScheduleSpec, prune_candidates
+from core.jobs.executor import JobExecutor
 from tests.fakes import FakeStore, FakeUnitOfWork
 from tests.unit.conftest import TARGETS, RecordingJobControl, console
 from tests.unit.test_execution import ScriptedRunner

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from core.app.service import CommandService
 from core.clock import FrozenClock
-from core.events import EventKind
-from core.model import Outcome
-from core.schedules import ArchiveRecord, DraftState
-from core.service import CommandService
+from core.domain.events import EventKind
+from core.domain.model import Outcome
+from core.domain.schedules import ArchiveRecord, DraftState
 from tests.fakes import FakeStore
 from tests.unit.conftest import console
 
@@ -45,7 +45,7 @@ async def test_next_runs_cross_daylight_saving_time_correctly(
 def test_the_autumn_change_runs_a_0230_job_once() -> None:
     from datetime import UTC, datetime
 
-    from core.cron import next_runs
+    from core.domain.cron import next_runs
 
     runs = next_runs("30 2 * * *", "Europe/Paris", datetime(2026, 10, 24, 10, tzinfo=UTC))
     assert [r.strftime("%m-%d %H:%M %Z") for r in runs] == [

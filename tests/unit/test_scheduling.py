@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from core.clock import FrozenClock
-from core.events import EventKind
-from core.model import JobState, OriginKind
-from core.schedules import Retention, Schedule, ScheduleSpec
-from core.scheduling import catch_up, fire, fires_between, latest_fire
+from core.domain.events import EventKind
+from core.domain.model import JobState, OriginKind
+from core.domain.schedules import Retention, Schedule, ScheduleSpec
+from core.jobs.scheduling import catch_up, fire, fires_between, latest_fire
 from tests.fakes import FakeStore, FakeUnitOfWork
 from tests.unit.conftest import RecordingJobControl
 

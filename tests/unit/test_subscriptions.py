@@ -6,10 +6,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from core.errors import InvalidCommand
-from core.events import EventKind, OutboxEvent
-from core.service import CommandService
-from core.subscriptions import (
+from core.app.service import CommandService
+from core.domain.events import EventKind, OutboxEvent
+from core.domain.subscriptions import (
     AlertKind,
     Destination,
     Severity,
@@ -17,6 +16,7 @@ from core.subscriptions import (
     classify,
     parse_kinds,
 )
+from core.errors import InvalidCommand
 from tests.fakes import FakeStore
 from tests.unit.conftest import console, slack
 

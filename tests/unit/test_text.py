@@ -5,10 +5,10 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core import commands as c
-from core.inbound import clean_actor, clean_command
-from core.model import MAX_CHANNEL_NAME, Actor, Principal
-from core.text import clean
+from core.commands import model as c
+from core.commands.inbound import clean_actor, clean_command
+from core.domain.model import MAX_CHANNEL_NAME, Actor, Principal
+from core.safety.text import clean
 
 
 @settings(max_examples=200, deadline=None)

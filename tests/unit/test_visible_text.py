@@ -1,4 +1,4 @@
-"""Text shown on pages (`core.text.visible`): nothing unseen reorders or hides what follows."""
+"""Text shown on pages (`core.safety.text.visible`): nothing unseen reorders or hides the rest."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import unicodedata
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core.text import REPLACEMENT, visible
+from core.safety.text import REPLACEMENT, visible
 
 BIDI_AND_INVISIBLE = (
     "\u061c\u200b\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2060\u2066\u2067\u2068\u2069\ufeff"

@@ -10,10 +10,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core.addresses import Refusal, address_refusal, host_refusal, literal_address
+from core.app.service import CommandService
 from core.clock import FrozenClock
+from core.delivery.addresses import Refusal, address_refusal, host_refusal, literal_address
 from core.i18n import Translator
-from core.service import CommandService
 from tests.fakes import FakeStore
 from tests.unit.conftest import TARGETS, RecordingJobControl, console
 

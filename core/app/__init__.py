@@ -1,0 +1,1 @@
+"""The application service every adapter calls, and the chat interactions they share."""

@@ -1,0 +1,464 @@
+"""The entry point every adapter calls: text or a Command in, a `Message` out.
+
+It owns the transaction around a handler, the audit line of every command (B6), the
+workspace allow-list, and the mapping of core errors to clear replies (never a traceback).
+What comes in is cleaned here (core/commands/inbound.py), once, whichever adapter sent it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable, Collection, Mapping, Sequence
+from datetime import timedelta
+from typing import Any
+
+from core.commands import forms
+from core.commands import model as c
+from core.commands.actions import command_for_action, parse_value
+from core.commands.forms import Form
+from core.commands.grammar import parse, parse_fields
+from core.commands.inbound import clean_actor, clean_command, clean_values
+from core.commands.numbers import record_id
+from core.domain.audit import audit_entry
+from core.domain.authorization import visible_targets
+from core.domain.conversations import PostedMessage
+from core.domain.model import Actor, Job, Outcome, Principal, TargetSpec
+from core.errors import (
+    AlreadyDone,
+    Conflict,
+    ExportbotError,
+    InvalidCommand,
+    NotFound,
+    PermissionDenied,
+    StaleAction,
+)
+from core.handlers.context import DEFAULT_DRAFT_TTL, Context, JobControl
+from core.handlers.registry import HANDLERS
+from core.i18n import Translator
+from core.ports import AuditSink, Clock, UnitOfWork, UnitOfWorkFactory
+from core.safety.redaction import redact, redact_params
+from core.safety.text import clean
+from core.views.jobs import job_message
+from core.views.message import Message, Tone
+
+log = logging.getLogger(__name__)
+
+LOCAL_PLATFORMS = frozenset({"console"})
+BUTTON = "button"  # the audit log's action for a press that stands for no command
+
+
+class CommandService:
+    def __init__(
+        self,
+        uow_factory: UnitOfWorkFactory,
+        targets: Mapping[str, TargetSpec],
+        clock: Clock,
+        jobs: JobControl,
+        *,
+        workspaces: Collection[str] = (),
+        draft_ttl: timedelta = DEFAULT_DRAFT_TTL,
+        audit_sink: AuditSink | None = None,
+        webhook_allow_private: bool = False,
+    ) -> None:
+        """`workspaces` are the `platform:workspace` pairs served; console is always local.
+        With an `audit_sink`, read-only commands and refusals are audited through it (in
+        batches) instead of inside a write transaction. `webhook_allow_private` lets
+        webhooks be subscribed on loopback and private addresses."""
+        self._uow_factory = uow_factory
+        self._targets = targets
+        self._clock = clock
+        self._jobs = jobs
+        self._workspaces = frozenset(workspaces)
+        self._draft_ttl = draft_ttl
+        self._audit_sink = audit_sink
+        self._webhook_allow_private = webhook_allow_private
+        self.schedule_listeners: list[Callable[[], object]] = []
+
+    async def execute_text(
+        self, text: str, actor: Actor, *, prefix: str = "", once: str = ""
+    ) -> Message:
+        """Parse and execute one line typed by `actor`. `prefix` is how users invoke the bot
+        on their surface (`/export ` on Slack, "" in the console), used in hints. `once` is
+        the platform's id of the request (see `execute`)."""
+        text = clean(text)
+        return await self._parse_and_execute(lambda: parse(text), text, actor, prefix, once)
+
+    async def execute_fields(
+        self,
+        path: str,
+        values: Mapping[str, object],
+        actor: Actor,
+        *,
+        raw: str,
+        prefix: str = "",
+        once: str = "",
+    ) -> Message:
+        """Execute verb `path` with typed, named arguments (Discord's command options);
+        `raw` is how the command reads as text, for the audit log."""
+        path, raw, fields = clean(path), clean(raw), clean_values(values)
+        return await self._parse_and_execute(
+            lambda: parse_fields(path, fields), raw, actor, prefix, once
+        )
+
+    async def _parse_and_execute(
+        self,
+        parse_command: Callable[[], c.Command],
+        raw: str,
+        actor: Actor,
+        prefix: str,
+        once: str,
+    ) -> Message:
+        actor = clean_actor(actor)
+        t = Translator(actor.locale)
+        try:
+            command = parse_command()
+        except InvalidCommand as error:
+            if not self.serves(actor):  # strangers learn nothing about the grammar
+                return await self._refuse_workspace(actor, "unparsed", raw, t, prefix)
+            await self._audit_failure(actor, "invalid", Outcome.INVALID, raw, error)
+            return error_message(t, error, prefix, raw)
+        except Exception:  # a bug in the parser: answered and audited like any other
+            return await self._internal_error(actor, "unparsed", raw, t, prefix)
+        return await self.execute(command, actor, raw=raw, prefix=prefix, once=once)
+
+    async def execute(
+        self, command: c.Command, actor: Actor, *, raw: str = "", prefix: str = "", once: str = ""
+    ) -> Message:
+        """Run `command` for `actor`: checked, done, audited and answered in words.
+
+        `once` names the request on its platform (a Slack trigger id, a Discord interaction
+        id, a Teams activity id, a button on one message version): it is claimed in the
+        command's own transaction, so a replay of a change gets "already done" and changes
+        nothing (E2), on any process sharing the database. Reading commands claim nothing:
+        answering them twice is harmless."""
+        command, actor, raw = clean_command(command), clean_actor(actor), clean(raw)
+        t = Translator(actor.locale)
+        if not self.serves(actor):
+            return await self._refuse_workspace(actor, command.verb, raw, t, prefix)
+        handler = HANDLERS[type(command)]
+        try:
+            async with self._uow_factory(read_only=command.read_only) as uow:
+                ctx = Context(
+                    uow,
+                    actor,
+                    t,
+                    self._clock,
+                    self._targets,
+                    self._jobs,
+                    prefix,
+                    self._draft_ttl,
+                    self.schedule_listeners,
+                    webhook_allow_private=self._webhook_allow_private,
+                    serves=self.serves_principal,
+                )
+                if once and not command.read_only:
+                    await self._claim(uow, actor, once)
+                message = await handler(command, ctx)
+                entry = audit_entry(
+                    actor,
+                    self._clock,
+                    command.verb,
+                    Outcome.OK,
+                    _target_of(command),
+                    _job_of(command),
+                    raw or repr(command),
+                )
+                if command.audited and not (command.read_only and self._audit_sink):
+                    await uow.audit.append(entry)  # in the same transaction as the change
+                await uow.commit()
+            if command.audited and command.read_only and self._audit_sink:
+                self._audit_sink.append(entry)
+        except ExportbotError as error:
+            outcome = Outcome.REFUSED if isinstance(error, PermissionDenied) else Outcome.INVALID
+            await self._audit_failure(
+                actor,
+                command.verb,
+                outcome,
+                raw or repr(command),
+                error,
+                target=_target_of(command),
+                job_id=_job_of(command),
+            )
+            return error_message(t, error, prefix, raw)
+        except Exception:
+            return await self._internal_error(
+                actor,
+                command.verb,
+                raw or repr(command),
+                t,
+                prefix,
+                target=_target_of(command),
+                job_id=_job_of(command),
+            )
+        for effect in ctx.after_commit:
+            effect()
+        return message
+
+    async def execute_action(
+        self,
+        name: str,
+        value: str,
+        actor: Actor,
+        *,
+        prefix: str = "",
+        comment: str = "",
+        message: str = "",
+        once: str = "",
+    ) -> Message:
+        """A button press (`name`, `"<object>:<version>"`, and what was typed beside it).
+        A press no command stands for (forged, or from an older version) is refused. A press
+        is acted on once per (`message` it is on, action, version): a second press, or a
+        replay, is "already done"; with no message (a home tab), once per request (`once`)."""
+        name, value, comment = clean(name), clean(value), clean(comment)
+        actor = clean_actor(actor)
+        try:
+            parsed = parse_value(value)
+            command = command_for_action(name, *parsed, comment) if parsed else None
+        except Exception:  # a bug reading the button: answered and audited like any other
+            return await self._internal_error(
+                actor, "button", f"{name} {value}", Translator(actor.locale), prefix
+            )
+        if command is None:
+            return await self.refuse_action(name, value, actor, prefix=prefix)
+        press = f"press {message} {name} {value}" if message else once
+        return await self.execute(
+            command, actor, raw=f"{name} {value}", prefix=prefix, once=clean(press)
+        )
+
+    async def refuse_action(
+        self, name: str, value: str, actor: Actor, *, prefix: str = ""
+    ) -> Message:
+        """The answer to a press that stands for nothing: a short refusal, audited like any
+        invalid command (a forged button is worth a line in the log, not silence)."""
+        t = Translator(actor.locale)
+        raw = f"{name} {value}"
+        if not self.serves(actor):
+            return await self._refuse_workspace(actor, BUTTON, raw, t, prefix)
+        error = InvalidCommand("error.bad_button")
+        await self._audit_failure(actor, BUTTON, Outcome.INVALID, raw, error)
+        return error_message(t, error, prefix)
+
+    def form(self, form_id: str, actor: Actor, context: str = "", initial: str = "") -> Form:
+        """The form to show `actor` (translated); `context` names its object (a job)."""
+        context, initial = clean(context), clean(initial)
+        t = Translator(actor.locale)
+        if form_id == forms.NOTE_FORM:
+            return forms.note_form(t, record_id(context) or 0, initial)
+        if form_id == forms.DECISION_FORM:
+            action, _, value = context.partition(":")
+            draft, version = parse_value(value) or ("0", 0)
+            return forms.decision_form(t, action, record_id(draft) or 0, version)
+        return forms.draft_form(t, list(self._targets), context)
+
+    async def submit_form(
+        self,
+        form_id: str,
+        context: str,
+        values: Mapping[str, str],
+        actor: Actor,
+        *,
+        link: str = "",
+        prefix: str = "",
+        once: str = "",
+    ) -> Message:
+        """Run a submitted form (`once`: see `execute`). `FormInvalid` names the inputs to
+        fix, bad values and refusals alike, so the form stays open with the error on its field."""
+        t = Translator(actor.locale)
+        context, link = clean(context), clean(link)
+        values = {name: clean(value) for name, value in values.items()}
+        command = forms.form_command(form_id, context, values, t, link=link)
+        message = await self.execute(
+            command, actor, raw=f"form {form_id} {context}", prefix=prefix, once=once
+        )
+        if message.error_key:
+            name = forms.ERROR_INPUTS.get(message.error_key)
+            inputs = [i.name for i in self.form(form_id, actor, context).inputs]
+            raise forms.FormInvalid({name if name in inputs else inputs[0]: message.summary})
+        return message
+
+    async def _claim(self, uow: UnitOfWork, actor: Actor, once: str) -> None:
+        # Keys from outside may be long (a forged button value): the table keeps 256.
+        key = once if len(once) <= 200 else "sha256 " + hashlib.sha256(once.encode()).hexdigest()
+        if not await uow.inbound.claim(actor.platform, key, self._clock.now()):
+            raise AlreadyDone()
+
+    async def first_delivery(self, platform: str, key: str) -> bool:
+        """False when the platform already delivered `key` (a retry): act only once (E2)."""
+        async with self._uow_factory() as uow:
+            first = await uow.inbound.claim(platform, key, self._clock.now())
+            await uow.commit()
+        return first
+
+    async def remember_conversations(
+        self, platform: str, workspace: str, references: Mapping[str, dict[str, Any]]
+    ) -> None:
+        """Keep where the bot may write later (Teams), by key, in one transaction."""
+        async with self._uow_factory() as uow:
+            for key, reference in references.items():
+                await uow.references.save(platform, workspace, key, reference, self._clock.now())
+            await uow.commit()
+
+    async def conversation(self, platform: str, workspace: str, key: str) -> dict[str, Any] | None:
+        async with self._uow_factory(read_only=True) as uow:
+            return await uow.references.get(platform, workspace, key)
+
+    async def record_posted(self, message: PostedMessage) -> None:
+        async with self._uow_factory() as uow:
+            await uow.posted.record(message)
+            await uow.commit()
+
+    async def find_posted(
+        self, platform: str, channel: str, message_id: str
+    ) -> PostedMessage | None:
+        async with self._uow_factory() as uow:
+            return await uow.posted.find(platform, channel, message_id)
+
+    async def posted_for_job(self, job_id: int, platform: str) -> Sequence[PostedMessage]:
+        async with self._uow_factory(read_only=True) as uow:
+            return await uow.posted.for_job(job_id, platform)
+
+    async def job_view(self, job_id: int, locale: str = "en") -> Message | None:
+        """A job with its notes, for the page a signed link opens (the link is the right)."""
+        async with self._uow_factory(read_only=True) as uow:
+            job = await uow.jobs.get(job_id)
+            if job is None:
+                return None
+            annotations = await uow.annotations.for_job(job_id)
+        return job_message(Translator(locale), job, annotations)
+
+    async def ended_job(self, job_id: int) -> Job | None:
+        """The job if it has already ended (a card posted after a quick job's end must be
+        brought up to date by its poster: the end's listeners found nothing to update)."""
+        async with self._uow_factory(read_only=True) as uow:
+            job = await uow.jobs.get(job_id)
+        return job if job is not None and job.state.is_terminal else None
+
+    def job_message(self, job: Job, locale: str = "en") -> Message:
+        """How a job looks to everyone (used to refresh its message when it ends)."""
+        return job_message(Translator(locale), job)
+
+    async def target_names(self, actor: Actor) -> list[str]:
+        """The targets `actor` may see, in configuration order (autocomplete offers them);
+        none for a workspace the bot does not serve."""
+        if not self.serves(actor):
+            return []
+        async with self._uow_factory(read_only=True) as uow:
+            return await visible_targets(uow, actor.principal, list(self._targets))
+
+    def serve_workspace(self, key: str) -> None:
+        """Also serve `platform:workspace` (e.g. the Slack team of the bot token)."""
+        self._workspaces = self._workspaces | {key}
+
+    def serves(self, actor: Actor) -> bool:
+        return self.serves_principal(actor.principal)
+
+    def serves_principal(self, principal: Principal) -> bool:
+        """Whether `principal`'s workspace is served (console users are always local)."""
+        if principal.platform in LOCAL_PLATFORMS:
+            return True
+        return f"{principal.platform}:{principal.workspace}" in self._workspaces
+
+    async def _refuse_workspace(
+        self, actor: Actor, action: str, raw: str, t: Translator, prefix: str
+    ) -> Message:
+        error = PermissionDenied("error.workspace", workspace=actor.workspace)
+        await self._audit_failure(actor, action, Outcome.REFUSED, raw, error)
+        return error_message(t, error, prefix)
+
+    async def _internal_error(
+        self,
+        actor: Actor,
+        action: str,
+        raw: str,
+        t: Translator,
+        prefix: str,
+        *,
+        target: str | None = None,
+        job_id: int | None = None,
+    ) -> Message:
+        """What went wrong goes to the log; the audit line and the reply say only that
+        something did (a traceback may hold anything, the command a secret)."""
+        log.exception("command %r failed", action)
+        await self._audit_failure(
+            actor, action, Outcome.ERROR, redact(raw), None, target=target, job_id=job_id
+        )
+        return error_message(t, ExportbotError(), prefix)
+
+    async def _audit_failure(
+        self,
+        actor: Actor,
+        action: str,
+        outcome: Outcome,
+        raw: str,
+        error: ExportbotError | None,
+        *,
+        target: str | None = None,
+        job_id: int | None = None,
+    ) -> None:
+        detail = raw if error is None else f"{raw} → {error.key} {redact_params(error.params, raw)}"
+        if self._audit_sink is not None:  # nothing changed: no transaction to share
+            self._audit_sink.append(
+                audit_entry(actor, self._clock, action, outcome, target, job_id, detail)
+            )
+            return
+        try:
+            async with self._uow_factory() as uow:
+                await uow.audit.append(
+                    audit_entry(actor, self._clock, action, outcome, target, job_id, detail)
+                )
+                await uow.commit()
+        except Exception:  # the reply must still reach the user
+            log.exception("could not audit a %s %r", outcome.value, action)
+
+
+def error_message(t: Translator, error: ExportbotError, prefix: str, typed: str = "") -> Message:
+    """A short reply naming what was wrong, a did-you-mean when there is one, and the help line.
+    `typed` is the line the error's words were taken from (redacted with their context)."""
+    # What was typed comes back in the reply: a pasted token must not.
+    params = redact_params(error.params, typed)
+    if isinstance(error, PermissionDenied) and params.get("capability"):
+        params["capability"] = t.t(f"capability.{params['capability']}")
+    key = error.key
+    if isinstance(error, PermissionDenied) and params.get("target"):
+        key += "_on_target"  # "…on demo" reads better than an empty slot
+    lines = [t.t(key, **params)]
+    suggestion = params.get("suggestion")
+    if suggestion:
+        lines.append(t.t("error.did_you_mean", suggestion=f"{prefix}{suggestion}"))
+    usage = params.get("usage")
+    if usage:
+        lines.append(t.t("error.usage", usage=f"{prefix}{usage}"))
+    if isinstance(error, PermissionDenied) and params.get("capability"):
+        lines.append(t.t("error.permission_hint"))
+    footer = t.t("error.help_line", prefix=prefix)
+    title_key, tone = _ERROR_TITLES.get(type(error), ("error.title", Tone.DANGER))
+    return Message(
+        title=t.t(title_key),
+        tone=tone,
+        sections=("\n".join(lines),),
+        footer=footer,
+        summary=lines[0],
+        ephemeral=True,
+        error_key=error.key,
+    )
+
+
+_ERROR_TITLES: dict[type[ExportbotError], tuple[str, Tone]] = {
+    InvalidCommand: ("error.title_invalid", Tone.WARNING),
+    PermissionDenied: ("error.title_permission", Tone.DANGER),
+    NotFound: ("error.title_not_found", Tone.WARNING),
+    Conflict: ("error.title_conflict", Tone.WARNING),
+    StaleAction: ("error.title_stale", Tone.WARNING),
+    AlreadyDone: ("error.title_already_done", Tone.INFO),
+}
+
+
+def _target_of(command: c.Command) -> str | None:
+    target = getattr(command, "target", None)
+    return target if isinstance(target, str) else None
+
+
+def _job_of(command: c.Command) -> int | None:
+    job_id = getattr(command, "job_id", None)
+    return job_id if isinstance(job_id, int) else None

@@ -1,0 +1,1 @@
+"""What comes in (A7): commands and the one grammar, button actions, forms, and cleaning."""

@@ -1,0 +1,106 @@
+"""What the core expects of a platform's proactive sender (posting outside a request).
+
+The delivery pipeline (C1) calls a `Sender` per destination; a sender turns a platform's
+rate-limit answer into `RetryAfter`, which the pipeline honours before trying again.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from core.views.message import Message
+
+
+class DeliveryError(Exception):
+    """A message could not be delivered; `permanent` ones are not worth retrying."""
+
+    def __init__(self, detail: str, *, permanent: bool = False, maybe_sent: bool = False) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.permanent = permanent
+        # A timeout or a dropped connection: the platform may have posted it all the same.
+        self.maybe_sent = maybe_sent
+
+
+DEFAULT_RETRY_AFTER = 1.0  # seconds, when a 429 names no usable wait
+MAX_RETRY_AFTER = 3600.0  # a receiver asking for more (or for `inf`) is not obeyed past this
+
+
+def retry_after_seconds(raw: object, default: float = DEFAULT_RETRY_AFTER) -> float:
+    """A `Retry-After` (a header's text or a JSON number) as a wait that can be honoured:
+    finite and from 0 to an hour; anything unreadable (`²`, `nan`, `inf`) is `default`.
+    Webhook receivers are strangers: their answer must not stall or crash the dispatcher."""
+    try:
+        seconds = float(raw)  # type: ignore[arg-type]
+    except (TypeError, ValueError, OverflowError):
+        return default
+    if not math.isfinite(seconds):
+        return default
+    return min(max(seconds, 0.0), MAX_RETRY_AFTER)
+
+
+class RetryAfter(DeliveryError):
+    """The platform asked us to wait `seconds` before the next call (HTTP 429)."""
+
+    def __init__(self, seconds: float, detail: str = "rate limited") -> None:
+        seconds = retry_after_seconds(seconds)
+        super().__init__(f"{detail}; retry after {seconds:g} s")
+        self.seconds = seconds
+
+
+@dataclass(frozen=True)
+class MessageRef:
+    """A message the platform accepted: where it is and its id (Slack: channel + ts)."""
+
+    channel: str
+    message_id: str
+    thread_id: str = ""
+
+
+@dataclass(frozen=True)
+class Upload:
+    filename: str
+    content: bytes
+    title: str
+    alt_text: str = ""
+
+
+class Sender(Protocol):
+    """`key` is the delivery's idempotency key: a sender stores it with the message where the
+    platform allows (Slack message metadata, a Discord nonce, a webhook header), and `recall`
+    finds the message by it after a crash, so a retry does not post twice."""
+
+    edits: bool  # `update` works (a webhook that returns no message id cannot)
+    threads: bool  # `reply` works
+
+    async def post(self, channel: str, message: Message, *, key: str = "") -> MessageRef: ...
+
+    async def recall(
+        self, channel: str, key: str, since: datetime, *, thread_id: str = ""
+    ) -> MessageRef | None:
+        """The message posted with `key` since `since` (in the thread `thread_id`, if given),
+        if any and if the platform can tell."""
+        ...
+
+    async def update(self, ref: MessageRef, message: Message) -> MessageRef: ...
+
+    async def reply(self, parent: MessageRef, message: Message, *, key: str = "") -> MessageRef:
+        """Post in the thread (reply chain) of `parent`."""
+        ...
+
+    async def private(self, user_id: str, message: Message, *, key: str = "") -> MessageRef:
+        """A direct message to one user of the sender's workspace."""
+        ...
+
+    async def recall_private(self, user_id: str, key: str, since: datetime) -> MessageRef | None:
+        """`recall` for direct messages."""
+        ...
+
+    async def upload(self, channel: str, upload: Upload, *, thread_id: str = "") -> None: ...
+
+    async def locale_of(self, user_id: str) -> str:
+        """The language a person reads their direct messages in ("en" when unknown)."""
+        ...

@@ -1,7 +1,0 @@
-"""The one command grammar (A7): tokenizer, verb registry and parser."""
-
-from core.grammar.parser import parse, parse_fields
-from core.grammar.registry import REGISTRY, Verb, all_verbs, find_verb
-from core.suggest import suggest
-
-__all__ = ["REGISTRY", "Verb", "all_verbs", "find_verb", "parse", "parse_fields", "suggest"]

@@ -1,0 +1,1 @@
+"""Command handlers, one module per command family: `(command, context) -> Message`."""

@@ -1,0 +1,84 @@
+"""What every handler receives: unit of work, actor, catalog, clock, targets, job control."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any, Protocol
+
+from core.commands.suggest import suggest
+from core.domain.audit import audit_entry
+from core.domain.model import (
+    Actor,
+    Job,
+    Outcome,
+    Principal,
+    TargetSpec,
+)
+from core.errors import NotFound
+from core.i18n import Translator
+from core.ports import Clock, UnitOfWork
+from core.views.message import Message
+
+DEFAULT_DRAFT_TTL = timedelta(days=7)
+
+
+class JobControl(Protocol):
+    """What handlers need from the executor; called only after the commit."""
+
+    def launch(self, job_id: int) -> None: ...
+
+    def request_cancel(self, job_id: int) -> bool: ...
+
+
+@dataclass
+class Context:
+    uow: UnitOfWork
+    actor: Actor
+    t: Translator
+    clock: Clock
+    targets: Mapping[str, TargetSpec]
+    jobs: JobControl
+    prefix: str = ""
+    draft_ttl: timedelta = DEFAULT_DRAFT_TTL
+    # Called after a commit that activated a schedule (the scheduler re-reads its table).
+    schedule_listeners: Sequence[Callable[[], object]] = ()
+    # Webhooks may go to loopback and private networks (on-premises receivers, tests).
+    webhook_allow_private: bool = False
+    after_commit: list[Callable[[], object]] = field(default_factory=list)
+    # Whether the bot serves a principal's workspace (CommandService.serves_principal).
+    serves: Callable[[Principal], bool] = lambda principal: True
+
+    def target(self, name: str) -> TargetSpec:
+        spec = self.targets.get(name)
+        if spec is None:
+            raise NotFound(
+                "error.target_not_found",
+                target=name,
+                suggestion=suggest(name, list(self.targets)),
+                targets=", ".join(self.targets) or "—",
+            )
+        return spec
+
+    async def job(self, job_id: int) -> Job:
+        job = await self.uow.jobs.get(job_id)
+        if job is None:
+            raise NotFound("error.job_not_found", job=job_id)
+        return job
+
+    async def audit(
+        self,
+        action: str,
+        *,
+        target: str | None = None,
+        job_id: int | None = None,
+        detail: str = "",
+        outcome: Outcome = Outcome.OK,
+    ) -> None:
+        await self.uow.audit.append(
+            audit_entry(self.actor, self.clock, action, outcome, target, job_id, detail)
+        )
+
+
+Handler = Callable[[Any, Context], Awaitable[Message]]

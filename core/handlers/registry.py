@@ -1,0 +1,19 @@
+"""Every command type and the handler that answers it."""
+
+from __future__ import annotations
+
+from core.commands import model as c
+from core.handlers import alerts, help, home, jobs, notes, quotas, roles, schedules, subscriptions
+from core.handlers.context import Handler
+
+HANDLERS: dict[type[c.Command], Handler] = {
+    **jobs.HANDLERS,
+    **notes.HANDLERS,
+    **roles.HANDLERS,
+    **help.HANDLERS,
+    **schedules.HANDLERS,
+    **alerts.HANDLERS,
+    **quotas.HANDLERS,
+    **home.HANDLERS,
+    **subscriptions.HANDLERS,
+}

@@ -1,0 +1,304 @@
+"""Runs queued jobs in worker threads and records every transition (B1, E3).
+
+One `JobExecutor` per process. A job is claimed (queued → running) in its own transaction,
+run off the event loop with a cancel token, and finished in another transaction. A heartbeat
+keeps `heartbeat_at` fresh and picks up cancel requests made by other processes. At start,
+`recover()` marks jobs whose worker died as interrupted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import replace
+from datetime import datetime, timedelta
+
+from core.domain.audit import audit_entry
+from core.domain.events import job_ended_event
+from core.domain.model import (
+    ACTIVE_STATES,
+    SYSTEM_ACTOR,
+    Job,
+    JobState,
+    Outcome,
+    TargetSpec,
+)
+from core.domain.quotas import adjust_usage
+from core.domain.schedules import ArchiveRecord
+from core.jobs.retention import apply_retention, remove_files
+from core.jobs.runners import CancelToken, Progress, RunCancelled, RunFailed, Runner, RunResult
+from core.ports import Clock, UnitOfWorkFactory
+from core.safety.redaction import redact
+
+log = logging.getLogger(__name__)
+
+RunnerFactory = Callable[[TargetSpec], Runner]
+JobListener = Callable[[Job], Awaitable[None]]
+
+SHUTDOWN = "shutdown"
+
+
+def this_worker() -> str:
+    """`host:pid` — enough to tell, on restart, whether the owner of a job is still alive."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _worker_is_dead(worker: str, own: str) -> bool:
+    host, _, pid = worker.rpartition(":")
+    own_host, _, own_pid = own.rpartition(":")
+    if host != own_host or not pid.isdigit():
+        return False  # another machine: only a stale heartbeat can tell
+    if pid == own_pid:
+        return True  # our pid, but we have just started: the old owner is gone
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+class JobExecutor:
+    def __init__(
+        self,
+        uow_factory: UnitOfWorkFactory,
+        targets: Mapping[str, TargetSpec],
+        runner_for: RunnerFactory,
+        clock: Clock,
+        *,
+        worker: str | None = None,
+        heartbeat_seconds: float = 5.0,
+        stale_after: timedelta = timedelta(minutes=2),
+        unclaimed_after: timedelta = timedelta(seconds=15),
+    ) -> None:
+        self._uow_factory = uow_factory
+        self._targets = targets
+        self._runner_for = runner_for
+        self._clock = clock
+        self.worker = worker or this_worker()
+        self._heartbeat_seconds = heartbeat_seconds
+        self._stale_after = stale_after
+        self._unclaimed_after = unclaimed_after
+        self._tasks: dict[int, asyncio.Task[None]] = {}
+        self._tokens: dict[int, CancelToken] = {}
+        self._progress: dict[int, Progress] = {}
+        self.listeners: list[JobListener] = []
+        self._closing = False
+
+    # -- JobControl (called by handlers after their commit) -------------------------------
+
+    def launch(self, job_id: int) -> None:
+        if self._closing or job_id in self._tasks:
+            return
+        task = asyncio.get_running_loop().create_task(self._run(job_id), name=f"job-{job_id}")
+        self._tasks[job_id] = task
+        task.add_done_callback(lambda _: self._tasks.pop(job_id, None))
+
+    def request_cancel(self, job_id: int) -> bool:
+        """Stop a job running here; False when it runs elsewhere (its heartbeat sees the flag)."""
+        token = self._tokens.get(job_id)
+        if token is None:
+            return False
+        token.cancel("cancelled")
+        return True
+
+    def progress_of(self, job_id: int) -> Progress | None:
+        return self._progress.get(job_id)
+
+    def running(self) -> list[int]:
+        """Ids of the jobs whose runner works in this process now. A job leaves this list
+        before its end is recorded, so nothing reads it as running once it has ended."""
+        return list(self._tokens)
+
+    async def idle(self) -> None:
+        """Wait until no job launched here is still running."""
+        while self._tasks:
+            # `wait`, not `gather`: cancelling the waiter must not cancel the jobs themselves.
+            await asyncio.wait(list(self._tasks.values()))
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    async def recover(self) -> list[int]:
+        """Mark as interrupted the active jobs whose worker is gone (killed, crashed)."""
+        now = self._clock.now()
+        interrupted: list[int] = []
+        async with self._uow_factory() as uow:
+            for job in await uow.jobs.in_states(ACTIVE_STATES):
+                if job.id in self._tasks:
+                    continue
+                if not self._orphaned(job, now):
+                    continue
+                job.transition(JobState.INTERRUPTED, now)
+                job.error = job.error or "worker stopped before the job ended"
+                await uow.jobs.save(job)
+                await uow.outbox.add(job_ended_event(job))
+                await uow.audit.append(
+                    audit_entry(
+                        SYSTEM_ACTOR,
+                        self._clock,
+                        "job.interrupted",
+                        Outcome.OK,
+                        job.target,
+                        job.id,
+                        f"worker {job.worker or '—'} is gone",
+                    )
+                )
+                interrupted.append(job.id)
+            await uow.commit()
+        if interrupted:
+            log.warning("marked interrupted after a restart: %s", interrupted)
+        return interrupted
+
+    def _orphaned(self, job: Job, now: datetime) -> bool:
+        if job.worker is None:
+            # Queued, never claimed: its launcher claims it within milliseconds of the commit,
+            # so one this old lost its launcher (killed between the two, or its claim failed).
+            return now - job.created_at >= self._unclaimed_after
+        if _worker_is_dead(job.worker, self.worker):
+            return True
+        return now - (job.heartbeat_at or job.created_at) >= self._stale_after
+
+    async def shutdown(self, grace_seconds: float = 10.0) -> None:
+        """Stop accepting jobs, ask running ones to stop, and record them as interrupted."""
+        self._closing = True
+        for token in self._tokens.values():
+            token.cancel(SHUTDOWN)
+        tasks = list(self._tasks.values())
+        if tasks:
+            _, pending = await asyncio.wait(tasks, timeout=grace_seconds)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+
+    # -- one job ---------------------------------------------------------------------------
+
+    async def _run(self, job_id: int) -> None:
+        claimed = await self._claim(job_id)
+        if claimed is None:
+            return
+        job, schedule_excludes = claimed
+        token = CancelToken()
+        self._tokens[job_id] = token
+        heartbeat = asyncio.create_task(self._heartbeat(job_id, token))
+        state, result, error = JobState.FAILED, RunResult(), ""
+        try:
+            spec = self._targets[job.target]
+            # The active schedule's exclusions add to the configured ones.
+            spec = replace(spec, exclude=spec.exclude + schedule_excludes)
+            runner = self._runner_for(spec)
+            result = await asyncio.to_thread(runner.run, job_id, token, self._progress_sink(job_id))
+            state = JobState.SUCCEEDED
+        except RunCancelled:
+            state = JobState.INTERRUPTED if token.reason == SHUTDOWN else JobState.CANCELLED
+        except RunFailed as failure:
+            error = failure.detail
+        except asyncio.CancelledError:
+            # Shutdown ran out of grace: the thread may still finish, but we record the truth.
+            token.cancel(SHUTDOWN)
+            state, error = JobState.INTERRUPTED, "stopped at shutdown"
+        except Exception as unexpected:  # a runner bug must not leave the job running forever
+            log.exception("job #%s crashed", job_id)
+            error = f"internal error: {type(unexpected).__name__}"
+        finally:
+            heartbeat.cancel()
+            await asyncio.gather(heartbeat, return_exceptions=True)
+            self._tokens.pop(job_id, None)
+            self._progress.pop(job_id, None)
+        finished, pruned = await self._finish(job_id, state, result, error)
+        if pruned:
+            await asyncio.to_thread(remove_files, pruned)
+        if finished is not None:
+            for listener in self.listeners:
+                try:
+                    await listener(finished)
+                except Exception:  # one listener's failure must not hide the others
+                    log.exception("job listener failed for #%s", job_id)
+
+    async def _claim(self, job_id: int) -> tuple[Job, tuple[str, ...]] | None:
+        async with self._uow_factory() as uow:
+            job = await uow.jobs.get(job_id)
+            if job is None or job.state is not JobState.QUEUED:
+                return None
+            schedule = await uow.schedules.active(job.target)
+            job.transition(JobState.RUNNING, self._clock.now())
+            job.worker = self.worker
+            await uow.jobs.save(job)
+            await uow.audit.append(
+                audit_entry(
+                    SYSTEM_ACTOR,
+                    self._clock,
+                    "job.running",
+                    Outcome.OK,
+                    job.target,
+                    job.id,
+                    self.worker,
+                )
+            )
+            await uow.commit()
+            return job, schedule.spec.exclude if schedule else ()
+
+    async def _finish(
+        self, job_id: int, state: JobState, result: RunResult, error: str
+    ) -> tuple[Job | None, list[ArchiveRecord]]:
+        async with self._uow_factory() as uow:
+            job = await uow.jobs.get(job_id)
+            if job is None or job.state is not JobState.RUNNING:
+                return None, []
+            job.transition(state, self._clock.now())
+            job.file_count = result.file_count
+            job.size_bytes = result.size_bytes
+            job.sha256 = result.sha256
+            job.archive_path = result.archive_path
+            job.error = redact(error) or None  # G3: never store what could leak
+            await uow.jobs.save(job)
+            pruned: list[ArchiveRecord] = []
+            if result.archive_path is not None and result.size_bytes is not None:
+                finished_at = job.finished_at or self._clock.now()
+                await uow.archives.add(
+                    ArchiveRecord(
+                        0, job.id, job.target, result.archive_path, result.size_bytes, finished_at
+                    )
+                )
+                quota = self._targets[job.target].quota
+                await adjust_usage(uow, job.target, quota, result.size_bytes, 1, finished_at)
+                pruned = await apply_retention(uow, job.target, finished_at, self._clock, quota)
+            await uow.outbox.add(job_ended_event(job))
+            await uow.audit.append(
+                audit_entry(
+                    SYSTEM_ACTOR,
+                    self._clock,
+                    f"job.{state.value}",
+                    Outcome.OK,
+                    job.target,
+                    job.id,
+                    job.error or "",  # what was stored: redacted
+                )
+            )
+            await uow.commit()
+            return job, pruned
+
+    def _progress_sink(self, job_id: int) -> Callable[[Progress], None]:
+        def record(progress: Progress) -> None:
+            self._progress[job_id] = progress  # read by the heartbeat; a dict store is atomic
+
+        return record
+
+    async def _heartbeat(self, job_id: int, token: CancelToken) -> None:
+        while not token.cancelled:
+            await asyncio.sleep(self._heartbeat_seconds)
+            try:
+                async with self._uow_factory() as uow:
+                    job = await uow.jobs.get(job_id)
+                    if job is None or job.state is not JobState.RUNNING:
+                        return
+                    if job.cancel_requested:
+                        token.cancel("cancelled")
+                    job.heartbeat_at = self._clock.now()
+                    await uow.jobs.save(job)
+                    await uow.commit()
+            except Exception:  # a missed beat is harmless; the next one retries
+                log.exception("heartbeat failed for job #%s", job_id)

@@ -1,0 +1,1 @@
+"""Small pieces for long-running loops: background task sets, do-once sets."""

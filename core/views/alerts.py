@@ -1,0 +1,199 @@
+"""An outbox event as an alert people can act on (C2): what happened, why it matters, what
+to do — in that order — with the signed job link, the runbook for that kind of event, and
+the next steps as buttons bound to capabilities.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+
+from core.commands import actions
+from core.commands.forms import Form, note_form
+from core.commands.numbers import record_id
+from core.domain.capabilities import Capability
+from core.domain.events import OutboxEvent
+from core.domain.model import Job, OriginKind
+from core.domain.schedules import Verdict
+from core.domain.subscriptions import AlertKind, Severity
+from core.i18n import Translator
+from core.safety.links import job_path, signed_url
+from core.safety.redaction import redact
+from core.views.message import Action, Field, Message, Tone
+
+SEVERITY_TONES = {
+    Severity.INFO: Tone.INFO,
+    Severity.WARNING: Tone.WARNING,
+    Severity.CRITICAL: Tone.DANGER,
+}
+JOB_KINDS = frozenset(
+    {AlertKind.FAILED, AlertKind.INTERRUPTED, AlertKind.RESUMED, AlertKind.SUCCEEDED}
+)
+
+
+@dataclass(frozen=True)
+class AlertSettings:
+    public_url: str
+    link_secret: bytes
+    link_ttl: timedelta = timedelta(days=7)
+    # "<target>:<kind>", "<kind>", "<target>" or "*" → URL; the most specific wins.
+    runbooks: Mapping[str, str] = field(default_factory=dict)
+    # Repeats of a (target, kind) within this window reply in the first alert's thread.
+    group_window: timedelta = timedelta(minutes=30)
+    # More alerts than this in a minute to one destination fold into a digest (0: never).
+    digest_per_minute: int = 10
+
+    def runbook(self, target: str, kind: AlertKind) -> str:
+        for key in (f"{target}:{kind.value}", kind.value, target, "*"):
+            if key in self.runbooks:
+                return self.runbooks[key]
+        return ""
+
+
+def alert_message(
+    t: Translator,
+    event: OutboxEvent,
+    kind: AlertKind,
+    severity: Severity,
+    settings: AlertSettings,
+    now: datetime,
+    job: Job | None = None,
+) -> Message:
+    p = event.payload
+    values = {
+        "target": event.target,
+        "job": p.get("job", ""),
+        "draft": p.get("draft", ""),
+        "threshold": p.get("threshold", ""),
+        "percent": p.get("percent", ""),
+        "state": t.t(f"draft.state.{p['state']}")
+        if kind is AlertKind.DECIDED and "state" in p
+        else "",
+        "fire_time": p.get("fire_time", ""),
+    }
+    fields = [
+        Field(t.t("field.target"), event.target),
+        Field(t.t("field.severity"), t.t(f"severity.{severity.value}")),
+    ]
+    if kind in JOB_KINDS and job is not None:
+        fields.append(Field(t.t("field.job"), f"#{job.id}"))
+        if job.error:
+            fields.append(Field(t.t("field.error"), redact(job.error)))
+        link = signed_url(
+            settings.public_url, job_path(job.id), settings.link_secret, now, settings.link_ttl
+        )
+        fields.append(Field(t.t("field.job_page"), link))
+    runbook = settings.runbook(event.target, kind)
+    if runbook:
+        fields.append(Field(t.t("field.runbook"), runbook))
+    title = t.t(f"alert.title.{kind.value}", **values)
+    return Message(
+        title=title,
+        status=t.t(f"severity.{severity.value}"),
+        tone=SEVERITY_TONES[severity],
+        fields=tuple(fields),
+        sections=(
+            t.t(_why_key(kind, job), **values),
+            t.t(f"alert.todo.{kind.value}", **values),
+        ),
+        actions=_actions(t, event, kind),
+        summary=f"{title}. {t.t(f'alert.todo.{kind.value}', **values)}",
+        job_id=job.id if job is not None and kind in JOB_KINDS else None,
+    )
+
+
+def _why_key(kind: AlertKind, job: Job | None) -> str:
+    """A failure speaks of its schedule's promise only when a schedule started the job."""
+    if kind is AlertKind.FAILED and job is not None and job.origin.kind is not OriginKind.SCHEDULE:
+        return "alert.why.failed_unscheduled"
+    return f"alert.why.{kind.value}"
+
+
+def _actions(t: Translator, event: OutboxEvent, kind: AlertKind) -> tuple[Action, ...]:
+    p, target = event.payload, event.target
+
+    def button(
+        name: str,
+        key: str,
+        object_id: object,
+        capability: Capability,
+        version: int = 0,
+        style: Tone = Tone.NEUTRAL,
+        form: Form | None = None,
+        **label: object,
+    ) -> Action:
+        return Action(
+            label=t.t(f"action.{key}"),
+            name=name,
+            object_id=str(object_id),
+            version=version,
+            capability=capability,
+            accessibility_label=t.t(f"action.{key}.label", target=target, **label),
+            style=style,
+            form=form,
+        )
+
+    job = p.get("job")
+    # The note form goes with its button: Teams opens it under the alert's card.
+    note = note_form(t, record_id(str(job)) or 0) if job is not None else None
+    if kind in (AlertKind.FAILED, AlertKind.INTERRUPTED) and job is not None:
+        return (
+            button(
+                actions.JOB_RETRY, "retry_job", job, Capability.RUN, style=Tone.SUCCESS, job=job
+            ),
+            button(actions.JOB_LOG, "log_job", job, Capability.VIEW, job=job),
+            button(actions.JOB_NOTE, "note_job", job, Capability.ANNOTATE, form=note, job=job),
+        )
+    if kind in (AlertKind.SUCCEEDED, AlertKind.RESUMED) and job is not None:
+        return (button(actions.JOB_NOTE, "note_job", job, Capability.ANNOTATE, form=note, job=job),)
+    if kind is AlertKind.QUOTA:
+        return (button(actions.TARGET_PRUNE, "prune_preview", target, Capability.VIEW),)
+    if kind is AlertKind.MISSED:
+        return (button(actions.TARGET_RUN, "run_now", target, Capability.RUN, style=Tone.SUCCESS),)
+    if kind is AlertKind.REVIEW and "draft" in p:
+        draft, version = p["draft"], int(p.get("version", 0))
+        styles = {Verdict.APPROVE: Tone.SUCCESS, Verdict.REJECT: Tone.DANGER}
+        return tuple(
+            button(
+                f"draft.{v.value}",
+                v.value,
+                draft,
+                Capability.APPROVE,
+                version,
+                styles.get(v, Tone.NEUTRAL),
+                draft=draft,
+            )
+            for v in Verdict
+        )
+    return ()
+
+
+def with_repeats(t: Translator, head: Message, count: int, last: datetime) -> Message:
+    """The first alert of a group, redrawn to say how many followed in its thread."""
+    line = t.t("alert.repeats", count=count, time=t.time(last))
+    return replace(head, fields=(*head.fields, Field(t.t("field.repeats"), line)))
+
+
+def digest_message(t: Translator, alerts: Sequence[Message]) -> Message:
+    """Alerts that arrived faster than a channel can read them, folded into one message,
+    one line each, in the order they happened."""
+    lines = [_digest_line(a) for a in alerts]
+    title = t.t("alert.digest.title", count=len(alerts))
+    return Message(
+        title=title,
+        status=t.t("alert.digest.status"),
+        tone=max((a.tone for a in alerts), key=_TONE_RANK.__getitem__),
+        sections=("\n".join(lines), t.t("alert.digest.todo")),
+        summary=title,
+    )
+
+
+_TONE_RANK = {Tone.NEUTRAL: 0, Tone.SUCCESS: 1, Tone.INFO: 2, Tone.WARNING: 3, Tone.DANGER: 4}
+
+
+def _digest_line(alert: Message) -> str:
+    """Title and status, why it matters (the first section), and the job's link."""
+    why = f" {alert.sections[0]}" if alert.sections else ""
+    link = next((f.value for f in alert.fields if f.value.startswith("http")), "")
+    return f"• {alert.title} — {alert.status}.{why}" + (f" {link}" if link else "")
