@@ -1,4 +1,4 @@
-"""SQLAlchemy implementations of the schedule, draft, archive and outbox ports."""
+"""SQLAlchemy implementations of the schedule, schedule-fire and draft ports (B5)."""
 
 from __future__ import annotations
 
@@ -10,11 +10,9 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.domain.events import EventKind, OutboxEvent
 from core.domain.model import Principal
 from core.domain.schedules import (
     OPEN_DRAFT_STATES,
-    ArchiveRecord,
     Decision,
     Draft,
     DraftState,
@@ -25,14 +23,7 @@ from core.domain.schedules import (
     Verdict,
 )
 from core.errors import StaleAction
-from storage.tables import (
-    ArchiveRow,
-    DecisionRow,
-    DraftRow,
-    OutboxRow,
-    ScheduleFireRow,
-    ScheduleRow,
-)
+from storage.tables import DecisionRow, DraftRow, ScheduleFireRow, ScheduleRow
 
 _OPEN = [state.value for state in OPEN_DRAFT_STATES]
 
@@ -265,99 +256,3 @@ class SqlDraftRepository:
             ],
             revision=row.revision,
         )
-
-
-class SqlArchiveRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self._session = session
-
-    async def add(self, archive: ArchiveRecord) -> ArchiveRecord:
-        row = ArchiveRow(
-            job_id=archive.job_id,
-            target=archive.target,
-            path=archive.path,
-            size_bytes=archive.size_bytes,
-            created_at=archive.created_at,
-            deleted_at=archive.deleted_at,
-        )
-        self._session.add(row)
-        await self._session.flush()
-        return _archive(row)
-
-    async def kept(self, target: str) -> Sequence[ArchiveRecord]:
-        rows = await self._session.scalars(
-            select(ArchiveRow)
-            .where(ArchiveRow.target == target, ArchiveRow.deleted_at.is_(None))
-            .order_by(ArchiveRow.created_at, ArchiveRow.id)
-        )
-        return [_archive(row) for row in rows]
-
-    async def growth(self, target: str, since: datetime) -> tuple[int, int]:
-        added = await self._session.scalar(
-            select(func.coalesce(func.sum(ArchiveRow.size_bytes), 0)).where(
-                ArchiveRow.target == target, ArchiveRow.created_at >= since
-            )
-        )
-        removed = await self._session.scalar(
-            select(func.coalesce(func.sum(ArchiveRow.size_bytes), 0)).where(
-                ArchiveRow.target == target, ArchiveRow.deleted_at >= since
-            )
-        )
-        return int(added or 0), int(removed or 0)
-
-    async def mark_deleted(self, archive_id: int, at: datetime) -> None:
-        await self._session.execute(
-            update(ArchiveRow)
-            .where(ArchiveRow.id == archive_id)
-            .values(deleted_at=at)
-            .execution_options(synchronize_session=False)
-        )
-
-
-def _archive(row: ArchiveRow) -> ArchiveRecord:
-    return ArchiveRecord(
-        row.id, row.job_id, row.target, row.path, row.size_bytes, row.created_at, row.deleted_at
-    )
-
-
-class SqlOutbox:
-    def __init__(self, session: AsyncSession) -> None:
-        self._session = session
-
-    async def add(self, event: OutboxEvent) -> None:
-        self._session.add(
-            OutboxRow(
-                kind=event.kind.value,
-                target=event.target,
-                payload=dict(event.payload),
-                created_at=event.created_at,
-            )
-        )
-        await self._session.flush()
-
-    async def pending(self, *, limit: int = 50) -> Sequence[OutboxEvent]:
-        rows = await self._session.scalars(
-            select(OutboxRow)
-            .where(OutboxRow.delivered_at.is_(None))
-            .order_by(OutboxRow.id)
-            .limit(limit)
-        )
-        return [_event(r) for r in rows]
-
-    async def get(self, event_id: int) -> OutboxEvent | None:
-        row = await self._session.get(OutboxRow, event_id)
-        return _event(row) if row is not None else None
-
-    async def mark_fanned_out(self, event_id: int, at: datetime) -> None:
-        await self._session.execute(
-            update(OutboxRow)
-            .where(OutboxRow.id == event_id)
-            .values(delivered_at=at)
-            .execution_options(synchronize_session=False)
-        )
-
-
-def _event(r: OutboxRow) -> OutboxEvent:
-    return OutboxEvent(
-        EventKind(r.kind), r.target, r.created_at, dict(r.payload), r.id, r.delivered_at
-    )

@@ -28,6 +28,7 @@ from core.ports import (
     WebhookRepository,
 )
 from storage.alert_repositories import SqlAlertThreadRepository, SqlWebhookRepository
+from storage.archive_repository import SqlArchiveRepository
 from storage.conversation_repositories import (
     SqlConversationReferenceRepository,
     SqlInboundLog,
@@ -35,6 +36,7 @@ from storage.conversation_repositories import (
 )
 from storage.database import READ_ONLY_OPTION, is_sqlite
 from storage.delivery_repository import SqlDeliveryRepository
+from storage.outbox_repository import SqlOutbox
 from storage.quota_repository import SqlQuotaRepository
 from storage.repositories import (
     GrantCache,
@@ -44,9 +46,7 @@ from storage.repositories import (
     SqlJobRepository,
 )
 from storage.schedule_repositories import (
-    SqlArchiveRepository,
     SqlDraftRepository,
-    SqlOutbox,
     SqlScheduleFireRepository,
     SqlScheduleRepository,
 )

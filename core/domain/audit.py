@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-from core.domain.model import (
-    Actor,
-    AuditEntry,
-    Outcome,
-)
+from core.domain.model import Actor, AuditEntry, Outcome
 from core.ports import Clock
 from core.safety.redaction import redact
 

@@ -9,13 +9,7 @@ from typing import Any, Protocol
 
 from core.commands.suggest import suggest
 from core.domain.audit import audit_entry
-from core.domain.model import (
-    Actor,
-    Job,
-    Outcome,
-    Principal,
-    TargetSpec,
-)
+from core.domain.model import Actor, Job, Outcome, Principal, TargetSpec
 from core.errors import NotFound
 from core.i18n import Translator
 from core.ports import Clock, UnitOfWork

@@ -8,12 +8,7 @@ from core.commands import model as c
 from core.domain.authorization import require, visible_targets
 from core.domain.capabilities import Capability
 from core.domain.events import job_ended_event
-from core.domain.model import (
-    JobState,
-    NewJob,
-    Origin,
-    TargetSpec,
-)
+from core.domain.model import JobState, NewJob, Origin, TargetSpec
 from core.errors import Conflict, PermissionDenied
 from core.handlers.context import Context, Handler
 from core.safety.redaction import redact

@@ -5,9 +5,7 @@ from __future__ import annotations
 from core.commands import model as c
 from core.domain.authorization import require
 from core.domain.capabilities import Capability
-from core.domain.model import (
-    Annotation,
-)
+from core.domain.model import Annotation
 from core.handlers.context import Context, Handler
 from core.safety.redaction import redact
 from core.views.message import Field, Message, Tone

@@ -5,9 +5,7 @@ from __future__ import annotations
 from core.commands import model as c
 from core.domain.authorization import has_capability, require, resolve_principal
 from core.domain.capabilities import Capability, Role
-from core.domain.model import (
-    Grant,
-)
+from core.domain.model import Grant
 from core.errors import Conflict, NotFound, PermissionDenied
 from core.handlers.context import Context, Handler
 from core.views.jobs import grant_line
