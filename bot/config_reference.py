@@ -62,44 +62,27 @@ def description(field: FieldInfo) -> str:
 
 
 def render() -> str:
-    """The whole reference as Markdown: the top-level settings, then each nested table."""
-    lines = [
-        "### Top-level settings",
-        "",
-        "| TOML key | Environment | Type | Default | Description |",
-        "|---|---|---|---|---|",
-    ]
+    """The whole reference as Markdown: the top-level settings, then each nested table.
+
+    Each setting is a heading of its own, so a page can link to `#webhook_allow_private`.
+    """
+    lines = ["### Top-level settings", ""]
     for name, field in Settings.model_fields.items():
-        env = "<br>".join(f"`{e}`" for e in env_names(name, field))
         note = _env_format(field)
-        lines.append(
-            _row(
-                f"`{name}`",
-                env + (f" ({note})" if note else ""),
-                type_text(field.annotation, field.metadata),
-                default_text(field),
-                description(field),
-            )
-        )
+        env = ", ".join(f"`{e}`" for e in env_names(name, field)) + (f" ({note})" if note else "")
+        lines += _entry(name, name, env, field)
     for table, model in TABLES:
-        lines += [
-            "",
-            f"### `[[{table}]]`",
-            "",
-            "| TOML key | Type | Default | Description |",
-            "|---|---|---|---|",
-        ]
+        lines += [f"### `[[{table}]]`", ""]
         for name, field in model.model_fields.items():
-            default = "required" if field.is_required() else default_text(field)
-            lines.append(
-                _row(
-                    f"`{name}`",
-                    type_text(field.annotation, field.metadata),
-                    default,
-                    description(field),
-                )
-            )
-    return "\n".join(lines) + "\n"
+            lines += _entry(name, f"{table}.{name}", "", field)
+    return "\n".join(lines)
+
+
+def _entry(name: str, anchor: str, env: str, field: FieldInfo) -> list[str]:
+    default = "required" if field.is_required() else default_text(field)
+    facts = [f"**Environment** {env}"] if env else []
+    facts += [f"**Type** {type_text(field.annotation, field.metadata)}", f"**Default** {default}"]
+    return [f"#### `{name}` {{#{anchor}}}", "", " · ".join(facts), "", description(field), ""]
 
 
 def main() -> None:
@@ -174,10 +157,6 @@ def _toml_value(value: Any) -> str:
     if isinstance(value, list):
         return "[" + ", ".join(_toml_value(v) for v in value) + "]"
     return str(value)
-
-
-def _row(*cells: str) -> str:
-    return "| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |"
 
 
 if __name__ == "__main__":

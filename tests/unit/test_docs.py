@@ -68,7 +68,7 @@ def test_the_readme_links_into_the_docs_and_every_link_resolves() -> None:
 def test_the_configuration_reference_lists_every_setting_with_its_environment_name() -> None:
     reference = render()
     for name, field in Settings.model_fields.items():
-        assert f"| `{name}` |" in reference, name
+        assert f"#### `{name}` {{#{name}}}" in reference, name
         for env in env_names(name, field):
             assert f"`{env}`" in reference, (name, env)
 
@@ -79,7 +79,7 @@ def test_the_configuration_reference_lists_every_key_of_the_nested_tables() -> N
     for table, model in TABLES:
         section = reference.split(f"### `[[{table}]]`", 1)[1].split("\n### ", 1)[0]
         for name in model.model_fields:
-            assert f"| `{name}` |" in section, (table, name)
+            assert f"#### `{name}` {{#{table}.{name}}}" in section, (table, name)
 
 
 @pytest.mark.parametrize(("table", "model"), _models(), ids=lambda v: getattr(v, "__name__", v))
