@@ -23,7 +23,7 @@ PLAYGROUND_PORT ?= 56150
 # `as`), so `AS ?= alice` never applied. Set on the command line: make run WHO=bob
 WHO = alice
 
-.PHONY: install clients browser serve-teams-local playground run serve test check lint format typecheck bench clean
+.PHONY: install clients browser serve-teams-local playground run serve test check lint format typecheck docs bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -83,8 +83,13 @@ format: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-## ruff check + ruff format --check + mypy + pytest, the same as CI
-check: lint typecheck test
+## The docs/ site into var/site/ (mkdocs.yml); --strict fails on a broken link or anchor, a page
+## missing from the nav, or a configuration page that lost its generated reference
+docs: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
+
+## ruff check + ruff format --check + mypy + the docs site + pytest, the same as CI
+check: lint typecheck docs test
 
 bench: $(STAMP)
 	$(BIN)/python bench/archive.py

@@ -53,22 +53,41 @@ class ConfigError(Exception):
 
 
 class TargetConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
 
     name: str
+    """The target's name, as typed in commands (`run site-a`): letters, digits, `.`, `_` or `-`,
+    at most 64."""
     kind: Literal["archive", "command"] = "archive"
+    """`archive` writes a `.tar.gz` of `source`; `command` runs `command`."""
     description: str = ""
+    """A line shown with the target in `status <target>`."""
     source: str = ""
+    """The folder an archive target exports (required for `archive`)."""
     archive_dir: str = ""
+    """Where the target's archives go; unset: `<data_dir>/archives/<name>`."""
     exclude: list[str] = Field(default_factory=list)
+    """Gitignore-style patterns left out of an archive (`node_modules/`, `*.log`); an excluded
+    folder is never walked. A schedule's `--exclude` patterns add to these."""
     command: list[str] = Field(default_factory=list)
+    """The argv list a command target runs, without a shell (required for `command`), e.g.
+    `["pg_dump", "--format=custom", "--file=/backups/db.dump", "app"]`."""
     timeout_seconds: float = Field(default=3600.0, gt=0)
+    """A command target's run fails once it has run this long."""
     workdir: str = ""
+    """The working directory of a command target's process; unset: the bot's."""
     env: dict[str, str] = Field(default_factory=dict)
+    """Environment variables added to a command target's process."""
     approvals_required: int = Field(default=1, ge=1, le=10)
+    """Distinct reviewers a schedule draft of this target needs before it becomes active."""
     quota: int | None = Field(default=None, gt=0)  # bytes; "5 GB" and "500 MiB" are accepted
+    """The limit of the target's archives, in bytes or as a size (`"20 GB"`, `"500 MiB"`); unset:
+    no limit."""
     quota_thresholds: list[int] = Field(default_factory=lambda: [80, 90, 100])
+    """Percentages of the quota that alert once crossed; each re-arms when usage falls 10 points
+    below it."""
     storage: str = "local"
+    """The storage the quota is counted against."""
 
     @field_validator("quota", mode="before")
     @classmethod
@@ -99,11 +118,14 @@ class TargetConfig(BaseModel):
 
 
 class GrantConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
 
     principal: str
+    """Who: `platform:workspace:user` (`slack:T0123:U0456`) or `console:name`."""
     role: Role
+    """The role given (see the roles in the commands reference)."""
     target: str | None = None
+    """The target the role is limited to; omit it for every target."""
 
     @field_validator("principal")
     @classmethod
@@ -164,38 +186,71 @@ SUPPORTED_DATABASES = frozenset(
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="EXPORTBOT_", extra="forbid")
+    model_config = SettingsConfigDict(
+        env_prefix="EXPORTBOT_", extra="forbid", use_attribute_docstrings=True
+    )
 
     database_url: str = "sqlite+aiosqlite:///var/exportbot.db"
+    """The database: `sqlite+aiosqlite:///path/to/exportbot.db`, or PostgreSQL as
+    `postgresql+asyncpg://user@host:5432/name`."""
     public_url: str = "http://127.0.0.1:8080"
+    """Base of the links in messages (job pages, signed links); set it to the bot's public
+    address. Unset, it is `http://<host>:<port>` of `serve`."""
     data_dir: str = "var"
+    """The bot's folder; archives go to `<data_dir>/archives/<target>`."""
     host: str = "127.0.0.1"
+    """The address `serve` listens on."""
     port: int = Field(default=8080, ge=0, le=65535)
+    """The port `serve` listens on."""
     admins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    """Principals given the global `admin` role: `platform:workspace:user` or `console:name`
+    (comma-separated in the environment). Their workspaces are served."""
     workspaces: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    """The `platform:workspace` pairs served (`slack:T0123`, `teams:<tenant>`, `discord:<guild>`;
+    comma-separated in the environment), besides the admins' workspaces. Any other is refused and
+    audited."""
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    """The lowest level of log lines written."""
     log_format: Literal["text", "json"] = "text"
+    """Log lines as plain `text`, or as one JSON object a line."""
     shutdown_grace_seconds: float = Field(default=10.0, ge=0)
+    """On SIGTERM, how long running jobs and open requests get to finish; jobs still running are
+    then recorded as `interrupted`."""
     # Slow clients: a connection sending no complete request headers (a new one, or one kept
     # alive between requests) is closed after this; a request body must arrive within the other.
     idle_timeout_seconds: float = Field(default=15.0, gt=0)
+    """A connection without a complete request's headers (new, or kept alive between requests) is
+    closed after this."""
     body_timeout_seconds: float = Field(default=10.0, gt=0)
+    """A request body not received whole by then is answered 408 and the connection closed."""
     draft_ttl_hours: float = Field(default=168.0, gt=0)
+    """A schedule draft expires this long after its last change (168: a week)."""
     scheduler: bool = True  # run schedules in `serve` (one leader among several processes)
+    """`serve` runs the active schedules (one leader among several processes); the console never
+    does."""
     missed_run_grace_seconds: float = Field(default=600.0, ge=0)
+    """At start, a scheduled run missed by less than this runs now; older ones are recorded as
+    missed."""
     targets: list[TargetConfig] = Field(default_factory=list)
+    """The targets (`[[targets]]` tables, below); none configured: the built-in demo target."""
     grants: list[GrantConfig] = Field(default_factory=list)
+    """Roles given by the configuration (`[[grants]]` tables, below); only the configuration can
+    remove them."""
     # Slack (A1): enabled when the signing secret is set; names as in ARCHITECTURE.md.
     slack_signing_secret: SecretStr | None = Field(
         default=None, validation_alias=AliasChoices("SLACK_SIGNING_SECRET", "slack_signing_secret")
     )
+    """Slack's signing secret; Slack over HTTP (`POST /slack/events`) is enabled when it is set."""
     slack_bot_token: SecretStr | None = Field(
         default=None, validation_alias=AliasChoices("SLACK_BOT_TOKEN", "slack_bot_token")
     )
+    """Slack's bot token (`xoxb-…`); its workspace is served."""
     slack_app_token: SecretStr | None = Field(  # Socket Mode when set (xapp-…)
         default=None, validation_alias=AliasChoices("SLACK_APP_TOKEN", "slack_app_token")
     )
+    """Slack's app-level token (`xapp-…`); Socket Mode when set (no public URL needed)."""
     slack_api_url: str = "https://slack.com/api/"
+    """Slack's Web API (the tests point it at a loopback stand-in)."""
     # Teams (A2): the Agents SDK's service connection, under the SDK's own names. Without a
     # client id, Teams runs unauthenticated, and only while `serve` listens on loopback.
     teams_client_id: str = Field(
@@ -204,49 +259,72 @@ class Settings(BaseSettings):
             "CONNECTIONS__SERVICE_CONNECTION__SETTINGS__CLIENTID", "teams_client_id"
         ),
     )
+    """The Teams bot's app (client) id; Teams with authentication when set. Without it, Teams
+    runs only on loopback, for a tenant in `workspaces`."""
     teams_client_secret: SecretStr | None = Field(
         default=None,
         validation_alias=AliasChoices(
             "CONNECTIONS__SERVICE_CONNECTION__SETTINGS__CLIENTSECRET", "teams_client_secret"
         ),
     )
+    """The client secret of the Teams bot's app registration."""
     teams_tenant_id: str = Field(
         default="",
         validation_alias=AliasChoices(
             "CONNECTIONS__SERVICE_CONNECTION__SETTINGS__TENANTID", "teams_tenant_id"
         ),
     )
+    """The Teams bot's tenant id (served when set)."""
     # Discord (A3): enabled when the public key is set (interactions over HTTP, Ed25519); the
     # bot token sends what is not an interaction's answer (alerts, job messages, DMs).
     discord_public_key: str = Field(
         default="", validation_alias=AliasChoices("DISCORD_PUBLIC_KEY", "discord_public_key")
     )
+    """The Discord application's public key (64 hex digits, from the Developer Portal); Discord
+    interactions are enabled when it is set."""
     discord_bot_token: SecretStr | None = Field(
         default=None, validation_alias=AliasChoices("DISCORD_BOT_TOKEN", "discord_bot_token")
     )
+    """The Discord bot token; needed for job messages, alerts, DMs, slow answers and `exportbot
+    discord register`."""
     discord_application_id: str = Field(
         default="",
         validation_alias=AliasChoices("DISCORD_APPLICATION_ID", "discord_application_id"),
     )
+    """The Discord application id; unset: the bot's own id."""
     discord_api_url: str = "https://discord.com/api/v10"
+    """Discord's REST API (the tests point it at a loopback stand-in)."""
     # Signed links (G4): the key, and how long a link in an alert works.
     link_secret: SecretStr | None = None  # EXPORTBOT_LINK_SECRET; random per process if unset
+    """The key that signs job links; unset: a random key per process, so links in alerts stop
+    working at restart. Set it, the same in every process."""
     link_ttl_hours: float = Field(default=168.0, gt=0)
+    """How long a signed job link works."""
     # Runbook URL per alert: "<target>:<kind>", "<kind>", "<target>" or "*" (most specific wins).
     runbooks: dict[str, str] = Field(default_factory=dict)
+    """A runbook URL per alert, keyed `"<target>:<kind>"`, `"<kind>"`, `"<target>"` or `"*"`; the
+    most specific key wins."""
     # Alert delivery (C1): repeats of a (target, kind) within this many minutes go in the
     # first alert's thread (0: never); past this many alerts a minute to one channel, the
     # rest fold into a digest (0: never); a claimed delivery is retried after the lease.
     alert_group_minutes: float = Field(default=30.0, ge=0)
+    """Repeats of a target's alert kind within this go in the first alert's thread (0: never)."""
     alert_digest_per_minute: int = Field(default=10, ge=0)
+    """Past this many alerts a minute to one channel, the rest fold into one digest (0: never)."""
     delivery_lease_seconds: float = Field(default=120.0, gt=0)
+    """A claimed delivery not settled by then is tried again, after looking whether it was
+    posted."""
     # Progress (C4): a running job's message is edited at most this often.
     progress_every_seconds: float = Field(default=5.0, gt=0)
+    """A running job's message is edited with its progress bar at most this often."""
     # Outbound webhooks (A5): the HMAC-SHA256 key that signs generic JSON webhooks.
     webhook_secret: SecretStr | None = None
+    """The HMAC-SHA256 key that signs generic JSON webhooks (required for them)."""
     # Webhooks may reach loopback and private networks (on-premises receivers, tests);
     # link-local, metadata, multicast and reserved addresses stay refused.
     webhook_allow_private: bool = False
+    """Lets webhooks go to loopback and private networks (on-premises receivers); link-local,
+    metadata, multicast and reserved addresses stay refused."""
 
     _admins_split = field_validator("admins", "workspaces", mode="before")(_split_commas)
 
