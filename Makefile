@@ -23,7 +23,7 @@ PLAYGROUND_PORT ?= 56150
 # `as`), so `AS ?= alice` never applied. Set on the command line: make run WHO=bob
 WHO = alice
 
-.PHONY: install clients browser serve-teams-local playground run serve test check lint format typecheck docs bench clean
+.PHONY: install clients browser serve-teams-local playground run serve test check lint format typecheck docs wheel bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -91,6 +91,12 @@ docs: $(STAMP)
 ## ruff check + ruff format --check + mypy + the docs site + pytest, the same as CI
 check: lint typecheck docs test
 
+## The wheel in dist/, demo and migrations included (tests/e2e/test_wheel.py installs one)
+# build/ is emptied first: setuptools never removes what it left there from an earlier build.
+wheel: $(STAMP)
+	rm -rf build
+	$(BIN)/python -m pip wheel --no-deps -w dist .
+
 bench: $(STAMP)
 	$(BIN)/python bench/archive.py
 	$(BIN)/python bench/quota.py
@@ -100,4 +106,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/audit_export.py
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .hypothesis *.egg-info
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .hypothesis *.egg-info build dist

@@ -35,8 +35,9 @@ from core.domain.capabilities import Role
 from core.domain.model import Principal, QuotaPolicy, TargetKind, TargetSpec
 from core.errors import ExportbotError
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-DEMO_SITE = REPO_ROOT / "examples" / "demo-site"
+# Package data of `bot`, so an installed wheel has the demo too; examples/demo-site at the
+# checkout's root is a link to it (ARCHITECTURE.md names that path).
+DEMO_SITE = Path(__file__).resolve().parent / "examples" / "demo-site"
 DEMO_ROLES = {
     "alice": Role.ADMIN,
     "bob": Role.OPERATOR,
