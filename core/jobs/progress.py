@@ -23,7 +23,7 @@ from datetime import timedelta
 from typing import Protocol
 
 from core.delivery.pacing import Pacer
-from core.delivery.senders import DeliveryError, MessageRef, RetryAfter, Sender
+from core.delivery.senders import DeliveryError, MessageRef, PermanentFailure, RetryAfter, Sender
 from core.domain.conversations import PostedKind, PostedMessage
 from core.domain.model import Job, JobState
 from core.domain.subscriptions import Destination
@@ -303,7 +303,7 @@ class ProgressEditor:
             except DeliveryError as error:
                 # Not worth a retry: the next edit carries newer progress anyway.
                 log.warning("job #%s progress not shown in %s: %s", job_id, where.channel, error)
-                shown.progress, shown.gone = progress, error.permanent
+                shown.progress, shown.gone = progress, isinstance(error, PermanentFailure)
             finally:
                 # Any attempt waits its turn, so a sender's bug is not retried (and logged)
                 # every tick.
