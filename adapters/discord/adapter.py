@@ -31,7 +31,6 @@ from adapters.discord.render import (
     EPHEMERAL,
     modal_response,
     modal_values,
-    parse_custom_id,
     parse_modal_id,
     render,
     text_message,
@@ -41,7 +40,7 @@ from adapters.discord.sender import DiscordSender
 from adapters.discord.shape import shape_problem
 from adapters.discord.verify import InteractionVerifier
 from core.app.service import CommandService
-from core.commands.actions import ASKS_A_REASON, FORM_ACTIONS
+from core.commands.actions import ASKS_A_REASON, FORM_ACTIONS, Press
 from core.commands.forms import DECISION_FORM, NOTE_FORM, Form, FormInvalid
 from core.commands.grammar.registry import Kind, Option, Param
 from core.commands.numbers import record_id
@@ -277,26 +276,24 @@ class DiscordAdapter:
     async def _press(self, interaction: Mapping[str, Any], actor: Actor) -> dict[str, Any]:
         data = interaction.get("data") or {}
         custom_id = str(data.get("custom_id") or "")
-        parsed = parse_custom_id(custom_id)
-        if parsed is None:  # not an id we drew: refused, and the log says who tried it
+        press = Press.decode(custom_id)
+        if press is None:  # not an id we drew: refused, and the log says who tried it
             name, _, value = custom_id.partition(":")
             return _answer(await self.service.refuse_action(name, value, actor, prefix=PREFIX))
-        name, obj, version = parsed
-        if name in FORM_ACTIONS:
-            return modal_response(self.service.form(FORM_ACTIONS[name], actor, obj))
-        if name in ASKS_A_REASON:
-            form = self.service.form(DECISION_FORM, actor, f"{name}:{obj}:{version}")
+        if press.action in FORM_ACTIONS:
+            form = self.service.form(FORM_ACTIONS[press.action], actor, press.object_id)
             return modal_response(form)
+        if press.action in ASKS_A_REASON:
+            return modal_response(self.service.form(DECISION_FORM, actor, press.encode()))
         on = (interaction.get("message") or {}).get("id") or ""
         message = await self.service.execute_action(
-            name,
-            f"{obj}:{version}",
+            press,
             actor,
             prefix=PREFIX,
             message=f"{actor.channel}:{on}" if on else "",
             once=_request_key(interaction),
         )
-        return self._pressed(interaction, actor, message, pressed_job=obj)
+        return self._pressed(interaction, actor, message, pressed_job=press.object_id)
 
     def _pressed(
         self, interaction: Mapping[str, Any], actor: Actor, message: Message, pressed_job: str

@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote_to_bytes, urlsplit
 
-from core.commands import actions
+from core.commands.actions import Press
 from core.commands.forms import Form, FormInput, InputKind
 from core.safety.text import cut
 from core.views.message import Action, Field, Image, Message, Tone
@@ -165,17 +165,14 @@ def _escape_plain(text: str) -> str:
 def custom_id(action: Action) -> str | None:
     """`job.retry:7:0`: the action, then the object and the version it was drawn for; None
     when that does not fit Discord's 100 characters (cutting would change its meaning)."""
-    encoded = f"{action.name}:{action.object_id}:{action.version}"
+    encoded = action.press.encode()
     return encoded if len(encoded) <= MAX_CUSTOM_ID else None
 
 
 def parse_custom_id(value: str) -> tuple[str, str, int] | None:
-    """`"job.retry:7:0"` → `("job.retry", "7", 0)`; None for anything else."""
-    name, _, rest = value.partition(":")
-    parsed = actions.parse_value(rest)
-    if not name or parsed is None:
-        return None
-    return name, parsed[0], parsed[1]
+    """`"job.retry:7:0"` → `("job.retry", "7", 0)`; None for anything else (`Press.decode`)."""
+    press = Press.decode(value)
+    return None if press is None else (press.action, press.object_id, press.version)
 
 
 def render(message: Message) -> Json:

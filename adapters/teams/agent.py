@@ -36,7 +36,7 @@ from adapters.teams.cards import (
 )
 from core.app.service import CommandService
 from core.commands import model as c
-from core.commands.actions import COMMENT_INPUT, FORM_ACTIONS
+from core.commands.actions import COMMENT_INPUT, FORM_ACTIONS, Press
 from core.commands.forms import Form, FormInvalid
 from core.domain.conversations import PostedKind, PostedMessage
 from core.domain.model import Actor, Job, Principal
@@ -237,15 +237,17 @@ class TeamsAgent(ActivityHandler):
         value = f"{data.get('object', '')}:{data.get('version', 0)}"
         comment = str(data.get(COMMENT_INPUT) or "")  # typed beside the buttons, if any
         on = activity.reply_to_id or ""
-        message = await self._service.execute_action(
-            verb,
-            value,
-            actor,
-            prefix=PREFIX,
-            comment=comment,
-            message=f"{actor.channel}:{on}" if on else "",
-            once=_request_key(activity),
-        )
+        press = Press.of(verb, value, comment)
+        if press is None:
+            message = await self._service.refuse_action(verb, value, actor, prefix=PREFIX)
+        else:
+            message = await self._service.execute_action(
+                press,
+                actor,
+                prefix=PREFIX,
+                message=f"{actor.channel}:{on}" if on else "",
+                once=_request_key(activity),
+            )
         if message.ephemeral:  # a refusal: the card everyone sees stays as it was
             return _invoke(invoke_message_response(message.text))
         pressed = str(data.get("object", ""))

@@ -15,7 +15,7 @@ from typing import Any
 
 from core.commands import forms
 from core.commands import model as c
-from core.commands.actions import command_for_action, parse_value
+from core.commands.actions import Press, parse_value
 from core.commands.forms import Form
 from core.commands.grammar import parse, parse_fields
 from core.commands.inbound import clean_actor, clean_command, clean_values
@@ -197,42 +197,40 @@ class CommandService:
 
     async def execute_action(
         self,
-        name: str,
-        value: str,
+        press: Press,
         actor: Actor,
         *,
         prefix: str = "",
-        comment: str = "",
         message: str = "",
         once: str = "",
     ) -> Message:
-        """A button press (`name`, `"<object>:<version>"`, and what was typed beside it).
-        A press no command stands for (forged, or from an older version) is refused. A press
-        is acted on once per (`message` it is on, action, version): a second press, or a
-        replay, is "already done"; with no message (a home tab), once per request (`once`)."""
-        name, value, comment = clean(name), clean(value), clean(comment)
+        """A button press, as the adapter's codec read it. A press no command stands for
+        (forged, or from an older version) is refused. A press is acted on once per
+        (`message` it is on, action, version): a second press, or a replay, is "already
+        done"; with no message (a home tab), once per request (`once`)."""
+        name, value = press.action, press.value
         actor = clean_actor(actor)
         try:
-            parsed = parse_value(value)
-            command = command_for_action(name, *parsed, comment) if parsed else None
+            command = press.command()
         except Exception:  # a bug reading the button: answered and audited like any other
             return await self._internal_error(
                 actor, "button", f"{name} {value}", Translator(actor.locale), prefix
             )
         if command is None:
             return await self.refuse_action(name, value, actor, prefix=prefix)
-        press = f"press {message} {name} {value}" if message else once
+        key = f"press {message} {name} {value}" if message else once
         return await self.execute(
-            command, actor, raw=f"{name} {value}", prefix=prefix, once=clean(press)
+            command, actor, raw=f"{name} {value}", prefix=prefix, once=clean(key)
         )
 
     async def refuse_action(
         self, name: str, value: str, actor: Actor, *, prefix: str = ""
     ) -> Message:
         """The answer to a press that stands for nothing: a short refusal, audited like any
-        invalid command (a forged button is worth a line in the log, not silence)."""
-        t = Translator(actor.locale)
-        raw = f"{name} {value}"
+        invalid command (a forged button is worth a line in the log, not silence). `name`
+        and `value` are what the button carried, as it came: they are cleaned here."""
+        actor, t = clean_actor(actor), Translator(actor.locale)
+        raw = clean(f"{name} {value}")
         if not self.serves(actor):
             return await self._refuse_workspace(actor, BUTTON, raw, t, prefix)
         error = InvalidCommand("error.bad_button")

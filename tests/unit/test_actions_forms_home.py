@@ -11,7 +11,7 @@ from core.commands.model import ShowHome
 from core.domain.model import AuditEntry, JobState, Outcome
 from core.i18n import Translator
 from tests.fakes import FakeStore
-from tests.unit.conftest import TARGETS, FrozenClock, RecordingJobControl, console
+from tests.unit.conftest import TARGETS, FrozenClock, RecordingJobControl, console, press
 
 
 class ListSink:
@@ -42,7 +42,7 @@ async def test_a_button_press_becomes_the_command_it_names(
     service: CommandService, store: FakeStore
 ) -> None:
     await service.execute_text("run demo", console("bob"))
-    pressed = await service.execute_action("job.cancel", "1:0", console("bob"))
+    pressed = await press(service, "job.cancel", "1:0", console("bob"))
     assert pressed is not None and "cancelled" in pressed.text
     assert store.state.jobs[1].state is JobState.CANCELLED
 
@@ -62,7 +62,7 @@ async def test_a_button_press_becomes_the_command_it_names(
 async def test_a_press_no_command_stands_for_is_refused_and_audited(
     service: CommandService, store: FakeStore, name: str, value: str
 ) -> None:
-    refused = await service.execute_action(name, value, console("bob"))
+    refused = await press(service, name, value, console("bob"))
     assert refused.ephemeral and refused.error_key == "error.bad_button"
     assert refused.summary == "This button no longer does anything."
     [entry] = store.state.audit
@@ -75,12 +75,12 @@ async def test_retry_runs_the_target_again_only_after_the_job_ended(
     service: CommandService, store: FakeStore, jobs: RecordingJobControl
 ) -> None:
     await service.execute_text("run demo", console("bob"))
-    busy = await service.execute_action("job.retry", "1:0", console("bob"))
+    busy = await press(service, "job.retry", "1:0", console("bob"))
     assert busy is not None and "already has job #1 in progress" in busy.text
-    await service.execute_action("job.cancel", "1:0", console("bob"))
-    again = await service.execute_action("job.retry", "1:0", console("bob"))
+    await press(service, "job.cancel", "1:0", console("bob"))
+    again = await press(service, "job.retry", "1:0", console("bob"))
     assert again is not None and again.job_id == 2 and jobs.launched == [1, 2]
-    refused = await service.execute_action("job.retry", "1:0", console("dave"))
+    refused = await press(service, "job.retry", "1:0", console("dave"))
     assert refused is not None and refused.error_key == "error.permission"
 
 

@@ -1,0 +1,66 @@
+"""The typed values that cross the platforms' wire: each encodes to the very string the
+platforms already hold (old buttons and modals stay pressable) and decodes back; anything
+else decodes to a refusal, never an exception."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from core.commands import model as c
+from core.commands.actions import Press
+from tests.hostile.chat_shapes import HOSTILE_TEXT
+
+# What our buttons carry: action names with dots, objects without a colon (a job number or a
+# target name), versions of 1 to 12 digits. Colons only ever separate the parts.
+ACTIONS = st.text(st.characters(codec="ascii", exclude_characters=":\x00"), min_size=1)
+OBJECTS = st.text(st.characters(exclude_categories=("Cc", "Cs"), exclude_characters=":"))
+VERSIONS = st.integers(min_value=0, max_value=10**12 - 1)
+PRESSES = st.builds(Press, ACTIONS.filter(lambda a: a.isprintable()), OBJECTS, VERSIONS)
+
+
+@given(PRESSES)
+def test_a_press_decodes_from_what_it_encodes(press: Press) -> None:
+    assert Press.decode(press.encode()) == press
+    assert Press.of(press.action, press.value) == press
+
+
+def test_the_wire_strings_are_the_ones_platforms_already_hold() -> None:
+    press = Press("draft.approve", "3", 2)
+    assert press.value == "3:2"  # Slack's button value
+    assert press.encode() == "draft.approve:3:2"  # a Discord custom_id
+    assert Press.decode("job.retry:7:0") == Press("job.retry", "7", 0)
+    assert Press.of("draft.reject", "3:2", " too early ") == Press(
+        "draft.reject", "3", 2, " too early "
+    )
+
+
+@pytest.mark.parametrize(
+    "text", ["", "job.retry", "job.retry:7", "job.retry:7:x", ":7:0", "job.retry:7:²", "a:b:-1"]
+)
+def test_a_custom_id_that_is_no_press_decodes_to_none(text: str) -> None:
+    assert Press.decode(text) is None
+
+
+@pytest.mark.parametrize("value", ["", "7", "one:zero", "1:²", "1:" + "9" * 5000, "1:-1"])
+def test_a_button_value_that_is_no_press_decodes_to_none(value: str) -> None:
+    assert Press.of("job.retry", value) is None
+
+
+@given(HOSTILE_TEXT, HOSTILE_TEXT, HOSTILE_TEXT)
+def test_hostile_button_fields_decode_to_a_clean_press_or_none(
+    action: str, value: str, comment: str
+) -> None:
+    for press in (Press.of(action, value, comment), Press.decode(f"{action}:{value}")):
+        if press is not None:
+            for part in (press.action, press.object_id, press.comment):
+                assert "\x00" not in part and not any(0xD800 <= ord(ch) <= 0xDFFF for ch in part)
+            press.command()  # a command or None; never an exception
+
+
+def test_a_press_stands_for_its_command_and_an_unknown_one_for_none() -> None:
+    assert Press("job.cancel", "1", 0).command() == c.CancelJob(1)
+    assert Press("target.run", "demo", 0).command() == c.RunJob("demo")
+    assert Press("job.explode", "1", 0).command() is None
+    assert Press("job.cancel", "1" * 31, 0).command() is None  # no id column holds it
