@@ -31,12 +31,12 @@ import base64
 import binascii
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import unquote_to_bytes, urlsplit
 
 from core.commands.actions import Press
-from core.commands.forms import Form, FormInput, InputKind
+from core.commands.forms import Form, FormInput, FormRef, InputKind, PostRef
 from core.safety.text import cut
 from core.views.message import Action, Field, Image, Message, Tone
 
@@ -373,21 +373,21 @@ def _filename(image: Image, index: int, extension: str) -> str:
 # -- modals ------------------------------------------------------------------------------
 
 
-def modal_id(form: Form) -> str:
-    """`note:7`: which form and what it is about (a job number), carried by the modal."""
-    encoded = f"{form.form_id}:{form.context}"
-    if len(encoded) > MAX_CUSTOM_ID:
+def modal_id(form: Form, source: PostRef | None = None) -> str:
+    """`note:7`: which form and what it is about (a job number), carried by the modal;
+    `note:7|<channel>/<message>` for a note made from a message (`FormRef.encode`)."""
+    if len(form.ref.encode()) > MAX_CUSTOM_ID:
         raise ValueError(f"Form '{form.form_id}' context is too long for a modal custom_id.")
-    return encoded
+    return replace(form.ref, source=source).encode()
 
 
 def parse_modal_id(value: str) -> tuple[str, str]:
-    """`"note:7"` → `("note", "7")`: the form id and its context."""
-    form_id, _, context = value.partition(":")
-    return form_id, context
+    """`"note:7"` → `("note", "7")`: the form id and its context (`FormRef.decode`)."""
+    ref = FormRef.decode(value)
+    return ref.form_id, ref.context
 
 
-def modal(form: Form) -> Json:
+def modal(form: Form, source: PostRef | None = None) -> Json:
     """The `data` of a modal interaction response (type 9).
 
     Raises:
@@ -398,14 +398,14 @@ def modal(form: Form) -> Json:
             f"Form '{form.form_id}' has {len(form.inputs)} inputs; a Discord modal holds 1 to 5."
         )
     return {
-        "custom_id": modal_id(form),
+        "custom_id": modal_id(form, source),
         "title": cut(form.title, MAX_MODAL_TITLE),
         "components": [_labelled(field) for field in form.inputs],
     }
 
 
-def modal_response(form: Form) -> Json:
-    return {"type": MODAL, "data": modal(form)}
+def modal_response(form: Form, source: PostRef | None = None) -> Json:
+    return {"type": MODAL, "data": modal(form, source)}
 
 
 def modal_values(components: Sequence[Mapping[str, Any]]) -> dict[str, str]:

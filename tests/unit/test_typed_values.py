@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from core.commands import model as c
 from core.commands.actions import Press
+from core.commands.forms import DECISION_FORM, DRAFT_FORM, NOTE_FORM, FormRef, PostRef
 from tests.hostile.chat_shapes import HOSTILE_TEXT
 
 # What our buttons carry: action names with dots, objects without a colon (a job number or a
@@ -64,3 +65,41 @@ def test_a_press_stands_for_its_command_and_an_unknown_one_for_none() -> None:
     assert Press("target.run", "demo", 0).command() == c.RunJob("demo")
     assert Press("job.explode", "1", 0).command() is None
     assert Press("job.cancel", "1" * 31, 0).command() is None  # no id column holds it
+
+
+# What a form reference carries: form ids and channels without the separators that follow
+# them, contexts without `|`, message ids anything but empty.
+NAMES = st.text(st.characters(exclude_characters=":|/"), min_size=1)
+REFS = st.builds(
+    FormRef,
+    st.sampled_from([NOTE_FORM, DRAFT_FORM, DECISION_FORM]) | NAMES,
+    st.text(st.characters(exclude_characters="|")),
+    st.none() | st.builds(PostRef, NAMES, st.text(min_size=1)),
+)
+
+
+@given(REFS)
+def test_a_form_reference_decodes_from_what_it_encodes(ref: FormRef) -> None:
+    assert FormRef.decode(ref.encode()) == ref
+
+
+def test_form_references_keep_the_modal_ids_already_on_screens() -> None:
+    assert FormRef.note(7).encode() == "note:7"
+    assert FormRef.note(7, PostRef("C1", "M2")).encode() == "note:7|C1/M2"
+    assert FormRef.decision(Press("draft.reject", "3", 2)).encode() == "decision:draft.reject:3:2"
+    assert FormRef.decode("note:7|C1/M2") == FormRef("note", "7", PostRef("C1", "M2"))
+    assert FormRef.decode("note:7|C1/M2").job_id == 7
+    assert FormRef.decode("decision:draft.reject:3:2").press == Press("draft.reject", "3", 2)
+
+
+@pytest.mark.parametrize("text", ["", "note:²", "note:" + "9" * 5000, "note:" + "1" * 31, "x:1"])
+def test_a_forged_modal_id_decodes_to_a_reference_no_job_has(text: str) -> None:
+    ref = FormRef.decode(text)
+    assert ref.job_id is None and ref.press is None
+
+
+@given(HOSTILE_TEXT)
+def test_hostile_modal_ids_decode_without_an_exception(text: str) -> None:
+    ref = FormRef.decode(text)
+    assert ref.job_id is None or 1 <= ref.job_id < 2**31
+    assert ref.press is None or ref.press.command() is None or ref.form_id == DECISION_FORM
