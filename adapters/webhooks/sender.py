@@ -33,9 +33,10 @@ from core.delivery.senders import (
     PermanentFailure,
     RetryAfter,
     Sender,
+    SenderKey,
     Upload,
 )
-from core.delivery.webhooks import WEBHOOK_PLATFORM, WebhookFormat, shown_url
+from core.delivery.webhooks import WebhookFormat, shown_url, webhook_sender_key
 from core.views.message import Message
 
 Resolve = Callable[[str], Awaitable[str | None]]
@@ -188,10 +189,10 @@ def signed_headers(secret: bytes, raw: bytes, key: str) -> dict[str, str]:
 
 def webhook_senders(
     session: aiohttp.ClientSession, resolve: Resolve, secret: bytes = b"", timeout: float = 10.0
-) -> dict[str, Sender]:
+) -> dict[SenderKey, Sender]:
     """A sender per format, keyed like destinations: "webhook:slack", "webhook:discord"…"""
     return {
-        f"{WEBHOOK_PLATFORM}:{fmt.value}": WebhookSender(
+        webhook_sender_key(fmt): WebhookSender(
             session, fmt, resolve, secret=secret, timeout=timeout
         )
         for fmt in WebhookFormat

@@ -39,6 +39,7 @@ from core.delivery.senders import (
     PermanentFailure,
     RetryAfter,
     Sender,
+    SenderKey,
 )
 from core.domain.conversations import PostedKind, PostedMessage
 from core.domain.events import EventKind, OutboxEvent
@@ -106,14 +107,14 @@ class Dispatcher:
         self,
         uow_factory: UnitOfWorkFactory,
         clock: Clock,
-        senders: Mapping[str, Sender],
+        senders: Mapping[SenderKey, Sender],
         alerts: AlertSettings,
         *,
         pacer: Pacer | None = None,
         poll_seconds: float = 0.5,
         lease: timedelta = LEASE,
     ) -> None:
-        """`senders` are keyed `platform:workspace` (a bot serves its own workspaces)."""
+        """`senders` are keyed by platform and workspace (a bot serves its own workspaces)."""
         self._uow_factory = uow_factory
         self._clock = clock
         self._senders = dict(senders)
@@ -243,7 +244,7 @@ class Dispatcher:
     async def _send(self, where: Destination, batch: list[Delivery]) -> datetime | None:
         """Send one delivery (or a digest of several). Returns when to try again if it
         failed: the destination's queue stops there."""
-        sender = self._senders.get(f"{where.platform}:{where.workspace}")
+        sender = self._senders.get(SenderKey.of(where))
         if sender is None:
             for d in batch:
                 self._dead(d, f"nothing in this bot sends to {where.key}")

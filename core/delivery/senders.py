@@ -11,7 +11,20 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from core.delivery.sender_keys import SenderKey
 from core.views.message import Message
+
+__all__ = [
+    "DeliveryError",
+    "MaybeDelivered",
+    "MessageRef",
+    "PermanentFailure",
+    "RetryAfter",
+    "Sender",
+    "SenderKey",
+    "Upload",
+    "retry_after_seconds",
+]
 
 
 class DeliveryError(Exception):

@@ -4,6 +4,8 @@ else decodes to a refusal, never an exception."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -11,7 +13,12 @@ from hypothesis import strategies as st
 from core.commands import model as c
 from core.commands.actions import Press
 from core.commands.forms import DECISION_FORM, DRAFT_FORM, NOTE_FORM, FormRef, PostRef
+from core.delivery.senders import SenderKey
+from core.delivery.webhooks import Webhook, WebhookFormat, webhook_sender_key
+from core.domain.subscriptions import Destination
 from tests.hostile.chat_shapes import HOSTILE_TEXT
+
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
 # What our buttons carry: action names with dots, objects without a colon (a job number or a
 # target name), versions of 1 to 12 digits. Colons only ever separate the parts.
@@ -103,3 +110,18 @@ def test_hostile_modal_ids_decode_without_an_exception(text: str) -> None:
     ref = FormRef.decode(text)
     assert ref.job_id is None or 1 <= ref.job_id < 2**31
     assert ref.press is None or ref.press.command() is None or ref.form_id == DECISION_FORM
+
+
+@given(st.text(st.characters(exclude_characters=":")), st.text())
+def test_a_sender_key_reads_back_its_platform_and_workspace(platform: str, workspace: str) -> None:
+    key = SenderKey(platform, workspace)
+    assert (key.platform, key.workspace) == (platform, workspace)
+    assert SenderKey.parse(key) == key == f"{platform}:{workspace}"
+
+
+def test_destinations_and_webhooks_have_the_sender_keys_configuration_names() -> None:
+    assert SenderKey.of(Destination("slack", "T1", "C1")) == "slack:T1"
+    assert SenderKey("discord") == "discord:"  # Discord's direct messages
+    hook = Webhook(WebhookFormat.SLACK, "https://hooks.slack.com/x", "alice", T0, id=7)
+    assert hook.destination == Destination("webhook", "slack", "7")
+    assert SenderKey.of(hook.destination) == webhook_sender_key(WebhookFormat.SLACK)
