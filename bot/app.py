@@ -30,7 +30,7 @@ from bot.errors import PlatformUnavailable
 from bot.scheduler import SchedulerService
 from core.commands.numbers import whole_number
 from core.delivery.dispatcher import Dispatcher
-from core.delivery.senders import Sender
+from core.delivery.senders import Sender, SenderKey
 from core.domain.model import Job
 from core.i18n import Translator
 from core.jobs.progress import ProgressEditor
@@ -186,17 +186,17 @@ async def _dispatcher(
     discord: DiscordAdapter | None,
 ) -> AsyncIterator[Dispatcher]:
     """Alerts leave through the senders of the platforms this process speaks for."""
-    senders: dict[str, Sender] = {}
+    senders: dict[SenderKey, Sender] = {}
     if slack is not None and slack.team_id:
-        senders[f"slack:{slack.team_id}"] = slack.runtime.sender
+        senders[SenderKey("slack", slack.team_id)] = slack.runtime.sender
     for served in sorted(bot.settings.served_workspaces()):
-        platform, _, workspace = served.partition(":")
-        if platform == "teams" and teams is not None:
-            senders[served] = teams.sender(workspace)
-        if platform == "discord" and discord is not None:
-            senders[served] = discord.sender(workspace)
+        key = SenderKey.parse(served)
+        if key.platform == "teams" and teams is not None:
+            senders[key] = teams.sender(key.workspace)
+        if key.platform == "discord" and discord is not None:
+            senders[key] = discord.sender(key.workspace)
     if discord is not None:
-        senders["discord:"] = discord.sender()  # people who speak to the bot in DMs
+        senders[SenderKey("discord")] = discord.sender()  # people who speak to the bot in DMs
 
     async def webhook_url(webhook_id: str) -> str | None:
         async with bot.uow_factory(read_only=True) as uow:

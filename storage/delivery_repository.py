@@ -18,16 +18,16 @@ from storage.tables import DeliveryRow
 
 def _delivery(row: DeliveryRow) -> Delivery:
     return Delivery(
-        row.event_id,
-        Destination(row.platform, row.workspace, row.channel),
-        row.private,
-        DeliveryState(row.state),
-        row.attempts,
-        row.next_attempt_at,
-        row.message_id,
-        row.last_error,
-        row.id,
-        row.claimed_at,
+        event_id=row.event_id,
+        destination=Destination(row.platform, row.workspace, row.channel),
+        private=row.private,
+        state=DeliveryState(row.state),
+        attempts=row.attempts,
+        next_attempt_at=row.next_attempt_at,
+        message_id=row.message_id,
+        last_error=row.last_error,
+        id=row.id,
+        unsettled_since=row.claimed_at,
     )
 
 

@@ -31,8 +31,6 @@ from adapters.discord.render import (
     EPHEMERAL,
     modal_response,
     modal_values,
-    parse_custom_id,
-    parse_modal_id,
     render,
     text_message,
 )
@@ -41,10 +39,9 @@ from adapters.discord.sender import DiscordSender
 from adapters.discord.shape import shape_problem
 from adapters.discord.verify import InteractionVerifier
 from core.app.service import CommandService
-from core.commands.actions import ASKS_A_REASON, FORM_ACTIONS
-from core.commands.forms import DECISION_FORM, NOTE_FORM, Form, FormInvalid
+from core.commands.actions import ASKS_A_REASON, FORM_ACTIONS, Press
+from core.commands.forms import DECISION_FORM, Form, FormInvalid, FormRef, PostRef
 from core.commands.grammar.registry import Kind, Option, Param
-from core.commands.numbers import record_id
 from core.delivery.senders import DeliveryError, MessageRef
 from core.domain.conversations import PostedKind, PostedMessage
 from core.domain.model import Actor, Job, Principal
@@ -277,26 +274,24 @@ class DiscordAdapter:
     async def _press(self, interaction: Mapping[str, Any], actor: Actor) -> dict[str, Any]:
         data = interaction.get("data") or {}
         custom_id = str(data.get("custom_id") or "")
-        parsed = parse_custom_id(custom_id)
-        if parsed is None:  # not an id we drew: refused, and the log says who tried it
+        press = Press.decode(custom_id)
+        if press is None:  # not an id we drew: refused, and the log says who tried it
             name, _, value = custom_id.partition(":")
             return _answer(await self.service.refuse_action(name, value, actor, prefix=PREFIX))
-        name, obj, version = parsed
-        if name in FORM_ACTIONS:
-            return modal_response(self.service.form(FORM_ACTIONS[name], actor, obj))
-        if name in ASKS_A_REASON:
-            form = self.service.form(DECISION_FORM, actor, f"{name}:{obj}:{version}")
-            return modal_response(form)
+        if press.action in FORM_ACTIONS:
+            ref = FormRef(FORM_ACTIONS[press.action], press.object_id)
+            return modal_response(self.service.form(ref, actor))
+        if press.action in ASKS_A_REASON:
+            return modal_response(self.service.form(FormRef.decision(press), actor))
         on = (interaction.get("message") or {}).get("id") or ""
         message = await self.service.execute_action(
-            name,
-            f"{obj}:{version}",
+            press,
             actor,
             prefix=PREFIX,
             message=f"{actor.channel}:{on}" if on else "",
             once=_request_key(interaction),
         )
-        return self._pressed(interaction, actor, message, pressed_job=obj)
+        return self._pressed(interaction, actor, message, pressed_job=press.object_id)
 
     def _pressed(
         self, interaction: Mapping[str, Any], actor: Actor, message: Message, pressed_job: str
@@ -321,12 +316,10 @@ class DiscordAdapter:
         # Someone's words become the note's first draft; the bot's own message does not.
         author = target.get("author") or {}
         initial = "" if author.get("bot") else str(target.get("content") or "")
-        form = self.service.form(NOTE_FORM, actor, str(job_id), initial)
-        answer = modal_response(form)
+        form = self.service.form(FormRef.note(job_id), actor, initial)
         # The note keeps a link to the message it was made from.
-        channel = str(target.get("channel_id") or actor.channel)
-        answer["data"]["custom_id"] += f"|{channel}/{target_id}"
-        return answer
+        source = PostRef(str(target.get("channel_id") or actor.channel), target_id)
+        return modal_response(form, source)
 
     async def _job_of(self, interaction: Mapping[str, Any], message_id: str) -> int | None:
         """The job a message is about: a job's or alert's own message, or any message in
@@ -359,14 +352,12 @@ class DiscordAdapter:
     async def _submitted(self, interaction: Mapping[str, Any], actor: Actor) -> dict[str, Any]:
         data = interaction.get("data") or {}
         t = Translator(actor.locale)
-        custom_id, _, source = str(data.get("custom_id") or "").partition("|")
-        form_id, context = parse_modal_id(custom_id)
+        ref = FormRef.decode(str(data.get("custom_id") or ""))
         values = modal_values(data.get("components") or [])
-        link = self._link(interaction, source)
+        link = self._link(interaction, ref.source)
         try:
             message = await self.service.submit_form(
-                form_id,
-                context,
+                ref,
                 values,
                 actor,
                 link=link,
@@ -374,12 +365,12 @@ class DiscordAdapter:
                 once=_request_key(interaction),
             )
         except FormInvalid as invalid:
-            form = self.service.form(form_id, actor, context)
+            form = self.service.form(ref, actor)
             return _private_text(_errors_text(form, invalid, t))
-        if form_id == DECISION_FORM and interaction.get("message"):
-            pressed = context.split(":")[1] if context.count(":") >= 2 else ""
+        if ref.form_id == DECISION_FORM and interaction.get("message"):
+            pressed = ref.press.object_id if ref.press is not None else ""
             return self._pressed(interaction, actor, message, pressed_job=pressed)
-        noted_job = record_id(context) if form_id == NOTE_FORM else None
+        noted_job = ref.job_id
         if noted_job is not None and not message.ephemeral:
             self._keep(self._echo_note(noted_job, message))
             return _private_text(message.summary or message.title)
@@ -400,12 +391,11 @@ class DiscordAdapter:
                 log.warning("could not echo a note on job #%s: %s", job_id, error.detail)
             return
 
-    def _link(self, interaction: Mapping[str, Any], source: str) -> str:
-        guild = str(interaction.get("guild_id") or "@me")
-        channel, _, message_id = source.partition("/")
-        if not channel or not message_id:
+    def _link(self, interaction: Mapping[str, Any], source: PostRef | None) -> str:
+        if source is None:
             return ""
-        return f"https://discord.com/channels/{guild}/{channel}/{message_id}"
+        guild = str(interaction.get("guild_id") or "@me")
+        return f"https://discord.com/channels/{guild}/{source.channel}/{source.message_id}"
 
     def _webhook(self, interaction: Mapping[str, Any]) -> dict[str, str]:
         return {

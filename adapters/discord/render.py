@@ -31,12 +31,12 @@ import base64
 import binascii
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import unquote_to_bytes, urlsplit
 
-from core.commands import actions
-from core.commands.forms import Form, FormInput, InputKind
+from core.commands.actions import Press
+from core.commands.forms import Form, FormInput, FormRef, InputKind, PostRef
 from core.safety.text import cut
 from core.views.message import Action, Field, Image, Message, Tone
 
@@ -165,17 +165,14 @@ def _escape_plain(text: str) -> str:
 def custom_id(action: Action) -> str | None:
     """`job.retry:7:0`: the action, then the object and the version it was drawn for; None
     when that does not fit Discord's 100 characters (cutting would change its meaning)."""
-    encoded = f"{action.name}:{action.object_id}:{action.version}"
+    encoded = action.press.encode()
     return encoded if len(encoded) <= MAX_CUSTOM_ID else None
 
 
 def parse_custom_id(value: str) -> tuple[str, str, int] | None:
-    """`"job.retry:7:0"` → `("job.retry", "7", 0)`; None for anything else."""
-    name, _, rest = value.partition(":")
-    parsed = actions.parse_value(rest)
-    if not name or parsed is None:
-        return None
-    return name, parsed[0], parsed[1]
+    """`"job.retry:7:0"` → `("job.retry", "7", 0)`; None for anything else (`Press.decode`)."""
+    press = Press.decode(value)
+    return None if press is None else (press.action, press.object_id, press.version)
 
 
 def render(message: Message) -> Json:
@@ -376,21 +373,21 @@ def _filename(image: Image, index: int, extension: str) -> str:
 # -- modals ------------------------------------------------------------------------------
 
 
-def modal_id(form: Form) -> str:
-    """`note:7`: which form and what it is about (a job number), carried by the modal."""
-    encoded = f"{form.form_id}:{form.context}"
-    if len(encoded) > MAX_CUSTOM_ID:
+def modal_id(form: Form, source: PostRef | None = None) -> str:
+    """`note:7`: which form and what it is about (a job number), carried by the modal;
+    `note:7|<channel>/<message>` for a note made from a message (`FormRef.encode`)."""
+    if len(form.ref.encode()) > MAX_CUSTOM_ID:
         raise ValueError(f"Form '{form.form_id}' context is too long for a modal custom_id.")
-    return encoded
+    return replace(form.ref, source=source).encode()
 
 
 def parse_modal_id(value: str) -> tuple[str, str]:
-    """`"note:7"` → `("note", "7")`: the form id and its context."""
-    form_id, _, context = value.partition(":")
-    return form_id, context
+    """`"note:7"` → `("note", "7")`: the form id and its context (`FormRef.decode`)."""
+    ref = FormRef.decode(value)
+    return ref.form_id, ref.context
 
 
-def modal(form: Form) -> Json:
+def modal(form: Form, source: PostRef | None = None) -> Json:
     """The `data` of a modal interaction response (type 9).
 
     Raises:
@@ -401,14 +398,14 @@ def modal(form: Form) -> Json:
             f"Form '{form.form_id}' has {len(form.inputs)} inputs; a Discord modal holds 1 to 5."
         )
     return {
-        "custom_id": modal_id(form),
+        "custom_id": modal_id(form, source),
         "title": cut(form.title, MAX_MODAL_TITLE),
         "components": [_labelled(field) for field in form.inputs],
     }
 
 
-def modal_response(form: Form) -> Json:
-    return {"type": MODAL, "data": modal(form)}
+def modal_response(form: Form, source: PostRef | None = None) -> Json:
+    return {"type": MODAL, "data": modal(form, source)}
 
 
 def modal_values(components: Sequence[Mapping[str, Any]]) -> dict[str, str]:

@@ -17,7 +17,7 @@ import discord
 from discord.http import HTTPClient, Route
 
 from core.delivery.pacing import SlidingWindow
-from core.delivery.senders import DeliveryError, RetryAfter
+from core.delivery.senders import MaybeDelivered, PermanentFailure, RetryAfter
 
 GLOBAL_LIMIT = 45  # requests in any second: Discord allows 50; a margin for clocks and retries
 LONGEST_WAIT = 30.0  # a 429 asking for more raises (the dispatcher waits, not this call)
@@ -57,7 +57,7 @@ class DiscordRest:
         """One API call to `path` (a template, `route` filling it); Discord's refusals as
         the delivery errors the dispatcher honours."""
         if self._http is None:
-            raise DeliveryError("Discord is not connected (no bot token)", permanent=True)
+            raise PermanentFailure("Discord is not connected (no bot token)")
         await self._global.take()
         called = Route(method, path, **(route or {}))
         try:
@@ -80,18 +80,16 @@ class DiscordRest:
             raise RetryAfter(limited.retry_after, "Discord rate limit") from None
         except discord.NotFound as missing:
             unknown = missing.code == UNKNOWN_CHANNEL
-            raise (UnknownChannel if unknown else DeliveryError)(
-                _detail(missing), permanent=True
-            ) from None
+            raise (UnknownChannel if unknown else PermanentFailure)(_detail(missing)) from None
         except discord.Forbidden as refused:
-            raise DeliveryError(_detail(refused), permanent=True) from None
+            raise PermanentFailure(_detail(refused)) from None
         except discord.DiscordServerError as failed:
-            raise DeliveryError(_detail(failed), maybe_sent=True) from None
+            raise MaybeDelivered(_detail(failed)) from None
         except discord.HTTPException as failed:  # 400s: what we sent is wrong; a retry is too
-            raise DeliveryError(_detail(failed), permanent=True) from None
+            raise PermanentFailure(_detail(failed)) from None
         except (TimeoutError, aiohttp.ClientError) as error:
             detail = f"no answer from Discord ({type(error).__name__})"
-            raise DeliveryError(detail, maybe_sent=True) from None
+            raise MaybeDelivered(detail) from None
 
 
 def nonce(key: str) -> str:
@@ -104,5 +102,5 @@ def _detail(error: discord.HTTPException) -> str:
     return f"Discord answered {error.status} (code {error.code}): {error.text[:200]}"
 
 
-class UnknownChannel(DeliveryError):
+class UnknownChannel(PermanentFailure):
     """Discord knows no such channel (code 10003): for a message's id, no thread yet."""

@@ -21,8 +21,8 @@ from adapters.slack.modals import FORM_OF_CALLBACK, Origin, modal, result_modal,
 from adapters.slack.render import render, unescape
 from adapters.slack.runtime import SlackRuntime
 from adapters.slack.surface import PREFIX, SHORTCUT_ANNOTATE, SHORTCUT_NEW_DRAFT
-from core.commands.actions import FORM_ACTIONS
-from core.commands.forms import DRAFT_FORM, NOTE_FORM, FormInvalid
+from core.commands.actions import FORM_ACTIONS, Press
+from core.commands.forms import DRAFT_FORM, NOTE_FORM, FormInvalid, FormRef
 from core.delivery.senders import DeliveryError, MessageRef
 from core.domain.conversations import PostedKind
 from core.domain.model import Actor
@@ -80,14 +80,17 @@ class Interactions:
         service = self._runtime.service
         container = body.get("container") or {}
         on = f"{container.get('channel_id') or actor.channel}:{container.get('message_ts') or ''}"
-        message = await service.execute_action(
-            name,
-            value,
-            actor,
-            prefix=PREFIX,
-            message=on if container.get("message_ts") else "",
-            once=request_key(body),
-        )
+        press = Press.of(name, value)
+        if press is None:  # not a value we drew: refused, and the log says who tried it
+            message = await service.refuse_action(name, value, actor, prefix=PREFIX)
+        else:
+            message = await service.execute_action(
+                press,
+                actor,
+                prefix=PREFIX,
+                message=on if container.get("message_ts") else "",
+                once=request_key(body),
+            )
         if not body.get("response_url"):  # App Home or a modal: no message to answer in
             await self._runtime.tell_privately(actor, message)
             return
@@ -153,7 +156,7 @@ class Interactions:
         """Open the form; when Slack will not (a trigger expires 3 s after the press), say so
         to the presser instead of failing the request in silence."""
         t = Translator(actor.locale)
-        form = self._runtime.service.form(form_id, actor, origin.context, initial)
+        form = self._runtime.service.form(FormRef(form_id, origin.context), actor, initial)
         try:
             await self._runtime.client.views_open(
                 trigger_id=trigger_id, view=modal(form, origin, t)
@@ -177,8 +180,7 @@ class Interactions:
         actor = await self._actor(body, thread=origin.thread)
         try:
             message = await self._runtime.service.submit_form(
-                form_id,
-                origin.context,
+                FormRef(form_id, origin.context),
                 submitted_values(view),
                 actor,
                 link=origin.link,

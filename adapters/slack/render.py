@@ -71,7 +71,7 @@ def unescape(text: str) -> str:
 
 def action_value(action: Action) -> str:
     """What a button carries back: the object and the version it was drawn for."""
-    return f"{action.object_id}:{action.version}"
+    return action.press.value
 
 
 def render(message: Message) -> dict[str, Any]:

@@ -3,7 +3,7 @@
 It speaks the core's `Sender` port (core/delivery/senders.py). Slack's 429 becomes `RetryAfter` with
 the `Retry-After` seconds, so the delivery pipeline can wait exactly that long; answers that
 no retry can fix (channel gone, not allowed) are marked permanent; a timeout or a dropped
-connection may have posted all the same (`maybe_sent`).
+connection may have posted all the same (`MaybeDelivered`).
 
 chat.postMessage has no idempotency key, so the delivery's key rides in the message's
 metadata, and `recall` finds it in the channel's history after a crash.
@@ -21,7 +21,15 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
 from adapters.slack.render import render
-from core.delivery.senders import DeliveryError, MessageRef, RetryAfter, Upload, retry_after_seconds
+from core.delivery.senders import (
+    DeliveryError,
+    MaybeDelivered,
+    MessageRef,
+    PermanentFailure,
+    RetryAfter,
+    Upload,
+    retry_after_seconds,
+)
 from core.views.message import Message
 
 PERMANENT_ERRORS = frozenset(
@@ -139,13 +147,12 @@ async def _call(call: Awaitable[AsyncSlackResponse]) -> AsyncSlackResponse:
     except (TimeoutError, aiohttp.ClientError) as error:
         # The request may have reached Slack: the next attempt looks before posting.
         detail = f"no answer from Slack ({type(error).__name__})"
-        raise DeliveryError(detail, maybe_sent=True) from error
+        raise MaybeDelivered(detail) from error
     except SlackApiError as error:
         response = error.response
         if response.status_code == 429:
             raw = response.headers.get("Retry-After") or response.headers.get("retry-after")
             raise RetryAfter(retry_after_seconds(raw), "Slack rate limit") from error
         code = str(response.get("error", "")) if isinstance(response.data, dict) else ""
-        raise DeliveryError(
-            f"Slack answered {code or response.status_code}", permanent=code in PERMANENT_ERRORS
-        ) from error
+        failure = PermanentFailure if code in PERMANENT_ERRORS else DeliveryError
+        raise failure(f"Slack answered {code or response.status_code}") from error

@@ -46,7 +46,7 @@ from adapters.teams.cards import invoke_message_response
 from adapters.teams.sender import TeamsSender
 from adapters.teams.shape import NotAnActivity, read_activity
 from core.app.service import CommandService
-from core.delivery.senders import DeliveryError, MessageRef
+from core.delivery.senders import DeliveryError, MessageRef, PermanentFailure
 from core.domain.conversations import PostedKind
 from core.domain.model import Job
 from core.i18n import Translator
@@ -240,7 +240,7 @@ class TeamsAdapter:
         """Open a 1:1 chat with someone who wrote to the bot elsewhere (C3), and keep it."""
         member = await self.service.conversation(PLATFORM, tenant, f"member:{user_id}")
         if member is None:
-            raise DeliveryError("this person has never written to the bot in Teams", permanent=True)
+            raise PermanentFailure("this person has never written to the bot in Teams")
         service_url = str(member["serviceUrl"])
         identity = self.cloud.create_claims_identity(self.credentials.client_id)
         connector = await self._factory.create_connector_client(

@@ -36,8 +36,8 @@ from adapters.teams.cards import (
 )
 from core.app.service import CommandService
 from core.commands import model as c
-from core.commands.actions import COMMENT_INPUT, FORM_ACTIONS
-from core.commands.forms import Form, FormInvalid
+from core.commands.actions import COMMENT_INPUT, FORM_ACTIONS, Press
+from core.commands.forms import Form, FormInvalid, FormRef
 from core.domain.conversations import PostedKind, PostedMessage
 from core.domain.model import Actor, Job, Principal
 from core.i18n import Translator
@@ -227,7 +227,8 @@ class TeamsAgent(ActivityHandler):
         if verb in FORM_ACTIONS:
             # A button drawn without its form ("New draft", an older card's "Add note"): the
             # form comes as a card of its own, so the pressed card stays as it was.
-            form = self._service.form(FORM_ACTIONS[verb], actor, str(data.get("object", "")))
+            ref = FormRef(FORM_ACTIONS[verb], str(data.get("object", "")))
+            form = self._service.form(ref, actor)
             required = t.t("form.error.required")
             own = {"type": "message", "attachments": [form_attachment(form, required)]}
             await turn_context.send_activity(Activity.model_validate(own))
@@ -237,15 +238,17 @@ class TeamsAgent(ActivityHandler):
         value = f"{data.get('object', '')}:{data.get('version', 0)}"
         comment = str(data.get(COMMENT_INPUT) or "")  # typed beside the buttons, if any
         on = activity.reply_to_id or ""
-        message = await self._service.execute_action(
-            verb,
-            value,
-            actor,
-            prefix=PREFIX,
-            comment=comment,
-            message=f"{actor.channel}:{on}" if on else "",
-            once=_request_key(activity),
-        )
+        press = Press.of(verb, value, comment)
+        if press is None:
+            message = await self._service.refuse_action(verb, value, actor, prefix=PREFIX)
+        else:
+            message = await self._service.execute_action(
+                press,
+                actor,
+                prefix=PREFIX,
+                message=f"{actor.channel}:{on}" if on else "",
+                once=_request_key(activity),
+            )
         if message.ephemeral:  # a refusal: the card everyone sees stays as it was
             return _invoke(invoke_message_response(message.text))
         pressed = str(data.get("object", ""))
@@ -264,13 +267,12 @@ class TeamsAgent(ActivityHandler):
     ) -> InvokeResponse:
         """A form's submit: Teams merges the typed values into `data`. A bad value or a
         refusal shows the form again with the error under its input."""
-        form_id, context = str(data.get("form", "")), str(data.get("context", ""))
+        ref = FormRef(str(data.get("form", "")), str(data.get("context", "")))
         values = {k: str(v) for k, v in data.items() if k not in FORM_DATA_KEYS}
         t = Translator(actor.locale)
         try:
             message = await self._service.submit_form(
-                form_id,
-                context,
+                ref,
                 values,
                 actor,
                 link=message_link(turn_context.activity),
@@ -278,7 +280,7 @@ class TeamsAgent(ActivityHandler):
                 once=_request_key(turn_context.activity),
             )
         except FormInvalid as invalid:
-            form = self._service.form(form_id, actor, context)
+            form = self._service.form(ref, actor)
             if data.get("inline"):  # under a card: said to the presser, the typing kept
                 return _invoke(invoke_message_response(_errors_in_words(t, form, invalid)))
             card = form_card(

@@ -20,7 +20,15 @@ from microsoft_agents.hosting.core import TurnContext
 from microsoft_agents.hosting.core.authorization import ClaimsIdentity
 
 from adapters.teams.cards import message_activity
-from core.delivery.senders import DeliveryError, MessageRef, RetryAfter, Upload, retry_after_seconds
+from core.delivery.senders import (
+    DeliveryError,
+    MaybeDelivered,
+    MessageRef,
+    PermanentFailure,
+    RetryAfter,
+    Upload,
+    retry_after_seconds,
+)
 from core.views.message import Message
 
 Lookup = Callable[[str], Awaitable[dict[str, Any] | None]]  # key → stored reference
@@ -91,7 +99,7 @@ class TeamsSender:
         return None
 
     async def upload(self, channel: str, upload: Upload, *, thread_id: str = "") -> None:
-        raise DeliveryError("file uploads to Teams are not supported yet", permanent=True)
+        raise PermanentFailure("file uploads to Teams are not supported yet")
 
     async def locale_of(self, user_id: str) -> str:
         reference = await self._lookup(f"user:{user_id}")
@@ -100,9 +108,8 @@ class TeamsSender:
     async def _reference(self, key: str) -> ConversationReference:
         stored = await self._lookup(key.split(";")[0] if not key.startswith("user:") else key)
         if stored is None:
-            raise DeliveryError(
-                "the bot has not been in this Teams conversation (add it there first)",
-                permanent=True,
+            raise PermanentFailure(
+                "the bot has not been in this Teams conversation (add it there first)"
             )
         reference = ConversationReference.model_validate(stored)
         reference.activity_id = None  # a new message, not a reply to the one stored with it
@@ -147,7 +154,7 @@ class TeamsSender:
             raise _failure(error) from None
         except (TimeoutError, aiohttp.ClientError) as error:
             detail = f"no answer from Teams ({type(error).__name__})"
-            raise DeliveryError(detail, maybe_sent=True) from None
+            raise MaybeDelivered(detail) from None
 
 
 def _failure(error: aiohttp.ClientResponseError) -> DeliveryError:
@@ -155,4 +162,5 @@ def _failure(error: aiohttp.ClientResponseError) -> DeliveryError:
     if status == 429:
         raw = error.headers.get("Retry-After", "") if error.headers else ""
         return RetryAfter(retry_after_seconds(raw), "Teams rate limit")
-    return DeliveryError(f"Teams answered {status}", permanent=status not in RETRYABLE)
+    failure = DeliveryError if status in RETRYABLE else PermanentFailure
+    return failure(f"Teams answered {status}")

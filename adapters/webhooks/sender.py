@@ -28,12 +28,15 @@ from adapters.webhooks.render import encode, payload
 from core.delivery.senders import (
     DEFAULT_RETRY_AFTER,
     DeliveryError,
+    MaybeDelivered,
     MessageRef,
+    PermanentFailure,
     RetryAfter,
     Sender,
+    SenderKey,
     Upload,
 )
-from core.delivery.webhooks import WEBHOOK_PLATFORM, WebhookFormat, shown_url
+from core.delivery.webhooks import WebhookFormat, shown_url, webhook_sender_key
 from core.views.message import Message
 
 Resolve = Callable[[str], Awaitable[str | None]]
@@ -78,7 +81,7 @@ class WebhookSender:
 
     async def post(self, channel: str, message: Message, *, key: str = "") -> MessageRef:
         if self.format is WebhookFormat.JSON and not self._secret:
-            raise DeliveryError(NO_SECRET, permanent=True)
+            raise PermanentFailure(NO_SECRET)
         url = await self._url(channel)
         if self.format is WebhookFormat.DISCORD:
             # `wait=true` makes Discord answer with the message (and its id) instead of 204.
@@ -93,24 +96,24 @@ class WebhookSender:
 
     async def update(self, ref: MessageRef, message: Message) -> MessageRef:
         if not self.edits:
-            raise DeliveryError(f"{self.format} webhooks cannot edit a message", permanent=True)
+            raise PermanentFailure(f"{self.format} webhooks cannot edit a message")
         if not ref.message_id:
-            raise DeliveryError("the webhook gave no message id to edit", permanent=True)
+            raise PermanentFailure("the webhook gave no message id to edit")
         url = _with_path(await self._url(ref.channel), f"messages/{ref.message_id}")
         await self._send("PATCH", url, payload(self.format, message), "")
         return ref
 
     async def reply(self, parent: MessageRef, message: Message, *, key: str = "") -> MessageRef:
-        raise DeliveryError(f"{self.format} webhooks cannot reply in a thread", permanent=True)
+        raise PermanentFailure(f"{self.format} webhooks cannot reply in a thread")
 
     async def private(self, user_id: str, message: Message, *, key: str = "") -> MessageRef:
-        raise DeliveryError("webhooks cannot send private messages", permanent=True)
+        raise PermanentFailure("webhooks cannot send private messages")
 
     async def recall_private(self, user_id: str, key: str, since: datetime) -> MessageRef | None:
         return None
 
     async def upload(self, channel: str, upload: Upload, *, thread_id: str = "") -> None:
-        raise DeliveryError("webhooks cannot upload files", permanent=True)
+        raise PermanentFailure("webhooks cannot upload files")
 
     async def locale_of(self, user_id: str) -> str:
         return "en"  # a webhook has no people, only a channel
@@ -118,7 +121,7 @@ class WebhookSender:
     async def _url(self, webhook_id: str) -> str:
         url = await self._resolve(webhook_id)
         if url is None:
-            raise DeliveryError(f"webhook {webhook_id} was removed", permanent=True)
+            raise PermanentFailure(f"webhook {webhook_id} was removed")
         return url
 
     async def _send(self, method: str, url: str, body: dict[str, Any], key: str) -> _Answer:
@@ -142,18 +145,18 @@ class WebhookSender:
                 answer = _Answer(response.status, dict(response.headers), start)
         # `from None` below: aiohttp's messages may contain the URL, and tracebacks get logged.
         except TimeoutError:
-            # It may have arrived all the same (`maybe_sent`); webhooks can't be asked.
+            # It may have arrived all the same (`MaybeDelivered`); webhooks can't be asked.
             detail = f"{self.format} webhook {shown} timed out"
-            raise DeliveryError(detail, maybe_sent=True) from None
+            raise MaybeDelivered(detail) from None
         except aiohttp.InvalidURL:
-            raise DeliveryError(f"webhook {shown} has no valid URL", permanent=True) from None
+            raise PermanentFailure(f"webhook {shown} has no valid URL") from None
         except (RefusedDestination, aiohttp.ClientError) as error:
             refusal = refusal_of(error)
             if refusal is not None:  # the session's guard (adapters/webhooks/guard.py)
                 detail = f"{self.format} webhook {shown} refused: {refusal.value} address"
-                raise DeliveryError(detail, permanent=True) from None
+                raise PermanentFailure(detail) from None
             detail = f"{self.format} webhook {shown} unreachable ({type(error).__name__})"
-            raise DeliveryError(detail, maybe_sent=True) from None
+            raise MaybeDelivered(detail) from None
         failure = self._failure(answer, shown)
         if failure is not None:
             raise failure
@@ -170,7 +173,7 @@ class WebhookSender:
         transient = status >= 500 or status in retryable
         reason = _reason(answer.body)
         detail = f"{where} answered {status}" + (f" ({reason})" if reason else "")
-        return DeliveryError(detail, permanent=not transient)
+        return DeliveryError(detail) if transient else PermanentFailure(detail)
 
 
 def signed_headers(secret: bytes, raw: bytes, key: str) -> dict[str, str]:
@@ -186,10 +189,10 @@ def signed_headers(secret: bytes, raw: bytes, key: str) -> dict[str, str]:
 
 def webhook_senders(
     session: aiohttp.ClientSession, resolve: Resolve, secret: bytes = b"", timeout: float = 10.0
-) -> dict[str, Sender]:
+) -> dict[SenderKey, Sender]:
     """A sender per format, keyed like destinations: "webhook:slack", "webhook:discord"…"""
     return {
-        f"{WEBHOOK_PLATFORM}:{fmt.value}": WebhookSender(
+        webhook_sender_key(fmt): WebhookSender(
             session, fmt, resolve, secret=secret, timeout=timeout
         )
         for fmt in WebhookFormat

@@ -15,8 +15,8 @@ from typing import Any
 
 from core.commands import forms
 from core.commands import model as c
-from core.commands.actions import command_for_action, parse_value
-from core.commands.forms import Form
+from core.commands.actions import Press, parse_value
+from core.commands.forms import Form, FormRef
 from core.commands.grammar import parse, parse_fields
 from core.commands.inbound import clean_actor, clean_command, clean_values
 from core.commands.numbers import record_id
@@ -197,55 +197,54 @@ class CommandService:
 
     async def execute_action(
         self,
-        name: str,
-        value: str,
+        press: Press,
         actor: Actor,
         *,
         prefix: str = "",
-        comment: str = "",
         message: str = "",
         once: str = "",
     ) -> Message:
-        """A button press (`name`, `"<object>:<version>"`, and what was typed beside it).
-        A press no command stands for (forged, or from an older version) is refused. A press
-        is acted on once per (`message` it is on, action, version): a second press, or a
-        replay, is "already done"; with no message (a home tab), once per request (`once`)."""
-        name, value, comment = clean(name), clean(value), clean(comment)
+        """A button press, as the adapter's codec read it. A press no command stands for
+        (forged, or from an older version) is refused. A press is acted on once per
+        (`message` it is on, action, version): a second press, or a replay, is "already
+        done"; with no message (a home tab), once per request (`once`)."""
+        name, value = press.action, press.value
         actor = clean_actor(actor)
         try:
-            parsed = parse_value(value)
-            command = command_for_action(name, *parsed, comment) if parsed else None
+            command = press.command()
         except Exception:  # a bug reading the button: answered and audited like any other
             return await self._internal_error(
                 actor, "button", f"{name} {value}", Translator(actor.locale), prefix
             )
         if command is None:
             return await self.refuse_action(name, value, actor, prefix=prefix)
-        press = f"press {message} {name} {value}" if message else once
+        key = f"press {message} {name} {value}" if message else once
         return await self.execute(
-            command, actor, raw=f"{name} {value}", prefix=prefix, once=clean(press)
+            command, actor, raw=f"{name} {value}", prefix=prefix, once=clean(key)
         )
 
     async def refuse_action(
         self, name: str, value: str, actor: Actor, *, prefix: str = ""
     ) -> Message:
         """The answer to a press that stands for nothing: a short refusal, audited like any
-        invalid command (a forged button is worth a line in the log, not silence)."""
-        t = Translator(actor.locale)
-        raw = f"{name} {value}"
+        invalid command (a forged button is worth a line in the log, not silence). `name`
+        and `value` are what the button carried, as it came: they are cleaned here."""
+        actor, t = clean_actor(actor), Translator(actor.locale)
+        raw = clean(f"{name} {value}")
         if not self.serves(actor):
             return await self._refuse_workspace(actor, BUTTON, raw, t, prefix)
         error = InvalidCommand("error.bad_button")
         await self._audit_failure(actor, BUTTON, Outcome.INVALID, raw, error)
         return error_message(t, error, prefix)
 
-    def form(self, form_id: str, actor: Actor, context: str = "", initial: str = "") -> Form:
-        """The form to show `actor` (translated); `context` names its object (a job)."""
-        context, initial = clean(context), clean(initial)
+    def form(self, ref: FormRef, actor: Actor, initial: str = "") -> Form:
+        """The form `ref` names, to show `actor` (translated)."""
+        form_id, context, initial = ref.form_id, clean(ref.context), clean(initial)
         t = Translator(actor.locale)
         if form_id == forms.NOTE_FORM:
             return forms.note_form(t, record_id(context) or 0, initial)
         if form_id == forms.DECISION_FORM:
+            # Drawn even for a forged context (draft 0): the refusal comes on submission.
             action, _, value = context.partition(":")
             draft, version = parse_value(value) or ("0", 0)
             return forms.decision_form(t, action, record_id(draft) or 0, version)
@@ -253,8 +252,7 @@ class CommandService:
 
     async def submit_form(
         self,
-        form_id: str,
-        context: str,
+        ref: FormRef,
         values: Mapping[str, str],
         actor: Actor,
         *,
@@ -265,15 +263,15 @@ class CommandService:
         """Run a submitted form (`once`: see `execute`). `FormInvalid` names the inputs to
         fix, bad values and refusals alike, so the form stays open with the error on its field."""
         t = Translator(actor.locale)
-        context, link = clean(context), clean(link)
+        form_id, context, link = ref.form_id, clean(ref.context), clean(link)
         values = {name: clean(value) for name, value in values.items()}
-        command = forms.form_command(form_id, context, values, t, link=link)
+        command = forms.form_command(FormRef(form_id, context), values, t, link=link)
         message = await self.execute(
             command, actor, raw=f"form {form_id} {context}", prefix=prefix, once=once
         )
         if message.error_key:
             name = forms.ERROR_INPUTS.get(message.error_key)
-            inputs = [i.name for i in self.form(form_id, actor, context).inputs]
+            inputs = [i.name for i in self.form(FormRef(form_id, context), actor).inputs]
             raise forms.FormInvalid({name if name in inputs else inputs[0]: message.summary})
         return message
 

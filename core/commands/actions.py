@@ -1,15 +1,23 @@
 """Buttons, platform-free: what each action name does, and the command a press becomes.
 
-A button carries `(name, object id, version)`; every adapter hands those three back here and
-the core decides (ARCHITECTURE.md, flow 2). Actions that need more input than a press open a
-form instead (`FORM_ACTIONS`); the adapter shows it as a modal or card inputs.
+A button carries `(name, object id, version)`; each adapter's codec reads them into a `Press`
+once, at the edge, and the core decides what it means (ARCHITECTURE.md, flow 2). Actions
+that need more input than a press open a form instead (`FORM_ACTIONS`); the adapter shows it
+as a modal or card inputs.
+
+The wire format is fixed (platforms keep the buttons of old messages): Slack's `value` and
+Teams' data hold `<object>:<version>` (`Press.value`), beside the action name; a Discord
+`custom_id` holds all three, `<action>:<object>:<version>` (`Press.encode`).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
+
 from core.commands import model as c
 from core.commands.numbers import record_id, whole_number
 from core.domain.schedules import Verdict
+from core.safety.text import clean
 
 JOB_RETRY = "job.retry"
 JOB_CANCEL = "job.cancel"
@@ -68,3 +76,53 @@ def parse_value(value: str) -> tuple[str, int] | None:
     if version is None:
         return None
     return object_id, version
+
+
+@dataclass(frozen=True)
+class Press:
+    """A button press, read once from the platform's payload: the action, the object and the
+    version the button was drawn for, and what the presser typed beside it (`comment`)."""
+
+    action: str
+    object_id: str
+    version: int
+    comment: str = ""
+
+    @property
+    def value(self) -> str:
+        """`"3:2"`: the object and its version, as Slack's button `value` carries them."""
+        return f"{self.object_id}:{self.version}"
+
+    def encode(self) -> str:
+        """`"draft.approve:3:2"`: the whole press in one string (a Discord `custom_id`, the
+        decision form's context); the comment is never part of it."""
+        return f"{self.action}:{self.value}"
+
+    @classmethod
+    def decode(cls, text: str) -> Press | None:
+        """The press `encode` wrote, or None for anything else (no action, no version, a
+        version that is not 1-12 digits). Read as it came, then its parts are cleaned."""
+        action, _, value = text.partition(":")
+        parsed = parse_value(value)
+        if not action or parsed is None:
+            return None
+        object_id, version = parsed
+        return cls(clean(action), clean(object_id), version)
+
+    @classmethod
+    def of(cls, action: str, value: str, comment: str = "") -> Press | None:
+        """A press from its action name and `value` (`Press.value`), as a platform sends them
+        apart; cleaned first, like all text from outside. None when `value` is not
+        `<object>:<version>`."""
+        action, value, comment = clean(action), clean(value), clean(comment)
+        parsed = parse_value(value)
+        if parsed is None:
+            return None
+        return cls(action, parsed[0], parsed[1], comment)
+
+    def with_comment(self, comment: str) -> Press:
+        return replace(self, comment=clean(comment))
+
+    def command(self) -> c.Command | None:
+        """The command this press stands for, or None (unknown action, malformed object)."""
+        return command_for_action(self.action, self.object_id, self.version, self.comment)

@@ -12,13 +12,7 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from core.commands import model as c
-from core.commands.actions import (
-    COMMENT_INPUT,
-    DRAFT_PREFIX,
-    MAX_COMMENT,
-    command_for_action,
-    parse_value,
-)
+from core.commands.actions import COMMENT_INPUT, DRAFT_PREFIX, MAX_COMMENT, Press
 from core.commands.grammar.parser import MAX_TEXT_LENGTH
 from core.commands.numbers import record_id, whole_number
 from core.domain import cron
@@ -61,6 +55,68 @@ class FormInput:
 
 
 @dataclass(frozen=True)
+class PostRef:
+    """A message on a platform: the note form keeps the one a note was made from (its link)."""
+
+    channel: str
+    message_id: str
+
+
+@dataclass(frozen=True)
+class FormRef:
+    """Which form, about what, as it rides through a platform and comes back: the note form
+    bound to job 7 (`FormRef.note(7)`, and the post it was made from), the decision form on a
+    press (`FormRef.decision(press)`), the draft form (for a target, or none yet).
+
+    `context` stays the text the platform carried: a forged one is refused when the form is
+    submitted, on the input it concerns, like any other bad value (`form_command`).
+    The wire string (a Discord modal's `custom_id`) is `<form>:<context>[|<channel>/<message>]`,
+    as modals already open on people's screens hold it."""
+
+    form_id: str
+    context: str = ""
+    source: PostRef | None = None
+
+    @classmethod
+    def note(cls, job_id: int, source: PostRef | None = None) -> FormRef:
+        return cls(NOTE_FORM, str(job_id), source)
+
+    @classmethod
+    def draft(cls, target: str = "") -> FormRef:
+        return cls(DRAFT_FORM, target)
+
+    @classmethod
+    def decision(cls, press: Press) -> FormRef:
+        return cls(DECISION_FORM, press.encode())
+
+    @property
+    def job_id(self) -> int | None:
+        """The job a note form is bound to; None for any other form or a forged context."""
+        return record_id(self.context) if self.form_id == NOTE_FORM else None
+
+    @property
+    def press(self) -> Press | None:
+        """The press a decision form completes; None for any other form or a forged one."""
+        return Press.decode(self.context) if self.form_id == DECISION_FORM else None
+
+    def encode(self) -> str:
+        encoded = f"{self.form_id}:{self.context}"
+        if self.source is not None:
+            encoded += f"|{self.source.channel}/{self.source.message_id}"
+        return encoded
+
+    @classmethod
+    def decode(cls, text: str) -> FormRef:
+        """Never fails: what is not ours comes back as a form no one knows, or a context no
+        job has, and is refused on submission."""
+        head, _, tail = text.partition("|")
+        form_id, _, context = head.partition(":")
+        channel, _, message_id = tail.partition("/")
+        source = PostRef(channel, message_id) if channel and message_id else None
+        return cls(form_id, context, source)
+
+
+@dataclass(frozen=True)
 class Form:
     form_id: str
     title: str
@@ -69,6 +125,10 @@ class Form:
     context: str = ""  # what the form is about (a job number), carried through the platform
     # What a platform that checks inputs itself says of a required one left empty.
     required_error: str = ""
+
+    @property
+    def ref(self) -> FormRef:
+        return FormRef(self.form_id, self.context)
 
 
 class FormInvalid(Exception):
@@ -80,6 +140,7 @@ class FormInvalid(Exception):
 
 
 def note_form(t: Translator, job_id: int, text: str = "") -> Form:
+    """The note form bound to `job_id` (its context is `FormRef.note(job_id).context`)."""
     kinds = tuple(Choice(k.value, t.t(f"annotation.kind.{k.value}")) for k in AnnotationKind)
     return Form(
         NOTE_FORM,
@@ -102,7 +163,7 @@ def note_form(t: Translator, job_id: int, text: str = "") -> Form:
                 choices=kinds,
             ),
         ),
-        context=str(job_id),
+        context=FormRef.note(job_id).context,
         required_error=t.t("form.error.required"),
     )
 
@@ -159,6 +220,7 @@ def decision_form(t: Translator, action: str, draft_id: int, version: int) -> Fo
     """The reason for a decision on draft `draft_id` (as drawn at `version`): optional for a
     rejection, required when asking for changes (which ones, or the author cannot act)."""
     verdict = Verdict(action.removeprefix(DRAFT_PREFIX))
+    ref = FormRef.decision(Press(action, str(draft_id), version))
     required = verdict is Verdict.CHANGES
     return Form(
         DECISION_FORM,
@@ -174,20 +236,20 @@ def decision_form(t: Translator, action: str, draft_id: int, version: int) -> Fo
                 max_length=MAX_COMMENT,
             ),
         ),
-        context=f"{action}:{draft_id}:{version}",
+        context=ref.context,
     )
 
 
 def form_command(
-    form_id: str, context: str, values: Mapping[str, str], t: Translator, *, link: str = ""
+    ref: FormRef, values: Mapping[str, str], t: Translator, *, link: str = ""
 ) -> c.Command:
     """The command a submitted form stands for; `FormInvalid` names every bad input."""
-    if form_id == NOTE_FORM:
-        return _note_command(context, values, t, link)
-    if form_id == DRAFT_FORM:
+    if ref.form_id == NOTE_FORM:
+        return _note_command(ref, values, t, link)
+    if ref.form_id == DRAFT_FORM:
         return _draft_command(values, t)
-    if form_id == DECISION_FORM:
-        return _decision_command(context, values, t)
+    if ref.form_id == DECISION_FORM:
+        return _decision_command(ref, values, t)
     raise FormInvalid({"": t.t("form.error.unknown")})
 
 
@@ -200,7 +262,7 @@ ERROR_INPUTS = {
 }
 
 
-def _note_command(context: str, values: Mapping[str, str], t: Translator, link: str) -> c.Command:
+def _note_command(ref: FormRef, values: Mapping[str, str], t: Translator, link: str) -> c.Command:
     errors: dict[str, str] = {}
     text = values.get("text", "").strip()
     if not text:
@@ -210,7 +272,7 @@ def _note_command(context: str, values: Mapping[str, str], t: Translator, link: 
     kind = values.get("kind") or AnnotationKind.NOTE.value
     if kind not in {k.value for k in AnnotationKind}:
         errors["kind"] = t.t("form.error.choice", value=kind)
-    job_id = record_id(context)
+    job_id = ref.job_id
     if job_id is None:
         errors["text"] = t.t("form.error.no_job")
     if errors or job_id is None:
@@ -218,10 +280,9 @@ def _note_command(context: str, values: Mapping[str, str], t: Translator, link: 
     return c.Annotate(job_id, text, AnnotationKind(kind), link=link)
 
 
-def _decision_command(context: str, values: Mapping[str, str], t: Translator) -> c.Command:
-    action, _, value = context.partition(":")
-    parsed = parse_value(value)
-    command = command_for_action(action, *parsed) if parsed else None
+def _decision_command(ref: FormRef, values: Mapping[str, str], t: Translator) -> c.Command:
+    press = ref.press
+    command = press.command() if press is not None else None
     if not isinstance(command, c.ReviewDraft):
         raise FormInvalid({"": t.t("form.error.unknown")})
     comment = values.get(COMMENT_INPUT, "").strip()

@@ -27,11 +27,20 @@ from collections import deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from enum import Enum
 
 from core.delivery.fanout import MAX_ATTEMPTS, backoff, fan_out
 from core.delivery.model import AlertThread, Delivery
 from core.delivery.pacing import Pacer
-from core.delivery.senders import DeliveryError, MessageRef, RetryAfter, Sender
+from core.delivery.senders import (
+    DeliveryError,
+    MaybeDelivered,
+    MessageRef,
+    PermanentFailure,
+    RetryAfter,
+    Sender,
+    SenderKey,
+)
 from core.domain.conversations import PostedKind, PostedMessage
 from core.domain.events import EventKind, OutboxEvent
 from core.domain.model import Job
@@ -67,6 +76,20 @@ class _Rendered:
     alert: tuple[AlertKind, Severity] | None
 
 
+class Retry(Enum):
+    """Why deliveries go back to the table: whether that spent one of `MAX_ATTEMPTS`, and
+    whether the message may be out there already (then the next attempt asks first)."""
+
+    WAIT = (False, False)  # asked to wait, or queued behind a delivery that was
+    FAILED = (True, False)  # the platform refused it; a retry may do better
+    MAYBE_DELIVERED = (True, True)  # sent, outcome unknown (a timeout)
+    OUR_BUG = (False, True)  # this process failed mid-send: not the destination's fault
+
+    def __init__(self, spends_attempt: bool, maybe_sent: bool) -> None:
+        self.spends_attempt = spends_attempt
+        self.maybe_sent = maybe_sent
+
+
 @dataclass(frozen=True)
 class _Outcome:
     delivery: Delivery
@@ -84,14 +107,14 @@ class Dispatcher:
         self,
         uow_factory: UnitOfWorkFactory,
         clock: Clock,
-        senders: Mapping[str, Sender],
+        senders: Mapping[SenderKey, Sender],
         alerts: AlertSettings,
         *,
         pacer: Pacer | None = None,
         poll_seconds: float = 0.5,
         lease: timedelta = LEASE,
     ) -> None:
-        """`senders` are keyed `platform:workspace` (a bot serves its own workspaces)."""
+        """`senders` are keyed by platform and workspace (a bot serves its own workspaces)."""
         self._uow_factory = uow_factory
         self._clock = clock
         self._senders = dict(senders)
@@ -197,9 +220,11 @@ class Dispatcher:
                     retry_at = await self._send(where, batch)
                 except Exception:  # a bug must not leave the rest claimed until the lease ends
                     log.exception("sending to %s failed", where.key)
-                    retry_at = self._later(batch, "internal error", backoff(1), maybe=True)
+                    retry_at = self._retry_after(
+                        batch, "internal error", backoff(1), why=Retry.OUR_BUG
+                    )
                 if retry_at is not None:  # order: what waits goes back with it, due with it
-                    self._later(list(queue), "waiting behind a failed alert", at=retry_at)
+                    self._retry_at(list(queue), "waiting behind a failed alert", retry_at)
                     queue.clear()
         finally:
             del self._queues[where]
@@ -219,7 +244,7 @@ class Dispatcher:
     async def _send(self, where: Destination, batch: list[Delivery]) -> datetime | None:
         """Send one delivery (or a digest of several). Returns when to try again if it
         failed: the destination's queue stops there."""
-        sender = self._senders.get(f"{where.platform}:{where.workspace}")
+        sender = self._senders.get(SenderKey.of(where))
         if sender is None:
             for d in batch:
                 self._dead(d, f"nothing in this bot sends to {where.key}")
@@ -242,12 +267,15 @@ class Dispatcher:
                 bucket.pause(limited.seconds)
                 if limited.seconds <= WAIT_IN_PLACE:
                     continue  # same delivery again, after the pause: order is kept
-                return self._later([d for d, _ in rendered], limited.detail, limited.seconds)
+                waiting = [d for d, _ in rendered]
+                return self._retry_after(
+                    waiting, limited.detail, timedelta(seconds=limited.seconds)
+                )
             except DeliveryError as failed:
                 return self._failed([d for d, _ in rendered], failed)
             except Exception as error:  # a sender's bug or an unexpected network error
                 log.exception("sender for %s raised", where.key)
-                unexpected = DeliveryError(f"unexpected {type(error).__name__}", maybe_sent=True)
+                unexpected = MaybeDelivered(f"unexpected {type(error).__name__}")
                 return self._failed([d for d, _ in rendered], unexpected)
             finally:
                 bucket.answered()
@@ -400,37 +428,43 @@ class Dispatcher:
 
     def _failed(self, batch: list[Delivery], failed: DeliveryError) -> datetime | None:
         attempts = batch[0].attempts + 1
-        if failed.permanent or attempts >= MAX_ATTEMPTS:
+        if isinstance(failed, PermanentFailure) or attempts >= MAX_ATTEMPTS:
             for d in batch:
                 self._dead(d, failed.detail, attempts)
             return None
-        return self._later(
-            batch, failed.detail, backoff(attempts), count=True, maybe=failed.maybe_sent
-        )
+        why = Retry.MAYBE_DELIVERED if isinstance(failed, MaybeDelivered) else Retry.FAILED
+        return self._retry_after(batch, failed.detail, backoff(attempts), why=why)
 
-    def _later(
+    def _retry_after(
         self,
         batch: Sequence[Delivery],
         error: str,
-        delay: float | timedelta = 0.0,
+        delay: timedelta,
         *,
-        at: datetime | None = None,
-        count: bool = False,
-        maybe: bool = False,
+        why: Retry = Retry.WAIT,
     ) -> datetime:
-        """Back to the table, due `at` (or after `delay`); `count` spends an attempt."""
-        if at is None:
-            seconds = delay.total_seconds() if isinstance(delay, timedelta) else delay
-            at = self._clock.now() + timedelta(seconds=seconds)
+        """Back to the table, due `delay` from now; see `_retry_at`."""
+        return self._retry_at(batch, error, self._clock.now() + delay, why=why)
+
+    def _retry_at(
+        self,
+        batch: Sequence[Delivery],
+        error: str,
+        at: datetime,
+        *,
+        why: Retry = Retry.WAIT,
+    ) -> datetime:
+        """Back to the table, due `at`, for the reason `why` (see `Retry`)."""
+        spent = 1 if why.spends_attempt else 0
         for d in batch:
             self._settle(
                 _Outcome(
                     d,
                     retry_at=at,
-                    attempts=d.attempts + (1 if count else 0),
+                    attempts=d.attempts + spent,
                     error=error,
                     # An earlier unsettled claim stays a "maybe posted" until we know.
-                    surely_unsent=not maybe and d.unsettled_since is None,
+                    surely_unsent=not why.maybe_sent and d.unsettled_since is None,
                 )
             )
         return at

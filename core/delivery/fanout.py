@@ -12,7 +12,7 @@ import random
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from core.delivery.model import Delivery, DeliveryState
+from core.delivery.model import Delivery
 from core.domain.capabilities import Role
 from core.domain.events import EventKind, OutboxEvent
 from core.domain.model import Principal
@@ -35,20 +35,19 @@ def deliveries_for(
     """The channels that subscribed, plus (C3) the person who started an ended job, plus the
     admins when alerts could not be delivered."""
     assert event.id is not None
+    event_id = event.id
     found = [
-        Delivery(event.id, d, False, DeliveryState.PENDING, 0, now)
+        Delivery(event_id=event_id, destination=d, next_attempt_at=now)
         for d in sorted(set(destinations))
     ]
     if event.kind is EventKind.DELIVERY_DEAD:
         people = sorted({a for a in admins if a.platform in CHAT_PLATFORMS}, key=str)
         found.extend(
             Delivery(
-                event.id,
-                Destination(a.platform, a.workspace, a.user_id),
-                True,
-                DeliveryState.PENDING,
-                0,
-                now,
+                event_id=event_id,
+                destination=Destination(a.platform, a.workspace, a.user_id),
+                private=True,
+                next_attempt_at=now,
             )
             for a in people
         )
@@ -60,7 +59,9 @@ def deliveries_for(
         person = Principal.parse(str(requester))
         if person.platform in CHAT_PLATFORMS:
             dm = Destination(person.platform, person.workspace, person.user_id)
-            found.append(Delivery(event.id, dm, True, DeliveryState.PENDING, 0, now))
+            found.append(
+                Delivery(event_id=event_id, destination=dm, private=True, next_attempt_at=now)
+            )
     return found
 
 

@@ -16,14 +16,17 @@ class DeliveryState(StrEnum):
     DEAD = "dead"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Delivery:
+    """Built with keywords only: `Delivery(event_id=…, destination=…, private=True, …)`
+    says what each value is, where a positional `True` did not."""
+
     event_id: int
     destination: Destination
-    private: bool  # a direct message to the user `destination.channel`
-    state: DeliveryState
-    attempts: int
     next_attempt_at: datetime
+    private: bool = False  # a direct message to the user `destination.channel`
+    state: DeliveryState = DeliveryState.PENDING
+    attempts: int = 0
     message_id: str = ""
     last_error: str = ""
     id: int | None = None

@@ -12,6 +12,7 @@ import time
 from collections import deque
 from dataclasses import dataclass
 
+from core.delivery.sender_keys import SenderKey
 from core.domain.subscriptions import Destination
 
 
@@ -125,7 +126,7 @@ class Pacer:
         bucket = self._buckets.get(where)
         if bucket is None:
             pace = self._paces.get(
-                f"{where.platform}:{where.workspace}", self._paces.get(where.platform, DEFAULT_PACE)
+                SenderKey.of(where), self._paces.get(where.platform, DEFAULT_PACE)
             )
             bucket = self._buckets[where] = TokenBucket(pace)
         return bucket

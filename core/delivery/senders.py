@@ -11,18 +11,52 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from core.delivery.sender_keys import SenderKey
 from core.views.message import Message
+
+__all__ = [
+    "DeliveryError",
+    "MaybeDelivered",
+    "MessageRef",
+    "PermanentFailure",
+    "RetryAfter",
+    "Sender",
+    "SenderKey",
+    "Upload",
+    "retry_after_seconds",
+]
 
 
 class DeliveryError(Exception):
-    """A message could not be delivered; `permanent` ones are not worth retrying."""
+    """A message could not be delivered, and trying again may help (a 5xx, an outage).
 
-    def __init__(self, detail: str, *, permanent: bool = False, maybe_sent: bool = False) -> None:
+    The root of one tree; what else is known about a failure is its type, never a flag:
+    `PermanentFailure` (no retry can fix it), `MaybeDelivered` (the platform may have posted
+    it all the same), `RetryAfter` (the platform named a wait)."""
+
+    def __init__(self, detail: str) -> None:
         super().__init__(detail)
         self.detail = detail
-        self.permanent = permanent
-        # A timeout or a dropped connection: the platform may have posted it all the same.
-        self.maybe_sent = maybe_sent
+
+    @property
+    def permanent(self) -> bool:
+        """Not worth retrying (read-only: the type says it)."""
+        return isinstance(self, PermanentFailure)
+
+    @property
+    def maybe_sent(self) -> bool:
+        """The message may be out there: ask the platform before posting it again."""
+        return isinstance(self, MaybeDelivered)
+
+
+class PermanentFailure(DeliveryError):
+    """No retry can fix it: the channel is gone, the bot may not post there, the platform
+    cannot do what was asked (a webhook cannot edit)."""
+
+
+class MaybeDelivered(DeliveryError):
+    """Sent, but the outcome is unknown (a timeout, a dropped connection): the platform may
+    have posted it all the same, so a retry first asks for the delivery's key."""
 
 
 DEFAULT_RETRY_AFTER = 1.0  # seconds, when a 429 names no usable wait

@@ -1,7 +1,9 @@
 """Outbound webhooks (A5): alerts to a URL, with no bot installed on the other side.
 
-A webhook is a destination of its own (`Destination("webhook", <format>, <webhook id>)`): the
-URL is a secret, so it lives in its own table and never in a delivery row, a log or a reply.
+A webhook is a destination of its own (`Webhook.destination`: platform `webhook`, the format as
+its workspace, the webhook's id as its channel): the URL is a secret, so it lives in its own
+table and never in a delivery row, a log or a reply. This module is the one place that spells
+the `webhook` platform.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from urllib.parse import urlsplit
 
 from core.commands.suggest import suggest
 from core.delivery.addresses import host_refusal
+from core.delivery.sender_keys import SenderKey
+from core.domain.subscriptions import Destination
 from core.errors import InvalidCommand
 
 WEBHOOK_PLATFORM = "webhook"
@@ -37,6 +41,16 @@ class Webhook:
     @property
     def shown(self) -> str:
         return shown_url(self.url)
+
+    @property
+    def destination(self) -> Destination:
+        """Where its alerts are delivered (a saved webhook: `id` is set)."""
+        return Destination(WEBHOOK_PLATFORM, self.format.value, str(self.id))
+
+
+def webhook_sender_key(fmt: WebhookFormat) -> SenderKey:
+    """The key of the sender for every webhook of a format (`webhook:slack`…)."""
+    return SenderKey(WEBHOOK_PLATFORM, fmt.value)
 
 
 # Office 365 connectors (incoming webhooks in Teams) are retired; Workflows replace them.

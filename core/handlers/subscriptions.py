@@ -44,7 +44,7 @@ async def _webhook_destination(
         )
         webhook = await ctx.uow.webhooks.add(made)
     assert webhook.id is not None
-    where = Destination(WEBHOOK_PLATFORM, webhook.format.value, str(webhook.id))
+    where = webhook.destination
     return where, ctx.t.t("webhook.name", url=webhook.shown, format=webhook.format.value)
 
 

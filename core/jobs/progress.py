@@ -23,7 +23,14 @@ from datetime import timedelta
 from typing import Protocol
 
 from core.delivery.pacing import Pacer
-from core.delivery.senders import DeliveryError, MessageRef, RetryAfter, Sender
+from core.delivery.senders import (
+    DeliveryError,
+    MessageRef,
+    PermanentFailure,
+    RetryAfter,
+    Sender,
+    SenderKey,
+)
 from core.domain.conversations import PostedKind, PostedMessage
 from core.domain.model import Job, JobState
 from core.domain.subscriptions import Destination
@@ -170,19 +177,19 @@ class ProgressEditor:
         uow_factory: UnitOfWorkFactory,
         clock: Clock,
         executor: RunningJobs,
-        senders: Mapping[str, Sender],
+        senders: Mapping[SenderKey, Sender],
         pacer: Pacer,
         *,
         every: float = 5.0,
         tick: float = 1.0,
     ) -> None:
-        """`senders` are keyed `platform:workspace`; `pacer` is shared with the alert
-        dispatcher so that edits and alerts to one channel spend one budget."""
+        """`senders` are keyed by platform and workspace (`SenderKey`); `pacer` is shared with
+        the alert dispatcher so that edits and alerts to one channel spend one budget."""
         self._uow_factory = uow_factory
         self._clock = clock
         self._executor = executor
         self._senders = dict(senders)
-        self._platforms = sorted({key.split(":", 1)[0] for key in self._senders})
+        self._platforms = sorted({SenderKey.parse(key).platform for key in self._senders})
         self._pacer = pacer
         self._every = every
         self._tick = tick
@@ -303,14 +310,14 @@ class ProgressEditor:
             except DeliveryError as error:
                 # Not worth a retry: the next edit carries newer progress anyway.
                 log.warning("job #%s progress not shown in %s: %s", job_id, where.channel, error)
-                shown.progress, shown.gone = progress, error.permanent
+                shown.progress, shown.gone = progress, isinstance(error, PermanentFailure)
             finally:
                 # Any attempt waits its turn, so a sender's bug is not retried (and logged)
                 # every tick.
                 shown.since = time.monotonic()
 
     def _sender(self, where: PostedMessage) -> Sender | None:
-        return self._senders.get(f"{where.platform}:{where.workspace}")
+        return self._senders.get(SenderKey.of(where))
 
     async def _locale(self, job: Job) -> str:
         """The card keeps the language it was posted in, its requester's (as its final
@@ -318,7 +325,7 @@ class ProgressEditor:
         requester = job.requester
         if requester is None:
             return "en"
-        sender = self._senders.get(f"{requester.platform}:{requester.workspace}")
+        sender = self._senders.get(SenderKey.of(requester))
         if sender is None:
             return "en"
         try:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from urllib.parse import urlsplit
 
+from core.commands.actions import Press
 from core.commands.forms import Form
 from core.domain.capabilities import Capability
 
@@ -56,6 +57,11 @@ class Action:
     # The form the press opens (core/commands/forms.py), for a platform that can draw it under the
     # message itself (a Teams card): there it opens in place and replaces nothing.
     form: Form | None = None
+
+    @property
+    def press(self) -> Press:
+        """What pressing this button sends back (each platform's codec encodes it)."""
+        return Press(self.name, self.object_id, self.version)
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ from core.commands.forms import (
     Choice,
     Form,
     FormInput,
+    FormRef,
     InputKind,
     draft_form,
     form_command,
@@ -257,7 +258,7 @@ def test_a_submitted_modal_reads_back_into_the_cores_command() -> None:
         },
     ]
     form_id, context = parse_modal_id(modal(form)["custom_id"])
-    command = form_command(form_id, context, modal_values(submitted), EN)
+    command = form_command(FormRef(form_id, context), modal_values(submitted), EN)
     assert command == Annotate(7, "x", AnnotationKind.ANOMALY)
     legacy = [{"type": 1, "components": [{"type": 4, "custom_id": "text", "value": "y"}]}]
     assert modal_values(legacy) == {"text": "y"}

@@ -293,7 +293,7 @@ def test_draft_form_errors_show_right_under_their_input_with_typed_values_kept()
     form = draft_form(EN, ["demo", "site-a"])
     typed = {"target": "", "cron": "every day", "timezone": "Mars/Olympus", "keep": "5"}
     with pytest.raises(FormInvalid) as invalid:
-        form_command(form.form_id, form.context, typed, EN)
+        form_command(form.ref, typed, EN)
     errors = invalid.value.errors
     assert {"target", "cron", "timezone"} <= errors.keys()
     card = form_card(form, values=typed, errors=errors)

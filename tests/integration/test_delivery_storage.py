@@ -16,7 +16,9 @@ LEASE = timedelta(minutes=2)
 
 def _delivery(event_id: int, channel: str) -> Delivery:
     where = Destination("slack", "T1", channel)
-    return Delivery(event_id, where, False, DeliveryState.PENDING, 0, NOW)
+    return Delivery(
+        event_id=event_id, destination=where, state=DeliveryState.PENDING, next_attempt_at=NOW
+    )
 
 
 async def _seed(uow_factory: SqlUnitOfWorkFactory, count: int, channels: int = 1) -> None:

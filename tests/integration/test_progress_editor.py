@@ -16,7 +16,12 @@ import pytest
 
 from core.clock import SystemClock
 from core.delivery.pacing import Pace, Pacer
-from core.delivery.senders import DeliveryError, MessageRef, RetryAfter, Upload
+from core.delivery.senders import (
+    MessageRef,
+    PermanentFailure,
+    RetryAfter,
+    Upload,
+)
 from core.domain.conversations import PostedKind, PostedMessage
 from core.domain.model import (
     Job,
@@ -310,7 +315,7 @@ async def test_a_refused_edit_is_not_retried_and_a_broken_job_does_not_stop_othe
 ) -> None:
     broken, gone = RecordingSender(), "C0GONE"
     broken.failures["C0ELSE"] = [RuntimeError("a sender bug") for _ in range(100)]
-    world.sender.failures[gone] = [DeliveryError("message_not_found", permanent=True)]
+    world.sender.failures[gone] = [PermanentFailure("message_not_found")]
     senders = {f"slack:{TEAM}": world.sender, "slack:T0OTHER": broken}
     async with editing(world, senders=senders):
         await world.start("site-a", "C0ELSE", workspace="T0OTHER")

@@ -6,8 +6,10 @@ import pytest
 
 from core.app.service import CommandService
 from core.clock import FrozenClock
+from core.commands.actions import Press
 from core.domain.capabilities import Role
 from core.domain.model import CONFIG_GRANTOR, Actor, Grant, Principal, TargetKind, TargetSpec
+from core.views.message import Message
 from tests.fakes import FakeStore
 
 TARGETS = {
@@ -16,6 +18,17 @@ TARGETS = {
         "site-a", TargetKind.ARCHIVE, source="/srv/a", archive_dir="/tmp/b", approvals_required=2
     ),
 }
+
+
+async def press(
+    service: CommandService, name: str, value: str, actor: Actor, *, comment: str = ""
+) -> Message:
+    """A button press as an adapter's codec hands it over: read once into a `Press`, and
+    refused when the value is no press at all."""
+    decoded = Press.of(name, value, comment)
+    if decoded is None:
+        return await service.refuse_action(name, value, actor)
+    return await service.execute_action(decoded, actor)
 
 
 def console(name: str, locale: str = "en") -> Actor:

@@ -5,13 +5,13 @@ from __future__ import annotations
 import pytest
 
 from core.app.service import CommandService
-from core.commands.forms import FormInvalid, form_command, note_form
+from core.commands.forms import FormInvalid, FormRef, form_command, note_form
 from core.commands.grammar.parser import MAX_TEXT_LENGTH
 from core.commands.model import ShowHome
 from core.domain.model import AuditEntry, JobState, Outcome
 from core.i18n import Translator
 from tests.fakes import FakeStore
-from tests.unit.conftest import TARGETS, FrozenClock, RecordingJobControl, console
+from tests.unit.conftest import TARGETS, FrozenClock, RecordingJobControl, console, press
 
 
 class ListSink:
@@ -42,7 +42,7 @@ async def test_a_button_press_becomes_the_command_it_names(
     service: CommandService, store: FakeStore
 ) -> None:
     await service.execute_text("run demo", console("bob"))
-    pressed = await service.execute_action("job.cancel", "1:0", console("bob"))
+    pressed = await press(service, "job.cancel", "1:0", console("bob"))
     assert pressed is not None and "cancelled" in pressed.text
     assert store.state.jobs[1].state is JobState.CANCELLED
 
@@ -62,7 +62,7 @@ async def test_a_button_press_becomes_the_command_it_names(
 async def test_a_press_no_command_stands_for_is_refused_and_audited(
     service: CommandService, store: FakeStore, name: str, value: str
 ) -> None:
-    refused = await service.execute_action(name, value, console("bob"))
+    refused = await press(service, name, value, console("bob"))
     assert refused.ephemeral and refused.error_key == "error.bad_button"
     assert refused.summary == "This button no longer does anything."
     [entry] = store.state.audit
@@ -75,12 +75,12 @@ async def test_retry_runs_the_target_again_only_after_the_job_ended(
     service: CommandService, store: FakeStore, jobs: RecordingJobControl
 ) -> None:
     await service.execute_text("run demo", console("bob"))
-    busy = await service.execute_action("job.retry", "1:0", console("bob"))
+    busy = await press(service, "job.retry", "1:0", console("bob"))
     assert busy is not None and "already has job #1 in progress" in busy.text
-    await service.execute_action("job.cancel", "1:0", console("bob"))
-    again = await service.execute_action("job.retry", "1:0", console("bob"))
+    await press(service, "job.cancel", "1:0", console("bob"))
+    again = await press(service, "job.retry", "1:0", console("bob"))
     assert again is not None and again.job_id == 2 and jobs.launched == [1, 2]
-    refused = await service.execute_action("job.retry", "1:0", console("dave"))
+    refused = await press(service, "job.retry", "1:0", console("dave"))
     assert refused is not None and refused.error_key == "error.permission"
 
 
@@ -99,14 +99,14 @@ async def test_the_note_form_names_every_bad_input_and_saves_a_good_note(
     service: CommandService, store: FakeStore
 ) -> None:
     await service.execute_text("run demo", console("bob"))
-    form = service.form("note", console("dave"), "1", "prefilled words")
+    form = service.form(FormRef.note(1), console("dave"), "prefilled words")
     assert [i.name for i in form.inputs] == ["text", "kind"]
     assert form.inputs[0].initial == "prefilled words" and form.inputs[0].label == "Note"
     with pytest.raises(FormInvalid) as invalid:
-        await service.submit_form("note", "1", {"text": " ", "kind": "rant"}, console("dave"))
+        await service.submit_form(FormRef.note(1), {"text": " ", "kind": "rant"}, console("dave"))
     assert set(invalid.value.errors) == {"text", "kind"}
     saved = await service.submit_form(
-        "note", "1", {"text": "host rebooted", "kind": "anomaly"}, console("dave"), link="L"
+        FormRef.note(1), {"text": "host rebooted", "kind": "anomaly"}, console("dave"), link="L"
     )
     assert "host rebooted" in saved.text and "Link: L" in saved.text
     [note] = store.state.annotations
@@ -118,15 +118,15 @@ async def test_the_draft_form_puts_core_refusals_on_the_right_field(
 ) -> None:
     values = {"target": "nowhere", "cron": "0 2 * * *", "timezone": "UTC"}
     with pytest.raises(FormInvalid) as invalid:
-        await service.submit_form("draft", "", values, console("alice"))
+        await service.submit_form(FormRef.draft(), values, console("alice"))
     assert list(invalid.value.errors) == ["target"]
     assert "There is no target “nowhere”" in invalid.value.errors["target"]
     values = {"target": "demo", "cron": "61 2 * * *", "timezone": "Europe/Nowhere", "keep": "0"}
     with pytest.raises(FormInvalid) as invalid:
-        await service.submit_form("draft", "", values, console("alice"))
+        await service.submit_form(FormRef.draft(), values, console("alice"))
     assert set(invalid.value.errors) == {"cron", "timezone", "keep"}
     values = {"target": "demo", "cron": "0 2 * * *", "timezone": "UTC", "keep": "3"}
-    saved = await service.submit_form("draft", "", values, console("alice"))
+    saved = await service.submit_form(FormRef.draft(), values, console("alice"))
     assert "Schedule draft #1" in saved.text
     assert store.state.drafts[1].spec.retention.keep_count == 3
 
@@ -151,5 +151,6 @@ def test_a_note_has_one_length_limit_typed_or_in_its_form() -> None:
     [text_input] = [i for i in note_form(english, 7).inputs if i.name == "text"]
     assert text_input.max_length == MAX_TEXT_LENGTH
     with pytest.raises(FormInvalid) as refused:
-        form_command("note", "7", {"text": "x" * (MAX_TEXT_LENGTH + 1), "kind": "note"}, english)
+        too_long = {"text": "x" * (MAX_TEXT_LENGTH + 1), "kind": "note"}
+        form_command(FormRef.note(7), too_long, english)
     assert "text" in refused.value.errors

@@ -18,7 +18,7 @@ from core.safety.redaction import redact
 from core.views.alerts import AlertSettings, alert_message
 from tests.examples import failed_job
 from tests.fakes import FakeStore
-from tests.unit.conftest import console
+from tests.unit.conftest import console, press
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 SECRET = b"link-secret"
@@ -122,12 +122,12 @@ def test_plain_text_is_left_alone() -> None:
 async def test_alert_buttons_for_targets_and_logs_become_commands(
     service: CommandService, store: FakeStore
 ) -> None:
-    started = await service.execute_action("target.run", "demo:0", console("bob"))
+    started = await press(service, "target.run", "demo:0", console("bob"))
     assert started is not None and started.job_id == 1
     store.state.jobs[1].state = JobState.FAILED
     store.state.jobs[1].error = "disk full; token=abcd1234"
-    tail = await service.execute_action("job.log", "1:0", console("dave"))
+    tail = await press(service, "job.log", "1:0", console("dave"))
     assert tail is not None and tail.ephemeral
     assert "disk full" in tail.text and "abcd1234" not in tail.text
-    preview = await service.execute_action("target.prune", "demo:0", console("dave"))
+    preview = await press(service, "target.prune", "demo:0", console("dave"))
     assert preview is not None and "no active schedule" in preview.text

@@ -20,7 +20,15 @@ from core.clock import FrozenClock
 from core.delivery.dispatcher import PER_DESTINATION, Dispatcher
 from core.delivery.model import Delivery, DeliveryState
 from core.delivery.pacing import Pace, Pacer
-from core.delivery.senders import DeliveryError, MessageRef, RetryAfter, Sender, Upload
+from core.delivery.senders import (
+    DeliveryError,
+    MaybeDelivered,
+    MessageRef,
+    PermanentFailure,
+    RetryAfter,
+    Sender,
+    Upload,
+)
 from core.domain.capabilities import Role
 from core.domain.conversations import PostedKind
 from core.domain.events import EventKind, OutboxEvent
@@ -472,9 +480,7 @@ async def test_a_failures_text_is_stored_and_logged_only_redacted(
     await _emit(store, _missed(clock, "t0"), _missed(clock, "t1"))
     leaked = "https://hooks.slack.com/services/T0123ABCD/B0123ABCD/AbCdEfGhIjKlMnOpQrStUvWx"
     sender = RecordingSender()
-    sender.fail_next(
-        DeliveryError(f"500 from {leaked}"), DeliveryError(f"gone: {leaked}", permanent=True)
-    )
+    sender.fail_next(DeliveryError(f"500 from {leaked}"), PermanentFailure(f"gone: {leaked}"))
     dispatcher = _dispatcher(store, clock, sender)
     await _drain(dispatcher)
     clock.advance(timedelta(minutes=1))
@@ -523,7 +529,7 @@ async def test_a_permanent_failure_is_a_dead_letter_and_the_admins_are_told_once
     await _subscribe(store, clock, OPS)
     await _emit(store, *(_missed(clock, f"t{n}") for n in range(3)))
     sender = RecordingSender()
-    sender.fail_next(DeliveryError("channel_not_found", permanent=True))
+    sender.fail_next(PermanentFailure("channel_not_found"))
     dispatcher = _dispatcher(store, clock, sender)
 
     await _drain(dispatcher)
@@ -547,14 +553,14 @@ async def test_a_permanent_failure_is_a_dead_letter_and_the_admins_are_told_once
 
     clock.advance(timedelta(minutes=10))
     await _emit(store, _missed(clock, "t9"))
-    sender.fail_next(DeliveryError("channel_not_found", permanent=True))
+    sender.fail_next(PermanentFailure("channel_not_found"))
     await _drain(dispatcher)
     assert _deliveries(store)[-1].state is DeliveryState.DEAD
     assert len(_dead_notices(store)) == 1  # within the hour: not again
 
     clock.advance(timedelta(minutes=61))
     await _emit(store, _missed(clock, "t10"))
-    sender.fail_next(DeliveryError("channel_not_found", permanent=True))
+    sender.fail_next(PermanentFailure("channel_not_found"))
     await _drain(dispatcher)
     assert len(_dead_notices(store)) == 2
 
@@ -589,7 +595,7 @@ async def test_the_admins_are_told_even_if_the_first_write_of_the_dead_letter_fa
     await _subscribe(store, clock, OPS)
     await _emit(store, _missed(clock, "t0"))
     sender = RecordingSender()
-    sender.fail_next(DeliveryError("channel_not_found", permanent=True))
+    sender.fail_next(PermanentFailure("channel_not_found"))
     factory = _CommitFailsOnce(store)
     dispatcher = _dispatcher(store, clock, sender, uow_factory=factory)
 
@@ -611,7 +617,7 @@ async def test_a_post_whose_answer_was_lost_is_found_not_posted_again(
     await _subscribe(store, clock, OPS)
     await _emit(store, _missed(clock, "t0"))
     sender = RecordingSender()
-    sender.fail_next(DeliveryError("timeout", maybe_sent=True), posted=True)
+    sender.fail_next(MaybeDelivered("timeout"), posted=True)
     dispatcher = _dispatcher(store, clock, sender)
 
     await _drain(dispatcher)
@@ -639,7 +645,7 @@ async def test_when_the_platform_has_no_such_post_it_is_posted(
     await _subscribe(store, clock, OPS)
     await _emit(store, _missed(clock, "t0"))
     sender = RecordingSender()
-    sender.fail_next(DeliveryError("timeout", maybe_sent=True))  # lost before the platform
+    sender.fail_next(MaybeDelivered("timeout"))  # lost before the platform
     dispatcher = _dispatcher(store, clock, sender)
 
     await _drain(dispatcher)

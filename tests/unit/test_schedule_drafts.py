@@ -10,7 +10,7 @@ from core.domain.events import EventKind
 from core.domain.model import Outcome
 from core.domain.schedules import ArchiveRecord, DraftState
 from tests.fakes import FakeStore
-from tests.unit.conftest import console
+from tests.unit.conftest import console, press
 
 DAILY = 'schedule draft demo --cron "0 2 * * *" --tz Europe/Paris --keep 5'
 
@@ -223,11 +223,11 @@ async def test_a_press_carries_the_comment_typed_beside_the_buttons(
 ) -> None:
     await service.execute_text(DAILY, console("alice"))
     await service.execute_text("schedule submit 1", console("alice"))
-    long = await service.execute_action("draft.reject", "1:1", console("carol"), comment="x" * 501)
+    long = await press(service, "draft.reject", "1:1", console("carol"), comment="x" * 501)
     assert long is not None and long.ephemeral
     assert "at most 500 characters; this one has 501" in long.text
-    rejected = await service.execute_action(
-        "draft.reject", "1:1", console("carol"), comment=" runs during the backup window "
+    rejected = await press(
+        service, "draft.reject", "1:1", console("carol"), comment=" runs during the backup window "
     )
     assert rejected is not None and "— rejected" in rejected.text
     assert "runs during the backup window" in rejected.text
