@@ -51,11 +51,12 @@ class PostBook:
     ) -> None:
         """Keep a job's card (and the root of the reply chain it was answered in, if any, so a
         reply anywhere in that chain annotates the job), then tell the job's end if it
-        already came."""
+        already came. A card the platform gave no id for (empty) cannot be kept."""
         if chain_root:
             root = MessageRef(card.channel, chain_root)
             await self.remember(workspace, root, PostedKind.NOTE, job_id=job_id)
-        await self.remember(workspace, card, PostedKind.JOB, job_id=job_id)
+        if card.message_id:
+            await self.remember(workspace, card, PostedKind.JOB, job_id=job_id)
         ended = await self._service.ended_job(job_id)
         if ended is not None:
             await self._on_ended(ended)
