@@ -93,8 +93,8 @@ class Interactions:
             on_message=bool(body.get("response_url")),  # not from App Home or a modal
         )
         message = pressed.message
-        if not body.get("response_url"):
-            await tell_privately(self._runtime.surface, actor, message)
+        if pressed.disposition is Disposition.PRIVATE and not body.get("response_url"):
+            await tell_privately(self._runtime.surface, actor, message)  # no message to answer in
         elif pressed.disposition is Disposition.PRIVATE:
             await respond(**render(message), response_type="ephemeral", replace_original=False)
         elif pressed.disposition is Disposition.NEW_MESSAGE:
