@@ -17,10 +17,11 @@ its thread.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 from collections import OrderedDict
-from collections.abc import Coroutine, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from aiohttp import web
@@ -38,17 +39,21 @@ from adapters.discord.rest import DiscordRest
 from adapters.discord.sender import DiscordSender
 from adapters.discord.shape import shape_problem
 from adapters.discord.verify import InteractionVerifier
+from core.app.announcer import JobEndAnnouncer
+from core.app.deadline import within
+from core.app.notes import discussed_at, job_of
+from core.app.posts import PostBook
+from core.app.presses import Disposition, PressReply, answer_press, disposition
 from core.app.service import CommandService
 from core.commands.actions import ASKS_A_REASON, FORM_ACTIONS, Press
 from core.commands.forms import DECISION_FORM, Form, FormInvalid, FormRef, PostRef
 from core.commands.grammar.registry import Kind, Option, Param
 from core.delivery.senders import DeliveryError, MessageRef
-from core.domain.conversations import PostedKind, PostedMessage
 from core.domain.model import Actor, Job, Principal
 from core.i18n import Translator
 from core.ports import Clock
-from core.support.once import Once
-from core.views.message import Message, ending
+from core.support.background import Background
+from core.views.message import Message
 
 log = logging.getLogger(__name__)
 
@@ -81,13 +86,14 @@ class DiscordAdapter:
         api_url: str,
     ) -> None:
         self.service = service
-        self._clock = clock
         self.verifier = InteractionVerifier(public_key)
         self.rest = DiscordRest(token, api_url)
         self._token = token
         self.application_id = application_id
-        self._tasks: set[asyncio.Task[None]] = set()
-        self._told = Once()
+        self._background = Background("Discord")
+        self.surface = DiscordSurface(self)
+        self.announcer = JobEndAnnouncer(service, self.surface)
+        self._posts = PostBook(service, clock, PLATFORM, self.on_job_ended)
         self._locales: dict[str, str] = {}  # user id → the locale of their last interaction
         self._answers: OrderedDict[int, tuple[Message, bytes]] = OrderedDict()
 
@@ -105,8 +111,7 @@ class DiscordAdapter:
 
     async def drain(self) -> None:
         """Wait for the follow-ups and remembered answers still under way (tests, shutdown)."""
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        await self._background.drain()
 
     def sender(self, guild: str = "") -> DiscordSender:
         return DiscordSender(self.rest, lambda user_id: self.locale_of(guild, user_id))
@@ -172,7 +177,7 @@ class DiscordAdapter:
         locale = str(interaction.get("locale") or "en")
         if self._locales.get(user_id) != locale:  # off the answer's path: a write at most
             self._locales[user_id] = locale
-            self._keep(self._keep_locale(guild, user_id, locale))
+            self._background.keep(self._keep_locale(guild, user_id, locale))
         name = member.get("nick") or user.get("global_name") or user.get("username") or user_id
         channel = str(interaction.get("channel_id") or "")
         return Actor(
@@ -187,23 +192,20 @@ class DiscordAdapter:
         self, interaction: Mapping[str, Any], actor: Actor
     ) -> dict[str, Any] | bytes:
         called = invocation(interaction.get("data") or {})
-        running = asyncio.ensure_future(
-            self.service.execute_fields(
-                called.path,
-                called.values,
-                actor,
-                raw=called.as_text(),
-                prefix=PREFIX,
-                once=_request_key(interaction),
-            )
+        running = self.service.execute_fields(
+            called.path,
+            called.values,
+            actor,
+            raw=called.as_text(),
+            prefix=PREFIX,
+            once=_request_key(interaction),
         )
-        done, _ = await asyncio.wait({running}, timeout=ANSWER_WITHIN)
-        if not done:  # slow: say so now, answer through the interaction's webhook
-            self._keep(self._follow_up(interaction, actor, running))
+        later = functools.partial(self._follow_up, interaction, actor)
+        message = await within(running, ANSWER_WITHIN, later=later, background=self._background)
+        if message is None:  # slow: say so now, answer through the interaction's webhook
             return {"type": DEFERRED}
-        message = running.result()
         if message.job_id is not None and not message.ephemeral:
-            self._keep(self._remember_answer(interaction, actor, message))
+            self._background.keep(self._remember_answer(interaction, actor, message))
             return _answer(message)
         return self._serialized(message)
 
@@ -256,52 +258,42 @@ class DiscordAdapter:
         self, actor: Actor, message: Message, channel: str, message_id: str
     ) -> None:
         assert message.job_id is not None
-        await self.service.record_posted(
-            PostedMessage(
-                PLATFORM,
-                actor.workspace,
-                channel,
-                message_id,
-                PostedKind.JOB,
-                self._clock.now(),
-                job_id=message.job_id,
-            )
-        )
-        ended = await self.service.ended_job(message.job_id)  # a quick job may be over already
-        if ended is not None:
-            await self.on_job_ended(ended)
+        card = MessageRef(channel, message_id)
+        await self._posts.remember_job(actor.workspace, card, message.job_id)
 
     async def _press(self, interaction: Mapping[str, Any], actor: Actor) -> dict[str, Any]:
         data = interaction.get("data") or {}
         custom_id = str(data.get("custom_id") or "")
-        press = Press.decode(custom_id)
-        if press is None:  # not an id we drew: refused, and the log says who tried it
+        typed = Press.decode(custom_id)
+        if typed is None:  # not an id we drew: refused, and the log says who tried it
             name, _, value = custom_id.partition(":")
             return _answer(await self.service.refuse_action(name, value, actor, prefix=PREFIX))
-        if press.action in FORM_ACTIONS:
-            ref = FormRef(FORM_ACTIONS[press.action], press.object_id)
+        if typed.action in FORM_ACTIONS:
+            ref = FormRef(FORM_ACTIONS[typed.action], typed.object_id)
             return modal_response(self.service.form(ref, actor))
-        if press.action in ASKS_A_REASON:
-            return modal_response(self.service.form(FormRef.decision(press), actor))
+        if typed.action in ASKS_A_REASON:
+            return modal_response(self.service.form(FormRef.decision(typed), actor))
         on = (interaction.get("message") or {}).get("id") or ""
-        message = await self.service.execute_action(
-            press,
+        pressed = await answer_press(
+            self.service,
+            typed,
             actor,
             prefix=PREFIX,
             message=f"{actor.channel}:{on}" if on else "",
             once=_request_key(interaction),
         )
-        return self._pressed(interaction, actor, message, pressed_job=press.object_id)
+        return self._pressed(interaction, actor, pressed)
 
     def _pressed(
-        self, interaction: Mapping[str, Any], actor: Actor, message: Message, pressed_job: str
+        self, interaction: Mapping[str, Any], actor: Actor, pressed: PressReply
     ) -> dict[str, Any]:
-        if message.ephemeral:  # a refusal: to the presser only; the message stays as it was
-            return _answer(message)
-        if message.job_id is not None and str(message.job_id) != pressed_job:
-            self._keep(self._remember_answer(interaction, actor, message))
-            return _answer(message)  # Retry started another job: its own, new message
-        return {"type": UPDATE, "data": render(message)}  # everyone sees the decision
+        """The answer rendered where core/app/presses.py says it goes."""
+        if pressed.disposition is Disposition.PRIVATE:
+            return _answer(pressed.message)  # ephemeral: only the asker sees it
+        if pressed.disposition is Disposition.NEW_MESSAGE:
+            self._background.keep(self._remember_answer(interaction, actor, pressed.message))
+            return _answer(pressed.message)
+        return {"type": UPDATE, "data": render(pressed.message)}
 
     async def _annotate_menu(self, interaction: Mapping[str, Any], actor: Actor) -> dict[str, Any]:
         data = interaction.get("data") or {}
@@ -329,11 +321,7 @@ class DiscordAdapter:
         places = [(channel_id, message_id)]
         if channel.get("type") in THREAD_TYPES and channel.get("parent_id"):
             places.append((str(channel["parent_id"]), channel_id))
-        for where, what in places:
-            posted = await self.service.find_posted(PLATFORM, where, what)
-            if posted is not None and posted.job_id is not None:
-                return posted.job_id
-        return None
+        return await job_of(self.service, PLATFORM, *places)
 
     async def _autocomplete(self, interaction: Mapping[str, Any], actor: Actor) -> dict[str, Any]:
         called = invocation(interaction.get("data") or {})
@@ -369,27 +357,27 @@ class DiscordAdapter:
             return _private_text(_errors_text(form, invalid, t))
         if ref.form_id == DECISION_FORM and interaction.get("message"):
             pressed = ref.press.object_id if ref.press is not None else ""
-            return self._pressed(interaction, actor, message, pressed_job=pressed)
+            return self._pressed(
+                interaction, actor, PressReply(message, disposition(message, pressed))
+            )
         noted_job = ref.job_id
         if noted_job is not None and not message.ephemeral:
-            self._keep(self._echo_note(noted_job, message))
+            self._background.keep(self._echo_note(noted_job, message))
             return _private_text(message.summary or message.title)
         if message.job_id is not None and not message.ephemeral:
-            self._keep(self._remember_answer(interaction, actor, message))
+            self._background.keep(self._remember_answer(interaction, actor, message))
         return _answer(message)
 
     async def _echo_note(self, job_id: int, message: Message) -> None:
         """A saved note is said in the job's thread, with its author and link."""
-        for posted in await self.service.posted_for_job(job_id, PLATFORM):
-            if posted.kind not in (PostedKind.JOB, PostedKind.ALERT):
-                continue
-            try:
-                await self.sender(posted.workspace).reply(
-                    MessageRef(posted.channel, posted.message_id), message
-                )
-            except DeliveryError as error:
-                log.warning("could not echo a note on job #%s: %s", job_id, error.detail)
+        posted = await discussed_at(self.service, PLATFORM, job_id)
+        if posted is None:
             return
+        try:
+            parent = MessageRef(posted.channel, posted.message_id)
+            await self.surface.reply(posted.workspace, parent, message)
+        except DeliveryError as error:
+            log.warning("could not echo a note on job #%s: %s", job_id, error.detail)
 
     def _link(self, interaction: Mapping[str, Any], source: PostRef | None) -> str:
         if source is None:
@@ -403,40 +391,31 @@ class DiscordAdapter:
             "webhook_token": str(interaction.get("token", "")),
         }
 
-    def _keep(self, work: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.get_running_loop().create_task(work)
-        self._tasks.add(task)
-        task.add_done_callback(self._done)
-
-    def _done(self, task: asyncio.Task[None]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("Discord background work failed", exc_info=task.exception())
-
-    # -- job endings ----------------------------------------------------------------------
-
     async def on_job_ended(self, job: Job) -> None:
         """Redraw the job's message and say how it ended in its thread (an executor
         listener, like Slack's and Teams')."""
-        posted = [
-            p
-            for p in await self.service.posted_for_job(job.id, PLATFORM)
-            if p.kind is PostedKind.JOB
-        ]
-        if not posted or not self._told.first(job.id):
-            return
-        locale = "en"
-        requester = job.requester
-        if requester is not None and requester.platform == PLATFORM:
-            locale = await self.locale_of(requester.workspace, requester.user_id)
-        card = self.service.job_message(job, locale)
-        for place in posted:
-            sender, ref = self.sender(place.workspace), MessageRef(place.channel, place.message_id)
-            try:
-                await sender.update(ref, card)
-                await sender.reply(ref, ending(card))
-            except DeliveryError as error:
-                log.warning("could not tell Discord that job #%s ended: %s", job.id, error.detail)
+        await self.announcer.announce(job)
+
+
+class DiscordSurface:
+    """The `ChatSurface` of core/app/surface.py over the REST API."""
+
+    platform = PLATFORM
+
+    def __init__(self, adapter: DiscordAdapter) -> None:
+        self._adapter = adapter
+
+    async def update(self, workspace: str, ref: MessageRef, message: Message) -> None:
+        await self._adapter.sender(workspace).update(ref, message)
+
+    async def reply(self, workspace: str, parent: MessageRef, message: Message) -> MessageRef:
+        return await self._adapter.sender(workspace).reply(parent, message)
+
+    async def private(self, user: Principal, message: Message) -> MessageRef:
+        return await self._adapter.sender(user.workspace).private(user.user_id, message)
+
+    async def locale_of(self, user: Principal) -> str:
+        return await self._adapter.locale_of(user.workspace, user.user_id)
 
 
 def _answer(message: Message) -> dict[str, Any]:

@@ -67,7 +67,6 @@ class SlackAdapter:
         self.team_id = ""  # known after start()
         self.slash = SlashCommand(self.runtime)
         self.events = Events(self.runtime)
-        self.runtime.on_ended = self.events.on_job_ended
         for listeners in (self.slash, Interactions(self.runtime), self.events):
             listeners.register(self.app)
 
@@ -82,7 +81,8 @@ class SlackAdapter:
         await self._session.close()
 
     async def on_job_ended(self, job: Job) -> None:
-        await self.events.on_job_ended(job)
+        """Redraw the job's card and say how it ended in its thread (an executor listener)."""
+        await self.runtime.announcer.announce(job)
 
     async def handle(self, request: web.Request) -> web.Response:
         retry = request.headers.get("X-Slack-Retry-Num")

@@ -20,6 +20,7 @@ from adapters.slack.identity import request_key
 from adapters.slack.render import render, unescape
 from adapters.slack.runtime import SlackRuntime
 from adapters.slack.surface import COMMAND, PREFIX
+from core.app.deadline import within
 from core.delivery.senders import DeliveryError
 from core.domain.model import Actor
 from core.i18n import Translator
@@ -53,15 +54,18 @@ class SlashCommand:
 
     async def _on_command(self, ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
         # The budget starts now: finding out who is speaking (users.info) is part of the work.
-        work = asyncio.create_task(self._execute(body))
-        done, _ = await asyncio.wait({work}, timeout=self.ack_budget)
-        if not done:
+        answered = await within(
+            self._execute(body),
+            self.ack_budget,
+            later=functools.partial(self._answer_later, respond=respond),
+            background=self._runtime.background,
+        )
+        if answered is None:
             known = self._runtime.directory.known(str(body.get("user_id", "")))
             working = Translator(known.locale if known else "en").t("slack.working")
             await ack(text=working, response_type="ephemeral")
-            self._runtime.keep(self._answer_later(work, respond))
             return
-        actor, message = work.result()
+        actor, message = answered
         if is_job_message(message):
             await ack()  # the job's own message follows in the channel
             self._runtime.keep(self._post_job(message, respond, actor))
@@ -81,7 +85,7 @@ class SlashCommand:
         return actor, await self._runtime.service.execute_text(text, actor, prefix=PREFIX, once=key)
 
     async def _answer_later(
-        self, work: asyncio.Task[tuple[Actor, Message]], respond: AsyncRespond
+        self, work: asyncio.Task[tuple[Actor, Message]], *, respond: AsyncRespond
     ) -> None:
         actor, message = await work
         if is_job_message(message):

@@ -1,5 +1,4 @@
-"""Events API: notes from a job's thread (`app_mention`), the App Home tab, and the end of
-a job posted from Slack (its card updated in place, a reply in its thread).
+"""Events API: notes from a job's thread (`app_mention`) and the App Home tab.
 
 Slack retries an event it thinks went unanswered (`X-Slack-Retry-Num`); each event id is
 claimed in the database first, so a retry never acts twice, even on another process (E2).
@@ -16,12 +15,10 @@ from slack_bolt.async_app import AsyncApp
 from adapters.slack.render import home_view, unescape
 from adapters.slack.runtime import PLATFORM, SlackRuntime
 from adapters.slack.surface import PREFIX
+from core.app.notes import note_or_command
 from core.commands import model as c
-from core.delivery.senders import DeliveryError, MessageRef
+from core.delivery.senders import MessageRef
 from core.domain.conversations import PostedKind
-from core.domain.model import Job
-from core.support.once import Once
-from core.views.message import ending
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +28,6 @@ MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
 class Events:
     def __init__(self, runtime: SlackRuntime) -> None:
         self._runtime = runtime
-        self._told = Once()  # jobs whose end was told in their thread
 
     def register(self, app: AsyncApp) -> None:
         app.event("app_mention")(self._on_mention)
@@ -54,21 +50,22 @@ class Events:
             team, str(event.get("user") or ""), channel=channel, thread=parent or ts
         )
         text = self._without_bot_mention(unescape(str(event.get("text") or "")))
-        posted = await runtime.service.find_posted(PLATFORM, channel, parent) if parent else None
-        if posted is not None and posted.job_id is not None:
-            note = c.Annotate(posted.job_id, text, link=runtime.permalink(channel, ts, parent))
-            if not text:
-                message = await runtime.service.execute_text("help annotate", actor, prefix=PREFIX)
-            else:
-                message = await runtime.service.execute(
-                    note, actor, raw=f"thread note {ts}", prefix=PREFIX
-                )
-        else:
-            # Outside a job's thread a mention is a command: "@exportbot status demo".
-            message = await runtime.service.execute_text(text or "help", actor, prefix=PREFIX)
+        message = await note_or_command(
+            runtime.service,
+            actor,
+            text,
+            platform=PLATFORM,
+            channel=channel,
+            parent=parent,
+            link=runtime.permalink(channel, ts, parent),
+            raw=f"thread note {ts}",
+            prefix=PREFIX,
+        )
         ref = await runtime.sender.reply(MessageRef(channel, parent or ts), message)
         if message.job_id is not None and not message.ephemeral:
-            await runtime.remember(actor.workspace, ref, PostedKind.NOTE, job_id=message.job_id)
+            await runtime.posts.remember(
+                actor.workspace, ref, PostedKind.NOTE, job_id=message.job_id
+            )
 
     def _without_bot_mention(self, text: str) -> str:
         own = self._runtime.bot_user_id
@@ -86,33 +83,3 @@ class Events:
         actor = await self._runtime.directory.actor(team, user)
         message = await self._runtime.service.execute(c.ShowHome(), actor, prefix=PREFIX)
         await self._runtime.client.views_publish(user_id=user, view=home_view(message))
-
-    # -- job endings (an executor listener) ----------------------------------------------
-
-    async def on_job_ended(self, job: Job) -> None:
-        """Refresh the job's card everywhere it was posted, and tell its thread it ended."""
-        runtime = self._runtime
-        posted = [
-            p
-            for p in await runtime.service.posted_for_job(job.id, PLATFORM)
-            if p.kind is PostedKind.JOB
-        ]
-        # The listener and a late card's poster may both come here: only the first tells.
-        if not posted or not self._told.first(job.id):
-            return
-        # The card keeps the language it was posted in: its requester's.
-        requester = job.requester
-        locale = "en"
-        if requester is not None and requester.platform == PLATFORM:
-            locale = (await runtime.directory.profile(requester.user_id)).locale
-        card = runtime.service.job_message(job, locale)
-        for where in posted:
-            ref = MessageRef(where.channel, where.message_id)
-            try:
-                await runtime.sender.update(ref, card)
-                await runtime.paced(where.workspace, where.channel)
-                await runtime.sender.reply(ref, ending(card))
-            except DeliveryError as error:
-                log.warning(
-                    "could not tell %s that job #%s ended: %s", where.channel, job.id, error
-                )

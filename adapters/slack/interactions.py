@@ -1,9 +1,9 @@
 """Buttons, shortcuts and modal submissions (A1): Slack's interactivity, all on one URL.
 
 Every press is acknowledged at once; the core decides what it means from the button's
-`(action, object:version)` and answers. A refusal (missing capability, own draft, stale
-version) goes to the presser only and leaves the message untouched; an accepted decision
-replaces the card for everyone. Buttons that need words (a note, a new draft) open a modal.
+`(action, object:version)`, answers, and says where the answer goes (core/app/presses.py):
+privately (ephemeral), in place of the card, or as a new message. Buttons that need words (a
+note, a new draft) open a modal.
 """
 
 from __future__ import annotations
@@ -19,9 +19,12 @@ from slack_sdk.errors import SlackApiError
 from adapters.slack.identity import interaction_channel_name, interaction_ids, request_key
 from adapters.slack.modals import FORM_OF_CALLBACK, Origin, modal, result_modal, submitted_values
 from adapters.slack.render import render, unescape
-from adapters.slack.runtime import SlackRuntime
+from adapters.slack.runtime import PLATFORM, SlackRuntime
 from adapters.slack.surface import PREFIX, SHORTCUT_ANNOTATE, SHORTCUT_NEW_DRAFT
-from core.commands.actions import FORM_ACTIONS, Press
+from core.app.notes import job_of
+from core.app.presses import Disposition, press
+from core.app.surface import tell_privately
+from core.commands.actions import FORM_ACTIONS
 from core.commands.forms import DRAFT_FORM, NOTE_FORM, FormInvalid, FormRef
 from core.delivery.senders import DeliveryError, MessageRef
 from core.domain.conversations import PostedKind
@@ -77,37 +80,30 @@ class Interactions:
     async def _press(
         self, name: str, value: str, actor: Actor, respond: AsyncRespond, body: dict[str, Any]
     ) -> None:
-        service = self._runtime.service
         container = body.get("container") or {}
         on = f"{container.get('channel_id') or actor.channel}:{container.get('message_ts') or ''}"
-        press = Press.of(name, value)
-        if press is None:  # not a value we drew: refused, and the log says who tried it
-            message = await service.refuse_action(name, value, actor, prefix=PREFIX)
-        else:
-            message = await service.execute_action(
-                press,
-                actor,
-                prefix=PREFIX,
-                message=on if container.get("message_ts") else "",
-                once=request_key(body),
-            )
-        if not body.get("response_url"):  # App Home or a modal: no message to answer in
-            await self._runtime.tell_privately(actor, message)
-            return
-        pressed_job = value.partition(":")[0]
-        if message.ephemeral:
-            # A refusal goes to the presser only; the card everyone sees stays as it was.
+        pressed = await press(
+            self._runtime.service,
+            name,
+            value,
+            actor,
+            prefix=PREFIX,
+            message=on if container.get("message_ts") else "",
+            once=request_key(body),
+            on_message=bool(body.get("response_url")),  # not from App Home or a modal
+        )
+        message = pressed.message
+        if pressed.disposition is Disposition.PRIVATE and not body.get("response_url"):
+            await tell_privately(self._runtime.surface, actor, message)  # no message to answer in
+        elif pressed.disposition is Disposition.PRIVATE:
             await respond(**render(message), response_type="ephemeral", replace_original=False)
-        elif message.job_id is not None and str(message.job_id) != pressed_job:
-            await self._post_new_job(message, actor, respond)  # Retry started another job
+        elif pressed.disposition is Disposition.NEW_MESSAGE:
+            try:
+                await self._runtime.post_job_message(actor, message)
+            except DeliveryError:
+                await respond(**render(message), response_type="in_channel", replace_original=False)
         else:
             await respond(**render(message), response_type="in_channel", replace_original=True)
-
-    async def _post_new_job(self, message: Message, actor: Actor, respond: AsyncRespond) -> None:
-        try:
-            await self._runtime.post_job_message(actor, message)
-        except DeliveryError:
-            await respond(**render(message), response_type="in_channel", replace_original=False)
 
     # -- shortcuts -------------------------------------------------------------------------
 
@@ -119,8 +115,8 @@ class Interactions:
         message = body.get("message") or {}
         ts = str(message.get("ts") or "")
         parent = str(message.get("thread_ts") or ts)
-        posted = await self._runtime.service.find_posted("slack", actor.channel, parent)
-        if posted is None or posted.job_id is None:
+        job_id = await job_of(self._runtime.service, PLATFORM, (actor.channel, parent))
+        if job_id is None:
             t = Translator(actor.locale)
             text = t.t("slack.not_a_job_thread")
             await respond(text=text, response_type="ephemeral", replace_original=False)
@@ -129,7 +125,7 @@ class Interactions:
         # Slack sends the message's `& < >` as entities: the form starts from what was typed.
         initial = "" if message.get("bot_id") else unescape(str(message.get("text") or ""))
         origin = Origin(
-            str(posted.job_id),
+            str(job_id),
             actor.channel,
             parent,
             self._runtime.permalink(actor.channel, ts, parent),
@@ -167,9 +163,8 @@ class Interactions:
             if respond is not None:
                 await respond(text=text, response_type="ephemeral", replace_original=False)
             else:  # a global shortcut: no message to answer under
-                await self._runtime.tell_privately(
-                    actor, Message(title=text, summary=text, ephemeral=True)
-                )
+                said = Message(title=text, summary=text, ephemeral=True)
+                await tell_privately(self._runtime.surface, actor, said)
 
     # -- modal submissions -----------------------------------------------------------------
 
@@ -200,7 +195,9 @@ class Interactions:
 
     async def _echo_note(self, actor: Actor, origin: Origin, message: Message) -> None:
         if not (origin.channel and origin.thread):
-            await self._runtime.tell_privately(actor, message)
+            await tell_privately(self._runtime.surface, actor, message)
             return
         ref = await self._runtime.sender.reply(MessageRef(origin.channel, origin.thread), message)
-        await self._runtime.remember(actor.workspace, ref, PostedKind.NOTE, job_id=message.job_id)
+        await self._runtime.posts.remember(
+            actor.workspace, ref, PostedKind.NOTE, job_id=message.job_id
+        )

@@ -1,29 +1,53 @@
 """What every Slack listener shares: the core service, the Web API, the sender, the user
-directory, the bot's own identity, and the background tasks that outlive an ack."""
+directory, the bot's own identity, the job-end announcer and post book, and the background
+tasks that outlive an ack."""
 
 from __future__ import annotations
 
-import asyncio
-import logging
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Coroutine
 from typing import Any
 
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.identity import UserDirectory
 from adapters.slack.sender import SlackSender
+from core.app.announcer import JobEndAnnouncer
+from core.app.posts import PostBook
 from core.app.service import CommandService
 from core.delivery.pacing import Pacer
-from core.delivery.senders import DeliveryError, MessageRef
-from core.domain.conversations import PostedKind, PostedMessage
-from core.domain.model import Actor, Job
+from core.delivery.senders import MessageRef
+from core.domain.model import Actor, Principal
 from core.domain.subscriptions import Destination
 from core.ports import Clock
+from core.support.background import Background
 from core.views.message import Message
 
-log = logging.getLogger(__name__)
-
 PLATFORM = "slack"
+
+
+class SlackSurface:
+    """The `ChatSurface` of core/app/surface.py over the Web API. A reply waits for its
+    channel's turn (PLATFORMS.md: about one message a second)."""
+
+    platform = PLATFORM
+
+    def __init__(self, sender: SlackSender, directory: UserDirectory, pacer: Pacer) -> None:
+        self._sender = sender
+        self._directory = directory
+        self._pacer = pacer
+
+    async def update(self, workspace: str, ref: MessageRef, message: Message) -> None:
+        await self._sender.update(ref, message)
+
+    async def reply(self, workspace: str, parent: MessageRef, message: Message) -> MessageRef:
+        await self._pacer.bucket(Destination(PLATFORM, workspace, parent.channel)).take()
+        return await self._sender.reply(parent, message)
+
+    async def private(self, user: Principal, message: Message) -> MessageRef:
+        return await self._sender.private(user.user_id, message)
+
+    async def locale_of(self, user: Principal) -> str:
+        return (await self._directory.profile(user.user_id)).locale
 
 
 class SlackRuntime:
@@ -36,10 +60,12 @@ class SlackRuntime:
         self.pacer = pacer  # shared with the dispatcher: one budget per channel
         self.directory = UserDirectory(client)
         self.sender = SlackSender(client, self._locale_of)
+        self.surface = SlackSurface(self.sender, self.directory, pacer)
+        self.announcer = JobEndAnnouncer(service, self.surface)
+        self.posts = PostBook(service, clock, PLATFORM, self.announcer.announce)
         self.bot_user_id = ""
         self.team_url = ""  # https://acme.slack.com/, for permalinks without an API call
-        self._background: set[asyncio.Task[None]] = set()
-        self.on_ended: Callable[[Job], Awaitable[None]] | None = None  # set by the adapter
+        self.background = Background("Slack")
 
     async def _locale_of(self, user_id: str) -> str:
         return (await self.directory.profile(user_id)).locale
@@ -61,58 +87,19 @@ class SlackRuntime:
     async def post_job_message(self, actor: Actor, message: Message) -> MessageRef:
         """Post a job's message in the actor's channel and remember it, so notes written in
         its thread find the job. Raises `DeliveryError` when the bot may not post there."""
-        await self.paced(actor.workspace, actor.channel)
+        await self.pacer.bucket(Destination(PLATFORM, actor.workspace, actor.channel)).take()
         ref = await self.sender.post(actor.channel, message)
-        await self.remember(actor.workspace, ref, PostedKind.JOB, job_id=message.job_id)
-        # A quick job may have ended before its card was remembered: tell its end now.
-        ended = await self.service.ended_job(message.job_id) if message.job_id else None
-        if ended is not None and self.on_ended is not None:
-            await self.on_ended(ended)
+        assert message.job_id is not None
+        await self.posts.remember_job(actor.workspace, ref, message.job_id)
         return ref
-
-    async def paced(self, workspace: str, channel: str) -> None:
-        """Wait for the channel's turn (PLATFORMS.md: about one message a second)."""
-        await self.pacer.bucket(Destination(PLATFORM, workspace, channel)).take()
-
-    async def remember(
-        self, workspace: str, ref: MessageRef, kind: PostedKind, *, job_id: int | None = None
-    ) -> None:
-        await self.service.record_posted(
-            PostedMessage(
-                PLATFORM,
-                workspace,
-                ref.channel,
-                ref.message_id,
-                kind,
-                self.clock.now(),
-                job_id=job_id,
-            )
-        )
-
-    async def tell_privately(self, actor: Actor, message: Message) -> None:
-        """A reply with no channel to go to (App Home, global shortcuts): a direct message."""
-        try:
-            await self.sender.private(actor.principal.user_id, message)
-        except DeliveryError as error:
-            log.warning("could not message %s privately: %s", actor.principal, error)
 
     def keep(self, coroutine: Coroutine[Any, Any, None]) -> None:
         """Run after the ack; the task is kept until it ends and cancelled at shutdown."""
-        task = asyncio.create_task(coroutine)
-        self._background.add(task)
-        task.add_done_callback(self._finished)
-
-    def _finished(self, task: asyncio.Task[None]) -> None:
-        self._background.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("a Slack background task failed", exc_info=task.exception())
+        self.background.keep(coroutine)
 
     async def drain(self) -> None:
         """Wait for the background tasks (tests, graceful shutdown)."""
-        while self._background:
-            await asyncio.wait(list(self._background))
+        await self.background.drain()
 
     async def close(self) -> None:
-        for task in list(self._background):
-            task.cancel()
-        await asyncio.gather(*self._background, return_exceptions=True)
+        await self.background.close()

@@ -16,7 +16,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,14 +45,15 @@ from adapters.teams.agent import PLATFORM, TeamsAgent
 from adapters.teams.cards import invoke_message_response
 from adapters.teams.sender import TeamsSender
 from adapters.teams.shape import NotAnActivity, read_activity
+from core.app.announcer import JobEndAnnouncer
+from core.app.posts import PostBook
 from core.app.service import CommandService
-from core.delivery.senders import DeliveryError, MessageRef, PermanentFailure
-from core.domain.conversations import PostedKind
-from core.domain.model import Job
+from core.delivery.senders import MessageRef, PermanentFailure
+from core.domain.conversations import PostedKind, PostedMessage
+from core.domain.model import Job, Principal
 from core.i18n import Translator
 from core.ports import Clock
-from core.support.once import Once
-from core.views.message import ending
+from core.views.message import Message
 
 log = logging.getLogger(__name__)
 
@@ -178,14 +179,44 @@ class _VerifiedRequest:
         return self._request.match_info[name]
 
 
+def chain(card: PostedMessage, posted: Sequence[PostedMessage]) -> str:
+    """Where a card's ending goes: the reply chain the card was answered in, whose root the
+    agent remembered beside it (a note post in the card's channel), else under the card."""
+    roots = {(p.channel, p.workspace): p.message_id for p in posted if p.kind is PostedKind.NOTE}
+    return roots.get((card.channel, card.workspace), card.message_id)
+
+
+class TeamsSurface:
+    """The `ChatSurface` of core/app/surface.py: each tenant's proactive sender."""
+
+    platform = PLATFORM
+
+    def __init__(self, sender: Callable[[str], TeamsSender]) -> None:
+        self._sender = sender  # tenant → its sender
+
+    async def update(self, workspace: str, ref: MessageRef, message: Message) -> None:
+        await self._sender(workspace).update(ref, message)
+
+    async def reply(self, workspace: str, parent: MessageRef, message: Message) -> MessageRef:
+        return await self._sender(workspace).reply(parent, message)
+
+    async def private(self, user: Principal, message: Message) -> MessageRef:
+        return await self._sender(user.workspace).private(user.user_id, message)
+
+    async def locale_of(self, user: Principal) -> str:
+        return await self._sender(user.workspace).locale_of(user.user_id)
+
+
 class TeamsAdapter:
     def __init__(
         self, service: CommandService, clock: Clock, credentials: TeamsCredentials
     ) -> None:
         self.service = service
         self.credentials = credentials
-        self.agent = TeamsAgent(service, clock, self.on_job_ended)
-        self._told = Once()  # jobs whose end was told (the listener or the poster)
+        self.surface = TeamsSurface(self.sender)
+        # With its notes: one added from under the card must not vanish when the job ends.
+        self.announcer = JobEndAnnouncer(service, self.surface, with_notes=True, thread_of=chain)
+        self.agent = TeamsAgent(service, PostBook(service, clock, PLATFORM, self.on_job_ended))
         self._factory = self._client_factory()
         self.cloud = CloudAdapter(channel_service_client_factory=self._factory)
         self.cloud.on_turn_error = turn_failed  # the SDK's own posts the exception's text
@@ -202,28 +233,7 @@ class TeamsAdapter:
     async def on_job_ended(self, job: Job) -> None:
         """Redraw the job's card where it was answered, and say how it ended in its chain
         (an executor listener, like Slack's)."""
-        posted = await self.service.posted_for_job(job.id, PLATFORM)
-        # The listener and a late card's poster may both come here: only the first tells.
-        if not any(p.kind is PostedKind.JOB for p in posted) or not self._told.first(job.id):
-            return
-        roots = {
-            (p.channel, p.workspace): p.message_id for p in posted if p.kind is PostedKind.NOTE
-        }
-        locale = "en"
-        for card_post in (p for p in posted if p.kind is PostedKind.JOB):
-            sender = self.sender(card_post.workspace)
-            if job.requester is not None and job.requester.platform == PLATFORM:
-                locale = await sender.locale_of(job.requester.user_id)
-            # With its notes: one added from under the card must not vanish when the job ends.
-            card = await self.service.job_view(job.id, locale) or self.service.job_message(
-                job, locale
-            )
-            root = roots.get((card_post.channel, card_post.workspace), card_post.message_id)
-            try:
-                await sender.update(MessageRef(card_post.channel, card_post.message_id), card)
-                await sender.reply(MessageRef(card_post.channel, root), ending(card))
-            except DeliveryError as error:
-                log.warning("could not tell Teams that job #%s ended: %s", job.id, error.detail)
+        await self.announcer.announce(job)
 
     def sender(self, tenant: str) -> TeamsSender:
         """Proactive messages into `tenant`'s conversations the bot has been in."""

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import quote
 
@@ -19,7 +18,6 @@ from microsoft_agents.activity import (
     ChannelAccount,
     ConversationReference,
     InvokeResponse,
-    ResourceResponse,
 )
 from microsoft_agents.hosting.core import ActivityHandler, TurnContext
 
@@ -34,14 +32,16 @@ from adapters.teams.cards import (
     message_activity,
     message_card,
 )
+from core.app.notes import note_or_command
+from core.app.posts import PostBook
+from core.app.presses import Disposition, press
 from core.app.service import CommandService
-from core.commands import model as c
-from core.commands.actions import COMMENT_INPUT, FORM_ACTIONS, Press
+from core.commands.actions import COMMENT_INPUT, FORM_ACTIONS
 from core.commands.forms import Form, FormInvalid, FormRef
-from core.domain.conversations import PostedKind, PostedMessage
-from core.domain.model import Actor, Job, Principal
+from core.delivery.senders import MessageRef
+from core.domain.conversations import PostedKind
+from core.domain.model import Actor, Principal
 from core.i18n import Translator
-from core.ports import Clock
 from core.views.message import Message
 
 log = logging.getLogger(__name__)
@@ -135,15 +135,9 @@ def conversation_name(activity: Activity) -> str:
 
 
 class TeamsAgent(ActivityHandler):
-    def __init__(
-        self,
-        service: CommandService,
-        clock: Clock,
-        on_ended: Callable[[Job], Awaitable[None]],
-    ) -> None:
+    def __init__(self, service: CommandService, posts: PostBook) -> None:
         self._service = service
-        self._clock = clock
-        self._on_ended = on_ended  # the job's end, told where its card is
+        self._posts = posts  # where job cards were answered (their end is told there)
         # What this process last wrote per (tenant, key): a new process writes each once.
         self._written: dict[tuple[str, str], dict[str, Any]] = {}
 
@@ -155,65 +149,33 @@ class TeamsAgent(ActivityHandler):
         activity = turn_context.activity
         actor = actor_of(activity)
         channel, root = split_chain(actor.channel)
-        posted = await self._service.find_posted(PLATFORM, channel, root) if root else None
-        if posted is not None and posted.job_id is not None:
-            message = await self._note(activity, actor, posted.job_id)  # B3: a reply-chain note
-        else:
-            text = command_text(activity) or "help"
-            message = await self._service.execute_text(
-                text, actor, prefix=PREFIX, once=_request_key(activity)
-            )
-        answer = await turn_context.send_activity(
-            Activity.model_validate(message_activity(message))
-        )
-        if message.job_id is not None and not message.ephemeral:
-            await self._remember_job_thread(actor, channel, root or activity.id, answer, message)
-
-    async def _note(self, activity: Activity, actor: Actor, job_id: int) -> Message:
-        """The reply's text on the job its chain is about, with a link back to the reply."""
-        text = command_text(activity)
-        if not text:
-            return await self._service.execute_text("help annotate", actor, prefix=PREFIX)
-        note = c.Annotate(job_id, text, link=message_link(activity))
-        return await self._service.execute(
-            note,
+        message = await note_or_command(  # B3: a reply in a job's chain is a note
+            self._service,
             actor,
+            command_text(activity),
+            platform=PLATFORM,
+            channel=channel,
+            parent=root,
+            link=message_link(activity),
             raw=f"reply-chain note {activity.id}",
             prefix=PREFIX,
             once=_request_key(activity),
         )
-
-    async def _remember_job_thread(
-        self,
-        actor: Actor,
-        channel: str,
-        root: str | None,
-        answer: ResourceResponse | None,
-        message: Message,
-    ) -> None:
-        """A job's card, and the root of the chain it was answered in: a reply mentioning the
-        bot anywhere in that chain then annotates the job."""
-        now = self._clock.now()
-        places = [(root, PostedKind.NOTE)] if root else []
-        if answer is not None and answer.id:
-            places.append((str(answer.id), PostedKind.JOB))
-        for message_id, kind in places:
-            await self._service.record_posted(
-                PostedMessage(
-                    PLATFORM, actor.workspace, channel, message_id, kind, now, job_id=message.job_id
-                )
-            )
-        # A quick job may have ended before its card was remembered: tell its end now.
-        assert message.job_id is not None
-        ended = await self._service.ended_job(message.job_id)
-        if ended is not None:
-            await self._on_ended(ended)
+        answer = await turn_context.send_activity(
+            Activity.model_validate(message_activity(message))
+        )
+        if message.job_id is not None and not message.ephemeral:
+            # The card, and the root of the chain it was answered in: a reply mentioning the
+            # bot anywhere in that chain then annotates the job.
+            card = MessageRef(channel, str(answer.id) if answer is not None and answer.id else "")
+            chain = root or activity.id or ""
+            await self._posts.remember_job(actor.workspace, card, message.job_id, chain_root=chain)
 
     async def on_invoke_activity(  # type: ignore[override]
         self, turn_context: TurnContext
     ) -> InvokeResponse | None:
-        """A card button (`Action.Execute`, Universal Actions): the core decides. A refusal
-        is shown to the presser only; an accepted decision redraws the card for everyone."""
+        """A card button (`Action.Execute`, Universal Actions): the core decides what it means
+        and where its answer goes (core/app/presses.py); this renders it there."""
         activity = turn_context.activity
         if activity.name != "adaptiveCard/action":
             return InvokeResponse(status=501)
@@ -238,22 +200,20 @@ class TeamsAgent(ActivityHandler):
         value = f"{data.get('object', '')}:{data.get('version', 0)}"
         comment = str(data.get(COMMENT_INPUT) or "")  # typed beside the buttons, if any
         on = activity.reply_to_id or ""
-        press = Press.of(verb, value, comment)
-        if press is None:
-            message = await self._service.refuse_action(verb, value, actor, prefix=PREFIX)
-        else:
-            message = await self._service.execute_action(
-                press,
-                actor,
-                prefix=PREFIX,
-                message=f"{actor.channel}:{on}" if on else "",
-                once=_request_key(activity),
-            )
-        if message.ephemeral:  # a refusal: the card everyone sees stays as it was
+        pressed = await press(
+            self._service,
+            verb,
+            value,
+            actor,
+            prefix=PREFIX,
+            comment=comment,
+            message=f"{actor.channel}:{on}" if on else "",
+            once=_request_key(activity),
+        )
+        message = pressed.message
+        if pressed.disposition is Disposition.PRIVATE:
             return _invoke(invoke_message_response(message.text))
-        pressed = str(data.get("object", ""))
-        if message.job_id is not None and str(message.job_id) != pressed:
-            # Retry started another job: its card is a new message; the old one stays.
+        if pressed.disposition is Disposition.NEW_MESSAGE:
             await turn_context.send_activity(Activity.model_validate(message_activity(message)))
             return _invoke(invoke_message_response(message.summary or message.title))
         if activity.reply_to_id:  # everyone sees the decision, not only the presser
