@@ -72,9 +72,11 @@ playground: $(CLIENTS_STAMP)
 test: $(STAMP) $(CLIENTS_STAMP) $(CHROMIUM)
 	$(BIN)/pytest
 
+## ruff, and the import contracts of pyproject's [tool.importlinter] (the layers must not leak)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 format: $(STAMP)
 	$(BIN)/ruff check --fix .
@@ -83,7 +85,7 @@ format: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-## ruff check + ruff format --check + mypy + pytest, the same as CI
+## ruff check + ruff format --check + lint-imports + mypy + pytest, the same as CI
 check: lint typecheck test
 
 bench: $(STAMP)
@@ -95,4 +97,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/audit_export.py
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .hypothesis *.egg-info
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .import_linter_cache .hypothesis *.egg-info
