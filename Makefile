@@ -72,9 +72,11 @@ playground: $(CLIENTS_STAMP)
 test: $(STAMP) $(CLIENTS_STAMP) $(CHROMIUM)
 	$(BIN)/pytest
 
+## ruff, and the import contracts of pyproject's [tool.importlinter] (the layers must not leak)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 format: $(STAMP)
 	$(BIN)/ruff check --fix .
@@ -88,7 +90,7 @@ typecheck: $(STAMP)
 docs: $(STAMP)
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
 
-## ruff check + ruff format --check + mypy + the docs site + pytest, the same as CI
+## ruff check + ruff format --check + lint-imports + mypy + the docs site + pytest, as CI
 check: lint typecheck docs test
 
 ## The wheel in dist/, demo and migrations included (tests/e2e/test_wheel.py installs one)
@@ -106,4 +108,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/audit_export.py
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .hypothesis *.egg-info build dist
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .import_linter_cache .hypothesis *.egg-info build dist

@@ -9,6 +9,7 @@ import sqlite3
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
+from aiohttp import web
 from aiohttp.test_utils import TestClient
 
 from bot.app import BOT_KEY
@@ -18,14 +19,16 @@ S = TypeVar("S")  # the platform's stand-in
 
 
 class BotHarness(Generic[S]):
-    def __init__(self, client: TestClient, standin: S, db_path: Path) -> None:
+    def __init__(
+        self, client: TestClient[web.Request, web.Application], standin: S, db_path: Path
+    ) -> None:
         self.client = client
         self.standin = standin
         self.db_path = db_path
 
     @property
     def bot(self) -> Bot:
-        return self.client.server.app[BOT_KEY]
+        return self.client.app[BOT_KEY]
 
     def rows(self, sql: str) -> list[tuple[Any, ...]]:
         with sqlite3.connect(self.db_path) as db:

@@ -35,7 +35,7 @@ ALICE_ID, CAROL_ID = PEOPLE["alice"][0], PEOPLE["carol"][0]
 class DiscordHarness(BotHarness[DiscordStandIn]):
     @property
     def discord(self) -> DiscordAdapter:
-        return self.client.server.app[DISCORD_KEY]
+        return self.client.app[DISCORD_KEY]
 
     async def send(
         self, interaction: Mapping[str, Any], *, key: SigningKey = SIGNING_KEY, **sign: Any

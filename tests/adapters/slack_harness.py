@@ -26,7 +26,7 @@ VIEWER = "U0VERA"
 class SlackHarness(BotHarness[SlackStandIn]):
     @property
     def slack(self) -> SlackAdapter:
-        return self.client.server.app[SLACK_KEY]
+        return self.client.app[SLACK_KEY]
 
     async def post(
         self,
@@ -60,9 +60,10 @@ def harness_settings(tmp_path: Path, standin: SlackStandIn, **extra: Any) -> Set
         database_url=f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}",
         data_dir=str(tmp_path / "var"),
         admins=[f"slack:{TEAM}:{ADMIN}"],
-        grants=[  # type: ignore[list-item]
-            {"principal": f"slack:{TEAM}:{REVIEWER}", "role": "reviewer"},
-            {"principal": f"slack:{TEAM}:{VIEWER}", "role": "viewer"},
+        # Settings validates each dict into a GrantConfig, as it does a configuration file's.
+        grants=[
+            {"principal": f"slack:{TEAM}:{REVIEWER}", "role": "reviewer"},  # type: ignore[list-item]
+            {"principal": f"slack:{TEAM}:{VIEWER}", "role": "viewer"},  # type: ignore[list-item]
         ],
         slack_signing_secret=SECRET,  # type: ignore[arg-type]
         slack_bot_token="xoxb-test",  # type: ignore[arg-type]

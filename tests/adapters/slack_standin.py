@@ -73,13 +73,13 @@ class SlackStandIn:
         """Posts in threads, in order (direct messages from the dispatcher left out)."""
         return [c for c in self.called("chat.postMessage") if c.get("thread_ts")]
 
-    async def wait_for(self, method: str, count: int = 1) -> list[dict]:
+    async def wait_for(self, method: str, count: int = 1) -> list[dict[str, Any]]:
         """Wait until `method` was called `count` times (the bot answers in the background)."""
         async with asyncio.timeout(WAIT), self.changed:
             await self.changed.wait_for(lambda: len(self.called(method)) >= count)
         return self.called(method)
 
-    async def wait_for_responses(self, count: int) -> list[dict]:
+    async def wait_for_responses(self, count: int) -> list[dict[str, Any]]:
         async with asyncio.timeout(WAIT), self.changed:
             await self.changed.wait_for(lambda: len(self.responses) >= count)
         return self.responses

@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.app import create_app
@@ -31,7 +32,9 @@ def teams_settings(tmp_path: Path, **extra: Any) -> Settings:
 
 
 @asynccontextmanager
-async def teams_client(settings: Settings) -> AsyncIterator[TestClient]:
+async def teams_client(
+    settings: Settings,
+) -> AsyncIterator[TestClient[web.Request, web.Application]]:
     """The app on a loopback port; its answers join the payload corpus when one is asked for."""
     server = TestServer(corpus.tap(create_app(settings)), host="127.0.0.1")
     async with server, TestClient(server) as client:

@@ -30,7 +30,7 @@ from adapters.discord.manifest import (
     validate,
 )
 from bot.cli import main
-from core.commands.grammar.registry import REGISTRY, Kind, Param, Verb, all_verbs
+from core.commands.grammar.registry import REGISTRY, Kind, Option, Param, Verb, all_verbs
 from core.domain.capabilities import Role
 from core.i18n import Translator
 from tests.e2e.conftest import EXPORTBOT, clean_env
@@ -50,6 +50,11 @@ def commands() -> list[Command]:
 def _export(commands: list[Command]) -> Command:
     (export,) = [c for c in commands if c["type"] == CHAT_INPUT]
     return export
+
+
+def _arguments(verb: Verb) -> tuple[Param | Option, ...]:
+    """A verb's parameters, then its options."""
+    return (*verb.params, *verb.options)
 
 
 def _subcommand(commands: list[Command], path: str) -> Command:
@@ -91,7 +96,8 @@ def test_the_generated_commands_break_no_discord_limit(commands: list[Command]) 
 
 
 def _first_option(commands: list[Command], path: str = "annotate") -> Command:
-    return _subcommand(commands, path)["options"][0]
+    option: Command = _subcommand(commands, path)["options"][0]
+    return option
 
 
 def _name_of_33(commands: list[Command]) -> None:
@@ -270,7 +276,7 @@ def test_options_carry_the_registry_names_so_the_text_can_be_rebuilt(
     commands: list[Command],
 ) -> None:
     for verb in all_verbs():
-        expected = [option_name(a.name) for a in (*verb.params, *verb.options)]
+        expected = [option_name(a.name) for a in _arguments(verb)]
         assert sorted(_options(commands, verb.path)) == sorted(expected), verb.path
     assert option_name("target-or-*") == "target"
     assert option_name("keep-days") == "keep-days"
@@ -400,7 +406,7 @@ def test_exportbot_manifest_discord_out_writes_the_file(
 
 def test_every_argument_is_described_in_english_and_french_from_the_catalog() -> None:
     for verb in all_verbs():
-        for argument in (*verb.params, *verb.options):
+        for argument in _arguments(verb):
             key = argument_key(argument)
             for locale in ("en", "fr"):
                 assert Translator(locale).has(key), (verb.path, argument.name, locale)

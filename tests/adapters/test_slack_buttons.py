@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -10,7 +11,9 @@ from tests.adapters.slack_harness import ADMIN, VIEWER, SlackHarness, slack_harn
 from tests.adapters.slack_standin import SlackStandIn, block_actions, slash_command
 
 
-async def _press(slack: SlackHarness, action: str, value: str, user: str, ts: str = "") -> dict:
+async def _press(
+    slack: SlackHarness, action: str, value: str, user: str, ts: str = ""
+) -> dict[str, Any]:
     before = len(slack.standin.responses)
     body = block_actions(
         action,

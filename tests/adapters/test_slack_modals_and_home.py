@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from tests.adapters.slack_harness import ADMIN, REVIEWER, SlackHarness
 from tests.adapters.slack_standin import (
     block_actions,
@@ -12,14 +14,15 @@ from tests.adapters.slack_standin import (
 )
 
 
-async def _open_draft_form(slack: SlackHarness) -> dict:
+async def _open_draft_form(slack: SlackHarness) -> dict[str, Any]:
     status, _ = await slack.post(global_shortcut("new_schedule_draft", user=ADMIN))
     assert status == 200
     [opened] = await slack.standin.wait_for("views.open")
-    return opened["view"]
+    view: dict[str, Any] = opened["view"]
+    return view
 
 
-def _draft_values(cron: str, timezone: str, keep: str = "") -> dict:
+def _draft_values(cron: str, timezone: str, keep: str = "") -> dict[str, Any]:
     return {
         "target": {"type": "static_select", "selected_option": {"value": "demo"}},
         "cron": {"type": "plain_text_input", "value": cron},
@@ -96,7 +99,7 @@ async def test_the_add_note_button_opens_the_note_form_for_its_job(slack: SlackH
     [opened] = await slack.standin.wait_for("views.open")
     view = opened["view"]
     assert view["title"]["text"] == "Note on job #1"
-    values = {
+    values: dict[str, dict[str, Any]] = {
         "text": {"type": "plain_text_input", "value": "verified the checksum"},
         "kind": {"type": "static_select", "selected_option": {"value": "note"}},
     }

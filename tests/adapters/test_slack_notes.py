@@ -4,6 +4,7 @@ on the job that thread belongs to, and is echoed with its author and a link back
 from __future__ import annotations
 
 import json
+from typing import Any
 from urllib.parse import parse_qs
 
 from tests.adapters.slack_harness import ADMIN, REVIEWER, VIEWER, SlackHarness
@@ -28,7 +29,7 @@ async def _two_finished_jobs(slack: SlackHarness) -> list[str]:
     ]
 
 
-def _mention(text: str, *, ts: str, thread_ts: str | None, user: str = REVIEWER) -> dict:
+def _mention(text: str, *, ts: str, thread_ts: str | None, user: str = REVIEWER) -> dict[str, Any]:
     event = {
         "type": "app_mention",
         "user": user,
@@ -111,7 +112,7 @@ async def test_the_message_shortcut_opens_a_note_form_and_saves_the_note(
     assert text_input["element"]["initial_value"] == "the NAS was rebooting at 02:00"
 
     # An empty note stays open with the error under the field.
-    values = {
+    values: dict[str, dict[str, Any]] = {
         "text": {"type": "plain_text_input", "value": "   "},
         "kind": {"type": "static_select", "selected_option": {"value": "anomaly"}},
     }

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from aiohttp import web
 from aiohttp.test_utils import TestClient
 
 from bot.app import BOT_KEY
@@ -26,21 +27,27 @@ CAROL = "aad-carol"  # reviewer
 
 
 @pytest.fixture
-async def teams(tmp_path: Path) -> AsyncIterator[TestClient]:
+async def teams(tmp_path: Path) -> AsyncIterator[TestClient[web.Request, web.Application]]:
     reviewer = {"principal": f"teams:{TENANT}:{CAROL}", "role": "reviewer"}
     settings = teams_settings(tmp_path, grants=[reviewer], targets=[QUICK_TARGET])
     async with teams_client(settings) as client:
         yield client
 
 
-async def _say(teams: TestClient, connector: ConnectorStandIn, text: str, n: int) -> None:
+async def _say(
+    teams: TestClient[web.Request, web.Application], connector: ConnectorStandIn, text: str, n: int
+) -> None:
     activity = message(text, service_url=connector.service_url, activity_id=f"17000000001{n:02d}")
     response = await teams.post("/api/messages", json=activity)
     assert response.status in (200, 202)
 
 
 async def _press(
-    teams: TestClient, connector: ConnectorStandIn, version: int, user: str, name: str
+    teams: TestClient[web.Request, web.Application],
+    connector: ConnectorStandIn,
+    version: int,
+    user: str,
+    name: str,
 ) -> dict[str, Any]:
     invoke = card_action(
         "draft.approve",
@@ -61,7 +68,7 @@ def _rows(tmp_path: Path, sql: str) -> list[tuple[Any, ...]]:
 
 
 async def test_a_malformed_press_is_answered_not_crashed(
-    teams: TestClient, connector: ConnectorStandIn
+    teams: TestClient[web.Request, web.Application], connector: ConnectorStandIn
 ) -> None:
     invoke = card_action(
         "draft.approve", {}, service_url=connector.service_url, user=CAROL, name="Carol"
@@ -74,7 +81,10 @@ async def test_a_malformed_press_is_answered_not_crashed(
 
 
 async def _invoke(
-    teams: TestClient, connector: ConnectorStandIn, verb: str, data: dict[str, Any]
+    teams: TestClient[web.Request, web.Application],
+    connector: ConnectorStandIn,
+    verb: str,
+    data: dict[str, Any],
 ) -> dict[str, Any]:
     press = card_action(
         verb, data, service_url=connector.service_url, user=ALICE, name="Alice Admin"
@@ -86,7 +96,10 @@ async def _invoke(
 
 
 async def _form_sent(
-    teams: TestClient, connector: ConnectorStandIn, verb: str, data: dict[str, Any]
+    teams: TestClient[web.Request, web.Application],
+    connector: ConnectorStandIn,
+    verb: str,
+    data: dict[str, Any],
 ) -> dict[str, Any]:
     """Press a button that opens a form: the pressed card stays, the form comes on its own."""
     before = len(connector.activities())
@@ -108,7 +121,7 @@ def _card_of(activity: dict[str, Any]) -> dict[str, Any]:
 
 
 async def test_add_note_opens_a_form_card_that_shows_errors_then_saves_the_note(
-    teams: TestClient, connector: ConnectorStandIn, tmp_path: Path
+    teams: TestClient[web.Request, web.Application], connector: ConnectorStandIn, tmp_path: Path
 ) -> None:
     await _say(teams, connector, "run demo", 1)
     await teams.app[BOT_KEY].executor.idle()
@@ -137,7 +150,7 @@ async def test_add_note_opens_a_form_card_that_shows_errors_then_saves_the_note(
 
 
 async def test_a_reviewer_comments_a_decision_in_the_labelled_input_beside_the_buttons(
-    teams: TestClient, connector: ConnectorStandIn, tmp_path: Path
+    teams: TestClient[web.Request, web.Application], connector: ConnectorStandIn, tmp_path: Path
 ) -> None:
     await _say(teams, connector, 'schedule draft demo --cron "0 2 * * *" --tz UTC --keep 5', 1)
     await _say(teams, connector, "schedule submit #1", 2)
@@ -163,7 +176,11 @@ async def test_a_reviewer_comments_a_decision_in_the_labelled_input_beside_the_b
 
 
 async def _press_with(
-    teams: TestClient, connector: ConnectorStandIn, verb: str, version: int, comment: str
+    teams: TestClient[web.Request, web.Application],
+    connector: ConnectorStandIn,
+    verb: str,
+    version: int,
+    comment: str,
 ) -> dict[str, Any]:
     # Teams adds the card's typed inputs to the pressed action's data.
     data = {"object": "1", "version": version, "comment": comment}
@@ -175,7 +192,7 @@ async def _press_with(
 
 
 async def test_new_draft_from_the_drafts_list_opens_a_form_that_shows_errors_then_saves(
-    teams: TestClient, connector: ConnectorStandIn, tmp_path: Path
+    teams: TestClient[web.Request, web.Application], connector: ConnectorStandIn, tmp_path: Path
 ) -> None:
     await _say(teams, connector, "schedule drafts", 1)
     [listing] = await connector.wait_for(1)

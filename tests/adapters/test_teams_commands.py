@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.app import BOT_KEY, TEAMS_KEY, TeamsNotAllowed, check_teams_exposure, create_app
@@ -39,7 +40,7 @@ def _settings(tmp_path: Path, **extra: Any) -> Settings:
 
 
 @pytest.fixture
-async def teams(tmp_path: Path) -> AsyncIterator[TestClient]:
+async def teams(tmp_path: Path) -> AsyncIterator[TestClient[web.Request, web.Application]]:
     server = TestServer(create_app(_settings(tmp_path)), host="127.0.0.1")
     async with server, TestClient(server) as client:
         yield client
@@ -70,7 +71,7 @@ def _texts(card: dict[str, Any]) -> str:
 
 
 async def test_a_mention_in_a_channel_runs_the_command_and_answers_with_a_card(
-    teams: TestClient, connector: ConnectorStandIn, tmp_path: Path
+    teams: TestClient[web.Request, web.Application], connector: ConnectorStandIn, tmp_path: Path
 ) -> None:
     sent = message("status demo", service_url=connector.service_url)
     response = await teams.post("/api/messages", json=sent)
@@ -94,7 +95,7 @@ async def test_a_mention_in_a_channel_runs_the_command_and_answers_with_a_card(
 
 
 async def test_export_in_front_and_a_personal_chat_work_the_same(
-    teams: TestClient, connector: ConnectorStandIn, tmp_path: Path
+    teams: TestClient[web.Request, web.Application], connector: ConnectorStandIn, tmp_path: Path
 ) -> None:
     personal = message(
         "export help run",
@@ -112,7 +113,7 @@ async def test_export_in_front_and_a_personal_chat_work_the_same(
 
 
 async def test_a_tenant_that_is_not_configured_is_refused(
-    teams: TestClient, connector: ConnectorStandIn, tmp_path: Path
+    teams: TestClient[web.Request, web.Application], connector: ConnectorStandIn, tmp_path: Path
 ) -> None:
     stranger = message(
         "run demo", service_url=connector.service_url, tenant="other-tenant", user="aad-eve"
@@ -169,7 +170,7 @@ async def test_a_jobs_card_is_redrawn_when_it_ends_and_its_chain_told(
 
 
 async def test_being_added_to_a_team_is_enough_to_post_there_later(
-    teams: TestClient, connector: ConnectorStandIn, tmp_path: Path
+    teams: TestClient[web.Request, web.Application], connector: ConnectorStandIn, tmp_path: Path
 ) -> None:
     added = message("", service_url=connector.service_url, mention=False)
     added.update(
@@ -222,7 +223,7 @@ def _private(connector: ConnectorStandIn) -> dict[str, Any] | None:
     ],
 )
 async def test_the_teams_sender_turns_connector_failures_into_what_the_dispatcher_honours(
-    teams: TestClient,
+    teams: TestClient[web.Request, web.Application],
     connector: ConnectorStandIn,
     status: int,
     retry_after: float | None,

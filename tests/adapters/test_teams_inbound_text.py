@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from aiohttp import web
 from aiohttp.test_utils import TestClient
 
 from tests.adapters.teams_harness import teams_client, teams_settings
@@ -15,7 +16,7 @@ from tests.adapters.teams_standin import ConnectorStandIn, message
 
 
 @pytest.fixture
-async def teams(tmp_path: Path) -> AsyncIterator[TestClient]:
+async def teams(tmp_path: Path) -> AsyncIterator[TestClient[web.Request, web.Application]]:
     async with teams_client(teams_settings(tmp_path)) as client:
         yield client
 
@@ -29,7 +30,11 @@ async def teams(tmp_path: Path) -> AsyncIterator[TestClient]:
     ],
 )
 async def test_html_entities_in_teams_text_are_undone_once(
-    teams: TestClient, connector: ConnectorStandIn, sent: str, typed: str, not_typed: str
+    teams: TestClient[web.Request, web.Application],
+    connector: ConnectorStandIn,
+    sent: str,
+    typed: str,
+    not_typed: str,
 ) -> None:
     await teams.post(
         "/api/messages", json=message(f"status {sent}", service_url=connector.service_url)

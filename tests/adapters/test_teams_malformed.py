@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.app import BOT_KEY, create_app
@@ -25,7 +26,12 @@ TABLES = ("audit_log", "jobs", "annotations", "conversation_references", "posted
 
 
 class Teams:
-    def __init__(self, client: TestClient, db: Path, connector: ConnectorStandIn) -> None:
+    def __init__(
+        self,
+        client: TestClient[web.Request, web.Application],
+        db: Path,
+        connector: ConnectorStandIn,
+    ) -> None:
         self.client = client
         self.db = db
         self.connector = connector
@@ -39,7 +45,7 @@ class Teams:
 
     @property
     def bot(self) -> Bot:
-        return self.client.server.app[BOT_KEY]
+        return self.client.app[BOT_KEY]
 
     async def settle(self) -> None:
         await self.bot.executor.idle()

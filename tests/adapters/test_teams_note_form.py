@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from aiohttp import web
 from aiohttp.test_utils import TestClient
 
 from bot.app import BOT_KEY
@@ -23,7 +24,7 @@ MESSAGE_TYPE = "application/vnd.microsoft.activity.message"
 
 
 @pytest.fixture
-async def teams(tmp_path: Path) -> AsyncIterator[TestClient]:
+async def teams(tmp_path: Path) -> AsyncIterator[TestClient[web.Request, web.Application]]:
     async with teams_client(teams_settings(tmp_path, targets=[QUICK_TARGET])) as client:
         yield client
 
@@ -33,7 +34,9 @@ def _rows(tmp_path: Path, sql: str) -> list[tuple[Any, ...]]:
         return db.execute(sql).fetchall()
 
 
-async def _job_card(teams: TestClient, connector: ConnectorStandIn) -> tuple[str, dict[str, Any]]:
+async def _job_card(
+    teams: TestClient[web.Request, web.Application], connector: ConnectorStandIn
+) -> tuple[str, dict[str, Any]]:
     """`run demo` in the channel: the id the connector gave the job's card, and the card."""
     run = message("run demo", service_url=connector.service_url, activity_id="1700000000401")
     assert (await teams.post("/api/messages", json=run)).status in (200, 202)
@@ -59,7 +62,11 @@ def _told_privately(connector: ConnectorStandIn) -> bool:
 
 
 async def _invoke(
-    teams: TestClient, connector: ConnectorStandIn, verb: str, data: dict[str, Any], on: str
+    teams: TestClient[web.Request, web.Application],
+    connector: ConnectorStandIn,
+    verb: str,
+    data: dict[str, Any],
+    on: str,
 ) -> dict[str, Any]:
     press = card_action(
         verb,
@@ -83,7 +90,7 @@ def _show_card(card: dict[str, Any]) -> dict[str, Any]:
 
 
 async def test_add_note_opens_the_form_under_the_job_card_and_a_note_redraws_that_card(
-    teams: TestClient, connector: ConnectorStandIn, tmp_path: Path
+    teams: TestClient[web.Request, web.Application], connector: ConnectorStandIn, tmp_path: Path
 ) -> None:
     card_id, card = await _job_card(teams, connector)
     form = _show_card(card)
@@ -111,7 +118,7 @@ async def test_add_note_opens_the_form_under_the_job_card_and_a_note_redraws_tha
 
 
 async def test_a_note_refused_by_the_core_is_told_to_the_presser_and_the_card_stays(
-    teams: TestClient, connector: ConnectorStandIn, tmp_path: Path
+    teams: TestClient[web.Request, web.Application], connector: ConnectorStandIn, tmp_path: Path
 ) -> None:
     card_id, card = await _job_card(teams, connector)
     [submit] = _show_card(card)["actions"]
@@ -125,7 +132,7 @@ async def test_a_note_refused_by_the_core_is_told_to_the_presser_and_the_card_st
 
 
 async def test_an_older_cards_add_note_button_sends_the_form_as_its_own_card(
-    teams: TestClient, connector: ConnectorStandIn, tmp_path: Path
+    teams: TestClient[web.Request, web.Application], connector: ConnectorStandIn, tmp_path: Path
 ) -> None:
     card_id, _ = await _job_card(teams, connector)
     before = len(connector.sent)
@@ -142,7 +149,7 @@ async def test_an_older_cards_add_note_button_sends_the_form_as_its_own_card(
 
 
 async def test_a_note_from_under_another_card_leaves_that_card_and_tells_the_presser(
-    teams: TestClient, connector: ConnectorStandIn, tmp_path: Path
+    teams: TestClient[web.Request, web.Application], connector: ConnectorStandIn, tmp_path: Path
 ) -> None:
     """An alert's card offers "Add note" too: it is not the job's card, so it is not redrawn
     as one; the presser is told the note was added."""

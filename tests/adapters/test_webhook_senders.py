@@ -19,6 +19,7 @@ import pytest
 from adapters.webhooks import WebhookSender, guarded_session, webhook_senders
 from adapters.webhooks.guard import GuardedResolver
 from adapters.webhooks.render import payload
+from core.delivery.sender_keys import SenderKey
 from core.delivery.senders import DeliveryError, MessageRef, RetryAfter, Upload
 from core.delivery.webhooks import WebhookFormat, shown_url
 from core.domain.events import EventKind, OutboxEvent
@@ -712,7 +713,7 @@ async def test_there_is_one_sender_per_webhook_destination(
     assert set(senders) == {"webhook:slack", "webhook:discord", "webhook:teams", "webhook:json"}
     assert [name for name, s in senders.items() if s.edits] == ["webhook:discord"]
     for fmt in WebhookFormat:
-        await senders[f"webhook:{fmt.value}"].post(IDS[fmt], ALERT, key="k")
+        await senders[SenderKey("webhook", fmt.value)].post(IDS[fmt], ALERT, key="k")
     assert [r.path.split("/")[1] for r in receiver.received] == [
         "services",
         "api",

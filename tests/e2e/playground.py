@@ -19,11 +19,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import pytest
 
 from tests.e2e.conftest import EXPORTBOT, clean_env
+
+if TYPE_CHECKING:  # imported where used: a machine without playwright still collects the tests
+    from playwright.sync_api import Page, Route
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 CLIENTS = REPOSITORY / "tests" / "clients"
@@ -108,7 +111,9 @@ def wait_for_log(running: Running, pattern: str, timeout: float) -> re.Match[str
 
 
 @contextmanager
-def started(args: list[str], cwd: Path, env: dict[str, str], log: Path) -> Iterator[Any]:
+def started(
+    args: list[str], cwd: Path, env: dict[str, str], log: Path
+) -> Iterator[subprocess.Popen[bytes]]:
     with log.open("wb") as out:
         process = subprocess.Popen(
             args, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
@@ -165,7 +170,7 @@ def agents_playground(workdir: Path, bot_port: int) -> Iterator[Running]:
 
 
 @contextmanager
-def chromium_page(profile: Path) -> Iterator[Any]:
+def chromium_page(profile: Path) -> Iterator[Page]:
     """A Playwright page in Debian's headless Chromium, a fresh profile, loopback only."""
     from playwright.sync_api import sync_playwright
 
@@ -186,11 +191,11 @@ def chromium_page(profile: Path) -> Iterator[Any]:
             context.close()
 
 
-def _abort(route: Any) -> None:
+def _abort(route: Route) -> None:
     route.abort()
 
 
-def send(page: Any, text: str) -> None:
+def send(page: Page, text: str) -> None:
     """Type `text` into the Playground's compose box and send it."""
     box = page.locator(COMPOSE_BOX)
     box.click()
@@ -198,7 +203,7 @@ def send(page: Any, text: str) -> None:
     page.keyboard.press("Enter")
 
 
-def post_mentioning_the_bot(page: Any, text: str) -> None:
+def post_mentioning_the_bot(page: Page, text: str) -> None:
     """Start a post in the open channel that @mentions the bot (picked from the Playground's
     mention list, as in Teams), followed by `text`."""
     page.locator(COMPOSE_BOX).click()

@@ -14,7 +14,7 @@ import shutil
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -28,6 +28,9 @@ from tests.e2e.playground import (
     require_clients,
     send,
 )
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Locator, Page
 
 pytestmark = pytest.mark.slow
 
@@ -56,7 +59,7 @@ command = ["python3", "-c", "import sys; print('disk full'); sys.exit(3)"]
 class Steps:
     """Screenshots named in order, and how long each step took."""
 
-    def __init__(self, page: Any, folder: Path) -> None:
+    def __init__(self, page: Page, folder: Path) -> None:
         self.page, self.folder = page, folder
         self.timings: list[tuple[str, float]] = []
         self._since = time.monotonic()
@@ -113,7 +116,7 @@ def test_the_agents_playground_shows_help_job_end_note_and_private_alert_as_type
     print(f"\nAgents Playground test: {time.monotonic() - started:.1f} s in all")
 
 
-def _play(page: Any, port: int, steps: Steps) -> None:
+def _play(page: Page, port: int, steps: Steps) -> None:
     page.goto(f"http://127.0.0.1:{port}/")
     page.locator("[data-lexical-editor=true]").wait_for()
     steps.done("playground-open")
@@ -181,7 +184,7 @@ def _unexpected_warnings(log: str) -> list[str]:
     ]
 
 
-def _card(page: Any, text: str) -> Any:
+def _card(page: Page, text: str) -> Locator:
     """The last Adaptive Card the Playground rendered that shows `text` (a form's typed text
     counts for Playwright's `has_text`: cards with inputs are left out)."""
     return page.locator(".ac-adaptiveCard", has_text=text, has_not=page.locator("textarea")).last

@@ -16,6 +16,7 @@ import urllib.request
 from datetime import datetime
 from itertools import pairwise
 from pathlib import Path
+from typing import TypedDict
 
 import pytest
 
@@ -55,6 +56,13 @@ def _wait(condition, timeout: float, what: str) -> float:  # type: ignore[no-unt
     raise AssertionError(f"{what} did not happen within {timeout} s")
 
 
+class Env(TypedDict):
+    """What the consoles and both servers run with (typed, so mypy knows none is `timeout`)."""
+
+    EXPORTBOT_DATABASE_URL: str
+    EXPORTBOT_CONFIG: str
+
+
 def test_two_processes_fire_once_per_minute_and_the_standby_takes_over(
     workdir: Path, pg_database_url: str
 ) -> None:
@@ -69,7 +77,7 @@ def test_two_processes_fire_once_per_minute_and_the_standby_takes_over(
         'principal = "console:carol"\n'
         'role = "reviewer"\n'
     )
-    env = {"EXPORTBOT_DATABASE_URL": pg_database_url, "EXPORTBOT_CONFIG": str(config)}
+    env = Env(EXPORTBOT_DATABASE_URL=pg_database_url, EXPORTBOT_CONFIG=str(config))
     console(
         workdir,
         "alice",
@@ -95,7 +103,8 @@ def test_two_processes_fire_once_per_minute_and_the_standby_takes_over(
         _wait(lambda: all(_role(p) for p in ports), 30, "both processes answering")
         began = datetime.now().astimezone()
         roles = {p: _role(p) for p in ports}
-        assert sorted(roles.values()) == ["leader", "standby"], roles
+        # Both answered (_wait above), so no role is None here.
+        assert sorted(roles.values()) == ["leader", "standby"], roles  # type: ignore[type-var]
         leader = next(p for p, r in roles.items() if r == "leader")
         standby = next(p for p in ports if p != leader)
 

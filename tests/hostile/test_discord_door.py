@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -137,7 +138,7 @@ INTERACTIONS = st.sampled_from(
     make=INTERACTIONS, path=st.lists(st.integers(0, 40), min_size=1, max_size=4), value=JSON_VALUES
 )
 async def test_signed_interactions_of_any_shape_are_answered_or_refused_without_a_500(
-    discord: DiscordHarness, make: Any, path: list[int], value: Any
+    discord: DiscordHarness, make: Callable[[], dict[str, Any]], path: list[int], value: Any
 ) -> None:
     interaction = mutated(make(), path, value)
     body = json.dumps(interaction).encode()

@@ -36,7 +36,8 @@ def counts(slack: SlackHarness) -> dict[str, int]:
 
 def command_lines(slack: SlackHarness) -> int:
     """Audit lines of commands (a job's own progress lines are not commands)."""
-    return slack.rows("SELECT count(*) FROM audit_log WHERE action NOT LIKE 'job.%'")[0][0]
+    lines: int = slack.rows("SELECT count(*) FROM audit_log WHERE action NOT LIKE 'job.%'")[0][0]
+    return lines
 
 
 def sign(body: bytes, timestamp: str, secret: str = SECRET) -> str:
@@ -53,8 +54,8 @@ async def send(slack: SlackHarness, body: bytes, headers: dict[str, str]) -> int
 # -- what strangers send ------------------------------------------------------------------
 
 # What HTTP lets a header hold (the client refuses control characters before sending).
-HEADER_CHARACTERS = st.characters(codec="latin-1", exclude_categories=("Cc",))
-printable = st.characters(codec="utf-8", exclude_categories=("Cs",))
+HEADER_CHARACTERS = st.characters(codec="latin-1", exclude_categories=["Cc"])
+printable = st.characters(codec="utf-8", exclude_categories=["Cs"])
 hostile_text = st.text(printable | st.sampled_from("\x00\x07\x1b\u202e\ufeff²٣"), max_size=300)
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | hostile_text,

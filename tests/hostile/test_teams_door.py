@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -41,13 +42,13 @@ HOSTILE = settings(
 
 
 class Door:
-    def __init__(self, client: TestClient, db: Path) -> None:
+    def __init__(self, client: TestClient[web.Request, web.Application], db: Path) -> None:
         self.client = client
         self.db = db
 
     @property
     def bot(self) -> Bot:
-        return self.client.server.app[BOT_KEY]
+        return self.client.app[BOT_KEY]
 
     async def post(self, body: bytes, headers: dict[str, str] | None = None) -> tuple[int, str]:
         sent = {"Content-Type": "application/json", **(headers or {})}

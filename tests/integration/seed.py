@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import insert
+from sqlalchemy import Table, insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.tables import AnnotationRow, JobRow
@@ -67,9 +67,9 @@ async def seed_jobs(
             for k in range(notes_per_job(n))
         ]
         async with engine.begin() as connection:
-            await connection.execute(insert(JobRow.__table__), jobs)
+            await connection.execute(insert(cast(Table, JobRow.__table__)), jobs)
             if notes:
-                await connection.execute(insert(AnnotationRow.__table__), notes)
+                await connection.execute(insert(cast(Table, AnnotationRow.__table__)), notes)
     if engine.dialect.name == "postgresql":  # ids were given: move the sequence past them
         async with engine.begin() as connection:
             await connection.exec_driver_sql(

@@ -16,6 +16,7 @@ import pytest
 
 from core.clock import SystemClock
 from core.delivery.pacing import Pace, Pacer
+from core.delivery.sender_keys import SenderKey
 from core.delivery.senders import (
     MessageRef,
     PermanentFailure,
@@ -188,13 +189,15 @@ async def world(uow_factory: SqlUnitOfWorkFactory) -> AsyncIterator[World]:
 
 @asynccontextmanager
 async def editing(
-    world: World, pacer: Pacer | None = None, senders: dict[str, RecordingSender] | None = None
+    world: World,
+    pacer: Pacer | None = None,
+    senders: dict[SenderKey, RecordingSender] | None = None,
 ) -> AsyncIterator[ProgressEditor]:
     editor = ProgressEditor(
         world.uow_factory,
         SystemClock(),
         world.executor,
-        senders or {f"slack:{TEAM}": world.sender},
+        senders or {SenderKey("slack", TEAM): world.sender},
         pacer or roomy(),
         every=EVERY,
         tick=TICK,
@@ -316,7 +319,7 @@ async def test_a_refused_edit_is_not_retried_and_a_broken_job_does_not_stop_othe
     broken, gone = RecordingSender(), "C0GONE"
     broken.failures["C0ELSE"] = [RuntimeError("a sender bug") for _ in range(100)]
     world.sender.failures[gone] = [PermanentFailure("message_not_found")]
-    senders = {f"slack:{TEAM}": world.sender, "slack:T0OTHER": broken}
+    senders = {SenderKey("slack", TEAM): world.sender, SenderKey("slack", "T0OTHER"): broken}
     async with editing(world, senders=senders):
         await world.start("site-a", "C0ELSE", workspace="T0OTHER")
         await world.start("demo", gone, "C0OPS")

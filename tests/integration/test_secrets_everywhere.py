@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.console.render import render as console_render
 from adapters.discord.render import render as discord_render
@@ -91,7 +92,7 @@ def leaky(tmp_path: Path) -> TargetSpec:
 
 async def test_no_secret_of_the_corpus_reaches_any_output(
     uow_factory: SqlUnitOfWorkFactory,
-    engine: Any,
+    engine: AsyncEngine,
     leaky: TargetSpec,
     tmp_path: Path,
     caplog: pytest.LogCaptureFixture,

@@ -13,6 +13,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.app import BOT_KEY, create_app
@@ -102,7 +103,7 @@ class TeamsChat:
         self._tmp_path = tmp_path
         self.connector = connector
         self._stack = AsyncExitStack()
-        self._client: TestClient | None = None
+        self._client: TestClient[web.Request, web.Application] | None = None
         self._ids = itertools.count(1)
 
     def settings(self, **extra: Any) -> Settings:
@@ -117,15 +118,17 @@ class TeamsChat:
         )
 
     @property
-    def client(self) -> TestClient:
+    def client(self) -> TestClient[web.Request, web.Application]:
         assert self._client is not None
         return self._client
 
     @property
     def bot(self) -> Bot:
-        return self.client.server.app[BOT_KEY]
+        return self.client.app[BOT_KEY]
 
-    async def _serve(self, stack: AsyncExitStack, settings: Settings) -> TestClient:
+    async def _serve(
+        self, stack: AsyncExitStack, settings: Settings
+    ) -> TestClient[web.Request, web.Application]:
         server = TestServer(corpus.tap(create_app(settings)), host="127.0.0.1")
         await stack.enter_async_context(server)
         return await stack.enter_async_context(TestClient(server))

@@ -5,13 +5,14 @@ from __future__ import annotations
 import pytest
 
 from core.app.service import CommandService
+from core.clock import FrozenClock
 from core.commands.forms import FormInvalid, FormRef, form_command, note_form
 from core.commands.grammar.parser import MAX_TEXT_LENGTH
 from core.commands.model import ShowHome
 from core.domain.model import AuditEntry, JobState, Outcome
 from core.i18n import Translator
 from tests.fakes import FakeStore
-from tests.unit.conftest import TARGETS, FrozenClock, RecordingJobControl, console, press
+from tests.unit.conftest import TARGETS, RecordingJobControl, console, press
 
 
 class ListSink:

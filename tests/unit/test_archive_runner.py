@@ -119,7 +119,7 @@ def test_excluded_directories_are_never_walked(
         scanned.append(os.path.relpath(path, source))
         return real_scandir(path)
 
-    monkeypatch.setattr(archive_module.os, "scandir", recording_scandir)
+    monkeypatch.setattr("core.jobs.runners.archive.os.scandir", recording_scandir)
     run(spec_for(source, tmp_path / "out"))
 
     assert not [path for path in scanned if "node_modules" in path or "cache" in path]
@@ -284,7 +284,7 @@ def test_full_disk_fails_and_leaves_nothing(
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
         return real_write(fd, data)
 
-    monkeypatch.setattr(archive_module.os, "write", full_disk)
+    monkeypatch.setattr("core.jobs.runners.archive.os.write", full_disk)
     out = tmp_path / "out"
 
     with pytest.raises(RunFailed) as failure:
@@ -327,7 +327,7 @@ def test_progress_reports_files_and_bytes(source: Path, tmp_path: Path) -> None:
 def test_fallback_without_o_tmpfile_writes_the_same_archive(
     source: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.delattr(archive_module.os, "O_TMPFILE", raising=False)
+    monkeypatch.delattr("core.jobs.runners.archive.os.O_TMPFILE", raising=False)
     out = tmp_path / "out"
 
     result = run(spec_for(source, out))
@@ -374,7 +374,7 @@ def test_o_tmpfile_mode_publishes_through_proc_self_fd(
         links.append((src, dst))
 
     monkeypatch.setattr(archive_module, "can_link_tmpfile", lambda _dir: True)
-    monkeypatch.setattr(archive_module.os, "link", emulated_link)
+    monkeypatch.setattr("core.jobs.runners.archive.os.link", emulated_link)
     out = tmp_path / "out"
 
     result = run(spec_for(source, out))

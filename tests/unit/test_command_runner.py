@@ -8,6 +8,7 @@ import threading
 import time
 from dataclasses import replace
 from pathlib import Path
+from typing import TypedDict, Unpack
 
 import pytest
 
@@ -16,7 +17,15 @@ from core.jobs.runners.base import CancelToken, RunCancelled, RunFailed, RunResu
 from core.jobs.runners.command import CommandRunner
 
 
-def python(code: str, **options: object) -> TargetSpec:
+class Options(TypedDict, total=False):
+    """The fields of a command target these tests set."""
+
+    timeout_seconds: float
+    workdir: str
+    env: tuple[tuple[str, str], ...]
+
+
+def python(code: str, **options: Unpack[Options]) -> TargetSpec:
     spec = TargetSpec("cmd", TargetKind.COMMAND, command=(sys.executable, "-c", code))
     return replace(spec, **options)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from core.app.service import CommandService
+from core.clock import FrozenClock
 from core.domain.model import Annotation, JobState, Outcome
 from tests import fakes
 from tests.fakes import FakeAnnotations, FakeStore
@@ -143,7 +144,7 @@ async def test_cancelling_a_queued_job_ends_it_at_once(
 
 
 async def test_cancelling_a_running_job_asks_its_worker(
-    service: CommandService, store: FakeStore, jobs: RecordingJobControl, clock
+    service: CommandService, store: FakeStore, jobs: RecordingJobControl, clock: FrozenClock
 ) -> None:
     await service.execute_text("run demo", console("bob"))
     store.state.jobs[1].transition(JobState.RUNNING, clock.now())

@@ -20,6 +20,7 @@ from core.clock import FrozenClock
 from core.delivery.dispatcher import PER_DESTINATION, Dispatcher
 from core.delivery.model import Delivery, DeliveryState
 from core.delivery.pacing import Pace, Pacer
+from core.delivery.sender_keys import SenderKey
 from core.delivery.senders import (
     DeliveryError,
     MaybeDelivered,
@@ -168,7 +169,7 @@ class RecordingSender:
 def _dispatcher(
     store: FakeStore,
     clock: FrozenClock,
-    senders: RecordingSender | Mapping[str, Sender],
+    senders: RecordingSender | Mapping[SenderKey, Sender],
     *,
     uow_factory: UnitOfWorkFactory | None = None,
     **alerts: object,
@@ -180,7 +181,7 @@ def _dispatcher(
         **{"digest_per_minute": 0, **alerts},  # type: ignore[arg-type]
     )
     if isinstance(senders, RecordingSender):
-        senders = {"slack:T1": senders}
+        senders = {SenderKey("slack", "T1"): senders}
     pacer = Pacer({"slack": FAST, "discord": FAST, "webhook:slack": FAST})
     return Dispatcher(
         uow_factory or store.uow, clock, senders, settings, pacer=pacer, poll_seconds=0.05
@@ -770,7 +771,7 @@ async def test_a_sender_without_threads_posts_every_repeat(
     await _emit(store, *(_ended(clock, "demo", job) for job in (1, 2, 3)))
     webhook = RecordingSender(edits=False, threads=False)
 
-    await _drain(_dispatcher(store, clock, {"webhook:slack": webhook}))
+    await _drain(_dispatcher(store, clock, {SenderKey("webhook", "slack"): webhook}))
 
     assert [c.title for c in webhook.made("post")] == [
         f"Job #{job} of demo failed" for job in (1, 2, 3)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import threading
 from datetime import timedelta
+from typing import TypedDict, Unpack
 
 import pytest
 
 from core.clock import FrozenClock
-from core.domain.model import JobState, NewJob, Origin, OriginKind, Principal, TargetSpec
+from core.domain.model import Job, JobState, NewJob, Origin, OriginKind, Principal, TargetSpec
 from core.jobs.executor import JobExecutor
-from core.jobs.runners import CancelToken, RunCancelled, RunFailed, RunResult
+from core.jobs.runners import CancelToken, ProgressCallback, RunCancelled, RunFailed, RunResult
 from tests.fakes import FakeStore, FakeUnitOfWork
 from tests.unit.conftest import TARGETS
 
@@ -22,7 +23,7 @@ class ScriptedRunner:
         self.outcome = outcome
         self.started = threading.Event()
 
-    def run(self, job_id: int, token: CancelToken, progress) -> RunResult:
+    def run(self, job_id: int, token: CancelToken, progress: ProgressCallback) -> RunResult:
         self.started.set()
         if self.outcome == "fail":
             raise RunFailed("exited with status 3: disk full")
@@ -51,7 +52,15 @@ async def _queue(store: FakeStore, clock: FrozenClock, target: str = "demo") -> 
     return job.id
 
 
-def _executor(store: FakeStore, clock: FrozenClock, runner: ScriptedRunner, **kw) -> JobExecutor:
+class ExecutorOptions(TypedDict, total=False):
+    """The executor's settings these tests change."""
+
+    heartbeat_seconds: float
+
+
+def _executor(
+    store: FakeStore, clock: FrozenClock, runner: ScriptedRunner, **kw: Unpack[ExecutorOptions]
+) -> JobExecutor:
     def runner_for(spec: TargetSpec) -> ScriptedRunner:
         return runner
 
@@ -64,7 +73,7 @@ async def test_a_successful_run_records_its_results_and_transitions(
     executor = _executor(store, clock, ScriptedRunner("ok"))
     finished = []
 
-    async def listener(job) -> None:
+    async def listener(job: Job) -> None:
         finished.append(job)
 
     executor.listeners.append(listener)

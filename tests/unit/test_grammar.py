@@ -173,7 +173,9 @@ def test_typed_fields_build_the_same_commands_as_text_without_any_quoting() -> N
         ("explode", {}, "error.unknown_verb"),
     ],
 )
-def test_typed_fields_are_checked_like_text(path: str, values: dict, error: str) -> None:
+def test_typed_fields_are_checked_like_text(
+    path: str, values: dict[str, object], error: str
+) -> None:
     with pytest.raises(InvalidCommand) as refused:
         parse_fields(path, values)
     assert refused.value.key == error

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from core.app.service import CommandService
 from core.clock import FrozenClock
-from core.domain.model import JobState
+from core.domain.model import JobState, TargetSpec
 from core.domain.schedules import ArchiveRecord, Retention, ScheduleSpec, prune_candidates
 from core.jobs.executor import JobExecutor
 from tests.fakes import FakeStore, FakeUnitOfWork
@@ -95,7 +95,7 @@ async def test_the_active_schedules_exclusions_reach_the_runner(
 ) -> None:
     seen: list[tuple[str, ...]] = []
 
-    def runner_for(spec):  # records the spec the executor built
+    def runner_for(spec: TargetSpec) -> ScriptedRunner:  # records the spec the executor built
         seen.append(spec.exclude)
         return ScriptedRunner("ok")
 

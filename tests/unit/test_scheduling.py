@@ -9,6 +9,7 @@ from core.domain.events import EventKind
 from core.domain.model import JobState, OriginKind
 from core.domain.schedules import Retention, Schedule, ScheduleSpec
 from core.jobs.scheduling import catch_up, fire, fires_between, latest_fire
+from core.ports import UnitOfWorkFactory
 from tests.fakes import FakeStore, FakeUnitOfWork
 from tests.unit.conftest import RecordingJobControl
 
@@ -26,7 +27,7 @@ async def _activate(store: FakeStore, cron_expression: str, at: datetime) -> int
     return schedule.id
 
 
-def _factory(store: FakeStore):
+def _factory(store: FakeStore) -> UnitOfWorkFactory:
     return store.uow
 
 
