@@ -19,6 +19,7 @@ from core.domain.conversations import PostedKind, PostedMessage
 from core.domain.model import Actor, Job
 from core.domain.subscriptions import Destination
 from core.ports import Clock
+from core.support.lifecycle import Lifecycle
 from core.views.message import Message
 
 log = logging.getLogger(__name__)
@@ -26,7 +27,7 @@ log = logging.getLogger(__name__)
 PLATFORM = "slack"
 
 
-class SlackRuntime:
+class SlackRuntime(Lifecycle):
     def __init__(
         self, service: CommandService, client: AsyncWebClient, clock: Clock, pacer: Pacer
     ) -> None:
@@ -112,7 +113,11 @@ class SlackRuntime:
         while self._background:
             await asyncio.wait(list(self._background))
 
+    async def _stop(self) -> None:
+        await self.close()
+
     async def close(self) -> None:
+        """Cancel the background tasks and wait until they have ended."""
         for task in list(self._background):
             task.cancel()
         await asyncio.gather(*self._background, return_exceptions=True)
