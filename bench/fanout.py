@@ -59,9 +59,11 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.slack.sender import SlackSender
+from bot.bootstrap import PLATFORMS
 from bot.logs import configure_logging
 from core.clock import SystemClock
 from core.delivery.dispatcher import Dispatcher
+from core.delivery.pacing import Pacer
 from core.delivery.senders import MessageRef
 from core.domain.events import EventKind, OutboxEvent
 from core.domain.subscriptions import AlertKind, Destination, Severity, Subscription
@@ -156,7 +158,14 @@ async def run(channels: int, per_channel: int, database_url: str | None) -> Resu
                 token="xoxb-bench", base_url=standin.api_url, session=session, retry_handlers=[]
             )
             sender = TimedSlackSender(client)
-            dispatcher = Dispatcher(uow_factory, clock, {f"slack:{TEAM}": sender}, settings)
+            dispatcher = Dispatcher(
+                uow_factory,
+                clock,
+                {f"slack:{TEAM}": sender},
+                settings,
+                platforms=PLATFORMS,
+                pacer=Pacer(PLATFORMS.paces()),
+            )
             storage = "PostgreSQL" if database_url else "SQLite"
             result = Result(
                 channels, per_channel, standin.channel_interval, written, [], 0, [], storage

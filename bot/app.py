@@ -1,7 +1,8 @@
 """The one aiohttp application: every route lives here (platform routes join with their issue).
 
-The bot (database, executor) starts and stops in `cleanup_ctx`, so SIGTERM → aiohttp's
-graceful exit → running jobs are recorded as interrupted and the database is closed.
+What serves the routes is built and started by the composition root (bot/bootstrap.py,
+`open_server`) in the app's `cleanup_ctx`, so SIGTERM → aiohttp's graceful exit → the root
+stops everything in order: running jobs are recorded as interrupted and the database closed.
 """
 
 from __future__ import annotations
@@ -10,32 +11,24 @@ import asyncio
 import gc
 import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from datetime import timedelta
 
 from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
 from sqlalchemy import text
 
-from adapters.discord.adapter import DiscordAdapter
+from adapters.discord import DiscordAdapter
 from adapters.slack import SlackAdapter
-from adapters.slack.socket_mode import SlackSocketMode
-from adapters.teams.adapter import TeamsAdapter, TeamsCredentials, loopback_only
+from adapters.teams import TeamsAdapter
+from adapters.teams.adapter import loopback_only
 from adapters.teams.manifest import PRIVACY_PATH, TERMS_PATH
-from adapters.webhooks import guarded_session, webhook_senders
 from bot import pages
-from bot.bootstrap import Bot, open_bot
+from bot.bootstrap import Bot, open_server
 from bot.config import Settings
-from bot.errors import PlatformUnavailable
 from bot.scheduler import SchedulerService
 from core.commands.numbers import whole_number
 from core.delivery.dispatcher import Dispatcher
-from core.delivery.senders import Sender, SenderKey
-from core.domain.model import Job
 from core.i18n import Translator
-from core.jobs.progress import ProgressEditor
 from core.safety.links import job_path, verify
-from core.safety.redaction import redact
 from core.safety.text import cut
 
 log = logging.getLogger(__name__)
@@ -48,79 +41,6 @@ DISCORD_KEY = web.AppKey("discord", DiscordAdapter)
 DISPATCHER_KEY = web.AppKey("dispatcher", Dispatcher)
 
 
-@asynccontextmanager
-async def _starting(platform: str, step: str, api_url: str) -> AsyncIterator[None]:
-    """Name the platform and the step that failed at start, so the error is not mistaken for
-    the database's (the CLI's last resort for connection errors)."""
-    try:
-        yield
-    except Exception as error:
-        reason = redact(str(error).splitlines()[-1] if str(error) else type(error).__name__)
-        raise PlatformUnavailable(
-            f"{platform} is not available: {step} at {api_url} failed: {reason}"
-        ) from error
-
-
-@asynccontextmanager
-async def _slack(bot: Bot) -> AsyncIterator[SlackAdapter | None]:
-    """Slack over HTTP (signing secret) and/or Socket Mode (app token)."""
-    settings = bot.settings
-    secret, app_token = settings.slack_signing_secret, settings.slack_app_token
-    if secret is None and app_token is None:
-        yield None
-        return
-    token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else ""
-    slack = SlackAdapter(
-        bot.service,
-        bot.clock,
-        # Socket Mode needs no signature; the HTTP route exists only when a secret is set.
-        signing_secret=secret.get_secret_value() if secret else "",
-        token=token,
-        api_url=settings.slack_api_url,
-        pacer=bot.pacer,
-    )
-    socket = SlackSocketMode(slack.app, app_token.get_secret_value()) if app_token else None
-    try:
-        if token:
-            async with _starting("Slack", "auth.test", settings.slack_api_url):
-                await slack.start()
-        bot.executor.listeners.append(slack.on_job_ended)
-        if socket is not None:
-            await socket.start()
-        yield slack
-    finally:
-        if socket is not None:
-            await socket.close()  # first: no new background work after this
-        await slack.close()
-
-
-@asynccontextmanager
-async def _discord(bot: Bot) -> AsyncIterator[DiscordAdapter | None]:
-    """Discord interactions over HTTP (public key), and its REST API (bot token)."""
-    settings = bot.settings
-    if not settings.discord_public_key:
-        yield None
-        return
-    token = settings.discord_bot_token
-    discord = DiscordAdapter(
-        bot.service,
-        bot.clock,
-        public_key=settings.discord_public_key,
-        token=token.get_secret_value() if token else "",
-        application_id=settings.discord_application_id,
-        api_url=settings.discord_api_url,
-    )
-    if token is None:
-        log.warning("Discord has no bot token: no alerts, job messages or slow answers there")
-    try:
-        async with _starting("Discord", "the bot's login", settings.discord_api_url):
-            await discord.start()
-        bot.executor.listeners.append(discord.on_job_ended)
-        yield discord
-    finally:
-        await discord.close()
-
-
 async def discord_interactions(request: web.Request) -> web.Response:
     """Discord interactions (Ed25519-signed)."""
     discord = request.app.get(DISCORD_KEY)
@@ -131,25 +51,6 @@ async def discord_interactions(request: web.Request) -> web.Response:
 
 class TeamsNotAllowed(Exception):
     """Teams without a client id would accept anyone's activities on a public address."""
-
-
-@asynccontextmanager
-async def _teams(bot: Bot) -> AsyncIterator[TeamsAdapter | None]:
-    settings = bot.settings
-    if not settings.teams_enabled:
-        yield None
-        return
-    secret = settings.teams_client_secret
-    credentials = TeamsCredentials(
-        settings.teams_client_id,
-        secret.get_secret_value() if secret else "",
-        settings.teams_tenant_id,
-    )
-    if not credentials.configured:
-        log.warning("Teams runs unauthenticated (no client id): loopback only")
-    teams = TeamsAdapter(bot.service, bot.clock, credentials)
-    bot.executor.listeners.append(teams.on_job_ended)
-    yield teams
 
 
 def check_teams_exposure(settings: Settings) -> None:
@@ -176,86 +77,6 @@ async def slack_events(request: web.Request) -> web.Response:
     if slack is None:
         return web.json_response({"status": "starting"}, status=503)
     return await slack.handle(request)
-
-
-@asynccontextmanager
-async def _dispatcher(
-    bot: Bot,
-    slack: SlackAdapter | None,
-    teams: TeamsAdapter | None,
-    discord: DiscordAdapter | None,
-) -> AsyncIterator[Dispatcher]:
-    """Alerts leave through the senders of the platforms this process speaks for."""
-    senders: dict[SenderKey, Sender] = {}
-    if slack is not None and slack.team_id:
-        senders[SenderKey("slack", slack.team_id)] = slack.runtime.sender
-    for served in sorted(bot.settings.served_workspaces()):
-        key = SenderKey.parse(served)
-        if key.platform == "teams" and teams is not None:
-            senders[key] = teams.sender(key.workspace)
-        if key.platform == "discord" and discord is not None:
-            senders[key] = discord.sender(key.workspace)
-    if discord is not None:
-        senders[SenderKey("discord")] = discord.sender()  # people who speak to the bot in DMs
-
-    async def webhook_url(webhook_id: str) -> str | None:
-        async with bot.uow_factory(read_only=True) as uow:
-            webhook = await uow.webhooks.get(int(webhook_id))
-        return webhook.url if webhook else None
-
-    secret = bot.settings.webhook_secret
-    # Webhooks reach only public addresses unless the operator allows private ones.
-    async with guarded_session(allow_private=bot.settings.webhook_allow_private) as session:
-        senders.update(
-            webhook_senders(
-                session, webhook_url, secret.get_secret_value().encode() if secret else b""
-            )
-        )
-        dispatcher = Dispatcher(
-            bot.uow_factory,
-            bot.clock,
-            senders,
-            bot.alerts,
-            pacer=bot.pacer,
-            lease=timedelta(seconds=bot.settings.delivery_lease_seconds),
-        )
-
-        async def ended(_: Job) -> None:
-            dispatcher.wake()
-
-        bot.executor.listeners.append(ended)
-        every = bot.settings.progress_every_seconds
-        progress = ProgressEditor(
-            bot.uow_factory,
-            bot.clock,
-            bot.executor,
-            senders,
-            bot.pacer,
-            every=every,
-            tick=min(1.0, every / 5),
-        )
-        # First listener: an edit already under way lands before a platform's final card.
-        bot.executor.listeners.insert(0, progress.job_ended)
-        async with dispatcher, progress:
-            yield dispatcher
-
-
-@asynccontextmanager
-async def _scheduler(bot: Bot) -> AsyncIterator[SchedulerService | None]:
-    if not bot.settings.scheduler:
-        yield None
-        return
-    grace = timedelta(seconds=bot.settings.missed_run_grace_seconds)
-    service = SchedulerService(
-        bot.engine,
-        bot.uow_factory,
-        bot.clock,
-        bot.executor,
-        grace=grace,
-        recover=bot.executor.recover,
-    )
-    async with service:
-        yield service
 
 
 async def job_page(request: web.Request) -> web.Response:
@@ -353,33 +174,21 @@ def create_app(settings: Settings) -> web.Application:
         app.router.add_post("/discord/interactions", discord_interactions)
 
     async def bot_lifecycle(app: web.Application) -> AsyncIterator[None]:
-        async with (
-            open_bot(settings) as bot,
-            _scheduler(bot) as scheduler,
-            _slack(bot) as slack,
-            _teams(bot) as teams,
-            _discord(bot) as discord,
-            _dispatcher(bot, slack, teams, discord) as dispatcher,
-        ):
-            app[DISPATCHER_KEY] = dispatcher
-            app[BOT_KEY] = bot
-            if scheduler is not None:
-                app[SCHEDULER_KEY] = scheduler
-                bot.service.schedule_listeners.append(scheduler.refresh)
-            live = ["console"]
-            if slack is not None:
-                app[SLACK_KEY] = slack
-                live.append("slack (socket mode)" if settings.slack_app_token else "slack")
-            if teams is not None:
-                app[TEAMS_KEY] = teams
-                live.append("teams" if teams.credentials.configured else "teams (no auth)")
-            if discord is not None:
-                app[DISCORD_KEY] = discord
-                live.append("discord")
+        async with open_server(settings) as server:
+            app[BOT_KEY] = server.bot
+            app[DISPATCHER_KEY] = server.dispatcher
+            if server.scheduler is not None:
+                app[SCHEDULER_KEY] = server.scheduler
+            if server.slack is not None:
+                app[SLACK_KEY] = server.slack
+            if server.teams is not None:
+                app[TEAMS_KEY] = server.teams
+            if server.discord is not None:
+                app[DISCORD_KEY] = server.discord
             log.info(
                 "exportbot ready: targets %s; platforms live: %s",
-                ", ".join(bot.targets),
-                ", ".join(live),
+                ", ".join(server.bot.targets),
+                ", ".join(server.live),
             )
             # Everything built so far (SQLAlchemy's metadata, Bolt, the catalog) lives as long
             # as the process: frozen, full collections stop walking it, which took 50-100 ms

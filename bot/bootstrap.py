@@ -1,8 +1,15 @@
-"""The one composition root: settings in, a wired `Bot` out (STYLE.md: cosmicpython bootstrap).
+"""The one composition root: settings in, a wired and running bot out (STYLE.md: cosmicpython
+bootstrap). Entry points (bot/cli.py, bot/app.py) only call it.
 
-`open_bot` is an async context manager: it migrates an empty database, syncs the grants that
-come from configuration, recovers jobs whose worker died, sweeps partial archives, and on exit
-stops running jobs (recorded as interrupted) and closes the database.
+- `PLATFORMS`: each adapter package's profile (prefix, pace, local or chat), handed to the core.
+- `open_bot`: the core on its database. It migrates an empty database, syncs the grants that
+  come from configuration, sweeps partial archives, recovers jobs whose worker died, and on
+  exit stops running jobs (recorded as interrupted) and closes the database. The console and
+  the tests use it alone.
+- `open_server`: `open_bot` plus every platform, the alert dispatcher, the progress editor and
+  the scheduler, for `serve`. Every long-lived component is an async context manager
+  (core/support/lifecycle.py), entered here in order and left in the reverse order, so the
+  database closes last; and `job_ended_subscribers` is the one list of who hears of a job's end.
 """
 
 from __future__ import annotations
@@ -10,8 +17,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -19,23 +26,44 @@ from pathlib import Path
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from adapters import console, discord, slack, teams, webhooks
+from adapters.console import ConsoleSession
+from adapters.discord import DiscordAdapter
+from adapters.slack import SlackAdapter
+from adapters.slack.socket_mode import SlackSocketMode
+from adapters.teams import TeamsAdapter
+from adapters.teams.adapter import TeamsCredentials
+from adapters.webhooks import guarded_session, webhook_senders
 from bot.config import Settings
+from bot.errors import PlatformUnavailable
+from bot.scheduler import SchedulerService
+from core.app.platforms import Platforms
 from core.app.service import CommandService
 from core.clock import SystemClock
+from core.delivery.dispatcher import Dispatcher
 from core.delivery.pacing import Pacer
+from core.delivery.sender_keys import SenderKey
+from core.delivery.senders import Sender
 from core.domain.capabilities import Role
-from core.domain.model import CONFIG_GRANTOR, Grant, Principal, TargetKind, TargetSpec
-from core.jobs.executor import JobExecutor
+from core.domain.model import CONFIG_GRANTOR, Grant, Job, Principal, TargetKind, TargetSpec
+from core.jobs.executor import JobExecutor, JobListener
+from core.jobs.progress import ProgressEditor
 from core.jobs.runners import Runner
 from core.jobs.runners.archive import ArchiveRunner, sweep_partial_archives
 from core.jobs.runners.command import CommandRunner
 from core.ports import Clock
+from core.safety.redaction import redact
 from core.views.alerts import AlertSettings
 from storage import SqlUnitOfWorkFactory, open_engine
 from storage.audit_writer import BatchedAuditWriter
 from storage.migrate import ensure_schema
 
 log = logging.getLogger(__name__)
+
+# Every platform this build speaks, as its adapter package declares it.
+PLATFORMS = Platforms(
+    (console.PROFILE, slack.PROFILE, teams.PROFILE, discord.PROFILE, webhooks.PROFILE)
+)
 
 
 @dataclass
@@ -50,7 +78,8 @@ class Bot:
     audit_writer: BatchedAuditWriter
     alerts: AlertSettings
     # One token bucket per destination, shared by everything that posts proactively.
-    pacer: Pacer = field(default_factory=Pacer)
+    pacer: Pacer = field(default_factory=lambda: Pacer(PLATFORMS.paces()))
+    platforms: Platforms = PLATFORMS
 
 
 def runner_for(spec: TargetSpec) -> Runner:
@@ -61,18 +90,26 @@ def runner_for(spec: TargetSpec) -> Runner:
 
 @asynccontextmanager
 async def open_bot(settings: Settings, *, clock: Clock | None = None) -> AsyncIterator[Bot]:
+    """The core on its database, started; on exit, stopped and the database closed."""
     clock = clock or SystemClock()
     async with open_engine(settings.database_url) as engine:
         await ensure_schema(engine)
         uow_factory = SqlUnitOfWorkFactory(engine)
         targets = settings.target_specs()
-        executor = JobExecutor(uow_factory, targets, runner_for, clock)
+        executor = JobExecutor(
+            uow_factory,
+            targets,
+            runner_for,
+            clock,
+            grace_seconds=settings.shutdown_grace_seconds,
+        )
         audit_writer = BatchedAuditWriter(uow_factory)
         service = CommandService(
             uow_factory,
             targets,
             clock,
             executor,
+            platforms=PLATFORMS,
             workspaces=settings.served_workspaces(),
             draft_ttl=settings.draft_ttl,
             audit_sink=audit_writer,
@@ -90,16 +127,254 @@ async def open_bot(settings: Settings, *, clock: Clock | None = None) -> AsyncIt
             alert_settings(settings),
         )
         await sync_configured_grants(bot)
-        await executor.recover()
         _sweep_archives(targets)
-        await audit_writer.start()
-        try:
+        # Left in the reverse order: the executor stops (running jobs recorded as interrupted)
+        # while the audit writer still runs, and what it has queued is written before the
+        # engine closes.
+        async with audit_writer, executor:  # the executor's start recovers orphaned jobs
             yield bot
-        finally:
-            try:
-                await executor.shutdown(settings.shutdown_grace_seconds)
-            finally:
-                await audit_writer.close()  # what is queued is written before the engine closes
+
+
+@asynccontextmanager
+async def open_console(
+    settings: Settings, user: str, *, locale: str
+) -> AsyncIterator[ConsoleSession]:
+    """The core and one console session, which hears of the end of every job (C3)."""
+    async with open_bot(settings) as bot:
+        session = ConsoleSession(bot.service, bot.executor, user, locale=locale)
+        bot.executor.subscribe(session.on_job_ended)
+        yield session
+
+
+@dataclass
+class Server:
+    """What `open_server` started; the aiohttp app keeps it for its routes."""
+
+    bot: Bot
+    dispatcher: Dispatcher
+    progress: ProgressEditor
+    scheduler: SchedulerService | None = None
+    slack: SlackAdapter | None = None
+    teams: TeamsAdapter | None = None
+    discord: DiscordAdapter | None = None
+    live: list[str] = field(default_factory=list)  # the platforms answering, for the log
+
+
+@asynccontextmanager
+async def open_server(settings: Settings, *, clock: Clock | None = None) -> AsyncIterator[Server]:
+    """The whole bot for `serve`: started in this order, stopped in the reverse.
+
+    1. The core (`open_bot`): database, audit writer, executor. Stopped last, so everything
+       else is done with the database before it closes.
+    2. Slack (and its Socket Mode client after it: stopped first, so no new work arrives while
+       the adapter ends its background tasks), Teams (its stop waits for turns in flight),
+       Discord (its stop waits for its follow-ups). Their start learns who the bot is, which
+       the dispatcher's senders need.
+    3. The webhooks' HTTP session, the dispatcher and the progress editor.
+    4. The scheduler, last: jobs it fires find every subscriber of their end in place; and
+       stopped first, so none fires while the rest stop.
+    """
+    async with AsyncExitStack() as stack:
+        bot = await stack.enter_async_context(open_bot(settings, clock=clock))
+        server_slack, socket = _slack(bot)
+        server_teams, server_discord = _teams(bot), _discord(bot)
+        live = ["console"]
+        if server_slack is not None:
+            async with _starting("Slack", "auth.test", settings.slack_api_url):
+                await stack.enter_async_context(server_slack)
+            if socket is not None:
+                await stack.enter_async_context(socket)
+            live.append("slack (socket mode)" if socket is not None else "slack")
+        if server_teams is not None:
+            await stack.enter_async_context(server_teams)
+            live.append("teams" if server_teams.credentials.configured else "teams (no auth)")
+        if server_discord is not None:
+            async with _starting("Discord", "the bot's login", settings.discord_api_url):
+                await stack.enter_async_context(server_discord)
+            live.append("discord")
+        senders = _senders(bot, server_slack, server_teams, server_discord)
+        # Webhooks reach only public addresses unless the operator allows private ones.
+        session = await stack.enter_async_context(
+            guarded_session(allow_private=settings.webhook_allow_private)
+        )
+        secret = settings.webhook_secret
+        webhook_key = secret.get_secret_value().encode() if secret else b""
+        senders.update(webhook_senders(session, _webhook_url(bot), webhook_key))
+        dispatcher = Dispatcher(
+            bot.uow_factory,
+            bot.clock,
+            senders,
+            bot.alerts,
+            platforms=bot.platforms,
+            pacer=bot.pacer,
+            lease=timedelta(seconds=settings.delivery_lease_seconds),
+        )
+        every = settings.progress_every_seconds
+        progress = ProgressEditor(
+            bot.uow_factory,
+            bot.clock,
+            bot.executor,
+            senders,
+            bot.pacer,
+            every=every,
+            tick=min(1.0, every / 5),
+        )
+        bot.executor.subscribe(
+            *job_ended_subscribers(
+                progress, [server_slack, server_teams, server_discord], dispatcher
+            )
+        )
+        await stack.enter_async_context(dispatcher)
+        await stack.enter_async_context(progress)
+        scheduler = _scheduler(bot)
+        if scheduler is not None:
+            bot.service.schedule_listeners.append(scheduler.refresh)
+            await stack.enter_async_context(scheduler)
+        yield Server(
+            bot,
+            dispatcher,
+            progress,
+            scheduler,
+            server_slack,
+            server_teams,
+            server_discord,
+            live,
+        )
+
+
+def job_ended_subscribers(
+    progress: ProgressEditor,
+    chats: Sequence[SlackAdapter | TeamsAdapter | DiscordAdapter | None],
+    dispatcher: Dispatcher,
+) -> list[JobListener]:
+    """Who hears of a job's end, in the order they are called (one at a time)."""
+
+    async def wake_dispatcher(_: Job) -> None:
+        dispatcher.wake()
+
+    return [
+        # First: an edit of the progress already under way lands before a platform's final
+        # card, and no later edit starts (it would draw the job as running again).
+        progress.job_ended,
+        # Each chat redraws the job's card where it was answered and says how it ended there.
+        *(chat.on_job_ended for chat in chats if chat is not None),
+        # Last: the end's alerts and the requester's private message (C3) were written to the
+        # outbox with the job's end; the dispatcher sends them now rather than at its next poll.
+        wake_dispatcher,
+    ]
+
+
+@asynccontextmanager
+async def _starting(platform: str, step: str, api_url: str) -> AsyncIterator[None]:
+    """Name the platform and the step that failed at start, so the error is not mistaken for
+    the database's (the CLI's last resort for connection errors)."""
+    try:
+        yield
+    except Exception as error:
+        reason = redact(str(error).splitlines()[-1] if str(error) else type(error).__name__)
+        raise PlatformUnavailable(
+            f"{platform} is not available: {step} at {api_url} failed: {reason}"
+        ) from error
+
+
+def _slack(bot: Bot) -> tuple[SlackAdapter | None, SlackSocketMode | None]:
+    """Slack over HTTP (signing secret) and/or Socket Mode (app token)."""
+    settings = bot.settings
+    secret, app_token = settings.slack_signing_secret, settings.slack_app_token
+    if secret is None and app_token is None:
+        return None, None
+    token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else ""
+    adapter = SlackAdapter(
+        bot.service,
+        bot.clock,
+        # Socket Mode needs no signature; the HTTP route exists only when a secret is set.
+        signing_secret=secret.get_secret_value() if secret else "",
+        token=token,
+        api_url=settings.slack_api_url,
+        pacer=bot.pacer,
+    )
+    socket = SlackSocketMode(adapter.app, app_token.get_secret_value()) if app_token else None
+    return adapter, socket
+
+
+def _teams(bot: Bot) -> TeamsAdapter | None:
+    settings = bot.settings
+    if not settings.teams_enabled:
+        return None
+    secret = settings.teams_client_secret
+    credentials = TeamsCredentials(
+        settings.teams_client_id,
+        secret.get_secret_value() if secret else "",
+        settings.teams_tenant_id,
+    )
+    if not credentials.configured:
+        log.warning("Teams runs unauthenticated (no client id): loopback only")
+    return TeamsAdapter(
+        bot.service, bot.clock, credentials, grace_seconds=settings.shutdown_grace_seconds
+    )
+
+
+def _discord(bot: Bot) -> DiscordAdapter | None:
+    """Discord interactions over HTTP (public key), and its REST API (bot token)."""
+    settings = bot.settings
+    if not settings.discord_public_key:
+        return None
+    token = settings.discord_bot_token
+    if token is None:
+        log.warning("Discord has no bot token: no alerts, job messages or slow answers there")
+    return DiscordAdapter(
+        bot.service,
+        bot.clock,
+        public_key=settings.discord_public_key,
+        token=token.get_secret_value() if token else "",
+        application_id=settings.discord_application_id,
+        api_url=settings.discord_api_url,
+    )
+
+
+def _senders(
+    bot: Bot,
+    slack_adapter: SlackAdapter | None,
+    teams_adapter: TeamsAdapter | None,
+    discord_adapter: DiscordAdapter | None,
+) -> dict[SenderKey, Sender]:
+    """Alerts leave through the senders of the platforms this process speaks for."""
+    senders: dict[SenderKey, Sender] = {}
+    if slack_adapter is not None and slack_adapter.team_id:
+        senders[SenderKey("slack", slack_adapter.team_id)] = slack_adapter.runtime.sender
+    for served in sorted(bot.settings.served_workspaces()):
+        key = SenderKey.parse(served)
+        if key.platform == "teams" and teams_adapter is not None:
+            senders[key] = teams_adapter.sender(key.workspace)
+        if key.platform == "discord" and discord_adapter is not None:
+            senders[key] = discord_adapter.sender(key.workspace)
+    if discord_adapter is not None:
+        senders[SenderKey("discord")] = discord_adapter.sender()  # people who DM the bot
+    return senders
+
+
+def _webhook_url(bot: Bot) -> Callable[[str], Awaitable[str | None]]:
+    """A webhook's address is read when an alert leaves: it may have changed since."""
+
+    async def webhook_url(webhook_id: str) -> str | None:
+        async with bot.uow_factory(read_only=True) as uow:
+            webhook = await uow.webhooks.get(int(webhook_id))
+        return webhook.url if webhook else None
+
+    return webhook_url
+
+
+def _scheduler(bot: Bot) -> SchedulerService | None:
+    if not bot.settings.scheduler:
+        return None
+    return SchedulerService(
+        bot.engine,
+        bot.uow_factory,
+        bot.clock,
+        bot.executor,
+        grace=timedelta(seconds=bot.settings.missed_run_grace_seconds),
+        recover=bot.executor.recover,
+    )
 
 
 def alert_settings(settings: Settings) -> AlertSettings:

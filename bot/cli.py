@@ -373,18 +373,16 @@ def serve(settings: Settings) -> int:
 
 
 async def console(settings: Settings, user: str | None, locale: str | None) -> int:
-    from adapters.console import ConsoleSession
-    from bot.bootstrap import open_bot
+    from bot.bootstrap import open_console
 
     name = user or ("alice" if settings.is_demo else getpass.getuser())
     language = locale or os.environ.get("LC_ALL") or os.environ.get("LANG") or "en"
-    # SIGTERM cancels the session; leaving open_bot then records running jobs as interrupted.
+    # SIGTERM cancels the session; leaving open_console then records running jobs as interrupted.
     main_task = asyncio.current_task()
     assert main_task is not None
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, main_task.cancel)
     try:
-        async with open_bot(settings) as bot:
-            session = ConsoleSession(bot.service, bot.executor, name, locale=language)
+        async with open_console(settings, name, locale=language) as session:
             if sys.stdin.isatty():
                 print(session.welcome() + "\n")
                 await session.run_interactive()

@@ -29,6 +29,7 @@ from core.handlers.schedules import expire_drafts
 from core.jobs.scheduling import catch_up, fire, latest_fire
 from core.ports import Clock, UnitOfWorkFactory
 from core.support.background import stop, wait_for_wake
+from core.support.lifecycle import Lifecycle
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +38,7 @@ INBOUND_MEMORY = timedelta(days=1)  # how long a platform event id is remembered
 INBOUND_SWEEP = timedelta(hours=1)
 
 
-class SchedulerService:
+class SchedulerService(Lifecycle):
     def __init__(
         self,
         engine: AsyncEngine,
@@ -71,11 +72,10 @@ class SchedulerService:
         """Re-read the schedule table now (called after an activation in this process)."""
         self._wake.set()
 
-    async def __aenter__(self) -> SchedulerService:
+    async def _start(self) -> None:
         self._task = asyncio.create_task(self._loop(), name="scheduler")
-        return self
 
-    async def __aexit__(self, *_: object) -> None:
+    async def _stop(self) -> None:
         if self._task is not None:
             await stop(self._task)
         await self._step_down()

@@ -23,6 +23,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from core.domain.model import AuditEntry
 from core.ports import UnitOfWorkFactory
 from core.safety.text import clean
+from core.support.lifecycle import Lifecycle
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +32,7 @@ TRIES = 3
 BATCH_WINDOW = 0.05  # seconds the first entry waits for company: one commit per window
 
 
-class BatchedAuditWriter:
+class BatchedAuditWriter(Lifecycle):
     def __init__(self, uow_factory: UnitOfWorkFactory) -> None:
         self._uow_factory = uow_factory
         # None is the stop mark: everything queued before it is written first.
@@ -47,6 +48,12 @@ class BatchedAuditWriter:
         self._unwritten += 1
         self._settled.clear()
         self._queue.put_nowait(entry)
+
+    async def _start(self) -> None:
+        await self.start()
+
+    async def _stop(self) -> None:
+        await self.close()
 
     async def start(self) -> None:
         if self._task is None:

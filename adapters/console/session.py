@@ -42,7 +42,6 @@ class ConsoleSession:
         self._prompt = ""  # set while an interactive prompt is waiting
         # Whoever read our output has gone (`… | head`): stop quietly, like any Unix tool.
         self.reader_gone = False
-        executor.listeners.append(self._on_job_finished)
 
     def welcome(self) -> str:
         return self._t.t("console.welcome", user=self.actor.display_name)
@@ -79,7 +78,7 @@ class ConsoleSession:
             if reply is not None:
                 self._print(reply)
 
-    async def _on_job_finished(self, job: Job) -> None:
+    async def on_job_ended(self, job: Job) -> None:
         # C3 in the console: whoever started a job here is told when it ends.
         text = render(job_message(self._t, job, title_key="job.finished_title"))
         if self._prompt:  # it lands while the prompt waits: start a fresh line, then re-prompt

@@ -28,6 +28,7 @@ from aiohttp import web
 
 from adapters.discord.commands import invocation
 from adapters.discord.manifest import ANNOTATE_COMMAND
+from adapters.discord.profile import PROFILE
 from adapters.discord.render import (
     EPHEMERAL,
     modal_response,
@@ -53,12 +54,13 @@ from core.domain.model import Actor, Job, Principal
 from core.i18n import Translator
 from core.ports import Clock
 from core.support.background import Background
+from core.support.lifecycle import Lifecycle
 from core.views.message import Message
 
 log = logging.getLogger(__name__)
 
 PLATFORM = "discord"
-PREFIX = "/export "
+PREFIX = PROFILE.prefix  # how people address the bot, in replies' hints
 ANSWER_WITHIN = 2.0  # seconds; Discord drops an interaction not answered within 3
 ORIGINAL_TRIES = 20  # the answer's message appears once Discord has read our response
 MAX_CHOICES = 25
@@ -74,7 +76,7 @@ HOOK = "/webhooks/{webhook_id}/{webhook_token}"  # an interaction's follow-ups (
 ORIGINAL = HOOK + "/messages/@original"
 
 
-class DiscordAdapter:
+class DiscordAdapter(Lifecycle):
     def __init__(
         self,
         service: CommandService,
@@ -97,17 +99,23 @@ class DiscordAdapter:
         self._locales: dict[str, str] = {}  # user id → the locale of their last interaction
         self._answers: OrderedDict[int, tuple[Message, bytes]] = OrderedDict()
 
+    async def _start(self) -> None:
+        await self.start()
+
+    async def _stop(self) -> None:
+        await self.close()
+
     async def start(self) -> None:
         # Direct messages speak as the guild-less principal `discord::<user>`, which has no
         # rights unless someone grants them: served, so it is answered, never trusted.
         self.service.serve_workspace(f"{PLATFORM}:")
         if self._token:
-            await self.rest.start()
+            await self.rest.__aenter__()
             self.application_id = self.application_id or self.rest.bot_user_id
 
     async def close(self) -> None:
         await self.drain()
-        await self.rest.close()
+        await self.rest.__aexit__()
 
     async def drain(self) -> None:
         """Wait for the follow-ups and remembered answers still under way (tests, shutdown)."""

@@ -18,6 +18,7 @@ from discord.http import HTTPClient, Route
 
 from core.delivery.pacing import SlidingWindow
 from core.delivery.senders import MaybeDelivered, PermanentFailure, RetryAfter
+from core.support.lifecycle import Lifecycle
 
 GLOBAL_LIMIT = 45  # requests in any second: Discord allows 50; a margin for clocks and retries
 LONGEST_WAIT = 30.0  # a 429 asking for more raises (the dispatcher waits, not this call)
@@ -25,13 +26,19 @@ MAX_NONCE = 25
 UNKNOWN_CHANNEL = 10003  # Discord's error code
 
 
-class DiscordRest:
+class DiscordRest(Lifecycle):
     def __init__(self, token: str, api_url: str) -> None:
         self._token = token
         self._api_url = api_url.rstrip("/")
         self._http: HTTPClient | None = None
         self._global = SlidingWindow(GLOBAL_LIMIT, 1.0)
         self.bot_user_id = ""
+
+    async def _start(self) -> None:
+        await self.start()
+
+    async def _stop(self) -> None:
+        await self.close()
 
     async def start(self) -> None:
         # Route.BASE is a class attribute: one Discord API per process, as configured.

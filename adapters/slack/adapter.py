@@ -30,11 +30,12 @@ from core.app.service import CommandService
 from core.delivery.pacing import Pacer
 from core.domain.model import Job
 from core.ports import Clock
+from core.support.lifecycle import Lifecycle
 
 log = logging.getLogger(__name__)
 
 
-class SlackAdapter:
+class SlackAdapter(Lifecycle):
     def __init__(
         self,
         service: CommandService,
@@ -69,6 +70,14 @@ class SlackAdapter:
         self.events = Events(self.runtime)
         for listeners in (self.slash, Interactions(self.runtime), self.events):
             listeners.register(self.app)
+
+    async def _start(self) -> None:
+        """With a bot token, learn who the bot is; Socket Mode alone may come without one."""
+        if self.client.token:
+            await self.start()
+
+    async def _stop(self) -> None:
+        await self.close()
 
     async def start(self) -> None:
         """Learn the bot's identity and serve its workspace (ARCHITECTURE.md)."""

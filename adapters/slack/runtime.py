@@ -20,6 +20,7 @@ from core.domain.model import Actor, Principal
 from core.domain.subscriptions import Destination
 from core.ports import Clock
 from core.support.background import Background
+from core.support.lifecycle import Lifecycle
 from core.views.message import Message
 
 PLATFORM = "slack"
@@ -50,7 +51,7 @@ class SlackSurface:
         return (await self._directory.profile(user.user_id)).locale
 
 
-class SlackRuntime:
+class SlackRuntime(Lifecycle):
     def __init__(
         self, service: CommandService, client: AsyncWebClient, clock: Clock, pacer: Pacer
     ) -> None:
@@ -101,5 +102,9 @@ class SlackRuntime:
         """Wait for the background tasks (tests, graceful shutdown)."""
         await self.background.drain()
 
+    async def _stop(self) -> None:
+        await self.close()
+
     async def close(self) -> None:
+        """Cancel the background tasks and wait until they have ended."""
         await self.background.close()

@@ -38,14 +38,14 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from types import TracebackType
-from typing import Self
 
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.socket_mode.async_client import AsyncBaseSocketModeClient
 from slack_sdk.socket_mode.request import SocketModeRequest
 from slack_sdk.web.async_client import AsyncWebClient
+
+from core.support.lifecycle import Lifecycle
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +54,7 @@ CONNECT_TIMEOUT = 30.0  # seconds for the WebSocket handshake at start
 CLOSE_GRACE = 2.0  # seconds for envelopes in flight to be acked (ACK_BUDGET is 1.5)
 
 
-class SlackSocketMode:
+class SlackSocketMode(Lifecycle):
     """Serve a Bolt `AsyncApp` over Socket Mode: `await start()` … `await close()`, or
     `async with SlackSocketMode(app, app_token):`. Both calls are idempotent; a closed
     instance cannot be started again (build a new one)."""
@@ -148,16 +148,10 @@ class SlackSocketMode:
         await asyncio.gather(*pending, return_exceptions=True)
         log.info("Slack Socket Mode closed")
 
-    async def __aenter__(self) -> Self:
+    async def _start(self) -> None:
         await self.start()
-        return self
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    async def _stop(self) -> None:
         await self.close()
 
     async def _dispatch(

@@ -13,6 +13,7 @@ stand-in connector).
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import json
 import logging
@@ -53,6 +54,7 @@ from core.domain.conversations import PostedKind, PostedMessage
 from core.domain.model import Job, Principal
 from core.i18n import Translator
 from core.ports import Clock
+from core.support.lifecycle import Lifecycle
 from core.views.message import Message
 
 log = logging.getLogger(__name__)
@@ -207,11 +209,20 @@ class TeamsSurface:
         return await self._sender(user.workspace).locale_of(user.user_id)
 
 
-class TeamsAdapter:
+class TeamsAdapter(Lifecycle):
     def __init__(
-        self, service: CommandService, clock: Clock, credentials: TeamsCredentials
+        self,
+        service: CommandService,
+        clock: Clock,
+        credentials: TeamsCredentials,
+        *,
+        grace_seconds: float = 10.0,
     ) -> None:
+        """As a context manager, its exit waits up to `grace_seconds` for the turns in flight
+        (they read and write the database, which closes after it)."""
         self.service = service
+        self._grace_seconds = grace_seconds
+        self._turns: set[asyncio.Task[Any]] = set()
         self.credentials = credentials
         self.surface = TeamsSurface(self.sender)
         # With its notes: one added from under the card must not vanish when the job ends.
@@ -311,10 +322,27 @@ class TeamsAdapter:
             log.info("Teams activity refused: %s", reason)
             return web.json_response({"error": reason}, status=400)
         verified = _VerifiedRequest(request, identity, body)
-        answer = await self.cloud.process_request(verified, self.agent)
+        # The turn is a task of ours, so shutdown can wait for it, and a client that leaves
+        # (the server then cancels this handler) does not cut it off in a database call.
+        turn = asyncio.create_task(self.cloud.process_request(verified, self.agent))
+        self._turns.add(turn)
+        turn.add_done_callback(self._turns.discard)
+        answer = await asyncio.shield(turn)
         if answer.body is not None:
             return web.json_response(answer.body, status=answer.status_code, headers=answer.headers)
         return web.Response(status=answer.status_code, headers=answer.headers)
+
+    async def _stop(self) -> None:
+        """Wait for the turns in flight (bounded by the grace), then cancel what is left."""
+        turns = list(self._turns)
+        if not turns:
+            return
+        _, late = await asyncio.wait(turns, timeout=self._grace_seconds)
+        for turn in late:
+            turn.cancel()
+        if late:
+            log.warning("%d Teams turn(s) still running at shutdown were cancelled", len(late))
+            await asyncio.wait(late)
 
     async def _identify(self, request: web.Request) -> ClaimsIdentity | None:
         """The caller's verified identity, or None for a 401."""

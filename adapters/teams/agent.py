@@ -32,6 +32,7 @@ from adapters.teams.cards import (
     message_activity,
     message_card,
 )
+from adapters.teams.profile import PROFILE
 from core.app.notes import note_or_command
 from core.app.posts import PostBook
 from core.app.presses import Disposition, press
@@ -47,7 +48,7 @@ from core.views.message import Message
 log = logging.getLogger(__name__)
 
 PLATFORM = "teams"
-PREFIX = "export "  # how people address the bot in replies' hints (`export help`)
+PREFIX = PROFILE.prefix  # how people address the bot, in replies' hints
 _MENTION = re.compile(r"<at>[^<]*</at>", re.IGNORECASE)
 # The entities Teams writes in message text, undone in one pass so that a typed `&lt;` (sent
 # as `&amp;lt;`) stays `&lt;`. Not `html.unescape`: it also reads `&not` without `;` as `¬`,

@@ -13,6 +13,7 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
+from core.app.platforms import Platforms
 from core.commands import forms
 from core.commands import model as c
 from core.commands.actions import Press, parse_value
@@ -44,7 +45,6 @@ from core.views.message import Message, Tone
 
 log = logging.getLogger(__name__)
 
-LOCAL_PLATFORMS = frozenset({"console"})
 BUTTON = "button"  # the audit log's action for a press that stands for no command
 
 
@@ -56,12 +56,14 @@ class CommandService:
         clock: Clock,
         jobs: JobControl,
         *,
+        platforms: Platforms,
         workspaces: Collection[str] = (),
         draft_ttl: timedelta = DEFAULT_DRAFT_TTL,
         audit_sink: AuditSink | None = None,
         webhook_allow_private: bool = False,
     ) -> None:
-        """`workspaces` are the `platform:workspace` pairs served; console is always local.
+        """`workspaces` are the `platform:workspace` pairs served; a local platform's people
+        (`platforms`: the console) always are.
         With an `audit_sink`, read-only commands and refusals are audited through it (in
         batches) instead of inside a write transaction. `webhook_allow_private` lets
         webhooks be subscribed on loopback and private addresses."""
@@ -69,6 +71,7 @@ class CommandService:
         self._targets = targets
         self._clock = clock
         self._jobs = jobs
+        self._platforms = platforms
         self._workspaces = frozenset(workspaces)
         self._draft_ttl = draft_ttl
         self._audit_sink = audit_sink
@@ -353,7 +356,7 @@ class CommandService:
 
     def serves_principal(self, principal: Principal) -> bool:
         """Whether `principal`'s workspace is served (console users are always local)."""
-        if principal.platform in LOCAL_PLATFORMS:
+        if principal.platform in self._platforms.local:
             return True
         return f"{principal.platform}:{principal.workspace}" in self._workspaces
 

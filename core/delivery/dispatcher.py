@@ -29,6 +29,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import Enum
 
+from core.app.platforms import Platforms
 from core.delivery.fanout import MAX_ATTEMPTS, backoff, fan_out
 from core.delivery.model import AlertThread, Delivery
 from core.delivery.pacing import Pacer
@@ -49,6 +50,7 @@ from core.i18n import Translator
 from core.ports import Clock, UnitOfWork, UnitOfWorkFactory
 from core.safety.redaction import redact
 from core.support.background import stop, wait_for_wake
+from core.support.lifecycle import Lifecycle
 from core.views.alerts import AlertSettings, alert_message, digest_message, with_repeats
 from core.views.jobs import job_message
 from core.views.message import Message, Tone
@@ -64,7 +66,6 @@ SETTLE_WINDOW = 0.2  # outcomes gathered this long are written in one transactio
 DIGEST_LIMIT = 50  # alerts folded into one digest at most
 ADMIN_NOTICE_EVERY = timedelta(hours=1)
 MESSAGE_CACHE = 2000  # rendered events kept: one alert fanned out to 500 channels renders once
-PREFIXES = {"slack": "/export ", "discord": "/export ", "teams": "export "}
 
 
 @dataclass(frozen=True)
@@ -102,7 +103,7 @@ class _Outcome:
     surely_unsent: bool = True
 
 
-class Dispatcher:
+class Dispatcher(Lifecycle):
     def __init__(
         self,
         uow_factory: UnitOfWorkFactory,
@@ -110,15 +111,18 @@ class Dispatcher:
         senders: Mapping[SenderKey, Sender],
         alerts: AlertSettings,
         *,
+        platforms: Platforms,
         pacer: Pacer | None = None,
         poll_seconds: float = 0.5,
         lease: timedelta = LEASE,
     ) -> None:
-        """`senders` are keyed by platform and workspace (a bot serves its own workspaces)."""
+        """`senders` are keyed by platform and workspace (a bot serves its own workspaces);
+        `platforms` say whom a person can be messaged on, and how the bot is invoked there."""
         self._uow_factory = uow_factory
         self._clock = clock
         self._senders = dict(senders)
         self._alerts = alerts
+        self._platforms = platforms
         self.pacer = pacer or Pacer()
         self._poll = poll_seconds
         self._lease = lease
@@ -136,15 +140,13 @@ class Dispatcher:
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
 
-    async def __aenter__(self) -> Dispatcher:
-        if not self._tasks:
-            self._tasks = [
-                asyncio.create_task(self._loop(), name="dispatcher"),
-                asyncio.create_task(self._settle_loop(), name="dispatcher-settle"),
-            ]
-        return self
+    async def _start(self) -> None:
+        self._tasks = [
+            asyncio.create_task(self._loop(), name="dispatcher"),
+            asyncio.create_task(self._settle_loop(), name="dispatcher-settle"),
+        ]
 
-    async def __aexit__(self, *_: object) -> None:
+    async def _stop(self) -> None:
         await stop(*self._tasks, *self._workers.values())
         self._tasks = []
         with contextlib.suppress(Exception):  # what was sent is written, if the database lets us
@@ -170,7 +172,7 @@ class Dispatcher:
         if idle:
             return 0
         async with self._uow_factory() as uow:
-            await fan_out(uow, self._clock.now())
+            await fan_out(uow, self._clock.now(), chat_platforms=self._platforms.chat)
             await uow.commit()
         room = MAX_QUEUED - sum(len(q) for q in self._queues.values())
         if room <= 0:
@@ -419,7 +421,7 @@ class Dispatcher:
             message = alert_message(t, event, *alert, self._alerts, self._clock.now(), job)
             return _Rendered(message, event, alert)
         if event.kind is EventKind.DELIVERY_DEAD:
-            return _Rendered(_admin_notice(t, event, PREFIXES.get(platform, "")), event, None)
+            return _Rendered(_admin_notice(t, event, self._platforms.prefix(platform)), event, None)
         if private and job is not None:
             return _Rendered(job_message(t, job), event, None)  # C3: a cancelled job too
         return None

@@ -9,7 +9,7 @@ is then tried, and retried with exponential backoff and jitter, until sent or de
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 
 from core.delivery.model import Delivery
@@ -19,8 +19,6 @@ from core.domain.model import Principal
 from core.domain.subscriptions import Destination, classify
 from core.ports import UnitOfWork
 
-# Platforms people can be messaged on; console users and the system are not.
-CHAT_PLATFORMS = frozenset({"slack", "teams", "discord"})
 MAX_ATTEMPTS = 8
 BASE_DELAY = timedelta(seconds=2)
 MAX_DELAY = timedelta(minutes=10)
@@ -31,9 +29,12 @@ def deliveries_for(
     destinations: list[Destination],
     now: datetime,
     admins: Sequence[Principal] = (),
+    *,
+    chat_platforms: Collection[str],
 ) -> list[Delivery]:
     """The channels that subscribed, plus (C3) the person who started an ended job, plus the
-    admins when alerts could not be delivered."""
+    admins when alerts could not be delivered; people only on `chat_platforms`, those a
+    person can be messaged on (console users and the system cannot)."""
     assert event.id is not None
     event_id = event.id
     found = [
@@ -41,7 +42,7 @@ def deliveries_for(
         for d in sorted(set(destinations))
     ]
     if event.kind is EventKind.DELIVERY_DEAD:
-        people = sorted({a for a in admins if a.platform in CHAT_PLATFORMS}, key=str)
+        people = sorted({a for a in admins if a.platform in chat_platforms}, key=str)
         found.extend(
             Delivery(
                 event_id=event_id,
@@ -57,7 +58,7 @@ def deliveries_for(
     told_already = event.payload.get("direct") is True
     if event.kind is EventKind.JOB_ENDED and requester and started_by_hand and not told_already:
         person = Principal.parse(str(requester))
-        if person.platform in CHAT_PLATFORMS:
+        if person.platform in chat_platforms:
             dm = Destination(person.platform, person.workspace, person.user_id)
             found.append(
                 Delivery(event_id=event_id, destination=dm, private=True, next_attempt_at=now)
@@ -65,8 +66,11 @@ def deliveries_for(
     return found
 
 
-async def fan_out(uow: UnitOfWork, now: datetime, *, limit: int = 100) -> int:
-    """Turn waiting outbox events into deliveries; returns how many events were handled."""
+async def fan_out(
+    uow: UnitOfWork, now: datetime, *, chat_platforms: Collection[str], limit: int = 100
+) -> int:
+    """Turn waiting outbox events into deliveries; returns how many events were handled.
+    People are messaged only on `chat_platforms` (`Platforms.chat`)."""
     events = await uow.outbox.pending(limit=limit)
     for event in events:
         assert event.id is not None
@@ -86,7 +90,8 @@ async def fan_out(uow: UnitOfWork, now: datetime, *, limit: int = 100) -> int:
                 for g in await uow.grants.all()
                 if g.role is Role.ADMIN and g.target is None
             ]
-        await uow.deliveries.add_many(deliveries_for(event, destinations, now, admins))
+        found = deliveries_for(event, destinations, now, admins, chat_platforms=chat_platforms)
+        await uow.deliveries.add_many(found)
         await uow.outbox.mark_fanned_out(event.id, now)
     return len(events)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import deque
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from core.delivery.sender_keys import SenderKey
@@ -24,19 +25,8 @@ class Pace:
     burst: int
 
 
-# Slack: ~1 message/s per channel; Teams: 7 per second per conversation (and 60 per 30 s,
-# which 1.0/s keeps); Discord: per-route buckets of about 5 per 5 s, far under 50/s global.
-PACES = {
-    "slack": Pace(1.0, 1),
-    "teams": Pace(1.0, 7),
-    "discord": Pace(1.0, 5),
-    # Webhooks (A5), by format: Slack's incoming webhooks keep to 1/s; Discord's allow about
-    # 30 a minute per webhook; Workflows flows are throttled per flow; our JSON: receiver's.
-    "webhook:slack": Pace(1.0, 1),
-    "webhook:discord": Pace(0.5, 5),
-    "webhook:teams": Pace(1.0, 4),
-    "webhook:json": Pace(10.0, 10),
-}
+# For a destination whose platform declares no pace; each adapter declares its own in its
+# profile (core/app/platforms.py), which bot/bootstrap.py hands to the `Pacer`.
 DEFAULT_PACE = Pace(1.0, 1)
 ANSWER_SPACING = 0.95  # of an interval, counted from an answer (see `answered`)
 
@@ -118,8 +108,10 @@ class SlidingWindow:
 class Pacer:
     """The token buckets of every destination this process sends to."""
 
-    def __init__(self, paces: dict[str, Pace] | None = None) -> None:
-        self._paces = {**PACES, **(paces or {})}
+    def __init__(self, paces: Mapping[str, Pace] | None = None) -> None:
+        """`paces` keyed `platform` or `platform:workspace` (`Platforms.paces()`); any other
+        destination goes at `DEFAULT_PACE`."""
+        self._paces = dict(paces or {})
         self._buckets: dict[Destination, TokenBucket] = {}
 
     def bucket(self, where: Destination) -> TokenBucket:

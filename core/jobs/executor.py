@@ -32,6 +32,7 @@ from core.jobs.retention import apply_retention, remove_files
 from core.jobs.runners import CancelToken, Progress, RunCancelled, RunFailed, Runner, RunResult
 from core.ports import Clock, UnitOfWorkFactory
 from core.safety.redaction import redact
+from core.support.lifecycle import Lifecycle
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +63,7 @@ def _worker_is_dead(worker: str, own: str) -> bool:
     return False
 
 
-class JobExecutor:
+class JobExecutor(Lifecycle):
     def __init__(
         self,
         uow_factory: UnitOfWorkFactory,
@@ -74,7 +75,10 @@ class JobExecutor:
         heartbeat_seconds: float = 5.0,
         stale_after: timedelta = timedelta(minutes=2),
         unclaimed_after: timedelta = timedelta(seconds=15),
+        grace_seconds: float = 10.0,
     ) -> None:
+        """As a context manager it recovers orphaned jobs on entry and shuts down on exit,
+        giving running jobs `grace_seconds` to stop."""
         self._uow_factory = uow_factory
         self._targets = targets
         self._runner_for = runner_for
@@ -86,8 +90,16 @@ class JobExecutor:
         self._tasks: dict[int, asyncio.Task[None]] = {}
         self._tokens: dict[int, CancelToken] = {}
         self._progress: dict[int, Progress] = {}
-        self.listeners: list[JobListener] = []
+        self._grace_seconds = grace_seconds
+        self._job_ended: tuple[JobListener, ...] | None = None
         self._closing = False
+
+    def subscribe(self, *listeners: JobListener) -> None:
+        """Who hears of each job's end, called in this order (one failing does not stop the
+        rest). Set once, by the composition root, which says why the order is what it is."""
+        if self._job_ended is not None:
+            raise RuntimeError("the job-ended subscribers are already set")
+        self._job_ended = listeners
 
     # -- JobControl (called by handlers after their commit) -------------------------------
 
@@ -121,6 +133,12 @@ class JobExecutor:
             await asyncio.wait(list(self._tasks.values()))
 
     # -- lifecycle -------------------------------------------------------------------------
+
+    async def _start(self) -> None:
+        await self.recover()
+
+    async def _stop(self) -> None:
+        await self.shutdown(self._grace_seconds)
 
     async def recover(self) -> list[int]:
         """Mark as interrupted the active jobs whose worker is gone (killed, crashed)."""
@@ -212,7 +230,7 @@ class JobExecutor:
         if pruned:
             await asyncio.to_thread(remove_files, pruned)
         if finished is not None:
-            for listener in self.listeners:
+            for listener in self._job_ended or ():
                 try:
                     await listener(finished)
                 except Exception:  # one listener's failure must not hide the others

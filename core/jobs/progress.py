@@ -38,6 +38,7 @@ from core.i18n import Translator
 from core.jobs.runners import Progress
 from core.ports import Clock, UnitOfWorkFactory
 from core.support.background import stop
+from core.support.lifecycle import Lifecycle
 from core.views.jobs import job_message
 from core.views.message import Message
 
@@ -171,7 +172,7 @@ class _Watch:
     messages: dict[tuple[str, str, str, str], _Shown] = field(default_factory=dict)
 
 
-class ProgressEditor:
+class ProgressEditor(Lifecycle):
     def __init__(
         self,
         uow_factory: UnitOfWorkFactory,
@@ -197,12 +198,10 @@ class ProgressEditor:
         self._editing = asyncio.Lock()  # held while an edit is in flight
         self._task: asyncio.Task[None] | None = None
 
-    async def __aenter__(self) -> ProgressEditor:
-        if self._task is None:
-            self._task = asyncio.create_task(self._loop(), name="progress-editor")
-        return self
+    async def _start(self) -> None:
+        self._task = asyncio.create_task(self._loop(), name="progress-editor")
 
-    async def __aexit__(self, *_: object) -> None:
+    async def _stop(self) -> None:
         if self._task is not None:
             await stop(self._task)
             self._task = None

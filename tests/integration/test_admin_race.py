@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.bootstrap import PLATFORMS
 from core.app.service import CommandService
 from core.clock import FrozenClock
 from core.domain.capabilities import Role
@@ -41,7 +42,7 @@ async def _admins(engine: AsyncEngine) -> list[str]:
 async def test_two_admins_revoking_each_other_at_once_leave_one_admin(
     engine: AsyncEngine, uow_factory: SqlUnitOfWorkFactory
 ) -> None:
-    service = CommandService(uow_factory, {}, FrozenClock(T0), NoJobs())
+    service = CommandService(uow_factory, {}, FrozenClock(T0), NoJobs(), platforms=PLATFORMS)
     for _ in range(20):
         async with uow_factory() as uow:
             for who in (ANN, BEN):

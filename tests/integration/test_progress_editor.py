@@ -207,7 +207,7 @@ async def editing(
         world.ended_at[job.id] = time.monotonic()
 
     # The editor's listener goes first, as in the wiring: an edit in flight lands first.
-    world.executor.listeners.extend([editor.job_ended, final_card])
+    world.executor.subscribe(editor.job_ended, final_card)
     async with editor:
         yield editor
 

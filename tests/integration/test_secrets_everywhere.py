@@ -24,6 +24,7 @@ from adapters.discord.render import render as discord_render
 from adapters.slack.render import render as slack_render
 from adapters.teams.cards import message_activity
 from adapters.webhooks.render import payload as webhook_payload
+from bot.bootstrap import PLATFORMS
 from bot.pages import page
 from core.app.service import CommandService
 from core.clock import SystemClock
@@ -103,7 +104,7 @@ async def test_no_secret_of_the_corpus_reaches_any_output(
     clock = SystemClock()
     targets = {leaky.name: leaky}
     executor = JobExecutor(uow_factory, targets, CommandRunner, clock, worker="host:1")
-    service = CommandService(uow_factory, targets, clock, executor)
+    service = CommandService(uow_factory, targets, clock, executor, platforms=PLATFORMS)
     async with uow_factory() as uow:
         await uow.grants.add(Grant(ALICE.principal, Role.ADMIN, None, CONFIG_GRANTOR, clock.now()))
         await uow.commit()

@@ -4,6 +4,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from bot.bootstrap import PLATFORMS
 from core.app.service import CommandService
 from core.clock import FrozenClock
 from core.commands.actions import Press
@@ -83,4 +84,6 @@ def jobs() -> RecordingJobControl:
 
 @pytest.fixture
 def service(store: FakeStore, clock: FrozenClock, jobs: RecordingJobControl) -> CommandService:
-    return CommandService(store.uow, TARGETS, clock, jobs, workspaces={"slack:T1"})
+    return CommandService(
+        store.uow, TARGETS, clock, jobs, platforms=PLATFORMS, workspaces={"slack:T1"}
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from bot.bootstrap import PLATFORMS
 from core.app.service import CommandService
 from core.clock import FrozenClock
 from core.commands.forms import FormInvalid, FormRef, form_command, note_form
@@ -27,7 +28,7 @@ async def test_read_only_commands_are_audited_through_the_sink_and_changes_in_th
     store: FakeStore, clock: FrozenClock, jobs: RecordingJobControl
 ) -> None:
     sink = ListSink()
-    service = CommandService(store.uow, TARGETS, clock, jobs, audit_sink=sink)
+    service = CommandService(store.uow, TARGETS, clock, jobs, platforms=PLATFORMS, audit_sink=sink)
     await service.execute_text("status", console("bob"))
     await service.execute_text("run demo", console("bob"))
     await service.execute_text("run demo", console("dave"))  # refused: no run capability

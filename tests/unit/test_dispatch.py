@@ -6,6 +6,7 @@ import random
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
+from bot.bootstrap import PLATFORMS
 from core.delivery.fanout import backoff, fan_out
 from core.domain.events import EventKind, OutboxEvent, job_ended_event
 from core.domain.model import Origin, OriginKind
@@ -16,6 +17,8 @@ from tests.fakes import FakeStore, FakeUnitOfWork
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 OPS = Destination("slack", "T1", "C0OPS")
 QUIET = Destination("slack", "T1", "C0QUIET")
+
+CHAT = PLATFORMS.chat  # the platforms a person can be messaged on
 
 
 def _sub(where: Destination, target: str, severity: Severity) -> Subscription:
@@ -44,8 +47,8 @@ async def test_events_fan_out_to_subscribers_and_the_requester_once() -> None:
                 {"job": 2, "state": "cancelled", "requester": "console:alice", "origin": "user"},
             )
         )
-        assert await fan_out(uow, NOW) == 3
-        assert await fan_out(uow, NOW) == 0  # nothing left to fan out
+        assert await fan_out(uow, NOW, chat_platforms=CHAT) == 3
+        assert await fan_out(uow, NOW, chat_platforms=CHAT) == 0  # nothing left to fan out
         await uow.commit()
     got = [(d.event_id, d.destination.channel, d.private) for d in store.state.deliveries]
     assert got == [
@@ -62,12 +65,12 @@ async def test_fanning_out_again_after_a_crash_adds_no_second_delivery() -> None
     async with FakeUnitOfWork(store) as uow:
         await uow.subscriptions.save(_sub(OPS, "demo", Severity.INFO))
         await uow.outbox.add(OutboxEvent(EventKind.RUN_MISSED, "demo", NOW, {}))
-        await fan_out(uow, NOW)
+        await fan_out(uow, NOW, chat_platforms=CHAT)
         await uow.commit()
     # As if the process died after writing the deliveries but before marking the event.
     store.state.outbox = [replace(e, delivered_at=None) for e in store.state.outbox]
     async with FakeUnitOfWork(store) as uow:
-        assert await fan_out(uow, NOW) == 1
+        assert await fan_out(uow, NOW, chat_platforms=CHAT) == 1
         await uow.commit()
     assert len(store.state.deliveries) == 1
 
@@ -96,7 +99,7 @@ async def test_a_job_started_in_the_persons_own_chat_is_not_told_there_twice() -
         await uow.outbox.add(event)
         elsewhere = replace(job, origin=replace(job.origin, direct=False))
         await uow.outbox.add(job_ended_event(elsewhere))
-        assert await fan_out(uow, NOW) == 2
+        assert await fan_out(uow, NOW, chat_platforms=CHAT) == 2
         await uow.commit()
     got = [(d.event_id, d.destination.channel, d.private) for d in store.state.deliveries]
     assert got == [(1, "C0OPS", False), (2, "C0OPS", False), (2, "U1", True)]

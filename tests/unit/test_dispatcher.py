@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from bot.bootstrap import PLATFORMS
 from core.clock import FrozenClock
 from core.delivery.dispatcher import PER_DESTINATION, Dispatcher
 from core.delivery.model import Delivery, DeliveryState
@@ -184,7 +185,13 @@ def _dispatcher(
         senders = {SenderKey("slack", "T1"): senders}
     pacer = Pacer({"slack": FAST, "discord": FAST, "webhook:slack": FAST})
     return Dispatcher(
-        uow_factory or store.uow, clock, senders, settings, pacer=pacer, poll_seconds=0.05
+        uow_factory or store.uow,
+        clock,
+        senders,
+        settings,
+        platforms=PLATFORMS,
+        pacer=pacer,
+        poll_seconds=0.05,
     )
 
 

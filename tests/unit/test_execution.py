@@ -76,7 +76,7 @@ async def test_a_successful_run_records_its_results_and_transitions(
     async def listener(job: Job) -> None:
         finished.append(job)
 
-    executor.listeners.append(listener)
+    executor.subscribe(listener)
     job_id = await _queue(store, clock)
     executor.launch(job_id)
     await executor.idle()

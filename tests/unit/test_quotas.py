@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.bootstrap import PLATFORMS
 from core.app.service import CommandService
 from core.clock import FrozenClock
 from core.domain.events import EventKind
@@ -84,7 +85,9 @@ def test_days_until_full() -> None:
 
 def _service(store: FakeStore, clock: FrozenClock, tmp_path: Path) -> CommandService:
     demo = replace(TARGETS["demo"], archive_dir=str(tmp_path), quota=QuotaPolicy(10_000))
-    return CommandService(store.uow, {**TARGETS, "demo": demo}, clock, RecordingJobControl())
+    return CommandService(
+        store.uow, {**TARGETS, "demo": demo}, clock, RecordingJobControl(), platforms=PLATFORMS
+    )
 
 
 async def test_quota_shows_usage_bar_growth_and_days_until_full(
@@ -152,7 +155,7 @@ async def test_a_successful_job_adds_its_archive_to_the_quota(
         clock,
         worker="host:1",
     )
-    service = CommandService(store.uow, TARGETS, clock, executor)
+    service = CommandService(store.uow, TARGETS, clock, executor, platforms=PLATFORMS)
     await service.execute_text("run demo", console("bob"))
     await executor.idle()
     usage = store.state.quotas["demo"]

@@ -7,6 +7,7 @@ from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
+from bot.bootstrap import PLATFORMS
 from core.app.service import CommandService
 from core.clock import FrozenClock
 from core.domain.model import JobState, TargetSpec
@@ -48,7 +49,7 @@ async def test_the_prune_preview_matches_what_retention_then_deletes(
     store: FakeStore, clock: FrozenClock, tmp_path: Path
 ) -> None:
     _archives(store, clock, tmp_path, 4)
-    service = CommandService(store.uow, TARGETS, clock, RecordingJobControl())
+    service = CommandService(store.uow, TARGETS, clock, RecordingJobControl(), platforms=PLATFORMS)
     preview = await service.execute_text(
         'schedule draft demo --cron "0 2 * * *" --tz UTC --keep-days 2', console("alice")
     )
@@ -83,7 +84,7 @@ async def test_without_an_active_schedule_nothing_is_deleted(
         clock,
         worker="host:1",
     )
-    service = CommandService(store.uow, TARGETS, clock, executor)
+    service = CommandService(store.uow, TARGETS, clock, executor, platforms=PLATFORMS)
     await service.execute_text("run demo", console("bob"))
     await executor.idle()
     assert all(a.deleted_at is None for a in store.state.archives)
@@ -110,7 +111,7 @@ async def test_the_active_schedules_exclusions_reach_the_runner(
         await uow.commit()
     targets = {**TARGETS, "demo": replace(TARGETS["demo"], exclude=("node_modules/",))}
     executor = JobExecutor(store.uow, targets, runner_for, clock, worker="host:1")
-    service = CommandService(store.uow, targets, clock, executor)
+    service = CommandService(store.uow, targets, clock, executor, platforms=PLATFORMS)
     await service.execute_text("run demo", console("bob"))
     await executor.idle()
     assert seen == [("node_modules/", "*.mp4")]

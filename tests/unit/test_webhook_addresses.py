@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot.bootstrap import PLATFORMS
 from core.app.service import CommandService
 from core.clock import FrozenClock
 from core.delivery.addresses import Refusal, address_refusal, host_refusal, literal_address
@@ -45,7 +46,12 @@ REFUSED = [
 
 def service_for(store: FakeStore, clock: FrozenClock, *, allow_private: bool) -> CommandService:
     return CommandService(
-        store.uow, TARGETS, clock, RecordingJobControl(), webhook_allow_private=allow_private
+        store.uow,
+        TARGETS,
+        clock,
+        RecordingJobControl(),
+        platforms=PLATFORMS,
+        webhook_allow_private=allow_private,
     )
 
 

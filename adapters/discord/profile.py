@@ -1,0 +1,9 @@
+"""What the core knows of Discord (core/app/platforms.py)."""
+
+from __future__ import annotations
+
+from core.app.platforms import PlatformProfile
+from core.delivery.pacing import Pace
+
+# Per-route buckets of about 5 per 5 s, far under the 50/s a bot may send globally.
+PROFILE = PlatformProfile("discord", prefix="/export ", pace=Pace(1.0, 5), chat=True)

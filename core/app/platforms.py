@@ -1,0 +1,69 @@
+"""What the core may know of a platform, declared by the platform's own adapter package.
+
+Each adapter exports a `PlatformProfile` beside its entry point (`adapters/slack/__init__.py`);
+the composition root (bot/bootstrap.py) gathers them into `Platforms` and hands that to the
+service (who is local), the dispatcher and the fan-out (whom a person can be messaged on, how
+the bot is invoked there) and the pacer (how fast a destination takes messages). The core
+itself names no platform.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+
+from core.delivery.pacing import Pace
+
+
+@dataclass(frozen=True)
+class PlatformProfile:
+    """One platform's facts.
+
+    Attributes:
+        name: as in principals and destinations (`slack`, `webhook`).
+        prefix: how people invoke the bot there, shown in hints (`/export `); "" for none.
+        pace: how fast one destination on this platform takes messages; None for the
+            pacer's default.
+        workspace_paces: paces of some of its workspaces, by workspace (a webhook's
+            workspace is its format: `slack`, `discord`…); they win over `pace`.
+        local: its people are on this machine (the console): always served.
+        chat: its people can be messaged by the bot (private alerts, C3).
+    """
+
+    name: str
+    prefix: str = ""
+    pace: Pace | None = None
+    workspace_paces: Mapping[str, Pace] = field(default_factory=dict)
+    local: bool = False
+    chat: bool = False
+
+
+class Platforms:
+    """The profiles of every platform this process knows, looked up by name."""
+
+    def __init__(self, profiles: Iterable[PlatformProfile]) -> None:
+        self._profiles: dict[str, PlatformProfile] = {}
+        for profile in profiles:
+            if profile.name in self._profiles:
+                raise ValueError(f"Platform '{profile.name}' has two profiles.")
+            self._profiles[profile.name] = profile
+        self.local = frozenset(p.name for p in self._profiles.values() if p.local)
+        self.chat = frozenset(p.name for p in self._profiles.values() if p.chat)
+
+    def __iter__(self) -> Iterator[PlatformProfile]:
+        return iter(self._profiles.values())
+
+    def prefix(self, platform: str) -> str:
+        """How the bot is invoked on `platform` ("" for an unknown one)."""
+        profile = self._profiles.get(platform)
+        return profile.prefix if profile is not None else ""
+
+    def paces(self) -> dict[str, Pace]:
+        """Paces keyed as the pacer looks them up: `platform` or `platform:workspace`."""
+        paces: dict[str, Pace] = {}
+        for profile in self._profiles.values():
+            if profile.pace is not None:
+                paces[profile.name] = profile.pace
+            for workspace, pace in profile.workspace_paces.items():
+                paces[f"{profile.name}:{workspace}"] = pace
+        return paces
