@@ -64,6 +64,7 @@ from bot.logs import configure_logging
 from core.clock import SystemClock
 from core.delivery.dispatcher import Dispatcher
 from core.delivery.pacing import Pacer
+from core.delivery.sender_keys import SenderKey
 from core.delivery.senders import MessageRef
 from core.domain.events import EventKind, OutboxEvent
 from core.domain.subscriptions import AlertKind, Destination, Severity, Subscription
@@ -161,7 +162,7 @@ async def run(channels: int, per_channel: int, database_url: str | None) -> Resu
             dispatcher = Dispatcher(
                 uow_factory,
                 clock,
-                {f"slack:{TEAM}": sender},
+                {SenderKey("slack", TEAM): sender},
                 settings,
                 platforms=PLATFORMS,
                 pacer=Pacer(PLATFORMS.paces()),
