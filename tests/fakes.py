@@ -32,6 +32,26 @@ from core.domain.quotas import QuotaUsage
 from core.domain.schedules import ArchiveRecord, Draft, DraftState, NewDraft, Schedule, ScheduleSpec
 from core.domain.subscriptions import Destination, Subscription
 from core.errors import Conflict, StaleAction
+from core.ports import (
+    AlertThreadRepository,
+    AnnotationRepository,
+    ArchiveRepository,
+    AuditLog,
+    ConversationReferenceRepository,
+    DeliveryRepository,
+    DraftRepository,
+    GrantRepository,
+    InboundLog,
+    JobRepository,
+    Outbox,
+    PostedMessageRepository,
+    QuotaRepository,
+    ScheduleFireRepository,
+    ScheduleRepository,
+    SubscriptionRepository,
+    UnitOfWork,
+    WebhookRepository,
+)
 
 
 @dataclass
@@ -65,7 +85,7 @@ class FakeStore:
         return FakeUnitOfWork(self)
 
 
-class FakeJobs:
+class FakeJobs(JobRepository):
     def __init__(self, state: FakeState) -> None:
         self._s = state
 
@@ -109,7 +129,7 @@ class FakeJobs:
         self._s.jobs[job.id] = copy.deepcopy(job)
 
 
-class FakeAnnotations:
+class FakeAnnotations(AnnotationRepository):
     def __init__(self, state: FakeState) -> None:
         self._s = state
 
@@ -122,7 +142,7 @@ class FakeAnnotations:
         return [a for a in self._s.annotations if a.job_id == job_id]
 
 
-class FakeGrants:
+class FakeGrants(GrantRepository):
     def __init__(self, state: FakeState) -> None:
         self._s = state
 
@@ -159,7 +179,7 @@ class FakeGrants:
         return sorted(holders, key=str)
 
 
-class FakeAudit:
+class FakeAudit(AuditLog):
     def __init__(self, state: FakeState) -> None:
         self._s = state
 
@@ -174,7 +194,7 @@ class FakeAudit:
         return list(reversed(self._s.audit))[:limit]
 
 
-class FakeSchedules:
+class FakeSchedules(ScheduleRepository):
     def __init__(self, state: FakeState) -> None:
         self._s = state
 
@@ -202,7 +222,7 @@ class FakeSchedules:
         return schedule
 
 
-class FakeFires:
+class FakeFires(ScheduleFireRepository):
     def __init__(self, state: FakeState) -> None:
         self._s = state
 
@@ -222,7 +242,7 @@ class FakeFires:
         return max((t for s, t in self._s.fires if s == schedule_id), default=None)
 
 
-class FakeDrafts:
+class FakeDrafts(DraftRepository):
     def __init__(self, state: FakeState) -> None:
         self._s = state
 
@@ -261,7 +281,7 @@ class FakeDrafts:
         self._s.drafts[draft.id] = copy.deepcopy(draft)
 
 
-class FakeArchives:
+class FakeArchives(ArchiveRepository):
     def __init__(self, state: FakeState) -> None:
         self._s = state
 
@@ -285,7 +305,7 @@ class FakeArchives:
         ]
 
 
-class FakeQuotas:
+class FakeQuotas(QuotaRepository):
     def __init__(self, state: FakeState) -> None:
         self._s = state
 
@@ -318,7 +338,7 @@ class FakeQuotas:
         return self._s.quotas[target]
 
 
-class FakeOutbox:
+class FakeOutbox(Outbox):
     def __init__(self, state: FakeState) -> None:
         self._s = state
 
@@ -337,7 +357,7 @@ class FakeOutbox:
         ]
 
 
-class FakeDeliveries:
+class FakeDeliveries(DeliveryRepository):
     def __init__(self, state: FakeState) -> None:
         self._s = state
 
@@ -425,7 +445,7 @@ class FakeDeliveries:
         self._s.deliveries = [delivery if d.id == delivery.id else d for d in self._s.deliveries]
 
 
-class FakePosted:
+class FakePosted(PostedMessageRepository):
     def __init__(self, state: FakeState) -> None:
         self._s = state
 
@@ -452,7 +472,7 @@ class FakePosted:
         return [m for m in self._s.posted if m.job_id == job_id and m.platform == platform]
 
 
-class FakeInbound:
+class FakeInbound(InboundLog):
     def __init__(self, state: FakeState) -> None:
         self._s = state
 
@@ -466,7 +486,7 @@ class FakeInbound:
         return 0  # the fake keeps no times; unit tests never run long enough to need it
 
 
-class FakeSubscriptions:
+class FakeSubscriptions(SubscriptionRepository):
     def __init__(self, state: FakeState) -> None:
         self._s = state
 
@@ -494,7 +514,7 @@ class FakeSubscriptions:
         return self._s.subscriptions.pop((destination, target), None) is not None
 
 
-class FakeAlertThreads:
+class FakeAlertThreads(AlertThreadRepository):
     def __init__(self, state: FakeState) -> None:
         self._s = state
 
@@ -505,7 +525,7 @@ class FakeAlertThreads:
         self._s.alert_threads[(thread.destination, thread.target, thread.kind)] = thread
 
 
-class FakeWebhooks:
+class FakeWebhooks(WebhookRepository):
     def __init__(self, state: FakeState) -> None:
         self._s = state
 
@@ -523,7 +543,7 @@ class FakeWebhooks:
         return next((w for w in self._s.webhooks if w.url == url), None)
 
 
-class FakeReferences:
+class FakeReferences(ConversationReferenceRepository):
     def __init__(self, state: FakeState) -> None:
         self._s = state
 
@@ -537,7 +557,7 @@ class FakeReferences:
         return dict(found) if found is not None else None
 
 
-class FakeUnitOfWork:
+class FakeUnitOfWork(UnitOfWork):
     def __init__(self, store: FakeStore) -> None:
         self._store = store
 
