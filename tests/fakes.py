@@ -14,6 +14,7 @@ from types import TracebackType
 from typing import Any
 
 from core.delivery.model import AlertThread, Delivery, DeliveryState
+from core.delivery.senders import MessageRef
 from core.delivery.webhooks import Webhook
 from core.domain.capabilities import Role
 from core.domain.conversations import PostedMessage
@@ -67,7 +68,7 @@ class FakeState:
     quotas: dict[str, QuotaUsage] = field(default_factory=dict)
     fires: dict[tuple[int, datetime], tuple[str, int | None]] = field(default_factory=dict)
     posted: list[PostedMessage] = field(default_factory=list)
-    inbound: set[tuple[str, str]] = field(default_factory=set)
+    inbound: dict[tuple[str, str], datetime] = field(default_factory=dict)
     subscriptions: dict[tuple[Destination, str], Subscription] = field(default_factory=dict)
     deliveries: list[Delivery] = field(default_factory=list)
     alert_threads: dict[tuple[Destination, str, str], AlertThread] = field(default_factory=dict)
@@ -126,6 +127,8 @@ class FakeJobs(JobRepository):
         return [copy.deepcopy(j) for j in self._s.jobs.values() if j.state in states]
 
     async def save(self, job: Job) -> None:
+        if job.id not in self._s.jobs:
+            raise LookupError(f"job #{job.id} does not exist")
         self._s.jobs[job.id] = copy.deepcopy(job)
 
 
@@ -172,7 +175,7 @@ class FakeGrants(GrantRepository):
         return [g for g in self._s.grants if g.principal == principal]
 
     async def all(self) -> Sequence[Grant]:
-        return list(self._s.grants)
+        return sorted(self._s.grants, key=lambda g: (g.principal.key, g.role.value, g.target or ""))
 
     async def global_holders(self, role: Role, *, for_change: bool = False) -> Sequence[Principal]:
         holders = {g.principal for g in self._s.grants if g.role is role and g.target is None}
@@ -202,7 +205,7 @@ class FakeSchedules(ScheduleRepository):
         return next((s for s, on in self._s.schedules if on and s.target == target), None)
 
     async def all_active(self) -> Sequence[Schedule]:
-        return [s for s, on in self._s.schedules if on]
+        return sorted((s for s, on in self._s.schedules if on), key=lambda s: s.target)
 
     async def get(self, schedule_id: int) -> Schedule | None:
         return next((s for s, _ in self._s.schedules if s.id == schedule_id), None)
@@ -235,8 +238,9 @@ class FakeFires(ScheduleFireRepository):
         return True
 
     async def attach_job(self, schedule_id: int, fire_time: datetime, job_id: int) -> None:
-        outcome, _ = self._s.fires[(schedule_id, fire_time)]
-        self._s.fires[(schedule_id, fire_time)] = (outcome, job_id)
+        recorded = self._s.fires.get((schedule_id, fire_time))
+        if recorded is not None:  # like an UPDATE that matches no row
+            self._s.fires[(schedule_id, fire_time)] = (recorded[0], job_id)
 
     async def last(self, schedule_id: int) -> datetime | None:
         return max((t for s, t in self._s.fires if s == schedule_id), default=None)
@@ -266,7 +270,7 @@ class FakeDrafts(DraftRepository):
         return copy.deepcopy(self._s.drafts.get(draft_id))
 
     async def open_by_author(self, target: str, author: Principal) -> Draft | None:
-        for draft in self._s.drafts.values():
+        for draft in sorted(self._s.drafts.values(), key=lambda d: -d.id):  # newest first
             if draft.target == target and draft.author == author and draft.state.is_open:
                 return copy.deepcopy(draft)
         return None
@@ -291,7 +295,8 @@ class FakeArchives(ArchiveRepository):
         return saved
 
     async def kept(self, target: str) -> Sequence[ArchiveRecord]:
-        return [a for a in self._s.archives if a.target == target and a.deleted_at is None]
+        kept = [a for a in self._s.archives if a.target == target and a.deleted_at is None]
+        return sorted(kept, key=lambda a: (a.created_at, a.id))
 
     async def growth(self, target: str, since: datetime) -> tuple[int, int]:
         mine = [a for a in self._s.archives if a.target == target]
@@ -326,7 +331,8 @@ class FakeQuotas(QuotaRepository):
         return usage
 
     async def set_fired(self, target: str, fired: frozenset[int]) -> None:
-        self._s.quotas[target] = replace(self._s.quotas[target], fired=fired)
+        if target in self._s.quotas:  # no counters yet: like an UPDATE that matches no row
+            self._s.quotas[target] = replace(self._s.quotas[target], fired=fired)
 
     async def reset(
         self, target: str, storage: str, used_bytes: int, archive_count: int, at: datetime
@@ -479,11 +485,14 @@ class FakeInbound(InboundLog):
     async def claim(self, platform: str, key: str, at: datetime) -> bool:
         if (platform, key) in self._s.inbound:
             return False
-        self._s.inbound.add((platform, key))
+        self._s.inbound[(platform, key)] = at
         return True
 
     async def forget_before(self, at: datetime) -> int:
-        return 0  # the fake keeps no times; unit tests never run long enough to need it
+        old = [claim for claim, received in self._s.inbound.items() if received < at]
+        for claim in old:
+            del self._s.inbound[claim]
+        return len(old)
 
 
 class FakeSubscriptions(SubscriptionRepository):
@@ -506,7 +515,8 @@ class FakeSubscriptions(SubscriptionRepository):
     async def save(self, subscription: Subscription) -> Subscription:
         key = (subscription.destination, subscription.target)
         old = self._s.subscriptions.get(key)
-        saved = replace(subscription, id=old.id if old else len(self._s.subscriptions) + 1)
+        fresh = max((s.id or 0 for s in self._s.subscriptions.values()), default=0) + 1
+        saved = replace(subscription, id=old.id if old else fresh)
         self._s.subscriptions[key] = saved
         return saved
 
@@ -522,7 +532,11 @@ class FakeAlertThreads(AlertThreadRepository):
         return self._s.alert_threads.get((destination, target, kind))
 
     async def save(self, thread: AlertThread) -> None:
-        self._s.alert_threads[(thread.destination, thread.target, thread.kind)] = thread
+        # The table keeps the head's channel and message id, not a thread it may sit in.
+        head = MessageRef(thread.head.channel, thread.head.message_id)
+        self._s.alert_threads[(thread.destination, thread.target, thread.kind)] = replace(
+            thread, head=head
+        )
 
 
 class FakeWebhooks(WebhookRepository):
@@ -562,7 +576,12 @@ class FakeUnitOfWork(UnitOfWork):
         self._store = store
 
     async def __aenter__(self) -> FakeUnitOfWork:
-        self._state = copy.deepcopy(self._store.state)
+        self._open(copy.deepcopy(self._store.state))
+        return self
+
+    def _open(self, state: FakeState) -> None:
+        """Work on `state` from now on: every repository sees it."""
+        self._state = state
         self.jobs = FakeJobs(self._state)
         self.annotations = FakeAnnotations(self._state)
         self.grants = FakeGrants(self._state)
@@ -580,7 +599,6 @@ class FakeUnitOfWork(UnitOfWork):
         self.alert_threads = FakeAlertThreads(self._state)
         self.webhooks = FakeWebhooks(self._state)
         self.references = FakeReferences(self._state)
-        return self
 
     async def __aexit__(
         self,
@@ -595,4 +613,4 @@ class FakeUnitOfWork(UnitOfWork):
         self._store.commits += 1
 
     async def rollback(self) -> None:
-        self._state = copy.deepcopy(self._store.state)
+        self._open(copy.deepcopy(self._store.state))

@@ -1,4 +1,5 @@
-"""Deliveries on SQLite and PostgreSQL: fan-out written once, leases, racing claimers."""
+"""Deliveries under racing claimers on SQLite and PostgreSQL (the rest of the repository's
+behaviour is in tests/contract/test_deliveries.py, on every backend)."""
 
 from __future__ import annotations
 
@@ -45,68 +46,6 @@ async def _claim(
     return list(got)
 
 
-async def test_a_claimed_delivery_waits_for_its_lease_and_settles_once(
-    uow_factory: SqlUnitOfWorkFactory,
-) -> None:
-    await _seed(uow_factory, 1)
-    async with uow_factory(read_only=True) as uow:
-        assert await uow.outbox.pending() == []
-    [claimed] = await _claim(uow_factory, NOW)
-    assert claimed.unsettled_since is None  # a first claim: nothing can have been posted
-    assert await _claim(uow_factory, NOW + timedelta(seconds=1)) == []
-    [again] = await _claim(uow_factory, NOW + LEASE)  # a crash: the lease ran out
-    assert again.id == claimed.id
-    assert again.unsettled_since == NOW  # the first attempt may have posted: look first
-    [later] = await _claim(uow_factory, NOW + 2 * LEASE)  # and again: still the first claim
-    assert later.unsettled_since == NOW
-    assert claimed.id is not None
-    async with uow_factory() as uow:
-        await uow.deliveries.mark_sent(claimed.id, "1700.1", NOW)
-        await uow.commit()
-    async with uow_factory() as uow:
-        [sent] = await uow.deliveries.in_state(DeliveryState.SENT)
-        assert sent.message_id == "1700.1"
-    assert await _claim(uow_factory, NOW + 3 * LEASE) == []
-
-
-async def test_a_refused_attempt_forgets_its_claim_and_an_unanswered_one_keeps_it(
-    uow_factory: SqlUnitOfWorkFactory,
-) -> None:
-    await _seed(uow_factory, 2, channels=2)
-    first, second = await _claim(uow_factory, NOW)
-    assert first.id is not None and second.id is not None
-    async with uow_factory() as uow:
-        retry = NOW + timedelta(seconds=5)
-        await uow.deliveries.retry_at(first.id, retry, 1, "429", surely_unsent=True)
-        await uow.deliveries.retry_at(second.id, retry, 1, "timeout", surely_unsent=False)
-        await uow.commit()
-    refused, unanswered = await _claim(uow_factory, NOW + timedelta(seconds=5))
-    assert (refused.id, refused.unsettled_since) == (first.id, None)
-    assert (unanswered.id, unanswered.unsettled_since) == (second.id, NOW)
-    assert unanswered.attempts == 1 and unanswered.last_error == "timeout"
-
-
-async def test_claims_take_a_few_per_destination_and_skip_one_being_sent_to(
-    uow_factory: SqlUnitOfWorkFactory,
-) -> None:
-    await _seed(uow_factory, 12, channels=3)  # C1, C2, C3 four events each
-    first = await _claim(uow_factory, NOW, limit=100, per_destination=2)
-    assert sorted(d.destination.channel for d in first) == ["C1", "C1", "C2", "C2", "C3", "C3"]
-    for channel in ("C1", "C2", "C3"):  # each destination's oldest events first
-        mine = [d.event_id for d in first if d.destination.channel == channel]
-        assert mine == sorted(mine)
-    # Their worker still holds them: nothing more for those destinations meanwhile.
-    assert await _claim(uow_factory, NOW + timedelta(seconds=1), limit=100) == []
-    async with uow_factory() as uow:
-        for d in first:
-            if d.destination.channel == "C1":
-                assert d.id is not None
-                await uow.deliveries.mark_sent(d.id, "ts", NOW)
-        await uow.commit()
-    rest = await _claim(uow_factory, NOW + timedelta(seconds=2), limit=100)
-    assert [d.destination.channel for d in rest] == ["C1", "C1"]  # C1 is free again
-
-
 async def test_racing_claimers_never_share_a_delivery(uow_factory: SqlUnitOfWorkFactory) -> None:
     await _seed(uow_factory, 40, channels=40)
 
@@ -118,18 +57,3 @@ async def test_racing_claimers_never_share_a_delivery(uow_factory: SqlUnitOfWork
     ids = [i for batch in batches for i in batch]
     assert len(ids) == len(set(ids))
     assert len(ids) >= 15  # a claimer that lost every race may find nothing, not all of them
-
-
-async def test_a_claim_past_one_chunk_leases_every_delivery_once(
-    uow_factory: SqlUnitOfWorkFactory,
-) -> None:
-    """Claims lock and lease ids 1,000 at a time (issue 12: test each batch loop past a batch)."""
-    await _seed(uow_factory, 2_500, channels=50)
-
-    claimed = await _claim(uow_factory, NOW, limit=10_000, per_destination=100)
-
-    assert len(claimed) == len({d.id for d in claimed}) == 2_500
-    assert await _claim(uow_factory, NOW + timedelta(seconds=1), limit=10_000) == []  # all leased
-    again = await _claim(uow_factory, NOW + LEASE, limit=10_000, per_destination=100)
-    # Claimed deliveries come from the database, so each has an id.
-    assert sorted(d.id for d in again) == sorted(d.id for d in claimed)  # type: ignore[type-var]
