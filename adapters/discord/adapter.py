@@ -44,9 +44,16 @@ from core.app.announcer import JobEndAnnouncer
 from core.app.deadline import within
 from core.app.notes import discussed_at, job_of
 from core.app.posts import PostBook
-from core.app.presses import Disposition, PressReply, answer_press, disposition
+from core.app.presses import (
+    Disposition,
+    PressReply,
+    answer_press,
+    disposition,
+    form_instead,
+    reason_form,
+)
 from core.app.service import CommandService
-from core.commands.actions import ASKS_A_REASON, FORM_ACTIONS, Press
+from core.commands.actions import Press
 from core.commands.forms import DECISION_FORM, Form, FormInvalid, FormRef, PostRef
 from core.commands.grammar.registry import Kind, Option, Param
 from core.delivery.senders import DeliveryError, MessageRef
@@ -276,11 +283,9 @@ class DiscordAdapter(Lifecycle):
         if typed is None:  # not an id we drew: refused, and the log says who tried it
             name, _, value = custom_id.partition(":")
             return _answer(await self.service.refuse_action(name, value, actor, prefix=PREFIX))
-        if typed.action in FORM_ACTIONS:
-            ref = FormRef(FORM_ACTIONS[typed.action], typed.object_id)
+        ref = form_instead(typed.action, typed.object_id) or reason_form(typed)
+        if ref is not None:
             return modal_response(self.service.form(ref, actor))
-        if typed.action in ASKS_A_REASON:
-            return modal_response(self.service.form(FormRef.decision(typed), actor))
         on = (interaction.get("message") or {}).get("id") or ""
         pressed = await answer_press(
             self.service,

@@ -22,9 +22,8 @@ from adapters.slack.render import render, unescape
 from adapters.slack.runtime import PLATFORM, SlackRuntime
 from adapters.slack.surface import PREFIX, SHORTCUT_ANNOTATE, SHORTCUT_NEW_DRAFT
 from core.app.notes import job_of
-from core.app.presses import Disposition, press
+from core.app.presses import Disposition, form_instead, press
 from core.app.surface import tell_privately
-from core.commands.actions import FORM_ACTIONS
 from core.commands.forms import DRAFT_FORM, NOTE_FORM, FormInvalid, FormRef
 from core.delivery.senders import DeliveryError, MessageRef
 from core.domain.conversations import PostedKind
@@ -69,11 +68,11 @@ class Interactions:
         container = body.get("container") or {}
         message_ts = str(container.get("message_ts") or "")
         actor = await self._actor(body, thread=message_ts)
-        if name in FORM_ACTIONS:
-            origin = Origin(value.partition(":")[0], actor.channel, message_ts)
-            await self._open_form(
-                FORM_ACTIONS[name], str(body.get("trigger_id", "")), actor, origin, respond=respond
-            )
+        ref = form_instead(name, value.partition(":")[0])
+        if ref is not None:
+            origin = Origin(ref.context, actor.channel, message_ts)
+            trigger = str(body.get("trigger_id", ""))
+            await self._open_form(ref.form_id, trigger, actor, origin, respond=respond)
             return
         self._runtime.keep(self._press(name, value, actor, respond, body))
 

@@ -17,7 +17,7 @@ import asyncio
 import ipaddress
 import json
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,14 +46,14 @@ from adapters.teams.agent import PLATFORM, TeamsAgent
 from adapters.teams.cards import invoke_message_response
 from adapters.teams.sender import TeamsSender
 from adapters.teams.shape import NotAnActivity, read_activity
-from core.app.announcer import JobEndAnnouncer
+from core.app.announcer import JobEndAnnouncer, in_reply_chain
 from core.app.posts import PostBook
 from core.app.service import CommandService
 from core.delivery.senders import MessageRef, PermanentFailure
-from core.domain.conversations import PostedKind, PostedMessage
 from core.domain.model import Job, Principal
 from core.i18n import Translator
 from core.ports import Clock
+from core.support.background import Background
 from core.support.lifecycle import Lifecycle
 from core.views.message import Message
 
@@ -181,13 +181,6 @@ class _VerifiedRequest:
         return self._request.match_info[name]
 
 
-def chain(card: PostedMessage, posted: Sequence[PostedMessage]) -> str:
-    """Where a card's ending goes: the reply chain the card was answered in, whose root the
-    agent remembered beside it (a note post in the card's channel), else under the card."""
-    roots = {(p.channel, p.workspace): p.message_id for p in posted if p.kind is PostedKind.NOTE}
-    return roots.get((card.channel, card.workspace), card.message_id)
-
-
 class TeamsSurface:
     """The `ChatSurface` of core/app/surface.py: each tenant's proactive sender."""
 
@@ -222,11 +215,13 @@ class TeamsAdapter(Lifecycle):
         (they read and write the database, which closes after it)."""
         self.service = service
         self._grace_seconds = grace_seconds
-        self._turns: set[asyncio.Task[Any]] = set()
+        self._turns = Background("Teams turn")
         self.credentials = credentials
         self.surface = TeamsSurface(self.sender)
         # With its notes: one added from under the card must not vanish when the job ends.
-        self.announcer = JobEndAnnouncer(service, self.surface, with_notes=True, thread_of=chain)
+        self.announcer = JobEndAnnouncer(
+            service, self.surface, with_notes=True, thread_of=in_reply_chain
+        )
         self.agent = TeamsAgent(service, PostBook(service, clock, PLATFORM, self.on_job_ended))
         self._factory = self._client_factory()
         self.cloud = CloudAdapter(channel_service_client_factory=self._factory)
@@ -324,25 +319,14 @@ class TeamsAdapter(Lifecycle):
         verified = _VerifiedRequest(request, identity, body)
         # The turn is a task of ours, so shutdown can wait for it, and a client that leaves
         # (the server then cancels this handler) does not cut it off in a database call.
-        turn = asyncio.create_task(self.cloud.process_request(verified, self.agent))
-        self._turns.add(turn)
-        turn.add_done_callback(self._turns.discard)
+        turn = self._turns.keep(self.cloud.process_request(verified, self.agent))
         answer = await asyncio.shield(turn)
         if answer.body is not None:
             return web.json_response(answer.body, status=answer.status_code, headers=answer.headers)
         return web.Response(status=answer.status_code, headers=answer.headers)
 
     async def _stop(self) -> None:
-        """Wait for the turns in flight (bounded by the grace), then cancel what is left."""
-        turns = list(self._turns)
-        if not turns:
-            return
-        _, late = await asyncio.wait(turns, timeout=self._grace_seconds)
-        for turn in late:
-            turn.cancel()
-        if late:
-            log.warning("%d Teams turn(s) still running at shutdown were cancelled", len(late))
-            await asyncio.wait(late)
+        await self._turns.settle(self._grace_seconds)
 
     async def _identify(self, request: web.Request) -> ClaimsIdentity | None:
         """The caller's verified identity, or None for a 401."""

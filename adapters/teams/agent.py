@@ -35,10 +35,10 @@ from adapters.teams.cards import (
 from adapters.teams.profile import PROFILE
 from core.app.notes import note_or_command
 from core.app.posts import PostBook
-from core.app.presses import Disposition, press
+from core.app.presses import Disposition, form_instead, press
 from core.app.service import CommandService
-from core.commands.actions import COMMENT_INPUT, FORM_ACTIONS
-from core.commands.forms import Form, FormInvalid, FormRef
+from core.commands.actions import COMMENT_INPUT
+from core.commands.forms import FormInvalid, FormRef, errors_in_words
 from core.delivery.senders import MessageRef
 from core.domain.conversations import PostedKind
 from core.domain.model import Actor, Principal
@@ -187,10 +187,8 @@ class TeamsAgent(ActivityHandler):
         except ValueError as error:  # not a press of a card we drew: refused, and audited
             refused = await self._service.refuse_action("invoke", str(error), actor, prefix=PREFIX)
             return _invoke(invoke_message_response(refused.text))
-        if verb in FORM_ACTIONS:
-            # A button drawn without its form ("New draft", an older card's "Add note"): the
-            # form comes as a card of its own, so the pressed card stays as it was.
-            ref = FormRef(FORM_ACTIONS[verb], str(data.get("object", "")))
+        ref = form_instead(verb, str(data.get("object", "")))
+        if ref is not None:  # the form comes as a card of its own; the pressed one stays
             form = self._service.form(ref, actor)
             required = t.t("form.error.required")
             own = {"type": "message", "attachments": [form_attachment(form, required)]}
@@ -243,7 +241,7 @@ class TeamsAgent(ActivityHandler):
         except FormInvalid as invalid:
             form = self._service.form(ref, actor)
             if data.get("inline"):  # under a card: said to the presser, the typing kept
-                return _invoke(invoke_message_response(_errors_in_words(t, form, invalid)))
+                return _invoke(invoke_message_response(errors_in_words(t, form, invalid)))
             card = form_card(
                 form,
                 values=values,
@@ -306,15 +304,6 @@ class TeamsAgent(ActivityHandler):
         if changed:
             await self._service.remember_conversations(PLATFORM, tenant, changed)
             self._written.update({(tenant, key): value for key, value in changed.items()})
-
-
-def _errors_in_words(t: Translator, form: Form, invalid: FormInvalid) -> str:
-    """Each error after the label of its input, for a form whose inputs cannot show them."""
-    labels = {field.name: field.label for field in form.inputs}
-    return " ".join(
-        t.t("form.error.on_input", label=labels[name], error=error) if name in labels else error
-        for name, error in invalid.errors.items()
-    )
 
 
 def _invoke(body: dict[str, Any]) -> InvokeResponse:

@@ -29,6 +29,14 @@ def under_the_card(card: PostedMessage, posted: Sequence[PostedMessage]) -> str:
     return card.message_id
 
 
+def in_reply_chain(card: PostedMessage, posted: Sequence[PostedMessage]) -> str:
+    """Where the ending goes on a platform that answers in reply chains (Teams): the chain
+    the card was answered in, whose root was remembered beside it (a note post in the card's
+    channel), else under the card."""
+    roots = {(p.channel, p.workspace): p.message_id for p in posted if p.kind is PostedKind.NOTE}
+    return roots.get((card.channel, card.workspace), card.message_id)
+
+
 class JobEndAnnouncer:
     """Tells a job's end on one chat platform.
 

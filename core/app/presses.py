@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from enum import Enum
 
 from core.app.service import CommandService
-from core.commands.actions import Press
+from core.commands.actions import ASKS_A_REASON, FORM_ACTIONS, Press
+from core.commands.forms import FormRef
 from core.domain.model import Actor
 from core.views.message import Message
 
@@ -28,6 +29,19 @@ class Disposition(Enum):
 class PressReply:
     message: Message
     disposition: Disposition
+
+
+def form_instead(action: str, object_id: str) -> FormRef | None:
+    """The form a press opens instead of acting, if it does: a button drawn without its form
+    ("New draft", an older card's "Add note"); `object_id` is what the button was bound to."""
+    form_id = FORM_ACTIONS.get(action)
+    return FormRef(form_id, object_id) if form_id is not None else None
+
+
+def reason_form(pressed: Press) -> FormRef | None:
+    """On a platform whose cards hold no comment box (Discord), the form a decision that asks
+    a reason (reject, request changes) opens to ask it."""
+    return FormRef.decision(pressed) if pressed.action in ASKS_A_REASON else None
 
 
 def disposition(message: Message, pressed: str, *, on_message: bool = True) -> Disposition:

@@ -317,3 +317,12 @@ def _draft_command(values: Mapping[str, str], t: Translator) -> c.Command:
         raise FormInvalid(errors)
     patterns = tuple(p.strip() for p in values.get("exclude", "").splitlines() if p.strip())
     return c.DraftSchedule(target, expression, timezone, keep_count=keep, exclude=patterns or None)
+
+
+def errors_in_words(t: Translator, form: Form, invalid: FormInvalid) -> str:
+    """Each error after the label of its input, for a form whose inputs cannot show them."""
+    labels = {field.name: field.label for field in form.inputs}
+    return " ".join(
+        t.t("form.error.on_input", label=labels[name], error=error) if name in labels else error
+        for name, error in invalid.errors.items()
+    )

@@ -13,8 +13,9 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Coroutine
-from typing import Any
+from typing import Any, TypeVar
 
+T = TypeVar("T")
 log = logging.getLogger(__name__)
 
 
@@ -41,15 +42,16 @@ class Background:
 
     def __init__(self, label: str) -> None:
         self._label = label  # who started the work, for the log
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks: set[asyncio.Task[Any]] = set()
 
-    def keep(self, work: Coroutine[Any, Any, None]) -> None:
-        """Run `work` in the background, kept until it ends."""
+    def keep(self, work: Coroutine[Any, Any, T]) -> asyncio.Task[T]:
+        """Run `work` in the background, kept until it ends; its task, to await if wanted."""
         task = asyncio.get_running_loop().create_task(work)
         self._tasks.add(task)
         task.add_done_callback(self._finished)
+        return task
 
-    def _finished(self, task: asyncio.Task[None]) -> None:
+    def _finished(self, task: asyncio.Task[Any]) -> None:
         self._tasks.discard(task)
         if not task.cancelled() and task.exception() is not None:
             log.error("%s background work failed", self._label, exc_info=task.exception())
@@ -58,6 +60,16 @@ class Background:
         """Wait until no task is left, including tasks started by the ones waited for."""
         while self._tasks:
             await asyncio.wait(list(self._tasks))
+
+    async def settle(self, seconds: float) -> None:
+        """A graceful stop: wait up to `seconds` for the tasks, then cancel what is left."""
+        if self._tasks:
+            _, late = await asyncio.wait(list(self._tasks), timeout=seconds)
+            if late:
+                log.warning(
+                    "%s: %d task(s) still running at shutdown, cancelled", self._label, len(late)
+                )
+        await self.close()
 
     async def close(self) -> None:
         """Cancel every task and wait until they have ended."""

@@ -10,14 +10,16 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from core.app.announcer import JobEndAnnouncer
+from core.app.announcer import JobEndAnnouncer, in_reply_chain
 from core.app.deadline import within
 from core.app.notes import discussed_at, job_of, note_or_command
 from core.app.posts import PostBook
-from core.app.presses import Disposition, disposition, press
+from core.app.presses import Disposition, disposition, form_instead, press, reason_form
 from core.app.service import CommandService
 from core.app.surface import ChatSurface, tell_privately
 from core.clock import FrozenClock
+from core.commands.actions import Press
+from core.commands.forms import FormRef
 from core.delivery.senders import DeliveryError, MessageRef
 from core.domain.conversations import PostedKind, PostedMessage
 from core.domain.model import Job, JobState, Principal
@@ -486,3 +488,53 @@ async def test_a_private_reply_goes_to_the_person_and_a_refusal_is_only_logged(
     with caplog.at_level(logging.WARNING):
         await tell_privately(FakeSurface(refusing={"private"}), console("bob"), message)
     assert "could not message" in caplog.text and "private refused" in caplog.text
+
+
+async def test_settling_waits_for_work_within_the_grace_then_cancels_the_rest(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    background = Background("Test turn")
+    quick_done: list[str] = []
+
+    async def quick() -> str:
+        await asyncio.sleep(0.01)
+        quick_done.append("quick")
+        return "answered"
+
+    async def stuck() -> None:
+        await asyncio.Event().wait()
+
+    task = background.keep(quick())
+    stuck_task = background.keep(stuck())
+    await background.settle(0.5)
+    assert quick_done == ["quick"] and task.result() == "answered"
+    assert stuck_task.cancelled()
+    assert "Test turn: 1 task(s) still running at shutdown, cancelled" in caplog.text
+
+
+# -- which presses open a form, and where an ending goes in a reply chain ------------------
+
+
+def test_a_button_drawn_without_its_form_opens_the_form_instead_of_acting() -> None:
+    note = form_instead("job.note", "12")
+    assert note is not None and (note.form_id, note.context) == ("note", "12")
+    assert form_instead("job.cancel", "12") is None
+
+
+def test_a_decision_that_asks_a_reason_opens_a_form_where_cards_hold_no_comment_box() -> None:
+    reject = Press.of("draft.reject", "3:2")
+    approve = Press.of("draft.approve", "3:2")
+    assert reject is not None and approve is not None
+    ref = reason_form(reject)
+    assert ref is not None and ref == FormRef.decision(reject)
+    assert reason_form(approve) is None
+
+
+def test_an_ending_goes_in_the_reply_chain_the_card_was_answered_in(clock: FrozenClock) -> None:
+    def posted(channel: str, message_id: str, kind: PostedKind) -> PostedMessage:
+        return PostedMessage("teams", "T1", channel, message_id, kind, clock.now(), job_id=1)
+
+    card = posted("C1", "card", PostedKind.JOB)
+    elsewhere = posted("C2", "root-elsewhere", PostedKind.NOTE)
+    assert in_reply_chain(card, [card, elsewhere]) == "card"  # no chain in its channel
+    assert in_reply_chain(card, [card, elsewhere, posted("C1", "root", PostedKind.NOTE)]) == "root"
