@@ -2,61 +2,26 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
-from core.delivery.model import Delivery, DeliveryState
-from core.domain.events import EventKind, OutboxEvent
-from core.domain.subscriptions import Destination
+from core.delivery.model import DeliveryState
 from core.ports import UnitOfWorkFactory
-
-NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
-LEASE = timedelta(minutes=2)
-
-
-def _delivery(event_id: int, channel: str) -> Delivery:
-    where = Destination("slack", "T1", channel)
-    return Delivery(
-        event_id=event_id, destination=where, state=DeliveryState.PENDING, next_attempt_at=NOW
-    )
-
-
-async def _seed(uow_factory: UnitOfWorkFactory, count: int, channels: int = 1) -> None:
-    async with uow_factory() as uow:
-        for n in range(count):
-            await uow.outbox.add(OutboxEvent(EventKind.RUN_MISSED, "demo", NOW, {"n": n}))
-        events = await uow.outbox.pending(limit=count)
-        for n, event in enumerate(events):
-            assert event.id is not None
-            channel = f"C{n % channels + 1}"
-            await uow.deliveries.add_many([_delivery(event.id, channel)] * 2)  # once only
-            await uow.outbox.mark_fanned_out(event.id, NOW)
-        await uow.commit()
-
-
-async def _claim(
-    uow_factory: UnitOfWorkFactory, at: datetime, limit: int = 10, per_destination: int = 10
-) -> list[Delivery]:
-    async with uow_factory() as uow:
-        got = await uow.deliveries.claim_due(
-            at, LEASE, limit=limit, per_destination=per_destination
-        )
-        await uow.commit()
-    return list(got)
+from tests.contract.seeds import LEASE, NOW, claim, seed
 
 
 async def test_a_claimed_delivery_waits_for_its_lease_and_settles_once(
     uow_factory: UnitOfWorkFactory,
 ) -> None:
-    await _seed(uow_factory, 1)
+    await seed(uow_factory, 1)
     async with uow_factory(read_only=True) as uow:
         assert await uow.outbox.pending() == []
-    [claimed] = await _claim(uow_factory, NOW)
+    [claimed] = await claim(uow_factory, NOW)
     assert claimed.unsettled_since is None  # a first claim: nothing can have been posted
-    assert await _claim(uow_factory, NOW + timedelta(seconds=1)) == []
-    [again] = await _claim(uow_factory, NOW + LEASE)  # a crash: the lease ran out
+    assert await claim(uow_factory, NOW + timedelta(seconds=1)) == []
+    [again] = await claim(uow_factory, NOW + LEASE)  # a crash: the lease ran out
     assert again.id == claimed.id
     assert again.unsettled_since == NOW  # the first attempt may have posted: look first
-    [later] = await _claim(uow_factory, NOW + 2 * LEASE)  # and again: still the first claim
+    [later] = await claim(uow_factory, NOW + 2 * LEASE)  # and again: still the first claim
     assert later.unsettled_since == NOW
     assert claimed.id is not None
     async with uow_factory() as uow:
@@ -65,21 +30,21 @@ async def test_a_claimed_delivery_waits_for_its_lease_and_settles_once(
     async with uow_factory() as uow:
         [sent] = await uow.deliveries.in_state(DeliveryState.SENT)
         assert sent.message_id == "1700.1"
-    assert await _claim(uow_factory, NOW + 3 * LEASE) == []
+    assert await claim(uow_factory, NOW + 3 * LEASE) == []
 
 
 async def test_a_refused_attempt_forgets_its_claim_and_an_unanswered_one_keeps_it(
     uow_factory: UnitOfWorkFactory,
 ) -> None:
-    await _seed(uow_factory, 2, channels=2)
-    first, second = await _claim(uow_factory, NOW)
+    await seed(uow_factory, 2, channels=2)
+    first, second = await claim(uow_factory, NOW)
     assert first.id is not None and second.id is not None
     async with uow_factory() as uow:
         retry = NOW + timedelta(seconds=5)
         await uow.deliveries.retry_at(first.id, retry, 1, "429", surely_unsent=True)
         await uow.deliveries.retry_at(second.id, retry, 1, "timeout", surely_unsent=False)
         await uow.commit()
-    refused, unanswered = await _claim(uow_factory, NOW + timedelta(seconds=5))
+    refused, unanswered = await claim(uow_factory, NOW + timedelta(seconds=5))
     assert (refused.id, refused.unsettled_since) == (first.id, None)
     assert (unanswered.id, unanswered.unsettled_since) == (second.id, NOW)
     assert unanswered.attempts == 1 and unanswered.last_error == "timeout"
@@ -88,21 +53,21 @@ async def test_a_refused_attempt_forgets_its_claim_and_an_unanswered_one_keeps_i
 async def test_claims_take_a_few_per_destination_and_skip_one_being_sent_to(
     uow_factory: UnitOfWorkFactory,
 ) -> None:
-    await _seed(uow_factory, 12, channels=3)  # C1, C2, C3 four events each
-    first = await _claim(uow_factory, NOW, limit=100, per_destination=2)
+    await seed(uow_factory, 12, channels=3)  # C1, C2, C3 four events each
+    first = await claim(uow_factory, NOW, limit=100, per_destination=2)
     assert sorted(d.destination.channel for d in first) == ["C1", "C1", "C2", "C2", "C3", "C3"]
     for channel in ("C1", "C2", "C3"):  # each destination's oldest events first
         mine = [d.event_id for d in first if d.destination.channel == channel]
         assert mine == sorted(mine)
     # Their worker still holds them: nothing more for those destinations meanwhile.
-    assert await _claim(uow_factory, NOW + timedelta(seconds=1), limit=100) == []
+    assert await claim(uow_factory, NOW + timedelta(seconds=1), limit=100) == []
     async with uow_factory() as uow:
         for d in first:
             if d.destination.channel == "C1":
                 assert d.id is not None
                 await uow.deliveries.mark_sent(d.id, "ts", NOW)
         await uow.commit()
-    rest = await _claim(uow_factory, NOW + timedelta(seconds=2), limit=100)
+    rest = await claim(uow_factory, NOW + timedelta(seconds=2), limit=100)
     assert [d.destination.channel for d in rest] == ["C1", "C1"]  # C1 is free again
 
 
@@ -110,13 +75,13 @@ async def test_a_claim_past_one_chunk_leases_every_delivery_once(
     uow_factory: UnitOfWorkFactory,
 ) -> None:
     """Claims lock and lease ids 1,000 at a time (issue 12: test each batch loop past a batch)."""
-    await _seed(uow_factory, 2_500, channels=50)
+    await seed(uow_factory, 2_500, channels=50)
 
-    claimed = await _claim(uow_factory, NOW, limit=10_000, per_destination=100)
+    claimed = await claim(uow_factory, NOW, limit=10_000, per_destination=100)
 
     assert len(claimed) == len({d.id for d in claimed}) == 2_500
-    assert await _claim(uow_factory, NOW + timedelta(seconds=1), limit=10_000) == []  # all leased
-    again = await _claim(uow_factory, NOW + LEASE, limit=10_000, per_destination=100)
+    assert await claim(uow_factory, NOW + timedelta(seconds=1), limit=10_000) == []  # all leased
+    again = await claim(uow_factory, NOW + LEASE, limit=10_000, per_destination=100)
     assert sorted(d.id for d in again) == sorted(d.id for d in claimed)  # type: ignore[type-var]
 
 
@@ -124,7 +89,7 @@ async def test_deliveries_fanned_out_past_a_statement_batch_are_written_once_and
     uow_factory: UnitOfWorkFactory,
 ) -> None:
     """`add_many` and `mark_sent_many` go out 1,000 rows a statement (issue 12)."""
-    await _seed(uow_factory, 2_500, channels=7)
+    await seed(uow_factory, 2_500, channels=7)
     async with uow_factory() as uow:
         pending = await uow.deliveries.in_state(DeliveryState.PENDING, limit=10_000)
         assert len(pending) == len({(d.event_id, d.destination) for d in pending}) == 2_500
@@ -144,7 +109,7 @@ async def test_deliveries_fanned_out_past_a_statement_batch_are_written_once_and
 async def test_a_dead_delivery_comes_back_to_life_once_and_only_due_ones_are_due(
     uow_factory: UnitOfWorkFactory,
 ) -> None:
-    await _seed(uow_factory, 3, channels=3)
+    await seed(uow_factory, 3, channels=3)
     async with uow_factory() as uow:
         first, second, third = await uow.deliveries.due(NOW, limit=10)
         assert first.id is not None and second.id is not None and third.id is not None

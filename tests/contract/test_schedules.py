@@ -4,12 +4,12 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
 from core.domain.events import EventKind, OutboxEvent
-from core.domain.model import NewJob, Origin, OriginKind, Principal
+from core.domain.model import NewJob, Origin, OriginKind
 from core.domain.schedules import (
     ArchiveRecord,
     Decision,
@@ -21,27 +21,13 @@ from core.domain.schedules import (
 )
 from core.errors import StaleAction
 from core.ports import UnitOfWorkFactory
+from tests.contract.seeds import ALICE, CAROL, SPEC, T0, submitted_draft
 
-T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
-ALICE = Principal("console", "", "alice")
-CAROL = Principal("slack", "T1", "U2")
 WEEK = timedelta(days=7)
-SPEC = ScheduleSpec("0 2 * * *", "Europe/Paris", Retention(keep_count=5), ("*.mp4", "logs/"))
-
-
-async def _submitted_draft(uow_factory: UnitOfWorkFactory) -> int:
-    async with uow_factory() as uow:
-        draft = await uow.drafts.add(
-            NewDraft("demo", ALICE, "Alice", SPEC, T0, T0 + timedelta(days=7))
-        )
-        draft.submit(T0, timedelta(days=7))
-        await uow.drafts.save(draft)
-        await uow.commit()
-    return draft.id
 
 
 async def test_a_draft_round_trips_with_its_decisions(uow_factory: UnitOfWorkFactory) -> None:
-    draft_id = await _submitted_draft(uow_factory)
+    draft_id = await submitted_draft(uow_factory)
     async with uow_factory() as uow:
         draft = await uow.drafts.get(draft_id)
         assert draft is not None and draft.state is DraftState.SUBMITTED and draft.revision == 1
@@ -101,7 +87,7 @@ async def test_kept_archives_and_pending_events(uow_factory: UnitOfWorkFactory) 
 
 
 async def test_a_stale_draft_save_is_refused(uow_factory: UnitOfWorkFactory) -> None:
-    draft_id = await _submitted_draft(uow_factory)
+    draft_id = await submitted_draft(uow_factory)
     async with uow_factory() as uow:
         draft = await uow.drafts.get(draft_id)
         assert draft is not None

@@ -3,42 +3,24 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime, timedelta
 
 from core.domain.model import Principal
 from core.domain.schedules import (
     Decision,
-    NewDraft,
-    Retention,
-    ScheduleSpec,
     Verdict,
 )
 from core.errors import StaleAction
 from storage import SqlUnitOfWorkFactory
+from tests.contract.seeds import CAROL, T0, submitted_draft
 
-T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
-ALICE = Principal("console", "", "alice")
-CAROL = Principal("slack", "T1", "U2")
 ERIN = Principal("slack", "T1", "U3")
-SPEC = ScheduleSpec("0 2 * * *", "Europe/Paris", Retention(keep_count=5), ("*.mp4", "logs/"))
-
-
-async def _submitted_draft(uow_factory: SqlUnitOfWorkFactory) -> int:
-    async with uow_factory() as uow:
-        draft = await uow.drafts.add(
-            NewDraft("demo", ALICE, "Alice", SPEC, T0, T0 + timedelta(days=7))
-        )
-        draft.submit(T0, timedelta(days=7))
-        await uow.drafts.save(draft)
-        await uow.commit()
-    return draft.id
 
 
 async def test_two_racing_approvals_activate_exactly_once(
     uow_factory: SqlUnitOfWorkFactory,
 ) -> None:
     """Two reviewers press Approve at the same moment on a draft that needs one approval."""
-    draft_id = await _submitted_draft(uow_factory)
+    draft_id = await submitted_draft(uow_factory)
     both_read = asyncio.Barrier(2)
 
     async def approve(reviewer: Principal) -> str:
