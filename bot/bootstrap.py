@@ -22,6 +22,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
+from types import MappingProxyType
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -29,11 +30,15 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from adapters import console, discord, slack, teams, webhooks
 from adapters.console import ConsoleSession
 from adapters.discord import DiscordAdapter
+from adapters.discord.webhook import discord_payload
 from adapters.slack import SlackAdapter
 from adapters.slack.socket_mode import SlackSocketMode
+from adapters.slack.webhook import slack_payload
 from adapters.teams import TeamsAdapter
 from adapters.teams.adapter import TeamsCredentials
+from adapters.teams.webhook import teams_payload
 from adapters.webhooks import guarded_session, webhook_senders
+from adapters.webhooks.render import Renderers
 from bot.config import Settings
 from bot.errors import PlatformUnavailable
 from bot.scheduler import SchedulerService
@@ -44,6 +49,7 @@ from core.delivery.dispatcher import Dispatcher
 from core.delivery.pacing import Pacer
 from core.delivery.sender_keys import SenderKey
 from core.delivery.senders import Sender
+from core.delivery.webhooks import WebhookFormat
 from core.domain.capabilities import Role
 from core.domain.model import CONFIG_GRANTOR, Grant, Job, Principal, TargetKind, TargetSpec
 from core.jobs.executor import JobExecutor, JobListener
@@ -63,6 +69,15 @@ log = logging.getLogger(__name__)
 # Every platform this build speaks, as its adapter package declares it.
 PLATFORMS = Platforms(
     (console.PROFILE, slack.PROFILE, teams.PROFILE, discord.PROFILE, webhooks.PROFILE)
+)
+# Each platform renders its own incoming-webhook body; the webhook senders post them (and our
+# own JSON document, which needs no renderer).
+WEBHOOK_RENDERERS: Renderers = MappingProxyType(
+    {
+        WebhookFormat.SLACK: slack_payload,
+        WebhookFormat.DISCORD: discord_payload,
+        WebhookFormat.TEAMS: teams_payload,
+    }
 )
 
 
@@ -199,7 +214,7 @@ async def open_server(settings: Settings, *, clock: Clock | None = None) -> Asyn
         )
         secret = settings.webhook_secret
         webhook_key = secret.get_secret_value().encode() if secret else b""
-        senders.update(webhook_senders(session, _webhook_url(bot), webhook_key))
+        senders.update(webhook_senders(session, _webhook_url(bot), webhook_key, WEBHOOK_RENDERERS))
         dispatcher = Dispatcher(
             bot.uow_factory,
             bot.clock,

@@ -24,7 +24,7 @@ from urllib.parse import urlsplit, urlunsplit
 import aiohttp
 
 from adapters.webhooks.guard import RefusedDestination, refusal_of
-from adapters.webhooks.render import encode, payload
+from adapters.webhooks.render import Renderers, encode, payload
 from core.delivery.senders import (
     DEFAULT_RETRY_AFTER,
     DeliveryError,
@@ -68,14 +68,18 @@ class WebhookSender:
         fmt: WebhookFormat,
         resolve: Resolve,
         *,
+        renderers: Renderers,
         secret: bytes = b"",
         timeout: float = 10.0,
     ) -> None:
+        if fmt is not WebhookFormat.JSON and fmt not in renderers:
+            raise ValueError(f"no renderer for {fmt} webhooks")
         self.format = fmt
         # Only Discord answers with a message id (thanks to `?wait=true`) and lets us edit it.
         self.edits = fmt is WebhookFormat.DISCORD
         self._session = session
         self._resolve = resolve
+        self._renderers = renderers
         self._secret = secret
         self._timeout = aiohttp.ClientTimeout(total=timeout)
 
@@ -86,7 +90,7 @@ class WebhookSender:
         if self.format is WebhookFormat.DISCORD:
             # `wait=true` makes Discord answer with the message (and its id) instead of 204.
             url = _with_query(url, "wait=true")
-        answer = await self._send("POST", url, payload(self.format, message, key), key)
+        answer = await self._send("POST", url, self._body(message, key), key)
         return MessageRef(channel, _message_id(answer) if self.edits else "")
 
     async def recall(
@@ -100,7 +104,7 @@ class WebhookSender:
         if not ref.message_id:
             raise PermanentFailure("the webhook gave no message id to edit")
         url = _with_path(await self._url(ref.channel), f"messages/{ref.message_id}")
-        await self._send("PATCH", url, payload(self.format, message), "")
+        await self._send("PATCH", url, self._body(message), "")
         return ref
 
     async def reply(self, parent: MessageRef, message: Message, *, key: str = "") -> MessageRef:
@@ -117,6 +121,9 @@ class WebhookSender:
 
     async def locale_of(self, user_id: str) -> str:
         return "en"  # a webhook has no people, only a channel
+
+    def _body(self, message: Message, key: str = "") -> dict[str, Any]:
+        return payload(self.format, message, key, renderers=self._renderers)
 
     async def _url(self, webhook_id: str) -> str:
         url = await self._resolve(webhook_id)
@@ -188,14 +195,23 @@ def signed_headers(secret: bytes, raw: bytes, key: str) -> dict[str, str]:
 
 
 def webhook_senders(
-    session: aiohttp.ClientSession, resolve: Resolve, secret: bytes = b"", timeout: float = 10.0
+    session: aiohttp.ClientSession,
+    resolve: Resolve,
+    secret: bytes,
+    renderers: Renderers,
+    timeout: float = 10.0,
 ) -> dict[SenderKey, Sender]:
-    """A sender per format, keyed like destinations: "webhook:slack", "webhook:discord"…"""
+    """A sender per format, keyed like destinations: "webhook:slack", "webhook:discord"…
+
+    Our JSON format is always there; the platforms' formats are those `renderers` draws (each
+    platform's package renders its own webhook body, and the composition root hands them in).
+    """
+    formats = [fmt for fmt in WebhookFormat if fmt is WebhookFormat.JSON or fmt in renderers]
     return {
         webhook_sender_key(fmt): WebhookSender(
-            session, fmt, resolve, secret=secret, timeout=timeout
+            session, fmt, resolve, renderers=renderers, secret=secret, timeout=timeout
         )
-        for fmt in WebhookFormat
+        for fmt in formats
     }
 
 

@@ -93,10 +93,14 @@ class Message:
         return [f for f in self.fields if f.is_link]
 
     @property
+    def headline(self) -> str:
+        """The title and the status in words, on one line (F1)."""
+        return f"{self.title} — {self.status}" if self.status else self.title
+
+    @property
     def text(self) -> str:
         """The whole message as plain text: Slack's fallback, the console's reply."""
-        head = f"{self.title} — {self.status}" if self.status else self.title
-        lines = [head]
+        lines = [self.headline]
         lines.extend(f"{f.label}: {f.value}" for f in self.fields)
         for section in self.sections:
             lines.append("")

@@ -20,6 +20,7 @@ import unicodedata
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from html.parser import HTMLParser
 from typing import Any
 
@@ -31,8 +32,9 @@ from adapters.discord import render as discord_render
 from adapters.slack import render as slack_render
 from adapters.slack.modals import result_modal
 from adapters.teams import cards
-from adapters.webhooks import render as webhook_render
+from adapters.webhooks.render import encode, payload
 from bot import pages
+from bot.bootstrap import WEBHOOK_RENDERERS
 from core.delivery.webhooks import WebhookFormat
 from core.domain.events import EventKind, OutboxEvent
 from core.domain.model import (
@@ -54,6 +56,8 @@ from core.views.schedules import draft_message, schedule_message
 
 NOW = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 SETTINGS = AlertSettings("https://bot.example.org", b"link-secret")
+# The webhook bodies as the bot draws them: each platform's renderer, our JSON document.
+webhook_payload = partial(payload, renderers=WEBHOOK_RENDERERS)
 PROPERTY = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 # -- generated text ------------------------------------------------------------------------
@@ -323,7 +327,7 @@ def test_teams_cards_show_any_text_literally(message: Message) -> None:
 @PROPERTY
 @given(any_message)
 def test_teams_workflows_card_shows_any_text_literally(message: Message) -> None:
-    body = webhook_render.payload(WebhookFormat.TEAMS, message)
+    body = webhook_payload(WebhookFormat.TEAMS, message)
     assert_no_teams_mention(body)
     assert_shows("\n".join(teams_texts(body)), message)
 
@@ -408,7 +412,7 @@ def test_discord_embeds_show_any_text_literally_and_ping_no_one(message: Message
 @PROPERTY
 @given(any_message)
 def test_discord_webhook_embed_shows_any_text_literally(message: Message) -> None:
-    assert_discord_safe(webhook_render.payload(WebhookFormat.DISCORD, message), message)
+    assert_discord_safe(webhook_payload(WebhookFormat.DISCORD, message), message)
 
 
 @PROPERTY
@@ -425,15 +429,13 @@ def test_a_discord_text_message_shows_any_text_literally_and_pings_no_one(text: 
 @PROPERTY
 @given(any_message)
 def test_slack_webhook_shows_any_text_literally(message: Message) -> None:
-    assert_slack_safe(webhook_render.payload(WebhookFormat.SLACK, message), message)
+    assert_slack_safe(webhook_payload(WebhookFormat.SLACK, message), message)
 
 
 @PROPERTY
 @given(any_message, hostile(2))
 def test_the_json_webhook_carries_every_text_exactly(message: Message, key: str) -> None:
-    sent = json.loads(
-        webhook_render.encode(webhook_render.payload(WebhookFormat.JSON, message, key))
-    )
+    sent = json.loads(encode(webhook_payload(WebhookFormat.JSON, message, key)))
     assert sent["delivery"] == key and sent["text"] == message.text
     assert (sent["title"], sent["status"], sent["summary"], sent["footer"]) == (
         message.title,
@@ -542,7 +544,7 @@ def test_the_discord_webhook_embed_escapes_its_title_and_field_names() -> None:
     # Found by the property above: the title and the field names went out as written, so a
     # target named `<` or `*x*` was read as markup.
     message = Message(title="<", fields=(Field("*x* <@&1>", "_v_"),))
-    [embed] = webhook_render.payload(WebhookFormat.DISCORD, message)["embeds"]
+    [embed] = webhook_payload(WebhookFormat.DISCORD, message)["embeds"]
     assert embed["title"] == "\\<"
     assert embed["fields"][0] == {"name": "\\*x\\* \\<@&1\\>", "value": "\\_v\\_", "inline": True}
 
@@ -552,7 +554,7 @@ def test_a_cut_discord_text_never_ends_in_half_an_escape() -> None:
     value = "a" * (discord_render.MAX_FIELD_VALUE - 2) + "*b"
     [embed] = discord_render.render(Message(title="t", fields=(Field("f", value),)))["embeds"]
     assert embed["fields"][0]["value"] == "a" * (discord_render.MAX_FIELD_VALUE - 2) + "…"
-    [hooked] = webhook_render.payload(WebhookFormat.DISCORD, Message(title="*" * 300))["embeds"]
+    [hooked] = webhook_payload(WebhookFormat.DISCORD, Message(title="*" * 300))["embeds"]
     assert hooked["title"] == "\\*" * 127 + "…" and discord_seen(hooked["title"]) == "*" * 127 + "…"
 
 

@@ -11,6 +11,7 @@ import time
 import traceback
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 import aiohttp
@@ -18,7 +19,8 @@ import pytest
 
 from adapters.webhooks import WebhookSender, guarded_session, webhook_senders
 from adapters.webhooks.guard import GuardedResolver
-from adapters.webhooks.render import payload
+from adapters.webhooks.render import payload as render_payload
+from bot.bootstrap import WEBHOOK_RENDERERS
 from core.delivery.sender_keys import SenderKey
 from core.delivery.senders import DeliveryError, MessageRef, RetryAfter, Upload
 from core.delivery.webhooks import WebhookFormat, shown_url
@@ -52,6 +54,7 @@ IDS = {
     WebhookFormat.TEAMS: "13",
     WebhookFormat.JSON: "14",
 }
+payload = partial(render_payload, renderers=WEBHOOK_RENDERERS)
 SLACK_BLOCK_TYPES = {"header", "section", "image", "actions", "context", "divider"}
 
 
@@ -104,7 +107,9 @@ def make_sender(
     async def resolve(webhook_id: str) -> str | None:
         return hooks.get(webhook_id)
 
-    return WebhookSender(session, fmt, resolve, secret=secret, timeout=timeout)
+    return WebhookSender(
+        session, fmt, resolve, renderers=WEBHOOK_RENDERERS, secret=secret, timeout=timeout
+    )
 
 
 def all_strings(value: Any) -> list[str]:
@@ -709,7 +714,7 @@ async def test_there_is_one_sender_per_webhook_destination(
     async def resolve(webhook_id: str) -> str | None:
         return hooks.get(webhook_id)
 
-    senders = webhook_senders(session, resolve, SECRET)
+    senders = webhook_senders(session, resolve, SECRET, WEBHOOK_RENDERERS)
     assert set(senders) == {"webhook:slack", "webhook:discord", "webhook:teams", "webhook:json"}
     assert [name for name, s in senders.items() if s.edits] == ["webhook:discord"]
     for fmt in WebhookFormat:

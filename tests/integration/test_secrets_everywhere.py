@@ -12,6 +12,7 @@ import html
 import logging
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -23,8 +24,8 @@ from adapters.console.render import render as console_render
 from adapters.discord.render import render as discord_render
 from adapters.slack.render import render as slack_render
 from adapters.teams.cards import message_activity
-from adapters.webhooks.render import payload as webhook_payload
-from bot.bootstrap import PLATFORMS
+from adapters.webhooks.render import payload
+from bot.bootstrap import PLATFORMS, WEBHOOK_RENDERERS
 from bot.pages import page
 from core.app.service import CommandService
 from core.clock import SystemClock
@@ -44,6 +45,7 @@ from storage.tables import AuditRow
 from tests.data.secret_corpus import SHAPES, Shape
 
 ALICE = Actor(Principal("console", "", "alice"), "alice", "en", channel="console")
+webhook_payload = partial(payload, renderers=WEBHOOK_RENDERERS)
 SETTINGS = AlertSettings(public_url="http://127.0.0.1:8080", link_secret=b"k" * 32)
 
 
