@@ -73,7 +73,7 @@ from ack_bench import (
 from aiohttp import web
 
 from adapters.discord.adapter import ANSWER_WITHIN
-from adapters.discord.manifest import option_name
+from adapters.discord.commands import option_name
 from adapters.discord.verify import InteractionVerifier
 from bot.app import create_app
 from bot.config import TargetConfig

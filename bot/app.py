@@ -20,10 +20,10 @@ from adapters.discord import DiscordAdapter
 from adapters.slack import SlackAdapter
 from adapters.teams import TeamsAdapter
 from adapters.teams.adapter import loopback_only
-from adapters.teams.manifest import PRIVACY_PATH, TERMS_PATH
 from bot import pages
 from bot.bootstrap import Bot, open_server
 from bot.config import Settings
+from bot.manifests.teams import PRIVACY_PATH, TERMS_PATH
 from bot.scheduler import SchedulerService
 from core.commands.numbers import whole_number
 from core.delivery.dispatcher import Dispatcher

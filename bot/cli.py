@@ -185,7 +185,7 @@ def print_manifest(settings: Settings, platform: str, out: str | None = None) ->
         return write_teams_package(settings, out)
     if platform == "discord":
         return write_discord_commands(out)
-    from adapters.slack.manifest import slack_manifest_yaml
+    from bot.manifests.slack import slack_manifest_yaml
 
     socket_mode = settings.slack_app_token is not None
     if not socket_mode and not settings.public_url.startswith("https://"):
@@ -200,7 +200,7 @@ def print_manifest(settings: Settings, platform: str, out: str | None = None) ->
 
 def write_teams_package(settings: Settings, out: str | None) -> int:
     """Write the Teams app package (a zip) to `out`, or to standard output unless a terminal."""
-    from adapters.teams.manifest import CLIENT_ID_ENV, PLACEHOLDER_ID, app_package
+    from bot.manifests.teams import CLIENT_ID_ENV, PLACEHOLDER_ID, app_package
 
     if out is None and sys.stdout.isatty():
         print(
@@ -241,7 +241,7 @@ def write_teams_package(settings: Settings, out: str | None) -> int:
 
 def register_discord_commands(settings: Settings, guild: str) -> int:
     """Push the command JSON through Discord's API with the bot token."""
-    from adapters.discord.registration import register_commands
+    from bot.manifests.discord_registration import register_commands
     from core.delivery.senders import DeliveryError
 
     token = settings.discord_bot_token
@@ -272,7 +272,7 @@ def register_discord_commands(settings: Settings, guild: str) -> int:
 
 def write_discord_commands(out: str | None) -> int:
     """Print the Discord application commands (JSON for a bulk overwrite), or write `out`."""
-    from adapters.discord.manifest import render
+    from bot.manifests.discord import render
 
     try:
         text = render()

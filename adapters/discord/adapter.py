@@ -26,8 +26,7 @@ from typing import Any
 
 from aiohttp import web
 
-from adapters.discord.commands import invocation
-from adapters.discord.manifest import ANNOTATE_COMMAND
+from adapters.discord.commands import ANNOTATE_COMMAND, invocation
 from adapters.discord.profile import PROFILE
 from adapters.discord.render import (
     EPHEMERAL,

@@ -11,8 +11,20 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from adapters.discord.manifest import SUB_COMMAND, SUB_COMMAND_GROUP, option_name
 from core.commands.grammar.registry import Kind, Option, Param, Verb, all_verbs, find_verb
+
+COMMAND = "export"
+ANNOTATE_COMMAND = "Annotate export job"  # what Discord sends back as the interaction's name
+SUB_COMMAND, SUB_COMMAND_GROUP = 1, 2  # Discord's option types that nest commands
+# `*` is not allowed in a Discord name. Parameters are positional in the grammar, so their
+# option name never appears in the rebuilt text; the adapter maps it back with `option_name`.
+_RENAMED = {"target-or-*": "target"}
+
+
+def option_name(registry_name: str) -> str:
+    """The Discord option name of a registry parameter or option (bot/manifests/discord.py
+    declares the commands with it)."""
+    return _RENAMED.get(registry_name, registry_name).lower()
 
 
 @dataclass(frozen=True)

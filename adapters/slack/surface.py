@@ -1,7 +1,7 @@
 """Everything Slack must know about the app, in one place: the manifest is generated from it.
 
 The slash command, shortcuts, events and scopes named here are the ones the listeners use;
-`adapters/slack/manifest.py` turns them into the app manifest, so the two cannot drift.
+`bot/manifests/slack.py` turns them into the app manifest, so the two cannot drift.
 """
 
 from __future__ import annotations

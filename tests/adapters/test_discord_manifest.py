@@ -12,24 +12,21 @@ from typing import Any
 
 import pytest
 
-from adapters.discord import manifest as discord
-from adapters.discord.manifest import (
-    ANNOTATE_COMMAND,
+from adapters.discord.commands import ANNOTATE_COMMAND, SUB_COMMAND, SUB_COMMAND_GROUP, option_name
+from bot.cli import main
+from bot.manifests import discord
+from bot.manifests.discord import (
     BOOLEAN,
     CHAT_INPUT,
     INTEGER,
     MESSAGE,
     STRING,
-    SUB_COMMAND,
-    SUB_COMMAND_GROUP,
     USER,
     argument_key,
     discord_commands,
-    option_name,
     render,
     validate,
 )
-from bot.cli import main
 from core.commands.grammar.registry import REGISTRY, Kind, Option, Param, Verb, all_verbs
 from core.domain.capabilities import Role
 from core.i18n import Translator

@@ -7,7 +7,7 @@ import asyncio
 import subprocess
 from pathlib import Path
 
-from adapters.discord.manifest import discord_commands
+from bot.manifests.discord import discord_commands
 from tests.adapters.discord_standin import APP_ID, BOT_TOKEN, GUILD_ID, discord_standin
 from tests.e2e.conftest import EXPORTBOT, clean_env
 

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 import pytest
 from aiohttp import ClientResponse
 
-from adapters.teams.manifest import PRIVACY_PATH, TERMS_PATH
+from bot.manifests.teams import PRIVACY_PATH, TERMS_PATH
 from core.safety.links import job_path, signed_url
 from tests.adapters import slack_standin
 from tests.adapters.slack_harness import ADMIN, SlackHarness

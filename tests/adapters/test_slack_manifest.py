@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from adapters.slack import surface
-from adapters.slack.manifest import (
+from bot.manifests.slack import (
     MAX_COMMAND_DESCRIPTION,
     MAX_DESCRIPTION,
     MAX_LONG_DESCRIPTION,

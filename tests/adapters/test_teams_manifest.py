@@ -20,8 +20,9 @@ import jsonschema
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from adapters.teams.icons import BRAND_COLOR
-from adapters.teams.manifest import (
+from bot.app import create_app
+from bot.config import Settings
+from bot.manifests.teams import (
     CLIENT_ID_ENV,
     MAX_COMMAND_DESCRIPTION,
     MAX_COMMAND_TITLE,
@@ -37,8 +38,7 @@ from adapters.teams.manifest import (
     package_files,
     teams_manifest,
 )
-from bot.app import create_app
-from bot.config import Settings
+from bot.manifests.teams_icons import BRAND_COLOR
 from core.commands.grammar.registry import find_verb
 from core.i18n import Translator
 from tests.e2e.conftest import EXPORTBOT, clean_env

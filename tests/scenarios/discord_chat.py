@@ -14,7 +14,7 @@ from typing import Any
 
 from nacl.signing import SigningKey
 
-from adapters.discord.manifest import option_name
+from adapters.discord.commands import option_name
 from core.commands.grammar.registry import Kind, Option, Param, find_verb
 from core.commands.grammar.tokens import tokenize
 from tests.adapters.discord_harness import SIGNING_KEY, DiscordHarness, discord_harness

@@ -18,19 +18,24 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from adapters.discord.commands import (
+    ANNOTATE_COMMAND,
+    COMMAND,
+    SUB_COMMAND,
+    SUB_COMMAND_GROUP,
+    option_name,
+)
 from core.commands.grammar.parser import MAX_TEXT_LENGTH
 from core.commands.grammar.registry import REGISTRY, Kind, Option, Param, Verb
 from core.i18n import Translator
 
-COMMAND = "export"
-ANNOTATE_COMMAND = "Annotate export job"  # what Discord sends back as the interaction's name
 FILE_NAME = "commands.json"
 LOCALE = "en"  # the default texts; French goes in the localization maps
 LOCALIZED = {"fr": "fr"}  # Discord locale -> catalog locale
 
 # Discord's enums.
 CHAT_INPUT, MESSAGE = 1, 3
-SUB_COMMAND, SUB_COMMAND_GROUP, STRING, INTEGER, BOOLEAN, USER = 1, 2, 3, 4, 5, 6
+STRING, INTEGER, BOOLEAN, USER = 3, 4, 5, 6
 GUILD_INSTALL = 0
 GUILD, BOT_DM = 0, 1
 
@@ -42,18 +47,9 @@ MAX_CHOICES = 25
 MAX_CHOICE_TEXT = 100
 MAX_COMMAND_CHARACTERS = 4000
 
+
 # Discord wants a description on every option: the catalog's `arg.<name>` (in English and
 # French), else the one of its kind, `arg.kind.<kind>`.
-# `*` is not allowed in a Discord name. Parameters are positional in the grammar, so their
-# option name never appears in the rebuilt text; the adapter maps it back with `option_name`.
-_RENAMED = {"target-or-*": "target"}
-
-
-def option_name(registry_name: str) -> str:
-    """The Discord option name of a registry parameter or option."""
-    return _RENAMED.get(registry_name, registry_name).lower()
-
-
 def _fit(text: str) -> str:
     """At most 100 characters, an ellipsis marking a cut."""
     return text if len(text) <= MAX_DESCRIPTION else text[: MAX_DESCRIPTION - 1].rstrip() + "…"

@@ -4,8 +4,8 @@ overwrite, globally (Discord may take up to an hour to show them everywhere) or 
 
 from __future__ import annotations
 
-from adapters.discord.manifest import discord_commands, validate
 from adapters.discord.rest import DiscordRest
+from bot.manifests.discord import discord_commands, validate
 
 GLOBAL = "/applications/{application_id}/commands"
 IN_GUILD = "/applications/{application_id}/guilds/{guild_id}/commands"

@@ -17,7 +17,7 @@ import zipfile
 from typing import Any
 from urllib.parse import urlsplit
 
-from adapters.teams.icons import BRAND_COLOR, color_icon, outline_icon
+from bot.manifests.teams_icons import BRAND_COLOR, color_icon, outline_icon
 from core.commands.grammar.registry import Verb, find_verb
 from core.i18n import Translator
 
