@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from core.delivery.model import Delivery, DeliveryState
 from core.domain.events import EventKind, OutboxEvent
-from core.domain.model import Principal
+from core.domain.model import NewJob, Origin, OriginKind, Principal
 from core.domain.schedules import NewDraft, Retention, ScheduleSpec
 from core.domain.subscriptions import Destination
 from core.ports import UnitOfWorkFactory
@@ -61,3 +61,13 @@ async def submitted_draft(uow_factory: UnitOfWorkFactory) -> int:
         await uow.drafts.save(draft)
         await uow.commit()
     return draft.id
+
+
+JOB_TIME = datetime(2026, 3, 2, 10, 0, 0, 123000, tzinfo=UTC)  # sub-second, to see it kept
+BOB = Principal("console", "", "bob")
+JOB_ORIGIN = Origin(OriginKind.USER, "slack", "T1", "C9", channel_name="#ops", direct=True)
+
+
+def new_job(target: str = "demo", at: datetime = JOB_TIME) -> NewJob:
+    """A job bob asked for in #ops on Slack."""
+    return NewJob(target, JOB_ORIGIN, BOB, "Bob", at)

@@ -12,24 +12,14 @@ from core.domain.model import (
     AnnotationKind,
     AuditEntry,
     JobState,
-    NewJob,
-    Origin,
-    OriginKind,
     Outcome,
-    Principal,
 )
 from core.errors import Conflict
 from core.ports import UnitOfWorkFactory
+from tests.contract.seeds import BOB, JOB_ORIGIN, JOB_TIME, new_job
 
-T0 = datetime(2026, 3, 2, 10, 0, 0, 123000, tzinfo=UTC)
-BOB = Principal("console", "", "bob")
-
-
-ORIGIN = Origin(OriginKind.USER, "slack", "T1", "C9", channel_name="#ops", direct=True)
-
-
-def _new_job(target: str = "demo", at: datetime = T0) -> NewJob:
-    return NewJob(target, ORIGIN, BOB, "Bob", at)
+T0 = JOB_TIME
+ORIGIN = JOB_ORIGIN
 
 
 def _entry(action: str, at: datetime = T0) -> AuditEntry:
@@ -50,7 +40,7 @@ def _entry(action: str, at: datetime = T0) -> AuditEntry:
 
 async def test_a_job_round_trips_every_field(uow_factory: UnitOfWorkFactory) -> None:
     async with uow_factory() as uow:
-        job = await uow.jobs.add(_new_job())
+        job = await uow.jobs.add(new_job())
         job.transition(JobState.RUNNING, T0 + timedelta(seconds=1))
         job.worker = "host:42"
         await uow.jobs.save(job)
@@ -71,23 +61,23 @@ async def test_a_second_active_job_of_a_target_names_the_running_one(
     uow_factory: UnitOfWorkFactory,
 ) -> None:
     async with uow_factory() as uow:
-        first = await uow.jobs.add(_new_job())
+        first = await uow.jobs.add(new_job())
         await uow.commit()
     async with uow_factory() as uow:
         with pytest.raises(Conflict) as refused:
-            await uow.jobs.add(_new_job())
+            await uow.jobs.add(new_job())
         assert refused.value.params == {"target": "demo", "job": first.id}
-        other = await uow.jobs.add(_new_job("site-a"))  # the transaction is still usable
+        other = await uow.jobs.add(new_job("site-a"))  # the transaction is still usable
         await uow.commit()
     assert other.id == first.id + 1
 
 
 async def test_a_finished_target_takes_a_new_job(uow_factory: UnitOfWorkFactory) -> None:
     async with uow_factory() as uow:
-        job = await uow.jobs.add(_new_job())
+        job = await uow.jobs.add(new_job())
         job.transition(JobState.CANCELLED, T0)
         await uow.jobs.save(job)
-        await uow.jobs.add(_new_job())
+        await uow.jobs.add(new_job())
         await uow.commit()
         assert [j.state for j in await uow.jobs.recent()] == [JobState.QUEUED, JobState.CANCELLED]
 
@@ -95,7 +85,7 @@ async def test_a_finished_target_takes_a_new_job(uow_factory: UnitOfWorkFactory)
 async def test_recent_filters_by_target_newest_first(uow_factory: UnitOfWorkFactory) -> None:
     async with uow_factory() as uow:
         for index in range(5):
-            job = await uow.jobs.add(_new_job("a" if index % 2 else "b"))
+            job = await uow.jobs.add(new_job("a" if index % 2 else "b"))
             job.transition(JobState.CANCELLED, T0)
             await uow.jobs.save(job)
         await uow.commit()
@@ -107,7 +97,7 @@ async def test_recent_filters_by_target_newest_first(uow_factory: UnitOfWorkFact
 
 async def test_leaving_without_commit_rolls_back(uow_factory: UnitOfWorkFactory) -> None:
     async with uow_factory() as uow:
-        await uow.jobs.add(_new_job())
+        await uow.jobs.add(new_job())
         await uow.audit.append(_entry("run"))
     async with uow_factory() as uow:
         assert await uow.jobs.recent() == []
@@ -116,7 +106,7 @@ async def test_leaving_without_commit_rolls_back(uow_factory: UnitOfWorkFactory)
 
 async def test_annotations_are_listed_oldest_first(uow_factory: UnitOfWorkFactory) -> None:
     async with uow_factory() as uow:
-        job = await uow.jobs.add(_new_job())
+        job = await uow.jobs.add(new_job())
         for index, kind in enumerate(AnnotationKind):
             await uow.annotations.add(
                 Annotation(
@@ -145,7 +135,7 @@ async def test_jobs_in_given_states_come_oldest_first_and_an_unknown_id_reads_no
     uow_factory: UnitOfWorkFactory,
 ) -> None:
     async with uow_factory() as uow:
-        ids = [(await uow.jobs.add(_new_job(target))).id for target in ("c", "a", "b")]
+        ids = [(await uow.jobs.add(new_job(target))).id for target in ("c", "a", "b")]
         first = await uow.jobs.get(ids[0])
         assert first is not None
         first.transition(JobState.RUNNING, T0 + timedelta(seconds=1))
@@ -164,7 +154,7 @@ async def test_jobs_in_given_states_come_oldest_first_and_an_unknown_id_reads_no
 async def test_recent_jobs_default_to_the_ten_newest(uow_factory: UnitOfWorkFactory) -> None:
     async with uow_factory() as uow:
         for index in range(12):
-            job = await uow.jobs.add(_new_job(f"t{index}"))
+            job = await uow.jobs.add(new_job(f"t{index}"))
             job.transition(JobState.CANCELLED, T0)
             await uow.jobs.save(job)
         await uow.commit()
@@ -177,7 +167,7 @@ async def test_saving_a_job_that_was_never_added_is_refused(
     uow_factory: UnitOfWorkFactory,
 ) -> None:
     async with uow_factory() as uow:
-        job = await uow.jobs.add(_new_job())
+        job = await uow.jobs.add(new_job())
         ghost = replace(job, id=job.id + 1)
         with pytest.raises(LookupError):
             await uow.jobs.save(ghost)
@@ -186,8 +176,8 @@ async def test_saving_a_job_that_was_never_added_is_refused(
 
 async def test_annotations_belong_to_their_job(uow_factory: UnitOfWorkFactory) -> None:
     async with uow_factory() as uow:
-        one = await uow.jobs.add(_new_job("one"))
-        two = await uow.jobs.add(_new_job("two"))
+        one = await uow.jobs.add(new_job("one"))
+        two = await uow.jobs.add(new_job("two"))
         for job, text in ((two, "b1"), (one, "a1"), (two, "b2")):
             await uow.annotations.add(
                 Annotation(None, job.id, AnnotationKind.NOTE, text, BOB, "Bob", T0)
@@ -203,14 +193,14 @@ async def test_a_rollback_forgets_what_came_after_the_commit_and_the_work_goes_o
     uow_factory: UnitOfWorkFactory,
 ) -> None:
     async with uow_factory() as uow:
-        await uow.jobs.add(_new_job("kept"))
+        await uow.jobs.add(new_job("kept"))
         await uow.commit()
-        await uow.jobs.add(_new_job("dropped"))
+        await uow.jobs.add(new_job("dropped"))
         await uow.audit.append(_entry("dropped"))
         await uow.rollback()
         assert [j.target for j in await uow.jobs.recent()] == ["kept"]
         assert await uow.audit.recent() == []
-        await uow.jobs.add(_new_job("after"))
+        await uow.jobs.add(new_job("after"))
         await uow.commit()
     async with uow_factory() as uow:
         assert [j.target for j in await uow.jobs.recent()] == ["after", "kept"]

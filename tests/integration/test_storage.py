@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import os
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -19,25 +19,15 @@ from core.domain.model import (
     Annotation,
     AnnotationKind,
     JobState,
-    NewJob,
-    Origin,
-    OriginKind,
-    Principal,
 )
 from core.errors import Conflict
 from storage import SqlJobArchive, SqlUnitOfWorkFactory, create_engine, upgrade
 from storage.migrate import SchemaOutdated, current_revision, ensure_schema, head_revision
 from storage.tables import Base
+from tests.contract.seeds import BOB, JOB_ORIGIN, JOB_TIME, new_job
 
-T0 = datetime(2026, 3, 2, 10, 0, 0, 123000, tzinfo=UTC)
-BOB = Principal("console", "", "bob")
-
-
-ORIGIN = Origin(OriginKind.USER, "slack", "T1", "C9", channel_name="#ops", direct=True)
-
-
-def _new_job(target: str = "demo", at: datetime = T0) -> NewJob:
-    return NewJob(target, ORIGIN, BOB, "Bob", at)
+T0 = JOB_TIME
+ORIGIN = JOB_ORIGIN
 
 
 async def test_migrations_build_the_schema_once_and_match_the_models(engine: AsyncEngine) -> None:
@@ -88,7 +78,7 @@ async def test_two_racing_runs_of_one_target_leave_exactly_one_active_job(
                 async with asyncio.timeout(1):
                     await barrier.wait()
             try:
-                await uow.jobs.add(_new_job())
+                await uow.jobs.add(new_job())
                 await uow.commit()
             except Conflict:
                 return "refused"
@@ -108,7 +98,7 @@ async def test_the_job_archive_streams_a_period_with_annotations(
 ) -> None:
     async with uow_factory() as uow:
         for day in range(3):
-            job = await uow.jobs.add(_new_job(at=T0 + timedelta(days=day)))
+            job = await uow.jobs.add(new_job(at=T0 + timedelta(days=day)))
             job.transition(JobState.CANCELLED, T0)
             await uow.jobs.save(job)
             for n in range(day):
