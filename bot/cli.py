@@ -345,9 +345,8 @@ async def prepare_database(settings: Settings) -> None:
 
 
 def serve(settings: Settings) -> int:
-    from aiohttp import web
-
     from bot.app import TeamsNotAllowed, create_app
+    from bot.http_server import HttpServer, run_until_signalled
 
     try:
         settings.check_platforms()
@@ -359,16 +358,16 @@ def serve(settings: Settings) -> int:
     except TeamsNotAllowed as refused:
         print(f"exportbot: {refused}", file=sys.stderr)
         return 2
-    web.run_app(
+    server = HttpServer(
         app,
-        host=settings.host,
-        port=settings.port,
-        print=None,
+        settings.host,
+        settings.port,
         shutdown_timeout=settings.shutdown_grace_seconds,
         # aiohttp arms this from the moment a connection opens and a partial request does not
         # reset it: it bounds idle connections and headers trickled a byte at a time alike.
         keepalive_timeout=settings.idle_timeout_seconds,
     )
+    run_until_signalled(server)
     return 0
 
 
