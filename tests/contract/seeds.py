@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from core.delivery.model import Delivery, DeliveryState
 from core.domain.events import EventKind, OutboxEvent
-from core.domain.model import NewJob, Origin, OriginKind, Principal
+from core.domain.model import AuditEntry, NewJob, Origin, OriginKind, Outcome, Principal
 from core.domain.schedules import NewDraft, Retention, ScheduleSpec
 from core.domain.subscriptions import Destination
 from core.ports import UnitOfWorkFactory
@@ -71,3 +71,20 @@ JOB_ORIGIN = Origin(OriginKind.USER, "slack", "T1", "C9", channel_name="#ops", d
 def new_job(target: str = "demo", at: datetime = JOB_TIME) -> NewJob:
     """A job bob asked for in #ops on Slack."""
     return NewJob(target, JOB_ORIGIN, BOB, "Bob", at)
+
+
+def audit_line(action: str, at: datetime = JOB_TIME) -> AuditEntry:
+    """An audit line of bob's `run demo` on the console, under `action`."""
+    return AuditEntry(
+        at,
+        "console:bob",
+        "bob",
+        "console",
+        "",
+        "console",
+        action,
+        Outcome.OK,
+        "demo",
+        3,
+        "run demo",
+    )

@@ -5,26 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from core.domain.capabilities import Role
-from core.domain.model import AuditEntry, Grant, Outcome, Principal
+from core.domain.model import Grant, Principal
 from core.ports import UnitOfWorkFactory
+from tests.contract.seeds import audit_line
 
 T0 = datetime(2026, 3, 2, 10, 0, 0, 123000, tzinfo=UTC)
-
-
-def _entry(action: str, at: datetime = T0) -> AuditEntry:
-    return AuditEntry(
-        at,
-        "console:bob",
-        "bob",
-        "console",
-        "",
-        "console",
-        action,
-        Outcome.OK,
-        "demo",
-        3,
-        "run demo",
-    )
 
 
 async def test_grants_keep_workspaces_and_scopes_apart(uow_factory: UnitOfWorkFactory) -> None:
@@ -54,8 +39,8 @@ async def test_the_audit_log_appends_and_reads_newest_first(
     uow_factory: UnitOfWorkFactory,
 ) -> None:
     async with uow_factory() as uow:
-        await uow.audit.append(_entry("run"))
-        await uow.audit.append(_entry("status", T0 + timedelta(seconds=1)))
+        await uow.audit.append(audit_line("run"))
+        await uow.audit.append(audit_line("status", T0 + timedelta(seconds=1)))
         await uow.commit()
     async with uow_factory() as uow:
         entries = await uow.audit.recent(limit=5)
@@ -94,7 +79,7 @@ async def test_audit_entries_written_in_one_batch_past_a_statement_batch_read_ba
     uow_factory: UnitOfWorkFactory,
 ) -> None:
     """`append_many` is one executemany (SQLAlchemy sends 1,000 rows a statement)."""
-    entries = [_entry(f"a{n}", T0 + timedelta(milliseconds=n)) for n in range(2_500)]
+    entries = [audit_line(f"a{n}", T0 + timedelta(milliseconds=n)) for n in range(2_500)]
     async with uow_factory() as uow:
         await uow.audit.append_many(entries[:1])
         await uow.audit.append_many(entries[1:])

@@ -3,39 +3,21 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, timedelta
 
 import pytest
 
 from core.domain.model import (
     Annotation,
     AnnotationKind,
-    AuditEntry,
     JobState,
-    Outcome,
 )
 from core.errors import Conflict
 from core.ports import UnitOfWorkFactory
-from tests.contract.seeds import BOB, JOB_ORIGIN, JOB_TIME, new_job
+from tests.contract.seeds import BOB, JOB_ORIGIN, JOB_TIME, audit_line, new_job
 
 T0 = JOB_TIME
 ORIGIN = JOB_ORIGIN
-
-
-def _entry(action: str, at: datetime = T0) -> AuditEntry:
-    return AuditEntry(
-        at,
-        "console:bob",
-        "bob",
-        "console",
-        "",
-        "console",
-        action,
-        Outcome.OK,
-        "demo",
-        3,
-        "run demo",
-    )
 
 
 async def test_a_job_round_trips_every_field(uow_factory: UnitOfWorkFactory) -> None:
@@ -98,7 +80,7 @@ async def test_recent_filters_by_target_newest_first(uow_factory: UnitOfWorkFact
 async def test_leaving_without_commit_rolls_back(uow_factory: UnitOfWorkFactory) -> None:
     async with uow_factory() as uow:
         await uow.jobs.add(new_job())
-        await uow.audit.append(_entry("run"))
+        await uow.audit.append(audit_line("run"))
     async with uow_factory() as uow:
         assert await uow.jobs.recent() == []
         assert await uow.audit.recent() == []
@@ -196,7 +178,7 @@ async def test_a_rollback_forgets_what_came_after_the_commit_and_the_work_goes_o
         await uow.jobs.add(new_job("kept"))
         await uow.commit()
         await uow.jobs.add(new_job("dropped"))
-        await uow.audit.append(_entry("dropped"))
+        await uow.audit.append(audit_line("dropped"))
         await uow.rollback()
         assert [j.target for j in await uow.jobs.recent()] == ["kept"]
         assert await uow.audit.recent() == []

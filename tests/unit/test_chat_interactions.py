@@ -254,22 +254,27 @@ async def test_the_chain_a_card_was_answered_in_is_remembered_before_the_card(
 # -- notes from threads -------------------------------------------------------------------
 
 
+async def _words_under_m1(service: CommandService, words: str, *, link: str) -> Message:
+    """bob's words, sent as reply m2 under the post m1 in C1."""
+    return await note_or_command(
+        service,
+        console("bob"),
+        words,
+        platform=PLATFORM,
+        channel="C1",
+        parent="m1",
+        link=link,
+        raw="thread note m2",
+        prefix=PREFIX,
+    )
+
+
 async def test_words_in_a_jobs_thread_annotate_the_job(
     service: CommandService, store: FakeStore, clock: FrozenClock
 ) -> None:
     await service.execute_text("run demo", console("bob"))
     await _post(store, clock, PostedKind.JOB, "m1")
-    answer = await note_or_command(
-        service,
-        console("bob"),
-        "disk was full",
-        platform=PLATFORM,
-        channel="C1",
-        parent="m1",
-        link="https://chat.example/m2",
-        raw="thread note m2",
-        prefix=PREFIX,
-    )
+    answer = await _words_under_m1(service, "disk was full", link="https://chat.example/m2")
     [note] = store.state.annotations
     assert (note.job_id, note.text, note.link) == (1, "disk was full", "https://chat.example/m2")
     assert answer.job_id == 1 and not answer.ephemeral
@@ -280,17 +285,7 @@ async def test_empty_words_in_a_jobs_thread_get_the_help_of_annotate(
 ) -> None:
     await service.execute_text("run demo", console("bob"))
     await _post(store, clock, PostedKind.JOB, "m1")
-    answer = await note_or_command(
-        service,
-        console("bob"),
-        "",
-        platform=PLATFORM,
-        channel="C1",
-        parent="m1",
-        link="",
-        raw="thread note m2",
-        prefix=PREFIX,
-    )
+    answer = await _words_under_m1(service, "", link="")
     help_annotate = await service.execute_text("help annotate", console("bob"), prefix=PREFIX)
     assert answer.text == help_annotate.text
     assert store.state.annotations == []
