@@ -30,6 +30,7 @@ from core.jobs.scheduling import catch_up, fire, latest_fire
 from core.ports import Clock, UnitOfWorkFactory
 from core.support.background import stop, wait_for_wake
 from core.support.lifecycle import Lifecycle
+from core.support.telemetry import NO_TELEMETRY, Telemetry
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +50,7 @@ class SchedulerService(Lifecycle):
         grace: timedelta,
         poll_seconds: float = 5.0,
         recover: Callable[[], Awaitable[object]] | None = None,
+        telemetry: Telemetry = NO_TELEMETRY,
     ) -> None:
         self._engine = engine
         self._uow_factory = uow_factory
@@ -57,6 +59,7 @@ class SchedulerService(Lifecycle):
         self._grace = grace
         self._poll_seconds = poll_seconds
         self._recover = recover
+        self._telemetry = telemetry  # told when this process leads, and when it stops
         self._schedules: dict[int, Schedule] = {}
         self._aps: AsyncIOScheduler | None = None
         self._lock_connection: AsyncConnection | None = None
@@ -132,6 +135,7 @@ class SchedulerService(Lifecycle):
 
     async def _lead(self) -> None:
         log.info("this process now runs the scheduler")
+        self._telemetry.scheduler_leader(True)
         # Taking over from a leader that died mid-run: its job would keep the target "busy"
         # (and every fire refused) until its heartbeat went stale.
         await self._recover_orphans()
@@ -197,6 +201,7 @@ class SchedulerService(Lifecycle):
             log.exception("schedule #%s could not fire at %s", schedule_id, fire_time)
 
     async def _step_down(self) -> None:
+        self._telemetry.scheduler_leader(False)
         if self._aps is not None:
             self._aps.shutdown(wait=False)
             self._aps = None

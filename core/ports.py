@@ -5,7 +5,7 @@ Unit tests use the in-memory fakes of `tests/fakes.py`; production uses SQLAlche
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Collection, Sequence
+from collections.abc import AsyncIterator, Collection, Mapping, Sequence
 from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Any, Protocol
@@ -231,6 +231,11 @@ class DeliveryRepository(Protocol):
 
     async def revive(self, delivery_id: int, at: datetime) -> bool:
         """A dead delivery pending again with fresh attempts; False if it is not dead."""
+        ...
+
+    async def pending_by_platform(self) -> Mapping[str, int]:
+        """How many deliveries wait to be sent, per platform (the outbox depth in /metrics);
+        a platform with none is absent."""
         ...
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import cast
 
@@ -193,6 +193,15 @@ class SqlDeliveryRepository:
             .limit(limit)
         )
         return [_delivery(row) for row in rows]
+
+    async def pending_by_platform(self) -> Mapping[str, int]:
+        # One grouped count on the (state, next_attempt_at) index, at each scrape.
+        rows = await self._session.execute(
+            select(DeliveryRow.platform, func.count())
+            .where(DeliveryRow.state == DeliveryState.PENDING.value)
+            .group_by(DeliveryRow.platform)
+        )
+        return {platform: count for platform, count in rows}
 
     async def revive(self, delivery_id: int, at: datetime) -> bool:
         result = await self._session.execute(

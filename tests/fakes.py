@@ -7,7 +7,8 @@ commit, so a test sees rollbacks exactly as with a database.
 from __future__ import annotations
 
 import copy
-from collections.abc import Collection, Sequence
+from collections import Counter
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from types import TracebackType
@@ -428,6 +429,10 @@ class FakeDeliveries(DeliveryRepository):
 
     async def in_state(self, state: DeliveryState, *, limit: int = 50) -> Sequence[Delivery]:
         return [d for d in self._s.deliveries if d.state is state][:limit]
+
+    async def pending_by_platform(self) -> Mapping[str, int]:
+        pending = [d for d in self._s.deliveries if d.state is DeliveryState.PENDING]
+        return dict(Counter(d.destination.platform for d in pending))
 
     async def due(self, now: datetime, *, limit: int) -> Sequence[Delivery]:
         return [

@@ -40,6 +40,8 @@ from core.i18n import Translator
 from core.ports import AuditSink, Clock, UnitOfWork, UnitOfWorkFactory
 from core.safety.redaction import redact, redact_params
 from core.safety.text import clean
+from core.support.log_context import log_context
+from core.support.telemetry import NO_TELEMETRY, Telemetry
 from core.views.jobs import job_message
 from core.views.message import Message, Tone
 
@@ -61,12 +63,14 @@ class CommandService:
         draft_ttl: timedelta = DEFAULT_DRAFT_TTL,
         audit_sink: AuditSink | None = None,
         webhook_allow_private: bool = False,
+        telemetry: Telemetry = NO_TELEMETRY,
     ) -> None:
         """`workspaces` are the `platform:workspace` pairs served; a local platform's people
         (`platforms`: the console) always are.
         With an `audit_sink`, read-only commands and refusals are audited through it (in
         batches) instead of inside a write transaction. `webhook_allow_private` lets
-        webhooks be subscribed on loopback and private addresses."""
+        webhooks be subscribed on loopback and private addresses. Every command's outcome is
+        counted in `telemetry`."""
         self._uow_factory = uow_factory
         self._targets = targets
         self._clock = clock
@@ -76,6 +80,7 @@ class CommandService:
         self._draft_ttl = draft_ttl
         self._audit_sink = audit_sink
         self._webhook_allow_private = webhook_allow_private
+        self._telemetry = telemetry
         self.schedule_listeners: list[Callable[[], object]] = []
 
     async def execute_text(
@@ -135,6 +140,14 @@ class CommandService:
         command's own transaction, so a replay of a change gets "already done" and changes
         nothing (E2), on any process sharing the database. Reading commands claim nothing:
         answering them twice is harmless."""
+        target = _target_of(command)
+        known = target if target in self._targets else None  # a typed name may be anything
+        with log_context(target=known, job_id=_job_of(command)):
+            return await self._execute(command, actor, raw, prefix, once)
+
+    async def _execute(
+        self, command: c.Command, actor: Actor, raw: str, prefix: str, once: str
+    ) -> Message:
         command, actor, raw = clean_command(command), clean_actor(actor), clean(raw)
         t = Translator(actor.locale)
         if not self.serves(actor):
@@ -194,6 +207,7 @@ class CommandService:
                 target=_target_of(command),
                 job_id=_job_of(command),
             )
+        self._handled(actor, command.verb, Outcome.OK)
         for effect in ctx.after_commit:
             effect()
         return message
@@ -386,6 +400,11 @@ class CommandService:
         )
         return error_message(t, ExportbotError(), prefix)
 
+    def _handled(self, actor: Actor, action: str, outcome: Outcome) -> None:
+        """Every command and press is counted once, by verb, platform and outcome."""
+        log.info("%s by %s: %s", action, actor.principal, outcome.value)
+        self._telemetry.command_handled(action, actor.platform, outcome.value)
+
     async def _audit_failure(
         self,
         actor: Actor,
@@ -397,6 +416,7 @@ class CommandService:
         target: str | None = None,
         job_id: int | None = None,
     ) -> None:
+        self._handled(actor, action, outcome)
         detail = raw if error is None else f"{raw} → {error.key} {redact_params(error.params, raw)}"
         if self._audit_sink is not None:  # nothing changed: no transaction to share
             self._audit_sink.append(

@@ -51,6 +51,8 @@ from core.ports import Clock, UnitOfWork, UnitOfWorkFactory
 from core.safety.redaction import redact
 from core.support.background import stop, wait_for_wake
 from core.support.lifecycle import Lifecycle
+from core.support.log_context import bind, log_context
+from core.support.telemetry import NO_TELEMETRY, Telemetry
 from core.views.alerts import AlertSettings, alert_message, digest_message, with_repeats
 from core.views.jobs import job_message
 from core.views.message import Message, Tone
@@ -115,9 +117,11 @@ class Dispatcher(Lifecycle):
         pacer: Pacer | None = None,
         poll_seconds: float = 0.5,
         lease: timedelta = LEASE,
+        telemetry: Telemetry = NO_TELEMETRY,
     ) -> None:
         """`senders` are keyed by platform and workspace (a bot serves its own workspaces);
-        `platforms` say whom a person can be messaged on, and how the bot is invoked there."""
+        `platforms` say whom a person can be messaged on, and how the bot is invoked there.
+        Deliveries, rate limits and dead letters are counted in `telemetry`."""
         self._uow_factory = uow_factory
         self._clock = clock
         self._senders = dict(senders)
@@ -126,6 +130,7 @@ class Dispatcher(Lifecycle):
         self.pacer = pacer or Pacer()
         self._poll = poll_seconds
         self._lease = lease
+        self._telemetry = telemetry
         self._queues: dict[Destination, deque[Delivery]] = {}
         self._workers: dict[Destination, asyncio.Task[None]] = {}
         self._posted_at: dict[Destination, deque[float]] = {}  # recent posts, for digests
@@ -211,6 +216,7 @@ class Dispatcher(Lifecycle):
     # -- one destination ---------------------------------------------------------------
 
     async def _work(self, where: Destination) -> None:
+        bind(platform=where.platform, workspace=where.workspace)  # this worker task's lines
         queue = self._queues[where]
         try:
             while queue:
@@ -261,11 +267,15 @@ class Dispatcher(Lifecycle):
         if not rendered or await self._recalled(sender, rendered):
             return None
         bucket = self.pacer.bucket(where)
+        first = rendered[0][1]
+        target = first.event.target if first.event.target != "*" else None
         while True:
             await bucket.take()
             try:
-                ref = await self._post(sender, where, rendered)
+                with log_context(target=target, job_id=first.message.job_id):
+                    ref = await self._post(sender, where, rendered)
             except RetryAfter as limited:
+                self._telemetry.rate_limited(where.platform)
                 bucket.pause(limited.seconds)
                 if limited.seconds <= WAIT_IN_PLACE:
                     continue  # same delivery again, after the pause: order is kept
@@ -283,7 +293,9 @@ class Dispatcher(Lifecycle):
                 bucket.answered()
             break
         self._posted_at.setdefault(where, deque()).append(time.monotonic())
+        now = self._clock.now()
         for d, r in rendered:
+            self._telemetry.delivered(where.platform, (now - r.event.created_at).total_seconds())
             self._settle(_Outcome(d, sent=ref, job_id=r.message.job_id))
         return None
 
@@ -474,6 +486,7 @@ class Dispatcher(Lifecycle):
     def _dead(self, delivery: Delivery, error: str, attempts: int | None = None) -> None:
         error = redact(error)  # a platform's error may quote the URL it refused, token and all
         log.warning("delivery %s to %s is dead: %s", delivery.id, delivery.destination.key, error)
+        self._telemetry.dead_letter(delivery.destination.platform)
         tried = delivery.attempts if attempts is None else attempts
         self._settle(_Outcome(delivery, dead=True, attempts=tried, error=error))
 

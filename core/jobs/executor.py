@@ -9,6 +9,7 @@ keeps `heartbeat_at` fresh and picks up cancel requests made by other processes.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import os
 import socket
@@ -33,6 +34,8 @@ from core.jobs.runners import CancelToken, Progress, RunCancelled, RunFailed, Ru
 from core.ports import Clock, UnitOfWorkFactory
 from core.safety.redaction import redact
 from core.support.lifecycle import Lifecycle
+from core.support.log_context import bind
+from core.support.telemetry import NO_TELEMETRY, Telemetry
 
 log = logging.getLogger(__name__)
 
@@ -76,9 +79,10 @@ class JobExecutor(Lifecycle):
         stale_after: timedelta = timedelta(minutes=2),
         unclaimed_after: timedelta = timedelta(seconds=15),
         grace_seconds: float = 10.0,
+        telemetry: Telemetry = NO_TELEMETRY,
     ) -> None:
         """As a context manager it recovers orphaned jobs on entry and shuts down on exit,
-        giving running jobs `grace_seconds` to stop."""
+        giving running jobs `grace_seconds` to stop. Each job's end is counted in `telemetry`."""
         self._uow_factory = uow_factory
         self._targets = targets
         self._runner_for = runner_for
@@ -93,6 +97,7 @@ class JobExecutor(Lifecycle):
         self._grace_seconds = grace_seconds
         self._job_ended: tuple[JobListener, ...] | None = None
         self._closing = False
+        self._telemetry = telemetry
 
     def subscribe(self, *listeners: JobListener) -> None:
         """Who hears of each job's end, called in this order (one failing does not stop the
@@ -106,7 +111,11 @@ class JobExecutor(Lifecycle):
     def launch(self, job_id: int) -> None:
         if self._closing or job_id in self._tasks:
             return
-        task = asyncio.get_running_loop().create_task(self._run(job_id), name=f"job-{job_id}")
+        # A context of its own: the job's log lines name the job, not the request that
+        # launched it (whose fields would otherwise be copied into the task).
+        task = asyncio.get_running_loop().create_task(
+            self._run(job_id), name=f"job-{job_id}", context=contextvars.Context()
+        )
         self._tasks[job_id] = task
         task.add_done_callback(lambda _: self._tasks.pop(job_id, None))
 
@@ -144,6 +153,7 @@ class JobExecutor(Lifecycle):
         """Mark as interrupted the active jobs whose worker is gone (killed, crashed)."""
         now = self._clock.now()
         interrupted: list[int] = []
+        targets_of: dict[int, str] = {}
         async with self._uow_factory() as uow:
             for job in await uow.jobs.in_states(ACTIVE_STATES):
                 if job.id in self._tasks:
@@ -151,6 +161,7 @@ class JobExecutor(Lifecycle):
                 if not self._orphaned(job, now):
                     continue
                 job.transition(JobState.INTERRUPTED, now)
+                targets_of[job.id] = job.target
                 job.error = job.error or "worker stopped before the job ended"
                 await uow.jobs.save(job)
                 await uow.outbox.add(job_ended_event(job))
@@ -167,6 +178,8 @@ class JobExecutor(Lifecycle):
                 )
                 interrupted.append(job.id)
             await uow.commit()
+        for job_id in interrupted:
+            self._telemetry.job_ended(targets_of.get(job_id, ""), "interrupted", None, None)
         if interrupted:
             log.warning("marked interrupted after a restart: %s", interrupted)
         return interrupted
@@ -195,10 +208,13 @@ class JobExecutor(Lifecycle):
     # -- one job ---------------------------------------------------------------------------
 
     async def _run(self, job_id: int) -> None:
+        bind(job_id=job_id)  # this task's own context (see `launch`), and its runner thread's
         claimed = await self._claim(job_id)
         if claimed is None:
             return
         job, schedule_excludes = claimed
+        bind(target=job.target)
+        log.info("job #%s of %s started", job_id, job.target)
         token = CancelToken()
         self._tokens[job_id] = token
         heartbeat = asyncio.create_task(self._heartbeat(job_id, token))
@@ -230,11 +246,24 @@ class JobExecutor(Lifecycle):
         if pruned:
             await asyncio.to_thread(remove_files, pruned)
         if finished is not None:
+            self._record_end(finished)
             for listener in self._job_ended or ():
                 try:
                     await listener(finished)
                 except Exception:  # one listener's failure must not hide the others
                     log.exception("job listener failed for #%s", job_id)
+
+    def _record_end(self, job: Job) -> None:
+        duration = job.duration
+        seconds = duration.total_seconds() if duration is not None else None
+        log.info(
+            "job #%s of %s %s%s",
+            job.id,
+            job.target,
+            job.state.value,
+            f" after {seconds:.1f} s" if seconds is not None else "",
+        )
+        self._telemetry.job_ended(job.target, job.state.value, seconds, job.size_bytes)
 
     async def _claim(self, job_id: int) -> tuple[Job, tuple[str, ...]] | None:
         async with self._uow_factory() as uow:

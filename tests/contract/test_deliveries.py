@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from core.delivery.model import DeliveryState
+from core.delivery.model import Delivery, DeliveryState
+from core.domain.events import EventKind, OutboxEvent
+from core.domain.subscriptions import Destination
 from core.ports import UnitOfWorkFactory
 from tests.contract.seeds import LEASE, NOW, claim, seed
 
@@ -132,3 +134,26 @@ async def test_a_dead_delivery_comes_back_to_life_once_and_only_due_ones_are_due
         [revived] = [d for d in due if d.id == first.id]
         assert (revived.attempts, revived.next_attempt_at) == (0, NOW)
         assert revived.unsettled_since is None
+
+
+async def test_the_pending_deliveries_are_counted_per_platform_sent_and_dead_ones_not(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    await seed(uow_factory, 5, channels=2)  # five Slack deliveries
+    async with uow_factory() as uow:
+        await uow.outbox.add(OutboxEvent(EventKind.RUN_MISSED, "demo", NOW, {"n": "d"}))
+        [event] = await uow.outbox.pending(limit=1)
+        assert event.id is not None
+        on_discord = Destination("discord", "G1", "42")
+        await uow.deliveries.add_many(
+            [Delivery(event_id=event.id, destination=on_discord, next_attempt_at=NOW)]
+        )
+        await uow.commit()
+    sent, dead, *_ = await claim(uow_factory, NOW, per_destination=1)
+    assert sent.id is not None and dead.id is not None
+    async with uow_factory() as uow:
+        await uow.deliveries.mark_sent(sent.id, "1700.1", NOW)
+        await uow.deliveries.mark_dead(dead.id, 5, "channel_not_found")
+        await uow.commit()
+    async with uow_factory(read_only=True) as uow:
+        assert await uow.deliveries.pending_by_platform() == {"slack": 3, "discord": 1}
