@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import time
 from collections.abc import AsyncIterator
 
 from aiohttp import web
@@ -24,12 +25,15 @@ from bot import pages
 from bot.bootstrap import Bot, open_server
 from bot.config import Settings
 from bot.manifests.teams import PRIVACY_PATH, TERMS_PATH
+from bot.metrics import CONTENT_TYPE
+from bot.metrics_http import PLATFORM_PATHS, bearer_matches, new_request_id
 from bot.scheduler import SchedulerService
 from core.commands.numbers import whole_number
 from core.delivery.dispatcher import Dispatcher
 from core.i18n import Translator
 from core.safety.links import job_path, verify
 from core.safety.text import cut
+from core.support.log_context import log_context
 
 log = logging.getLogger(__name__)
 
@@ -157,11 +161,53 @@ def bounded_body(seconds: float) -> Middleware:
     return middleware
 
 
+@web.middleware
+async def platform_requests(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """A platform's request: its log lines name the platform and a request id, and the time
+    to its answer (the ack) is measured. Outermost, so the time includes reading the body."""
+    platform = PLATFORM_PATHS.get(request.path)
+    if platform is None:
+        return await handler(request)
+    started = time.perf_counter()
+    # Reset after the request: a kept-alive connection's next request starts clean.
+    with log_context(platform=platform, request_id=new_request_id()):
+        try:
+            return await handler(request)
+        finally:
+            bot = request.app.get(BOT_KEY)
+            if bot is not None:
+                bot.telemetry.acked(platform, time.perf_counter() - started)
+
+
+async def metrics(request: web.Request) -> web.Response:
+    """Prometheus' scrape (H4): with `metrics_token` set, only with its bearer token."""
+    bot = request.app.get(BOT_KEY)
+    if bot is None:
+        return web.json_response({"status": "starting"}, status=503)
+    token = bot.settings.metrics_token
+    if token is not None and not bearer_matches(
+        request.headers.get("Authorization"), token.get_secret_value()
+    ):
+        return web.Response(
+            text="a bearer token is needed\n",
+            status=401,
+            headers={"WWW-Authenticate": 'Bearer realm="metrics"'},
+        )
+    try:
+        await bot.telemetry.refresh(bot.uow_factory)
+    except Exception as error:  # the counters still tell something; the gauges keep their last
+        log.warning("metrics: the database did not answer: %s", type(error).__name__)
+    return web.Response(body=bot.telemetry.exposition(), headers={"Content-Type": CONTENT_TYPE})
+
+
 def create_app(settings: Settings) -> web.Application:
-    app = web.Application(middlewares=[bounded_body(settings.body_timeout_seconds)])
+    app = web.Application(
+        middlewares=[platform_requests, bounded_body(settings.body_timeout_seconds)]
+    )
     app.on_response_prepare.append(_security_headers)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/jobs/{job_id}", job_page)
+    app.router.add_get("/metrics", metrics)
     app.router.add_get("/readyz", readyz)
     app.router.add_get(PRIVACY_PATH, privacy_page)
     app.router.add_get(TERMS_PATH, terms_page)

@@ -41,6 +41,7 @@ from adapters.webhooks import guarded_session, webhook_senders
 from adapters.webhooks.render import Renderers
 from bot.config import Settings
 from bot.errors import PlatformUnavailable
+from bot.metrics import PrometheusTelemetry
 from bot.scheduler import SchedulerService
 from core.app.platforms import Platforms
 from core.app.service import CommandService
@@ -92,6 +93,8 @@ class Bot:
     service: CommandService
     audit_writer: BatchedAuditWriter
     alerts: AlertSettings
+    # This bot's metrics, in a registry of its own (GET /metrics).
+    telemetry: PrometheusTelemetry = field(default_factory=PrometheusTelemetry)
     # One token bucket per destination, shared by everything that posts proactively.
     pacer: Pacer = field(default_factory=lambda: Pacer(PLATFORMS.paces()))
     platforms: Platforms = PLATFORMS
@@ -111,12 +114,14 @@ async def open_bot(settings: Settings, *, clock: Clock | None = None) -> AsyncIt
         await ensure_schema(engine)
         uow_factory = SqlUnitOfWorkFactory(engine)
         targets = settings.target_specs()
+        telemetry = PrometheusTelemetry(targets)
         executor = JobExecutor(
             uow_factory,
             targets,
             runner_for,
             clock,
             grace_seconds=settings.shutdown_grace_seconds,
+            telemetry=telemetry,
         )
         audit_writer = BatchedAuditWriter(uow_factory)
         service = CommandService(
@@ -129,6 +134,7 @@ async def open_bot(settings: Settings, *, clock: Clock | None = None) -> AsyncIt
             draft_ttl=settings.draft_ttl,
             audit_sink=audit_writer,
             webhook_allow_private=settings.webhook_allow_private,
+            telemetry=telemetry,
         )
         bot = Bot(
             settings,
@@ -140,6 +146,7 @@ async def open_bot(settings: Settings, *, clock: Clock | None = None) -> AsyncIt
             service,
             audit_writer,
             alert_settings(settings),
+            telemetry,
         )
         await sync_configured_grants(bot)
         _sweep_archives(targets)
@@ -223,6 +230,7 @@ async def open_server(settings: Settings, *, clock: Clock | None = None) -> Asyn
             platforms=bot.platforms,
             pacer=bot.pacer,
             lease=timedelta(seconds=settings.delivery_lease_seconds),
+            telemetry=bot.telemetry,
         )
         every = settings.progress_every_seconds
         progress = ProgressEditor(
@@ -389,6 +397,7 @@ def _scheduler(bot: Bot) -> SchedulerService | None:
         bot.executor,
         grace=timedelta(seconds=bot.settings.missed_run_grace_seconds),
         recover=bot.executor.recover,
+        telemetry=bot.telemetry,
     )
 
 

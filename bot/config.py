@@ -213,7 +213,11 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     """The lowest level of log lines written."""
     log_format: Literal["text", "json"] = "text"
-    """Log lines as plain `text`, or as one JSON object a line."""
+    """Log lines as plain `text`, or as one JSON object a line; either way each line carries
+    the job, target, platform, workspace and request it is about, when known (docs/logs.md)."""
+    metrics_token: SecretStr | None = None
+    """The bearer token `GET /metrics` asks for (`Authorization: Bearer <token>`); unset,
+    `/metrics` is open to anyone who can reach the port: then keep it behind a firewall."""
     shutdown_grace_seconds: float = Field(default=10.0, ge=0)
     """On SIGTERM, how long running jobs and open requests get to finish; jobs still running are
     then recorded as `interrupted`."""

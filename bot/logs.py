@@ -1,4 +1,11 @@
-"""Structured logs (H4): one line per record, text for people or JSON for collectors."""
+"""Structured logs (H4): one line per record, text for people or JSON for collectors.
+
+Each line carries, as fields, the job, target, platform, workspace and request it is about
+(core/support/log_context.py binds them where work enters; `LogContext` copies them onto the
+record). The standard library with `contextvars`, not structlog: the lines of aiohttp, Bolt,
+SQLAlchemy and the runners' threads go through the same handler and get the same fields with
+no second logging system to configure, and the JSON formatter was already here.
+"""
 
 from __future__ import annotations
 
@@ -6,14 +13,26 @@ import json
 import logging
 import sys
 from datetime import UTC, datetime
+from typing import TextIO
 
 from core.safety.redaction import redact
+from core.support.log_context import FIELDS, current
 
 _ESCAPED = {c: f"\\x{c:02x}" for c in (*range(0x20), 0x7F) if chr(c) != "\t"} | {
     ord("\n"): "\\n",
     ord("\r"): "\\r",
 }
 _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
+
+
+class LogContext(logging.Filter):
+    """Copy the context's fields onto the record (a field given in `extra=` wins)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        for name, value in current().items():
+            if not hasattr(record, name):
+                setattr(record, name, value)
+        return True
 
 
 class RedactSecrets(logging.Filter):
@@ -27,6 +46,10 @@ class RedactSecrets(logging.Filter):
         redacted = redact(message).translate(_ESCAPED)
         if redacted != message:
             record.msg, record.args = redacted, None
+        # The fields too (the context's and `extra=`): the JSON line writes them all.
+        for name, value in list(vars(record).items()):
+            if name not in _STANDARD and isinstance(value, str):
+                setattr(record, name, redact(value).translate(_ESCAPED))
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
         if record.exc_text:
@@ -48,12 +71,23 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(payload, default=str)
 
 
-def configure_logging(level: str = "INFO", fmt: str = "text") -> None:
-    handler = logging.StreamHandler(sys.stderr)
-    if fmt == "json":
-        handler.setFormatter(JsonFormatter())
-    else:
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+class TextFormatter(logging.Formatter):
+    """People's lines, with the context's fields after the message: `[job_id=3 target=site]`."""
+
+    def __init__(self) -> None:
+        super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        line = super().formatMessage(record)
+        fields = [f"{name}={getattr(record, name)}" for name in FIELDS if hasattr(record, name)]
+        return f"{line} [{' '.join(fields)}]" if fields else line
+
+
+def configure_logging(level: str = "INFO", fmt: str = "text", stream: TextIO | None = None) -> None:
+    """Every line to `stream` (stderr), in `fmt`, with its context's fields, redacted."""
+    handler = logging.StreamHandler(stream or sys.stderr)
+    handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
+    handler.addFilter(LogContext())  # first: the redaction sees the fields too
     handler.addFilter(RedactSecrets())
     root = logging.getLogger()
     root.handlers[:] = [handler]

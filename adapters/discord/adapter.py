@@ -61,6 +61,7 @@ from core.i18n import Translator
 from core.ports import Clock
 from core.support.background import Background
 from core.support.lifecycle import Lifecycle
+from core.support.log_context import log_context
 from core.views.message import Message
 
 log = logging.getLogger(__name__)
@@ -163,23 +164,31 @@ class DiscordAdapter(Lifecycle):
         actor = self._actor(interaction)
         if actor is None:
             return web.json_response({"error": "an interaction names its user"}, status=400)
-        data = interaction.get("data") or {}
-        answer: dict[str, Any] | bytes
-        if kind == COMMAND and data.get("type") == MESSAGE_COMMAND:
-            answer = await self._annotate_menu(interaction, actor)
-        elif kind == COMMAND:
-            answer = await self._command(interaction, actor)
-        elif kind == COMPONENT:
-            answer = await self._press(interaction, actor)
-        elif kind == AUTOCOMPLETE:
-            answer = await self._autocomplete(interaction, actor)
-        elif kind == MODAL_SUBMIT:
-            answer = await self._submitted(interaction, actor)
-        else:
+        # The workspace joins the platform and request id bound by the app (bot/app.py).
+        with log_context(workspace=actor.workspace):
+            answer = await self._answer(kind, interaction, actor)
+        if answer is None:
             return web.json_response({"error": f"unknown interaction type {kind}"}, status=400)
         if isinstance(answer, bytes):
             return web.Response(body=answer, content_type="application/json")
         return web.json_response(answer)
+
+    async def _answer(
+        self, kind: object, interaction: Mapping[str, Any], actor: Actor
+    ) -> dict[str, Any] | bytes | None:
+        """What the interaction of type `kind` gets back; None for a type we do not know."""
+        data = interaction.get("data") or {}
+        if kind == COMMAND and data.get("type") == MESSAGE_COMMAND:
+            return await self._annotate_menu(interaction, actor)
+        if kind == COMMAND:
+            return await self._command(interaction, actor)
+        if kind == COMPONENT:
+            return await self._press(interaction, actor)
+        if kind == AUTOCOMPLETE:
+            return await self._autocomplete(interaction, actor)
+        if kind == MODAL_SUBMIT:
+            return await self._submitted(interaction, actor)
+        return None
 
     def _actor(self, interaction: Mapping[str, Any]) -> Actor | None:
         member = interaction.get("member") or {}

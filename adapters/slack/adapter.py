@@ -12,12 +12,15 @@ from __future__ import annotations
 
 import json
 import logging
+import secrets
+from collections.abc import Awaitable, Callable
 
 import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
-from slack_bolt.async_app import AsyncApp
+from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.commands import SlashCommand
@@ -31,6 +34,7 @@ from core.delivery.pacing import Pacer
 from core.domain.model import Job
 from core.ports import Clock
 from core.support.lifecycle import Lifecycle
+from core.support.log_context import current, log_context
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +69,7 @@ class SlackAdapter(Lifecycle):
             process_before_response=True,  # we ack ourselves, then work in the background
             request_verification_enabled=False,  # done in `handle`, before any parsing
         )
+        self.app.use(_in_log_context)
         self.team_id = ""  # known after start()
         self.slash = SlashCommand(self.runtime)
         self.events = Events(self.runtime)
@@ -117,3 +122,13 @@ class SlackAdapter(Lifecycle):
             log.warning("Bolt could not read a signed Slack request", exc_info=True)
             return web.json_response({"error": "unreadable payload"}, status=400)
         return await to_aiohttp_response(await self.app.async_dispatch(bolt_request))
+
+
+async def _in_log_context(
+    context: AsyncBoltContext, next: Callable[[], Awaitable[BoltResponse]]
+) -> BoltResponse:
+    """Bolt middleware: the request's log lines (and its background work's) name Slack, the
+    workspace and a request id, over HTTP (which has bound the id) and Socket Mode alike."""
+    request_id = None if "request_id" in current() else secrets.token_hex(8)
+    with log_context(platform="slack", workspace=context.team_id, request_id=request_id):
+        return await next()

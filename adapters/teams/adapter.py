@@ -42,7 +42,7 @@ from microsoft_agents.hosting.core.authorization import (
     JwtTokenValidator,
 )
 
-from adapters.teams.agent import PLATFORM, TeamsAgent
+from adapters.teams.agent import PLATFORM, TeamsAgent, tenant_of
 from adapters.teams.cards import invoke_message_response
 from adapters.teams.sender import TeamsSender
 from adapters.teams.shape import NotAnActivity, read_activity
@@ -55,6 +55,7 @@ from core.i18n import Translator
 from core.ports import Clock
 from core.support.background import Background
 from core.support.lifecycle import Lifecycle
+from core.support.log_context import log_context
 from core.views.message import Message
 
 log = logging.getLogger(__name__)
@@ -311,7 +312,7 @@ class TeamsAdapter(Lifecycle):
             return web.json_response(UNAUTHORIZED, status=401)
         try:
             body = json.loads(await request.read())
-            read_activity(body)
+            activity = read_activity(body)
         except (ValueError, NotAnActivity) as error:  # JSON's errors are ValueErrors too
             reason = str(error) if isinstance(error, NotAnActivity) else "the body is not JSON"
             log.info("Teams activity refused: %s", reason)
@@ -319,7 +320,9 @@ class TeamsAdapter(Lifecycle):
         verified = _VerifiedRequest(request, identity, body)
         # The turn is a task of ours, so shutdown can wait for it, and a client that leaves
         # (the server then cancels this handler) does not cut it off in a database call.
-        turn = self._turns.keep(self.cloud.process_request(verified, self.agent))
+        # The turn's task copies the context: its lines name the tenant too.
+        with log_context(workspace=tenant_of(activity)):
+            turn = self._turns.keep(self.cloud.process_request(verified, self.agent))
         answer = await asyncio.shield(turn)
         if answer.body is not None:
             return web.json_response(answer.body, status=answer.status_code, headers=answer.headers)

@@ -47,7 +47,7 @@ def _merged(fields: Mapping[str, str | int | None]) -> Mapping[str, str | int]:
     unknown = set(fields) - set(FIELDS)
     if unknown:
         raise ValueError(f"not a log context field: {', '.join(sorted(unknown))}")
-    kept = {name: value for name, value in fields.items() if value not in (None, "")}
+    kept = {name: value for name, value in fields.items() if value is not None and value != ""}
     if not kept:
         return _context.get()
-    return MappingProxyType({**_context.get(), **kept})  # type: ignore[dict-item]
+    return MappingProxyType({**_context.get(), **kept})
