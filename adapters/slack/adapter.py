@@ -34,7 +34,7 @@ from core.delivery.pacing import Pacer
 from core.domain.model import Job
 from core.ports import Clock
 from core.support.lifecycle import Lifecycle
-from core.support.log_context import current, log_context
+from core.support.log_context import bind, current
 
 log = logging.getLogger(__name__)
 
@@ -128,7 +128,10 @@ async def _in_log_context(
     context: AsyncBoltContext, next: Callable[[], Awaitable[BoltResponse]]
 ) -> BoltResponse:
     """Bolt middleware: the request's log lines (and its background work's) name Slack, the
-    workspace and a request id, over HTTP (which has bound the id) and Socket Mode alike."""
+    workspace and a request id, over HTTP (which has bound the id) and Socket Mode alike.
+    Bound, not a `with` block: Bolt runs the listener after its middleware has returned, in
+    the same task. Over HTTP the app's middleware resets it after the request (bot/app.py);
+    Socket Mode handles each envelope in a task of its own."""
     request_id = None if "request_id" in current() else secrets.token_hex(8)
-    with log_context(platform="slack", workspace=context.team_id, request_id=request_id):
-        return await next()
+    bind(platform="slack", workspace=context.team_id, request_id=request_id)
+    return await next()
