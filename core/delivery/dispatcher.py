@@ -51,7 +51,7 @@ from core.ports import Clock, UnitOfWork, UnitOfWorkFactory
 from core.safety.redaction import redact
 from core.support.background import stop, wait_for_wake
 from core.support.lifecycle import Lifecycle
-from core.support.log_context import bind, log_context
+from core.support.log_context import bind, detached, log_context
 from core.support.telemetry import NO_TELEMETRY, Telemetry
 from core.views.alerts import AlertSettings, alert_message, digest_message, with_repeats
 from core.views.jobs import job_message
@@ -194,7 +194,7 @@ class Dispatcher(Lifecycle):
             where = delivery.destination
             self._queues.setdefault(where, deque()).append(delivery)
             if where not in self._workers:
-                self._workers[where] = asyncio.create_task(self._work(where))
+                self._workers[where] = asyncio.create_task(self._work(where), context=detached())
         return len(claimed)
 
     async def drain(self) -> None:

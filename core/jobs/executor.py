@@ -9,7 +9,6 @@ keeps `heartbeat_at` fresh and picks up cancel requests made by other processes.
 from __future__ import annotations
 
 import asyncio
-import contextvars
 import logging
 import os
 import socket
@@ -34,7 +33,7 @@ from core.jobs.runners import CancelToken, Progress, RunCancelled, RunFailed, Ru
 from core.ports import Clock, UnitOfWorkFactory
 from core.safety.redaction import redact
 from core.support.lifecycle import Lifecycle
-from core.support.log_context import bind
+from core.support.log_context import bind, detached
 from core.support.telemetry import NO_TELEMETRY, Telemetry
 
 log = logging.getLogger(__name__)
@@ -111,10 +110,10 @@ class JobExecutor(Lifecycle):
     def launch(self, job_id: int) -> None:
         if self._closing or job_id in self._tasks:
             return
-        # A context of its own: the job's log lines name the job, not the request that
-        # launched it (whose fields would otherwise be copied into the task).
+        # The job's log lines name the job, not the request that launched it (whose fields
+        # the task would otherwise copy).
         task = asyncio.get_running_loop().create_task(
-            self._run(job_id), name=f"job-{job_id}", context=contextvars.Context()
+            self._run(job_id), name=f"job-{job_id}", context=detached()
         )
         self._tasks[job_id] = task
         task.add_done_callback(lambda _: self._tasks.pop(job_id, None))

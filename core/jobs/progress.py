@@ -39,6 +39,7 @@ from core.jobs.runners import Progress
 from core.ports import Clock, UnitOfWorkFactory
 from core.support.background import stop
 from core.support.lifecycle import Lifecycle
+from core.support.log_context import log_context
 from core.views.jobs import job_message
 from core.views.message import Message
 
@@ -223,10 +224,11 @@ class ProgressEditor(Lifecycle):
             progress = self._executor.progress_of(job_id)
             if progress is None:
                 continue
-            try:
-                await self._refresh_job(job_id, progress)
-            except Exception:
-                log.exception("could not show the progress of job #%s", job_id)
+            with log_context(job_id=job_id):  # the edits' lines (and the SDKs') name it
+                try:
+                    await self._refresh_job(job_id, progress)
+                except Exception:
+                    log.exception("could not show the progress of job #%s", job_id)
 
     async def _loop(self) -> None:
         while True:

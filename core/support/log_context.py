@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from contextvars import ContextVar
+from contextvars import Context, ContextVar, copy_context
 from types import MappingProxyType
 
 FIELDS = ("request_id", "platform", "workspace", "job_id", "target")
@@ -41,6 +41,14 @@ def bind(**fields: str | int | None) -> None:
     """Bind `fields` until the current task ends (a task has its own copy of the context, so
     the task that created it does not see them)."""
     _context.set(_merged(fields))
+
+
+def detached() -> Context:
+    """A copy of the current context without these fields, for a task that is not the
+    current work's (a job launched by a request logs as the job, not as the request)."""
+    context = copy_context()
+    context.run(_context.set, _EMPTY)
+    return context
 
 
 def _merged(fields: Mapping[str, str | int | None]) -> Mapping[str, str | int]:
