@@ -1,4 +1,4 @@
-"""JSON logs from a real run (H4): the whole app on Slack and Discord stand-ins, its log read
+"""JSON logs from a real run (H4): the whole app on the platforms' stand-ins, its log read
 line by line. Lines about a job name it and its target as fields; a platform's requests name
 the platform, the workspace and a request id; a secret typed in a command or printed by a job
 is in no line, message or field."""
@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from bot.logs import configure_logging
 from tests.adapters.discord_standin import GUILD_ID, DiscordStandIn, slash_command
@@ -21,6 +22,8 @@ from tests.adapters.observed_harness import Observed, observed_app
 from tests.adapters.slack_harness import ADMIN
 from tests.adapters.slack_standin import TEAM, SlackStandIn
 from tests.adapters.slack_standin import slash_command as slack_command
+from tests.adapters.teams_harness import teams_client, teams_settings
+from tests.adapters.teams_standin import TENANT, ConnectorStandIn, message
 
 SECRET = "ghp_0123456789abcdefghijABCDEFGHIJklmnopqr"
 LEAKY = ["sh", "-c", f"echo 'push refused: token={SECRET}' >&2; exit 2"]
@@ -93,3 +96,27 @@ async def test_json_lines_of_a_session_carry_job_request_and_platform_fields(
     assert {line["platform"] for line in handled} == {"slack", "discord"}
     # The job started from a request logs as the job, not as that request.
     assert all("request_id" not in line for line in started)
+
+
+async def test_a_teams_message_logs_and_counts_as_teams_in_its_tenant(
+    tmp_path: Path, connector: ConnectorStandIn, log_stream: io.StringIO
+) -> None:
+    async with teams_client(teams_settings(tmp_path)) as teams:
+        for text in ("help", "frobnicate"):
+            sent = message(text, service_url=connector.service_url)
+            assert (await teams.post("/api/messages", json=sent)).status in (200, 202)
+        await connector.wait_for(2)
+        scraped = await (await teams.get("/metrics")).text()
+    handled = [line for line in lines(log_stream) if line["logger"] == "core.app.service"]
+    assert [(line["platform"], line["workspace"]) for line in handled] == [("teams", TENANT)] * 2
+    assert len({line["request_id"] for line in handled}) == 2
+    found = {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(scraped)
+        for sample in family.samples
+    }
+    assert found[("exportbot_ack_seconds_count", (("platform", "teams"),))] == 2
+    commands = "exportbot_commands_total"
+    ok = (("outcome", "ok"), ("platform", "teams"), ("verb", "help"))
+    invalid = (("outcome", "invalid"), ("platform", "teams"), ("verb", "invalid"))
+    assert found[(commands, ok)] == 1 and found[(commands, invalid)] == 1
