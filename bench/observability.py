@@ -6,6 +6,8 @@ feeds, and one `/metrics` scrape over a large outbox.
 - A JSON log line through the server's handler (context filter, redaction, formatter) to a
   null stream, with five context fields bound, against the same line with none bound.
 - The metrics one Slack command feeds (its outcome counted, its ack timed), per command.
+- What the app adds around a platform's request (`bot/app.py`'s middleware: a request id, the
+  context bound and reset, the ack timed), against calling the handler directly.
 - A scrape (`refresh` reads the active jobs and counts the pending deliveries per platform,
   then the registry is written out) on SQLite with that many deliveries sent and 1% of
   them pending across four platforms: the count uses the (state, next_attempt_at) index, so
@@ -24,8 +26,11 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from aiohttp import web
+from aiohttp.test_utils import make_mocked_request
 from sqlalchemy import insert
 
+from bot.app import platform_requests
 from bot.logs import JsonFormatter, LogContext, RedactSecrets
 from bot.metrics import PrometheusTelemetry
 from core.support.log_context import log_context
@@ -75,6 +80,27 @@ def metrics_per_command(commands: int) -> float:
     return (time.perf_counter() - started) / commands * 1e6
 
 
+async def request_overhead(requests: int) -> tuple[float, float]:
+    """Microseconds a request, its handler called directly and through the middleware."""
+    request = make_mocked_request("POST", "/slack/events", app=web.Application())
+
+    async def handler(request: web.Request) -> web.StreamResponse:
+        return web.Response()
+
+    async def run(through_middleware: bool) -> float:
+        started = time.perf_counter()
+        for _ in range(requests):
+            if through_middleware:
+                await platform_requests(request, handler)
+            else:
+                await handler(request)
+        return (time.perf_counter() - started) / requests * 1e6
+
+    direct = min([await run(False) for _ in range(3)])
+    wrapped = min([await run(True) for _ in range(3)])
+    return direct, wrapped
+
+
 async def scrape_cost(total: int, scrapes: int, folder: Path) -> tuple[float, float, int]:
     """Median and p95 of a scrape, in ms, and the pending count it read."""
     async with open_engine(f"sqlite+aiosqlite:///{folder / f'scrape-{total}.db'}") as engine:
@@ -121,6 +147,8 @@ async def main() -> None:
     bare, fielded = log_line_cost(args.lines)
     print(f"JSON log line: {bare:.1f} µs bare, {fielded:.1f} µs with 5 context fields")
     print(f"metrics fed by one command: {metrics_per_command(args.lines):.2f} µs")
+    direct, wrapped = await request_overhead(args.lines)
+    print(f"a platform request: {direct:.1f} µs direct, {wrapped:.1f} µs through the middleware")
     with tempfile.TemporaryDirectory() as folder:
         for total in (int(n) for n in args.pending.split(",")):
             median, p95, pending = await scrape_cost(total, args.scrapes, Path(folder))
