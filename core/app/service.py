@@ -401,8 +401,10 @@ class CommandService:
         return error_message(t, ExportbotError(), prefix)
 
     def _handled(self, actor: Actor, action: str, outcome: Outcome) -> None:
-        """Every command and press is counted once, by verb, platform and outcome."""
-        log.info("%s by %s: %s", action, actor.principal, outcome.value)
+        """Every command and press is counted once, by verb, platform and outcome. Its log
+        line is DEBUG: the audit log keeps every command already, and a line per command
+        written on the ack's path costs as much as the metrics and context together."""
+        log.debug("%s by %s: %s", action, actor.principal, outcome.value)
         self._telemetry.command_handled(action, actor.platform, outcome.value)
 
     async def _audit_failure(

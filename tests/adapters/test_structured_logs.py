@@ -36,11 +36,12 @@ JOB_IN_TEXT = re.compile(r"job #(\d+)")
 
 @pytest.fixture
 def log_stream() -> Iterator[io.StringIO]:
-    """The server's own logging configuration, JSON, written here instead of stderr."""
+    """The server's own logging configuration, JSON, written here instead of stderr; DEBUG,
+    which adds a line per command answered."""
     root = logging.getLogger()
     handlers, level = root.handlers[:], root.level
     stream = io.StringIO()
-    configure_logging("INFO", "json", stream)
+    configure_logging("DEBUG", "json", stream)
     try:
         yield stream
     finally:
