@@ -24,6 +24,7 @@ from core.domain.model import (
     NewJob,
     Principal,
 )
+from core.domain.performance import Bound, DailyPerformance
 from core.domain.quotas import QuotaUsage
 from core.domain.schedules import ArchiveRecord, Draft, NewDraft, Schedule, ScheduleSpec
 from core.domain.subscriptions import Destination, Subscription
@@ -178,6 +179,29 @@ class QuotaRepository(Protocol):
         ...
 
 
+class PerformanceRepository(Protocol):
+    """Jobs' durations and sizes by day (C6), and which bounds each target is outside of."""
+
+    async def daily(
+        self, since: datetime, until: datetime, targets: Collection[str] | None = None
+    ) -> Sequence[DailyPerformance]:
+        """Per target and UTC day of their end, the count and averages of the jobs that
+        succeeded in [since, until); by target, then day. `targets=None`: every target.
+        One aggregate query (GROUP BY), never a loop over jobs."""
+        ...
+
+    async def outside(self, target: str) -> frozenset[Bound]:
+        """The bounds last judged crossed (empty when none, or never judged)."""
+        ...
+
+    async def set_outside(
+        self, target: str, before: frozenset[Bound], after: frozenset[Bound], at: datetime
+    ) -> bool:
+        """Replace `before` with `after` if the stored set is still `before` (compare and
+        set); False when another transaction changed it first."""
+        ...
+
+
 class Outbox(Protocol):
     async def add(self, event: OutboxEvent) -> None: ...
 
@@ -324,6 +348,7 @@ class UnitOfWork(Protocol):
     drafts: DraftRepository
     archives: ArchiveRepository
     quotas: QuotaRepository
+    performance: PerformanceRepository
     outbox: Outbox
     posted: PostedMessageRepository
     inbound: InboundLog
