@@ -29,6 +29,7 @@ from core.domain.quotas import QuotaUsage
 from core.domain.schedules import ArchiveRecord, Draft, NewDraft, Schedule, ScheduleSpec
 from core.domain.subscriptions import Destination, Subscription
 from core.jobs.export import ExportBatches
+from core.views.performance import PerformanceChart
 
 
 class JobRepository(Protocol):
@@ -400,6 +401,18 @@ class JobArchive(Protocol):
         """The same jobs and notes as plain rows (core.jobs.export's JOB_FIELDS and
         NOTE_FIELDS: primitive values, times as ISO 8601 text), a batch at a time: what an
         export writes, without building a `Job` per row."""
+        ...
+
+
+class Charts(Protocol):
+    """Performance charts (C6), drawn outside the core (bot/charts.py, matplotlib)."""
+
+    def link(self, target: str, days: int) -> str:
+        """A signed, expiring address of the target's chart ('' when the bot has none)."""
+        ...
+
+    def draw(self, chart: PerformanceChart) -> bytes:
+        """The chart as a PNG. Blocking (a few tens of milliseconds): call it in a thread."""
         ...
 
 
