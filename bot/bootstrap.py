@@ -39,6 +39,7 @@ from adapters.teams.adapter import TeamsCredentials
 from adapters.teams.webhook import teams_payload
 from adapters.webhooks import guarded_session, webhook_senders
 from adapters.webhooks.render import Renderers
+from bot.charts import MatplotlibCharts
 from bot.config import Settings
 from bot.errors import PlatformUnavailable
 from bot.scheduler import SchedulerService
@@ -119,6 +120,7 @@ async def open_bot(settings: Settings, *, clock: Clock | None = None) -> AsyncIt
             grace_seconds=settings.shutdown_grace_seconds,
         )
         audit_writer = BatchedAuditWriter(uow_factory)
+        alerts = alert_settings(settings)
         service = CommandService(
             uow_factory,
             targets,
@@ -129,6 +131,9 @@ async def open_bot(settings: Settings, *, clock: Clock | None = None) -> AsyncIt
             draft_ttl=settings.draft_ttl,
             audit_sink=audit_writer,
             webhook_allow_private=settings.webhook_allow_private,
+            charts=MatplotlibCharts(
+                settings.public_url, alerts.link_secret, clock, alerts.link_ttl
+            ),
         )
         bot = Bot(
             settings,
@@ -139,7 +144,7 @@ async def open_bot(settings: Settings, *, clock: Clock | None = None) -> AsyncIt
             executor,
             service,
             audit_writer,
-            alert_settings(settings),
+            alerts,
         )
         await sync_configured_grants(bot)
         _sweep_archives(targets)
@@ -156,7 +161,13 @@ async def open_console(
 ) -> AsyncIterator[ConsoleSession]:
     """The core and one console session, which hears of the end of every job (C3)."""
     async with open_bot(settings) as bot:
-        session = ConsoleSession(bot.service, bot.executor, user, locale=locale)
+        session = ConsoleSession(
+            bot.service,
+            bot.executor,
+            user,
+            locale=locale,
+            image_dir=Path(settings.data_dir) / "charts",
+        )
         bot.executor.subscribe(session.on_job_ended)
         yield session
 

@@ -532,6 +532,8 @@ MESSAGES: dict[str, str] = {
     "stats.all_within": "no target outside its bounds",
     "stats.some_outside": "outside their bounds: {targets}",
     "stats.chart_hint": "{prefix}stats <target> draws a target's chart.",
+    "stats.chart.maximum": "Bound: at most {bound} on average",
+    "stats.chart.minimum": "Bound: at least {bound} on average",
     "stats.chart_title": "{target} · last {days} days",
     "stats.axis.duration": "Average duration ({unit})",
     "stats.axis.size": "Average size ({unit})",

@@ -527,6 +527,8 @@ MESSAGES: dict[str, str] = {
     "stats.all_within": "aucune cible hors de ses limites",
     "stats.some_outside": "hors de leurs limites : {targets}",
     "stats.chart_hint": "{prefix}stats <cible> trace le graphique d’une cible.",
+    "stats.chart.maximum": "Limite : {bound} en moyenne au plus",
+    "stats.chart.minimum": "Limite : {bound} en moyenne au moins",
     "stats.chart_title": "{target} · {days} derniers jours",
     "stats.axis.duration": "Durée moyenne ({unit})",
     "stats.axis.size": "Taille moyenne ({unit})",

@@ -36,3 +36,9 @@ def verify(secret: bytes, path: str, expires: str, sig: str, now: datetime) -> b
 
 def job_path(job_id: int) -> str:
     return f"/jobs/{job_id}"
+
+
+def chart_path(target: str, days: int) -> str:
+    """A target's `stats` chart over `days` days (C6); the days are in the signed path, so a
+    link cannot be bent to another window."""
+    return f"/charts/{target}/{days}.png"

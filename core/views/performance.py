@@ -50,8 +50,10 @@ class PerformanceChart:
     alt_text: str
 
 
-def short_duration(seconds: float) -> str:
-    """`45 s`, `9 min`, `2 h 5 min`: rounded for reading, not for accounting."""
+def short_duration(t: Translator, seconds: float) -> str:
+    """`0.4 s`, `45 s`, `9 min`, `2 h 5 min`: rounded for reading, not for accounting."""
+    if seconds < 9.95:
+        return f"{seconds:.1f} s".replace(".", t.t("unit.decimal_mark"))
     if seconds < 59.5:
         return f"{seconds:.0f} s"
     minutes = round(seconds / 60)
@@ -62,7 +64,7 @@ def short_duration(seconds: float) -> str:
 
 
 def _amount(t: Translator, bound: Bound, value: float) -> str:
-    return short_duration(value) if bound.is_duration else t.size(round(value))
+    return short_duration(t, value) if bound.is_duration else t.size(round(value))
 
 
 def bound_words(t: Translator, bound: Bound, limit: float) -> str:
@@ -106,7 +108,7 @@ def alt_text(
     today = start + timedelta(days=days - 1)
     if all(v is None for v in durations):
         return t.t("stats.alt.empty", target=target, days=days)
-    parts = [_trend(t, durations, "duration", short_duration)]
+    parts = [_trend(t, durations, "duration", lambda v: short_duration(t, v))]
     if any(v is not None for v in sizes):
         parts.append(_trend(t, sizes, "size", lambda v: t.size(round(v))))
     sentence = t.t("stats.alt.and").join(parts)
@@ -116,7 +118,11 @@ def alt_text(
         since = outside_since(series, start, limit, maximum=bound.is_maximum)
         if since is not None:
             clauses.append(
-                t.t("stats.alt.bound", bound=bound_words(t, bound, limit), when=_when(t, since, today))
+                t.t(
+                    "stats.alt.bound",
+                    bound=bound_words(t, bound, limit),
+                    when=_when(t, since, today),
+                )
             )
     text = t.t("stats.alt.sentence", trend=sentence, days=days, bounds="".join(clauses))
     return text[:1].upper() + text[1:]
@@ -180,12 +186,18 @@ def target_section(t: Translator, perf: TargetPerformance) -> str:
     lines = [
         t.t("stats.heading", target=perf.target, jobs=means.jobs, days=perf.days),
         _range_line(
-            t, "stats.duration_line", perf.durations, means.seconds, short_duration, tail(True)
+            t,
+            "stats.duration_line",
+            perf.durations,
+            means.seconds,
+            lambda v: short_duration(t, v),
+            tail(True),
         ),
     ]
     if means.bytes is None:
         lines.append(t.t("stats.size_none"))
     else:
+
         def size(value: float) -> str:
             return t.size(round(value))
 
@@ -229,7 +241,14 @@ def chart(t: Translator, perf: TargetPerformance) -> PerformanceChart:
 
     def lines(is_duration: bool, divisor: float) -> tuple[BoundLine, ...]:
         return tuple(
-            BoundLine(limit / divisor, bound_words(t, bound, limit).capitalize(), bound.is_maximum)
+            BoundLine(
+                limit / divisor,
+                t.t(
+                    "stats.chart.maximum" if bound.is_maximum else "stats.chart.minimum",
+                    bound=_amount(t, bound, limit),
+                ),
+                bound.is_maximum,
+            )
             for bound, limit in limits.items()
             if bound.is_duration == is_duration
         )
