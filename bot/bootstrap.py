@@ -54,6 +54,7 @@ from core.delivery.webhooks import WebhookFormat
 from core.domain.capabilities import Role
 from core.domain.model import CONFIG_GRANTOR, Grant, Job, Principal, TargetKind, TargetSpec
 from core.jobs.executor import JobExecutor, JobListener
+from core.jobs.performance_watch import PerformanceWatch
 from core.jobs.progress import ProgressEditor
 from core.jobs.runners import Runner
 from core.jobs.runners.archive import ArchiveRunner, sweep_partial_archives
@@ -93,6 +94,7 @@ class Bot:
     service: CommandService
     audit_writer: BatchedAuditWriter
     alerts: AlertSettings
+    performance: PerformanceWatch
     # One token bucket per destination, shared by everything that posts proactively.
     pacer: Pacer = field(default_factory=lambda: Pacer(PLATFORMS.paces()))
     platforms: Platforms = PLATFORMS
@@ -145,6 +147,7 @@ async def open_bot(settings: Settings, *, clock: Clock | None = None) -> AsyncIt
             service,
             audit_writer,
             alerts,
+            PerformanceWatch(uow_factory, targets, clock),
         )
         await sync_configured_grants(bot)
         _sweep_archives(targets)
@@ -168,7 +171,7 @@ async def open_console(
             locale=locale,
             image_dir=Path(settings.data_dir) / "charts",
         )
-        bot.executor.subscribe(session.on_job_ended)
+        bot.executor.subscribe(bot.performance.job_ended, session.on_job_ended)
         yield session
 
 
@@ -247,7 +250,7 @@ async def open_server(settings: Settings, *, clock: Clock | None = None) -> Asyn
         )
         bot.executor.subscribe(
             *job_ended_subscribers(
-                progress, [server_slack, server_teams, server_discord], dispatcher
+                progress, [server_slack, server_teams, server_discord], dispatcher, bot.performance
             )
         )
         await stack.enter_async_context(dispatcher)
@@ -272,6 +275,7 @@ def job_ended_subscribers(
     progress: ProgressEditor,
     chats: Sequence[SlackAdapter | TeamsAdapter | DiscordAdapter | None],
     dispatcher: Dispatcher,
+    performance: PerformanceWatch,
 ) -> list[JobListener]:
     """Who hears of a job's end, in the order they are called (one at a time)."""
 
@@ -284,6 +288,9 @@ def job_ended_subscribers(
         progress.job_ended,
         # Each chat redraws the job's card where it was answered and says how it ended there.
         *(chat.on_job_ended for chat in chats if chat is not None),
+        # The target's averages against its bounds (C6): a crossing's event is written before
+        # the dispatcher wakes, so it leaves with the job's own alerts.
+        performance.job_ended,
         # Last: the end's alerts and the requester's private message (C3) were written to the
         # outbox with the job's end; the dispatcher sends them now rather than at its next poll.
         wake_dispatcher,

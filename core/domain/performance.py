@@ -146,9 +146,10 @@ async def check_bounds(
     writes one `performance` event (C1). Bounds back inside re-arm."""
     if not bounds.any:
         return None
-    start = first_day(now, bounds.window_days)
-    rows = await uow.performance.daily(day_start(start), now, [target])
-    means = averages(rows)
+    window = first_day(now, bounds.window_days)
+    shown = first_day(now, DEFAULT_STATS_DAYS)  # what the alert's chart and words show
+    rows = await uow.performance.daily(day_start(min(window, shown)), now, [target])
+    means = averages(r for r in rows if r.day >= window)
     now_outside = outside(bounds, means)
     before = await uow.performance.outside(target)
     if now_outside == before:
@@ -166,12 +167,16 @@ async def check_bounds(
             now,
             {
                 "bounds": sorted(b.value for b in crossed),
-                "limits": {b.value: limits[b] for b in sorted(crossed)},
+                "limits": {b.value: v for b, v in sorted(limits.items())},
                 "avg_seconds": means.seconds,
                 "avg_bytes": means.bytes,
                 "jobs": means.jobs,
                 "window_days": bounds.window_days,
                 "job": job_id,  # the job whose end tipped the average: the alert links to it
+                # The days the alert's chart shows, so its words need no second query.
+                "start": shown.isoformat(),
+                "seconds": daily_series(rows, shown, DEFAULT_STATS_DAYS, size=False),
+                "bytes": daily_series(rows, shown, DEFAULT_STATS_DAYS, size=True),
             },
         )
     )
