@@ -56,7 +56,7 @@ def short_duration(t: Translator, seconds: float) -> str:
         return f"{seconds:.1f} s".replace(".", t.t("unit.decimal_mark"))
     if seconds < 59.5:
         return f"{seconds:.0f} s"
-    minutes = round(seconds / 60)
+    minutes = int(seconds / 60 + 0.5)  # half up, as people round (10.5 min → 11 min)
     if minutes < 60:
         return f"{minutes} min"
     hours, minutes = divmod(minutes, 60)
