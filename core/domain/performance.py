@@ -56,6 +56,12 @@ def day_start(day: date) -> datetime:
     return datetime.combine(day, time(0), tzinfo=UTC)
 
 
+def window_end(now: datetime) -> datetime:
+    """The end of a window ending today: tomorrow's start, so a job that ended this very
+    instant counts (a frozen or coarse clock gives its end and `now` the same time)."""
+    return day_start(now.astimezone(UTC).date() + timedelta(days=1))
+
+
 def averages(rows: Iterable[DailyPerformance]) -> Averages:
     """The days' averages, weighted by their jobs (the average of every job, not of days)."""
     jobs = 0
@@ -148,7 +154,7 @@ async def check_bounds(
         return None
     window = first_day(now, bounds.window_days)
     shown = first_day(now, DEFAULT_STATS_DAYS)  # what the alert's chart and words show
-    rows = await uow.performance.daily(day_start(min(window, shown)), now, [target])
+    rows = await uow.performance.daily(day_start(min(window, shown)), window_end(now), [target])
     means = averages(r for r in rows if r.day >= window)
     now_outside = outside(bounds, means)
     before = await uow.performance.outside(target)

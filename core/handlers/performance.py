@@ -11,7 +11,7 @@ from core.commands import model as c
 from core.domain.authorization import require, visible_targets
 from core.domain.capabilities import Capability
 from core.domain.model import TargetSpec
-from core.domain.performance import day_start, first_day
+from core.domain.performance import day_start, first_day, window_end
 from core.errors import PermissionDenied
 from core.handlers.context import Context, Handler
 from core.i18n import Translator
@@ -31,7 +31,7 @@ async def load_performance(
     """Each target's days shown and its bounds' window, from one aggregate query."""
     longest = max([days, *(s.performance.window_days for s in specs)])
     rows = await uow.performance.daily(
-        day_start(first_day(now, longest)), now, [s.name for s in specs]
+        day_start(first_day(now, longest)), window_end(now), [s.name for s in specs]
     )
     start = first_day(now, days)
     found = []
