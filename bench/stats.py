@@ -206,7 +206,7 @@ async def plan(engine: AsyncEngine, label: str) -> None:
     until = window_end(NOW).replace(tzinfo=None)
     explain = "EXPLAIN QUERY PLAN " if engine.dialect.name == "sqlite" else "EXPLAIN "
     async with engine.connect() as connection:
-        rows = (await connection.execute(text(explain + query), {"since": since, "until": until}))
+        rows = await connection.execute(text(explain + query), {"since": since, "until": until})
         lines = [str(row[-1]) for row in rows]
     uses = any("ix_jobs_performance" in line for line in lines)
     print(f"{label:>11}  plan uses ix_jobs_performance: {'yes' if uses else 'NO'}")
