@@ -95,6 +95,7 @@ class Bot:
     audit_writer: BatchedAuditWriter
     alerts: AlertSettings
     performance: PerformanceWatch
+    charts: MatplotlibCharts
     # One token bucket per destination, shared by everything that posts proactively.
     pacer: Pacer = field(default_factory=lambda: Pacer(PLATFORMS.paces()))
     platforms: Platforms = PLATFORMS
@@ -123,6 +124,7 @@ async def open_bot(settings: Settings, *, clock: Clock | None = None) -> AsyncIt
         )
         audit_writer = BatchedAuditWriter(uow_factory)
         alerts = alert_settings(settings)
+        charts = MatplotlibCharts(settings.public_url, alerts.link_secret, clock, alerts.link_ttl)
         service = CommandService(
             uow_factory,
             targets,
@@ -133,9 +135,7 @@ async def open_bot(settings: Settings, *, clock: Clock | None = None) -> AsyncIt
             draft_ttl=settings.draft_ttl,
             audit_sink=audit_writer,
             webhook_allow_private=settings.webhook_allow_private,
-            charts=MatplotlibCharts(
-                settings.public_url, alerts.link_secret, clock, alerts.link_ttl
-            ),
+            charts=charts,
         )
         bot = Bot(
             settings,
@@ -148,6 +148,7 @@ async def open_bot(settings: Settings, *, clock: Clock | None = None) -> AsyncIt
             audit_writer,
             alerts,
             PerformanceWatch(uow_factory, targets, clock),
+            charts,
         )
         await sync_configured_grants(bot)
         _sweep_archives(targets)
@@ -237,6 +238,7 @@ async def open_server(settings: Settings, *, clock: Clock | None = None) -> Asyn
             platforms=bot.platforms,
             pacer=bot.pacer,
             lease=timedelta(seconds=settings.delivery_lease_seconds),
+            charts=bot.charts,
         )
         every = settings.progress_every_seconds
         progress = ProgressEditor(

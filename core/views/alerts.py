@@ -21,7 +21,12 @@ from core.i18n import Translator
 from core.safety.links import chart_path, job_path, signed_url
 from core.safety.redaction import redact
 from core.views.message import Action, Field, Image, Message, Tone
-from core.views.performance import alt_text, bound_words, short_duration
+from core.views.performance import (
+    PerformanceChart,
+    bound_words,
+    series_chart,
+    short_duration,
+)
 
 SEVERITY_TONES = {
     Severity.INFO: Tone.INFO,
@@ -122,14 +127,10 @@ def _performance(
             settings.public_url, job_path(job), settings.link_secret, now, settings.link_ttl
         )
         fields.append(Field(t.t("field.job_page"), link))
-    seconds, sizes = list(p.get("seconds") or []), list(p.get("bytes") or [])
-    try:
-        start = date.fromisoformat(str(p.get("start")))
-    except ValueError:
+    drawn = performance_chart(t, event)
+    if drawn is None:
         return (), fields
-    days = len(seconds)
-    bounds = _bounds(p.get("limits") or {})
-    words = alt_text(t, event.target, seconds, sizes, start, bounds)
+    days = len(drawn.days)
     url = signed_url(
         settings.public_url,
         chart_path(event.target, days),
@@ -137,7 +138,21 @@ def _performance(
         now,
         settings.link_ttl,
     )
-    return (Image(url, words, filename=f"stats-{event.target}-{days}d.png"),), fields
+    return (Image(url, drawn.alt_text, filename=f"stats-{event.target}-{days}d.png"),), fields
+
+
+def performance_chart(t: Translator, event: OutboxEvent) -> PerformanceChart | None:
+    """The chart a performance event's alert shows, from the days its payload carries (the
+    same words whether it is drawn now or fetched later from its link)."""
+    p = event.payload
+    seconds, sizes = list(p.get("seconds") or []), list(p.get("bytes") or [])
+    try:
+        start = date.fromisoformat(str(p.get("start")))
+    except ValueError:
+        return None
+    if not seconds or len(sizes) != len(seconds):
+        return None
+    return series_chart(t, event.target, start, seconds, sizes, _bounds(p.get("limits") or {}))
 
 
 def _bounds(limits: Mapping[str, float]) -> PerformanceBounds:

@@ -230,8 +230,20 @@ def _scale_bytes(t: Translator, series: Sequence[float | None]) -> tuple[float, 
 
 
 def chart(t: Translator, perf: TargetPerformance) -> PerformanceChart:
-    durations, sizes = perf.durations, perf.sizes
-    limits = perf.bounds.limits()
+    return series_chart(t, perf.target, perf.start, perf.durations, perf.sizes, perf.bounds)
+
+
+def series_chart(
+    t: Translator,
+    target: str,
+    start: date,
+    durations: Sequence[float | None],
+    sizes: Sequence[float | None],
+    bounds: PerformanceBounds,
+) -> PerformanceChart:
+    """The chart of daily series from `start` (seconds, bytes), with `bounds` drawn."""
+    days = len(durations)
+    limits = bounds.limits()
     seconds_div, seconds_unit = _scale_seconds(
         [*durations, *(v for b, v in limits.items() if b.is_duration)]
     )
@@ -254,8 +266,8 @@ def chart(t: Translator, perf: TargetPerformance) -> PerformanceChart:
         )
 
     return PerformanceChart(
-        title=t.t("stats.chart_title", target=perf.target, days=perf.days),
-        days=tuple(perf.start + timedelta(days=i) for i in range(perf.days)),
+        title=t.t("stats.chart_title", target=target, days=days),
+        days=tuple(start + timedelta(days=i) for i in range(days)),
         durations=tuple(None if v is None else v / seconds_div for v in durations),
         sizes=tuple(None if v is None else v / bytes_div for v in sizes),
         duration_label=t.t("stats.axis.duration", unit=seconds_unit),
@@ -263,5 +275,5 @@ def chart(t: Translator, perf: TargetPerformance) -> PerformanceChart:
         day_label=t.t("stats.axis.day"),
         duration_bounds=lines(True, seconds_div),
         size_bounds=lines(False, bytes_div),
-        alt_text=alt_text(t, perf.target, durations, sizes, perf.start, perf.bounds),
+        alt_text=alt_text(t, target, durations, sizes, start, bounds),
     )

@@ -55,3 +55,32 @@ async def test_stats_attaches_the_chart_with_its_alt_text_as_description(
     )
     assert attachment["filename"].endswith("stats-quick-2d.png")
     assert attachment["content_type"] == "image/png"
+
+
+async def test_a_performance_alert_attaches_its_chart_described(
+    discord: DiscordHarness, standin: DiscordStandIn
+) -> None:
+    status, _ = await discord.send(
+        slash_command("subscribe", {"target": "quick", "kinds": "performance"})
+    )
+    assert status == 200
+    now = discord.bot.clock.now()
+    for minutes in (3, 2):
+        await finished_job(
+            discord.bot.uow_factory, "quick", now - timedelta(minutes=minutes), 5, 3_000_000
+        )
+    await discord.send(slash_command("run", {"target": "quick"}))
+    await discord.settle()
+    await discord.eventually(
+        "SELECT count(*) FROM deliveries WHERE state = 'sent' AND private = 0", [(1,)]
+    )
+    [alert] = [
+        r
+        for r in standin.requests_to("POST /channels/{channel_id}/messages")
+        if "performance bound" in str(r.json)
+    ]
+    [part] = alert.files()
+    assert struct.unpack(">II", part.data[16:24]) == (PNG_WIDTH, PNG_HEIGHT)
+    [described] = alert.json["attachments"]
+    assert described["description"].startswith("Average duration ")
+    assert described["description"].endswith("; above the 1.0 MB bound since today.")
