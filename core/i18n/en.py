@@ -309,7 +309,7 @@ MESSAGES: dict[str, str] = {
     "alert.why.resumed": "The earlier interruption is behind us: {target} has a fresh archive.",
     "alert.why.succeeded": "{target} has a fresh archive.",
     "alert.why.quota": "When the quota is full, new archives of {target} fail.",
-    "alert.why.performance": "Exports of {target} take longer or weigh more than the bound set for them.",
+    "alert.why.performance": "The average run time or archive size of {target} left the bounds set for it: an export that slows, swells or shrinks suddenly may be missing data or about to fill its storage.",
     "alert.why.review": "The change takes effect only once someone other than its author approves it.",
     "alert.why.decided": "The decision is recorded with the draft; an approved draft is now the active schedule.",
     "alert.why.missed": "The bot was not running at {fire_time}, so {target} went without that export.",

@@ -384,7 +384,7 @@ MESSAGES: dict[str, str] = {
     "alert.why.resumed": "L'interruption est réparée : {target} a une archive récente.",
     "alert.why.succeeded": "{target} a une archive récente.",
     "alert.why.quota": "Quand le quota est plein, les nouvelles archives de {target} échouent.",
-    "alert.why.performance": "Les exports de {target} durent plus ou pèsent plus que la limite fixée.",
+    "alert.why.performance": "La durée moyenne ou la taille moyenne des archives de {target} est sortie des limites fixées : un export qui ralentit, grossit ou rétrécit soudain peut manquer des données ou remplir bientôt son stockage.",
     "alert.why.review": "La modification ne prend effet qu'une fois approuvée par quelqu'un d'autre que son auteur.",
     "alert.why.decided": "La décision est enregistrée avec le brouillon ; un brouillon approuvé est maintenant la planification active.",
     "alert.why.missed": "Le bot ne tournait pas à {fire_time} : {target} n'a pas eu cet export.",
