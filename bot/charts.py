@@ -20,7 +20,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from core.ports import Clock
-from core.safety.links import chart_path, signed_url
+from core.safety.links import chart_path, fetchable, signed_url
 from core.views.performance import BoundLine, PerformanceChart
 
 PNG_WIDTH, PNG_HEIGHT = 800, 500
@@ -98,8 +98,8 @@ class MatplotlibCharts:
         self._ttl = ttl
 
     def link(self, target: str, days: int) -> str:
-        if not self._public_url:
-            return ""
+        if not fetchable(self._public_url):
+            return ""  # Discord and the console still get the bytes
         now: datetime = self._clock.now()
         return signed_url(self._public_url, chart_path(target, days), self._secret, now, self._ttl)
 

@@ -18,7 +18,7 @@ from core.domain.model import Bound, Job, OriginKind, PerformanceBounds
 from core.domain.schedules import Verdict
 from core.domain.subscriptions import AlertKind, Severity
 from core.i18n import Translator
-from core.safety.links import chart_path, job_path, signed_url
+from core.safety.links import chart_path, fetchable, job_path, signed_url
 from core.safety.redaction import redact
 from core.views.message import Action, Field, Image, Message, Tone
 from core.views.performance import (
@@ -131,13 +131,10 @@ def _performance(
     if drawn is None:
         return (), fields
     days = len(drawn.days)
-    url = signed_url(
-        settings.public_url,
-        chart_path(event.target, days),
-        settings.link_secret,
-        now,
-        settings.link_ttl,
-    )
+    url = ""  # on loopback only the platforms that upload the chart show it (Discord)
+    if fetchable(settings.public_url):
+        path = chart_path(event.target, days)
+        url = signed_url(settings.public_url, path, settings.link_secret, now, settings.link_ttl)
     return (Image(url, drawn.alt_text, filename=f"stats-{event.target}-{days}d.png"),), fields
 
 

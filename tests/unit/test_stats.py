@@ -17,7 +17,7 @@ from core.clock import FrozenClock
 from core.domain.model import Bound, Outcome, PerformanceBounds
 from core.domain.performance import outside_since, sparkline
 from core.i18n import Translator
-from core.safety.links import chart_path, verify
+from core.safety.links import chart_path, fetchable, verify
 from core.views.performance import alt_text, short_duration
 from tests.contract.seeds import finished_job
 from tests.fakes import FakeStore
@@ -249,3 +249,26 @@ def test_every_bound_has_a_configuration_key() -> None:
         "max_avg_size",
         "min_avg_size",
     }
+
+
+async def test_on_a_loopback_address_the_chart_has_bytes_but_no_link(
+    store: FakeStore, clock: FrozenClock
+) -> None:
+    """Slack refuses a message whose image it cannot fetch: on the default 127.0.0.1 only the
+    platforms that upload the chart (Discord, the console) show it."""
+    await seed(store)
+    service = CommandService(
+        store.uow,
+        TARGETS,
+        clock,
+        RecordingJobControl(),
+        platforms=PLATFORMS,
+        charts=MatplotlibCharts("http://127.0.0.1:8080", SECRET, clock),
+    )
+    [image] = (await service.execute_text("stats demo", console("bob"))).images
+    assert image.url == "" and png_size(image.data) == (PNG_WIDTH, PNG_HEIGHT)
+    assert [fetchable(u) for u in ("http://localhost:8080", "http://[::1]/", PUBLIC)] == [
+        False,
+        False,
+        True,
+    ]
