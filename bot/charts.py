@@ -11,17 +11,15 @@ from __future__ import annotations
 
 import io
 from datetime import datetime, timedelta
-
-import matplotlib
-
-matplotlib.use("Agg")  # no display, no GUI toolkit: the bot draws files
-
-from matplotlib.axes import Axes
-from matplotlib.figure import Figure
+from typing import TYPE_CHECKING
 
 from core.ports import Clock
 from core.safety.links import chart_path, fetchable, signed_url
 from core.views.performance import BoundLine, PerformanceChart
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 PNG_WIDTH, PNG_HEIGHT = 800, 500
 _DPI = 100
@@ -32,7 +30,7 @@ _BOUND = "#8b0000"
 def draw(chart: PerformanceChart) -> bytes:
     """The chart as PNG bytes, PNG_WIDTH × PNG_HEIGHT pixels, with its alt text as the PNG's
     description."""
-    figure = Figure(figsize=(PNG_WIDTH / _DPI, PNG_HEIGHT / _DPI), dpi=_DPI)
+    figure = _figure()
     figure.suptitle(chart.title, fontsize=11)
     top, bottom = figure.subplots(2, 1, sharex=True)
     positions = list(range(len(chart.days)))
@@ -52,6 +50,17 @@ def draw(chart: PerformanceChart) -> bytes:
         metadata={"Software": None, "Description": chart.alt_text[:1000]},
     )
     return out.getvalue()
+
+
+def _figure() -> Figure:
+    """A blank figure of the chart's size. matplotlib is imported here, on the first chart:
+    it takes about half a second, which no other command should pay at start."""
+    import matplotlib
+
+    matplotlib.use("Agg")  # no display, no GUI toolkit: the bot draws files
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=(PNG_WIDTH / _DPI, PNG_HEIGHT / _DPI), dpi=_DPI)
 
 
 def _panel(
