@@ -16,7 +16,25 @@ from typing import TYPE_CHECKING
 from core.domain.events import EventKind, OutboxEvent
 from core.domain.model import DEFAULT_WINDOW_DAYS, Bound, PerformanceBounds
 
-__all__ = ["DEFAULT_WINDOW_DAYS", "Bound", "PerformanceBounds", "check_bounds", "sparkline"]
+__all__ = [
+    "DEFAULT_STATS_DAYS",
+    "DEFAULT_WINDOW_DAYS",
+    "MAX_STATS_DAYS",
+    "Averages",
+    "Bound",
+    "BoundsCrossed",
+    "DailyPerformance",
+    "PerformanceBounds",
+    "averages",
+    "check_bounds",
+    "daily_series",
+    "day_start",
+    "first_day",
+    "outside",
+    "outside_since",
+    "sparkline",
+    "window_end",
+]
 
 if TYPE_CHECKING:  # ports name these dataclasses in their signatures
     from core.ports import UnitOfWork
