@@ -21,7 +21,7 @@ from adapters.discord import DiscordAdapter
 from adapters.slack import SlackAdapter
 from adapters.teams import TeamsAdapter
 from adapters.teams.adapter import loopback_only
-from bot import pages
+from bot import charts, pages
 from bot.bootstrap import Bot, open_server
 from bot.config import Settings
 from bot.manifests.teams import PRIVACY_PATH, TERMS_PATH
@@ -30,10 +30,13 @@ from bot.metrics_http import PLATFORM_PATHS, bearer_matches, new_request_id
 from bot.scheduler import SchedulerService
 from core.commands.numbers import whole_number
 from core.delivery.dispatcher import Dispatcher
+from core.domain.performance import MAX_STATS_DAYS
+from core.handlers.performance import load_performance
 from core.i18n import Translator
-from core.safety.links import job_path, verify
+from core.safety.links import chart_path, job_path, verify
 from core.safety.text import cut
 from core.support.log_context import log_context
+from core.views.performance import chart
 
 log = logging.getLogger(__name__)
 
@@ -106,6 +109,36 @@ async def job_page(request: web.Request) -> web.Response:
         html = pages.refusal(t, "error.job_not_found", job=job_id)
         return web.Response(text=html, status=404, content_type="text/html")
     return web.Response(text=pages.page(message, t.locale), content_type="text/html")
+
+
+async def chart_image(request: web.Request) -> web.Response:
+    """A target's `stats` chart (C6), for the platforms that fetch an image by its address
+    (Slack, Teams). The signature is the permission (G4); a bent or expired link, an unknown
+    target or a window out of bounds is refused with a 4xx, never drawn."""
+    bot = request.app.get(BOT_KEY)
+    if bot is None:
+        return web.json_response({"status": "starting"}, status=503)
+    target = request.match_info["target"]
+    days = whole_number(request.match_info["days"])
+    query = request.query
+    if days is None or not verify(
+        bot.alerts.link_secret,
+        chart_path(target, days),
+        query.get("expires", ""),
+        query.get("sig", ""),
+        bot.clock.now(),
+    ):
+        return web.Response(text="this chart link is not valid or has expired", status=403)
+    spec = bot.targets.get(target)
+    if spec is None or not 1 <= days <= MAX_STATS_DAYS:  # signed once, since removed
+        return web.Response(text="no such chart", status=404)
+    t = Translator(request.headers.get("Accept-Language", "en").split(",")[0])
+    async with bot.uow_factory(read_only=True) as uow:
+        [perf] = await load_performance(uow, [spec], bot.clock.now(), days)
+    png = await asyncio.to_thread(charts.draw, chart(t, perf))
+    return web.Response(
+        body=png, content_type="image/png", headers={"Cache-Control": "private, max-age=300"}
+    )
 
 
 async def privacy_page(request: web.Request) -> web.Response:
@@ -208,6 +241,7 @@ def create_app(settings: Settings) -> web.Application:
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/jobs/{job_id}", job_page)
     app.router.add_get("/metrics", metrics)
+    app.router.add_get("/charts/{target}/{days}.png", chart_image)
     app.router.add_get("/readyz", readyz)
     app.router.add_get(PRIVACY_PATH, privacy_page)
     app.router.add_get(TERMS_PATH, terms_page)

@@ -39,6 +39,7 @@ from adapters.teams.adapter import TeamsCredentials
 from adapters.teams.webhook import teams_payload
 from adapters.webhooks import guarded_session, webhook_senders
 from adapters.webhooks.render import Renderers
+from bot.charts import MatplotlibCharts
 from bot.config import Settings
 from bot.errors import PlatformUnavailable
 from bot.metrics import PrometheusTelemetry
@@ -54,6 +55,7 @@ from core.delivery.webhooks import WebhookFormat
 from core.domain.capabilities import Role
 from core.domain.model import CONFIG_GRANTOR, Grant, Job, Principal, TargetKind, TargetSpec
 from core.jobs.executor import JobExecutor, JobListener
+from core.jobs.performance_watch import PerformanceWatch
 from core.jobs.progress import ProgressEditor
 from core.jobs.runners import Runner
 from core.jobs.runners.archive import ArchiveRunner, sweep_partial_archives
@@ -93,6 +95,8 @@ class Bot:
     service: CommandService
     audit_writer: BatchedAuditWriter
     alerts: AlertSettings
+    performance: PerformanceWatch
+    charts: MatplotlibCharts
     # This bot's metrics, in a registry of its own (GET /metrics).
     telemetry: PrometheusTelemetry = field(default_factory=PrometheusTelemetry)
     # One token bucket per destination, shared by everything that posts proactively.
@@ -124,6 +128,8 @@ async def open_bot(settings: Settings, *, clock: Clock | None = None) -> AsyncIt
             telemetry=telemetry,
         )
         audit_writer = BatchedAuditWriter(uow_factory)
+        alerts = alert_settings(settings)
+        charts = MatplotlibCharts(settings.public_url, alerts.link_secret, clock, alerts.link_ttl)
         service = CommandService(
             uow_factory,
             targets,
@@ -135,6 +141,7 @@ async def open_bot(settings: Settings, *, clock: Clock | None = None) -> AsyncIt
             audit_sink=audit_writer,
             webhook_allow_private=settings.webhook_allow_private,
             telemetry=telemetry,
+            charts=charts,
         )
         bot = Bot(
             settings,
@@ -145,7 +152,9 @@ async def open_bot(settings: Settings, *, clock: Clock | None = None) -> AsyncIt
             executor,
             service,
             audit_writer,
-            alert_settings(settings),
+            alerts,
+            PerformanceWatch(uow_factory, targets, clock),
+            charts,
             telemetry,
         )
         await sync_configured_grants(bot)
@@ -163,8 +172,14 @@ async def open_console(
 ) -> AsyncIterator[ConsoleSession]:
     """The core and one console session, which hears of the end of every job (C3)."""
     async with open_bot(settings) as bot:
-        session = ConsoleSession(bot.service, bot.executor, user, locale=locale)
-        bot.executor.subscribe(session.on_job_ended)
+        session = ConsoleSession(
+            bot.service,
+            bot.executor,
+            user,
+            locale=locale,
+            image_dir=Path(settings.data_dir) / "charts",
+        )
+        bot.executor.subscribe(bot.performance.job_ended, session.on_job_ended)
         yield session
 
 
@@ -231,6 +246,7 @@ async def open_server(settings: Settings, *, clock: Clock | None = None) -> Asyn
             pacer=bot.pacer,
             lease=timedelta(seconds=settings.delivery_lease_seconds),
             telemetry=bot.telemetry,
+            charts=bot.charts,
         )
         every = settings.progress_every_seconds
         progress = ProgressEditor(
@@ -244,7 +260,7 @@ async def open_server(settings: Settings, *, clock: Clock | None = None) -> Asyn
         )
         bot.executor.subscribe(
             *job_ended_subscribers(
-                progress, [server_slack, server_teams, server_discord], dispatcher
+                progress, [server_slack, server_teams, server_discord], dispatcher, bot.performance
             )
         )
         await stack.enter_async_context(dispatcher)
@@ -269,6 +285,7 @@ def job_ended_subscribers(
     progress: ProgressEditor,
     chats: Sequence[SlackAdapter | TeamsAdapter | DiscordAdapter | None],
     dispatcher: Dispatcher,
+    performance: PerformanceWatch,
 ) -> list[JobListener]:
     """Who hears of a job's end, in the order they are called (one at a time)."""
 
@@ -281,6 +298,9 @@ def job_ended_subscribers(
         progress.job_ended,
         # Each chat redraws the job's card where it was answered and says how it ended there.
         *(chat.on_job_ended for chat in chats if chat is not None),
+        # The target's averages against its bounds (C6): a crossing's event is written before
+        # the dispatcher wakes, so it leaves with the job's own alerts.
+        performance.job_ended,
         # Last: the end's alerts and the requester's private message (C3) were written to the
         # outbox with the job's end; the dispatcher sends them now rather than at its next poll.
         wake_dispatcher,

@@ -32,7 +32,7 @@ from pydantic_settings import (
 )
 
 from core.domain.capabilities import Role
-from core.domain.model import Principal, QuotaPolicy, TargetKind, TargetSpec
+from core.domain.model import PerformanceBounds, Principal, QuotaPolicy, TargetKind, TargetSpec
 from core.errors import ExportbotError
 
 # Package data of `bot`, so an installed wheel has the demo too; examples/demo-site at the
@@ -89,6 +89,31 @@ class TargetConfig(BaseModel):
     below it."""
     storage: str = "local"
     """The storage the quota is counted against."""
+    # Performance bounds (C6): each alerts once when the average over the window leaves it,
+    # and again only after it came back inside.
+    max_avg_duration: float | None = Field(default=None, gt=0)
+    """Alert when the average run time of the target's successful jobs over
+    `performance_window_days` exceeds this: seconds, or `"90s"`, `"8m"`, `"2h"`; unset: no bound."""
+    min_avg_duration: float | None = Field(default=None, gt=0)
+    """Alert when that average run time falls below this (seconds or `"30s"`); unset: no bound."""
+    max_avg_size: int | None = Field(default=None, gt=0)
+    """Alert when the average archive size over the window exceeds this: bytes or a size
+    (`"5 GB"`); unset: no bound."""
+    min_avg_size: int | None = Field(default=None, gt=0)
+    """Alert when the average archive size over the window falls below this (bytes or `"1 GB"`):
+    an archive suddenly much smaller is suspicious; unset: no bound."""
+    performance_window_days: int = Field(default=7, ge=1, le=366)
+    """The days (today included) whose successful jobs the performance bounds average."""
+
+    @field_validator("max_avg_duration", "min_avg_duration", mode="before")
+    @classmethod
+    def _duration(cls, value: Any) -> Any:
+        return parse_duration(value) if isinstance(value, str) else value
+
+    @field_validator("max_avg_size", "min_avg_size", mode="before")
+    @classmethod
+    def _bound_size(cls, value: Any) -> Any:
+        return parse_size(value) if isinstance(value, str) else value
 
     @field_validator("quota", mode="before")
     @classmethod
@@ -160,6 +185,18 @@ def parse_size(text: str) -> int:
     if match is None or unit not in _UNITS:
         raise ValueError(f'\'{text}\' is not a size; write bytes or e.g. "5 GB", "500 MiB"')
     return int(float(match.group(1)) * _UNITS[unit])
+
+
+_DURATION = re.compile(r"\s*(\d+(?:\.\d+)?)\s*(s|sec|m|min|h)?\s*", re.IGNORECASE)
+_DURATION_UNITS = {"": 1, "s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600}
+
+
+def parse_duration(text: str) -> float:
+    """`90s` → 90, `8m` → 480, `2h` → 7200, `45` → 45 seconds; a ValueError names the text."""
+    match = _DURATION.fullmatch(text)
+    if match is None:
+        raise ValueError(f'\'{text}\' is not a duration; write seconds or e.g. "90s", "8m", "2h"')
+    return float(match.group(1)) * _DURATION_UNITS[(match.group(2) or "").lower()]
 
 
 def _check_principal(value: str) -> str:
@@ -481,6 +518,13 @@ class Settings(BaseSettings):
             env=tuple(sorted(target.env.items())),
             approvals_required=target.approvals_required,
             quota=QuotaPolicy(target.quota, tuple(target.quota_thresholds), target.storage),
+            performance=PerformanceBounds(
+                target.max_avg_duration,
+                target.min_avg_duration,
+                target.max_avg_size,
+                target.min_avg_size,
+                target.performance_window_days,
+            ),
         )
 
     def _demo_target(self) -> TargetSpec:

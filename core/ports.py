@@ -24,10 +24,12 @@ from core.domain.model import (
     NewJob,
     Principal,
 )
+from core.domain.performance import Bound, DailyPerformance
 from core.domain.quotas import QuotaUsage
 from core.domain.schedules import ArchiveRecord, Draft, NewDraft, Schedule, ScheduleSpec
 from core.domain.subscriptions import Destination, Subscription
 from core.jobs.export import ExportBatches
+from core.views.performance import PerformanceChart
 
 
 class JobRepository(Protocol):
@@ -175,6 +177,29 @@ class QuotaRepository(Protocol):
         self, target: str, storage: str, used_bytes: int, archive_count: int, at: datetime
     ) -> QuotaUsage:
         """Overwrite the counters after a recount."""
+        ...
+
+
+class PerformanceRepository(Protocol):
+    """Jobs' durations and sizes by day (C6), and which bounds each target is outside of."""
+
+    async def daily(
+        self, since: datetime, until: datetime, targets: Collection[str] | None = None
+    ) -> Sequence[DailyPerformance]:
+        """Per target and UTC day of their end, the count and averages of the jobs that
+        succeeded in [since, until); by target, then day. `targets=None`: every target.
+        One aggregate query (GROUP BY), never a loop over jobs."""
+        ...
+
+    async def outside(self, target: str) -> frozenset[Bound]:
+        """The bounds last judged crossed (empty when none, or never judged)."""
+        ...
+
+    async def set_outside(
+        self, target: str, before: frozenset[Bound], after: frozenset[Bound], at: datetime
+    ) -> bool:
+        """Replace `before` with `after` if the stored set is still `before` (compare and
+        set); False when another transaction changed it first."""
         ...
 
 
@@ -329,6 +354,7 @@ class UnitOfWork(Protocol):
     drafts: DraftRepository
     archives: ArchiveRepository
     quotas: QuotaRepository
+    performance: PerformanceRepository
     outbox: Outbox
     posted: PostedMessageRepository
     inbound: InboundLog
@@ -380,6 +406,18 @@ class JobArchive(Protocol):
         """The same jobs and notes as plain rows (core.jobs.export's JOB_FIELDS and
         NOTE_FIELDS: primitive values, times as ISO 8601 text), a batch at a time: what an
         export writes, without building a `Job` per row."""
+        ...
+
+
+class Charts(Protocol):
+    """Performance charts (C6), drawn outside the core (bot/charts.py, matplotlib)."""
+
+    def link(self, target: str, days: int) -> str:
+        """A signed, expiring address of the target's chart ('' when the bot has none)."""
+        ...
+
+    def draw(self, chart: PerformanceChart) -> bytes:
+        """The chart as a PNG. Blocking (a few tens of milliseconds): call it in a thread."""
         ...
 
 

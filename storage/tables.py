@@ -35,6 +35,9 @@ NAMING_CONVENTION = {
 # The states in which a job holds its target; the partial unique index below keeps one such
 # job per target, across every process sharing the database.
 ACTIVE_STATES_SQL = "state IN ('queued', 'running')"
+# The jobs `stats` and the performance bounds average (C6): the partial index below holds only
+# them, with every column the aggregate reads, so it is answered from the index alone.
+SUCCEEDED_SQL = "state = 'succeeded'"
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -101,6 +104,15 @@ class JobRow(Base):
         Index("ix_jobs_target_id", "target", "id"),
         Index("ix_jobs_created_at", "created_at"),
         Index("ix_jobs_state", "state"),
+        Index(
+            "ix_jobs_performance",
+            "target",
+            "finished_at",
+            "started_at",
+            "size_bytes",
+            sqlite_where=text(SUCCEEDED_SQL),
+            postgresql_where=text(SUCCEEDED_SQL),
+        ),
     )
 
 
@@ -254,6 +266,17 @@ class QuotaUsageRow(Base):
     used_bytes: Mapped[int] = mapped_column(BigInteger)
     archive_count: Mapped[int] = mapped_column(Integer)
     fired: Mapped[list[int]] = mapped_column(JSON)  # thresholds crossed, not yet re-armed
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class PerformanceStateRow(Base):
+    """Per target, the performance bounds its averages were last judged outside of (C6), so
+    a crossing alerts once, also across a restart."""
+
+    __tablename__ = "performance_state"
+
+    target: Mapped[str] = mapped_column(String(64), primary_key=True)
+    outside: Mapped[str] = mapped_column(String(200))  # bound names, sorted, comma-separated
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 

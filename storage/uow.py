@@ -20,6 +20,7 @@ from core.ports import (
     InboundLog,
     JobRepository,
     Outbox,
+    PerformanceRepository,
     PostedMessageRepository,
     QuotaRepository,
     ScheduleFireRepository,
@@ -37,6 +38,7 @@ from storage.conversation_repositories import (
 from storage.database import READ_ONLY_OPTION, is_sqlite
 from storage.delivery_repository import SqlDeliveryRepository
 from storage.outbox_repository import SqlOutbox
+from storage.performance_repository import SqlPerformanceRepository
 from storage.quota_repository import SqlQuotaRepository
 from storage.repositories import (
     GrantCache,
@@ -64,6 +66,7 @@ class SqlUnitOfWork:
     drafts: DraftRepository
     archives: ArchiveRepository
     quotas: QuotaRepository
+    performance: PerformanceRepository
     outbox: Outbox
     posted: PostedMessageRepository
     inbound: InboundLog
@@ -147,6 +150,7 @@ _REPOSITORIES: dict[str, Callable[[AsyncSession], object]] = {
     "drafts": SqlDraftRepository,
     "archives": SqlArchiveRepository,
     "quotas": SqlQuotaRepository,
+    "performance": SqlPerformanceRepository,
     "outbox": SqlOutbox,
     "posted": SqlPostedMessageRepository,
     "inbound": SqlInboundLog,

@@ -10,7 +10,7 @@ import copy
 from collections import Counter
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from types import TracebackType
 from typing import Any
 
@@ -30,6 +30,7 @@ from core.domain.model import (
     NewJob,
     Principal,
 )
+from core.domain.performance import Bound, DailyPerformance
 from core.domain.quotas import QuotaUsage
 from core.domain.schedules import ArchiveRecord, Draft, DraftState, NewDraft, Schedule, ScheduleSpec
 from core.domain.subscriptions import Destination, Subscription
@@ -46,6 +47,7 @@ from core.ports import (
     InboundLog,
     JobRepository,
     Outbox,
+    PerformanceRepository,
     PostedMessageRepository,
     QuotaRepository,
     ScheduleFireRepository,
@@ -67,6 +69,7 @@ class FakeState:
     archives: list[ArchiveRecord] = field(default_factory=list)
     outbox: list[OutboxEvent] = field(default_factory=list)
     quotas: dict[str, QuotaUsage] = field(default_factory=dict)
+    performance_outside: dict[str, frozenset[Bound]] = field(default_factory=dict)
     fires: dict[tuple[int, datetime], tuple[str, int | None]] = field(default_factory=dict)
     posted: list[PostedMessage] = field(default_factory=list)
     inbound: dict[tuple[str, str], datetime] = field(default_factory=dict)
@@ -345,6 +348,49 @@ class FakeQuotas(QuotaRepository):
         return self._s.quotas[target]
 
 
+class FakePerformance(PerformanceRepository):
+    def __init__(self, state: FakeState) -> None:
+        self._s = state
+
+    async def daily(
+        self, since: datetime, until: datetime, targets: Collection[str] | None = None
+    ) -> Sequence[DailyPerformance]:
+        groups: dict[tuple[str, date], list[tuple[float, int | None]]] = {}
+        for job in self._s.jobs.values():
+            end, took = job.finished_at, job.duration
+            if job.state is not JobState.SUCCEEDED or end is None or took is None:
+                continue
+            if not since <= end < until or (targets is not None and job.target not in targets):
+                continue
+            day = end.astimezone(UTC).date()
+            groups.setdefault((job.target, day), []).append((took.total_seconds(), job.size_bytes))
+        rows = []
+        for (target, day), jobs in sorted(groups.items()):
+            seconds = [took for took, _ in jobs]
+            sizes = [size for _, size in jobs if size is not None]
+            rows.append(
+                DailyPerformance(
+                    target,
+                    day,
+                    len(jobs),
+                    sum(seconds) / len(jobs),
+                    sum(sizes) / len(sizes) if sizes else None,
+                )
+            )
+        return rows
+
+    async def outside(self, target: str) -> frozenset[Bound]:
+        return self._s.performance_outside.get(target, frozenset())
+
+    async def set_outside(
+        self, target: str, before: frozenset[Bound], after: frozenset[Bound], at: datetime
+    ) -> bool:
+        if self._s.performance_outside.get(target, frozenset()) != before:
+            return False
+        self._s.performance_outside[target] = after
+        return True
+
+
 class FakeOutbox(Outbox):
     def __init__(self, state: FakeState) -> None:
         self._s = state
@@ -596,6 +642,7 @@ class FakeUnitOfWork(UnitOfWork):
         self.drafts = FakeDrafts(self._state)
         self.archives = FakeArchives(self._state)
         self.quotas = FakeQuotas(self._state)
+        self.performance = FakePerformance(self._state)
         self.outbox = FakeOutbox(self._state)
         self.posted = FakePosted(self._state)
         self.inbound = FakeInbound(self._state)

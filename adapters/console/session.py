@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import TextIO
 
 from adapters.console.render import render
@@ -19,6 +20,7 @@ from core.domain.model import Actor, Job, Principal
 from core.i18n import Translator
 from core.jobs.executor import JobExecutor
 from core.views.jobs import job_message
+from core.views.message import Message
 
 PLATFORM = "console"
 QUIT_WORDS = frozenset({"quit", "exit", "quitter"})
@@ -33,11 +35,15 @@ class ConsoleSession:
         *,
         locale: str = "en",
         out: TextIO | None = None,
+        image_dir: Path | None = None,
     ) -> None:
+        """Images a reply carries (a `stats` chart) are written under `image_dir`, and their
+        path printed; without one, only their description is."""
         self.actor = Actor(Principal(PLATFORM, "", user), user, locale, channel="console")
         self._service = service
         self._executor = executor
         self._out = out or sys.stdout
+        self._image_dir = image_dir
         self._t = Translator(locale)
         self._prompt = ""  # set while an interactive prompt is waiting
         # Whoever read our output has gone (`… | head`): stop quietly, like any Unix tool.
@@ -51,7 +57,21 @@ class ConsoleSession:
         if not text or text.startswith("#!"):
             return None
         message = await self._service.execute_text(text, self.actor)
-        return render(message)
+        written = await asyncio.to_thread(self._write_images, message)
+        return "\n".join([render(message), *written])
+
+    def _write_images(self, message: Message) -> list[str]:
+        """Each image with bytes as a file; the lines saying where."""
+        if self._image_dir is None:
+            return []
+        lines = []
+        for image in message.images:
+            if image.data and image.filename:
+                self._image_dir.mkdir(parents=True, exist_ok=True)
+                path = self._image_dir / Path(image.filename).name
+                path.write_bytes(image.data)
+                lines.append(self._t.t("stats.console_chart", path=str(path.resolve())))
+        return lines
 
     async def run_script(self, lines: TextIO) -> None:
         for line in lines:

@@ -30,13 +30,15 @@ from adapters.discord.commands import ANNOTATE_COMMAND, invocation
 from adapters.discord.profile import PROFILE
 from adapters.discord.render import (
     EPHEMERAL,
+    attachments_field,
     modal_response,
     modal_values,
     render,
     text_message,
+    uploads,
 )
 from adapters.discord.rest import DiscordRest
-from adapters.discord.sender import DiscordSender
+from adapters.discord.sender import DiscordSender, upload_file
 from adapters.discord.shape import shape_problem
 from adapters.discord.verify import InteractionVerifier
 from core.app.announcer import JobEndAnnouncer
@@ -227,6 +229,10 @@ class DiscordAdapter(Lifecycle):
         message = await within(running, ANSWER_WITHIN, later=later, background=self._background)
         if message is None:  # slow: say so now, answer through the interaction's webhook
             return {"type": DEFERRED}
+        if not message.ephemeral and any(image.data for image in message.images):
+            # Files cannot ride in the HTTP answer: defer, then edit the original with them.
+            self._background.keep(self._with_files(interaction, message))
+            return {"type": DEFERRED}
         if message.job_id is not None and not message.ephemeral:
             self._background.keep(self._remember_answer(interaction, actor, message))
             return _answer(message)
@@ -260,6 +266,23 @@ class DiscordAdapter(Lifecycle):
             return
         if message.job_id is not None:
             await self._remember_job(actor, message, str(sent["channel_id"]), str(sent["id"]))
+
+    async def _with_files(self, interaction: Mapping[str, Any], message: Message) -> None:
+        """The answer, its images attached with their alt text, once Discord has made the
+        deferred original (our HTTP answer may still be on its way: a few tries)."""
+        inline = [u for u in uploads(message) if u.data is not None]
+        body = {**render(message), "attachments": attachments_field(inline)}
+        files = [upload_file(u) for u in inline]
+        for _ in range(ORIGINAL_TRIES):
+            try:
+                await self.rest.request(
+                    "PATCH", ORIGINAL, json=body, files=files, route=self._webhook(interaction)
+                )
+                return
+            except DeliveryError:
+                await asyncio.sleep(0.1)
+                files = [upload_file(u) for u in inline]  # a sent file's stream is spent
+        log.warning("could not attach the images of a Discord answer")
 
     async def _remember_answer(
         self, interaction: Mapping[str, Any], actor: Actor, message: Message

@@ -198,6 +198,8 @@ def uploads(message: Message) -> list[Upload]:
     made: list[Upload] = []
     for index, image in enumerate(message.images[:MAX_ATTACHMENTS]):
         data, extension = _data_url(image.url)
+        if image.data:  # the core drew it (a chart): its bytes, a PNG
+            data, extension = image.data, "png"
         name = _filename(image, index, extension)
         url = "" if data is not None else image.url
         made.append(Upload(name, cut(image.alt_text, MAX_ALT_TEXT), data, url))
@@ -361,6 +363,9 @@ def _data_url(url: str) -> tuple[bytes | None, str]:
 
 def _filename(image: Image, index: int, extension: str) -> str:
     """A name Discord keeps as is: safe characters, unique by its position."""
+    if image.filename and extension:
+        safe = _SAFE_FILENAME.sub("_", image.filename).strip("._") or "image"
+        return f"{index + 1}-{safe}"[:100]
     if extension:
         return f"image-{index + 1}.{extension}"
     base = urlsplit(image.url).path.rsplit("/", 1)[-1]

@@ -23,6 +23,7 @@ from adapters.discord.render import (
     text_message,
     uploads,
 )
+from adapters.discord.render import Upload as Attachment
 from adapters.discord.rest import DiscordRest, UnknownChannel, nonce
 from core.delivery.senders import DeliveryError, MessageRef, Upload
 from core.safety.text import cut
@@ -131,6 +132,11 @@ class DiscordSender:
 
     async def locale_of(self, user_id: str) -> str:
         return await self._locale_of(user_id)
+
+
+def upload_file(upload: Attachment) -> discord.File:
+    """A rendered upload as the file discord.py sends (a fresh stream each time)."""
+    return _file(upload.filename, upload.data or b"", upload.description)
 
 
 def _file(name: str, data: bytes, alt_text: str) -> discord.File:

@@ -120,7 +120,8 @@ def content_blocks(message: Message, fields: Sequence[Field]) -> Iterator[Block]
         for chunk in mrkdwn_chunks(section, MAX_TEXT):
             yield {"type": "section", "text": _mrkdwn(chunk)}
     for image in message.images:
-        yield {"type": "image", "image_url": image.url, "alt_text": image.alt_text}
+        if image.url:  # one known only by its bytes cannot be shown here; the text says it
+            yield {"type": "image", "image_url": image.url, "alt_text": image.alt_text}
 
 
 def footer_blocks(message: Message) -> Iterator[Block]:

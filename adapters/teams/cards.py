@@ -214,7 +214,7 @@ def _message_card(message: Message, limit: int) -> Card:
     links, facts = message.links, message.facts
     actions = [_execute(a) for a in message.actions] + [_open_url(f) for f in links]
     body = [*_head(message), *fact_blocks(facts, limit), *_sections(message.sections, limit)]
-    body.extend(_image(i) for i in message.images)
+    body.extend(_image(i) for i in message.images if i.url)  # a URL, or nothing to show
     if message.comment_label and message.actions:
         # Before the buttons (document order is tab order); Teams adds it to the press's data.
         body.append(_comment_input(message.comment_label))

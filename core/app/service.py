@@ -37,7 +37,7 @@ from core.errors import (
 from core.handlers.context import DEFAULT_DRAFT_TTL, Context, JobControl
 from core.handlers.registry import HANDLERS
 from core.i18n import Translator
-from core.ports import AuditSink, Clock, UnitOfWork, UnitOfWorkFactory
+from core.ports import AuditSink, Charts, Clock, UnitOfWork, UnitOfWorkFactory
 from core.safety.redaction import redact, redact_params
 from core.safety.text import clean
 from core.support.log_context import log_context
@@ -64,6 +64,7 @@ class CommandService:
         audit_sink: AuditSink | None = None,
         webhook_allow_private: bool = False,
         telemetry: Telemetry = NO_TELEMETRY,
+        charts: Charts | None = None,
     ) -> None:
         """`workspaces` are the `platform:workspace` pairs served; a local platform's people
         (`platforms`: the console) always are.
@@ -81,6 +82,7 @@ class CommandService:
         self._audit_sink = audit_sink
         self._webhook_allow_private = webhook_allow_private
         self._telemetry = telemetry
+        self._charts = charts
         self.schedule_listeners: list[Callable[[], object]] = []
 
     async def execute_text(
@@ -167,6 +169,7 @@ class CommandService:
                     self.schedule_listeners,
                     webhook_allow_private=self._webhook_allow_private,
                     serves=self.serves_principal,
+                    charts=self._charts,
                 )
                 if once and not command.read_only:
                     await self._claim(uow, actor, once)

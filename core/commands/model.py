@@ -216,6 +216,16 @@ class RetryDelivery(Command):
 
 
 @dataclass(frozen=True)
+class ShowStats(Command):
+    """`stats [target] [--days N]` (C6): average run time and archive size per day."""
+
+    verb: ClassVar[str] = "stats"
+    read_only: ClassVar[bool] = True
+    target: str | None = None
+    days: int = 14
+
+
+@dataclass(frozen=True)
 class ShowQuota(Command):
     """`quota` (every target), `quota <target>`, or `quota <target> --recount`."""
 

@@ -7,5 +7,9 @@ import difflib
 
 def suggest(word: str, candidates: list[str]) -> str:
     """The closest candidate to `word`, or "" when nothing is close."""
-    matches = difflib.get_close_matches(word.lower(), candidates, n=1, cutoff=0.6)
-    return matches[0] if matches else ""
+    typed = word.lower()
+    matches = difflib.get_close_matches(typed, candidates, n=3, cutoff=0.6)
+    # Two letters swapped is the commonest slip: `stauts` means `status`, though `stats`
+    # shares more letters in a row with it.
+    swapped = [m for m in matches if sorted(m.lower()) == sorted(typed)]
+    return (swapped or matches or [""])[0]

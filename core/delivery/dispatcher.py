@@ -47,13 +47,19 @@ from core.domain.events import EventKind, OutboxEvent
 from core.domain.model import Job
 from core.domain.subscriptions import AlertKind, Destination, Severity, classify
 from core.i18n import Translator
-from core.ports import Clock, UnitOfWork, UnitOfWorkFactory
+from core.ports import Charts, Clock, UnitOfWork, UnitOfWorkFactory
 from core.safety.redaction import redact
 from core.support.background import stop, wait_for_wake
 from core.support.lifecycle import Lifecycle
 from core.support.log_context import bind, detached, log_context
 from core.support.telemetry import NO_TELEMETRY, Telemetry
-from core.views.alerts import AlertSettings, alert_message, digest_message, with_repeats
+from core.views.alerts import (
+    AlertSettings,
+    alert_message,
+    digest_message,
+    performance_chart,
+    with_repeats,
+)
 from core.views.jobs import job_message
 from core.views.message import Message, Tone
 
@@ -118,6 +124,7 @@ class Dispatcher(Lifecycle):
         poll_seconds: float = 0.5,
         lease: timedelta = LEASE,
         telemetry: Telemetry = NO_TELEMETRY,
+        charts: Charts | None = None,
     ) -> None:
         """`senders` are keyed by platform and workspace (a bot serves its own workspaces);
         `platforms` say whom a person can be messaged on, and how the bot is invoked there.
@@ -131,6 +138,7 @@ class Dispatcher(Lifecycle):
         self._poll = poll_seconds
         self._lease = lease
         self._telemetry = telemetry
+        self._charts = charts  # draws a performance alert's chart, for platforms that upload it
         self._queues: dict[Destination, deque[Delivery]] = {}
         self._workers: dict[Destination, asyncio.Task[None]] = {}
         self._posted_at: dict[Destination, deque[float]] = {}  # recent posts, for digests
@@ -423,7 +431,24 @@ class Dispatcher(Lifecycle):
             job = await _job_of(uow, event)
         if event is None:
             return None
-        return self._message(Translator(locale), event, job, private, platform)
+        t = Translator(locale)
+        rendered = self._message(t, event, job, private, platform)
+        if rendered is not None and self._charts is not None:
+            rendered = await self._with_chart(t, rendered)
+        return rendered
+
+    async def _with_chart(self, t: Translator, rendered: _Rendered) -> _Rendered:
+        """A performance alert's chart drawn into its image (Discord attaches the bytes; Slack
+        and Teams fetch the same chart from its signed link)."""
+        message = rendered.message
+        if rendered.alert is None or rendered.alert[0] is not AlertKind.PERFORMANCE:
+            return rendered
+        drawn = performance_chart(t, rendered.event) if message.images else None
+        if drawn is None or self._charts is None:
+            return rendered
+        png = await asyncio.to_thread(self._charts.draw, drawn)
+        images = tuple(replace(i, data=png) for i in message.images[:1]) + message.images[1:]
+        return replace(rendered, message=replace(message, images=images))
 
     def _message(
         self, t: Translator, event: OutboxEvent, job: Job | None, private: bool, platform: str

@@ -21,6 +21,7 @@ class EventKind(StrEnum):
     DRAFT_EXPIRED = "draft.expired"
     RUN_MISSED = "run.missed"
     QUOTA_THRESHOLD = "quota.threshold"
+    PERFORMANCE_BOUND = "performance.bound"  # a target's average left one of its bounds (C6)
     DELIVERY_DEAD = "delivery.dead"  # admins are told (privately) that alerts were lost
 
 

@@ -253,6 +253,51 @@ class QuotaPolicy:
     storage: str = "local"
 
 
+DEFAULT_WINDOW_DAYS = 7
+
+
+class Bound(StrEnum):
+    """The configuration keys of the bounds, also their names in events and state."""
+
+    MAX_DURATION = "max_avg_duration"
+    MIN_DURATION = "min_avg_duration"
+    MAX_SIZE = "max_avg_size"
+    MIN_SIZE = "min_avg_size"
+
+    @property
+    def is_duration(self) -> bool:
+        return self in (Bound.MAX_DURATION, Bound.MIN_DURATION)
+
+    @property
+    def is_maximum(self) -> bool:
+        return self in (Bound.MAX_DURATION, Bound.MAX_SIZE)
+
+
+@dataclass(frozen=True)
+class PerformanceBounds:
+    """A target's bounds on its averages over the last `window_days` days (None: unset)."""
+
+    max_avg_seconds: float | None = None
+    min_avg_seconds: float | None = None
+    max_avg_bytes: int | None = None
+    min_avg_bytes: int | None = None
+    window_days: int = DEFAULT_WINDOW_DAYS
+
+    def limits(self) -> dict[Bound, float]:
+        """The bounds that are set, each with its value (seconds or bytes)."""
+        values = {
+            Bound.MAX_DURATION: self.max_avg_seconds,
+            Bound.MIN_DURATION: self.min_avg_seconds,
+            Bound.MAX_SIZE: self.max_avg_bytes,
+            Bound.MIN_SIZE: self.min_avg_bytes,
+        }
+        return {bound: float(v) for bound, v in values.items() if v is not None}
+
+    @property
+    def any(self) -> bool:
+        return bool(self.limits())
+
+
 class TargetKind(StrEnum):
     ARCHIVE = "archive"
     COMMAND = "command"
@@ -274,3 +319,4 @@ class TargetSpec:
     env: tuple[tuple[str, str], ...] = field(default=())
     approvals_required: int = 1  # four eyes: distinct approvers a schedule draft needs
     quota: QuotaPolicy = QuotaPolicy()
+    performance: PerformanceBounds = PerformanceBounds()

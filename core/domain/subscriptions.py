@@ -126,6 +126,8 @@ def classify(event: OutboxEvent) -> tuple[AlertKind, Severity] | None:
     if event.kind is EventKind.QUOTA_THRESHOLD:
         full = float(event.payload.get("threshold", 0)) >= 100
         return AlertKind.QUOTA, Severity.CRITICAL if full else Severity.WARNING
+    if event.kind is EventKind.PERFORMANCE_BOUND:
+        return AlertKind.PERFORMANCE, Severity.WARNING
     if event.kind is EventKind.DRAFT_SUBMITTED:
         return AlertKind.REVIEW, Severity.INFO
     if event.kind in (EventKind.DRAFT_DECIDED, EventKind.DRAFT_EXPIRED):

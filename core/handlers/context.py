@@ -12,7 +12,7 @@ from core.domain.audit import audit_entry
 from core.domain.model import Actor, Job, Outcome, Principal, TargetSpec
 from core.errors import NotFound
 from core.i18n import Translator
-from core.ports import Clock, UnitOfWork
+from core.ports import Charts, Clock, UnitOfWork
 from core.views.message import Message
 
 DEFAULT_DRAFT_TTL = timedelta(days=7)
@@ -43,6 +43,8 @@ class Context:
     after_commit: list[Callable[[], object]] = field(default_factory=list)
     # Whether the bot serves a principal's workspace (CommandService.serves_principal).
     serves: Callable[[Principal], bool] = lambda principal: True
+    # Draws `stats` charts and signs their links; None: `stats` answers in words alone.
+    charts: Charts | None = None
 
     def target(self, name: str) -> TargetSpec:
         spec = self.targets.get(name)

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 from datetime import datetime, timedelta
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from core.commands.numbers import whole_number
 
@@ -36,3 +37,24 @@ def verify(secret: bytes, path: str, expires: str, sig: str, now: datetime) -> b
 
 def job_path(job_id: int) -> str:
     return f"/jobs/{job_id}"
+
+
+def fetchable(base_url: str) -> bool:
+    """Whether a platform's servers could fetch an image from `base_url`: not this machine's
+    loopback (the default public URL). Slack refuses a whole message whose image it cannot
+    download, so an image there is left out, and its description stays in the text."""
+    host = (urlsplit(base_url).hostname or "").lower()
+    return bool(host) and host != "localhost" and not _loopback(host)
+
+
+def _loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host.endswith(".localhost")
+
+
+def chart_path(target: str, days: int) -> str:
+    """A target's `stats` chart over `days` days (C6); the days are in the signed path, so a
+    link cannot be bent to another window."""
+    return f"/charts/{target}/{days}.png"

@@ -7,20 +7,26 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from core.commands import actions
 from core.commands.forms import Form, note_form
 from core.commands.numbers import record_id
 from core.domain.capabilities import Capability
 from core.domain.events import OutboxEvent
-from core.domain.model import Job, OriginKind
+from core.domain.model import Bound, Job, OriginKind, PerformanceBounds
 from core.domain.schedules import Verdict
 from core.domain.subscriptions import AlertKind, Severity
 from core.i18n import Translator
-from core.safety.links import job_path, signed_url
+from core.safety.links import chart_path, fetchable, job_path, signed_url
 from core.safety.redaction import redact
-from core.views.message import Action, Field, Message, Tone
+from core.views.message import Action, Field, Image, Message, Tone
+from core.views.performance import (
+    PerformanceChart,
+    bound_words,
+    series_chart,
+    short_duration,
+)
 
 SEVERITY_TONES = {
     Severity.INFO: Tone.INFO,
@@ -84,6 +90,12 @@ def alert_message(
             settings.public_url, job_path(job.id), settings.link_secret, now, settings.link_ttl
         )
         fields.append(Field(t.t("field.job_page"), link))
+    images: tuple[Image, ...] = ()
+    sections = [t.t(_why_key(kind, job), **values)]
+    if kind is AlertKind.PERFORMANCE:
+        images, more = _performance(t, event, settings, now)
+        fields.extend(more)
+        sections.append(_performance_average(t, event))
     runbook = settings.runbook(event.target, kind)
     if runbook:
         fields.append(Field(t.t("field.runbook"), runbook))
@@ -93,13 +105,82 @@ def alert_message(
         status=t.t(f"severity.{severity.value}"),
         tone=SEVERITY_TONES[severity],
         fields=tuple(fields),
-        sections=(
-            t.t(_why_key(kind, job), **values),
-            t.t(f"alert.todo.{kind.value}", **values),
-        ),
+        sections=(*sections, t.t(f"alert.todo.{kind.value}", **values)),
+        images=images,
         actions=_actions(t, event, kind),
         summary=f"{title}. {t.t(f'alert.todo.{kind.value}', **values)}",
         job_id=job.id if job is not None and kind in JOB_KINDS else None,
+    )
+
+
+def _performance(
+    t: Translator, event: OutboxEvent, settings: AlertSettings, now: datetime
+) -> tuple[tuple[Image, ...], list[Field]]:
+    """A performance alert's chart (the signed link, its words as alt text) and the job page
+    of the job whose end tipped the average."""
+    p = event.payload
+    fields = []
+    job = p.get("job")
+    if isinstance(job, int):
+        fields.append(Field(t.t("field.job"), f"#{job}"))
+        link = signed_url(
+            settings.public_url, job_path(job), settings.link_secret, now, settings.link_ttl
+        )
+        fields.append(Field(t.t("field.job_page"), link))
+    drawn = performance_chart(t, event)
+    if drawn is None:
+        return (), fields
+    days = len(drawn.days)
+    url = ""  # on loopback only the platforms that upload the chart show it (Discord)
+    if fetchable(settings.public_url):
+        path = chart_path(event.target, days)
+        url = signed_url(settings.public_url, path, settings.link_secret, now, settings.link_ttl)
+    return (Image(url, drawn.alt_text, filename=f"stats-{event.target}-{days}d.png"),), fields
+
+
+def performance_chart(t: Translator, event: OutboxEvent) -> PerformanceChart | None:
+    """The chart a performance event's alert shows, from the days its payload carries (the
+    same words whether it is drawn now or fetched later from its link)."""
+    p = event.payload
+    seconds, sizes = list(p.get("seconds") or []), list(p.get("bytes") or [])
+    try:
+        start = date.fromisoformat(str(p.get("start")))
+    except ValueError:
+        return None
+    if not seconds or len(sizes) != len(seconds):
+        return None
+    return series_chart(t, event.target, start, seconds, sizes, _bounds(p.get("limits") or {}))
+
+
+def _bounds(limits: Mapping[str, float]) -> PerformanceBounds:
+    def get(bound: Bound) -> float | None:
+        value = limits.get(bound.value)
+        return float(value) if value is not None else None
+
+    def whole(bound: Bound) -> int | None:
+        value = get(bound)
+        return round(value) if value is not None else None
+
+    return PerformanceBounds(
+        get(Bound.MAX_DURATION),
+        get(Bound.MIN_DURATION),
+        whole(Bound.MAX_SIZE),
+        whole(Bound.MIN_SIZE),
+    )
+
+
+def _performance_average(t: Translator, event: OutboxEvent) -> str:
+    """The window's averages, and which bounds they are outside of, in words."""
+    p = event.payload
+    crossed = [Bound(b) for b in p.get("bounds") or [] if b in {x.value for x in Bound}]
+    limits = p.get("limits") or {}
+    seconds, size = p.get("avg_seconds"), p.get("avg_bytes")
+    return t.t(
+        "alert.performance.average",
+        days=p.get("window_days", ""),
+        duration=short_duration(t, float(seconds)) if seconds is not None else "—",
+        size=t.size(round(size)) if size is not None else "—",
+        bounds=", ".join(bound_words(t, b, float(limits.get(b.value, 0))) for b in crossed),
     )
 
 

@@ -39,8 +39,12 @@ class Field:
 
 @dataclass(frozen=True)
 class Image:
-    url: str
+    url: str  # where a platform fetches it (Slack, Teams); may be empty when `data` is set
     alt_text: str
+    # The image itself, for a platform that uploads it (Discord attaches it with its alt text,
+    # the console writes it to a file); empty for an image known only by its URL.
+    data: bytes = b""
+    filename: str = ""  # a name for the uploaded or written file (`stats-demo.png`)
 
 
 @dataclass(frozen=True)

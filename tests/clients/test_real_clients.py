@@ -38,6 +38,11 @@ PRODUCERS = (
     "tests/adapters/test_teams_approvals.py",
     "tests/adapters/test_slack_alerts.py::test_a_failed_job_alerts_its_channel_with_context_and_tells_its_requester",
     "tests/adapters/test_slack_alerts.py::test_a_dead_letter_tells_the_admins_once",
+    # stats (C6): Slack's image blocks, Teams' Image, Discord's edit with an attachment
+    "tests/adapters/test_slack_stats.py::test_stats_answers_with_the_chart_as_an_image_with_its_alt_text",
+    "tests/adapters/test_slack_stats.py::test_a_crossed_bound_alerts_once_and_again_only_after_coming_back",
+    "tests/adapters/test_teams_stats.py",
+    "tests/adapters/test_discord_stats.py",
 )
 
 # Each must be in the corpus at least once, or the checks below would check nothing.

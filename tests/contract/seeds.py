@@ -6,7 +6,15 @@ from datetime import UTC, datetime, timedelta
 
 from core.delivery.model import Delivery, DeliveryState
 from core.domain.events import EventKind, OutboxEvent
-from core.domain.model import AuditEntry, NewJob, Origin, OriginKind, Outcome, Principal
+from core.domain.model import (
+    AuditEntry,
+    JobState,
+    NewJob,
+    Origin,
+    OriginKind,
+    Outcome,
+    Principal,
+)
 from core.domain.schedules import NewDraft, Retention, ScheduleSpec
 from core.domain.subscriptions import Destination
 from core.ports import UnitOfWorkFactory
@@ -88,3 +96,22 @@ def audit_line(action: str, at: datetime = JOB_TIME) -> AuditEntry:
         3,
         "run demo",
     )
+
+
+async def finished_job(
+    uow_factory: UnitOfWorkFactory,
+    target: str,
+    end: datetime,
+    seconds: float,
+    size: int | None,
+    state: JobState = JobState.SUCCEEDED,
+) -> int:
+    """One job of `target` that ran `seconds` and ended at `end` (C6's daily averages)."""
+    async with uow_factory() as uow:
+        job = await uow.jobs.add(new_job(target, end - timedelta(seconds=seconds + 1)))
+        job.transition(JobState.RUNNING, end - timedelta(seconds=seconds))
+        job.transition(state, end)
+        job.size_bytes = size
+        await uow.jobs.save(job)
+        await uow.commit()
+    return job.id

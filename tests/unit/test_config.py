@@ -9,7 +9,7 @@ import pytest
 from bot.bootstrap import alert_settings
 from bot.config import ConfigError, load_settings
 from core.domain.capabilities import Role
-from core.domain.model import Principal, TargetKind
+from core.domain.model import PerformanceBounds, Principal, TargetKind
 from core.domain.subscriptions import AlertKind
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -143,3 +143,35 @@ def test_a_value_no_driver_can_use_is_named_at_start(
     with pytest.raises(ConfigError) as refused:
         load_settings()
     assert named in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    ("bound", "named"),
+    [
+        ('max_avg_duration = "8 weeks"', "targets.0.max_avg_duration: '8 weeks' is not a duration"),
+        ('min_avg_duration = "-3s"', "targets.0.min_avg_duration"),
+        ("max_avg_duration = 0", "targets.0.max_avg_duration"),
+        ('max_avg_size = "lots"', "targets.0.max_avg_size: 'lots' is not a size"),
+        ('min_avg_size = "0 GB"', "targets.0.min_avg_size"),
+        ("performance_window_days = 0", "targets.0.performance_window_days"),
+        ("performance_window_days = 400", "targets.0.performance_window_days"),
+        ('max_avg_durations = "8m"', "targets.0.max_avg_durations: unknown setting"),
+    ],
+)
+def test_a_bad_performance_bound_names_its_key(tmp_path: Path, bound: str, named: str) -> None:
+    text = f'[[targets]]\nname = "a"\nsource = "/x"\n{bound}\n'
+    with pytest.raises(ConfigError) as caught:
+        load_settings(_write(tmp_path, text))
+    assert named in str(caught.value)
+
+
+def test_performance_bounds_read_durations_and_sizes(tmp_path: Path) -> None:
+    text = (
+        '[[targets]]\nname = "a"\nsource = "/x"\nmax_avg_duration = "2h"\n'
+        'min_avg_duration = 90\nmax_avg_size = "5 GB"\nmin_avg_size = "500 MiB"\n'
+        "performance_window_days = 3\n"
+    )
+    bounds = load_settings(_write(tmp_path, text)).target_specs()["a"].performance
+    assert bounds == PerformanceBounds(7200.0, 90.0, 5_000_000_000, 524_288_000, 3)
+    plain = load_settings(_write(tmp_path, '[[targets]]\nname = "a"\nsource = "/x"\n'))
+    assert not plain.target_specs()["a"].performance.any

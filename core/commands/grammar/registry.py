@@ -14,6 +14,7 @@ from core.commands import model as c
 from core.delivery.webhooks import WebhookFormat
 from core.domain.capabilities import Capability, Role
 from core.domain.model import AnnotationKind
+from core.domain.performance import DEFAULT_STATS_DAYS, MAX_STATS_DAYS
 from core.domain.schedules import Verdict
 from core.domain.subscriptions import Severity, parse_kinds
 from core.errors import InvalidCommand
@@ -356,6 +357,25 @@ REGISTRY: tuple[Verb, ...] = (
         options=(Option("recount", Kind.FLAG, default=False),),
         build=lambda a: c.ShowQuota(a.get("target"), recount=a["recount"]),
     ),
+    # -- stats (C6) ----------------------------------------------------------------------
+    Verb(
+        "stats",
+        Capability.VIEW,
+        examples=("stats", "stats demo", "stats demo --days 30"),
+        params=(Param("target", Kind.TARGET, required=False),),
+        options=(
+            Option(
+                "days",
+                Kind.INT,
+                default=DEFAULT_STATS_DAYS,
+                minimum=1,
+                maximum=MAX_STATS_DAYS,
+                metavar="N",
+            ),
+        ),
+        build=lambda a: c.ShowStats(a.get("target"), a["days"]),
+    ),
+    # -- end of stats ----------------------------------------------------------------------
     Verb(
         "help",
         None,
