@@ -140,7 +140,7 @@ async def test_stats_of_every_target_is_words_alone_with_the_way_to_a_chart(
 ) -> None:
     await seed(store)
     reply = await stats_service(store, clock).execute_text("stats --days 3", console("bob"))
-    assert reply.title == "Performance of 2 targets · 3 days"
+    assert reply.title == "Performance of all targets · 3 days"
     assert reply.images == ()
     assert reply.sections == (
         "demo — 3 successful jobs in 3 days\n"
