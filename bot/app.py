@@ -23,6 +23,7 @@ from adapters.teams.adapter import loopback_only
 from bot import pages
 from bot.bootstrap import Bot, open_server
 from bot.config import Settings
+from bot.downloads import serve_export
 from bot.manifests.teams import PRIVACY_PATH, TERMS_PATH
 from bot.scheduler import SchedulerService
 from core.commands.numbers import whole_number
@@ -104,6 +105,16 @@ async def job_page(request: web.Request) -> web.Response:
     return web.Response(text=pages.page(message, t.locale), content_type="text/html")
 
 
+async def export_download(request: web.Request) -> web.StreamResponse:
+    """An `audit` export's file behind its signed link (bot/downloads.py)."""
+    bot = request.app.get(BOT_KEY)
+    if bot is None:
+        return web.json_response({"status": "starting"}, status=503)
+    return await serve_export(
+        request, bot.exports, bot.alerts.link_secret, bot.clock, bot.audit_writer
+    )
+
+
 async def privacy_page(request: web.Request) -> web.Response:
     """Linked from the Teams app listing (its manifest's privacyUrl), and readable by anyone."""
     return _document(request, "privacy")
@@ -162,6 +173,7 @@ def create_app(settings: Settings) -> web.Application:
     app.on_response_prepare.append(_security_headers)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/jobs/{job_id}", job_page)
+    app.router.add_get("/exports/{export_id}", export_download)
     app.router.add_get("/readyz", readyz)
     app.router.add_get(PRIVACY_PATH, privacy_page)
     app.router.add_get(TERMS_PATH, terms_page)

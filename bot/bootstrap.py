@@ -52,6 +52,9 @@ from core.delivery.senders import Sender
 from core.delivery.webhooks import WebhookFormat
 from core.domain.capabilities import Role
 from core.domain.model import CONFIG_GRANTOR, Grant, Job, Principal, TargetKind, TargetSpec
+from core.exports.channels import ExportChannels
+from core.exports.service import ExportService
+from core.exports.store import ExportStore
 from core.jobs.executor import JobExecutor, JobListener
 from core.jobs.progress import ProgressEditor
 from core.jobs.runners import Runner
@@ -60,7 +63,7 @@ from core.jobs.runners.command import CommandRunner
 from core.ports import Clock
 from core.safety.redaction import redact
 from core.views.alerts import AlertSettings
-from storage import SqlUnitOfWorkFactory, open_engine
+from storage import SqlJobArchive, SqlUnitOfWorkFactory, open_engine
 from storage.audit_writer import BatchedAuditWriter
 from storage.migrate import ensure_schema
 
@@ -92,6 +95,8 @@ class Bot:
     service: CommandService
     audit_writer: BatchedAuditWriter
     alerts: AlertSettings
+    exports: ExportService
+    export_channels: ExportChannels
     # One token bucket per destination, shared by everything that posts proactively.
     pacer: Pacer = field(default_factory=lambda: Pacer(PLATFORMS.paces()))
     platforms: Platforms = PLATFORMS
@@ -130,6 +135,20 @@ async def open_bot(settings: Settings, *, clock: Clock | None = None) -> AsyncIt
             audit_sink=audit_writer,
             webhook_allow_private=settings.webhook_allow_private,
         )
+        alerts = alert_settings(settings)
+        channels = ExportChannels(PLATFORMS)
+        exports = ExportService(
+            uow_factory,
+            SqlJobArchive(engine),
+            ExportStore(settings.exports_root, alerts.link_ttl),
+            clock,
+            channels,
+            base_url=settings.public_url,
+            secret=alerts.link_secret,
+            audit_sink=audit_writer,
+            every=settings.progress_every_seconds,
+        )
+        service.exports = exports
         bot = Bot(
             settings,
             engine,
@@ -139,14 +158,16 @@ async def open_bot(settings: Settings, *, clock: Clock | None = None) -> AsyncIt
             executor,
             service,
             audit_writer,
-            alert_settings(settings),
+            alerts,
+            exports,
+            channels,
         )
         await sync_configured_grants(bot)
         _sweep_archives(targets)
-        # Left in the reverse order: the executor stops (running jobs recorded as interrupted)
-        # while the audit writer still runs, and what it has queued is written before the
-        # engine closes.
-        async with audit_writer, executor:  # the executor's start recovers orphaned jobs
+        # Left in the reverse order: exports under way stop first, then the executor (running
+        # jobs recorded as interrupted) while the audit writer still runs, and what it has
+        # queued is written before the engine closes.
+        async with audit_writer, executor, exports:  # the executor's start recovers orphans
             yield bot
 
 
@@ -156,8 +177,11 @@ async def open_console(
 ) -> AsyncIterator[ConsoleSession]:
     """The core and one console session, which hears of the end of every job (C3)."""
     async with open_bot(settings) as bot:
-        session = ConsoleSession(bot.service, bot.executor, user, locale=locale)
+        session = ConsoleSession(
+            bot.service, bot.executor, user, locale=locale, exports=bot.exports
+        )
         bot.executor.subscribe(session.on_job_ended)
+        bot.export_channels.use_local(console.PROFILE.name, session.export_channel)
         yield session
 
 
@@ -208,6 +232,7 @@ async def open_server(settings: Settings, *, clock: Clock | None = None) -> Asyn
                 await stack.enter_async_context(server_discord)
             live.append("discord")
         senders = _senders(bot, server_slack, server_teams, server_discord)
+        bot.export_channels.use_senders(senders)  # exports show where they were asked
         # Webhooks reach only public addresses unless the operator allows private ones.
         session = await stack.enter_async_context(
             guarded_session(allow_private=settings.webhook_allow_private)

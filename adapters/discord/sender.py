@@ -119,7 +119,14 @@ class DiscordSender:
         return None
 
     async def upload(self, channel: str, upload: Upload, *, thread_id: str = "") -> None:
-        attached = _file(upload.filename, upload.content, upload.alt_text or upload.title)
+        description = upload.alt_text or upload.title
+        attached = (
+            discord.File(
+                upload.path, filename=upload.filename, description=cut(description, MAX_ALT_TEXT)
+            )
+            if upload.path
+            else _file(upload.filename, upload.content, description)
+        )
         body = text_message(upload.title)
         await self._rest.request(
             "POST",

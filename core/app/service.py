@@ -34,7 +34,7 @@ from core.errors import (
     PermissionDenied,
     StaleAction,
 )
-from core.handlers.context import DEFAULT_DRAFT_TTL, Context, JobControl
+from core.handlers.context import DEFAULT_DRAFT_TTL, Context, ExportLauncher, JobControl
 from core.handlers.registry import HANDLERS
 from core.i18n import Translator
 from core.ports import AuditSink, Clock, UnitOfWork, UnitOfWorkFactory
@@ -61,6 +61,7 @@ class CommandService:
         draft_ttl: timedelta = DEFAULT_DRAFT_TTL,
         audit_sink: AuditSink | None = None,
         webhook_allow_private: bool = False,
+        exports: ExportLauncher | None = None,
     ) -> None:
         """`workspaces` are the `platform:workspace` pairs served; a local platform's people
         (`platforms`: the console) always are.
@@ -77,6 +78,8 @@ class CommandService:
         self._audit_sink = audit_sink
         self._webhook_allow_private = webhook_allow_private
         self.schedule_listeners: list[Callable[[], object]] = []
+        # Builds `audit` exports; the root sets it once the platforms' senders exist.
+        self.exports = exports
 
     async def execute_text(
         self, text: str, actor: Actor, *, prefix: str = "", once: str = ""
@@ -154,6 +157,7 @@ class CommandService:
                     self.schedule_listeners,
                     webhook_allow_private=self._webhook_allow_private,
                     serves=self.serves_principal,
+                    exports=self.exports,
                 )
                 if once and not command.read_only:
                     await self._claim(uow, actor, once)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import ClassVar
 
 from core.domain.capabilities import Role
@@ -222,3 +223,20 @@ class ShowQuota(Command):
     verb: ClassVar[str] = "quota"
     target: str | None = None
     recount: bool = False
+
+
+# --- audit exports (issue 15) ---
+
+
+@dataclass(frozen=True)
+class ExportAudit(Command):
+    """`audit [--since D] [--until D] [--target T] [--format F] [--what jobs|actions]`:
+    built in the background, answered with a signed link (and the file where it fits)."""
+
+    verb: ClassVar[str] = "audit"
+    read_only: ClassVar[bool] = True
+    since: datetime | None = None  # None: `until` less the default window
+    until: datetime | None = None  # excluded; None: now
+    target: str | None = None
+    fmt: str = "csv"
+    what: str = "jobs"

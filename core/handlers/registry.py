@@ -3,7 +3,18 @@
 from __future__ import annotations
 
 from core.commands import model as c
-from core.handlers import alerts, help, home, jobs, notes, quotas, roles, schedules, subscriptions
+from core.handlers import (
+    alerts,
+    exports,  # issue 15: audit exports
+    help,
+    home,
+    jobs,
+    notes,
+    quotas,
+    roles,
+    schedules,
+    subscriptions,
+)
 from core.handlers.context import Handler
 
 HANDLERS: dict[type[c.Command], Handler] = {
@@ -16,4 +27,5 @@ HANDLERS: dict[type[c.Command], Handler] = {
     **quotas.HANDLERS,
     **home.HANDLERS,
     **subscriptions.HANDLERS,
+    **exports.HANDLERS,
 }

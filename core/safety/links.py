@@ -36,3 +36,7 @@ def verify(secret: bytes, path: str, expires: str, sig: str, now: datetime) -> b
 
 def job_path(job_id: int) -> str:
     return f"/jobs/{job_id}"
+
+
+def export_path(export_id: str) -> str:
+    return f"/exports/{export_id}"
