@@ -128,13 +128,16 @@ class DiscordSender:
             else _file(upload.filename, upload.content, description)
         )
         body = text_message(upload.title)
-        await self._rest.request(
-            "POST",
-            "/channels/{channel_id}/messages",
-            json={**body, "attachments": [{"id": 0, "description": attached.description}]},
-            files=[attached],
-            route={"channel_id": thread_id or channel},
-        )
+        try:
+            await self._rest.request(
+                "POST",
+                "/channels/{channel_id}/messages",
+                json={**body, "attachments": [{"id": 0, "description": attached.description}]},
+                files=[attached],
+                route={"channel_id": thread_id or channel},
+            )
+        finally:
+            attached.close()  # a file opened from its path is ours to close
 
     async def locale_of(self, user_id: str) -> str:
         return await self._locale_of(user_id)
