@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from types import MappingProxyType
+from typing import TextIO
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -173,12 +174,13 @@ async def open_bot(settings: Settings, *, clock: Clock | None = None) -> AsyncIt
 
 @asynccontextmanager
 async def open_console(
-    settings: Settings, user: str, *, locale: str
+    settings: Settings, user: str, *, locale: str, out: TextIO | None = None
 ) -> AsyncIterator[ConsoleSession]:
-    """The core and one console session, which hears of the end of every job (C3)."""
+    """The core and one console session, which hears of the end of every job (C3) and shows
+    its `audit` exports (written to `out`, standard output by default)."""
     async with open_bot(settings) as bot:
         session = ConsoleSession(
-            bot.service, bot.executor, user, locale=locale, exports=bot.exports
+            bot.service, bot.executor, user, locale=locale, out=out, exports=bot.exports
         )
         bot.executor.subscribe(session.on_job_ended)
         bot.export_channels.use_local(console.PROFILE.name, session.export_channel)

@@ -542,7 +542,7 @@ MESSAGES: dict[str, str] = {
     "export.field.expires": "Link expires",
     "export.field.download": "Download",
     "export.upload_title": "Audit export: {filename}",
-    "export.console_file": "File: {path}",
+    "export.console_file": "File on this machine: {path}",
     "page.export_invalid": "This download link is not valid; ask the bot again (audit).",
     "page.export_gone": "This export has expired or no longer exists; ask the bot again (audit).",
     # --- end of audit exports ---

@@ -537,7 +537,7 @@ MESSAGES: dict[str, str] = {
     "export.field.expires": "Le lien expire le",
     "export.field.download": "Télécharger",
     "export.upload_title": "Export d'audit : {filename}",
-    "export.console_file": "Fichier : {path}",
+    "export.console_file": "Fichier sur cette machine : {path}",
     "page.export_invalid": "Ce lien de téléchargement n'est pas valide ; redemandez-le au bot (audit).",
     "page.export_gone": "Cet export a expiré ou n'existe plus ; redemandez-le au bot (audit).",
     # --- end of audit exports ---
