@@ -14,15 +14,19 @@ from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 from typing import Any
 
 from core.domain.model import AuditEntry
-from core.jobs.export import ExportFormat, spreadsheet_text
+from core.jobs.export import FORMULA_STARTS, ExportFormat, spreadsheet_text
 
 ACTION_COLUMNS = (
     "id", "at", "actor", "actor_name", "platform", "workspace", "channel", "command",
     "outcome", "target", "job_id", "detail",
 )  # fmt: skip
-_TEXT = frozenset(
-    ("actor", "actor_name", "platform", "workspace", "channel", "command", "target", "detail")
-)
+_TEXT_AT = tuple(
+    ACTION_COLUMNS.index(name)
+    for name in (
+        "actor", "actor_name", "platform", "workspace", "channel", "command", "target", "detail"
+    )
+)  # fmt: skip
+_FORMULA_CHARACTERS = frozenset("".join(FORMULA_STARTS))
 
 ActionPages = AsyncIterator[Sequence[AuditEntry]]
 
@@ -65,11 +69,18 @@ async def export_actions(pages: ActionPages, fmt: ExportFormat) -> AsyncGenerato
 
 
 def _csv_cells(entry: AuditEntry) -> list[Any]:
-    record = action_record(entry)
-    return [
-        spreadsheet_text(value) if name in _TEXT and isinstance(value, str) else value
-        for name, value in record.items()
-    ]
+    """The entry's cells in ACTION_COLUMNS order, a text cell that starts like a formula made
+    text (built directly: a million lines go through here, bench/audit_export.py)."""
+    cells: list[Any] = [
+        entry.id, entry.at.isoformat(), entry.actor, entry.actor_name, entry.platform,
+        entry.workspace, entry.channel, entry.action, entry.outcome.value, entry.target,
+        entry.job_id, entry.detail,
+    ]  # fmt: skip
+    for index in _TEXT_AT:
+        text = cells[index]
+        if text and text[0] in _FORMULA_CHARACTERS:
+            cells[index] = spreadsheet_text(text)
+    return cells
 
 
 def _csv(rows: Sequence[Sequence[Any]]) -> str:
