@@ -103,6 +103,11 @@ class ExportService(Lifecycle):
         """Build `spec` for `actor` in the background; its task (tests await it)."""
         return self._background.keep(self.build(spec, actor))
 
+    def reaches(self, actor: Actor) -> bool:
+        """Whether an export of `actor`'s can be shown where they asked (the bot can post
+        there): otherwise `audit` is refused rather than built for nobody."""
+        return self._channel_for(actor) is not None
+
     async def idle(self) -> None:
         """Until every export started has ended (the console's scripted mode, tests)."""
         await self._background.drain()
@@ -125,8 +130,8 @@ class ExportService(Lifecycle):
         """Build, show and audit one export; None when it failed (said in the channel)."""
         t = Translator(actor.locale)
         channel = self._channel_for(actor)
-        self.store.sweep(self._clock.now())
         try:
+            self.store.sweep(self._clock.now())
             total = await self._count(spec)
             progress = _Progress(channel, t, spec, total, self._every)
             await progress.show(0, force=True)

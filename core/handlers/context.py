@@ -32,6 +32,8 @@ class ExportLauncher(Protocol):
 
     def start(self, spec: ExportSpec, actor: Actor) -> object: ...
 
+    def reaches(self, actor: Actor) -> bool: ...
+
 
 @dataclass
 class Context:

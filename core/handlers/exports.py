@@ -32,6 +32,8 @@ async def export_audit(cmd: c.ExportAudit, ctx: Context) -> Message:
         )
     if ctx.exports is None:
         raise InvalidCommand("error.exports_unavailable")
+    if not ctx.exports.reaches(ctx.actor):
+        raise InvalidCommand("error.exports_unreachable")
     spec = ExportSpec(ExportWhat(cmd.what), ExportFormat(cmd.fmt), since, until, target)
     launcher, actor = ctx.exports, ctx.actor
     ctx.after_commit.append(lambda: launcher.start(spec, actor))

@@ -520,6 +520,7 @@ MESSAGES: dict[str, str] = {
     "error.bad_date": "{option} needs a date (YYYY-MM-DD) or an ISO date-time such as 2026-11-30T18:00, not “{value}”.",
     "error.since_after_until": "The period is empty: --since ({since}) must come before --until ({until}).",
     "error.exports_unavailable": "Exports are not available on this bot (no export store is set up).",
+    "error.exports_unreachable": "The bot cannot post in this conversation, so an export could not be shown here; ask in a channel the bot is in.",
     "export.thousands_separator": ",",
     "export.title": "Audit export",
     "export.status.started": "Started",

@@ -515,6 +515,7 @@ MESSAGES: dict[str, str] = {
     "error.bad_date": "{option} attend une date (AAAA-MM-JJ) ou une date et heure ISO comme 2026-11-30T18:00, pas « {value} ».",
     "error.since_after_until": "La période est vide : --since ({since}) doit précéder --until ({until}).",
     "error.exports_unavailable": "Les exports ne sont pas disponibles sur ce bot (aucun dossier d'export n'est configuré).",
+    "error.exports_unreachable": "Le bot ne peut pas écrire dans cette conversation, l'export ne pourrait pas y être affiché ; demandez-le dans un canal où se trouve le bot.",
     "export.thousands_separator": "\u202f",
     "export.title": "Export d'audit",
     "export.status.started": "Lancé",

@@ -366,6 +366,27 @@ def test_the_store_never_looks_outside_its_folder(tmp_path: Path, garbage: str) 
     assert ExportStore(tmp_path / "x", timedelta(hours=1)).find(garbage, NOW) is None
 
 
+async def test_where_the_bot_cannot_post_audit_is_refused_rather_than_built_for_nobody(
+    store: FakeStore, clock: FrozenClock, jobs: RecordingJobControl, tmp_path: Path
+) -> None:
+    nowhere = ExportService(
+        store.uow,
+        FakeJobArchive(store),
+        ExportStore(tmp_path / "exports", timedelta(hours=1)),
+        clock,
+        lambda actor: None,
+        base_url="https://bot.example.org",
+        secret=SECRET,
+    )
+    service = CommandService(store.uow, TARGETS, clock, jobs, platforms=PLATFORMS, exports=nowhere)
+
+    reply = await service.execute_text("audit", console("alice"))
+    await nowhere.idle()
+
+    assert reply.error_key == "error.exports_unreachable"
+    assert not (tmp_path / "exports").exists()
+
+
 async def test_without_an_export_service_audit_gets_a_clear_reply(
     store: FakeStore, clock: FrozenClock, jobs: RecordingJobControl
 ) -> None:
