@@ -103,11 +103,12 @@ class AuditLog(Protocol):
         until: datetime,
         *,
         target: str | None = None,
-        after: int = 0,
+        after: tuple[datetime, int] | None = None,
         limit: int = 2000,
     ) -> Sequence[AuditEntry]:
-        """Entries at [since, until) (of `target`, if given) whose id is above `after`, oldest
-        (lowest id) first, at most `limit`: the next page of an export (keyset)."""
+        """Entries at [since, until) (of `target`, if given) in time order (then id), those
+        after the (time, id) `after` only, at most `limit`: the next page of an export, found
+        through the index on the time whatever page it is (keyset)."""
         ...
 
     async def count(self, since: datetime, until: datetime, *, target: str | None = None) -> int:

@@ -7,7 +7,7 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import delete, func, select, text
+from sqlalchemy import delete, func, or_, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -268,17 +268,20 @@ class SqlAuditLog:
         until: datetime,
         *,
         target: str | None = None,
-        after: int = 0,
+        after: tuple[datetime, int] | None = None,
         limit: int = 2000,
     ) -> Sequence[AuditEntry]:
         # Plain rows, not ORM objects: an export reads a million of them (bench/audit_export.py).
-        query = (
-            select(AUDIT_TABLE)
-            .where(*_audit_period(since, until, target), AUDIT_TABLE.c.id > after)
-            .order_by(AUDIT_TABLE.c.id)
-            .limit(limit)
-        )
-        rows = await self._session.execute(query)
+        columns = AUDIT_TABLE.c
+        conditions = _audit_period(since, until, target)
+        if after is not None:
+            at, last_id = after
+            conditions += [
+                columns.at >= at,  # the index's range starts at the last page's end
+                or_(columns.at > at, columns.id > last_id),
+            ]
+        query = select(AUDIT_TABLE).where(*conditions).order_by(columns.at, columns.id)
+        rows = await self._session.execute(query.limit(limit))
         return [audit_from_row(cast(AuditRow, row)) for row in rows]
 
     async def count(self, since: datetime, until: datetime, *, target: str | None = None) -> int:

@@ -204,11 +204,13 @@ class FakeAudit(AuditLog):
         until: datetime,
         *,
         target: str | None = None,
-        after: int = 0,
+        after: tuple[datetime, int] | None = None,
         limit: int = 2000,
     ) -> Sequence[AuditEntry]:
-        found = [e for e in self._in_period(since, until, target) if (e.id or 0) > after]
-        return sorted(found, key=lambda e: e.id or 0)[:limit]
+        found = sorted(self._in_period(since, until, target), key=lambda e: (e.at, e.id or 0))
+        if after is not None:
+            found = [e for e in found if (e.at, e.id or 0) > after]
+        return found[:limit]
 
     async def count(self, since: datetime, until: datetime, *, target: str | None = None) -> int:
         return len(self._in_period(since, until, target))

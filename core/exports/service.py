@@ -19,7 +19,7 @@ import time
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import aclosing
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Protocol, TypeVar
 
 from core.domain.audit import audit_entry
@@ -206,9 +206,9 @@ async def export_chunks(
 async def action_pages(
     spec: ExportSpec, uow_factory: UnitOfWorkFactory
 ) -> AsyncGenerator[Sequence[AuditEntry], None]:
-    """The action log by pages, each its own short read (keyset: after the last id), so no
-    transaction stays open for the whole export."""
-    after = 0
+    """The action log by pages in time order, each its own short read (keyset: after the
+    last entry's time and id), so no transaction stays open for the whole export."""
+    after: tuple[datetime, int] | None = None
     while True:
         async with uow_factory(read_only=True) as uow:
             page = await uow.audit.page(
@@ -217,7 +217,8 @@ async def action_pages(
         if not page:
             return
         yield page
-        after = page[-1].id or after
+        last = page[-1]
+        after = (last.at, last.id or 0)
         if len(page) < ACTION_PAGE:
             return
 

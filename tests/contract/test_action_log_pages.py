@@ -1,11 +1,11 @@
-"""The action log read by pages for `audit --what actions` (keyset after the last id), on the
-fakes, SQLite and PostgreSQL: every entry of the period once, in order, past one page, and
-only the target's when one is given."""
+"""The action log read by pages for `audit --what actions` (keyset after the last time and
+id), on the fakes, SQLite and PostgreSQL: every entry of the period once, in time order, past
+one page, and only the target's when one is given."""
 
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from core.domain.model import AuditEntry
 from core.ports import UnitOfWorkFactory
@@ -30,7 +30,7 @@ async def _seed(uow_factory: UnitOfWorkFactory) -> None:
 async def _walk(uow_factory: UnitOfWorkFactory, target: str | None = None) -> list[AuditEntry]:
     since, until = T0 + timedelta(minutes=1), T0 + timedelta(minutes=ENTRIES - 1)
     seen: list[AuditEntry] = []
-    after = 0
+    after: tuple[datetime, int] | None = None
     while True:
         async with uow_factory(read_only=True) as uow:
             page = await uow.audit.page(since, until, target=target, after=after, limit=PAGE)
@@ -38,7 +38,7 @@ async def _walk(uow_factory: UnitOfWorkFactory, target: str | None = None) -> li
         if not page:
             return seen
         seen.extend(page)
-        after = page[-1].id or 0
+        after = (page[-1].at, page[-1].id or 0)
 
 
 async def test_pages_walk_every_entry_of_the_period_once_in_order(
@@ -69,3 +69,18 @@ async def test_pages_of_one_target_hold_only_its_entries(uow_factory: UnitOfWork
             T0 + timedelta(minutes=1), T0 + timedelta(minutes=24), target="site-a"
         )
     assert counted == len(seen)
+
+
+async def test_entries_of_the_same_instant_are_neither_lost_nor_repeated_across_pages(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    """Time order, then id: a page boundary inside one instant (a batch of the writer) keeps
+    going from the next id of that instant."""
+    entries = [audit_line(f"b{n}", T0 + timedelta(minutes=5 + n // 8)) for n in range(24)]
+    async with uow_factory() as uow:
+        await uow.audit.append_many(entries)
+        await uow.commit()
+
+    seen = await _walk(uow_factory)
+
+    assert [e.action for e in seen] == [f"b{n}" for n in range(24)]

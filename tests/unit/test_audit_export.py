@@ -238,7 +238,7 @@ async def test_the_action_log_is_exported_with_its_columns_past_one_page(
     [stored] = channel.attached
     rows = list(csv.DictReader(io.StringIO(stored.path.read_text(), newline="")))
     assert list(rows[0]) == list(ACTION_COLUMNS)
-    assert [r["id"] for r in rows] == [str(n) for n in range(1, 21)]
+    assert [r["id"] for r in rows] == [str(n) for n in range(20, 0, -1)]  # oldest first
     assert rows[0]["actor_name"] == "'=cmd|bob"  # a formula is made text
     assert {r["outcome"] for r in rows} == {"ok", "refused"}
     assert rows[0]["command"] == "run" and rows[0]["channel"] == "C1"
