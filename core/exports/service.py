@@ -207,20 +207,30 @@ async def action_pages(
     spec: ExportSpec, uow_factory: UnitOfWorkFactory
 ) -> AsyncGenerator[Sequence[AuditEntry], None]:
     """The action log by pages in time order, each its own short read (keyset: after the
-    last entry's time and id), so no transaction stays open for the whole export."""
-    after: tuple[datetime, int] | None = None
-    while True:
+    last entry's time and id), so no transaction stays open for the whole export. The next
+    page is read while this one is written (its start is known as soon as this one is)."""
+
+    async def read(after: tuple[datetime, int] | None) -> Sequence[AuditEntry]:
         async with uow_factory(read_only=True) as uow:
-            page = await uow.audit.page(
+            return await uow.audit.page(
                 spec.since, spec.until, target=spec.target, after=after, limit=ACTION_PAGE
             )
-        if not page:
-            return
-        yield page
-        last = page[-1]
-        after = (last.at, last.id or 0)
-        if len(page) < ACTION_PAGE:
-            return
+
+    pending: asyncio.Future[Sequence[AuditEntry]] | None = asyncio.ensure_future(read(None))
+    try:
+        while pending is not None:
+            page = await pending
+            pending = None
+            if len(page) == ACTION_PAGE:  # a full page: there may be more
+                last = page[-1]
+                pending = asyncio.ensure_future(read((last.at, last.id or 0)))
+            if page:
+                yield page
+    finally:  # a reader leaving early: the read under way ends before its connection goes
+        if pending is not None:
+            await asyncio.wait([pending])
+            if not pending.cancelled():
+                pending.exception()  # retrieved, so an early exit logs no "never retrieved"
 
 
 class _Progress:
