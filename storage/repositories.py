@@ -273,13 +273,14 @@ class SqlAuditLog:
     ) -> Sequence[AuditEntry]:
         # Plain rows, not ORM objects: an export reads a million of them (bench/audit_export.py).
         columns = AUDIT_TABLE.c
-        conditions = _audit_period(since, until, target)
-        if after is not None:
+        if after is None:
+            conditions = _audit_period(since, until, target)
+        else:
             at, last_id = after
-            conditions += [
-                columns.at >= at,  # the index's range starts at the last page's end
-                or_(columns.at > at, columns.id > last_id),
-            ]
+            # One lower bound, the last page's end: with two, SQLite may start the index's
+            # range at `since` and walk every earlier page again (quadratic in the pages).
+            conditions = _audit_period(max(since, at), until, target)
+            conditions.append(or_(columns.at > at, columns.id > last_id))
         query = select(AUDIT_TABLE).where(*conditions).order_by(columns.at, columns.id)
         rows = await self._session.execute(query.limit(limit))
         return [audit_from_row(cast(AuditRow, row)) for row in rows]
