@@ -234,7 +234,8 @@ class ExportAudit(Command):
     built in the background, answered with a signed link (and the file where it fits)."""
 
     verb: ClassVar[str] = "audit"
-    read_only: ClassVar[bool] = True
+    # Not read-only: starting an export posts and writes files, so a platform's replay of the
+    # same request is claimed once (E2) like any change.
     since: datetime | None = None  # None: `until` less the default window
     until: datetime | None = None  # excluded; None: now
     target: str | None = None

@@ -528,6 +528,8 @@ MESSAGES: dict[str, str] = {
     "export.status.failed": "Failed",
     "export.what.jobs": "jobs",
     "export.what.actions": "actions",
+    "export.what.jobs.one": "job",
+    "export.what.actions.one": "action",
     "export.every_target": "every target",
     "export.period": "{since} to {until}, {target}",
     "export.started": "Building the export of {what} ({period}) as {format}. Its progress, then the file and its download link, follow in this conversation.",

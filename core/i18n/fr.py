@@ -523,6 +523,8 @@ MESSAGES: dict[str, str] = {
     "export.status.failed": "Échec",
     "export.what.jobs": "jobs",
     "export.what.actions": "actions",
+    "export.what.jobs.one": "job",
+    "export.what.actions.one": "action",
     "export.every_target": "toutes les cibles",
     "export.period": "du {since} au {until}, {target}",
     "export.started": "Préparation de l'export des {what} ({period}) en {format}. Son avancement, puis le fichier et son lien de téléchargement, suivent dans cette conversation.",

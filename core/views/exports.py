@@ -20,8 +20,10 @@ def _period(t: Translator, spec: ExportSpec) -> str:
     return t.t("export.period", since=spec.since.date().isoformat(), until=last, target=scope)
 
 
-def _what(t: Translator, spec: ExportSpec) -> str:
-    return t.t(f"export.what.{spec.what.value}")
+def _what(t: Translator, spec: ExportSpec, number: int = 2) -> str:
+    """What the rows are, in words: `jobs`, or `job` for one."""
+    one = ".one" if number == 1 else ""
+    return t.t(f"export.what.{spec.what.value}{one}")
 
 
 def started_message(t: Translator, spec: ExportSpec) -> Message:
@@ -46,7 +48,7 @@ def building_message(t: Translator, spec: ExportSpec, done: int, total: int) -> 
         "export.building",
         done=count(t, done),
         total=count(t, max(total, done)),
-        what=_what(t, spec),
+        what=_what(t, spec, max(total, done)),
     )
     return Message(
         title=t.t("export.title"),
@@ -60,7 +62,7 @@ def building_message(t: Translator, spec: ExportSpec, done: int, total: int) -> 
 def ready_message(
     t: Translator, spec: ExportSpec, export: StoredExport, link: str, *, attached: bool
 ) -> Message:
-    rows = t.t("export.rows", count=count(t, export.rows), what=_what(t, spec))
+    rows = t.t("export.rows", count=count(t, export.rows), what=_what(t, spec, export.rows))
     note = t.t("export.attached") if attached else t.t("export.link_only")
     summary = t.t("export.ready_summary", rows=rows, size=t.size(export.size))
     return Message(

@@ -395,3 +395,26 @@ async def test_without_an_export_service_audit_gets_a_clear_reply(
     reply = await bare.execute_text("audit", console("alice"))
 
     assert reply.error_key == "error.exports_unavailable"
+
+
+async def test_one_row_is_counted_in_the_singular(
+    service: CommandService, exports: ExportService, store: FakeStore, channel: RecordingChannel
+) -> None:
+    seed_jobs(store, 1)
+    await service.execute_text("audit", console("alice"))
+    await exports.idle()
+
+    assert channel.shown[0].status == "Building the export… 0 of 1 job"
+    assert "1 job," in channel.shown[-1].summary
+
+
+async def test_a_replayed_request_starts_one_export(
+    service: CommandService, exports: ExportService, store: FakeStore, channel: RecordingChannel
+) -> None:
+    seed_jobs(store, 2)
+    first = await service.execute_text("audit", console("alice"), once="trigger-1")
+    again = await service.execute_text("audit", console("alice"), once="trigger-1")
+    await exports.idle()
+
+    assert first.status == "Started" and again.status != "Started"
+    assert len(channel.attached) == 1
