@@ -112,6 +112,12 @@ class ExportService(Lifecycle):
         """Until every export started has ended (the console's scripted mode, tests)."""
         await self._background.drain()
 
+    async def _start(self) -> None:
+        """Files a previous process left past their time go at start, not at the next export."""
+        swept = self.store.sweep(self._clock.now())
+        if swept:
+            log.info("swept %d expired export file(s)", swept)
+
     async def _stop(self) -> None:
         """Exports under way are cancelled at shutdown (their partial file is removed)."""
         await self._background.close()
