@@ -157,6 +157,9 @@ class ExportService(Lifecycle):
                 await channel.attach(stored, message)
             except Exception as error:  # the link is there: the file is a convenience
                 log.warning("could not upload export %s: %s", stored.export_id, error)
+                await _show(
+                    channel, ready_message(t, spec, stored, link, attached=False, refused=True)
+                )
         self._audit(actor, spec, Outcome.OK, f"{stored.rows} rows, {stored.size} bytes")
         return stored
 

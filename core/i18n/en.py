@@ -538,6 +538,7 @@ MESSAGES: dict[str, str] = {
     "export.ready_summary": "The export is ready: {rows}, {size}.",
     "export.attached": "The file is attached below; the download link works until it expires.",
     "export.link_only": "The file is too large to attach here: download it with the link before it expires.",
+    "export.not_attached": "The file could not be attached here: download it with the link before it expires.",
     "export.failed": "The export of {what} ({period}) failed; nothing was kept. Try again, or ask an administrator to look at the bot's log.",
     "export.field.period": "Period",
     "export.field.rows": "Rows",

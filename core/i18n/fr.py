@@ -533,6 +533,7 @@ MESSAGES: dict[str, str] = {
     "export.ready_summary": "L'export est prêt : {rows}, {size}.",
     "export.attached": "Le fichier est joint ci-dessous ; le lien de téléchargement reste valable jusqu'à son expiration.",
     "export.link_only": "Le fichier est trop volumineux pour être joint ici : téléchargez-le avec le lien avant son expiration.",
+    "export.not_attached": "Le fichier n'a pas pu être joint ici : téléchargez-le avec le lien avant son expiration.",
     "export.failed": "L'export des {what} ({period}) a échoué ; rien n'a été conservé. Réessayez, ou demandez à un administrateur de consulter le journal du bot.",
     "export.field.period": "Période",
     "export.field.rows": "Lignes",

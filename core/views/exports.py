@@ -60,10 +60,19 @@ def building_message(t: Translator, spec: ExportSpec, done: int, total: int) -> 
 
 
 def ready_message(
-    t: Translator, spec: ExportSpec, export: StoredExport, link: str, *, attached: bool
+    t: Translator,
+    spec: ExportSpec,
+    export: StoredExport,
+    link: str,
+    *,
+    attached: bool,
+    refused: bool = False,
 ) -> Message:
+    """The result: the link always; whether the file is attached, too large, or refused."""
     rows = t.t("export.rows", count=count(t, export.rows), what=_what(t, spec, export.rows))
-    note = t.t("export.attached") if attached else t.t("export.link_only")
+    note = t.t(
+        "export.not_attached" if refused else "export.attached" if attached else "export.link_only"
+    )
     summary = t.t("export.ready_summary", rows=rows, size=t.size(export.size))
     return Message(
         title=t.t("export.title"),

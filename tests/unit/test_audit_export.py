@@ -418,3 +418,33 @@ async def test_a_replayed_request_starts_one_export(
 
     assert first.status == "Started" and again.status != "Started"
     assert len(channel.attached) == 1
+
+
+class RefusingChannel(RecordingChannel):
+    async def attach(self, export: StoredExport, message: Message) -> None:
+        raise OSError("the platform refused the file")
+
+
+async def test_a_refused_upload_leaves_the_link_and_says_the_file_is_not_attached(
+    store: FakeStore, clock: FrozenClock, tmp_path: Path
+) -> None:
+    channel = RefusingChannel()
+    exports = ExportService(
+        store.uow,
+        FakeJobArchive(store),
+        ExportStore(tmp_path / "exports", timedelta(hours=1)),
+        clock,
+        lambda actor: channel,
+        base_url="https://bot.example.org",
+        secret=SECRET,
+    )
+    seed_jobs(store, 2)
+    spec = ExportSpec(ExportWhat.JOBS, ExportFormat.CSV, NOW - timedelta(days=2), NOW)
+
+    stored = await exports.build(spec, console("alice"))
+
+    assert stored is not None
+    assert channel.shown[-1].status == "Ready" and channel.shown[-1].links
+    assert (
+        "too large to attach" in channel.shown[-1].text or "download it" in channel.shown[-1].text
+    )
