@@ -146,8 +146,7 @@ class SlackSender:
             self._client.files_getUploadURLExternal(
                 filename=upload.filename,
                 length=(await asyncio.to_thread(path.stat)).st_size,
-                alt_txt=upload.alt_text or upload.title,
-            )
+            )  # no alt_txt: it describes images, and Slack's own types have none here
         )
         try:
             async with (
