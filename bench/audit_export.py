@@ -1,7 +1,11 @@
-"""`exportbot audit export` of a million jobs beside the database's own CSV writer.
+"""`exportbot audit export` of a million jobs (or actions) beside the database's own CSV writer.
 
     python bench/audit_export.py [--jobs 1000000] [--notes 100000] [--formats csv,ndjson,json]
-                                 [--databases sqlite,postgresql]
+                                 [--databases sqlite,postgresql] [--what jobs|actions]
+
+With `--what actions`, `--jobs` action-log lines (10,000 a day) are seeded instead, and the
+export is `audit export --what actions` beside the same SELECT of the audit table. The
+exportbot measured is this checkout's (`python -m bot.cli`).
 
 Seeds the jobs (10,000 a day) and notes into a fresh SQLite file and a fresh PostgreSQL schema
 (EXPORTBOT_BENCH_PG_URL, default postgres@127.0.0.1:5432/test; the schema belongs to a role of
@@ -33,7 +37,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-EXPORTBOT = str(Path(sys.executable).parent / "exportbot")
+EXPORTBOT = [sys.executable, "-m", "bot.cli"]  # this checkout's, whatever the venv installed
 PG_URL = os.environ.get("EXPORTBOT_BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 FIRST_DAY = datetime(2025, 1, 1, tzinfo=UTC)
 JOBS_PER_DAY = 10_000
@@ -48,6 +52,33 @@ JOB_COLUMNS = (
 )  # fmt: skip
 NOTE_COLUMNS = ("job_id", "kind", "text", "author", "author_name", "created_at", "link")
 STATES = ("succeeded", "succeeded", "succeeded", "failed", "cancelled")
+
+
+AUDIT_COLUMNS = (
+    "at", "actor", "actor_name", "platform", "workspace", "channel", "action", "outcome",
+    "target", "job_id", "detail",
+)  # fmt: skip
+
+
+def actions_sql(since: str, until: str) -> str:
+    """The action export's SELECT, the columns it writes, in its order."""
+    return (
+        "SELECT id, at, actor, actor_name, platform, workspace, channel, action, outcome,"
+        " target, job_id, detail FROM audit_log"
+        f" WHERE at >= '{since}' AND at < '{until}' ORDER BY id"
+    )
+
+
+def audit_rows(count: int) -> Iterator[tuple[object, ...]]:
+    step = timedelta(days=1) / JOBS_PER_DAY
+    for number in range(1, count + 1):
+        at = FIRST_DAY + step * (number - 1)
+        yield (
+            _moment(at), f"slack:T024BE7LD:U{number % 900:06d}", f"Person {number % 900}",
+            "slack", "T024BE7LD", f"C{number % 500:07d}", ("status", "run", "history")[number % 3],
+            "ok" if number % 11 else "refused", f"site-{number % 40}",
+            number if number % 3 == 1 else None, f"run site-{number % 40}",
+        )  # fmt: skip
 
 
 def join_sql(since: str, until: str) -> str:
@@ -85,6 +116,8 @@ def job_rows(count: int) -> Iterator[tuple[object, ...]]:
 
 
 def note_rows(count: int, jobs: int) -> Iterator[tuple[object, ...]]:
+    if count <= 0 or jobs <= 0:
+        return
     stride = max(1, jobs // count)
     for index in range(count):
         job = 1 + (index * stride) % jobs
@@ -128,20 +161,35 @@ def count_records(path: Path) -> int:
         return sum(1 for _ in csv.reader(handle)) - 1
 
 
-def exportbot(url: str, fmt: str, since: str, until: str) -> tuple[list[str], dict[str, str]]:
+def exportbot(
+    url: str, fmt: str, since: str, until: str, what: str = "jobs"
+) -> tuple[list[str], dict[str, str]]:
+    env = _env(url)
+    command = [*EXPORTBOT, "audit", "export", "--since", since, "--until", until]
+    return [*command, "--format", fmt, "--what", what], env
+
+
+def _env(url: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("EXPORTBOT_")}
     env["EXPORTBOT_DATABASE_URL"] = url
-    command = [EXPORTBOT, "audit", "export", "--since", since, "--until", until, "--format", fmt]
-    return command, env
+    env["PYTHONPATH"] = str(ROOT)
+    return env
 
 
 # --- the two databases -----------------------------------------------------------------------
 
 
-def seed_sqlite(path: Path, jobs: int, notes: int) -> str:
+def seed_sqlite(path: Path, jobs: int, notes: int, what: str = "jobs") -> str:
     url = f"sqlite:///{path}"
     _upgrade(url)
     with sqlite3.connect(path) as connection:
+        if what == "actions":
+            marks = ", ".join("?" * len(AUDIT_COLUMNS))
+            connection.executemany(
+                f"INSERT INTO audit_log ({', '.join(AUDIT_COLUMNS)}) VALUES ({marks})",
+                audit_rows(jobs),
+            )
+            jobs, notes = 0, 0
         marks = ", ".join("?" * len(JOB_COLUMNS))
         connection.executemany(
             f"INSERT INTO jobs ({', '.join(JOB_COLUMNS)}) VALUES ({marks})", job_rows(jobs)
@@ -157,8 +205,9 @@ def seed_sqlite(path: Path, jobs: int, notes: int) -> str:
     return url
 
 
-def sqlite_baseline(path: Path, since: str, until: str) -> list[str]:
-    return ["sqlite3", "-csv", "-header", str(path), join_sql(since, until)]
+def sqlite_baseline(path: Path, since: str, until: str, what: str = "jobs") -> list[str]:
+    sql = actions_sql(since, until) if what == "actions" else join_sql(since, until)
+    return ["sqlite3", "-csv", "-header", str(path), sql]
 
 
 def create_pg_schema(name: str) -> str:
@@ -172,12 +221,17 @@ def drop_pg_schema(name: str) -> None:
     _psql(PG_URL, f'DROP SCHEMA IF EXISTS "{name}" CASCADE; DROP ROLE IF EXISTS "{name}";')
 
 
-def seed_postgresql(url: str, jobs: int, notes: int, folder: Path) -> None:
+def seed_postgresql(url: str, jobs: int, notes: int, folder: Path, what: str = "jobs") -> None:
     _upgrade(url)
-    for table, columns, rows in (
-        ("jobs", JOB_COLUMNS, job_rows(jobs)),
-        ("annotations", NOTE_COLUMNS, note_rows(notes, jobs)),
-    ):
+    tables = (
+        [("audit_log", AUDIT_COLUMNS, audit_rows(jobs))]
+        if what == "actions"
+        else [
+            ("jobs", JOB_COLUMNS, job_rows(jobs)),
+            ("annotations", NOTE_COLUMNS, note_rows(notes, jobs)),
+        ]
+    )
+    for table, columns, rows in tables:
         data = folder / f"{table}.csv"
         with data.open("w", newline="", encoding="utf-8") as handle:
             csv.writer(handle).writerows(
@@ -186,11 +240,12 @@ def seed_postgresql(url: str, jobs: int, notes: int, folder: Path) -> None:
             )  # fmt: skip
         _psql(url, f"\\copy {table} ({', '.join(columns)}) from '{data}' csv")
         data.unlink()
-    _psql(url, "ANALYZE jobs; ANALYZE annotations")
+    _psql(url, "ANALYZE jobs; ANALYZE annotations; ANALYZE audit_log")
 
 
-def pg_baseline(url: str, since: str, until: str, out: Path) -> list[str]:
-    return ["psql", url, "-qc", f"\\copy ({join_sql(since, until)}) to '{out}' csv header"]
+def pg_baseline(url: str, since: str, until: str, out: Path, what: str = "jobs") -> list[str]:
+    sql = actions_sql(since, until) if what == "actions" else join_sql(since, until)
+    return ["psql", url, "-qc", f"\\copy ({sql}) to '{out}' csv header"]
 
 
 def _psql(url: str, sql: str) -> None:
@@ -199,16 +254,22 @@ def _psql(url: str, sql: str) -> None:
 
 
 def _upgrade(url: str) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("EXPORTBOT_")}
-    env["EXPORTBOT_DATABASE_URL"] = url
-    subprocess.run([EXPORTBOT, "db", "upgrade"], env=env, check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [*EXPORTBOT, "db", "upgrade"], env=_env(url), check=True, stdout=subprocess.DEVNULL
+    )
 
 
 # --- measuring and printing ------------------------------------------------------------------
 
 
 def measure_database(
-    name: str, url: str, baseline: Measure, formats: Sequence[str], jobs: int, folder: Path
+    name: str,
+    url: str,
+    baseline: Measure,
+    formats: Sequence[str],
+    jobs: int,
+    folder: Path,
+    what: str = "jobs",
 ) -> list[str]:
     days = -(-jobs // JOBS_PER_DAY)
     since = FIRST_DAY.date().isoformat()
@@ -216,9 +277,9 @@ def measure_database(
     one_day = (FIRST_DAY + timedelta(days=days // 2)).date().isoformat()
     lines = [_line(name, "baseline CSV", baseline, baseline, None)]
     for fmt in formats:
-        command, env = exportbot(url, fmt, one_day, one_day)
+        command, env = exportbot(url, fmt, one_day, one_day, what)
         day = run(command, folder / f"day.{fmt}", env)
-        command, env = exportbot(url, fmt, since, until)
+        command, env = exportbot(url, fmt, since, until, what)
         whole = run(command, folder / f"all.{fmt}", env)
         lines.append(_line(name, f"ours {fmt}, one day", day, baseline, None))
         lines.append(_line(name, f"ours {fmt}, all", whole, baseline, day))
@@ -246,7 +307,9 @@ def main() -> None:
     parser.add_argument("--notes", type=int, default=100_000)
     parser.add_argument("--formats", default="csv,ndjson,json")
     parser.add_argument("--databases", default="sqlite,postgresql")
+    parser.add_argument("--what", choices=("jobs", "actions"), default="jobs")
     args = parser.parse_args()
+    what = args.what
     formats = args.formats.split(",")
     days = -(-args.jobs // JOBS_PER_DAY)
     since, until = _moment(FIRST_DAY), _moment(FIRST_DAY + timedelta(days=days))
@@ -255,22 +318,26 @@ def main() -> None:
         folder = Path(temporary)
         if "sqlite" in args.databases:
             started = time.perf_counter()
-            url = seed_sqlite(folder / "bench.db", args.jobs, args.notes)
+            url = seed_sqlite(folder / "bench.db", args.jobs, args.notes, what)
             print(f"sqlite seeded in {time.perf_counter() - started:.1f} s", flush=True)
-            baseline = run(sqlite_baseline(folder / "bench.db", since, until), folder / "b.csv")
-            lines += measure_database("sqlite", url, baseline, formats, args.jobs, folder)
+            command = sqlite_baseline(folder / "bench.db", since, until, what)
+            baseline = run(command, folder / "b.csv")
+            lines += measure_database("sqlite", url, baseline, formats, args.jobs, folder, what)
             (folder / "bench.db").unlink()
         if "postgresql" in args.databases:
             schema = f"bench_{uuid.uuid4().hex[:10]}"
             url = create_pg_schema(schema)
             try:
                 started = time.perf_counter()
-                seed_postgresql(url, args.jobs, args.notes, folder)
+                seed_postgresql(url, args.jobs, args.notes, folder, what)
                 print(f"postgresql seeded in {time.perf_counter() - started:.1f} s", flush=True)
                 target = folder / "b.csv"
-                baseline = run(pg_baseline(url, since, until, target), folder / "psql.out")
+                command = pg_baseline(url, since, until, target, what)
+                baseline = run(command, folder / "psql.out")
                 baseline.rows = count_records(target)
-                lines += measure_database("postgresql", url, baseline, formats, args.jobs, folder)
+                lines += measure_database(
+                    "postgresql", url, baseline, formats, args.jobs, folder, what
+                )
             finally:
                 drop_pg_schema(schema)
     print("\n".join(lines))

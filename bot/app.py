@@ -24,6 +24,7 @@ from adapters.teams.adapter import loopback_only
 from bot import charts, pages
 from bot.bootstrap import Bot, open_server
 from bot.config import Settings
+from bot.downloads import serve_export
 from bot.manifests.teams import PRIVACY_PATH, TERMS_PATH
 from bot.metrics import CONTENT_TYPE
 from bot.metrics_http import PLATFORM_PATHS, bearer_matches, new_request_id
@@ -141,6 +142,16 @@ async def chart_image(request: web.Request) -> web.Response:
     )
 
 
+async def export_download(request: web.Request) -> web.StreamResponse:
+    """An `audit` export's file behind its signed link (bot/downloads.py)."""
+    bot = request.app.get(BOT_KEY)
+    if bot is None:
+        return web.json_response({"status": "starting"}, status=503)
+    return await serve_export(
+        request, bot.exports, bot.alerts.link_secret, bot.clock, bot.audit_writer
+    )
+
+
 async def privacy_page(request: web.Request) -> web.Response:
     """Linked from the Teams app listing (its manifest's privacyUrl), and readable by anyone."""
     return _document(request, "privacy")
@@ -242,6 +253,7 @@ def create_app(settings: Settings) -> web.Application:
     app.router.add_get("/jobs/{job_id}", job_page)
     app.router.add_get("/metrics", metrics)
     app.router.add_get("/charts/{target}/{days}.png", chart_image)
+    app.router.add_get("/exports/{export_id}", export_download)
     app.router.add_get("/readyz", readyz)
     app.router.add_get(PRIVACY_PATH, privacy_page)
     app.router.add_get(TERMS_PATH, terms_page)

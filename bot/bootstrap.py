@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from types import MappingProxyType
+from typing import TextIO
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -54,6 +55,9 @@ from core.delivery.senders import Sender
 from core.delivery.webhooks import WebhookFormat
 from core.domain.capabilities import Role
 from core.domain.model import CONFIG_GRANTOR, Grant, Job, Principal, TargetKind, TargetSpec
+from core.exports.channels import ExportChannels
+from core.exports.service import ExportService
+from core.exports.store import ExportStore
 from core.jobs.executor import JobExecutor, JobListener
 from core.jobs.performance_watch import PerformanceWatch
 from core.jobs.progress import ProgressEditor
@@ -63,7 +67,7 @@ from core.jobs.runners.command import CommandRunner
 from core.ports import Clock
 from core.safety.redaction import redact
 from core.views.alerts import AlertSettings
-from storage import SqlUnitOfWorkFactory, open_engine
+from storage import SqlJobArchive, SqlUnitOfWorkFactory, open_engine
 from storage.audit_writer import BatchedAuditWriter
 from storage.migrate import ensure_schema
 
@@ -97,6 +101,8 @@ class Bot:
     alerts: AlertSettings
     performance: PerformanceWatch
     charts: MatplotlibCharts
+    exports: ExportService
+    export_channels: ExportChannels
     # This bot's metrics, in a registry of its own (GET /metrics).
     telemetry: PrometheusTelemetry = field(default_factory=PrometheusTelemetry)
     # One token bucket per destination, shared by everything that posts proactively.
@@ -143,6 +149,19 @@ async def open_bot(settings: Settings, *, clock: Clock | None = None) -> AsyncIt
             telemetry=telemetry,
             charts=charts,
         )
+        channels = ExportChannels(PLATFORMS)
+        exports = ExportService(
+            uow_factory,
+            SqlJobArchive(engine),
+            ExportStore(settings.exports_root, alerts.link_ttl),
+            clock,
+            channels,
+            base_url=settings.public_url,
+            secret=alerts.link_secret,
+            audit_sink=audit_writer,
+            every=settings.progress_every_seconds,
+        )
+        service.exports = exports
         bot = Bot(
             settings,
             engine,
@@ -155,22 +174,25 @@ async def open_bot(settings: Settings, *, clock: Clock | None = None) -> AsyncIt
             alerts,
             PerformanceWatch(uow_factory, targets, clock),
             charts,
+            exports,
+            channels,
             telemetry,
         )
         await sync_configured_grants(bot)
         _sweep_archives(targets)
-        # Left in the reverse order: the executor stops (running jobs recorded as interrupted)
-        # while the audit writer still runs, and what it has queued is written before the
-        # engine closes.
-        async with audit_writer, executor:  # the executor's start recovers orphaned jobs
+        # Left in the reverse order: exports under way stop first, then the executor (running
+        # jobs recorded as interrupted) while the audit writer still runs, and what it has
+        # queued is written before the engine closes.
+        async with audit_writer, executor, exports:  # the executor's start recovers orphans
             yield bot
 
 
 @asynccontextmanager
 async def open_console(
-    settings: Settings, user: str, *, locale: str
+    settings: Settings, user: str, *, locale: str, out: TextIO | None = None
 ) -> AsyncIterator[ConsoleSession]:
-    """The core and one console session, which hears of the end of every job (C3)."""
+    """The core and one console session, which hears of the end of every job (C3) and shows
+    its `audit` exports (written to `out`, standard output by default)."""
     async with open_bot(settings) as bot:
         session = ConsoleSession(
             bot.service,
@@ -178,8 +200,11 @@ async def open_console(
             user,
             locale=locale,
             image_dir=Path(settings.data_dir) / "charts",
+            out=out,
+            exports=bot.exports,
         )
         bot.executor.subscribe(bot.performance.job_ended, session.on_job_ended)
+        bot.export_channels.use_local(console.PROFILE.name, session.export_channel)
         yield session
 
 
@@ -230,6 +255,7 @@ async def open_server(settings: Settings, *, clock: Clock | None = None) -> Asyn
                 await stack.enter_async_context(server_discord)
             live.append("discord")
         senders = _senders(bot, server_slack, server_teams, server_discord)
+        bot.export_channels.use_senders(senders)  # exports show where they were asked
         # Webhooks reach only public addresses unless the operator allows private ones.
         session = await stack.enter_async_context(
             guarded_session(allow_private=settings.webhook_allow_private)

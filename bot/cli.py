@@ -21,8 +21,10 @@ from sqlalchemy.exc import DBAPIError
 from bot.config import ConfigError, Settings, load_settings
 from bot.errors import PlatformUnavailable
 from bot.logs import configure_logging
-from core.jobs.export import ExportFormat, export_rows
-from storage import SqlJobArchive, open_engine, upgrade
+from core.exports.service import export_chunks
+from core.exports.spec import ExportSpec, ExportWhat
+from core.jobs.export import ExportFormat
+from storage import SqlJobArchive, SqlUnitOfWorkFactory, open_engine, upgrade
 from storage.database import normalize_url
 from storage.migrate import SchemaOutdated, ensure_schema
 
@@ -77,6 +79,13 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--since", required=True, type=_moment, help="first day (YYYY-MM-DD)")
     export.add_argument("--until", required=True, type=_moment_end, help="last day, included")
     export.add_argument("--format", choices=[f.value for f in ExportFormat], default="csv")
+    export.add_argument(
+        "--what",
+        choices=[w.value for w in ExportWhat],
+        default=ExportWhat.JOBS.value,
+        help="jobs (default) or actions: the action log (who did what, where, when, outcome)",
+    )
+    export.add_argument("--target", help="only this target's jobs or actions")
     export.add_argument("--out", help="write to FILE (atomically) instead of standard output")
 
     manifest = commands.add_parser(
@@ -174,8 +183,10 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         if args.until <= args.since:
             print("--until must be after --since.", file=sys.stderr)
             return EXIT_USAGE
-        fmt = ExportFormat(args.format)
-        return asyncio.run(audit_export(settings, args.since, args.until, fmt, args.out))
+        spec = ExportSpec(
+            ExportWhat(args.what), ExportFormat(args.format), args.since, args.until, args.target
+        )
+        return asyncio.run(audit_export(settings, spec, args.out))
     return 1
 
 
@@ -403,16 +414,12 @@ async def db_upgrade(settings: Settings) -> int:
     return 0
 
 
-async def audit_export(
-    settings: Settings, since: datetime, until: datetime, fmt: ExportFormat, out: str | None
-) -> int:
+async def audit_export(settings: Settings, spec: ExportSpec, out: str | None) -> int:
     async with open_engine(settings.database_url) as engine:
         await ensure_schema(engine)
         # aclosing: a reader that leaves early ends the database stream before the engine.
-        async with (
-            aclosing(SqlJobArchive(engine).export_batches(since, until)) as rows,
-            aclosing(export_rows(rows, fmt)) as chunks,
-        ):
+        made = export_chunks(spec, SqlJobArchive(engine), SqlUnitOfWorkFactory(engine))
+        async with aclosing(made) as chunks:
             with _without_cycle_collector():
                 if out is None:
                     await _write_to_stdout(chunks)

@@ -359,6 +359,10 @@ class Settings(BaseSettings):
     # Progress (C4): a running job's message is edited at most this often.
     progress_every_seconds: float = Field(default=5.0, gt=0)
     """A running job's message is edited with its progress bar at most this often."""
+    # Audit exports (C5 in chat): where their files wait for download.
+    exports_dir: str = ""
+    """Where `audit` exports are written until their link expires (`link_ttl_hours`); unset:
+    `<data_dir>/exports`. Expired files are swept at each new export."""
     # Outbound webhooks (A5): the HMAC-SHA256 key that signs generic JSON webhooks.
     webhook_secret: SecretStr | None = None
     """The HMAC-SHA256 key that signs generic JSON webhooks (required for them)."""
@@ -454,6 +458,10 @@ class Settings(BaseSettings):
     @property
     def archive_root(self) -> Path:
         return Path(self.data_dir) / "archives"
+
+    @property
+    def exports_root(self) -> Path:
+        return Path(self.exports_dir) if self.exports_dir else Path(self.data_dir) / "exports"
 
     def target_specs(self) -> dict[str, TargetSpec]:
         """The configured targets, or the demo target when none is configured."""

@@ -99,6 +99,24 @@ class AuditLog(Protocol):
         """Newest first."""
         ...
 
+    async def page(
+        self,
+        since: datetime,
+        until: datetime,
+        *,
+        target: str | None = None,
+        after: tuple[datetime, int] | None = None,
+        limit: int = 2000,
+    ) -> Sequence[AuditEntry]:
+        """Entries at [since, until) (of `target`, if given) in time order (then id), those
+        after the (time, id) `after` only, at most `limit`: the next page of an export, found
+        through the index on the time whatever page it is (keyset)."""
+        ...
+
+    async def count(self, since: datetime, until: datetime, *, target: str | None = None) -> int:
+        """How many entries `page` would walk through."""
+        ...
+
 
 class ScheduleRepository(Protocol):
     async def active(self, target: str) -> Schedule | None: ...
@@ -402,10 +420,16 @@ class JobArchive(Protocol):
         (one database fetch) at a time."""
         ...
 
-    def export_batches(self, since: datetime, until: datetime) -> ExportBatches:
+    def export_batches(
+        self, since: datetime, until: datetime, target: str | None = None
+    ) -> ExportBatches:
         """The same jobs and notes as plain rows (core.jobs.export's JOB_FIELDS and
         NOTE_FIELDS: primitive values, times as ISO 8601 text), a batch at a time: what an
-        export writes, without building a `Job` per row."""
+        export writes, without building a `Job` per row. With `target`, that target's only."""
+        ...
+
+    async def count(self, since: datetime, until: datetime, target: str | None = None) -> int:
+        """How many jobs `export_batches` yields."""
         ...
 
 

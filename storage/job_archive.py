@@ -87,10 +87,11 @@ class SqlJobArchive:
                     yield batch
 
     async def export_batches(
-        self, since: datetime, until: datetime
+        self, since: datetime, until: datetime, target: str | None = None
     ) -> AsyncGenerator[list[RowWithNotes], None]:
-        """Jobs created in [since, until), oldest first, as export rows (JOB_FIELDS) each with
-        its notes (NOTE_FIELDS), a fetch at a time; grouped as `batches` groups them."""
+        """Jobs created in [since, until) (of `target`, if given), oldest first, as export rows
+        (JOB_FIELDS) each with its notes (NOTE_FIELDS), a fetch at a time; grouped as
+        `batches` groups them."""
         dialect = self._engine.dialect.name
         query = (
             select(
@@ -98,7 +99,7 @@ class SqlJobArchive:
                 *(_export_column(_NOTE_SOURCES[name], name, dialect) for name in NOTE_FIELDS),
             )
             .outerjoin(AnnotationRow, AnnotationRow.job_id == JobRow.id)
-            .where(JobRow.created_at >= since, JobRow.created_at < until)
+            .where(*_period(since, until, target))
             .order_by(JobRow.id, AnnotationRow.id)
         )
         width = len(JOB_FIELDS)
@@ -114,12 +115,26 @@ class SqlJobArchive:
                 async for batch in batches:
                     yield batch
 
+    async def count(self, since: datetime, until: datetime, target: str | None = None) -> int:
+        """How many jobs `export_batches` yields (its progress line's total)."""
+        query = select(func.count()).select_from(JobRow).where(*_period(since, until, target))
+        reader = self._engine.execution_options(**{READ_ONLY_OPTION: True})
+        async with reader.connect() as connection:
+            return int((await connection.execute(query)).scalar_one())
+
     async def stream(self, since: datetime, until: datetime) -> AsyncGenerator[JobWithNotes, None]:
         """The same jobs one at a time."""
         async with aclosing(self.batches(since, until)) as batches:
             async for batch in batches:
                 for pair in batch:
                     yield pair
+
+
+def _period(since: datetime, until: datetime, target: str | None) -> list[ColumnElement[bool]]:
+    conditions = [JobRow.created_at >= since, JobRow.created_at < until]
+    if target is not None:
+        conditions.append(JobRow.target == target)
+    return conditions
 
 
 def _export_column(column: Any, name: str, dialect: str) -> ColumnElement[Any]:

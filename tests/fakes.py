@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import copy
 from collections import Counter
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import AsyncIterator, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from types import TracebackType
@@ -35,6 +35,7 @@ from core.domain.quotas import QuotaUsage
 from core.domain.schedules import ArchiveRecord, Draft, DraftState, NewDraft, Schedule, ScheduleSpec
 from core.domain.subscriptions import Destination, Subscription
 from core.errors import Conflict, StaleAction
+from core.jobs.export import ExportBatches, job_fields, note_fields
 from core.ports import (
     AlertThreadRepository,
     AnnotationRepository,
@@ -45,6 +46,7 @@ from core.ports import (
     DraftRepository,
     GrantRepository,
     InboundLog,
+    JobArchive,
     JobRepository,
     Outbox,
     PerformanceRepository,
@@ -199,6 +201,30 @@ class FakeAudit(AuditLog):
 
     async def recent(self, *, limit: int = 20) -> Sequence[AuditEntry]:
         return list(reversed(self._s.audit))[:limit]
+
+    async def page(
+        self,
+        since: datetime,
+        until: datetime,
+        *,
+        target: str | None = None,
+        after: tuple[datetime, int] | None = None,
+        limit: int = 2000,
+    ) -> Sequence[AuditEntry]:
+        found = sorted(self._in_period(since, until, target), key=lambda e: (e.at, e.id or 0))
+        if after is not None:
+            found = [e for e in found if (e.at, e.id or 0) > after]
+        return found[:limit]
+
+    async def count(self, since: datetime, until: datetime, *, target: str | None = None) -> int:
+        return len(self._in_period(since, until, target))
+
+    def _in_period(self, since: datetime, until: datetime, target: str | None) -> list[AuditEntry]:
+        return [
+            e
+            for e in self._s.audit
+            if since <= e.at < until and (target is None or e.target == target)
+        ]
 
 
 class FakeSchedules(ScheduleRepository):
@@ -666,3 +692,42 @@ class FakeUnitOfWork(UnitOfWork):
 
     async def rollback(self) -> None:
         self._open(copy.deepcopy(self._store.state))
+
+
+class FakeJobArchive(JobArchive):
+    """The job archive over a fake store's committed state, `batch` jobs at a time."""
+
+    def __init__(self, store: FakeStore, *, batch: int = 2000) -> None:
+        self._store = store
+        self._batch = batch
+
+    def _jobs(self, since: datetime, until: datetime, target: str | None) -> list[Job]:
+        jobs = sorted(self._store.state.jobs.values(), key=lambda j: j.id)
+        return [
+            j
+            for j in jobs
+            if since <= j.created_at < until and (target is None or j.target == target)
+        ]
+
+    def _notes(self, job_id: int) -> list[Annotation]:
+        return [a for a in self._store.state.annotations if a.job_id == job_id]
+
+    async def batches(
+        self, since: datetime, until: datetime
+    ) -> AsyncIterator[Sequence[tuple[Job, Sequence[Annotation]]]]:
+        jobs = self._jobs(since, until, None)
+        for start in range(0, len(jobs), self._batch):
+            yield [(j, self._notes(j.id)) for j in jobs[start : start + self._batch]]
+
+    async def export_batches(
+        self, since: datetime, until: datetime, target: str | None = None
+    ) -> ExportBatches:
+        jobs = self._jobs(since, until, target)
+        for start in range(0, len(jobs), self._batch):
+            yield [
+                (job_fields(j), [note_fields(a) for a in self._notes(j.id)])
+                for j in jobs[start : start + self._batch]
+            ]
+
+    async def count(self, since: datetime, until: datetime, target: str | None = None) -> int:
+        return len(self._jobs(since, until, target))

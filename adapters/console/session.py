@@ -17,6 +17,8 @@ from typing import TextIO
 from adapters.console.render import render
 from core.app.service import CommandService
 from core.domain.model import Actor, Job, Principal
+from core.exports.service import ExportChannel, ExportService
+from core.exports.spec import StoredExport
 from core.i18n import Translator
 from core.jobs.executor import JobExecutor
 from core.views.jobs import job_message
@@ -36,12 +38,14 @@ class ConsoleSession:
         locale: str = "en",
         out: TextIO | None = None,
         image_dir: Path | None = None,
+        exports: ExportService | None = None,
     ) -> None:
         """Images a reply carries (a `stats` chart) are written under `image_dir`, and their
         path printed; without one, only their description is."""
         self.actor = Actor(Principal(PLATFORM, "", user), user, locale, channel="console")
         self._service = service
         self._executor = executor
+        self._exports = exports  # scripted mode waits for an export as for a job
         self._out = out or sys.stdout
         self._image_dir = image_dir
         self._t = Translator(locale)
@@ -79,6 +83,8 @@ class ConsoleSession:
             if reply is not None:
                 self._print(reply)
             await self._executor.idle()
+            if self._exports is not None:
+                await self._exports.idle()
             if self.reader_gone:
                 return
 
@@ -106,6 +112,18 @@ class ConsoleSession:
         else:
             self._print(text)
 
+    def export_channel(self, actor: Actor) -> ExportChannel:
+        """Where an export started here shows: this terminal (its progress, its link, and the
+        file's path on this machine)."""
+        return _ConsoleExport(self, Translator(actor.locale))
+
+    def tell(self, text: str) -> None:
+        """A line that lands on its own (a job's end, an export's progress)."""
+        if self._prompt:  # it lands while the prompt waits: start a fresh line, then re-prompt
+            self._write("\n" + text + "\n\n" + self._prompt)
+        else:
+            self._print(text)
+
     def _print(self, text: str) -> None:
         self._write(text + "\n\n" if text else "\n")
 
@@ -117,3 +135,19 @@ class ConsoleSession:
             self._out.flush()
         except BrokenPipeError:
             self.reader_gone = True
+
+
+class _ConsoleExport:
+    """An export in the console: every step printed, and the file's path (it is local)."""
+
+    upload_limit = sys.maxsize  # the file is already here: its path is always shown
+
+    def __init__(self, session: ConsoleSession, t: Translator) -> None:
+        self._session = session
+        self._t = t
+
+    async def show(self, message: Message) -> None:
+        self._session.tell(render(message))
+
+    async def attach(self, export: StoredExport, message: Message) -> None:
+        self._session.tell(self._t.t("export.console_file", path=export.path.resolve()))

@@ -120,15 +120,25 @@ class DiscordSender:
         return None
 
     async def upload(self, channel: str, upload: Upload, *, thread_id: str = "") -> None:
-        attached = _file(upload.filename, upload.content, upload.alt_text or upload.title)
-        body = text_message(upload.title)
-        await self._rest.request(
-            "POST",
-            "/channels/{channel_id}/messages",
-            json={**body, "attachments": [{"id": 0, "description": attached.description}]},
-            files=[attached],
-            route={"channel_id": thread_id or channel},
+        description = upload.alt_text or upload.title
+        attached = (
+            discord.File(
+                upload.path, filename=upload.filename, description=cut(description, MAX_ALT_TEXT)
+            )
+            if upload.path
+            else _file(upload.filename, upload.content, description)
         )
+        body = text_message(upload.title)
+        try:
+            await self._rest.request(
+                "POST",
+                "/channels/{channel_id}/messages",
+                json={**body, "attachments": [{"id": 0, "description": attached.description}]},
+                files=[attached],
+                route={"channel_id": thread_id or channel},
+            )
+        finally:
+            attached.close()  # a file opened from its path is ours to close
 
     async def locale_of(self, user_id: str) -> str:
         return await self._locale_of(user_id)

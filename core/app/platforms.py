@@ -28,6 +28,8 @@ class PlatformProfile:
             workspace is its format: `slack`, `discord`…); they win over `pace`.
         local: its people are on this machine (the console): always served.
         chat: its people can be messaged by the bot (private alerts, C3).
+        upload_limit: the largest file (bytes) the bot may post there; 0: none (the link
+            to a larger export is sent alone).
     """
 
     name: str
@@ -36,6 +38,7 @@ class PlatformProfile:
     workspace_paces: Mapping[str, Pace] = field(default_factory=dict)
     local: bool = False
     chat: bool = False
+    upload_limit: int = 0
 
 
 class Platforms:
@@ -57,6 +60,11 @@ class Platforms:
         """How the bot is invoked on `platform` ("" for an unknown one)."""
         profile = self._profiles.get(platform)
         return profile.prefix if profile is not None else ""
+
+    def upload_limit(self, platform: str) -> int:
+        """The largest file the bot may post on `platform` (0 for an unknown one)."""
+        profile = self._profiles.get(platform)
+        return profile.upload_limit if profile is not None else 0
 
     def paces(self) -> dict[str, Pace]:
         """Paces keyed as the pacer looks them up: `platform` or `platform:workspace`."""

@@ -34,7 +34,7 @@ from core.errors import (
     PermissionDenied,
     StaleAction,
 )
-from core.handlers.context import DEFAULT_DRAFT_TTL, Context, JobControl
+from core.handlers.context import DEFAULT_DRAFT_TTL, Context, ExportLauncher, JobControl
 from core.handlers.registry import HANDLERS
 from core.i18n import Translator
 from core.ports import AuditSink, Charts, Clock, UnitOfWork, UnitOfWorkFactory
@@ -65,6 +65,7 @@ class CommandService:
         webhook_allow_private: bool = False,
         telemetry: Telemetry = NO_TELEMETRY,
         charts: Charts | None = None,
+        exports: ExportLauncher | None = None,
     ) -> None:
         """`workspaces` are the `platform:workspace` pairs served; a local platform's people
         (`platforms`: the console) always are.
@@ -84,6 +85,8 @@ class CommandService:
         self._telemetry = telemetry
         self._charts = charts
         self.schedule_listeners: list[Callable[[], object]] = []
+        # Builds `audit` exports; the root sets it once the platforms' senders exist.
+        self.exports = exports
 
     async def execute_text(
         self, text: str, actor: Actor, *, prefix: str = "", once: str = ""
@@ -170,6 +173,7 @@ class CommandService:
                     webhook_allow_private=self._webhook_allow_private,
                     serves=self.serves_principal,
                     charts=self._charts,
+                    exports=self.exports,
                 )
                 if once and not command.read_only:
                     await self._claim(uow, actor, once)

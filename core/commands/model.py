@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import ClassVar
 
 from core.domain.capabilities import Role
@@ -232,3 +233,21 @@ class ShowQuota(Command):
     verb: ClassVar[str] = "quota"
     target: str | None = None
     recount: bool = False
+
+
+# --- audit exports (issue 15) ---
+
+
+@dataclass(frozen=True)
+class ExportAudit(Command):
+    """`audit [--since D] [--until D] [--target T] [--format F] [--what jobs|actions]`:
+    built in the background, answered with a signed link (and the file where it fits)."""
+
+    verb: ClassVar[str] = "audit"
+    # Not read-only: starting an export posts and writes files, so a platform's replay of the
+    # same request is claimed once (E2) like any change.
+    since: datetime | None = None  # None: `until` less the default window
+    until: datetime | None = None  # excluded; None: now
+    target: str | None = None
+    fmt: str = "csv"
+    what: str = "jobs"

@@ -96,10 +96,14 @@ class MessageRef:
 
 @dataclass(frozen=True)
 class Upload:
+    """A file to post: its bytes, or (`path`, for a large export) a file the sender streams."""
+
     filename: str
     content: bytes
     title: str
     alt_text: str = ""
+    path: str = ""  # set: read from this file, in chunks, instead of `content`
+    content_type: str = "application/octet-stream"
 
 
 class Sender(Protocol):

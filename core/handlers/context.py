@@ -11,6 +11,7 @@ from core.commands.suggest import suggest
 from core.domain.audit import audit_entry
 from core.domain.model import Actor, Job, Outcome, Principal, TargetSpec
 from core.errors import NotFound
+from core.exports.spec import ExportSpec
 from core.i18n import Translator
 from core.ports import Charts, Clock, UnitOfWork
 from core.views.message import Message
@@ -24,6 +25,14 @@ class JobControl(Protocol):
     def launch(self, job_id: int) -> None: ...
 
     def request_cancel(self, job_id: int) -> bool: ...
+
+
+class ExportLauncher(Protocol):
+    """Starts an `audit` export in the background (core/exports/service.py)."""
+
+    def start(self, spec: ExportSpec, actor: Actor) -> object: ...
+
+    def reaches(self, actor: Actor) -> bool: ...
 
 
 @dataclass
@@ -45,6 +54,8 @@ class Context:
     serves: Callable[[Principal], bool] = lambda principal: True
     # Draws `stats` charts and signs their links; None: `stats` answers in words alone.
     charts: Charts | None = None
+    # Builds `audit` exports; None where no export store is wired (a bare core).
+    exports: ExportLauncher | None = None
 
     def target(self, name: str) -> TargetSpec:
         spec = self.targets.get(name)

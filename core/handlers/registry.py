@@ -5,6 +5,7 @@ from __future__ import annotations
 from core.commands import model as c
 from core.handlers import (
     alerts,
+    exports,  # issue 15: audit exports
     help,
     home,
     jobs,
@@ -28,4 +29,5 @@ HANDLERS: dict[type[c.Command], Handler] = {
     **home.HANDLERS,
     **subscriptions.HANDLERS,
     **performance.HANDLERS,
+    **exports.HANDLERS,
 }

@@ -58,3 +58,7 @@ def chart_path(target: str, days: int) -> str:
     """A target's `stats` chart over `days` days (C6); the days are in the signed path, so a
     link cannot be bent to another window."""
     return f"/charts/{target}/{days}.png"
+
+
+def export_path(export_id: str) -> str:
+    return f"/exports/{export_id}"

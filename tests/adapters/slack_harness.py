@@ -52,6 +52,7 @@ class SlackHarness(BotHarness[SlackStandIn]):
         await self.slack.runtime.drain()
         await self.bot.executor.idle()
         await self.slack.runtime.drain()
+        await self.bot.exports.idle()  # an `audit` export shows its end on its own
         await self.bot.audit_writer.flush()
 
 

@@ -152,10 +152,14 @@ class SlackStandIn:
 
 
 def _parse_json_fields(form: dict[str, Any]) -> dict[str, Any]:
-    """The SDK sends `blocks`, `view` etc. as JSON strings in form posts; keep them readable."""
+    """The SDK sends `blocks`, `view` etc. as JSON strings in form posts, and numbers as
+    text (a file's `length`); keep them as the API reads them."""
     for key in ("blocks", "files", "metadata"):
         if isinstance(form.get(key), str):
             form[key] = json.loads(form[key])
+    for key in ("length",):
+        if isinstance(form.get(key), str) and form[key].isascii() and form[key].isdigit():
+            form[key] = int(form[key])
     return form
 
 
@@ -171,7 +175,8 @@ async def slack_standin() -> AsyncIterator[SlackStandIn]:
             args = await request.json()
         else:
             args = _parse_json_fields(dict(await request.post()))
-        args = {**request.query, **args}  # some methods send their arguments as query params
+        # Some methods send their arguments as query params (the external upload's do).
+        args = _parse_json_fields({**request.query, **args})
         if request.method != "GET" and method != "auth.test":  # reads show nobody anything
             corpus.record("slack", method, args)
         args["_auth"] = request.headers.get("Authorization", "")

@@ -248,3 +248,46 @@ def test_a_manifest_to_a_file_it_cannot_write_names_the_file(workdir: Path) -> N
     assert done.returncode == 73, done.stderr
     assert f"Cannot write {out}: No such file or directory" in done.stderr
     assert "database" not in done.stderr
+
+
+# --- audit exports (issue 15) ---
+
+
+def test_audit_export_of_the_action_log_holds_who_did_what_and_keeps_to_a_target(
+    workdir: Path,
+) -> None:
+    console(workdir, "alice", "run demo\nstatus\n")
+    console(workdir, "bob", "role grant carol admin\n")  # refused: bob is an operator
+    since, until = "2000-01-01", "2100-12-31"
+
+    done = _cli(workdir, "audit", "export", "--since", since, "--until", until, "--what", "actions")
+
+    assert done.returncode == 0, done.stderr
+    rows = list(csv.DictReader(io.StringIO(done.stdout)))
+    said = [(r["actor"], r["command"], r["outcome"]) for r in rows if r["platform"] == "console"]
+    assert ("console:alice", "run", "ok") in said
+    assert ("console:alice", "status", "ok") in said
+    assert ("console:bob", "role grant", "refused") in said
+    demo = _cli(
+        workdir,
+        "audit", "export", "--since", since, "--until", until,
+        "--what", "actions", "--target", "demo", "--format", "ndjson",
+    )  # fmt: skip
+    records = [json.loads(line) for line in demo.stdout.splitlines()]
+    assert records and {r["target"] for r in records} == {"demo"}
+    jobs_elsewhere = _cli(
+        workdir, "audit", "export", "--since", since, "--until", until, "--target", "other"
+    )
+    assert jobs_elsewhere.stdout.splitlines()[1:] == []  # the header, and no job
+
+
+def test_audit_in_the_console_prints_the_file_path_and_the_link(workdir: Path) -> None:
+    done = console(workdir, "alice", "run demo\naudit --format ndjson\n")
+
+    assert done.returncode == 0, done.stderr
+    assert "Audit export — Ready" in done.stdout
+    [path_line] = [line for line in done.stdout.splitlines() if "File on this machine" in line]
+    path = Path(path_line.split(": ", 1)[1])
+    [job] = [json.loads(line) for line in path.read_text().splitlines()]
+    assert job["id"] == 1 and job["target"] == "demo"
+    assert "/exports/" in done.stdout and "sig=" in done.stdout

@@ -102,3 +102,18 @@ async def test_an_export_left_after_one_batch_ends_its_read_cleanly(engine: Asyn
     assert [row[0] for row, _ in first][:3] == [1, 2, 3]
     async with engine.connect() as connection:  # and the connection is fit for the next use
         assert (await connection.execute(text("SELECT 1"))).scalar() == 1
+
+
+async def test_export_batches_of_one_target_hold_only_its_jobs_and_count_says_how_many(
+    engine: AsyncEngine,
+) -> None:
+    await seed_jobs(engine, JOBS, T0)  # seven targets, site-1 to site-7, in turn
+    since, until = T0, T0 + timedelta(seconds=JOBS)
+    archive = SqlJobArchive(engine)
+
+    async with aclosing(archive.export_batches(since, until, "site-3")) as batches:
+        ids = [row[0] async for batch in batches for row, _ in batch]
+
+    assert ids == [n for n in range(1, JOBS + 1) if n % 7 + 1 == 3]
+    assert await archive.count(since, until, "site-3") == len(ids)
+    assert await archive.count(since, until) == JOBS

@@ -11,10 +11,15 @@ only the outcome a person would: what was said, to whom, with which buttons.
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager, AsyncExitStack
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Generic, Protocol, TypeVar
+from urllib.parse import urlsplit
+
+from aiohttp import web
+from aiohttp.test_utils import TestClient
 
 # People, with the same rights and languages on every platform.
 ALICE = "alice"  # admin, writes the drafts; reads English
@@ -67,6 +72,16 @@ class Chat(Protocol):
     async def posted_in(self, channel: str) -> list[Seen]:
         """New top-level messages the bot posted in `channel`, oldest first."""
 
+    async def first_post_now(self, channel: str) -> Seen:
+        """The bot's first top-level message in `channel`, as it reads now (after its edits);
+        its whole payload in `extra["raw"]` (links live in buttons on some platforms)."""
+
+    async def file_in(self, channel: str) -> tuple[str, bytes] | None:
+        """The file the bot posted in `channel` (its name and bytes); None if it posted none."""
+
+    async def download(self, url: str) -> tuple[int, dict[str, str], bytes]:
+        """GET one of the bot's own links (status, headers, body), as a browser would."""
+
     async def restart(self) -> None:
         """Stop the bot and start a new process on the same database."""
 
@@ -98,6 +113,20 @@ async def eventually(read: Callable[[], T], done: Callable[[T], bool], what: str
             raise AssertionError(f"{what} did not happen within {WAIT} s; saw {seen!r}")
         await asyncio.sleep(0.05)
     return seen
+
+
+def with_raw(seen: Seen, payload: Any) -> Seen:
+    """`seen` with the payload it was read from, as JSON text, in `extra["raw"]`."""
+    return replace(seen, extra={**seen.extra, "raw": json.dumps(payload)})
+
+
+async def fetch(
+    client: TestClient[web.Request, web.Application], url: str
+) -> tuple[int, dict[str, str], bytes]:
+    """GET the path and query of `url` from the bot under test (its public URL is elsewhere)."""
+    parts = urlsplit(url)
+    response = await client.get(f"{parts.path}?{parts.query}" if parts.query else parts.path)
+    return response.status, dict(response.headers), await response.read()
 
 
 class Harness(Protocol):

@@ -41,6 +41,8 @@ from tests.scenarios.chat import (
     HarnessedBot,
     Seen,
     eventually,
+    fetch,
+    with_raw,
 )
 
 CHANNELS = {OPS: CHANNEL_ID, ALERTS: "1300000000000000099"}
@@ -222,6 +224,37 @@ class DiscordChat(HarnessedBot[DiscordHarness]):
             headers = {"Content-Type": "application/json"}
             status, _ = await self.harness.post(body, headers, {})
         return status
+
+    async def first_post_now(self, channel: str) -> Seen:
+        where = CHANNELS[channel]
+        # The stand-in keeps each message as it reads now (edits applied), in order; the
+        # interactions' answers (by webhook) are not posts of the bot's.
+        kept = await eventually(
+            lambda: [
+                m
+                for m in self.standin.messages.values()
+                if m["channel_id"] == where and not m.get("webhook_id")
+            ],
+            bool,
+            f"a post in {channel}",
+        )
+        return with_raw(_seen(kept[0], str(kept[0]["id"])), kept[0])
+
+    async def file_in(self, channel: str) -> tuple[str, bytes] | None:
+        files = [
+            part
+            for r in self.standin.requests_to("POST /channels/{channel_id}/messages")
+            if r.params["channel_id"] == CHANNELS[channel] and r.status == 200
+            for part in r.files()
+        ]
+        if not files:
+            return None
+        [part] = files
+        assert part.filename is not None
+        return part.filename, part.data
+
+    async def download(self, url: str) -> tuple[int, dict[str, str], bytes]:
+        return await fetch(self.harness.client, url)
 
     def sent_anything(self) -> bool:
         return any(r.route != "GET /users/@me" for r in self.standin.requests)

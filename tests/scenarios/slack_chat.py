@@ -30,6 +30,8 @@ from tests.scenarios.chat import (
     HarnessedBot,
     Seen,
     eventually,
+    fetch,
+    with_raw,
 )
 
 USERS = {ALICE: ADMIN, CAROL: REVIEWER}  # the stand-in gives Carol a French locale
@@ -181,6 +183,39 @@ class SlackChat(HarnessedBot[SlackHarness]):
             response = await self.harness.client.post("/slack/events", data=body)
             status = response.status
         return status
+
+    async def first_post_now(self, channel: str) -> Seen:
+        where = CHANNELS[channel]
+        kept = await eventually(
+            lambda: [m for m in self.standin.posts_to(where) if not m.get("thread_ts")],
+            bool,
+            f"a post in {channel}",
+        )
+        ts = kept[0]["ts"]
+        [post, *_] = [
+            p
+            for p in self.standin.called("chat.postMessage")
+            if p["channel"] == where and not p.get("thread_ts")
+        ]
+        updates = [u for u in self.standin.called("chat.update") if u["ts"] == ts]
+        now = ([post, *updates])[-1]
+        return with_raw(_seen(now, private=False), now)
+
+    async def file_in(self, channel: str) -> tuple[str, bytes] | None:
+        shared = [
+            c
+            for c in self.standin.called("files.completeUploadExternal")
+            if c.get("channel_id") == CHANNELS[channel]
+        ]
+        if not shared:
+            return None
+        [reserved] = self.standin.called("files.getUploadURLExternal")
+        [data] = self.standin.uploads
+        assert int(reserved["length"]) == len(data)  # the length Slack was told is the sent one
+        return str(reserved["filename"]), data
+
+    async def download(self, url: str) -> tuple[int, dict[str, str], bytes]:
+        return await fetch(self.harness.client, url)
 
     def sent_anything(self) -> bool:
         return bool(self.standin.called("chat.postMessage") or self.standin.responses)

@@ -28,7 +28,18 @@ from tests.adapters.teams_standin import (
     message,
 )
 from tests.clients import corpus
-from tests.scenarios.chat import ALERTS, ALICE, BROKEN, CAROL, OPS, QUICK, Seen, eventually
+from tests.scenarios.chat import (
+    ALERTS,
+    ALICE,
+    BROKEN,
+    CAROL,
+    OPS,
+    QUICK,
+    Seen,
+    eventually,
+    fetch,
+    with_raw,
+)
 
 # aad object id, display name, locale
 USERS = {ALICE: ("aad-alice", "Alice Admin", "en-US"), CAROL: ("aad-carol", "Carol", "fr-FR")}
@@ -146,6 +157,7 @@ class TeamsChat:
 
     async def settle(self) -> None:
         await self.bot.executor.idle()
+        await self.bot.exports.idle()
         await self.bot.audit_writer.flush()
 
     def _activity_id(self) -> str:
@@ -285,6 +297,31 @@ class TeamsChat:
                 body = await response.json()
                 assert body == {"error": "Invalid token or authentication failed."}
             return response.status
+
+    async def first_post_now(self, channel: str) -> Seen:
+        top_level = f"/v3/conversations/{CHANNELS[channel]}/activities"
+        index = await eventually(
+            lambda: next(
+                (
+                    i
+                    for i, (verb, path, _) in enumerate(self.connector.sent)
+                    if verb == "POST" and path == top_level
+                ),
+                None,
+            ),
+            lambda i: i is not None,
+            f"a post in {channel}",
+        )
+        assert index is not None
+        message_id = self.connector.answered[index]
+        body = [self.connector.sent[index][2], *self._updates_of(message_id)][-1]
+        return with_raw(_seen(body, message_id), body)
+
+    async def file_in(self, channel: str) -> tuple[str, bytes] | None:
+        return None  # Teams takes no files from the bot: the link on the card is the way
+
+    async def download(self, url: str) -> tuple[int, dict[str, str], bytes]:
+        return await fetch(self.client, url)
 
     def sent_anything(self) -> bool:
         return bool(self.connector.sent)

@@ -6,6 +6,7 @@ asserted here are the same for all of them."""
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -109,3 +110,81 @@ async def test_an_unverified_request_gets_401_and_changes_nothing(
         for table in ("jobs", "audit_log", "inbound_events", "conversation_references"):
             assert chat.rows(f"SELECT count(*) FROM {table}") == [(0,)], table
         assert not chat.sent_anything()
+
+
+# --- audit exports (issue 15) ---
+_EXPORT_LINK = re.compile(
+    r"https?://[^\s\"'<>]+/exports/[A-Za-z0-9_-]{32}\?expires=\d+&sig=[0-9a-f]{64}"
+)
+
+
+async def test_an_audit_export_arrives_as_a_file_and_a_signed_link_that_downloads_it(
+    chat: Chat,
+) -> None:
+    for _ in range(2):
+        await chat.say(ALICE, "run quick")
+        await chat.settle()
+    started = await chat.say(ALICE, "audit --format csv", channel=ALERTS)
+    assert "Building the export of jobs" in started.text
+    await chat.settle()
+
+    ready = await chat.first_post_now(ALERTS)
+    assert "Ready" in ready.text and "2 jobs" in ready.text
+    [link, *_] = _EXPORT_LINK.findall(ready.extra["raw"].replace("&amp;", "&"))
+    status, headers, body = await chat.download(link)
+    assert status == 200
+    assert headers["Content-Type"].startswith("text/csv")
+    assert 'filename="exportbot-jobs-' in headers["Content-Disposition"]
+    lines = body.decode().splitlines()
+    assert lines[0].startswith("id,target,state") and len(lines) == 3
+    assert [line.split(",")[:3] for line in lines[1:]] == [
+        ["1", "quick", "succeeded"],
+        ["2", "quick", "succeeded"],
+    ]
+    posted = await chat.file_in(ALERTS)
+    if chat.platform == "teams":
+        assert posted is None  # Teams gets the link on the card only
+    else:
+        assert posted is not None
+        name, data = posted
+        assert name.startswith("exportbot-jobs-") and name.endswith(".csv")
+        assert data == body  # the file in the conversation is the one the link serves
+    await chat.settle()
+    assert chat.rows(
+        "SELECT action, outcome FROM audit_log WHERE action LIKE 'audit.%' ORDER BY id"
+    ) == [("audit.export", "ok"), ("audit.download", "ok")]
+
+    bent = re.sub(r"sig=([0-9a-f])", lambda m: "sig=" + ("0" if m[1] != "0" else "1"), link)
+    assert (await chat.download(bent))[0] == 403
+    other = re.sub(r"/exports/[A-Za-z0-9_-]{32}", "/exports/" + "A" * 32, link)
+    assert (await chat.download(other))[0] == 403
+
+
+async def test_audit_is_refused_to_someone_without_manage_exports_in_their_language(
+    chat: Chat,
+) -> None:
+    refused = await chat.say(CAROL, "audit --what actions")
+    assert "Il vous faut la capacité « gestion des exports » pour cela." in refused.text
+    await chat.settle()
+    assert chat.rows("SELECT actor, outcome FROM audit_log WHERE action = 'audit'") == [
+        (chat.principal(CAROL), "refused")
+    ]
+    assert await chat.file_in(ALERTS) is None
+
+
+async def test_audit_of_the_action_log_holds_who_did_what_where(chat: Chat) -> None:
+    await chat.say(ALICE, "run quick")
+    await chat.settle()
+    await chat.say(ALICE, "audit --what actions --format ndjson", channel=ALERTS)
+    await chat.settle()
+
+    ready = await chat.first_post_now(ALERTS)
+    [link, *_] = _EXPORT_LINK.findall(ready.extra["raw"].replace("&amp;", "&"))
+    status, headers, body = await chat.download(link)
+    assert status == 200 and headers["Content-Type"] == "application/x-ndjson"
+    records = [json.loads(line) for line in body.decode().splitlines()]
+    runs = [r for r in records if r["command"] == "run"]
+    assert len(runs) == 1
+    [run] = runs
+    assert run["actor"] == chat.principal(ALICE) and run["platform"] == chat.platform
+    assert run["outcome"] == "ok" and run["target"] == "quick" and run["channel"]

@@ -9,6 +9,7 @@ from typing import Any
 from core.commands.grammar.registry import REGISTRY, Kind, Option, Param, Verb, find_verb
 from core.commands.grammar.tokens import Token, tokenize
 from core.commands.model import Command, ShowHelp
+from core.commands.moments import parse_moment
 from core.commands.numbers import record_id, whole_number
 from core.commands.suggest import suggest
 from core.domain.capabilities import parse_role
@@ -216,6 +217,13 @@ def _convert_option(option: Option, value: str, verb: Verb) -> Any:
         return number
     if option.kind is Kind.TARGET:
         return _name(value, option.name)
+    if option.kind is Kind.DATE:
+        moment = parse_moment(value)
+        if moment is None:
+            raise InvalidCommand(
+                "error.bad_date", option=f"--{option.name}", value=value, usage=verb.usage
+            )
+        return moment
     return value
 
 

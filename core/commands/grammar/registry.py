@@ -11,6 +11,7 @@ from enum import StrEnum
 from typing import Any
 
 from core.commands import model as c
+from core.commands.moments import Moment
 from core.delivery.webhooks import WebhookFormat
 from core.domain.capabilities import Capability, Role
 from core.domain.model import AnnotationKind
@@ -18,6 +19,8 @@ from core.domain.performance import DEFAULT_STATS_DAYS, MAX_STATS_DAYS
 from core.domain.schedules import Verdict
 from core.domain.subscriptions import Severity, parse_kinds
 from core.errors import InvalidCommand
+from core.exports.spec import ExportWhat
+from core.jobs.export import ExportFormat
 
 
 class Kind(StrEnum):
@@ -32,6 +35,7 @@ class Kind(StrEnum):
     ROLE = "role"
     CHOICE = "choice"
     FLAG = "flag"  # an option that takes no value
+    DATE = "date"  # YYYY-MM-DD or an ISO date-time (core/commands/moments.py)
 
 
 @dataclass(frozen=True)
@@ -142,6 +146,43 @@ def _subscribe(args: Mapping[str, Any]) -> c.Command:
         webhook=args.get("webhook"),
         webhook_format=args.get("format"),
     )
+
+
+# --- audit exports (issue 15) ---
+_EXPORT_FORMATS = tuple(f.value for f in ExportFormat)
+_EXPORT_WHAT = tuple(w.value for w in ExportWhat)
+
+
+def _audit(args: Mapping[str, Any]) -> c.Command:
+    since: Moment | None = args.get("since")
+    until: Moment | None = args.get("until")
+    return c.ExportAudit(
+        since.at if since else None,
+        until.end if until else None,
+        args.get("target"),
+        args["format"],
+        args["what"],
+    )
+
+
+AUDIT_VERB = Verb(
+    "audit",
+    Capability.MANAGE_EXPORTS,
+    examples=(
+        "audit",
+        "audit --since 2026-11-01 --until 2026-11-30 --format json",
+        "audit --what actions --target demo --format ndjson",
+    ),
+    options=(
+        Option("since", Kind.DATE, metavar="date"),
+        Option("until", Kind.DATE, metavar="date"),
+        _target_option,
+        Option("format", Kind.CHOICE, choices=_EXPORT_FORMATS, default=ExportFormat.CSV.value),
+        Option("what", Kind.CHOICE, choices=_EXPORT_WHAT, default=ExportWhat.JOBS.value),
+    ),
+    build=_audit,
+)
+# --- end of audit exports ---
 
 
 def _subject(args: Mapping[str, Any]) -> c.Command:
@@ -376,6 +417,7 @@ REGISTRY: tuple[Verb, ...] = (
         build=lambda a: c.ShowStats(a.get("target"), a["days"]),
     ),
     # -- end of stats ----------------------------------------------------------------------
+    AUDIT_VERB,
     Verb(
         "help",
         None,
