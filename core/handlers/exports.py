@@ -6,7 +6,8 @@ database outside this unit of work) and shows its own progress where it was aske
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable
+from datetime import UTC, datetime, time, timedelta
 
 from core.commands import model as c
 from core.domain.authorization import require
@@ -28,7 +29,9 @@ async def export_audit(cmd: c.ExportAudit, ctx: Context) -> Message:
     since = cmd.since or _before(until, DEFAULT_WINDOW)
     if since >= until:
         raise InvalidCommand(
-            "error.since_after_until", since=ctx.t.time(since), until=ctx.t.time(until)
+            "error.since_after_until",
+            since=_as_typed(since, ctx.t.time),
+            until=_as_typed(until - timedelta(days=1), ctx.t.time, whole_day=until),
         )
     if ctx.exports is None:
         raise InvalidCommand("error.exports_unavailable")
@@ -48,3 +51,14 @@ def _before(moment: datetime, window: timedelta) -> datetime:
 
 
 HANDLERS: dict[type[c.Command], Handler] = {c.ExportAudit: export_audit}
+
+
+def _as_typed(
+    moment: datetime, shown: Callable[[datetime], str], *, whole_day: datetime | None = None
+) -> str:
+    """A bound as the person typed it: a day for a midnight (an `--until` day is stored as the
+    next midnight, so `whole_day` is that stored end and `moment` the day it includes)."""
+    at = whole_day if whole_day is not None else moment
+    if at.time() == time(0) and at.tzinfo is not None and at.utcoffset() == timedelta(0):
+        return moment.date().isoformat()
+    return shown(at)

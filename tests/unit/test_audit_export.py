@@ -281,6 +281,20 @@ async def test_bad_arguments_get_a_clear_reply_and_start_nothing(
     assert channel.shown == []
 
 
+async def test_a_backwards_period_is_named_with_the_days_as_typed(
+    service: CommandService, exports: ExportService
+) -> None:
+    """`--until 2026-11-01` includes that day (it is kept as the next midnight): the reply
+    names the day typed, not 2026-11-02."""
+    reply = await service.execute_text(
+        "audit --since 2026-11-30 --until 2026-11-01", console("alice")
+    )
+    await exports.idle()
+
+    assert "--since (2026-11-30)" in reply.text and "--until (2026-11-01)" in reply.text
+    assert "2026-11-02" not in reply.text
+
+
 async def test_replies_are_in_french_for_a_french_speaker(
     service: CommandService, exports: ExportService, store: FakeStore, channel: RecordingChannel
 ) -> None:
