@@ -254,6 +254,9 @@ class DiscordAdapter(Lifecycle):
         self, interaction: Mapping[str, Any], actor: Actor, running: asyncio.Future[Message]
     ) -> None:
         message = await running
+        if not message.ephemeral and any(image.data for image in message.images):
+            await self._with_files(interaction, message)  # slow, and with files (a chart)
+            return
         hook = self._webhook(interaction)
         try:
             if message.ephemeral:  # the deferred answer was public: replace it by a private one

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+import adapters.discord.adapter as discord_adapter
 from bot.charts import PNG_HEIGHT, PNG_WIDTH
 from tests.adapters.discord_harness import DiscordHarness, discord_harness
 from tests.adapters.discord_standin import DiscordStandIn, discord_standin, slash_command
@@ -55,6 +56,24 @@ async def test_stats_attaches_the_chart_with_its_alt_text_as_description(
     )
     assert attachment["filename"].endswith("stats-quick-2d.png")
     assert attachment["content_type"] == "image/png"
+
+
+async def test_a_slow_stats_answer_still_attaches_its_chart(
+    discord: DiscordHarness, standin: DiscordStandIn, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past the answer's deadline (the first chart on a fresh machine builds matplotlib's font
+    cache) the answer follows through the interaction's webhook, with its chart."""
+    monkeypatch.setattr(discord_adapter, "ANSWER_WITHIN", 0.0)
+    now = discord.bot.clock.now()
+    await finished_job(discord.bot.uow_factory, "quick", now - timedelta(minutes=1), 30, 900)
+    status, answer = await discord.send(slash_command("stats", {"target": "quick", "days": 2}))
+    assert status == 200 and answer["type"] == DEFERRED
+    await discord.settle()
+    [edit] = await standin.wait_for(EDIT_ORIGINAL)
+    [part] = edit.files()
+    assert part.data[:8] == b"\x89PNG\r\n\x1a\n"
+    [original] = [m for m in standin.originals.values() if m["attachments"]]
+    assert original["attachments"][0]["description"].startswith("Average duration")
 
 
 async def test_a_performance_alert_attaches_its_chart_described(
