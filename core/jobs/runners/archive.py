@@ -1,8 +1,10 @@
-"""Archive a folder into a `.tar.gz`, atomically, with exclusions, progress and cancellation.
+"""Archive a folder into a `.tar.gz` or `.tar.zst`, atomically, with exclusions, progress and
+cancellation.
 
 Two threads share the work the way `tar -cz` shares it between tar and gzip: the calling
 thread walks the tree and produces the tar stream in ~1 MiB chunks; a second thread
-compresses, hashes and writes them (zlib and hashlib release the GIL on big buffers).
+compresses, hashes and writes them (zlib, zstandard and hashlib release the GIL on big
+buffers).
 """
 
 from __future__ import annotations
@@ -25,10 +27,12 @@ import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Protocol
 
 import pathspec
+import zstandard
 
-from core.domain.model import TargetSpec
+from core.domain.model import Compression, TargetSpec
 from core.jobs.runners.base import (
     CancelToken,
     Progress,
@@ -41,7 +45,10 @@ from core.jobs.runners.base import (
 CHUNK = 1 << 20  # tar stream chunk handed to the compressor, and read size for big files
 QUEUE_CHUNKS = 8  # bounds memory to ~8 MiB of uncompressed data in flight
 PROGRESS_EVERY = 0.5  # seconds
-GZIP_LEVEL = 6  # gzip's and GNU tar -z's default
+GZIP_LEVEL = Compression.GZIP.default_level  # gzip's and GNU tar -z's default
+# zstd's own worker threads: 0 compresses in the writer thread itself, which keeps up with
+# `tar --zstd` (bench/archive.py); more workers only fight the tar producer for the cores.
+ZSTD_THREADS = 0
 PART_SUFFIX = ".part"
 _BLOCK = tarfile.BLOCKSIZE
 _RECORD = tarfile.RECORDSIZE  # GNU tar pads the archive to a 10 KiB record
@@ -50,12 +57,16 @@ _FS_ENCODING = sys.getfilesystemencoding()
 _NO_TMPFILE = {errno.EOPNOTSUPP, errno.EISDIR, errno.EINVAL, errno.ENOTSUP}
 
 
-def archive_name(target: str, at: datetime, job_id: int) -> str:
-    """`<target>-<YYYYmmddTHHMMSSZ>-job<id>.tar.gz`; odd characters in the target become `_`."""
+def archive_name(
+    target: str, at: datetime, job_id: int, compression: Compression = Compression.GZIP
+) -> str:
+    """`<target>-<YYYYmmddTHHMMSSZ>-job<id>.tar.gz` (`.tar.zst` with zstd); odd characters in
+    the target become `_`."""
     if at.tzinfo is None:
         at = at.replace(tzinfo=UTC)
     safe = re.sub(r"[^A-Za-z0-9._-]", "_", target).lstrip(".") or "archive"
-    return f"{safe}-{at.astimezone(UTC):%Y%m%dT%H%M%SZ}-job{job_id}.tar.gz"
+    stamp = f"{at.astimezone(UTC):%Y%m%dT%H%M%SZ}"
+    return f"{safe}-{stamp}-job{job_id}{compression.suffix}"
 
 
 def sweep_partial_archives(archive_dir: str) -> list[str]:
@@ -147,14 +158,15 @@ class ArchiveRunner:
                 raise RunFailed(f"source {source} is not a folder")
             raise RunFailed(f"source folder {source} does not exist")
         archive_dir = os.path.abspath(spec.archive_dir)
-        final_path = os.path.join(archive_dir, archive_name(spec.name, self._now(), job_id))
+        name = archive_name(spec.name, self._now(), job_id, spec.compression)
+        final_path = os.path.join(archive_dir, name)
         try:
             os.makedirs(archive_dir, exist_ok=True)
             output = _Output.open(archive_dir, final_path, use_tmpfile=self._use_tmpfile)
         except OSError as error:
             raise RunFailed(_write_problem(archive_dir, error)) from None
         try:
-            sink = _CompressingWriter(output.fd)
+            sink = _CompressingWriter(output.fd, _compressor(spec))
             try:
                 excluded = _exclusion_matcher(spec.exclude)
                 producer = _TarProducer(sink, token, progress, excluded, _dir_id(archive_dir))
@@ -272,13 +284,31 @@ class _WriteFailed(Exception):
         self.error = error
 
 
-class _CompressingWriter:
-    """Second thread: gzip-compress, sha256 and write the chunks handed over by `put`."""
+class _StreamCompressor(Protocol):
+    """What zlib's and zstandard's compression objects have in common."""
 
-    def __init__(self, fd: int) -> None:
+    def compress(self, data: bytes | bytearray, /) -> bytes: ...
+
+    def flush(self) -> bytes: ...
+
+
+def _compressor(spec: TargetSpec) -> _StreamCompressor:
+    """A fresh compression stream for the target's algorithm and level."""
+    level = spec.compression_level or spec.compression.default_level
+    if spec.compression is Compression.ZSTD:
+        # The frame carries the content checksum, as the `zstd` tool writes it by default.
+        options = zstandard.ZstdCompressor(level=level, write_checksum=True, threads=ZSTD_THREADS)
+        return options.compressobj()
+    return zlib.compressobj(level, zlib.DEFLATED, 31)  # 31: gzip framing
+
+
+class _CompressingWriter:
+    """Second thread: compress, sha256 and write the chunks handed over by `put`."""
+
+    def __init__(self, fd: int, compressor: _StreamCompressor) -> None:
         self._fd = fd
         self._queue: queue.Queue[bytes | bytearray | None] = queue.Queue(QUEUE_CHUNKS)
-        self._compressor = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, 31)  # 31: gzip framing
+        self._compressor = compressor
         self._hash = hashlib.sha256()
         self._size = 0
         self._aborted = False
@@ -292,7 +322,7 @@ class _CompressingWriter:
         self._queue.put(chunk)
 
     def finish(self) -> tuple[int, str]:
-        """Flush the gzip trailer; return (archive size, sha256 hex)."""
+        """Flush the compressor's trailer; return (archive size, sha256 hex)."""
         self._queue.put(None)
         self._thread.join()
         if self.error is not None:
