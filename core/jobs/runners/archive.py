@@ -41,6 +41,7 @@ from core.jobs.runners.base import (
     RunFailed,
     RunResult,
 )
+from core.jobs.runners.tar_header import gnu_header
 
 CHUNK = 1 << 20  # tar stream chunk handed to the compressor, and read size for big files
 QUEUE_CHUNKS = 8  # bounds memory to ~8 MiB of uncompressed data in flight
@@ -481,16 +482,19 @@ class _TarProducer:
     def _header(
         self, name: str, st: os.stat_result, kind: bytes, *, size: int = 0, linkname: str = ""
     ) -> bytes:
-        info = tarfile.TarInfo(name)
-        info.type = kind
-        info.size = size
-        info.linkname = linkname
-        info.mode = stat.S_IMODE(st.st_mode)
-        info.mtime = int(st.st_mtime)
-        info.uid, info.gid = st.st_uid, st.st_gid
-        info.uname = self._name_of(self._users, st.st_uid, _user_name)
-        info.gname = self._name_of(self._groups, st.st_gid, _group_name)
-        return info.tobuf(tarfile.GNU_FORMAT, _FS_ENCODING, "surrogateescape")
+        return gnu_header(
+            name,
+            kind,
+            mode=stat.S_IMODE(st.st_mode),
+            uid=st.st_uid,
+            gid=st.st_gid,
+            size=size,
+            mtime=int(st.st_mtime),
+            linkname=linkname,
+            uname=self._name_of(self._users, st.st_uid, _user_name),
+            gname=self._name_of(self._groups, st.st_gid, _group_name),
+            encoding=_FS_ENCODING,
+        )
 
     @staticmethod
     def _name_of(cache: dict[int, str], key: int, lookup: Callable[[int], str]) -> str:
