@@ -376,6 +376,7 @@ class _TarProducer:
         self._excluded = excluded
         self._skip_dir = skip_dir
         self._buf = bytearray()
+        self._handed_over = 0  # bytes of tar stream already given to the sink
         self._last_report = -PROGRESS_EVERY  # the first file reports at once
         self._users: dict[int, str] = {}
         self._groups: dict[int, str] = {}
@@ -415,7 +416,7 @@ class _TarProducer:
     def close(self) -> None:
         """End-of-archive blocks, padded to a full record, then hand over the rest."""
         self._emit(bytes(2 * _BLOCK))
-        self._emit(bytes(-len(self._buf) % _RECORD))
+        self._emit(bytes(-(self._handed_over + len(self._buf)) % _RECORD))  # of the whole stream
         if self._buf:
             self._sink.put(self._buf)
             self._buf = bytearray()
@@ -506,6 +507,7 @@ class _TarProducer:
     def _emit(self, data: bytes | bytearray) -> None:
         self._buf += data
         if len(self._buf) >= CHUNK:
+            self._handed_over += len(self._buf)
             self._sink.put(self._buf)
             self._buf = bytearray()
 
