@@ -274,6 +274,36 @@ async def test_retention_and_the_quota_count_zstd_archives(
     )
 
 
+async def test_status_history_and_the_job_page_show_the_zstd_archive(
+    store: FakeStore, clock: FrozenClock, tmp_path: Path
+) -> None:
+    demo = zstd_spec(DEMO_SITE, tmp_path / "out", level=7)
+    targets = {**TARGETS, "demo": demo}
+    service = CommandService(store.uow, targets, clock, RecordingJobControl(), platforms=PLATFORMS)
+    executor = JobExecutor(store.uow, targets, ArchiveRunner, clock, worker="host:1")
+    await service.execute_text("run demo", console("bob"))
+    executor.launch(1)
+    await executor.idle()
+    job = store.state.jobs[1]
+    assert job.state is JobState.SUCCEEDED and job.archive_path is not None
+    name = Path(job.archive_path).name
+    assert name.endswith(".tar.zst") and (tmp_path / "out" / name).is_file()
+
+    status = await service.execute_text("status demo", console("bob"))
+    assert "Compression: zstd, level 7" in status.text
+    assert "#1 demo — succeeded" in status.text
+    in_french = await service.execute_text("status demo", console("bob", "fr"))
+    assert "Compression: zstd, niveau 7" in in_french.text
+    plain = await service.execute_text("status site-a", console("alice"))
+    assert "Compression: gzip, level 6" in plain.text
+    job_status = await service.execute_text("status #1", console("bob"))
+    assert f"Archive: {name}" in job_status.text
+    history = await service.execute_text("history demo", console("bob"))
+    assert "#1 demo — succeeded" in history.text
+    page = await service.job_view(1)
+    assert page is not None and name in [field.value for field in page.fields]
+
+
 def test_the_zstd_stream_is_one_whole_tar_padded_to_gnu_records(tmp_path: Path) -> None:
     # Like GNU tar's output: end-of-archive blocks, then zeros up to a 10 KiB record.
     result = run(zstd_spec(DEMO_SITE, tmp_path))
