@@ -210,7 +210,7 @@ def test_a_full_disk_fails_the_run_and_leaves_no_partial_file(
     monkeypatch.setattr("core.jobs.runners.archive.os.write", fills_up)
     source = tmp_path / "src"
     source.mkdir()
-    (source / "random.bin").write_bytes(os.urandom(4 << 20))
+    (source / "random.bin").write_bytes(os.urandom(24 << 20))  # several zstd jobs
     out = tmp_path / "out"
 
     with pytest.raises(RunFailed) as failure:
