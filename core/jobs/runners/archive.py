@@ -46,11 +46,9 @@ from core.jobs.runners.tar_header import gnu_header
 CHUNK = 1 << 20  # tar stream chunk handed to the compressor, and read size for big files
 QUEUE_CHUNKS = 8  # bounds memory to ~8 MiB of uncompressed data in flight
 PROGRESS_EVERY = 0.5  # seconds
-GZIP_LEVEL = Compression.GZIP.default_level  # gzip's and GNU tar -z's default
-# zstd's own worker threads (native, outside the GIL). On an idle 2-core machine 0 and 2 are
-# alike; on a busy one the writer thread, compressing itself, waits for the GIL after every
-# chunk while the walk holds it, and 2 workers kept 0.59-0.96 of `tar --zstd`'s throughput
-# where 0 kept 0.48-0.91 (bench/archive.py, docs/benchmarks.md).
+# zstd's own worker threads (native, outside the GIL). On a quiet 2-core machine 0 and 2 were
+# close; on a busy one 2 workers kept 0.59-0.96 of `tar --zstd`'s throughput where
+# compressing in the writer thread itself kept 0.48-0.91 (bench/archive.py, docs/benchmarks.md).
 ZSTD_THREADS = 2
 PART_SUFFIX = ".part"
 _BLOCK = tarfile.BLOCKSIZE
