@@ -20,6 +20,7 @@ from pydantic import (
     Field,
     SecretStr,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -32,7 +33,14 @@ from pydantic_settings import (
 )
 
 from core.domain.capabilities import Role
-from core.domain.model import PerformanceBounds, Principal, QuotaPolicy, TargetKind, TargetSpec
+from core.domain.model import (
+    Compression,
+    PerformanceBounds,
+    Principal,
+    QuotaPolicy,
+    TargetKind,
+    TargetSpec,
+)
 from core.errors import ExportbotError
 
 # Package data of `bot`, so an installed wheel has the demo too; examples/demo-site at the
@@ -60,13 +68,20 @@ class TargetConfig(BaseModel):
     """The target's name, as typed in commands (`run site-a`): letters, digits, `.`, `_` or `-`,
     at most 64."""
     kind: Literal["archive", "command"] = "archive"
-    """`archive` writes a `.tar.gz` of `source`; `command` runs `command`."""
+    """`archive` writes a `.tar.gz` (or `.tar.zst`, see `compression`) of `source`; `command`
+    runs `command`."""
     description: str = ""
     """A line shown with the target in `status <target>`."""
     source: str = ""
     """The folder an archive target exports (required for `archive`)."""
     archive_dir: str = ""
     """Where the target's archives go; unset: `<data_dir>/archives/<name>`."""
+    compression: Literal["gzip", "zstd"] = "gzip"
+    """How an archive target compresses: `gzip` (a `.tar.gz`, the default) or `zstd`
+    (Zstandard, a `.tar.zst`: usually smaller, and faster to write and to read back)."""
+    compression_level: int | None = None
+    """The compression level: 1-9 for `gzip` (default 6), 1-22 for `zstd` (default 3; above 19
+    needs much more memory); unset: the algorithm's default."""
     exclude: list[str] = Field(default_factory=list)
     """Gitignore-style patterns left out of an archive (`node_modules/`, `*.log`); an excluded
     folder is never walked. A schedule's `--exclude` patterns add to these."""
@@ -127,6 +142,17 @@ class TargetConfig(BaseModel):
             raise ValueError("thresholds are percentages between 1 and 1000, e.g. [80, 90, 100]")
         return sorted(set(value))
 
+    @field_validator("compression_level")
+    @classmethod
+    def _level_fits_algorithm(cls, value: int | None, info: ValidationInfo) -> int | None:
+        algorithm = info.data.get("compression")
+        if value is None or algorithm is None:  # a bad `compression` is reported on its own
+            return value
+        low, high = Compression(algorithm).levels
+        if not low <= value <= high:
+            raise ValueError(f"{algorithm} levels go from {low} to {high}; {value} is outside")
+        return value
+
     @field_validator("name")
     @classmethod
     def _name_is_typable(cls, value: str) -> str:
@@ -140,6 +166,9 @@ class TargetConfig(BaseModel):
             raise ValueError("an archive target needs 'source' (the folder to export)")
         if self.kind == "command" and not self.command:
             raise ValueError("a command target needs 'command' (an argv list)")
+        compressing = {"compression", "compression_level"} & self.model_fields_set
+        if self.kind != "archive" and compressing:
+            raise ValueError(f"'{sorted(compressing)[0]}' applies to archive targets only")
         return self
 
 
@@ -539,6 +568,8 @@ class Settings(BaseSettings):
                 target.min_avg_size,
                 target.performance_window_days,
             ),
+            compression=Compression(target.compression),
+            compression_level=target.compression_level,
         )
 
     def _demo_target(self) -> TargetSpec:

@@ -303,6 +303,31 @@ class TargetKind(StrEnum):
     COMMAND = "command"
 
 
+class Compression(StrEnum):
+    """How an archive target compresses its tar stream; the value is the setting's word."""
+
+    GZIP = "gzip"
+    ZSTD = "zstd"
+
+    @property
+    def suffix(self) -> str:
+        return ARCHIVE_SUFFIXES[self]
+
+    @property
+    def levels(self) -> tuple[int, int]:
+        """The levels the algorithm accepts, lowest and highest (gzip's 1-9, zstd's 1-22)."""
+        return COMPRESSION_LEVELS[self][:2]
+
+    @property
+    def default_level(self) -> int:
+        return COMPRESSION_LEVELS[self][2]
+
+
+ARCHIVE_SUFFIXES = {Compression.GZIP: ".tar.gz", Compression.ZSTD: ".tar.zst"}
+# (lowest, highest, default): the defaults are gzip's and the zstd tool's own.
+COMPRESSION_LEVELS = {Compression.GZIP: (1, 9, 6), Compression.ZSTD: (1, 22, 3)}
+
+
 @dataclass(frozen=True)
 class TargetSpec:
     """What to export and how, as read from configuration."""
@@ -320,3 +345,5 @@ class TargetSpec:
     approvals_required: int = 1  # four eyes: distinct approvers a schedule draft needs
     quota: QuotaPolicy = QuotaPolicy()
     performance: PerformanceBounds = PerformanceBounds()
+    compression: Compression = Compression.GZIP
+    compression_level: int | None = None  # None: the algorithm's default level

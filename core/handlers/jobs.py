@@ -8,7 +8,7 @@ from core.commands import model as c
 from core.domain.authorization import require, visible_targets
 from core.domain.capabilities import Capability
 from core.domain.events import job_ended_event
-from core.domain.model import JobState, NewJob, Origin, TargetSpec
+from core.domain.model import JobState, NewJob, Origin, TargetKind, TargetSpec
 from core.errors import Conflict, PermissionDenied
 from core.handlers.context import Context, Handler
 from core.safety.redaction import redact
@@ -89,6 +89,10 @@ async def _target_status(spec: TargetSpec, ctx: Context) -> Message:
     last = next(iter(await ctx.uow.jobs.recent(targets=[spec.name], limit=1)), None)
     active = last if last is not None and not last.state.is_terminal else None
     fields = [Field(t.t("field.kind"), spec.kind.value)]
+    if spec.kind is TargetKind.ARCHIVE:
+        level = spec.compression_level or spec.compression.default_level
+        compression = t.t("target.compression", algorithm=spec.compression.value, level=level)
+        fields.append(Field(t.t("field.compression"), compression))
     if spec.description:
         fields.append(Field(t.t("field.description"), spec.description))
     sections: list[str] = []

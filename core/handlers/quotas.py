@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from core.commands import model as c
 from core.domain.authorization import require, visible_targets
 from core.domain.capabilities import Capability
-from core.domain.model import TargetSpec
+from core.domain.model import ARCHIVE_SUFFIXES, TargetSpec
 from core.domain.quotas import (
     GROWTH_WINDOW,
     QuotaUsage,
@@ -164,7 +164,7 @@ def _scan(archive_dir: str, target: str, kept: list[ArchiveRecord]) -> _DiskStat
             for entry in entries:
                 if (
                     entry.name.startswith(f"{target}-")
-                    and entry.name.endswith(".tar.gz")
+                    and entry.name.endswith(tuple(ARCHIVE_SUFFIXES.values()))
                     and os.path.abspath(entry.path) not in recorded
                 ):
                     unrecorded.append(entry.name)

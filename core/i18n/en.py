@@ -91,6 +91,8 @@ MESSAGES: dict[str, str] = {
     "field.error": "Error",
     "field.kind": "Kind",
     "field.description": "Description",
+    "field.compression": "Compression",
+    "target.compression": "{algorithm}, level {level}",
     "field.author": "Author",
     "field.time": "Time",
     # jobs

@@ -84,6 +84,8 @@ MESSAGES: dict[str, str] = {
     "field.error": "Erreur",
     "field.kind": "Type",
     "field.description": "Description",
+    "field.compression": "Compression",
+    "target.compression": "{algorithm}, niveau {level}",
     "field.author": "Auteur",
     "field.time": "Heure",
     "job.title": "Job #{job} · {target}",

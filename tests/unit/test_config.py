@@ -9,7 +9,7 @@ import pytest
 from bot.bootstrap import alert_settings
 from bot.config import ConfigError, load_settings
 from core.domain.capabilities import Role
-from core.domain.model import PerformanceBounds, Principal, TargetKind
+from core.domain.model import Compression, PerformanceBounds, Principal, TargetKind
 from core.domain.subscriptions import AlertKind
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -175,3 +175,43 @@ def test_performance_bounds_read_durations_and_sizes(tmp_path: Path) -> None:
     assert bounds == PerformanceBounds(7200.0, 90.0, 5_000_000_000, 524_288_000, 3)
     plain = load_settings(_write(tmp_path, '[[targets]]\nname = "a"\nsource = "/x"\n'))
     assert not plain.target_specs()["a"].performance.any
+
+
+@pytest.mark.parametrize(
+    ("lines", "named"),
+    [
+        ('compression = "xz"', "targets.0.compression: Input should be 'gzip' or 'zstd'"),
+        (
+            'compression = "zstd"\ncompression_level = 23',
+            "targets.0.compression_level: zstd levels",
+        ),
+        ('compression = "zstd"\ncompression_level = 0', "go from 1 to 22; 0 is outside"),
+        ("compression_level = 12", "targets.0.compression_level: gzip levels go from 1 to 9"),
+        ('compression = "gzip"\ncompression_level = -1', "targets.0.compression_level: gzip"),
+        ('compression_level = "fast"', "targets.0.compression_level"),
+        ('compresion = "zstd"', "targets.0.compresion: unknown setting"),
+    ],
+)
+def test_a_bad_compression_setting_names_its_key(tmp_path: Path, lines: str, named: str) -> None:
+    text = f'[[targets]]\nname = "a"\nsource = "/x"\n{lines}\n'
+    with pytest.raises(ConfigError) as caught:
+        load_settings(_write(tmp_path, text))
+    assert named in str(caught.value)
+
+
+def test_compression_is_refused_on_a_command_target(tmp_path: Path) -> None:
+    text = '[[targets]]\nname = "db"\nkind = "command"\ncommand = ["true"]\ncompression = "zstd"\n'
+    with pytest.raises(ConfigError) as caught:
+        load_settings(_write(tmp_path, text))
+    assert "targets.0: 'compression' applies to archive targets only" in str(caught.value)
+
+
+def test_compression_defaults_to_gzip_and_reads_zstd_with_its_level(tmp_path: Path) -> None:
+    plain = load_settings(_write(tmp_path, '[[targets]]\nname = "a"\nsource = "/x"\n'))
+    assert (plain.target_specs()["a"].compression, plain.target_specs()["a"].compression_level) == (
+        Compression.GZIP,
+        None,
+    )
+    text = '[[targets]]\nname = "a"\nsource = "/x"\ncompression = "zstd"\ncompression_level = 19\n'
+    spec = load_settings(_write(tmp_path, text)).target_specs()["a"]
+    assert (spec.compression, spec.compression_level) == (Compression.ZSTD, 19)

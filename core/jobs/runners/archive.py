@@ -1,8 +1,10 @@
-"""Archive a folder into a `.tar.gz`, atomically, with exclusions, progress and cancellation.
+"""Archive a folder into a `.tar.gz` or `.tar.zst`, atomically, with exclusions, progress and
+cancellation.
 
 Two threads share the work the way `tar -cz` shares it between tar and gzip: the calling
 thread walks the tree and produces the tar stream in ~1 MiB chunks; a second thread
-compresses, hashes and writes them (zlib and hashlib release the GIL on big buffers).
+compresses, hashes and writes them (zlib, zstandard and hashlib release the GIL on big
+buffers).
 """
 
 from __future__ import annotations
@@ -25,10 +27,12 @@ import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Protocol
 
 import pathspec
+import zstandard
 
-from core.domain.model import TargetSpec
+from core.domain.model import Compression, TargetSpec
 from core.jobs.runners.base import (
     CancelToken,
     Progress,
@@ -37,11 +41,15 @@ from core.jobs.runners.base import (
     RunFailed,
     RunResult,
 )
+from core.jobs.runners.tar_header import gnu_header
 
 CHUNK = 1 << 20  # tar stream chunk handed to the compressor, and read size for big files
 QUEUE_CHUNKS = 8  # bounds memory to ~8 MiB of uncompressed data in flight
 PROGRESS_EVERY = 0.5  # seconds
-GZIP_LEVEL = 6  # gzip's and GNU tar -z's default
+# zstd's own worker threads (native, outside the GIL). On a quiet 2-core machine 0 and 2 were
+# close; on a busy one 2 workers kept 0.59-0.96 of `tar --zstd`'s throughput where
+# compressing in the writer thread itself kept 0.48-0.91 (bench/archive.py, docs/benchmarks.md).
+ZSTD_THREADS = 2
 PART_SUFFIX = ".part"
 _BLOCK = tarfile.BLOCKSIZE
 _RECORD = tarfile.RECORDSIZE  # GNU tar pads the archive to a 10 KiB record
@@ -50,12 +58,16 @@ _FS_ENCODING = sys.getfilesystemencoding()
 _NO_TMPFILE = {errno.EOPNOTSUPP, errno.EISDIR, errno.EINVAL, errno.ENOTSUP}
 
 
-def archive_name(target: str, at: datetime, job_id: int) -> str:
-    """`<target>-<YYYYmmddTHHMMSSZ>-job<id>.tar.gz`; odd characters in the target become `_`."""
+def archive_name(
+    target: str, at: datetime, job_id: int, compression: Compression = Compression.GZIP
+) -> str:
+    """`<target>-<YYYYmmddTHHMMSSZ>-job<id>.tar.gz` (`.tar.zst` with zstd); odd characters in
+    the target become `_`."""
     if at.tzinfo is None:
         at = at.replace(tzinfo=UTC)
     safe = re.sub(r"[^A-Za-z0-9._-]", "_", target).lstrip(".") or "archive"
-    return f"{safe}-{at.astimezone(UTC):%Y%m%dT%H%M%SZ}-job{job_id}.tar.gz"
+    stamp = f"{at.astimezone(UTC):%Y%m%dT%H%M%SZ}"
+    return f"{safe}-{stamp}-job{job_id}{compression.suffix}"
 
 
 def sweep_partial_archives(archive_dir: str) -> list[str]:
@@ -147,14 +159,15 @@ class ArchiveRunner:
                 raise RunFailed(f"source {source} is not a folder")
             raise RunFailed(f"source folder {source} does not exist")
         archive_dir = os.path.abspath(spec.archive_dir)
-        final_path = os.path.join(archive_dir, archive_name(spec.name, self._now(), job_id))
+        name = archive_name(spec.name, self._now(), job_id, spec.compression)
+        final_path = os.path.join(archive_dir, name)
         try:
             os.makedirs(archive_dir, exist_ok=True)
             output = _Output.open(archive_dir, final_path, use_tmpfile=self._use_tmpfile)
         except OSError as error:
             raise RunFailed(_write_problem(archive_dir, error)) from None
         try:
-            sink = _CompressingWriter(output.fd)
+            sink = _CompressingWriter(output.fd, _compressor(spec))
             try:
                 excluded = _exclusion_matcher(spec.exclude)
                 producer = _TarProducer(sink, token, progress, excluded, _dir_id(archive_dir))
@@ -272,13 +285,31 @@ class _WriteFailed(Exception):
         self.error = error
 
 
-class _CompressingWriter:
-    """Second thread: gzip-compress, sha256 and write the chunks handed over by `put`."""
+class _StreamCompressor(Protocol):
+    """What zlib's and zstandard's compression objects have in common."""
 
-    def __init__(self, fd: int) -> None:
+    def compress(self, data: bytes | bytearray, /) -> bytes: ...
+
+    def flush(self) -> bytes: ...
+
+
+def _compressor(spec: TargetSpec) -> _StreamCompressor:
+    """A fresh compression stream for the target's algorithm and level."""
+    level = spec.compression_level or spec.compression.default_level
+    if spec.compression is Compression.ZSTD:
+        # The frame carries the content checksum, as the `zstd` tool writes it by default.
+        options = zstandard.ZstdCompressor(level=level, write_checksum=True, threads=ZSTD_THREADS)
+        return options.compressobj()
+    return zlib.compressobj(level, zlib.DEFLATED, 31)  # 31: gzip framing
+
+
+class _CompressingWriter:
+    """Second thread: compress, sha256 and write the chunks handed over by `put`."""
+
+    def __init__(self, fd: int, compressor: _StreamCompressor) -> None:
         self._fd = fd
         self._queue: queue.Queue[bytes | bytearray | None] = queue.Queue(QUEUE_CHUNKS)
-        self._compressor = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, 31)  # 31: gzip framing
+        self._compressor = compressor
         self._hash = hashlib.sha256()
         self._size = 0
         self._aborted = False
@@ -292,7 +323,7 @@ class _CompressingWriter:
         self._queue.put(chunk)
 
     def finish(self) -> tuple[int, str]:
-        """Flush the gzip trailer; return (archive size, sha256 hex)."""
+        """Flush the compressor's trailer; return (archive size, sha256 hex)."""
         self._queue.put(None)
         self._thread.join()
         if self.error is not None:
@@ -345,6 +376,7 @@ class _TarProducer:
         self._excluded = excluded
         self._skip_dir = skip_dir
         self._buf = bytearray()
+        self._handed_over = 0  # bytes of tar stream already given to the sink
         self._last_report = -PROGRESS_EVERY  # the first file reports at once
         self._users: dict[int, str] = {}
         self._groups: dict[int, str] = {}
@@ -384,7 +416,7 @@ class _TarProducer:
     def close(self) -> None:
         """End-of-archive blocks, padded to a full record, then hand over the rest."""
         self._emit(bytes(2 * _BLOCK))
-        self._emit(bytes(-len(self._buf) % _RECORD))
+        self._emit(bytes(-(self._handed_over + len(self._buf)) % _RECORD))  # of the whole stream
         if self._buf:
             self._sink.put(self._buf)
             self._buf = bytearray()
@@ -451,16 +483,19 @@ class _TarProducer:
     def _header(
         self, name: str, st: os.stat_result, kind: bytes, *, size: int = 0, linkname: str = ""
     ) -> bytes:
-        info = tarfile.TarInfo(name)
-        info.type = kind
-        info.size = size
-        info.linkname = linkname
-        info.mode = stat.S_IMODE(st.st_mode)
-        info.mtime = int(st.st_mtime)
-        info.uid, info.gid = st.st_uid, st.st_gid
-        info.uname = self._name_of(self._users, st.st_uid, _user_name)
-        info.gname = self._name_of(self._groups, st.st_gid, _group_name)
-        return info.tobuf(tarfile.GNU_FORMAT, _FS_ENCODING, "surrogateescape")
+        return gnu_header(
+            name,
+            kind,
+            mode=stat.S_IMODE(st.st_mode),
+            uid=st.st_uid,
+            gid=st.st_gid,
+            size=size,
+            mtime=int(st.st_mtime),
+            linkname=linkname,
+            uname=self._name_of(self._users, st.st_uid, _user_name),
+            gname=self._name_of(self._groups, st.st_gid, _group_name),
+            encoding=_FS_ENCODING,
+        )
 
     @staticmethod
     def _name_of(cache: dict[int, str], key: int, lookup: Callable[[int], str]) -> str:
@@ -472,6 +507,7 @@ class _TarProducer:
     def _emit(self, data: bytes | bytearray) -> None:
         self._buf += data
         if len(self._buf) >= CHUNK:
+            self._handed_over += len(self._buf)
             self._sink.put(self._buf)
             self._buf = bytearray()
 
