@@ -92,6 +92,7 @@ class JobRow(Base):
     worker: Mapped[str | None] = mapped_column(String(300))
     cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
     heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    run_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # the runner's confirmation
 
     __table_args__ = (
         Index(
