@@ -156,6 +156,10 @@ class JobExecutor(Lifecycle):
         before its end is recorded, so nothing reads it as running once it has ended."""
         return list(self._tokens)
 
+    def in_flight(self) -> int:
+        """Jobs launched or claimed here and not yet ended (a worker's measure of its load)."""
+        return len(self._tasks)
+
     async def idle(self) -> None:
         """Wait until no job launched here is still running."""
         while self._tasks:
