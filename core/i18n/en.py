@@ -77,7 +77,7 @@ MESSAGES: dict[str, str] = {
     "origin.user_in": "{name} on {platform}, in {channel}",
     "origin.schedule": "schedule {reference}",
     "origin.api": "reported by {reference}",
-    "origin.auto_resume": "automatic resume of {reference}",
+    "origin.auto_resume": "automatic resume of job #{reference}",
     # fields
     "field.target": "Target",
     "field.origin": "Started by",

@@ -71,7 +71,7 @@ MESSAGES: dict[str, str] = {
     "origin.user_in": "{name} sur {platform}, dans {channel}",
     "origin.schedule": "planification {reference}",
     "origin.api": "signalé par {reference}",
-    "origin.auto_resume": "reprise automatique de {reference}",
+    "origin.auto_resume": "reprise automatique du job #{reference}",
     "field.target": "Cible",
     "field.origin": "Lancé par",
     "field.created": "Demandé",
