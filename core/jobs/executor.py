@@ -92,6 +92,7 @@ class JobExecutor(Lifecycle):
         auto_resume_attempts: int = 2,
         finish_at_shutdown: bool = False,
         hold_before_start: Callable[[], Awaitable[None]] | None = None,
+        remote_poll_seconds: float = 2.0,
     ) -> None:
         """As a context manager it recovers orphaned jobs on entry and shuts down on exit,
         giving running jobs `grace_seconds` to stop. Each job's end is counted in `telemetry`.
@@ -109,6 +110,7 @@ class JobExecutor(Lifecycle):
         self._stale_after = stale_after
         self._unclaimed_after = unclaimed_after
         self._tasks: dict[int, asyncio.Task[None]] = {}
+        self._watching: dict[int, asyncio.Task[None]] = {}  # launched here, run by a worker
         self._tokens: dict[int, CancelToken] = {}
         self._progress: dict[int, Progress] = {}
         self._grace_seconds = grace_seconds
@@ -119,6 +121,7 @@ class JobExecutor(Lifecycle):
         self._auto_resume_attempts = auto_resume_attempts
         self._finish_at_shutdown = finish_at_shutdown
         self._hold_before_start = hold_before_start
+        self._remote_poll_seconds = remote_poll_seconds
 
     def subscribe(self, *listeners: JobListener) -> None:
         """Who hears of each job's end, called in this order (one failing does not stop the
@@ -220,8 +223,7 @@ class JobExecutor(Lifecycle):
             )
         for job in relaunched:
             log.warning("job #%s resumes #%s", job.id, job.origin.reference)
-            if self._runs_locally(job.target):
-                self.launch(job.id)
+            self.launch(job.id)  # run here, or watched here while a worker runs it
         return [job.id for job in interrupted]
 
     async def _resume(self, uow: UnitOfWork, job: Job, now: datetime) -> Job | None:
@@ -266,6 +268,8 @@ class JobExecutor(Lifecycle):
         """Stop accepting jobs, ask running ones to stop, and record them as interrupted.
         With `finish_at_shutdown` (a worker), they first get the grace to end on their own."""
         self._closing = True
+        for watch in self._watching.values():
+            watch.cancel()
         if self._finish_at_shutdown and self._tasks:
             _, still = await asyncio.wait(list(self._tasks.values()), timeout=grace_seconds)
             grace_seconds = STOP_SECONDS if still else 0
@@ -341,11 +345,40 @@ class JobExecutor(Lifecycle):
             await asyncio.to_thread(remove_files, pruned)
         if finished is not None:
             self._record_end(finished)
-            for listener in self._job_ended or ():
-                try:
-                    await listener(finished)
-                except Exception:  # one listener's failure must not hide the others
-                    log.exception("job listener failed for #%s", job_id)
+            await self._announce(finished)
+
+    async def _announce(self, job: Job) -> None:
+        for listener in self._job_ended or ():
+            try:
+                await listener(job)
+            except Exception:  # one listener's failure must not hide the others
+                log.exception("job listener failed for #%s", job.id)
+
+    def _watch(self, job_id: int) -> None:
+        """A job queued here that a worker runs (E4): this process's listeners hear of its end
+        too (the chat that asked redraws its card), polled since another process records it."""
+        if job_id in self._watching or self._closing:
+            return
+        task = asyncio.get_running_loop().create_task(
+            self._await_remote_end(job_id), name=f"watch-{job_id}", context=detached()
+        )
+        self._watching[job_id] = task
+        task.add_done_callback(lambda _: self._watching.pop(job_id, None))
+
+    async def _await_remote_end(self, job_id: int) -> None:
+        while True:
+            await asyncio.sleep(self._remote_poll_seconds)
+            try:
+                async with self._uow_factory(read_only=True) as uow:
+                    job = await uow.jobs.get(job_id)
+            except Exception:  # the database may be restarting: look again at the next poll
+                log.exception("reading job #%s failed", job_id)
+                continue
+            if job is None:
+                return
+            if job.state.is_terminal:
+                await self._announce(job)
+                return
 
     def _record_end(self, job: Job) -> None:
         duration = job.duration
@@ -375,7 +408,8 @@ class JobExecutor(Lifecycle):
             if job is None or job.state is not JobState.QUEUED:
                 return None
             if not self._runs_locally(job.target):
-                return None  # a worker claims it (E4)
+                self._watch(job_id)  # a worker claims it (E4)
+                return None
             job.transition(JobState.RUNNING, self._clock.now())
             job.worker = self.worker
             await uow.jobs.save(job)

@@ -146,6 +146,7 @@ async def test_resumes_stop_after_the_configured_attempts(
     executor = _executor(store, clock, CountingRunner(), local=False, auto_resume_attempts=2)
     for _ in range(4):
         await executor.recover()
+        await executor.idle()  # its launch leaves the resume queued (and watched)
         for job in store.state.jobs.values():
             if job.state is JobState.QUEUED:
                 _claimed_by_a_dead_worker(store, clock, job.id)
@@ -154,6 +155,7 @@ async def test_resumes_stop_after_the_configured_attempts(
     assert all(j.state is JobState.INTERRUPTED for j in store.state.jobs.values())
     last = store.state.outbox[-1]  # the one not resumed is alerted on
     assert classify(last) == (AlertKind.INTERRUPTED, Severity.WARNING)
+    await executor.shutdown()
 
 
 async def test_a_claim_recovered_before_its_start_does_not_run(
@@ -176,6 +178,7 @@ async def test_a_claim_recovered_before_its_start_does_not_run(
     assert store.state.jobs[job_id].state is JobState.INTERRUPTED
     resume = store.state.jobs[job_id + 1]
     assert (resume.state, resume.origin.kind) == (JobState.QUEUED, OriginKind.AUTO_RESUME)
+    await other.shutdown()
 
 
 async def test_a_workers_target_is_left_queued_by_serve_and_run_by_the_worker(
@@ -183,7 +186,13 @@ async def test_a_workers_target_is_left_queued_by_serve_and_run_by_the_worker(
 ) -> None:
     job_id = await _queue(store, clock)
     serve_runner, worker_runner = CountingRunner(), CountingRunner()
-    serve = _executor(store, clock, serve_runner, local=False)
+    serve = _executor(store, clock, serve_runner, local=False, remote_poll_seconds=0.01)
+    heard: list[Job] = []
+
+    async def chat_redraws(job: Job) -> None:
+        heard.append(job)
+
+    serve.subscribe(chat_redraws)
     serve.launch(job_id)
     await serve.idle()
     clock.advance(timedelta(hours=1))  # queued for long: waiting for a worker is no orphan
@@ -197,6 +206,12 @@ async def test_a_workers_target_is_left_queued_by_serve_and_run_by_the_worker(
     done = store.state.jobs[job_id]
     assert (done.state, done.worker) == (JobState.SUCCEEDED, "w:2")
     assert [e.action for e in store.state.audit][-2:] == ["job.running", "job.succeeded"]
+    for _ in range(200):  # serve learns of the end by polling: its chat redraws the card
+        if heard:
+            break
+        await asyncio.sleep(0.01)
+    assert [(j.id, j.state) for j in heard] == [(job_id, JobState.SUCCEEDED)]
+    await serve.shutdown()
 
 
 async def test_a_worker_lets_its_job_finish_within_the_grace_at_shutdown(
