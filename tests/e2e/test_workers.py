@@ -59,6 +59,12 @@ def _config(workdir: Path, database_url: str) -> Path:
         'command = ["sh", "-c", "echo $$ > slow.pid; sleep 60"]',
         f'workdir = "{workdir}"',
     ]
+    lines += [
+        "[[targets]]",
+        'name = "short"',
+        'kind = "command"',
+        'command = ["sleep", "1"]',
+    ]
     config = workdir / "workers.toml"
     config.write_text("\n".join(lines) + "\n")
     return config
@@ -224,3 +230,79 @@ async def test_a_worker_killed_mid_run_leaves_its_job_interrupted_for_resume(
             engine, "SELECT payload FROM outbox WHERE kind = 'job.ended' AND target = 'slow'"
         )
     assert "resumed_by" not in str(payload) and "interrupted" in str(payload)
+
+
+async def _run_and_stop_its_worker(
+    workers: list[subprocess.Popen[str]], database_url: str, target: str
+) -> tuple[int, str, float]:
+    """Queue a job of `target`, SIGTERM the worker that started it: the exit status, the
+    job's state, and how long the worker took to stop."""
+    deadline = time.monotonic() + 30
+    async with open_engine(database_url) as engine:
+        factory = SqlUnitOfWorkFactory(engine)
+        async with factory() as uow:
+            job = await uow.jobs.add(
+                NewJob(
+                    target, Origin(OriginKind.USER, "console"), ALICE, "alice", SystemClock().now()
+                )
+            )
+            await uow.commit()
+        [(owner,)] = await _wait_for(
+            engine,
+            f"SELECT worker FROM jobs WHERE id = {job.id} AND run_started_at IS NOT NULL",
+            deadline,
+        )
+        [stopped] = [w for w in workers if str(owner).endswith(f":{w.pid}")]
+        stopped.send_signal(signal.SIGTERM)
+        began = time.monotonic()
+        await asyncio.to_thread(stopped.communicate, timeout=20)
+        took = time.monotonic() - began
+        [(state,)] = await _rows(engine, f"SELECT state FROM jobs WHERE id = {job.id}")
+    return stopped.returncode, str(state), took
+
+
+async def test_sigterm_lets_a_workers_job_end_within_the_grace(
+    fleet: tuple[str, subprocess.Popen[str], list[subprocess.Popen[str]]],
+) -> None:
+    database_url, _, workers = fleet
+    code, state, _ = await _run_and_stop_its_worker(workers, database_url, "short")
+    assert (code, state) == (0, "succeeded")  # 1 s of work inside a 2 s grace
+
+
+async def test_sigterm_interrupts_a_workers_job_still_running_after_the_grace(
+    fleet: tuple[str, subprocess.Popen[str], list[subprocess.Popen[str]]],
+) -> None:
+    database_url, _, workers = fleet
+    code, state, took = await _run_and_stop_its_worker(workers, database_url, "slow")
+    assert (code, state) == (0, "interrupted")
+    assert 2 <= took < 15  # the grace, then the runner stops the command
+
+
+def _worker_refusal(workdir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [EXPORTBOT, "worker", *args],
+        cwd=workdir,
+        env=clean_env(PYTHONPATH=str(ROOT)),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_a_worker_refuses_sqlite_with_a_clear_message(workdir: Path) -> None:
+    refused = _worker_refusal(workdir, "--targets", "demo")
+    assert refused.returncode == 2
+    assert refused.stderr.startswith("exportbot worker needs PostgreSQL")
+    assert "Traceback" not in refused.stderr
+    assert not (workdir / "var").exists()  # nothing created
+
+
+def test_a_worker_names_an_unknown_target_and_says_when_none_runs_on_workers(
+    workdir: Path,
+) -> None:
+    unknown = _worker_refusal(workdir, "--targets", "demo,nope")
+    assert (unknown.returncode, unknown.stderr) == (2, "Unknown target nope; configured: demo.\n")
+    none = _worker_refusal(workdir)
+    assert none.returncode == 2
+    assert 'set run_jobs = "workers"' in none.stderr
