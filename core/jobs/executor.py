@@ -485,7 +485,14 @@ class JobExecutor(Lifecycle):
             try:
                 async with self._uow_factory() as uow:
                     job = await uow.jobs.get(job_id)
-                    if job is None or job.state is not JobState.RUNNING:
+                    if (
+                        job is None
+                        or job.state is not JobState.RUNNING
+                        or job.worker != self.worker
+                    ):
+                        # Recorded as ended elsewhere (our lease expired): stop, so the
+                        # target never runs twice once someone resumes it.
+                        token.cancel(LOST_CLAIM)
                         return
                     if job.cancel_requested:
                         token.cancel("cancelled")

@@ -238,3 +238,20 @@ async def test_a_worker_interrupts_a_job_still_running_after_the_grace(
     await asyncio.sleep(0.05)
     await worker.shutdown(grace_seconds=0.1)
     assert store.state.jobs[job_id].state is JobState.INTERRUPTED
+
+
+async def test_a_worker_whose_job_was_recovered_elsewhere_stops_running_it(
+    store: FakeStore, clock: FrozenClock
+) -> None:
+    """Its lease expired (a network partition) and another process recorded the job as
+    interrupted: the heartbeat sees it and stops the runner, so a resume cannot overlap."""
+    job_id = await _queue(store, clock)
+    runner = CountingRunner(until_cancelled=True)
+    worker = _executor(store, clock, runner, local=False, heartbeat_seconds=0.01)
+    await worker.claim_next(["demo"])
+    while not runner.runs:
+        await asyncio.sleep(0.01)
+    store.state.jobs[job_id].transition(JobState.INTERRUPTED, clock.now())  # by another process
+    await asyncio.wait_for(worker.idle(), timeout=5)
+    assert store.state.jobs[job_id].state is JobState.INTERRUPTED
+    assert store.state.outbox == []  # its end was recorded by the one that recovered it
