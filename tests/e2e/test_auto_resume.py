@@ -159,7 +159,7 @@ def test_resumes_are_bounded_by_auto_resume_attempts(workdir: Path, hold: Path) 
         _kill(process)
         # The next start recovers the job, and relaunches it while attempts remain.
         process = _console(workdir, config, "status\n", hold)
-    out, _ = process.communicate(timeout=60)
+    process.communicate(timeout=60)
     assert process.returncode == 0
     assert _jobs(workdir) == [
         (1, "interrupted", "user", "", 0),

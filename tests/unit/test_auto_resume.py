@@ -5,6 +5,7 @@ interrupted with a Resume button; a worker's jobs are never run by `serve`."""
 from __future__ import annotations
 
 import asyncio
+import threading
 from datetime import timedelta
 
 from core.clock import FrozenClock
@@ -25,11 +26,13 @@ class CountingRunner:
 
     def __init__(self, *, until_cancelled: bool = False, seconds: float = 0.0) -> None:
         self.runs: list[int] = []
+        self.started = threading.Event()
         self._until_cancelled = until_cancelled
         self._seconds = seconds
 
     def run(self, job_id: int, token: CancelToken, progress: ProgressCallback) -> RunResult:
         self.runs.append(job_id)
+        self.started.set()
         if self._until_cancelled:
             token.wait(10)
         elif self._seconds:
@@ -249,8 +252,7 @@ async def test_a_worker_whose_job_was_recovered_elsewhere_stops_running_it(
     runner = CountingRunner(until_cancelled=True)
     worker = _executor(store, clock, runner, local=False, heartbeat_seconds=0.01)
     await worker.claim_next(["demo"])
-    while not runner.runs:
-        await asyncio.sleep(0.01)
+    await asyncio.to_thread(runner.started.wait, 5)
     store.state.jobs[job_id].transition(JobState.INTERRUPTED, clock.now())  # by another process
     await asyncio.wait_for(worker.idle(), timeout=5)
     assert store.state.jobs[job_id].state is JobState.INTERRUPTED
