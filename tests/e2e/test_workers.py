@@ -21,6 +21,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.bootstrap import HOLD_VARIABLE
 from core.clock import SystemClock
 from core.domain.model import NewJob, Origin, OriginKind, Principal
 from core.errors import Conflict
@@ -70,14 +71,14 @@ def _config(workdir: Path, database_url: str) -> Path:
     return config
 
 
-def _start(workdir: Path, *args: str) -> subprocess.Popen[str]:
+def _start(workdir: Path, *args: str, **env: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [EXPORTBOT, *args],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
         cwd=workdir,
-        env=clean_env(PYTHONPATH=str(ROOT)),
+        env=clean_env(PYTHONPATH=str(ROOT), **env),
     )
 
 
@@ -276,6 +277,60 @@ async def test_sigterm_interrupts_a_workers_job_still_running_after_the_grace(
     code, state, took = await _run_and_stop_its_worker(workers, database_url, "slow")
     assert (code, state) == (0, "interrupted")
     assert 2 <= took < 15  # the grace, then the runner stops the command
+
+
+async def test_a_worker_killed_between_claim_and_start_has_its_job_resumed_by_another(
+    workdir: Path, pg_database_url: str
+) -> None:
+    config = _config(workdir, pg_database_url)
+    hold = workdir / "hold"
+    hold.touch()
+    deadline = time.monotonic() + 40
+    held = _start(workdir, "worker", "--config", str(config), **{HOLD_VARIABLE: str(hold)})
+    other: subprocess.Popen[str] | None = None
+    try:
+        async with open_engine(pg_database_url) as engine:
+            factory = SqlUnitOfWorkFactory(engine)
+            await _wait_for(engine, "SELECT 1 FROM pg_tables WHERE tablename = 'jobs'", deadline)
+            async with factory() as uow:
+                first = await uow.jobs.add(
+                    NewJob(
+                        "t00",
+                        Origin(OriginKind.USER, "console"),
+                        ALICE,
+                        "alice",
+                        SystemClock().now(),
+                    )
+                )
+                await uow.commit()
+            await _wait_for(
+                engine,
+                # "\\:" is a colon to SQLAlchemy's text(), not a bound parameter.
+                f"SELECT 1 FROM jobs WHERE id = {first.id} AND worker LIKE '%\\:{held.pid}'"
+                " AND run_started_at IS NULL",  # claimed, held before its start
+                deadline,
+            )
+            held.send_signal(signal.SIGKILL)
+            held.communicate(timeout=10)
+            hold.unlink()
+            other = _start(workdir, "worker", "--config", str(config))  # recovers as it starts
+            await _wait_for(
+                engine, "SELECT 1 FROM jobs WHERE state = 'succeeded' AND target = 't00'", deadline
+            )
+            jobs = await _rows(
+                engine,
+                "SELECT id, state, origin_kind, origin_reference FROM jobs ORDER BY id",
+            )
+    finally:
+        for process in (held, other):
+            if process is not None and process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+                process.communicate(timeout=20)
+    assert jobs == [
+        (first.id, "interrupted", "user", ""),
+        (first.id + 1, "succeeded", "auto_resume", str(first.id)),
+    ]
+    assert len((workdir / "t00.runs").read_text().split()) == 1  # ran once
 
 
 def _worker_refusal(workdir: Path, *args: str) -> subprocess.CompletedProcess[str]:
