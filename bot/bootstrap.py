@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
@@ -45,6 +44,7 @@ from adapters.webhooks.render import Renderers
 from bot.charts import MatplotlibCharts
 from bot.config import Settings
 from bot.errors import PlatformUnavailable
+from bot.keyfiles import load_or_create_key
 from bot.metrics import PrometheusTelemetry
 from bot.scheduler import SchedulerService
 from core.app.platforms import Platforms
@@ -525,14 +525,13 @@ def _scheduler(bot: Bot) -> SchedulerService | None:
 
 
 def alert_settings(settings: Settings) -> AlertSettings:
-    """Links in alerts are signed with EXPORTBOT_LINK_SECRET; without one, a key made now
-    signs them, and they stop working when this process ends."""
+    """Links (job pages, charts, exports) are signed with EXPORTBOT_LINK_SECRET; without one,
+    with the key kept in the data folder (bot/keyfiles.py), so they survive a restart and a
+    link the console prints opens in `serve` on the same machine."""
     if settings.link_secret is not None:
         secret = settings.link_secret.get_secret_value().encode()
     else:
-        secret = secrets.token_bytes(32)
-        if not settings.is_demo:
-            log.warning("EXPORTBOT_LINK_SECRET is not set: job links die with this process")
+        secret = load_or_create_key(settings.link_key_file)
     return AlertSettings(
         settings.public_url,
         secret,

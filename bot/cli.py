@@ -162,7 +162,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_CONFIG
     try:
         return _dispatch(args, settings)
-    except SchemaOutdated as error:
+    except (SchemaOutdated, ConfigError) as error:
         print(error, file=sys.stderr)
         return EXIT_CONFIG
     except PlatformUnavailable as error:

@@ -355,9 +355,10 @@ class Settings(BaseSettings):
     discord_api_url: str = "https://discord.com/api/v10"
     """Discord's REST API (the tests point it at a loopback stand-in)."""
     # Signed links (G4): the key, and how long a link in an alert works.
-    link_secret: SecretStr | None = None  # EXPORTBOT_LINK_SECRET; random per process if unset
-    """The key that signs job links; unset: a random key per process, so links in alerts stop
-    working at restart. Set it, the same in every process."""
+    link_secret: SecretStr | None = None  # EXPORTBOT_LINK_SECRET
+    """The key that signs links (job pages, charts, export downloads); unset: a key kept in
+    `<data_dir>/link-secret.key`, made on first use and readable by its owner only. Processes
+    on several hosts need it set, the same in every one."""
     link_ttl_hours: float = Field(default=168.0, gt=0)
     """How long a signed job link works."""
     # Runbook URL per alert: "<target>:<kind>", "<kind>", "<target>" or "*" (most specific wins).
@@ -464,6 +465,11 @@ class Settings(BaseSettings):
         return tuple(sources)
 
     # -- derived ---------------------------------------------------------------------------
+
+    @property
+    def link_key_file(self) -> Path:
+        """Where the link key is kept when `link_secret` is not set."""
+        return Path(self.data_dir) / "link-secret.key"
 
     @property
     def is_demo(self) -> bool:
