@@ -131,6 +131,13 @@ def _names(text: str) -> list[str]:
     return names
 
 
+def _shown(name: str) -> str:
+    """A name as typed, safe to print: shortened, and unprintable characters (a terminal's
+    escapes, bytes that are not UTF-8) as `?`."""
+    clean = "".join(c if c.isprintable() else "?" for c in name[:64])
+    return clean + "…" if len(name) > 64 else clean
+
+
 def _moment(text: str) -> datetime:
     """`2026-01-31` (midnight UTC) or an ISO date-time; naive times are UTC."""
     try:
@@ -436,10 +443,8 @@ async def worker(settings: Settings, names: list[str] | None) -> int:
     targets = names if names is not None else settings.worker_targets()
     unknown = [name for name in targets if name not in known]
     if unknown:
-        print(
-            f"Unknown target {', '.join(unknown)}; configured: {', '.join(known)}.",
-            file=sys.stderr,
-        )
+        named = ", ".join(_shown(name) for name in unknown[:5]) + (", …" if unknown[5:] else "")
+        print(f"Unknown target {named}; configured: {', '.join(known)}.", file=sys.stderr)
         return EXIT_USAGE
     if not targets:
         print(
