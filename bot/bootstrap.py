@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
@@ -24,6 +25,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import TextIO
 
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -64,11 +66,13 @@ from core.jobs.progress import ProgressEditor
 from core.jobs.runners import Runner
 from core.jobs.runners.archive import ArchiveRunner, sweep_partial_archives
 from core.jobs.runners.command import CommandRunner
+from core.jobs.worker import QueueWorker
 from core.ports import Clock
 from core.safety.redaction import redact
 from core.views.alerts import AlertSettings
 from storage import SqlJobArchive, SqlUnitOfWorkFactory, open_engine
 from storage.audit_writer import BatchedAuditWriter
+from storage.database import normalize_url
 from storage.migrate import ensure_schema
 
 log = logging.getLogger(__name__)
@@ -110,6 +114,86 @@ class Bot:
     platforms: Platforms = PLATFORMS
 
 
+def job_executor(
+    settings: Settings,
+    uow_factory: SqlUnitOfWorkFactory,
+    targets: dict[str, TargetSpec],
+    clock: Clock,
+    telemetry: PrometheusTelemetry,
+    *,
+    worker: bool = False,
+) -> JobExecutor:
+    """The executor of `serve` and the console, or of `exportbot worker` (which lets running
+    jobs finish within the grace when it stops)."""
+    return JobExecutor(
+        uow_factory,
+        targets,
+        runner_for,
+        clock,
+        grace_seconds=settings.shutdown_grace_seconds,
+        telemetry=telemetry,
+        stale_after=timedelta(seconds=settings.job_lease_seconds),
+        runs_locally=settings.runs_locally,
+        auto_resume_attempts=settings.auto_resume_attempts,
+        finish_at_shutdown=worker,
+        hold_before_start=_test_hold(),
+    )
+
+
+def _test_hold() -> Callable[[], Awaitable[None]] | None:
+    """The end-to-end tests' window between a job's claim and its start (E1): while the file
+    named by EXPORTBOT_TESTING_HOLD_BEFORE_START exists, a claimed job waits to start."""
+    path = os.environ.get(HOLD_VARIABLE, "")
+    if not path:
+        return None
+
+    async def hold() -> None:
+        # A file polled, not an event: the test process holding it is another process.
+        while await asyncio.to_thread(os.path.exists, path):  # noqa: ASYNC110
+            await asyncio.sleep(0.05)
+
+    return hold
+
+
+HOLD_VARIABLE = "EXPORTBOT_TESTING_HOLD_BEFORE_START"
+
+
+class WorkerNeedsPostgres(Exception):
+    """`exportbot worker` was pointed at SQLite, which other hosts cannot share."""
+
+
+@asynccontextmanager
+async def open_worker(
+    settings: Settings, targets: Sequence[str], *, clock: Clock | None = None
+) -> AsyncIterator[QueueWorker]:
+    """`exportbot worker` (E4): the executor on the shared PostgreSQL database, claiming jobs of
+    `targets`. Its jobs' ends are judged against the performance bounds here; their alerts and
+    chat updates leave through `serve`'s dispatcher, from the outbox."""
+    if make_url(normalize_url(settings.database_url)).get_backend_name() != "postgresql":
+        raise WorkerNeedsPostgres(
+            "exportbot worker needs PostgreSQL: workers on other hosts share the job queue "
+            "through it, and the database_url is not a postgresql+asyncpg:// address."
+        )
+    clock = clock or SystemClock()
+    async with open_engine(settings.database_url) as engine:
+        await ensure_schema(engine)
+        uow_factory = SqlUnitOfWorkFactory(engine)
+        specs = settings.target_specs()
+        telemetry = PrometheusTelemetry(specs)
+        executor = job_executor(settings, uow_factory, specs, clock, telemetry, worker=True)
+        executor.subscribe(PerformanceWatch(uow_factory, specs, clock).job_ended)
+        _sweep_archives({name: specs[name] for name in targets})
+        worker = QueueWorker(
+            executor,
+            targets,
+            poll_seconds=settings.worker_poll_seconds,
+            parallel=settings.worker_parallel_jobs,
+        )
+        # Left in the reverse order: no new claim, then running jobs get their grace.
+        async with executor, worker:
+            yield worker
+
+
 def runner_for(spec: TargetSpec) -> Runner:
     if spec.kind is TargetKind.COMMAND:
         return CommandRunner(spec)
@@ -125,14 +209,7 @@ async def open_bot(settings: Settings, *, clock: Clock | None = None) -> AsyncIt
         uow_factory = SqlUnitOfWorkFactory(engine)
         targets = settings.target_specs()
         telemetry = PrometheusTelemetry(targets)
-        executor = JobExecutor(
-            uow_factory,
-            targets,
-            runner_for,
-            clock,
-            grace_seconds=settings.shutdown_grace_seconds,
-            telemetry=telemetry,
-        )
+        executor = job_executor(settings, uow_factory, targets, clock, telemetry)
         audit_writer = BatchedAuditWriter(uow_factory)
         alerts = alert_settings(settings)
         charts = MatplotlibCharts(settings.public_url, alerts.link_secret, clock, alerts.link_ttl)

@@ -60,6 +60,16 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", help="address to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port to listen on (default 8080)")
 
+    worker = commands.add_parser(
+        "worker", help="run queued jobs of some targets on this host (shared PostgreSQL)"
+    )
+    worker.add_argument("--config", help="TOML configuration file (or EXPORTBOT_CONFIG)")
+    worker.add_argument(
+        "--targets",
+        type=_names,
+        help='comma-separated targets to claim (default: every target with run_jobs = "workers")',
+    )
+
     console = commands.add_parser("console", help="chat with the bot in this terminal")
     console.add_argument("--config", help="TOML configuration file (or EXPORTBOT_CONFIG)")
     console.add_argument("--user", help="who you are (demo users: alice, bob, carol, dave)")
@@ -112,6 +122,20 @@ def build_parser() -> argparse.ArgumentParser:
         help="register in this guild only (shown at once) instead of globally (up to an hour)",
     )
     return parser
+
+
+def _names(text: str) -> list[str]:
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    if not names:
+        raise argparse.ArgumentTypeError("name at least one target, e.g. --targets site-a,db")
+    return names
+
+
+def _shown(name: str) -> str:
+    """A name as typed, safe to print: shortened, and unprintable characters (a terminal's
+    escapes, bytes that are not UTF-8) as `?`."""
+    clean = "".join(c if c.isprintable() else "?" for c in name[:64])
+    return clean + "…" if len(name) > 64 else clean
 
 
 def _moment(text: str) -> datetime:
@@ -173,6 +197,9 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         configure_logging(settings.log_level, settings.log_format)
         asyncio.run(prepare_database(settings))  # fail here, clearly, not inside the server
         return serve(settings)
+    if args.command == "worker":
+        configure_logging(settings.log_level, settings.log_format)
+        return asyncio.run(worker(settings, args.targets))
     # The console's replies go to stdout; keep logs to warnings on stderr.
     configure_logging("WARNING", settings.log_format)
     if args.command == "console":
@@ -404,6 +431,38 @@ async def console(settings: Settings, user: str | None, locale: str | None) -> i
         raise StdoutClosed from None
     if session.reader_gone:  # a job's end found the pipe closed (the session stopped)
         raise StdoutClosed
+    return 0
+
+
+async def worker(settings: Settings, names: list[str] | None) -> int:
+    """Claim and run queued jobs of `names` until SIGTERM or SIGINT; then claim no more and
+    give running jobs `shutdown_grace_seconds` to end (later, they are recorded interrupted)."""
+    from bot.bootstrap import WorkerNeedsPostgres, open_worker
+
+    known = settings.target_specs()
+    targets = names if names is not None else settings.worker_targets()
+    unknown = [name for name in targets if name not in known]
+    if unknown:
+        named = ", ".join(_shown(name) for name in unknown[:5]) + (", …" if unknown[5:] else "")
+        print(f"Unknown target {named}; configured: {', '.join(known)}.", file=sys.stderr)
+        return EXIT_USAGE
+    if not targets:
+        print(
+            'No target runs on workers: set run_jobs = "workers" (globally or on targets), '
+            "or name them with --targets.",
+            file=sys.stderr,
+        )
+        return EXIT_CONFIG
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        async with open_worker(settings, targets):
+            await stop.wait()
+    except WorkerNeedsPostgres as refused:
+        print(refused, file=sys.stderr)
+        return EXIT_CONFIG
     return 0
 
 

@@ -119,6 +119,9 @@ class TargetConfig(BaseModel):
     an archive suddenly much smaller is suspicious; unset: no bound."""
     performance_window_days: int = Field(default=7, ge=1, le=366)
     """The days (today included) whose successful jobs the performance bounds average."""
+    run_jobs: Literal["local", "workers"] | None = None
+    """Where this target's jobs run: `local` (in `serve`) or `workers` (`exportbot worker` on
+    the host that holds the files); unset: the global `run_jobs`."""
 
     @field_validator("max_avg_duration", "min_avg_duration", mode="before")
     @classmethod
@@ -299,6 +302,21 @@ class Settings(BaseSettings):
     scheduler: bool = True  # run schedules in `serve` (one leader among several processes)
     """`serve` runs the active schedules (one leader among several processes); the console never
     does."""
+    run_jobs: Literal["local", "workers"] = "local"
+    """Where jobs run unless a target says otherwise: `local`, in the process that queued them
+    (`serve`, the console), or `workers`: `serve` only queues them, and `exportbot worker`
+    processes sharing its PostgreSQL database claim and run them."""
+    auto_resume_attempts: int = Field(default=2, ge=0, le=10)
+    """A job stopped (its process killed, its lease lost) before its run started is relaunched
+    at once, at most this many times per first attempt; 0: never. One that had started is
+    recorded as interrupted, alerted and offered a Resume button."""
+    job_lease_seconds: float = Field(default=120.0, ge=10)
+    """A running job whose heartbeat (every 5 s) is older than this is taken as lost with its
+    worker on another host (one on the same host is seen gone at once)."""
+    worker_poll_seconds: float = Field(default=1.0, gt=0, le=60)
+    """How often an idle `exportbot worker` looks for queued jobs of its targets."""
+    worker_parallel_jobs: int = Field(default=4, ge=1, le=64)
+    """How many jobs (each of another target) one `exportbot worker` runs at once."""
     missed_run_grace_seconds: float = Field(default=600.0, ge=0)
     """At start, a scheduled run missed by less than this runs now; older ones are recorded as
     missed."""
@@ -503,6 +521,17 @@ class Settings(BaseSettings):
         if self.is_demo:
             return {"demo": self._demo_target()}
         return {t.name: self._spec(t) for t in self.targets}
+
+    def runs_locally(self, target: str) -> bool:
+        """Whether the process that queues `target`'s jobs runs them (else a worker does)."""
+        for config in self.targets:
+            if config.name == target and config.run_jobs is not None:
+                return config.run_jobs == "local"
+        return self.run_jobs == "local"
+
+    def worker_targets(self) -> list[str]:
+        """The targets whose jobs wait for `exportbot worker`."""
+        return [name for name in self.target_specs() if not self.runs_locally(name)]
 
     def bootstrap_grants(self) -> list[tuple[Principal, Role, str | None]]:
         """Grants applied at every start: admins, config grants, and the demo's users."""

@@ -59,6 +59,26 @@ class JobRepository(Protocol):
         """Persist every mutable field of `job`."""
         ...
 
+    async def claim_next(self, targets: Collection[str], worker: str, at: datetime) -> Job | None:
+        """Claim the oldest queued job of one of `targets` for `worker` (queued → running at
+        `at`), or None. Processes claiming at once each get a different job (PostgreSQL: `FOR
+        UPDATE SKIP LOCKED`; elsewhere the claim is a conditional update)."""
+        ...
+
+    async def confirm_start(self, job_id: int, worker: str, at: datetime) -> bool:
+        """Mark that the runner of `worker` started the job (E1); False, and nothing changed,
+        when the job is no longer running for `worker` (recovered and relaunched meanwhile)."""
+        ...
+
+    async def interrupt_orphan(self, job: Job, at: datetime, error: str) -> Job | None:
+        """Record `job` as interrupted if it is still as it was read (same state, worker and
+        start mark); None when another process changed it first, so only one recovers it."""
+        ...
+
+    async def resumes_of(self, first_job_id: int) -> int:
+        """How many auto-resumed jobs continue `first_job_id` (origin auto_resume)."""
+        ...
+
 
 class AnnotationRepository(Protocol):
     async def add(self, annotation: Annotation) -> Annotation: ...

@@ -28,7 +28,7 @@ JOB_COLUMNS = (
     JobRow.requester_name, JobRow.created_at, JobRow.started_at, JobRow.finished_at,
     JobRow.file_count, JobRow.size_bytes, JobRow.sha256, JobRow.archive_path, JobRow.error,
     JobRow.worker, JobRow.cancel_requested, JobRow.heartbeat_at, JobRow.origin_channel_name,
-    JobRow.origin_direct,
+    JobRow.origin_direct, JobRow.run_started_at,
 )  # fmt: skip
 ANNOTATION_COLUMNS = (
     AnnotationRow.id, AnnotationRow.job_id, AnnotationRow.kind, AnnotationRow.text,
@@ -54,6 +54,7 @@ def job_from_values(values: Sequence[Any]) -> Job:
         job_id, target, state, origin_kind, platform, workspace, channel, reference, requester,
         requester_name, created_at, started_at, finished_at, file_count, size_bytes, sha256,
         archive_path, error, worker, cancel_requested, heartbeat_at, channel_name, direct,
+        run_started_at,
     ) = values  # fmt: skip
     return Job(
         id=job_id,
@@ -81,6 +82,7 @@ def job_from_values(values: Sequence[Any]) -> Job:
         worker=worker,
         cancel_requested=cancel_requested,
         heartbeat_at=heartbeat_at,
+        run_started_at=run_started_at,
     )
 
 
@@ -97,6 +99,7 @@ def copy_job_to_row(job: Job, row: JobRow) -> None:
     row.worker = job.worker
     row.cancel_requested = job.cancel_requested
     row.heartbeat_at = job.heartbeat_at
+    row.run_started_at = job.run_started_at
 
 
 def annotation_from_row(row: AnnotationRow) -> Annotation:

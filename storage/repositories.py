@@ -7,7 +7,7 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import delete, func, or_, select, text
+from sqlalchemy import CursorResult, delete, func, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -20,6 +20,7 @@ from core.domain.model import (
     Job,
     JobState,
     NewJob,
+    OriginKind,
     Principal,
 )
 from core.errors import Conflict
@@ -33,6 +34,11 @@ from storage.mapping import (
 from storage.tables import AnnotationRow, AuditRow, Base, GrantRow, JobRow
 
 _ACTIVE = [state.value for state in ACTIVE_STATES]
+
+
+def _rowcount(result: object) -> int:
+    """Rows an UPDATE changed (an UPDATE's result is always a cursor result)."""
+    return cast(CursorResult[Any], result).rowcount
 
 
 class SqlJobRepository:
@@ -99,6 +105,79 @@ class SqlJobRepository:
             raise LookupError(f"job #{job.id} does not exist")
         copy_job_to_row(job, row)
         await self._session.flush()
+
+    async def claim_next(self, targets: Collection[str], worker: str, at: datetime) -> Job | None:
+        if not targets:
+            return None
+        for _ in range(3):  # SQLite: another process may take the one we saw; look again
+            job_id = await self._session.scalar(
+                select(JobRow.id)
+                .where(JobRow.state == JobState.QUEUED.value, JobRow.target.in_(list(targets)))
+                .order_by(JobRow.id)
+                .limit(1)
+                .with_for_update(skip_locked=True)  # PostgreSQL: other workers skip this row
+            )
+            if job_id is None:
+                return None
+            claimed = await self._session.execute(
+                update(JobRow)
+                .where(JobRow.id == job_id, JobRow.state == JobState.QUEUED.value)
+                .values(state=JobState.RUNNING.value, worker=worker, started_at=at, heartbeat_at=at)
+                .execution_options(synchronize_session=False)
+            )
+            if _rowcount(claimed) == 1:
+                return await self.get(job_id)
+        return None
+
+    async def confirm_start(self, job_id: int, worker: str, at: datetime) -> bool:
+        confirmed = await self._session.execute(
+            update(JobRow)
+            .where(
+                JobRow.id == job_id,
+                JobRow.state == JobState.RUNNING.value,
+                JobRow.worker == worker,
+                JobRow.run_started_at.is_(None),
+            )
+            .values(run_started_at=at)
+            .execution_options(synchronize_session=False)
+        )
+        return _rowcount(confirmed) == 1
+
+    async def interrupt_orphan(self, job: Job, at: datetime, error: str) -> Job | None:
+        # The conditions are re-read under the row's lock (PostgreSQL) or the write lock
+        # (SQLite), so of two processes recovering the same job one changes nothing.
+        as_read = [
+            JobRow.id == job.id,
+            JobRow.state == job.state.value,
+            JobRow.worker.is_(None) if job.worker is None else JobRow.worker == job.worker,
+            JobRow.run_started_at.is_(None)
+            if job.run_started_at is None
+            else JobRow.run_started_at.is_not(None),
+        ]
+        changed = await self._session.execute(
+            update(JobRow)
+            .where(*as_read)
+            .values(
+                state=JobState.INTERRUPTED.value,
+                finished_at=at,
+                error=func.coalesce(JobRow.error, error),
+            )
+            .execution_options(synchronize_session=False)
+        )
+        if _rowcount(changed) != 1:
+            return None
+        return await self.get(job.id)
+
+    async def resumes_of(self, first_job_id: int) -> int:
+        count = await self._session.scalar(
+            select(func.count())
+            .select_from(JobRow)
+            .where(
+                JobRow.origin_kind == OriginKind.AUTO_RESUME.value,
+                JobRow.origin_reference == str(first_job_id),
+            )
+        )
+        return int(count or 0)
 
 
 class SqlAnnotationRepository:

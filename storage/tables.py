@@ -92,6 +92,8 @@ class JobRow(Base):
     worker: Mapped[str | None] = mapped_column(String(300))
     cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
     heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The runner's confirmation that it started (E1); `started_at` is the claim.
+    run_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     __table_args__ = (
         Index(

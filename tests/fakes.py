@@ -28,6 +28,7 @@ from core.domain.model import (
     Job,
     JobState,
     NewJob,
+    OriginKind,
     Principal,
 )
 from core.domain.performance import Bound, DailyPerformance
@@ -136,6 +137,43 @@ class FakeJobs(JobRepository):
         if job.id not in self._s.jobs:
             raise LookupError(f"job #{job.id} does not exist")
         self._s.jobs[job.id] = copy.deepcopy(job)
+
+    async def claim_next(self, targets: Collection[str], worker: str, at: datetime) -> Job | None:
+        queued = [
+            j for j in self._s.jobs.values() if j.state is JobState.QUEUED and j.target in targets
+        ]
+        if not queued:
+            return None
+        job = min(queued, key=lambda j: j.id)
+        job.transition(JobState.RUNNING, at)
+        job.worker = worker
+        return copy.deepcopy(job)
+
+    async def confirm_start(self, job_id: int, worker: str, at: datetime) -> bool:
+        job = self._s.jobs.get(job_id)
+        if job is None or job.state is not JobState.RUNNING or job.worker != worker:
+            return False
+        if job.run_started_at is not None:
+            return False
+        job.run_started_at = at
+        return True
+
+    async def interrupt_orphan(self, job: Job, at: datetime, error: str) -> Job | None:
+        stored = self._s.jobs.get(job.id)
+        if stored is None or (stored.state, stored.worker) != (job.state, job.worker):
+            return None
+        if (stored.run_started_at is None) != (job.run_started_at is None):
+            return None
+        stored.transition(JobState.INTERRUPTED, at)
+        stored.error = stored.error or error
+        return copy.deepcopy(stored)
+
+    async def resumes_of(self, first_job_id: int) -> int:
+        return sum(
+            1
+            for j in self._s.jobs.values()
+            if j.origin.kind is OriginKind.AUTO_RESUME and j.origin.reference == str(first_job_id)
+        )
 
 
 class FakeAnnotations(AnnotationRepository):

@@ -53,9 +53,12 @@ def deliveries_for(
             for a in people
         )
     requester = event.payload.get("requester")
-    started_by_hand = event.payload.get("origin") == "user"
-    # Started in the person's own chat with the bot: the ended reply is already there.
-    told_already = event.payload.get("direct") is True
+    origin = event.payload.get("origin")
+    # A person's run relaunched by itself (E1) keeps its requester; a schedule's has none.
+    started_by_hand = origin == "user" or (origin == "auto_resume" and bool(requester))
+    # Started in the person's own chat with the bot: the ended reply is already there. And a
+    # run stopped before it started is relaunched: the person hears of the resume's end.
+    told_already = event.payload.get("direct") is True or "resumed_by" in event.payload
     if event.kind is EventKind.JOB_ENDED and requester and started_by_hand and not told_already:
         person = Principal.parse(str(requester))
         if person.platform in chat_platforms:

@@ -35,18 +35,17 @@ class OutboxEvent:
     delivered_at: datetime | None = None
 
 
-def job_ended_event(job: Job) -> OutboxEvent:
-    """The event every ending writes, with what an alert or a requester's DM will need."""
-    return OutboxEvent(
-        EventKind.JOB_ENDED,
-        job.target,
-        job.finished_at or job.created_at,
-        {
-            "job": job.id,
-            "state": job.state.value,
-            "requester": job.requester.key if job.requester else None,
-            "origin": job.origin.kind.value,
-            "direct": job.origin.direct,  # its ended reply already reached the person privately
-            "error": job.error,
-        },
-    )
+def job_ended_event(job: Job, *, resumed_by: int | None = None) -> OutboxEvent:
+    """The event every ending writes, with what an alert or a requester's DM will need;
+    `resumed_by` names the job that relaunched an interrupted one automatically (E1)."""
+    payload = {
+        "job": job.id,
+        "state": job.state.value,
+        "requester": job.requester.key if job.requester else None,
+        "origin": job.origin.kind.value,
+        "direct": job.origin.direct,  # its ended reply already reached the person privately
+        "error": job.error,
+    }
+    if resumed_by is not None:
+        payload["resumed_by"] = resumed_by
+    return OutboxEvent(EventKind.JOB_ENDED, job.target, job.finished_at or job.created_at, payload)

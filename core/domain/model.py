@@ -153,6 +153,9 @@ class Job:
     worker: str | None = None
     cancel_requested: bool = False
     heartbeat_at: datetime | None = None
+    # When the runner confirmed it had started (E1). `started_at` is the claim: a running job
+    # without this mark has done nothing yet, so relaunching it cannot run its target twice.
+    run_started_at: datetime | None = None
 
     @property
     def duration(self) -> timedelta | None:

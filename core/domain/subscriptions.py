@@ -118,6 +118,8 @@ def classify(event: OutboxEvent) -> tuple[AlertKind, Severity] | None:
     """The alert an outbox event stands for, or None when no channel subscribes to it
     (a cancelled job: whoever cancelled it knows)."""
     if event.kind is EventKind.JOB_ENDED:
+        if "resumed_by" in event.payload:
+            return None  # relaunched at once (E1): its resume's end is what people hear of
         if event.payload.get("origin") == "auto_resume" and event.payload.get("state") == (
             "succeeded"
         ):

@@ -2,8 +2,13 @@
 
 One `JobExecutor` per process. A job is claimed (queued → running) in its own transaction,
 run off the event loop with a cancel token, and finished in another transaction. A heartbeat
-keeps `heartbeat_at` fresh and picks up cancel requests made by other processes. At start,
-`recover()` marks jobs whose worker died as interrupted.
+keeps `heartbeat_at` fresh and picks up cancel requests made by other processes.
+
+The runner's start is confirmed apart from the claim (`run_started_at`, E1): `recover()` marks
+a job whose worker died as interrupted, and relaunches it at once (origin `auto_resume`, up to
+`auto_resume_attempts` per first attempt) when it had not started, since nothing of it ran.
+Jobs of targets that run on workers (E4) are claimed by `claim_next` in `exportbot worker`;
+`launch` leaves them queued for it.
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ import asyncio
 import logging
 import os
 import socket
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import replace
 from datetime import datetime, timedelta
 
@@ -23,6 +28,8 @@ from core.domain.model import (
     SYSTEM_ACTOR,
     Job,
     JobState,
+    NewJob,
+    OriginKind,
     Outcome,
     TargetSpec,
 )
@@ -30,7 +37,7 @@ from core.domain.quotas import adjust_usage
 from core.domain.schedules import ArchiveRecord
 from core.jobs.retention import apply_retention, remove_files
 from core.jobs.runners import CancelToken, Progress, RunCancelled, RunFailed, Runner, RunResult
-from core.ports import Clock, UnitOfWorkFactory
+from core.ports import Clock, UnitOfWork, UnitOfWorkFactory
 from core.safety.redaction import redact
 from core.support.lifecycle import Lifecycle
 from core.support.log_context import bind, detached
@@ -42,6 +49,8 @@ RunnerFactory = Callable[[TargetSpec], Runner]
 JobListener = Callable[[Job], Awaitable[None]]
 
 SHUTDOWN = "shutdown"
+STOP_SECONDS = 10.0  # a worker's job asked to stop after its grace: time for the runner to stop
+LOST_CLAIM = "lost its claim before it started"  # recovered meanwhile: another run took over
 
 
 def this_worker() -> str:
@@ -79,9 +88,19 @@ class JobExecutor(Lifecycle):
         unclaimed_after: timedelta = timedelta(seconds=15),
         grace_seconds: float = 10.0,
         telemetry: Telemetry = NO_TELEMETRY,
+        runs_locally: Callable[[str], bool] = lambda _: True,
+        auto_resume_attempts: int = 2,
+        finish_at_shutdown: bool = False,
+        hold_before_start: Callable[[], Awaitable[None]] | None = None,
+        remote_poll_seconds: float = 2.0,
     ) -> None:
         """As a context manager it recovers orphaned jobs on entry and shuts down on exit,
-        giving running jobs `grace_seconds` to stop. Each job's end is counted in `telemetry`."""
+        giving running jobs `grace_seconds` to stop. Each job's end is counted in `telemetry`.
+
+        `runs_locally(target)`: whether `launch` runs the target's jobs in this process; the
+        others wait in the queue for a worker. `finish_at_shutdown` (workers): running jobs
+        get the grace to end before they are stopped. `hold_before_start` is awaited between
+        a claim and the runner's start (the tests' window to kill a process there)."""
         self._uow_factory = uow_factory
         self._targets = targets
         self._runner_for = runner_for
@@ -91,12 +110,18 @@ class JobExecutor(Lifecycle):
         self._stale_after = stale_after
         self._unclaimed_after = unclaimed_after
         self._tasks: dict[int, asyncio.Task[None]] = {}
+        self._watching: dict[int, asyncio.Task[None]] = {}  # launched here, run by a worker
         self._tokens: dict[int, CancelToken] = {}
         self._progress: dict[int, Progress] = {}
         self._grace_seconds = grace_seconds
         self._job_ended: tuple[JobListener, ...] | None = None
         self._closing = False
         self._telemetry = telemetry
+        self._runs_locally = runs_locally
+        self._auto_resume_attempts = auto_resume_attempts
+        self._finish_at_shutdown = finish_at_shutdown
+        self._hold_before_start = hold_before_start
+        self._remote_poll_seconds = remote_poll_seconds
 
     def subscribe(self, *listeners: JobListener) -> None:
         """Who hears of each job's end, called in this order (one failing does not stop the
@@ -134,6 +159,10 @@ class JobExecutor(Lifecycle):
         before its end is recorded, so nothing reads it as running once it has ended."""
         return list(self._tokens)
 
+    def in_flight(self) -> int:
+        """Jobs launched or claimed here and not yet ended (a worker's measure of its load)."""
+        return len(self._tasks)
+
     async def idle(self) -> None:
         """Wait until no job launched here is still running."""
         while self._tasks:
@@ -149,42 +178,85 @@ class JobExecutor(Lifecycle):
         await self.shutdown(self._grace_seconds)
 
     async def recover(self) -> list[int]:
-        """Mark as interrupted the active jobs whose worker is gone (killed, crashed)."""
+        """Mark as interrupted the active jobs whose worker is gone (killed, crashed, its lease
+        expired), and relaunch those that had not started (E1). Returns the interrupted ids."""
         now = self._clock.now()
-        interrupted: list[int] = []
-        targets_of: dict[int, str] = {}
+        interrupted: list[Job] = []
+        relaunched: list[Job] = []
         async with self._uow_factory() as uow:
             for job in await uow.jobs.in_states(ACTIVE_STATES):
-                if job.id in self._tasks:
+                if job.id in self._tasks or not self._orphaned(job, now):
                     continue
-                if not self._orphaned(job, now):
-                    continue
-                job.transition(JobState.INTERRUPTED, now)
-                targets_of[job.id] = job.target
-                job.error = job.error or "worker stopped before the job ended"
-                await uow.jobs.save(job)
-                await uow.outbox.add(job_ended_event(job))
+                unstarted = job.run_started_at is None
+                reason = (
+                    "stopped before its run started"
+                    if unstarted
+                    else "worker stopped before the job ended"
+                )
+                ended = await uow.jobs.interrupt_orphan(job, now, reason)
+                if ended is None:
+                    continue  # another process recovered it first
+                resume = await self._resume(uow, ended, now) if unstarted else None
+                resumed_by = resume.id if resume is not None else None
+                await uow.outbox.add(job_ended_event(ended, resumed_by=resumed_by))
                 await uow.audit.append(
                     audit_entry(
                         SYSTEM_ACTOR,
                         self._clock,
                         "job.interrupted",
                         Outcome.OK,
-                        job.target,
-                        job.id,
-                        f"worker {job.worker or '—'} is gone",
+                        ended.target,
+                        ended.id,
+                        f"worker {job.worker or '—'} is gone"
+                        + (f"; resumed as #{resumed_by}" if resumed_by else ""),
                     )
                 )
-                interrupted.append(job.id)
+                interrupted.append(ended)
+                if resume is not None:
+                    relaunched.append(resume)
             await uow.commit()
-        for job_id in interrupted:
-            self._telemetry.job_ended(targets_of.get(job_id, ""), "interrupted", None, None)
+        for job in interrupted:
+            self._telemetry.job_ended(job.target, "interrupted", None, None)
         if interrupted:
-            log.warning("marked interrupted after a restart: %s", interrupted)
-        return interrupted
+            log.warning(
+                "marked interrupted after their worker stopped: %s", [j.id for j in interrupted]
+            )
+        for job in relaunched:
+            log.warning("job #%s resumes #%s", job.id, job.origin.reference)
+            self.launch(job.id)  # run here, or watched here while a worker runs it
+        return [job.id for job in interrupted]
+
+    async def _resume(self, uow: UnitOfWork, job: Job, now: datetime) -> Job | None:
+        """Queue the relaunch of a job that never started, linked to the first attempt; none
+        once that attempt has been resumed `auto_resume_attempts` times."""
+        first = job.origin.reference if job.origin.kind is OriginKind.AUTO_RESUME else str(job.id)
+        if (
+            not first.isdigit()
+            or await uow.jobs.resumes_of(int(first)) >= self._auto_resume_attempts
+        ):
+            return None
+        origin = replace(job.origin, kind=OriginKind.AUTO_RESUME, reference=first)
+        # The interrupted job is no longer active, so the target takes this one (never two).
+        resume = await uow.jobs.add(
+            NewJob(job.target, origin, job.requester, job.requester_name, now)
+        )
+        await uow.audit.append(
+            audit_entry(
+                SYSTEM_ACTOR,
+                self._clock,
+                "job.auto_resumed",
+                Outcome.OK,
+                job.target,
+                resume.id,
+                f"resumes #{first} after #{job.id} stopped before it started",
+            )
+        )
+        return resume
 
     def _orphaned(self, job: Job, now: datetime) -> bool:
         if job.worker is None:
+            if not self._runs_locally(job.target):
+                return False  # waits for a worker to claim it, however long that takes
             # Queued, never claimed: its launcher claims it within milliseconds of the commit,
             # so one this old lost its launcher (killed between the two, or its claim failed).
             return now - job.created_at >= self._unclaimed_after
@@ -193,8 +265,14 @@ class JobExecutor(Lifecycle):
         return now - (job.heartbeat_at or job.created_at) >= self._stale_after
 
     async def shutdown(self, grace_seconds: float = 10.0) -> None:
-        """Stop accepting jobs, ask running ones to stop, and record them as interrupted."""
+        """Stop accepting jobs, ask running ones to stop, and record them as interrupted.
+        With `finish_at_shutdown` (a worker), they first get the grace to end on their own."""
         self._closing = True
+        for watch in self._watching.values():
+            watch.cancel()
+        if self._finish_at_shutdown and self._tasks:
+            _, still = await asyncio.wait(list(self._tasks.values()), timeout=grace_seconds)
+            grace_seconds = STOP_SECONDS if still else 0
         for token in self._tokens.values():
             token.cancel(SHUTDOWN)
         tasks = list(self._tasks.values())
@@ -206,13 +284,34 @@ class JobExecutor(Lifecycle):
 
     # -- one job ---------------------------------------------------------------------------
 
-    async def _run(self, job_id: int) -> None:
+    async def claim_next(self, targets: Collection[str]) -> int | None:
+        """Claim the oldest queued job of `targets` (a worker, E4) and run it here; its id, or
+        None when none waits."""
+        if self._closing:
+            return None
+        async with self._uow_factory() as uow:
+            job = await uow.jobs.claim_next(targets, self.worker, self._clock.now())
+            if job is None:
+                return None
+            excludes = await self._claimed(uow, job)
+            await uow.commit()
+        task = asyncio.get_running_loop().create_task(
+            self._run(job.id, (job, excludes)), name=f"job-{job.id}", context=detached()
+        )
+        self._tasks[job.id] = task
+        task.add_done_callback(lambda _: self._tasks.pop(job.id, None))
+        return job.id
+
+    async def _run(self, job_id: int, claimed: tuple[Job, tuple[str, ...]] | None = None) -> None:
         bind(job_id=job_id)  # this task's own context (see `launch`), and its runner thread's
-        claimed = await self._claim(job_id)
+        claimed = claimed or await self._claim(job_id)
         if claimed is None:
             return
         job, schedule_excludes = claimed
         bind(target=job.target)
+        if not await self._confirm_start(job_id):
+            log.warning("job #%s %s", job_id, LOST_CLAIM)
+            return
         log.info("job #%s of %s started", job_id, job.target)
         token = CancelToken()
         self._tokens[job_id] = token
@@ -246,11 +345,40 @@ class JobExecutor(Lifecycle):
             await asyncio.to_thread(remove_files, pruned)
         if finished is not None:
             self._record_end(finished)
-            for listener in self._job_ended or ():
-                try:
-                    await listener(finished)
-                except Exception:  # one listener's failure must not hide the others
-                    log.exception("job listener failed for #%s", job_id)
+            await self._announce(finished)
+
+    async def _announce(self, job: Job) -> None:
+        for listener in self._job_ended or ():
+            try:
+                await listener(job)
+            except Exception:  # one listener's failure must not hide the others
+                log.exception("job listener failed for #%s", job.id)
+
+    def _watch(self, job_id: int) -> None:
+        """A job queued here that a worker runs (E4): this process's listeners hear of its end
+        too (the chat that asked redraws its card), polled since another process records it."""
+        if job_id in self._watching or self._closing:
+            return
+        task = asyncio.get_running_loop().create_task(
+            self._await_remote_end(job_id), name=f"watch-{job_id}", context=detached()
+        )
+        self._watching[job_id] = task
+        task.add_done_callback(lambda _: self._watching.pop(job_id, None))
+
+    async def _await_remote_end(self, job_id: int) -> None:
+        while True:
+            await asyncio.sleep(self._remote_poll_seconds)
+            try:
+                async with self._uow_factory(read_only=True) as uow:
+                    job = await uow.jobs.get(job_id)
+            except Exception:  # the database may be restarting: look again at the next poll
+                log.exception("reading job #%s failed", job_id)
+                continue
+            if job is None:
+                return
+            if job.state.is_terminal:
+                await self._announce(job)
+                return
 
     def _record_end(self, job: Job) -> None:
         duration = job.duration
@@ -264,28 +392,46 @@ class JobExecutor(Lifecycle):
         )
         self._telemetry.job_ended(job.target, job.state.value, seconds, job.size_bytes)
 
+    async def _confirm_start(self, job_id: int) -> bool:
+        """The start mark (E1), set only while the claim is still ours: a job recovered and
+        relaunched meanwhile must not run a second time."""
+        if self._hold_before_start is not None:
+            await self._hold_before_start()
+        async with self._uow_factory() as uow:
+            confirmed = await uow.jobs.confirm_start(job_id, self.worker, self._clock.now())
+            await uow.commit()
+        return confirmed
+
     async def _claim(self, job_id: int) -> tuple[Job, tuple[str, ...]] | None:
         async with self._uow_factory() as uow:
             job = await uow.jobs.get(job_id)
             if job is None or job.state is not JobState.QUEUED:
                 return None
-            schedule = await uow.schedules.active(job.target)
+            if not self._runs_locally(job.target):
+                self._watch(job_id)  # a worker claims it (E4)
+                return None
             job.transition(JobState.RUNNING, self._clock.now())
             job.worker = self.worker
             await uow.jobs.save(job)
-            await uow.audit.append(
-                audit_entry(
-                    SYSTEM_ACTOR,
-                    self._clock,
-                    "job.running",
-                    Outcome.OK,
-                    job.target,
-                    job.id,
-                    self.worker,
-                )
-            )
+            excludes = await self._claimed(uow, job)
             await uow.commit()
-            return job, schedule.spec.exclude if schedule else ()
+            return job, excludes
+
+    async def _claimed(self, uow: UnitOfWork, job: Job) -> tuple[str, ...]:
+        """Audit a claim; the active schedule's exclusions, which add to the configured ones."""
+        schedule = await uow.schedules.active(job.target)
+        await uow.audit.append(
+            audit_entry(
+                SYSTEM_ACTOR,
+                self._clock,
+                "job.running",
+                Outcome.OK,
+                job.target,
+                job.id,
+                self.worker,
+            )
+        )
+        return schedule.spec.exclude if schedule else ()
 
     async def _finish(
         self, job_id: int, state: JobState, result: RunResult, error: str
@@ -339,7 +485,14 @@ class JobExecutor(Lifecycle):
             try:
                 async with self._uow_factory() as uow:
                     job = await uow.jobs.get(job_id)
-                    if job is None or job.state is not JobState.RUNNING:
+                    if (
+                        job is None
+                        or job.state is not JobState.RUNNING
+                        or job.worker != self.worker
+                    ):
+                        # Recorded as ended elsewhere (our lease expired): stop, so the
+                        # target never runs twice once someone resumes it.
+                        token.cancel(LOST_CLAIM)
                         return
                     if job.cancel_requested:
                         token.cancel("cancelled")

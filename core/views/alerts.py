@@ -221,7 +221,12 @@ def _actions(t: Translator, event: OutboxEvent, kind: AlertKind) -> tuple[Action
     if kind in (AlertKind.FAILED, AlertKind.INTERRUPTED) and job is not None:
         return (
             button(
-                actions.JOB_RETRY, "retry_job", job, Capability.RUN, style=Tone.SUCCESS, job=job
+                actions.JOB_RETRY,
+                "resume_job" if kind is AlertKind.INTERRUPTED else "retry_job",
+                job,
+                Capability.RUN,
+                style=Tone.SUCCESS,
+                job=job,
             ),
             button(actions.JOB_LOG, "log_job", job, Capability.VIEW, job=job),
             button(actions.JOB_NOTE, "note_job", job, Capability.ANNOTATE, form=note, job=job),

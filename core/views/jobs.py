@@ -133,7 +133,9 @@ def job_actions(t: Translator, job: Job) -> tuple[Action, ...]:
     if not job.state.is_terminal:
         buttons.append(action(actions.JOB_CANCEL, "cancel_job", Capability.CANCEL, Tone.DANGER))
     elif job.state is not JobState.SUCCEEDED:
-        buttons.append(action(actions.JOB_RETRY, "retry_job", Capability.RUN, Tone.SUCCESS))
+        # An interrupted run did nothing wrong: it is resumed rather than retried (E1).
+        key = "resume_job" if job.state is JobState.INTERRUPTED else "retry_job"
+        buttons.append(action(actions.JOB_RETRY, key, Capability.RUN, Tone.SUCCESS))
     # The note form goes with the button: Teams opens it under the card (issue 13, item 6).
     note = note_form(t, job.id)
     buttons.append(action(actions.JOB_NOTE, "note_job", Capability.ANNOTATE, form=note))

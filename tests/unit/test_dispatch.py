@@ -60,6 +60,25 @@ async def test_events_fan_out_to_subscribers_and_the_requester_once() -> None:
     ]  # event 3: cancelled alerts nobody, and console users get no direct message
 
 
+async def test_the_requester_hears_of_a_resumes_end_not_of_the_stop_before_it() -> None:
+    """E1: a person's run stopped before it started is relaunched; they are told once, when
+    the resume ends, and a scheduled run's resume tells nobody privately."""
+    store = FakeStore()
+    payloads = [
+        {"job": 1, "state": "interrupted", "requester": "slack:T1:U9", "origin": "user",
+         "resumed_by": 2},
+        {"job": 2, "state": "succeeded", "requester": "slack:T1:U9", "origin": "auto_resume"},
+        {"job": 3, "state": "succeeded", "requester": None, "origin": "auto_resume"},
+    ]  # fmt: skip
+    async with FakeUnitOfWork(store) as uow:
+        for payload in payloads:
+            await uow.outbox.add(OutboxEvent(EventKind.JOB_ENDED, "demo", NOW, payload))
+        await fan_out(uow, NOW, chat_platforms=CHAT)
+        await uow.commit()
+    got = [(d.event_id, d.destination.channel, d.private) for d in store.state.deliveries]
+    assert got == [(2, "U9", True)]
+
+
 async def test_fanning_out_again_after_a_crash_adds_no_second_delivery() -> None:
     store = FakeStore()
     async with FakeUnitOfWork(store) as uow:
