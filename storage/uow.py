@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from core.ports import (
     AlertThreadRepository,
+    ApiKeyRepository,
     AnnotationRepository,
     ArchiveRepository,
     AuditLog,
@@ -22,7 +23,9 @@ from core.ports import (
     Outbox,
     PerformanceRepository,
     PostedMessageRepository,
+    ProvisionedTargetRepository,
     QuotaRepository,
+    ReportedRunRepository,
     ScheduleFireRepository,
     ScheduleRepository,
     SubscriptionRepository,
@@ -37,6 +40,11 @@ from storage.conversation_repositories import (
 )
 from storage.database import READ_ONLY_OPTION, is_sqlite
 from storage.delivery_repository import SqlDeliveryRepository
+from storage.api_repositories import (
+    SqlApiKeyRepository,
+    SqlProvisionedTargetRepository,
+    SqlReportedRunRepository,
+)
 from storage.outbox_repository import SqlOutbox
 from storage.performance_repository import SqlPerformanceRepository
 from storage.quota_repository import SqlQuotaRepository
@@ -75,6 +83,9 @@ class SqlUnitOfWork:
     alert_threads: AlertThreadRepository
     webhooks: WebhookRepository
     references: ConversationReferenceRepository
+    api_keys: ApiKeyRepository
+    reported_runs: ReportedRunRepository
+    provisioned_targets: ProvisionedTargetRepository
 
     def __init__(
         self,
@@ -159,6 +170,9 @@ _REPOSITORIES: dict[str, Callable[[AsyncSession], object]] = {
     "references": SqlConversationReferenceRepository,
     "subscriptions": SqlSubscriptionRepository,
     "deliveries": SqlDeliveryRepository,
+    "api_keys": SqlApiKeyRepository,
+    "reported_runs": SqlReportedRunRepository,
+    "provisioned_targets": SqlProvisionedTargetRepository,
 }
 
 
