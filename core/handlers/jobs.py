@@ -19,6 +19,8 @@ from core.views.message import Field, Message, Tone
 async def run_job(cmd: c.RunJob, ctx: Context) -> Message:
     spec = ctx.target(cmd.target)
     await require(ctx.uow, ctx.actor, Capability.RUN, spec.name)
+    if not spec.kind.runs_here:  # an outside tool runs it and reports through the API
+        raise Conflict("error.target_reported", target=spec.name)
     job = await ctx.uow.jobs.add(
         NewJob(
             target=spec.name,

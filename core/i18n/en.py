@@ -88,6 +88,11 @@ MESSAGES: dict[str, str] = {
     "field.size": "Size",
     "field.sha256": "SHA-256",
     "field.archive": "Archive",
+    "field.log_tail": "Show log tail",
+    "field.reported_by": "Reported by",
+    "alert.reported_by": "API key {name} on {host}",
+    "error.target_reported": "{target} is run by an outside tool, which reports its runs to exportbot "
+    "through the job-event API: it cannot be run from here.",
     "field.error": "Error",
     "field.kind": "Kind",
     "field.description": "Description",

@@ -81,6 +81,11 @@ MESSAGES: dict[str, str] = {
     "field.size": "Taille",
     "field.sha256": "SHA-256",
     "field.archive": "Archive",
+    "field.log_tail": "Voir la fin du journal",
+    "field.reported_by": "Signalé par",
+    "alert.reported_by": "clé d'API {name} sur {host}",
+    "error.target_reported": "{target} est lancée par un outil extérieur, qui signale ses exécutions "
+    "à exportbot par l'API d'événements : elle ne peut pas être lancée d'ici.",
     "field.error": "Erreur",
     "field.kind": "Type",
     "field.description": "Description",

@@ -23,6 +23,7 @@ from core.domain.model import (
     SYSTEM_ACTOR,
     Job,
     JobState,
+    OriginKind,
     Outcome,
     TargetSpec,
 )
@@ -157,6 +158,8 @@ class JobExecutor(Lifecycle):
             for job in await uow.jobs.in_states(ACTIVE_STATES):
                 if job.id in self._tasks:
                     continue
+                if job.origin.kind is OriginKind.API:
+                    continue  # runs elsewhere, told through the job-event API: not ours to end
                 if not self._orphaned(job, now):
                     continue
                 job.transition(JobState.INTERRUPTED, now)
@@ -246,11 +249,20 @@ class JobExecutor(Lifecycle):
             await asyncio.to_thread(remove_files, pruned)
         if finished is not None:
             self._record_end(finished)
-            for listener in self._job_ended or ():
-                try:
-                    await listener(finished)
-                except Exception:  # one listener's failure must not hide the others
-                    log.exception("job listener failed for #%s", job_id)
+            await self._tell_listeners(finished)
+
+    async def ended_elsewhere(self, job: Job) -> None:
+        """A job that ran outside (reported through the API) has ended: counted, and told to
+        the same listeners as a job run here, in the same order."""
+        self._record_end(job)
+        await self._tell_listeners(job)
+
+    async def _tell_listeners(self, job: Job) -> None:
+        for listener in self._job_ended or ():
+            try:
+                await listener(job)
+            except Exception:  # one listener's failure must not hide the others
+                log.exception("job listener failed for #%s", job.id)
 
     def _record_end(self, job: Job) -> None:
         duration = job.duration
