@@ -265,8 +265,6 @@ class Settings(BaseSettings):
     """The file holding the job-event API's master key, from which every API key's secret is
     derived (docs/security.md); unset: `<data_dir>/api-master.key`, created (mode 0600) on
     first use. Losing it invalidates every API key; copying it lets one forge them."""
-    api_max_body_bytes: int = Field(default=1_048_576, ge=1024, le=16_777_216)
-    """The largest body the job-event API accepts (bytes); a longer one is refused with 413."""
     shutdown_grace_seconds: float = Field(default=10.0, ge=0)
     """On SIGTERM, how long running jobs and open requests get to finish; jobs still running are
     then recorded as `interrupted`."""

@@ -16,6 +16,7 @@ from core.api.problems import ApiProblem
 
 RID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}")
 SHA256_HEX = re.compile(r"(?:sha256:)?([0-9a-fA-F]{64})")
+MAX_BODY_BYTES = 1024 * 1024  # 1 MiB; a longer body is refused with 413
 LOG_TAIL_MAX = 100 * 1024  # characters kept of a log tail (its end)
 MAX_INT = 2**63 - 1
 STATES = ("succeeded", "failed", "cancelled")
