@@ -65,8 +65,8 @@ from core.jobs.executor import JobExecutor, JobListener
 from core.jobs.performance_watch import PerformanceWatch
 from core.jobs.progress import ProgressEditor
 from core.jobs.runners import Runner
-from core.jobs.runners.base import ReportedElsewhere
 from core.jobs.runners.archive import ArchiveRunner, sweep_partial_archives
+from core.jobs.runners.base import ReportedElsewhere
 from core.jobs.runners.command import CommandRunner
 from core.ports import Clock
 from core.safety.redaction import redact

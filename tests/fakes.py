@@ -40,8 +40,8 @@ from core.errors import Conflict, StaleAction
 from core.jobs.export import ExportBatches, job_fields, note_fields
 from core.ports import (
     AlertThreadRepository,
-    ApiKeyRepository,
     AnnotationRepository,
+    ApiKeyRepository,
     ArchiveRepository,
     AuditLog,
     ConversationReferenceRepository,

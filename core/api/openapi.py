@@ -62,7 +62,6 @@ def _operation(
         "404": _problem(("unknown-target", "unknown-run")),
         "409": _problem(("not-reported", "replayed", "target-busy", "run-ended")),
         "413": _problem(("too-large",)),
-        "415": _problem(("unsupported-media-type",)),
         "422": _problem(("invalid-body",)),
     }
     return {

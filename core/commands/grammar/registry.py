@@ -356,6 +356,25 @@ REGISTRY: tuple[Verb, ...] = (
         ),
     ),
     Verb(
+        "apikey",
+        Capability.MANAGE_ROLES,
+        subverbs=(
+            Verb(
+                "apikey list",
+                Capability.MANAGE_ROLES,
+                examples=("apikey list",),
+                build=lambda a: c.ListApiKeys(),
+            ),
+            Verb(
+                "apikey revoke",
+                Capability.MANAGE_ROLES,
+                examples=("apikey revoke cron-db",),
+                params=(Param("key", Kind.WORD),),
+                build=lambda a: c.RevokeApiKey(a["key"]),
+            ),
+        ),
+    ),
+    Verb(
         "subscribe",
         Capability.MANAGE_EXPORTS,
         examples=(
