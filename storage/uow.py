@@ -10,8 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from core.ports import (
     AlertThreadRepository,
-    ApiKeyRepository,
     AnnotationRepository,
+    ApiKeyRepository,
     ArchiveRepository,
     AuditLog,
     ConversationReferenceRepository,
@@ -32,6 +32,11 @@ from core.ports import (
     WebhookRepository,
 )
 from storage.alert_repositories import SqlAlertThreadRepository, SqlWebhookRepository
+from storage.api_repositories import (
+    SqlApiKeyRepository,
+    SqlProvisionedTargetRepository,
+    SqlReportedRunRepository,
+)
 from storage.archive_repository import SqlArchiveRepository
 from storage.conversation_repositories import (
     SqlConversationReferenceRepository,
@@ -40,11 +45,6 @@ from storage.conversation_repositories import (
 )
 from storage.database import READ_ONLY_OPTION, is_sqlite
 from storage.delivery_repository import SqlDeliveryRepository
-from storage.api_repositories import (
-    SqlApiKeyRepository,
-    SqlProvisionedTargetRepository,
-    SqlReportedRunRepository,
-)
 from storage.outbox_repository import SqlOutbox
 from storage.performance_repository import SqlPerformanceRepository
 from storage.quota_repository import SqlQuotaRepository

@@ -214,7 +214,7 @@ class ListFailedDeliveries(Command):
 class ListApiKeys(Command):
     """`apikey list`: the job-event API's keys (names, targets, dates; never secrets)."""
 
-    verb: ClassVar[str] = "apikey list"
+    verb: ClassVar[str] = "apikey"
     read_only: ClassVar[bool] = True
 
 
@@ -222,7 +222,7 @@ class ListApiKeys(Command):
 class RevokeApiKey(Command):
     """`apikey revoke <name>`: the key signs nothing from now on."""
 
-    verb: ClassVar[str] = "apikey revoke"
+    verb: ClassVar[str] = "apikey"
     name: str
 
 

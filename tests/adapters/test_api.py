@@ -204,11 +204,13 @@ async def test_a_reported_failure_alerts_with_its_redacted_log_tail(
     await api.settle()
     key = await new_key(api.client, "cron", "db")
     tail = "dumping table users\n" + SECRET_LINE + "\n"
-    status, _, _ = await call(
-        api.client, "/api/v1/targets/db/report",
-        {"exit_status": 1, "host": "db-1", "log_tail": tail, "command": "pg_dump --password=hunter2-very-secret"},
-        key,
-    )  # fmt: skip
+    body = {
+        "exit_status": 1,
+        "host": "db-1",
+        "log_tail": tail,
+        "command": "pg_dump --password=hunter2-very-secret",
+    }
+    status, _, _ = await call(api.client, "/api/v1/targets/db/report", body, key)
     assert status == 201
     await api.settle()
     posts = await standin.wait_for("chat.postMessage", 1)
