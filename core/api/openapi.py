@@ -39,10 +39,20 @@ def _body_schema(fields: dict[str, FieldSpec]) -> dict[str, Any]:
     }
 
 
+# Sent with every response of the bot (bot/app.py): documented so clients may rely on them.
+RESPONSE_HEADERS = {
+    "Content-Security-Policy": "What a browser may load, were the answer shown in one",
+    "X-Content-Type-Options": "Always nosniff",
+    "Referrer-Policy": "Always no-referrer",
+}
+HEADER_REFS = {name: {"$ref": f"#/components/headers/{name}"} for name in RESPONSE_HEADERS}
+
+
 def _problem(slugs: tuple[str, ...]) -> dict[str, Any]:
     titles = "; ".join(PROBLEMS[slug][1] for slug in slugs)
     return {
         "description": titles,
+        "headers": HEADER_REFS,
         "content": {CONTENT_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
     }
 
@@ -54,6 +64,7 @@ def _operation(
     responses: dict[str, Any] = {
         str(success): {
             "description": "Accepted",
+            "headers": HEADER_REFS,
             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Run"}}},
         },
         "400": _problem(("malformed",)),
@@ -141,6 +152,10 @@ def openapi_document() -> dict[str, Any]:
         },
         "components": {
             "schemas": schemas,
+            "headers": {
+                name: {"description": text, "required": True, "schema": {"type": "string"}}
+                for name, text in RESPONSE_HEADERS.items()
+            },
             "securitySchemes": {
                 "key": {
                     "type": "apiKey",
