@@ -20,6 +20,8 @@ from core.api.signature import sign, signature_matches, timestamp_fresh
 from core.app.service import CommandService
 from core.clock import FrozenClock
 from core.domain.model import Actor, Job, Principal, TargetKind, TargetSpec
+from core.jobs.executor import JobExecutor
+from core.jobs.runners.base import ReportedElsewhere
 from tests.fakes import FakeStore
 from tests.unit.conftest import console
 
@@ -111,6 +113,9 @@ async def test_a_run_left_unfinished_is_not_interrupted_at_restart_and_ends_once
     printed = await create_key(api_store.uow, MASTER, clock, OPERATOR, "cron", ["db"])
     started = await _signed_call(api, printed, clock, None, {"rid": "a"})
     clock.advance(timedelta(hours=3))
+    # A restart meanwhile: the executor's recovery leaves a run it does not own alone.
+    executor = JobExecutor(api_store.uow, targets, lambda spec: ReportedElsewhere(spec.name), clock)
+    assert await executor.recover() == []
     finished = await _signed_call(api, printed, clock, "a", {"exit_status": 0})
     assert (started["state"], finished["state"], ended) == ("running", "succeeded", [1])
     job = api_store.state.jobs[1]
