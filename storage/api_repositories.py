@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.api.keys import ApiKey
 from core.api.runs import ProvisionedTarget, ReportedRun
+from storage.bulk import insert_if_new
 from storage.tables import ApiKeyRow, ApiRunRow, ProvisionedTargetRow
 
 
@@ -105,25 +107,25 @@ class SqlReportedRunRepository:
         self._session = session
 
     async def add(self, run: ReportedRun) -> bool:
-        if await self._session.get(ApiRunRow, (run.target, run.rid)) is not None:
-            return False
-        row = ApiRunRow(
-            target=run.target,
-            rid=run.rid,
-            job_id=run.job_id,
-            key_name=run.key_name,
-            host=run.host,
-            command=run.command,
-            bytes_done=run.bytes_done,
-            files_done=run.files_done,
-            percent=run.percent,
-            log_tail=run.log_tail,
-            updated_at=run.updated_at,
-        )
-        return await _insert(self._session, row)
+        row = {
+            "target": run.target,
+            "rid": run.rid,
+            "job_id": run.job_id,
+            "key_name": run.key_name,
+            "host": run.host,
+            "command": run.command,
+            "bytes_done": run.bytes_done,
+            "files_done": run.files_done,
+            "percent": run.percent,
+            "log_tail": run.log_tail,
+            "updated_at": run.updated_at,
+        }
+        return await insert_if_new(self._session, cast(Table, ApiRunRow.__table__), row)
 
     async def get(self, target: str, rid: str) -> ReportedRun | None:
-        row = await self._session.get(ApiRunRow, (target, rid), populate_existing=True)
+        row = await self._session.scalar(
+            select(ApiRunRow).where(ApiRunRow.target == target, ApiRunRow.rid == rid)
+        )
         return _run(row) if row else None
 
     async def for_job(self, job_id: int) -> ReportedRun | None:
@@ -131,15 +133,20 @@ class SqlReportedRunRepository:
         return _run(row) if row else None
 
     async def save(self, run: ReportedRun) -> None:
-        row = await self._session.get(ApiRunRow, (run.target, run.rid))
-        if row is None:
+        result = await self._session.execute(
+            update(ApiRunRow)
+            .where(ApiRunRow.target == run.target, ApiRunRow.rid == run.rid)
+            .values(
+                bytes_done=run.bytes_done,
+                files_done=run.files_done,
+                percent=run.percent,
+                log_tail=run.log_tail,
+                updated_at=run.updated_at,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        if not getattr(result, "rowcount", 0):
             raise LookupError(f"no reported run {run.rid} of {run.target}")
-        row.bytes_done = run.bytes_done
-        row.files_done = run.files_done
-        row.percent = run.percent
-        row.log_tail = run.log_tail
-        row.updated_at = run.updated_at
-        await self._session.flush()
 
 
 class SqlProvisionedTargetRepository:

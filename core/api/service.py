@@ -7,12 +7,14 @@ every applied call is claimed in that transaction too, so the same request sent 
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
 import hmac
 import logging
 import secrets
-from collections.abc import Awaitable, Callable, Mapping, MutableMapping
+from collections.abc import Callable, Coroutine, Mapping, MutableMapping
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -61,9 +63,10 @@ from core.safety.text import cut
 
 log = logging.getLogger(__name__)
 
-JobEnded = Callable[[Job], Awaitable[None]]
+JobEnded = Callable[[Job], Coroutine[Any, Any, None]]
 # What an alert shows of a log tail: its end, and short enough for every platform's field.
 ALERT_TAIL_CHARS = 900
+TOUCH_EVERY = timedelta(minutes=1)
 INBOUND_PLATFORM = "api"  # the inbound log's namespace for the signatures already seen
 
 
@@ -86,6 +89,13 @@ FIELDS: dict[Operation, dict[str, FieldSpec]] = {
 class Answer:
     status: int
     body: dict[str, Any]
+
+
+def request_id(path: str, signature: str) -> str:
+    """What makes a call the same call again: its signature (timestamp and body) on the same
+    operation, target and run. The contract signs no path, so two runs' identical progress
+    bodies in the same second are two calls, not one replayed."""
+    return hashlib.sha256(f"{path}\n{signature}".encode()).hexdigest()
 
 
 def key_actor(name: str) -> Actor:
@@ -117,6 +127,8 @@ class ApiService:
         self._master_key = master_key
         self._audit_sink = audit_sink
         self._job_ended = job_ended
+        self._touched: dict[str, datetime] = {}  # when this process last recorded a key's use
+        self._telling: set[asyncio.Task[None]] = set()
 
     async def handle(
         self,
@@ -127,12 +139,13 @@ class ApiService:
         body: bytes,
     ) -> Answer:
         """Apply one call, or raise the ApiProblem refusing it (nothing written)."""
+        path = f"{operation.value}/{target}/{rid or ''}"
         key, signature = await self.authenticate(headers, body)
         values = check(parse_json(body), FIELDS[operation])
         provision = self._check_target(key, target, operation)
         now = self._clock.now()
         async with self._uow_factory() as uow:
-            if not await uow.inbound.claim(INBOUND_PLATFORM, signature, now):
+            if not await uow.inbound.claim(INBOUND_PLATFORM, request_id(path, signature), now):
                 raise ApiProblem("replayed", "this exact request was already received")
             if provision:
                 await uow.provisioned_targets.add(ProvisionedTarget(target, key.name, now))
@@ -141,14 +154,30 @@ class ApiService:
             except Conflict as busy:
                 job = busy.params.get("job", "?")
                 raise ApiProblem("target-busy", f"{target} has run #{job} under way") from None
-            await uow.api_keys.touch(key.name, now)
+            await self._touch(uow, key, now)
             await uow.commit()
         if provision:
             self._targets.setdefault(target, reported_target(target))
             log.info("target %s created by API key %s", target, key.name)
         if ended is not None and self._job_ended is not None:
-            await self._job_ended(ended)
+            # Told after the answer: the chat cards and bounds need not hold the caller.
+            task = asyncio.create_task(self._job_ended(ended))
+            self._telling.add(task)
+            task.add_done_callback(self._telling.discard)
         return answer
+
+    async def idle(self) -> None:
+        """Wait until every run's end has been told to the listeners."""
+        while self._telling:
+            await asyncio.wait(list(self._telling))
+
+    async def _touch(self, uow: UnitOfWork, key: ApiKey, now: datetime) -> None:
+        """Record the key's use at most once a minute from this process: concurrent calls of
+        one key must not all queue on its row (on PostgreSQL, its lock until commit)."""
+        last = self._touched.get(key.name)
+        if last is None or now - last >= TOUCH_EVERY:
+            self._touched[key.name] = now
+            await uow.api_keys.touch(key.name, now)
 
     async def authenticate(self, headers: Mapping[str, str], body: bytes) -> tuple[ApiKey, str]:
         """The key that signed the request, and the signature (the request's identity)."""
@@ -251,9 +280,10 @@ class ApiService:
         values: dict[str, Any],
         operation: Operation,
     ) -> tuple[Job, ReportedRun]:
-        rid = values.get("rid") or secrets.token_hex(8)
-        known = await uow.reported_runs.get(target, rid)
-        if known is not None:
+        rid = values.get("rid")
+        if rid is None:
+            rid = secrets.token_hex(8)  # new by construction
+        elif await uow.reported_runs.get(target, rid) is not None:
             raise ApiProblem("replayed", f"run {rid} of {target} was already reported")
         now = self._clock.now()
         origin = Origin(OriginKind.API, "api", reference=key.name)
@@ -272,7 +302,8 @@ class ApiService:
             cut(redact(values.get("command", "")), 2000),
             updated_at=now,
         )
-        await uow.reported_runs.add(run)
+        if not await uow.reported_runs.add(run):  # the same rid started at this very moment
+            raise ApiProblem("replayed", f"run {rid} of {target} was already reported")
         return job, run
 
     async def _end(
@@ -313,14 +344,15 @@ class ApiService:
     async def _audit(
         self, uow: UnitOfWork, key: ApiKey, action: str, job: Job, run: ReportedRun
     ) -> None:
+        """In the call's transaction: an accepted call and its audit entry stand or fall
+        together."""
         detail = f"run {run.rid}, host {run.host or '—'}, {job.state.value}"
         if job.error:
             detail += f": {job.error}"
-        await uow.audit.append(
-            audit_entry(
-                key_actor(key.name), self._clock, action, Outcome.OK, job.target, job.id, detail
-            )
+        entry = audit_entry(
+            key_actor(key.name), self._clock, action, Outcome.OK, job.target, job.id, detail
         )
+        await uow.audit.append(entry)
 
 
 def _run_body(job: Job, run: ReportedRun) -> dict[str, Any]:

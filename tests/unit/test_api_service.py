@@ -117,6 +117,7 @@ async def test_a_run_left_unfinished_is_not_interrupted_at_restart_and_ends_once
     executor = JobExecutor(api_store.uow, targets, lambda spec: ReportedElsewhere(spec.name), clock)
     assert await executor.recover() == []
     finished = await _signed_call(api, printed, clock, "a", {"exit_status": 0})
+    await api.idle()
     assert (started["state"], finished["state"], ended) == ("running", "succeeded", [1])
     job = api_store.state.jobs[1]
     assert job.duration == timedelta(hours=3)
