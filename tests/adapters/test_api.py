@@ -14,7 +14,7 @@ import pytest
 
 from tests.adapters.api_client import WRITTEN_TABLES, call, new_key
 from tests.adapters.slack_harness import ADMIN, SlackHarness, slack_harness
-from tests.adapters.slack_standin import SlackStandIn, slash_command
+from tests.adapters.slack_standin import TEAM, SlackStandIn, event_callback, slash_command
 
 TARGETS = [
     {"name": "db", "kind": "reported", "quota": 1000},
@@ -217,6 +217,11 @@ async def test_a_reported_failure_alerts_with_its_redacted_log_tail(
     [alert] = [p for p in posts if p["channel"] == "C0ALERTS"]
     assert "Show log tail" in alert["text"] and "rejected by db.internal" in alert["text"]
     assert "API key cron on db-1" in alert["text"]
+    # Remembered as the job's alert, so a note written in its thread lands on job #1.
+    await api.eventually(
+        "SELECT channel, kind, job_id FROM posted_messages WHERE channel = 'C0ALERTS'",
+        [("C0ALERTS", "alert", 1)],
+    )
     everything = (
         repr(posts)
         + repr(api.rows("SELECT * FROM audit_log"))
