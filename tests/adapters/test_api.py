@@ -222,6 +222,16 @@ async def test_a_reported_failure_alerts_with_its_redacted_log_tail(
         "SELECT channel, kind, job_id FROM posted_messages WHERE channel = 'C0ALERTS'",
         [("C0ALERTS", "alert", 1)],
     )
+    # A note written in the alert's thread lands on the reported job, as on any job's.
+    [(alert_ts,)] = api.rows("SELECT message_id FROM posted_messages WHERE channel = 'C0ALERTS'")
+    mention = {
+        "type": "app_mention", "user": ADMIN, "text": "<@UBOT> the password was rotated",
+        "ts": "1700000901.000100", "thread_ts": alert_ts, "channel": "C0ALERTS",
+        "event_ts": "1700000901.000100", "team": TEAM,
+    }  # fmt: skip
+    await api.post(event_callback(mention, event_id="Ev01"), json_body=True)
+    await api.settle()
+    assert api.rows("SELECT job_id, text FROM annotations") == [(1, "the password was rotated")]
     everything = (
         repr(posts)
         + repr(api.rows("SELECT * FROM audit_log"))
