@@ -8,6 +8,7 @@ import asyncio
 import hashlib
 import json
 import sqlite3
+import subprocess
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -136,3 +137,26 @@ def test_the_signed_half_of_the_generated_calls_made_runs(live_bot: LiveBot) -> 
         [(jobs,)] = db.execute("SELECT count(*) FROM jobs WHERE origin_kind = 'api'").fetchall()
         [(claimed,)] = db.execute("SELECT count(*) FROM inbound_events").fetchall()
     assert jobs > 0 and claimed >= jobs  # each accepted call claimed its signature
+
+
+def _docs_block(language: str, containing: str) -> str:
+    page = (Path(__file__).resolve().parents[2] / "docs" / "api.md").read_text()
+    blocks = [b.split("```", 1)[0] for b in page.split(f"```{language}\n")[1:]]
+    return next(b for b in blocks if containing in b)
+
+
+def test_the_docs_curl_example_works_as_pasted(live_bot: LiveBot) -> None:
+    script = _docs_block("sh", "curl").replace("https://exportbot.example.org", live_bot.base_url)
+    script = script.replace("KEY='cron-db.…'", f"KEY='{live_bot.key}'").replace("/db/", "/curl-db/")
+    done = subprocess.run(
+        ["bash", "-c", script], capture_output=True, text=True, timeout=30, check=True
+    )
+    assert json.loads(done.stdout)["state"] == "running", done.stdout + done.stderr
+
+
+def test_the_docs_python_example_works_as_pasted(live_bot: LiveBot) -> None:
+    code = _docs_block("python", "hmac").replace("https://exportbot.example.org", live_bot.base_url)
+    code = code.replace('key = "cron-db.…"', f"key = {live_bot.key!r}").replace("/db/", "/py-db/")
+    namespace: dict[str, Any] = {}
+    exec(code, namespace)
+    assert namespace["run"]["state"] == "running"
