@@ -10,7 +10,7 @@ from pathlib import Path
 from core.api.keys import MASTER_KEY_BYTES, new_master_key
 
 
-class MasterKeyError(Exception):
+class MasterKeyError(ValueError):
     """The file exists but does not hold a master key (named, with what to do)."""
 
 

@@ -74,6 +74,7 @@ def _operation(
         "409": _problem(("not-reported", "replayed", "target-busy", "run-ended")),
         "413": _problem(("too-large",)),
         "422": _problem(("invalid-body",)),
+        "503": _problem(("unavailable",)),
     }
     return {
         "operationId": operation.value,

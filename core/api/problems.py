@@ -24,6 +24,7 @@ PROBLEMS: dict[str, tuple[int, str]] = {
     "target-busy": (409, "The target already has a run under way"),
     "run-ended": (409, "This run has already ended"),
     "too-large": (413, "The body is larger than the API accepts"),
+    "unavailable": (503, "The server cannot handle API calls now"),
 }
 
 

@@ -23,7 +23,6 @@ from core.api.bodies import (
     LOG_TAIL_MAX,
     PROGRESS_FIELDS,
     REPORT_FIELDS,
-    RID,
     START_FIELDS,
     FieldSpec,
     check,
@@ -194,7 +193,11 @@ class ApiService:
         if valid_name(name):
             async with self._uow_factory(read_only=True) as uow:
                 key = await uow.api_keys.get(name)
-        master = self._master_key()
+        try:
+            master = self._master_key()
+        except Exception:  # unreadable or damaged: the operator must act; the caller retries
+            log.exception("the job-event API's master key cannot be read")
+            raise ApiProblem("unavailable", "the server cannot check signatures now") from None
         # The same work whether the key exists or not: timing tells nothing of names.
         printed = printed_key(master, key.name if key else "?", key.nonce if key else "")
         known = key is not None and hmac.compare_digest(fingerprint(printed), key.fingerprint)
@@ -212,7 +215,7 @@ class ApiService:
         spec = self._targets.get(target)
         if spec is None:
             creates = operation in (Operation.START, Operation.REPORT)
-            if key.may_create and creates and RID.fullmatch(target) and "." not in target[:1]:
+            if key.may_create and creates and valid_name(target):  # a name a config could hold
                 return True
             raise ApiProblem("unknown-target", f"there is no target {target[:64]}")
         if spec.kind.runs_here:

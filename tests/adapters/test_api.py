@@ -239,3 +239,10 @@ async def test_a_reported_failure_alerts_with_its_redacted_log_tail(
         + caplog.text
     )
     assert "hunter2" not in everything
+
+
+async def test_a_damaged_master_key_answers_503_and_writes_nothing(api: SlackHarness) -> None:
+    master = api.bot.settings.api_master_key_path
+    master.parent.mkdir(parents=True, exist_ok=True)
+    master.write_text("damaged\n")
+    await _refused(api, RUNS, {}, "cron.whatever", _problem(503, "unavailable"))
