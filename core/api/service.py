@@ -266,9 +266,9 @@ class ApiService:
                 percent=values.get("percent", run.percent),
                 updated_at=self._clock.now(),
             )
+            # Kept on the run alone: the job's heartbeat is its worker's, and no worker of
+            # ours watches a reported run (the executor's recovery leaves it alone).
             await uow.reported_runs.save(run)
-            job.heartbeat_at = self._clock.now()
-            await uow.jobs.save(job)
             await self._audit(uow, key, "api.run.progress", job, run)
             return Answer(200, _run_body(job, run)), None
         job, run = await self._end(uow, job, run, values, reported=False)
