@@ -47,11 +47,17 @@ async def retry_job(cmd: c.RetryJob, ctx: Context) -> Message:
     return message
 
 
+REPORTED_TAIL_SHOWN = 2500
+
+
 async def show_log_tail(cmd: c.ShowLogTail, ctx: Context) -> Message:
     job = await ctx.job(cmd.job_id)
     await require(ctx.uow, ctx.actor, Capability.VIEW, job.target)
     t = ctx.t
-    tail = redact(job.error) or t.t("log.empty")
+    # A reported run's own output when its tool sent it (its end: a chat shows a page of it).
+    run = await ctx.uow.reported_runs.for_job(job.id)
+    told = run.log_tail[-REPORTED_TAIL_SHOWN:] if run is not None and run.log_tail else ""
+    tail = redact(told or job.error) or t.t("log.empty")
     return Message(
         title=t.t("log.title", job=job.id, target=job.target),
         status=state_word(t, job.state),

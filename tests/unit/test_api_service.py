@@ -23,7 +23,7 @@ from core.domain.model import Actor, Job, Principal, TargetKind, TargetSpec
 from core.jobs.executor import JobExecutor
 from core.jobs.runners.base import ReportedElsewhere
 from tests.fakes import FakeStore
-from tests.unit.conftest import console
+from tests.unit.conftest import console, press
 
 MASTER = b"m" * 32
 OPERATOR = Actor(Principal("cli", "", "ops"), "ops")
@@ -160,3 +160,24 @@ async def test_admins_list_and_revoke_keys_in_chat_and_others_are_refused(
     actions = [(e.action, e.outcome.value) for e in store.state.audit if e.actor != "cli:ops"]
     assert ("apikey.revoke", "ok") in actions
     assert any(outcome == "refused" for _, outcome in actions)
+
+
+async def test_the_log_tail_button_shows_a_reported_runs_own_redacted_output(
+    service: CommandService, store: FakeStore, clock: FrozenClock
+) -> None:
+    targets = {"demo": TargetSpec("demo", TargetKind.REPORTED)}
+    api = ApiService(store.uow, targets, clock, lambda: MASTER)
+    printed = await create_key(store.uow, MASTER, clock, OPERATOR, "cron")
+    raw = json.dumps(
+        {"exit_status": 4, "log_tail": "x" * 5000 + "\nend: token=ghp_" + "a" * 36}
+    ).encode()
+    stamp = str(int(clock.now().timestamp()))
+    headers = {
+        "X-Exportbot-Key": "cron",
+        "X-Exportbot-Timestamp": stamp,
+        "X-Exportbot-Signature": sign(printed, stamp, raw),
+    }
+    await api.handle(Operation.REPORT, "demo", None, headers, raw)
+    tail = await press(service, "job.log", "1:0", console("dave"))
+    assert tail.sections[0].endswith("end: token=[redacted]") and "ghp_" not in tail.sections[0]
+    assert len(tail.sections[0]) < 2600
