@@ -247,7 +247,7 @@ class ApiService:
             if operation is Operation.START:
                 await self._audit(uow, key, "api.run.started", job, run)
                 return Answer(201, _run_body(job, run)), None
-            job, run = await self._end(uow, job, run, values, reported=True)
+            job, run = await self._end(uow, job, run, values)
             await self._audit(uow, key, "api.run.reported", job, run)
             return Answer(201, _run_body(job, run)), job
         found = await uow.reported_runs.get(target, rid or "")
@@ -271,7 +271,7 @@ class ApiService:
             await uow.reported_runs.save(run)
             await self._audit(uow, key, "api.run.progress", job, run)
             return Answer(200, _run_body(job, run)), None
-        job, run = await self._end(uow, job, run, values, reported=False)
+        job, run = await self._end(uow, job, run, values)
         await self._audit(uow, key, "api.run.finished", job, run)
         return Answer(200, _run_body(job, run)), job
 
@@ -289,10 +289,11 @@ class ApiService:
         elif await uow.reported_runs.get(target, rid) is not None:
             raise ApiProblem("replayed", f"run {rid} of {target} was already reported")
         now = self._clock.now()
-        origin = Origin(OriginKind.API, "api", reference=key.name)
-        job = await uow.jobs.add(NewJob(target, origin, None, key.name, now))
         duration = values.get("duration") if operation is Operation.REPORT else None
-        job.transition(JobState.RUNNING, now - timedelta(seconds=duration or 0))
+        began = now - timedelta(seconds=duration or 0)  # a one-shot report dates its start
+        origin = Origin(OriginKind.API, "api", reference=key.name)
+        job = await uow.jobs.add(NewJob(target, origin, None, key.name, began))
+        job.transition(JobState.RUNNING, began)
         host = cut(redact(values.get("host", "")), 255)
         job.worker = host or None  # where it ran, as `worker` says for jobs run here
         await uow.jobs.save(job)
@@ -315,8 +316,6 @@ class ApiService:
         job: Job,
         run: ReportedRun,
         values: dict[str, Any],
-        *,
-        reported: bool,
     ) -> tuple[Job, ReportedRun]:
         state_name, exit_status = end_state(values)
         now = self._clock.now()
