@@ -106,6 +106,8 @@ async def _target_status(spec: TargetSpec, ctx: Context) -> Message:
         status, tone = t.t("target.idle"), Tone.NEUTRAL
     if last is not None:
         sections.append(t.t("target.last_job") + "\n" + job_line(t, last))
+    elif not spec.kind.runs_here:
+        sections.append(t.t("target.no_reported_jobs"))
     else:
         sections.append(t.t("target.no_jobs", prefix=ctx.prefix, target=spec.name))
     return Message(

@@ -145,6 +145,7 @@ MESSAGES: dict[str, str] = {
     "target.busy": "busy with job #{job}",
     "target.idle": "idle",
     "target.last_job": "Last job:",
+    "target.no_reported_jobs": "No run reported yet: its tool reports them through the job-event API.",
     "target.no_jobs": "No job yet. Start one with: {prefix}run {target}",
     "history.title": "History · {scope}",
     "history.all_targets": "all targets",

@@ -140,6 +140,7 @@ MESSAGES: dict[str, str] = {
     "target.busy": "occupée par le job #{job}",
     "target.idle": "au repos",
     "target.last_job": "Dernier job :",
+    "target.no_reported_jobs": "Aucune exécution signalée pour l'instant : son outil les signale par l'API d'événements.",
     "target.no_jobs": "Aucun job pour l'instant. Lancez-en un : {prefix}run {target}",
     "history.title": "Historique · {scope}",
     "history.all_targets": "toutes les cibles",

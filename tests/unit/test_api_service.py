@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot.bootstrap import PLATFORMS
 from core.api.admin import KeyRefused, create_key
 from core.api.bodies import LOG_TAIL_MAX, REPORT_FIELDS, check, parse_json
 from core.api.keys import derive_secret, fingerprint, printed_key
@@ -23,7 +24,7 @@ from core.domain.model import Actor, Job, Principal, TargetKind, TargetSpec
 from core.jobs.executor import JobExecutor
 from core.jobs.runners.base import ReportedElsewhere
 from tests.fakes import FakeStore
-from tests.unit.conftest import console, press
+from tests.unit.conftest import RecordingJobControl, console, press
 
 MASTER = b"m" * 32
 OPERATOR = Actor(Principal("cli", "", "ops"), "ops")
@@ -181,3 +182,14 @@ async def test_the_log_tail_button_shows_a_reported_runs_own_redacted_output(
     tail = await press(service, "job.log", "1:0", console("dave"))
     assert tail.sections[0].endswith("end: token=[redacted]") and "ghp_" not in tail.sections[0]
     assert len(tail.sections[0]) < 2600
+
+
+async def test_status_of_a_reported_target_says_its_tool_reports_it(
+    store: FakeStore, clock: FrozenClock
+) -> None:
+    targets = {"db": TargetSpec("db", TargetKind.REPORTED)}
+    service = CommandService(store.uow, targets, clock, RecordingJobControl(), platforms=PLATFORMS)
+    status = await service.execute_text("status db", console("alice"))
+    assert "job-event API" in status.text and "run db" not in status.text
+    refused = await service.execute_text("run db", console("alice"))
+    assert refused.error_key == "error.target_reported" and not store.state.jobs
