@@ -23,7 +23,7 @@ from core.clock import FrozenClock
 from core.domain.model import Actor, Job, Principal, TargetKind, TargetSpec
 from core.jobs.executor import JobExecutor
 from core.jobs.runners.base import ReportedElsewhere
-from tests.fakes import FakeStore
+from tests.fakes import FakeJobArchive, FakeStore
 from tests.unit.conftest import RecordingJobControl, console, press
 
 MASTER = b"m" * 32
@@ -193,3 +193,31 @@ async def test_status_of_a_reported_target_says_its_tool_reports_it(
     assert "job-event API" in status.text and "run db" not in status.text
     refused = await service.execute_text("run db", console("alice"))
     assert refused.error_key == "error.target_reported" and not store.state.jobs
+
+
+async def test_stats_and_the_audit_export_see_a_reported_run(
+    service: CommandService, store: FakeStore, clock: FrozenClock
+) -> None:
+    api = ApiService(
+        store.uow, {"demo": TargetSpec("demo", TargetKind.REPORTED)}, clock, lambda: MASTER
+    )
+    printed = await create_key(store.uow, MASTER, clock, OPERATOR, "cron")
+    raw = json.dumps({"exit_status": 0, "duration": 90, "size": 7_000_000}).encode()
+    stamp = str(int(clock.now().timestamp()))
+    headers = {
+        "X-Exportbot-Key": "cron",
+        "X-Exportbot-Timestamp": stamp,
+        "X-Exportbot-Signature": sign(printed, stamp, raw),
+    }
+    await api.handle(Operation.REPORT, "demo", None, headers, raw)
+    stats = await service.execute_text("stats demo", console("alice"))
+    assert "1 successful jobs" in stats.text and "7.0 MB on average" in stats.text
+    rows = [
+        row
+        async for batch in FakeJobArchive(store).export_batches(
+            clock.now() - timedelta(days=1), clock.now() + timedelta(days=1)
+        )
+        for row, _ in batch
+    ]
+    [row] = rows
+    assert "api" in row and "cron" in row and 7_000_000 in row
