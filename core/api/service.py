@@ -271,6 +271,12 @@ class ApiService:
             await uow.reported_runs.save(run)
             await self._audit(uow, key, "api.run.progress", job, run)
             return Answer(200, _run_body(job, run)), None
+        # Two finishes racing (different bodies, so different signatures) both read the job
+        # running; claiming the run's end lets one through, also across processes.
+        if not await uow.inbound.claim(
+            INBOUND_PLATFORM, f"end/{target}/{run.rid}", self._clock.now()
+        ):
+            raise ApiProblem("replayed", f"run {run.rid} (#{job.id}) is being finished already")
         job, run = await self._end(uow, job, run, values)
         await self._audit(uow, key, "api.run.finished", job, run)
         return Answer(200, _run_body(job, run)), job
