@@ -109,6 +109,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/observability.py
 	$(BIN)/python bench/stats.py
 	$(BIN)/python bench/worker_claims.py
+	$(BIN)/python bench/api_ingest.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .import_linter_cache .hypothesis *.egg-info build dist

@@ -22,6 +22,7 @@ from adapters.slack import SlackAdapter
 from adapters.teams import TeamsAdapter
 from adapters.teams.adapter import loopback_only
 from bot import charts, pages
+from bot.api_http import add_routes, api_problems
 from bot.bootstrap import Bot, open_server
 from bot.config import Settings
 from bot.downloads import serve_export
@@ -29,6 +30,7 @@ from bot.manifests.teams import PRIVACY_PATH, TERMS_PATH
 from bot.metrics import CONTENT_TYPE
 from bot.metrics_http import PLATFORM_PATHS, bearer_matches, new_request_id
 from bot.scheduler import SchedulerService
+from core.api.service import ApiService
 from core.commands.numbers import whole_number
 from core.delivery.dispatcher import Dispatcher
 from core.domain.performance import MAX_STATS_DAYS
@@ -246,7 +248,7 @@ async def metrics(request: web.Request) -> web.Response:
 
 def create_app(settings: Settings) -> web.Application:
     app = web.Application(
-        middlewares=[platform_requests, bounded_body(settings.body_timeout_seconds)]
+        middlewares=[platform_requests, api_problems, bounded_body(settings.body_timeout_seconds)]
     )
     app.on_response_prepare.append(_security_headers)
     app.router.add_get("/healthz", healthz)
@@ -257,6 +259,7 @@ def create_app(settings: Settings) -> web.Application:
     app.router.add_get("/readyz", readyz)
     app.router.add_get(PRIVACY_PATH, privacy_page)
     app.router.add_get(TERMS_PATH, terms_page)
+    add_routes(app, _api_of)
     if settings.slack_signing_secret is not None:
         app.router.add_post("/slack/events", slack_events)
     if settings.teams_enabled:
@@ -291,6 +294,11 @@ def create_app(settings: Settings) -> web.Application:
 
     app.cleanup_ctx.append(bot_lifecycle)
     return app
+
+
+def _api_of(request: web.Request) -> ApiService | None:
+    bot = request.app.get(BOT_KEY)
+    return bot.api if bot is not None else None
 
 
 async def healthz(request: web.Request) -> web.Response:

@@ -21,6 +21,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import cache, partial
 from pathlib import Path
 from types import MappingProxyType
 from typing import TextIO
@@ -41,12 +42,14 @@ from adapters.teams.adapter import TeamsCredentials
 from adapters.teams.webhook import teams_payload
 from adapters.webhooks import guarded_session, webhook_senders
 from adapters.webhooks.render import Renderers
+from bot.api_master import load_master_key
 from bot.charts import MatplotlibCharts
 from bot.config import Settings
 from bot.errors import PlatformUnavailable
 from bot.keyfiles import load_or_create_key
 from bot.metrics import PrometheusTelemetry
 from bot.scheduler import SchedulerService
+from core.api.service import ApiService, reported_target
 from core.app.platforms import Platforms
 from core.app.service import CommandService
 from core.clock import SystemClock
@@ -65,6 +68,7 @@ from core.jobs.performance_watch import PerformanceWatch
 from core.jobs.progress import ProgressEditor
 from core.jobs.runners import Runner
 from core.jobs.runners.archive import ArchiveRunner, sweep_partial_archives
+from core.jobs.runners.base import ReportedElsewhere
 from core.jobs.runners.command import CommandRunner
 from core.jobs.worker import QueueWorker
 from core.ports import Clock
@@ -112,6 +116,7 @@ class Bot:
     # One token bucket per destination, shared by everything that posts proactively.
     pacer: Pacer = field(default_factory=lambda: Pacer(PLATFORMS.paces()))
     platforms: Platforms = PLATFORMS
+    api: ApiService | None = None  # the job-event API (bot/api_http.py), set by open_bot
 
 
 def job_executor(
@@ -195,6 +200,8 @@ async def open_worker(
 
 
 def runner_for(spec: TargetSpec) -> Runner:
+    if spec.kind is TargetKind.REPORTED:
+        return ReportedElsewhere(spec.name)
     if spec.kind is TargetKind.COMMAND:
         return CommandRunner(spec)
     return ArchiveRunner(spec)
@@ -208,6 +215,7 @@ async def open_bot(settings: Settings, *, clock: Clock | None = None) -> AsyncIt
         await ensure_schema(engine)
         uow_factory = SqlUnitOfWorkFactory(engine)
         targets = settings.target_specs()
+        await _add_provisioned_targets(uow_factory, targets)
         telemetry = PrometheusTelemetry(targets)
         executor = job_executor(settings, uow_factory, targets, clock, telemetry)
         audit_writer = BatchedAuditWriter(uow_factory)
@@ -254,6 +262,14 @@ async def open_bot(settings: Settings, *, clock: Clock | None = None) -> AsyncIt
             exports,
             channels,
             telemetry,
+        )
+        bot.api = ApiService(
+            uow_factory,
+            targets,
+            clock,
+            cache(partial(load_master_key, settings.api_master_key_path)),
+            audit_sink=audit_writer,
+            job_ended=executor.ended_elsewhere,
         )
         await sync_configured_grants(bot)
         _sweep_archives(targets)
@@ -540,6 +556,15 @@ def alert_settings(settings: Settings) -> AlertSettings:
         group_window=timedelta(minutes=settings.alert_group_minutes),
         digest_per_minute=settings.alert_digest_per_minute,
     )
+
+
+async def _add_provisioned_targets(
+    uow_factory: SqlUnitOfWorkFactory, targets: dict[str, TargetSpec]
+) -> None:
+    """The `reported` targets API keys created join the configured ones (which win a name)."""
+    async with uow_factory(read_only=True) as uow:
+        for provisioned in await uow.provisioned_targets.all():
+            targets.setdefault(provisioned.name, reported_target(provisioned.name))
 
 
 async def sync_configured_grants(bot: Bot) -> None:

@@ -98,6 +98,29 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--target", help="only this target's jobs or actions")
     export.add_argument("--out", help="write to FILE (atomically) instead of standard output")
 
+    api_key = commands.add_parser("api-key", help="keys for the job-event API")
+    key_commands = api_key.add_subparsers(dest="key_command", required=True, metavar="ACTION")
+    create = key_commands.add_parser("create", help="create a key and print it once")
+    create.add_argument("--name", required=True, help="the key's name (letters, digits, . _ -)")
+    create.add_argument(
+        "--target",
+        action="append",
+        default=[],
+        dest="targets",
+        metavar="T",
+        help="a target the key may report (repeat; none: every target)",
+    )
+    create.add_argument(
+        "--may-create",
+        action="store_true",
+        help="reporting to an unknown target creates it as a `reported` target",
+    )
+    key_commands.add_parser("list", help="list keys (never their secrets)")
+    revoke = key_commands.add_parser("revoke", help="revoke a key")
+    revoke.add_argument("name", help="the key's name")
+    for sub in (create, revoke, key_commands.choices["list"]):
+        sub.add_argument("--config", help="TOML configuration file (or EXPORTBOT_CONFIG)")
+
     manifest = commands.add_parser(
         "manifest", help="print a platform's app manifest, generated from the command registry"
     )
@@ -206,6 +229,8 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         return asyncio.run(console(settings, args.user, args.locale))
     if args.command == "db" and args.db_command == "upgrade":
         return asyncio.run(db_upgrade(settings))
+    if args.command == "api-key":
+        return asyncio.run(api_key_command(settings, args))
     if args.command == "audit" and args.audit_command == "export":
         if args.until <= args.since:
             print("--until must be after --since.", file=sys.stderr)
@@ -463,6 +488,56 @@ async def worker(settings: Settings, names: list[str] | None) -> int:
     except WorkerNeedsPostgres as refused:
         print(refused, file=sys.stderr)
         return EXIT_CONFIG
+    return 0
+
+
+async def api_key_command(settings: Settings, args: argparse.Namespace) -> int:
+    """`api-key create|list|revoke`: the operator at the terminal is the actor."""
+    from bot.api_master import MasterKeyError, load_master_key
+    from core.api.admin import KeyRefused, create_key, list_keys, revoke_key
+    from core.clock import SystemClock
+    from core.domain.model import Actor, Principal
+
+    actor = Actor(Principal("cli", "", getpass.getuser()), getpass.getuser())
+    clock = SystemClock()
+    async with open_engine(settings.database_url) as engine:
+        await ensure_schema(engine)
+        uow_factory = SqlUnitOfWorkFactory(engine)
+        if args.key_command == "create":
+            try:
+                master = load_master_key(settings.api_master_key_path)
+                printed = await create_key(
+                    uow_factory, master, clock, actor, args.name, args.targets,
+                    may_create=args.may_create,
+                )  # fmt: skip
+            except (KeyRefused, MasterKeyError) as refused:
+                print(getattr(refused, "reason", refused), file=sys.stderr)
+                return EXIT_USAGE
+            print(printed)
+            print("Keep it now: it is not shown again.", file=sys.stderr)
+            return 0
+        if args.key_command == "revoke":
+            if not await revoke_key(uow_factory, clock, actor, args.name):
+                print(f"No active key named {args.name[:70]}.", file=sys.stderr)
+                return EXIT_USAGE
+            print(f"Revoked {args.name}.")
+            return 0
+        keys = await list_keys(uow_factory)
+    if not keys:
+        print("No API keys. Create one with: exportbot api-key create --name N")
+    for key in keys:
+        used = f"{key.last_used_at:%Y-%m-%d %H:%M} UTC" if key.last_used_at else "never"
+        columns = [
+            key.name,
+            "targets: "
+            + (", ".join(key.targets) or "all")
+            + (" (may create)" if key.may_create else ""),
+            f"created {key.created_at:%Y-%m-%d %H:%M} UTC",
+            f"last used {used}",
+        ]
+        if key.revoked:
+            columns.append("REVOKED")
+        print("\t".join(columns))
     return 0
 
 

@@ -67,9 +67,10 @@ class TargetConfig(BaseModel):
     name: str
     """The target's name, as typed in commands (`run site-a`): letters, digits, `.`, `_` or `-`,
     at most 64."""
-    kind: Literal["archive", "command"] = "archive"
+    kind: Literal["archive", "command", "reported"] = "archive"
     """`archive` writes a `.tar.gz` (or `.tar.zst`, see `compression`) of `source`; `command`
-    runs `command`."""
+    runs `command`; `reported` is run by an outside tool (cron, CI, restic…) that reports its
+    runs through the job-event API: only `name` is required, and exportbot never runs it."""
     description: str = ""
     """A line shown with the target in `status <target>`."""
     source: str = ""
@@ -167,6 +168,10 @@ class TargetConfig(BaseModel):
     def _kind_has_what_it_needs(self) -> TargetConfig:
         if self.kind == "archive" and not self.source:
             raise ValueError("an archive target needs 'source' (the folder to export)")
+        if self.kind == "reported" and (self.source or self.command):
+            raise ValueError(
+                "a reported target is run by an outside tool: it takes no 'source' or 'command'"
+            )
         if self.kind == "command" and not self.command:
             raise ValueError("a command target needs 'command' (an argv list)")
         compressing = {"compression", "compression_level"} & self.model_fields_set
@@ -287,6 +292,10 @@ class Settings(BaseSettings):
     metrics_token: SecretStr | None = None
     """The bearer token `GET /metrics` asks for (`Authorization: Bearer <token>`); unset,
     `/metrics` is open to anyone who can reach the port: then keep it behind a firewall."""
+    api_master_key_file: str = ""
+    """The file holding the job-event API's master key, from which every API key's secret is
+    derived (docs/security.md); unset: `<data_dir>/api-master.key`, created (mode 0600) on
+    first use. Losing it invalidates every API key; copying it lets one forge them."""
     shutdown_grace_seconds: float = Field(default=10.0, ge=0)
     """On SIGTERM, how long running jobs and open requests get to finish; jobs still running are
     then recorded as `interrupted`."""
@@ -507,6 +516,10 @@ class Settings(BaseSettings):
     @property
     def draft_ttl(self) -> timedelta:
         return timedelta(hours=self.draft_ttl_hours)
+
+    @property
+    def api_master_key_path(self) -> Path:
+        return Path(self.api_master_key_file or Path(self.data_dir) / "api-master.key")
 
     @property
     def archive_root(self) -> Path:

@@ -10,6 +10,8 @@ from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Any, Protocol
 
+from core.api.keys import ApiKey
+from core.api.runs import ProvisionedTarget, ReportedRun
 from core.delivery.model import AlertThread, Delivery, DeliveryState
 from core.delivery.webhooks import Webhook
 from core.domain.capabilities import Role
@@ -380,6 +382,51 @@ class InboundLog(Protocol):
         ...
 
 
+class ApiKeyRepository(Protocol):
+    async def add(self, key: ApiKey) -> bool:
+        """Insert; False when a key of that name exists (revoked ones too: names are not
+        reused, so an old signature never matches a new key)."""
+        ...
+
+    async def get(self, name: str) -> ApiKey | None: ...
+
+    async def all(self) -> Sequence[ApiKey]:
+        """By name."""
+        ...
+
+    async def revoke(self, name: str, at: datetime) -> bool:
+        """False when there is no such key, or it was already revoked."""
+        ...
+
+    async def touch(self, name: str, at: datetime) -> None:
+        """Record the key's last use."""
+        ...
+
+
+class ReportedRunRepository(Protocol):
+    async def add(self, run: ReportedRun) -> bool:
+        """Insert; False when the target already has a run of that client run id."""
+        ...
+
+    async def get(self, target: str, rid: str) -> ReportedRun | None: ...
+
+    async def for_job(self, job_id: int) -> ReportedRun | None: ...
+
+    async def save(self, run: ReportedRun) -> None:
+        """Persist progress, log tail and time of an existing run."""
+        ...
+
+
+class ProvisionedTargetRepository(Protocol):
+    async def add(self, target: ProvisionedTarget) -> bool:
+        """Insert; False when it exists."""
+        ...
+
+    async def all(self) -> Sequence[ProvisionedTarget]:
+        """By name."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One transaction. Leaving the block without `commit()` rolls back."""
 
@@ -401,6 +448,9 @@ class UnitOfWork(Protocol):
     alert_threads: AlertThreadRepository
     webhooks: WebhookRepository
     references: ConversationReferenceRepository
+    api_keys: ApiKeyRepository
+    reported_runs: ReportedRunRepository
+    provisioned_targets: ProvisionedTargetRepository
 
     async def __aenter__(self) -> UnitOfWork: ...
 

@@ -25,3 +25,12 @@ async def insert_ignoring_duplicates(
     dialect = session.get_bind().dialect.name
     insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
     await session.execute(insert(table).on_conflict_do_nothing(), [dict(row) for row in rows])
+
+
+async def insert_if_new(session: AsyncSession, table: Table, row: Mapping[str, Any]) -> bool:
+    """One row, unless its unique key is taken: True when it was inserted. One statement
+    where a savepoint around an ORM insert takes three (and ~2 ms on SQLite)."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    result = await session.execute(insert(table).values(**row).on_conflict_do_nothing())
+    return bool(getattr(result, "rowcount", 0))

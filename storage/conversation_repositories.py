@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.domain.conversations import PostedKind, PostedMessage
-from storage.bulk import insert_ignoring_duplicates
+from storage.bulk import insert_if_new, insert_ignoring_duplicates
 from storage.tables import ConversationReferenceRow, InboundEventRow, PostedMessageRow
 
 
@@ -95,12 +95,8 @@ class SqlInboundLog:
         self._session = session
 
     async def claim(self, platform: str, key: str, at: datetime) -> bool:
-        try:
-            async with self._session.begin_nested():
-                self._session.add(InboundEventRow(platform=platform, event_key=key, received_at=at))
-        except IntegrityError:
-            return False
-        return True
+        row = {"platform": platform, "event_key": key, "received_at": at}
+        return await insert_if_new(self._session, cast(Table, InboundEventRow.__table__), row)
 
     async def forget_before(self, at: datetime) -> int:
         result = await self._session.execute(

@@ -11,6 +11,7 @@ from sqlalchemy import (
     Boolean,
     DateTime,
     Dialect,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -438,3 +439,47 @@ class ConversationReferenceRow(Base):
     __table_args__ = (
         UniqueConstraint("platform", "workspace", "key", name="uq_conversation_references_key"),
     )
+
+
+class ApiKeyRow(Base):
+    """A job-event API key: never its secret, which is derived (core/api/keys.py)."""
+
+    __tablename__ = "api_keys"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    nonce: Mapped[str] = mapped_column(String(64))
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    targets: Mapped[list[str]] = mapped_column(JSON)
+    may_create: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_by: Mapped[str] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class ApiRunRow(Base):
+    """A run reported through the API: its client run id, the job it is, what was told."""
+
+    __tablename__ = "api_runs"
+
+    target: Mapped[str] = mapped_column(String(64), primary_key=True)
+    rid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    job_id: Mapped[int] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"), index=True)
+    key_name: Mapped[str] = mapped_column(String(64))
+    host: Mapped[str] = mapped_column(String(255), default="")
+    command: Mapped[str] = mapped_column(Text, default="")
+    bytes_done: Mapped[int | None] = mapped_column(BigInteger)
+    files_done: Mapped[int | None] = mapped_column(BigInteger)
+    percent: Mapped[float | None] = mapped_column(Float)
+    log_tail: Mapped[str] = mapped_column(Text, default="")
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class ProvisionedTargetRow(Base):
+    """A `reported` target an API key created by reporting to it (auto-provisioning)."""
+
+    __tablename__ = "provisioned_targets"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from core.ports import (
     AlertThreadRepository,
     AnnotationRepository,
+    ApiKeyRepository,
     ArchiveRepository,
     AuditLog,
     ConversationReferenceRepository,
@@ -22,13 +23,20 @@ from core.ports import (
     Outbox,
     PerformanceRepository,
     PostedMessageRepository,
+    ProvisionedTargetRepository,
     QuotaRepository,
+    ReportedRunRepository,
     ScheduleFireRepository,
     ScheduleRepository,
     SubscriptionRepository,
     WebhookRepository,
 )
 from storage.alert_repositories import SqlAlertThreadRepository, SqlWebhookRepository
+from storage.api_repositories import (
+    SqlApiKeyRepository,
+    SqlProvisionedTargetRepository,
+    SqlReportedRunRepository,
+)
 from storage.archive_repository import SqlArchiveRepository
 from storage.conversation_repositories import (
     SqlConversationReferenceRepository,
@@ -75,6 +83,9 @@ class SqlUnitOfWork:
     alert_threads: AlertThreadRepository
     webhooks: WebhookRepository
     references: ConversationReferenceRepository
+    api_keys: ApiKeyRepository
+    reported_runs: ReportedRunRepository
+    provisioned_targets: ProvisionedTargetRepository
 
     def __init__(
         self,
@@ -159,6 +170,9 @@ _REPOSITORIES: dict[str, Callable[[AsyncSession], object]] = {
     "references": SqlConversationReferenceRepository,
     "subscriptions": SqlSubscriptionRepository,
     "deliveries": SqlDeliveryRepository,
+    "api_keys": SqlApiKeyRepository,
+    "reported_runs": SqlReportedRunRepository,
+    "provisioned_targets": SqlProvisionedTargetRepository,
 }
 
 

@@ -14,6 +14,8 @@ from datetime import UTC, date, datetime, timedelta
 from types import TracebackType
 from typing import Any
 
+from core.api.keys import ApiKey
+from core.api.runs import ProvisionedTarget, ReportedRun
 from core.delivery.model import AlertThread, Delivery, DeliveryState
 from core.delivery.senders import MessageRef
 from core.delivery.webhooks import Webhook
@@ -40,6 +42,7 @@ from core.jobs.export import ExportBatches, job_fields, note_fields
 from core.ports import (
     AlertThreadRepository,
     AnnotationRepository,
+    ApiKeyRepository,
     ArchiveRepository,
     AuditLog,
     ConversationReferenceRepository,
@@ -52,7 +55,9 @@ from core.ports import (
     Outbox,
     PerformanceRepository,
     PostedMessageRepository,
+    ProvisionedTargetRepository,
     QuotaRepository,
+    ReportedRunRepository,
     ScheduleFireRepository,
     ScheduleRepository,
     SubscriptionRepository,
@@ -81,6 +86,9 @@ class FakeState:
     alert_threads: dict[tuple[Destination, str, str], AlertThread] = field(default_factory=dict)
     webhooks: list[Webhook] = field(default_factory=list)
     references: dict[tuple[str, str, str], dict[str, Any]] = field(default_factory=dict)
+    api_keys: dict[str, ApiKey] = field(default_factory=dict)
+    reported_runs: dict[tuple[str, str], ReportedRun] = field(default_factory=dict)
+    provisioned_targets: dict[str, ProvisionedTarget] = field(default_factory=dict)
 
 
 class FakeStore:
@@ -686,6 +694,80 @@ class FakeReferences(ConversationReferenceRepository):
         return dict(found) if found is not None else None
 
 
+class FakeApiKeys(ApiKeyRepository):
+    def __init__(self, state: FakeState) -> None:
+        self._s = state
+
+    async def add(self, key: ApiKey) -> bool:
+        if key.name in self._s.api_keys:
+            return False
+        self._s.api_keys[key.name] = key
+        return True
+
+    async def get(self, name: str) -> ApiKey | None:
+        return self._s.api_keys.get(name)
+
+    async def all(self) -> Sequence[ApiKey]:
+        return [self._s.api_keys[name] for name in sorted(self._s.api_keys)]
+
+    async def revoke(self, name: str, at: datetime) -> bool:
+        key = self._s.api_keys.get(name)
+        if key is None or key.revoked:
+            return False
+        self._s.api_keys[name] = replace(key, revoked_at=at)
+        return True
+
+    async def touch(self, name: str, at: datetime) -> None:
+        key = self._s.api_keys.get(name)
+        if key is not None:
+            self._s.api_keys[name] = replace(key, last_used_at=at)
+
+
+class FakeReportedRuns(ReportedRunRepository):
+    def __init__(self, state: FakeState) -> None:
+        self._s = state
+
+    async def add(self, run: ReportedRun) -> bool:
+        if (run.target, run.rid) in self._s.reported_runs:
+            return False
+        self._s.reported_runs[(run.target, run.rid)] = run
+        return True
+
+    async def get(self, target: str, rid: str) -> ReportedRun | None:
+        return self._s.reported_runs.get((target, rid))
+
+    async def for_job(self, job_id: int) -> ReportedRun | None:
+        return next((r for r in self._s.reported_runs.values() if r.job_id == job_id), None)
+
+    async def save(self, run: ReportedRun) -> None:
+        old = self._s.reported_runs.get((run.target, run.rid))
+        if old is None:
+            raise LookupError(f"no reported run {run.rid} of {run.target}")
+        # As the table: only progress, tail and time change.
+        self._s.reported_runs[(run.target, run.rid)] = replace(
+            old,
+            bytes_done=run.bytes_done,
+            files_done=run.files_done,
+            percent=run.percent,
+            log_tail=run.log_tail,
+            updated_at=run.updated_at,
+        )
+
+
+class FakeProvisionedTargets(ProvisionedTargetRepository):
+    def __init__(self, state: FakeState) -> None:
+        self._s = state
+
+    async def add(self, target: ProvisionedTarget) -> bool:
+        if target.name in self._s.provisioned_targets:
+            return False
+        self._s.provisioned_targets[target.name] = target
+        return True
+
+    async def all(self) -> Sequence[ProvisionedTarget]:
+        return [self._s.provisioned_targets[n] for n in sorted(self._s.provisioned_targets)]
+
+
 class FakeUnitOfWork(UnitOfWork):
     def __init__(self, store: FakeStore) -> None:
         self._store = store
@@ -715,6 +797,9 @@ class FakeUnitOfWork(UnitOfWork):
         self.alert_threads = FakeAlertThreads(self._state)
         self.webhooks = FakeWebhooks(self._state)
         self.references = FakeReferences(self._state)
+        self.api_keys = FakeApiKeys(self._state)
+        self.reported_runs = FakeReportedRuns(self._state)
+        self.provisioned_targets = FakeProvisionedTargets(self._state)
 
     async def __aexit__(
         self,

@@ -211,6 +211,22 @@ class ListFailedDeliveries(Command):
 
 
 @dataclass(frozen=True)
+class ListApiKeys(Command):
+    """`apikey list`: the job-event API's keys (names, targets, dates; never secrets)."""
+
+    verb: ClassVar[str] = "apikey"
+    read_only: ClassVar[bool] = True
+
+
+@dataclass(frozen=True)
+class RevokeApiKey(Command):
+    """`apikey revoke <name>`: the key signs nothing from now on."""
+
+    verb: ClassVar[str] = "apikey"
+    name: str
+
+
+@dataclass(frozen=True)
 class RetryDelivery(Command):
     verb: ClassVar[str] = "alerts retry"
     delivery_id: int

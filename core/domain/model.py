@@ -304,6 +304,12 @@ class PerformanceBounds:
 class TargetKind(StrEnum):
     ARCHIVE = "archive"
     COMMAND = "command"
+    REPORTED = "reported"  # run by an outside tool, which tells its runs through the job-event API
+
+    @property
+    def runs_here(self) -> bool:
+        """Whether exportbot itself runs the target's jobs (never a reported one)."""
+        return self is not TargetKind.REPORTED
 
 
 class Compression(StrEnum):

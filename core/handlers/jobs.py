@@ -19,6 +19,8 @@ from core.views.message import Field, Message, Tone
 async def run_job(cmd: c.RunJob, ctx: Context) -> Message:
     spec = ctx.target(cmd.target)
     await require(ctx.uow, ctx.actor, Capability.RUN, spec.name)
+    if not spec.kind.runs_here:  # an outside tool runs it and reports through the API
+        raise Conflict("error.target_reported", target=spec.name)
     job = await ctx.uow.jobs.add(
         NewJob(
             target=spec.name,
@@ -45,11 +47,17 @@ async def retry_job(cmd: c.RetryJob, ctx: Context) -> Message:
     return message
 
 
+REPORTED_TAIL_SHOWN = 2500
+
+
 async def show_log_tail(cmd: c.ShowLogTail, ctx: Context) -> Message:
     job = await ctx.job(cmd.job_id)
     await require(ctx.uow, ctx.actor, Capability.VIEW, job.target)
     t = ctx.t
-    tail = redact(job.error) or t.t("log.empty")
+    # A reported run's own output when its tool sent it (its end: a chat shows a page of it).
+    run = await ctx.uow.reported_runs.for_job(job.id)
+    told = run.log_tail[-REPORTED_TAIL_SHOWN:] if run is not None and run.log_tail else ""
+    tail = redact(told or job.error) or t.t("log.empty")
     return Message(
         title=t.t("log.title", job=job.id, target=job.target),
         status=state_word(t, job.state),
@@ -102,6 +110,8 @@ async def _target_status(spec: TargetSpec, ctx: Context) -> Message:
         status, tone = t.t("target.idle"), Tone.NEUTRAL
     if last is not None:
         sections.append(t.t("target.last_job") + "\n" + job_line(t, last))
+    elif not spec.kind.runs_here:
+        sections.append(t.t("target.no_reported_jobs"))
     else:
         sections.append(t.t("target.no_jobs", prefix=ctx.prefix, target=spec.name))
     return Message(

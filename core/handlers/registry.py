@@ -5,6 +5,7 @@ from __future__ import annotations
 from core.commands import model as c
 from core.handlers import (
     alerts,
+    apikeys,
     exports,  # issue 15: audit exports
     help,
     home,
@@ -25,6 +26,7 @@ HANDLERS: dict[type[c.Command], Handler] = {
     **help.HANDLERS,
     **schedules.HANDLERS,
     **alerts.HANDLERS,
+    **apikeys.HANDLERS,
     **quotas.HANDLERS,
     **home.HANDLERS,
     **subscriptions.HANDLERS,

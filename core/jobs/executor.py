@@ -187,6 +187,8 @@ class JobExecutor(Lifecycle):
             for job in await uow.jobs.in_states(ACTIVE_STATES):
                 if job.id in self._tasks or not self._orphaned(job, now):
                     continue
+                if job.origin.kind is OriginKind.API:
+                    continue  # runs elsewhere, told through the job-event API: not ours to end
                 unstarted = job.run_started_at is None
                 reason = (
                     "stopped before its run started"
@@ -346,6 +348,12 @@ class JobExecutor(Lifecycle):
         if finished is not None:
             self._record_end(finished)
             await self._announce(finished)
+
+    async def ended_elsewhere(self, job: Job) -> None:
+        """A job that ran outside (reported through the API) has ended: counted, and told to
+        the same listeners as a job run here, in the same order."""
+        self._record_end(job)
+        await self._announce(job)
 
     async def _announce(self, job: Job) -> None:
         for listener in self._job_ended or ():

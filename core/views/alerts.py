@@ -86,6 +86,16 @@ def alert_message(
         fields.append(Field(t.t("field.job"), f"#{job.id}"))
         if job.error:
             fields.append(Field(t.t("field.error"), redact(job.error)))
+        if job.origin.kind is OriginKind.API:
+            where = job.worker or "—"
+            fields.append(
+                Field(
+                    t.t("field.reported_by"),
+                    t.t("alert.reported_by", name=job.requester_name, host=where),
+                )
+            )
+        if p.get("log_tail"):  # a reported run's output, redacted again on the way out
+            fields.append(Field(t.t("field.log_tail"), redact(str(p["log_tail"]))))
         link = signed_url(
             settings.public_url, job_path(job.id), settings.link_secret, now, settings.link_ttl
         )

@@ -153,6 +153,14 @@ _EXPORT_FORMATS = tuple(f.value for f in ExportFormat)
 _EXPORT_WHAT = tuple(w.value for w in ExportWhat)
 
 
+def _apikey(a: Mapping[str, Any]) -> c.Command:
+    if a["action"] == "list":
+        return c.ListApiKeys()
+    if not a.get("key"):
+        raise InvalidCommand("error.apikey_name_needed")
+    return c.RevokeApiKey(a["key"])
+
+
 def _audit(args: Mapping[str, Any]) -> c.Command:
     since: Moment | None = args.get("since")
     until: Moment | None = args.get("until")
@@ -354,6 +362,18 @@ REGISTRY: tuple[Verb, ...] = (
                 build=lambda a: c.RetryDelivery(a["delivery"]),
             ),
         ),
+    ),
+    # One verb with its action as a choice, not a group: Discord's /export has no room left
+    # for another subcommand group (bot/manifests/discord.py counts its 4000 characters).
+    Verb(
+        "apikey",
+        Capability.MANAGE_ROLES,
+        examples=("apikey list", "apikey revoke cron-db"),
+        params=(
+            Param("action", Kind.CHOICE, choices=("list", "revoke")),
+            Param("key", Kind.WORD, required=False),
+        ),
+        build=_apikey,
     ),
     Verb(
         "subscribe",

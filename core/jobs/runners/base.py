@@ -64,3 +64,16 @@ class Runner(Protocol):
     def run(self, job_id: int, token: CancelToken, progress: ProgressCallback) -> RunResult:
         """Do the work synchronously (called in a thread). Raise RunFailed or RunCancelled."""
         ...
+
+
+class ReportedElsewhere:
+    """The runner of a `reported` target: an outside tool runs it, so a job that reached the
+    executor anyway (a schedule fired) fails, saying why, rather than export nothing."""
+
+    def __init__(self, target: str) -> None:
+        self._target = target
+
+    def run(self, job_id: int, token: CancelToken, progress: ProgressCallback) -> RunResult:
+        raise RunFailed(
+            f"{self._target} is a reported target: an outside tool runs it and reports to the API"
+        )

@@ -14,7 +14,7 @@ from alembic import op
 from storage.tables import UTCDateTime
 
 revision = "0015"
-down_revision = "0012"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 
