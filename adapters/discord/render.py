@@ -116,13 +116,16 @@ def escape(text: str) -> str:
     """Core or user text shown exactly as typed in Discord markdown: emphasis, code, spoiler,
     quote, mention and link characters escaped, line-start markers defused; links kept whole
     (a backslash inside a URL would break it)."""
-    pieces, last = [], 0
-    for link in _URL.finditer(text):
-        pieces.append(_escape_plain(text[last : link.start()]))
+    pieces, at = [], 0
+    while (link := _URL.search(text, at)) is not None:
+        pieces.append(_escape_plain(text[at : link.start()]))
         glued = _GLUED.match(text, link.end())
-        pieces.append(_link(link.group(), glued.group() if glued else ""))
-        last = link.end()
-    pieces.append(_escape_plain(text[last:]))
+        shown = _link(link.group(), glued.group() if glued else "")
+        pieces.append(shown)
+        # A bracketed link ends at its `>`: what followed it in the match is read again, as
+        # text that may hold another link (which needs the same care).
+        at = link.start() + len(shown) - 2 if shown.startswith("<") else link.end()
+    pieces.append(_escape_plain(text[at:]))
     return _LINE_MARKER.sub(lambda m: f"{m[1]}{m[2][:-1]}\\{m[2][-1]}", "".join(pieces))
 
 
@@ -130,11 +133,10 @@ def _link(url: str, glued: str) -> str:
     """A link as Discord will read it. Discord's link runs on through the text glued to it,
     up to a space or `<`, so a backslash escaping anything there would be read as part of
     the link; such a link goes in angle brackets, where it ends at the first `>` (Discord
-    shows it without them), and the rest is text."""
+    shows it without them). Only the part before that `>` is returned then."""
     if not any(special in glued for special in _SPECIAL):
         return url
-    inside, bracket, rest = url.partition(">")
-    return f"<{inside}>{_escape_plain(bracket + rest)}"
+    return f"<{url.partition('>')[0]}>"
 
 
 def fit(text: str, limit: int) -> str:

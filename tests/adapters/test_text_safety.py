@@ -423,6 +423,14 @@ def test_a_discord_text_message_shows_any_text_literally_and_pings_no_one(text: 
     assert discord_seen(payload["content"]) == text
 
 
+def test_a_link_after_a_bracketed_link_keeps_the_escape_glued_to_it() -> None:
+    """Found by the property above: the text after a link put in angle brackets was escaped as
+    plain text, so a second link in it ran on through the backslash escaping the `<` after it,
+    and that `<` showed raw."""
+    text = "<https://evil.example|click>[x](https://evil.example)<"
+    assert discord_seen(discord_render.text_message(text)["content"]) == text
+
+
 # -- webhooks: Slack and JSON --------------------------------------------------------------
 
 
