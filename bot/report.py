@@ -69,14 +69,16 @@ class Reporting:
     key: ApiKey
 
 
-def reporting(
-    args: argparse.Namespace, environ: Mapping[str, str]
-) -> tuple[Reporting | None, str]:
+def reporting(args: argparse.Namespace, environ: Mapping[str, str]) -> tuple[Reporting | None, str]:
     """Where and with which key to report, or why it cannot (in words for stderr)."""
     url = (args.url or environ.get("EXPORTBOT_API_URL", "")).strip()
     if not url:
         return None, "no URL: set EXPORTBOT_API_URL or give --url"
-    parsed = urllib.parse.urlsplit(url)
+    try:
+        parsed = urllib.parse.urlsplit(url)
+        parsed.port  # noqa: B018 -- a port that is not a number raises here, not at the call
+    except ValueError:
+        parsed = urllib.parse.urlsplit("")
     if parsed.scheme not in ("http", "https") or not parsed.netloc:
         return None, f"the URL {url[:80]!r} is not http(s)://host[:port]"
     if args.key_file:
@@ -208,8 +210,10 @@ def report_main(argv: Sequence[str], environ: Mapping[str, str] | None = None) -
         outcome = client.start(rid, host, line)
         started = outcome.ok
         if not outcome.ok:
-            warn(f"could not report the start to {found and found.url} ({outcome.reason}); "
-                 "running the command anyway")
+            warn(
+                f"could not report the start to {found and found.url} ({outcome.reason}); "
+                "running the command anyway"
+            )
     began = time.monotonic()
     tail = Tail()
     status = run_teed(command, tail)
