@@ -24,7 +24,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
-from typing import BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
+
+if TYPE_CHECKING:
+    from _typeshed import SupportsWrite
 
 from bot.report_client import TAIL_LIMIT, ApiKey, BadApiKey, ReportClient
 from core.safety.redaction import redact
@@ -36,8 +39,20 @@ FORWARDED_SIGNALS = (signal.SIGTERM, signal.SIGHUP)  # sent to us alone: pass th
 PREFIX = "exportbot report: "
 
 
+class _Parser(argparse.ArgumentParser):
+    """Says what was wrong even about arguments that are not text (undecodable bytes arrive
+    in argv as lone surrogates, which a strict stderr would refuse)."""
+
+    def _print_message(self, message: str, file: SupportsWrite[str] | None = None) -> None:
+        super()._print_message(printable(message), file)
+
+
+def printable(text: str) -> str:
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="exportbot report",
         description="Run a command and report it to exportbot as a job of a `reported` target.",
         epilog="Example: exportbot report --target db -- pg_dump --file=/backups/db.sql app",
@@ -139,9 +154,7 @@ def run_teed(command: Sequence[str], tail: Tail) -> int:
     """Run `command` (no shell), its stdout and stderr copied to ours and into `tail`;
     return its exit status, 128+N for a signal, 127/126 when it could not start."""
     try:
-        process = subprocess.Popen(  # noqa: S603 -- the argv the operator wrote, no shell
-            list(command), stdout=subprocess.PIPE, stderr=subprocess.PIPE
-        )
+        process = subprocess.Popen(list(command), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     except (FileNotFoundError, NotADirectoryError) as error:
         return _not_started(command, error, EXIT_NOT_FOUND, tail)
     except OSError as error:
@@ -164,7 +177,7 @@ def run_teed(command: Sequence[str], tail: Tail) -> int:
     return 128 - status if status < 0 else status
 
 
-def _forward_signals(process: subprocess.Popen[bytes]) -> dict[int, object]:
+def _forward_signals(process: subprocess.Popen[bytes]) -> dict[int, Any]:
     """SIGTERM and SIGHUP (cron's or systemd's stop) go on to the command, so it ends its own
     way and we report how; Ctrl-C already reaches it through the terminal's process group."""
 
@@ -172,7 +185,7 @@ def _forward_signals(process: subprocess.Popen[bytes]) -> dict[int, object]:
         if process.poll() is None:
             process.send_signal(signum)
 
-    previous: dict[int, object] = {}
+    previous: dict[int, Any] = {}
     for signum in (*FORWARDED_SIGNALS, signal.SIGINT):
         handler = forward if signum in FORWARDED_SIGNALS else signal.SIG_IGN
         previous[signum] = signal.signal(signum, handler)
@@ -180,14 +193,14 @@ def _forward_signals(process: subprocess.Popen[bytes]) -> dict[int, object]:
 
 
 def _not_started(command: Sequence[str], error: OSError, status: int, tail: Tail) -> int:
-    line = f"{PREFIX}cannot run {command[0]!r}: {error.strerror or error}\n"
+    line = printable(f"{PREFIX}cannot run {command[0]!r}: {error.strerror or error}\n")
     sys.stderr.write(line)
     tail.add(line.encode())
     return status
 
 
 def warn(text: str) -> None:
-    sys.stderr.write(f"{PREFIX}{text}\n")
+    sys.stderr.write(printable(f"{PREFIX}{text}\n"))
     sys.stderr.flush()
 
 

@@ -112,9 +112,9 @@ class ReportClient:
         self._sleep = sleep
 
     def runs_url(self, rid: str | None = None, event: str = "") -> str:
-        url = f"{self._base}/api/v1/targets/{urllib.parse.quote(self._target, safe='')}/runs"
+        url = f"{self._base}/api/v1/targets/{_quoted(self._target)}/runs"
         if rid is not None:
-            url += f"/{urllib.parse.quote(rid, safe='')}"
+            url += f"/{_quoted(rid)}"
         return url + (f"/{event}" if event else "")
 
     def start(self, rid: str, host: str, command: str) -> Outcome:
@@ -137,12 +137,13 @@ class ReportClient:
             "duration": round(duration, 3),
             "log_tail": log_tail,
         }
-        url = f"{self._base}/api/v1/targets/{urllib.parse.quote(self._target, safe='')}/report"
+        url = f"{self._base}/api/v1/targets/{_quoted(self._target)}/report"
         return self.post(url, body, FINISH_POLICY)
 
     def post(self, url: str, body: Mapping[str, Any], policy: RetryPolicy) -> Outcome:
         """POST `body` signed, trying again on network errors and 5xx within the policy."""
-        data = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+        # ASCII JSON: an argument that is not text (a lone surrogate) travels escaped.
+        data = json.dumps(body, separators=(",", ":")).encode()
         deadline = self._monotonic() + policy.budget_seconds
         outcome = Outcome(False, reason="not tried")
         for attempt in range(policy.attempts):
@@ -161,13 +162,22 @@ class ReportClient:
         headers = signed_headers(self._key, int(self._now()), data)
         request = urllib.request.Request(url, data=data, headers=headers, method="POST")
         try:
-            with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
+            with urllib.request.urlopen(request, timeout=timeout) as response:
                 return Outcome(True, response.status)
         except urllib.error.HTTPError as error:
             return Outcome(False, error.code, _problem(error))
         except (urllib.error.URLError, OSError, ValueError) as error:
             reason = getattr(error, "reason", None) or error
             return Outcome(False, None, str(reason))
+
+
+def _quoted(part: str) -> str:
+    """One path segment; what argv could not decode keeps its original bytes."""
+    try:
+        raw = part.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:  # a surrogate that stood for no byte
+        raw = part.encode("utf-8", "surrogatepass")
+    return urllib.parse.quote(raw, safe="")
 
 
 def _problem(error: urllib.error.HTTPError) -> str:

@@ -40,6 +40,7 @@ QUIET = [sys.executable, "-c", "raise SystemExit(7)"]
 )
 @example(options=["--target", "db"], runs=True, url="http://[::1")  # urlsplit raises on it
 @example(options=["--target", "db"], runs=True, url="http://h:port")
+@example(options=["--target", "\ud800\udcff"], runs=True, url="http://127.0.0.1:1")
 def test_any_arguments_end_in_a_status_never_a_traceback(
     options: list[str], runs: bool, url: str | None, capsys: pytest.CaptureFixture[str]
 ) -> None:
