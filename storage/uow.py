@@ -21,6 +21,7 @@ from core.ports import (
     JobRepository,
     Outbox,
     PerformanceRepository,
+    WatchRepository,
     PostedMessageRepository,
     QuotaRepository,
     ScheduleFireRepository,
@@ -39,6 +40,7 @@ from storage.database import READ_ONLY_OPTION, is_sqlite
 from storage.delivery_repository import SqlDeliveryRepository
 from storage.outbox_repository import SqlOutbox
 from storage.performance_repository import SqlPerformanceRepository
+from storage.watch_repository import SqlWatchRepository
 from storage.quota_repository import SqlQuotaRepository
 from storage.repositories import (
     GrantCache,
@@ -67,6 +69,7 @@ class SqlUnitOfWork:
     archives: ArchiveRepository
     quotas: QuotaRepository
     performance: PerformanceRepository
+    watches: WatchRepository
     outbox: Outbox
     posted: PostedMessageRepository
     inbound: InboundLog
@@ -151,6 +154,7 @@ _REPOSITORIES: dict[str, Callable[[AsyncSession], object]] = {
     "archives": SqlArchiveRepository,
     "quotas": SqlQuotaRepository,
     "performance": SqlPerformanceRepository,
+    "watches": SqlWatchRepository,
     "outbox": SqlOutbox,
     "posted": SqlPostedMessageRepository,
     "inbound": SqlInboundLog,

@@ -301,6 +301,30 @@ class PerformanceBounds:
 class TargetKind(StrEnum):
     ARCHIVE = "archive"
     COMMAND = "command"
+    REPORTED = "reported"
+
+
+DEFAULT_GRACE = timedelta(minutes=30)
+
+
+@dataclass(frozen=True)
+class ExpectedRuns:
+    """When a `reported` target's outside job should start and how long it may run (the
+    dead-man's switch): a cron schedule in a time zone or an interval, a grace, a maximum."""
+
+    cron: str = ""
+    timezone: str = "UTC"
+    every: timedelta | None = None
+    grace: timedelta = DEFAULT_GRACE
+    max_runtime: timedelta | None = None
+
+    @property
+    def expects_starts(self) -> bool:
+        return bool(self.cron) or self.every is not None
+
+    @property
+    def any(self) -> bool:
+        return self.expects_starts or self.max_runtime is not None
 
 
 @dataclass(frozen=True)
@@ -320,3 +344,4 @@ class TargetSpec:
     approvals_required: int = 1  # four eyes: distinct approvers a schedule draft needs
     quota: QuotaPolicy = QuotaPolicy()
     performance: PerformanceBounds = PerformanceBounds()
+    expected: ExpectedRuns = ExpectedRuns()  # `reported` targets: the dead-man's switch
