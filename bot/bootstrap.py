@@ -59,6 +59,7 @@ from core.exports.channels import ExportChannels
 from core.exports.service import ExportService
 from core.exports.store import ExportStore
 from core.jobs.executor import JobExecutor, JobListener
+from core.jobs.deadman import DeadmanWatch
 from core.jobs.performance_watch import PerformanceWatch
 from core.jobs.progress import ProgressEditor
 from core.jobs.runners import Runner
@@ -443,6 +444,10 @@ def _scheduler(bot: Bot) -> SchedulerService | None:
         bot.executor,
         grace=timedelta(seconds=bot.settings.missed_run_grace_seconds),
         recover=bot.executor.recover,
+        watch=DeadmanWatch(bot.uow_factory, bot.targets, bot.clock).check_all,
+        unfired=frozenset(
+            name for name, spec in bot.targets.items() if spec.kind is TargetKind.REPORTED
+        ),
         telemetry=bot.telemetry,
     )
 

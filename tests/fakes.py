@@ -431,8 +431,10 @@ class FakeWatches(WatchRepository):
         stored = self._s.watches.get(target)
         if (stored is None) != (before is None):
             return False
-        if stored is not None and before is not None and (
-            (stored.status, stored.since) != (before.status, before.since)
+        if (
+            stored is not None
+            and before is not None
+            and ((stored.status, stored.since) != (before.status, before.since))
         ):
             return False
         self._s.watches[target] = after

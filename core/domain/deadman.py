@@ -49,8 +49,9 @@ class Change:
         return self.after.status
 
 
-def expected_before(expected: ExpectedRuns, anchor: datetime, last_start: datetime | None,
-                    now: datetime) -> datetime | None:
+def expected_before(
+    expected: ExpectedRuns, anchor: datetime, last_start: datetime | None, now: datetime
+) -> datetime | None:
     """The latest expected start whose grace is over by `now` and which is not before
     `anchor`, or None when there is none yet."""
     deadline = now - expected.grace

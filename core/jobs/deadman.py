@@ -125,4 +125,3 @@ async def _announce(
             detail,
         )
     )
-
