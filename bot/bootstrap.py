@@ -58,8 +58,8 @@ from core.domain.model import CONFIG_GRANTOR, Grant, Job, Principal, TargetKind,
 from core.exports.channels import ExportChannels
 from core.exports.service import ExportService
 from core.exports.store import ExportStore
-from core.jobs.executor import JobExecutor, JobListener
 from core.jobs.deadman import DeadmanWatch
+from core.jobs.executor import JobExecutor, JobListener
 from core.jobs.performance_watch import PerformanceWatch
 from core.jobs.progress import ProgressEditor
 from core.jobs.runners import Runner

@@ -31,8 +31,8 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-from core.domain.capabilities import Role
 from core.domain import cron
+from core.domain.capabilities import Role
 from core.domain.model import (
     ExpectedRuns,
     PerformanceBounds,

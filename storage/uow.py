@@ -21,12 +21,12 @@ from core.ports import (
     JobRepository,
     Outbox,
     PerformanceRepository,
-    WatchRepository,
     PostedMessageRepository,
     QuotaRepository,
     ScheduleFireRepository,
     ScheduleRepository,
     SubscriptionRepository,
+    WatchRepository,
     WebhookRepository,
 )
 from storage.alert_repositories import SqlAlertThreadRepository, SqlWebhookRepository
@@ -40,7 +40,6 @@ from storage.database import READ_ONLY_OPTION, is_sqlite
 from storage.delivery_repository import SqlDeliveryRepository
 from storage.outbox_repository import SqlOutbox
 from storage.performance_repository import SqlPerformanceRepository
-from storage.watch_repository import SqlWatchRepository
 from storage.quota_repository import SqlQuotaRepository
 from storage.repositories import (
     GrantCache,
@@ -55,6 +54,7 @@ from storage.schedule_repositories import (
     SqlScheduleRepository,
 )
 from storage.subscription_repository import SqlSubscriptionRepository
+from storage.watch_repository import SqlWatchRepository
 
 
 class SqlUnitOfWork:

@@ -19,6 +19,7 @@ from core.delivery.senders import MessageRef
 from core.delivery.webhooks import Webhook
 from core.domain.capabilities import Role
 from core.domain.conversations import PostedMessage
+from core.domain.deadman import WatchState
 from core.domain.events import OutboxEvent
 from core.domain.model import (
     ACTIVE_STATES,
@@ -30,7 +31,6 @@ from core.domain.model import (
     NewJob,
     Principal,
 )
-from core.domain.deadman import WatchState
 from core.domain.performance import Bound, DailyPerformance
 from core.domain.quotas import QuotaUsage
 from core.domain.schedules import ArchiveRecord, Draft, DraftState, NewDraft, Schedule, ScheduleSpec
