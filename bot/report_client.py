@@ -23,6 +23,7 @@ KEY_HEADER = "X-Exportbot-Key"
 TIMESTAMP_HEADER = "X-Exportbot-Timestamp"
 SIGNATURE_HEADER = "X-Exportbot-Signature"
 TAIL_LIMIT = 100_000  # bytes of output sent at the end: the API keeps a tail up to 100 KB
+HOST_LIMIT, COMMAND_LIMIT = 255, 2000  # characters the API accepts (longer is refused)
 
 
 class BadApiKey(ValueError):
@@ -118,7 +119,7 @@ class ReportClient:
         return url + (f"/{event}" if event else "")
 
     def start(self, rid: str, host: str, command: str) -> Outcome:
-        body = {"rid": rid, "host": host, "command": command}
+        body = {"rid": rid, "host": host[:HOST_LIMIT], "command": _cut(command)}
         return self.post(self.runs_url(), body, START_POLICY)
 
     def finish(self, rid: str, exit_status: int, duration: float, log_tail: str) -> Outcome:
@@ -131,8 +132,8 @@ class ReportClient:
         """The one-shot call, when the start could not be said: the whole run at its end."""
         body = {
             "rid": rid,
-            "host": host,
-            "command": command,
+            "host": host[:HOST_LIMIT],
+            "command": _cut(command),
             "exit_status": exit_status,
             "duration": round(duration, 3),
             "log_tail": log_tail,
@@ -169,6 +170,13 @@ class ReportClient:
         except (urllib.error.URLError, OSError, ValueError) as error:
             reason = getattr(error, "reason", None) or error
             return Outcome(False, None, str(reason))
+
+
+def _cut(command: str) -> str:
+    """A long command line keeps its beginning, marked as cut."""
+    if len(command) <= COMMAND_LIMIT:
+        return command
+    return command[: COMMAND_LIMIT - 1] + "…"
 
 
 def _quoted(part: str) -> str:

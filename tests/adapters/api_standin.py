@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -21,6 +22,12 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 WINDOW_SECONDS = 300
+# The bodies' fields and limits as the job-event API declares them (a wrong one is a 400).
+START = {"rid": str, "host": str, "command": str}
+FINISH = {"exit_status": int, "duration": float, "log_tail": str}
+LIMITS = {"rid": 64, "host": 255, "command": 2000, "log_tail": 100 * 1024}
+RID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}")
+FIELDS = {"runs": START, "finish": FINISH, "report": {**START, **FINISH}}
 
 
 @dataclass(frozen=True)
@@ -62,6 +69,8 @@ class ApiStandIn:
         except ValueError:
             body = {}
         status = 401 if not verified else (self.failures.pop(0) if self.failures else 201)
+        if status < 300 and not well_formed(body, FIELDS[request.path.rsplit("/", 1)[-1]]):
+            status = 400
         name = request.headers.get("X-Exportbot-Key", "")
         self.calls.append(Call(request.path, name, body, verified, status))
         if status >= 300:
@@ -70,6 +79,21 @@ class ApiStandIn:
                 problem, status=status, content_type="application/problem+json"
             )
         return web.json_response({"rid": body.get("rid")}, status=status)
+
+
+def well_formed(body: object, fields: dict[str, type]) -> bool:
+    """Known fields only, each of its type and within its limit; a rid of the API's shape."""
+    if not isinstance(body, dict):
+        return False
+    for name, value in body.items():
+        kind = fields.get(name)
+        if kind is None or isinstance(value, bool):
+            return False
+        if not isinstance(value, (int, float) if kind is float else kind):
+            return False
+        if isinstance(value, str) and len(value) > LIMITS.get(name, 0):
+            return False
+    return "rid" not in body or RID.fullmatch(str(body["rid"])) is not None
 
 
 @asynccontextmanager

@@ -236,6 +236,17 @@ async def test_the_tail_is_the_last_100_kb(tmp_path: Path) -> None:
     assert tail.rstrip().endswith("END") and "line 00000" not in tail
 
 
+async def test_a_long_command_line_is_cut_to_what_the_api_accepts(tmp_path: Path) -> None:
+    async with running(KEYS) as api:
+        ran = await report(
+            tmp_path, "--target", "db", "--", PY, "-c", "pass", "x" * 5000, url=api.url
+        )
+    assert ran.status == 0 and ran.stderr == ""
+    [start] = api.accepted("/runs")
+    assert len(start.body["command"]) == 2000 and start.body["command"].endswith("…")
+    assert len(api.accepted("/finish")) == 1
+
+
 async def test_usage_errors_run_nothing(tmp_path: Path) -> None:
     marker = tmp_path / "ran"
     script = f"open({str(marker)!r}, 'w')"
