@@ -23,11 +23,15 @@ from aiohttp.test_utils import TestServer
 
 WINDOW_SECONDS = 300
 # The bodies' fields and limits as the job-event API declares them (a wrong one is a 400).
-START = {"rid": str, "host": str, "command": str}
-FINISH = {"exit_status": int, "duration": float, "log_tail": str}
+START: dict[str, type] = {"rid": str, "host": str, "command": str}
+FINISH: dict[str, type] = {"exit_status": int, "duration": float, "log_tail": str}
 LIMITS = {"rid": 64, "host": 255, "command": 2000, "log_tail": 100 * 1024}
 RID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}")
-FIELDS = {"runs": START, "finish": FINISH, "report": {**START, **FINISH}}
+FIELDS: dict[str, dict[str, type]] = {
+    "runs": START,
+    "finish": FINISH,
+    "report": {**START, **FINISH},
+}
 
 
 @dataclass(frozen=True)
