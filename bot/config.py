@@ -68,8 +68,9 @@ class TargetConfig(BaseModel):
     """The target's name, as typed in commands (`run site-a`): letters, digits, `.`, `_` or `-`,
     at most 64."""
     kind: Literal["archive", "command", "reported"] = "archive"
-    """`archive` writes a `.tar.gz` of `source`; `command` runs `command`; `reported`: a job run
-    elsewhere (cron, CI) that reports itself through the job-event API (`exportbot report`)."""
+    """`archive` writes a `.tar.gz` of `source`; `command` runs `command`; `reported` is run by
+    an outside tool (cron, CI, restic…) that reports its runs through the job-event API: only
+    `name` is required, and exportbot never runs it itself."""
     description: str = ""
     """A line shown with the target in `status <target>`."""
     source: str = ""

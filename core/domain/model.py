@@ -298,12 +298,6 @@ class PerformanceBounds:
         return bool(self.limits())
 
 
-class TargetKind(StrEnum):
-    ARCHIVE = "archive"
-    COMMAND = "command"
-    REPORTED = "reported"
-
-
 DEFAULT_GRACE = timedelta(minutes=30)
 
 
@@ -325,6 +319,17 @@ class ExpectedRuns:
     @property
     def any(self) -> bool:
         return self.expects_starts or self.max_runtime is not None
+
+
+class TargetKind(StrEnum):
+    ARCHIVE = "archive"
+    COMMAND = "command"
+    REPORTED = "reported"  # run by an outside tool, which tells its runs through the job-event API
+
+    @property
+    def runs_here(self) -> bool:
+        """Whether exportbot itself runs the target's jobs (never a reported one)."""
+        return self is not TargetKind.REPORTED
 
 
 @dataclass(frozen=True)
