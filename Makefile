@@ -108,6 +108,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/audit_export.py
 	$(BIN)/python bench/observability.py
 	$(BIN)/python bench/stats.py
+	$(BIN)/python bench/report_wrapper.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .import_linter_cache .hypothesis *.egg-info build dist

@@ -20,6 +20,7 @@ import threading
 import time
 import urllib.parse
 import uuid
+from collections import deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -116,19 +117,22 @@ class Tail:
 
     def __init__(self, limit: int = TAIL_LIMIT) -> None:
         self._limit = limit
-        self._data = bytearray()
+        self._chunks: deque[bytes] = deque()
+        self._size = 0
         self._lock = threading.Lock()
 
     def add(self, chunk: bytes) -> None:
         with self._lock:
-            self._data += chunk
-            if len(self._data) > 2 * self._limit:  # trim now and then, not at every chunk
-                del self._data[: -self._limit]
+            self._chunks.append(chunk)
+            self._size += len(chunk)
+            # Drop whole chunks that lie entirely before the last `limit` bytes.
+            while self._size - len(self._chunks[0]) >= self._limit:
+                self._size -= len(self._chunks.popleft())
 
     def text(self) -> str:
         """The tail, redacted, at most `limit` bytes once encoded."""
         with self._lock:
-            data = bytes(self._data[-self._limit :])
+            data = b"".join(self._chunks)[-self._limit :]
         cleaned = redact(data.decode("utf-8", errors="replace"))
         encoded = cleaned.encode("utf-8")[-self._limit :]
         return encoded.decode("utf-8", errors="ignore")
@@ -139,13 +143,18 @@ def _tee(source: BinaryIO, sink: BinaryIO, tail: Tail) -> None:
     copy, never the reading (the command must not block on a full pipe)."""
     writing = True
     fd = source.fileno()
-    while chunk := os.read(fd, 65536):
+    try:
+        sink.flush()  # what Python buffered before goes first
+        out = sink.fileno()
+    except (OSError, ValueError):
+        writing, out = False, -1
+    while chunk := os.read(fd, 1 << 16):
         tail.add(chunk)
-        if writing:
+        view = memoryview(chunk)
+        while writing and view:
             try:
-                sink.write(chunk)
-                sink.flush()
-            except (OSError, ValueError):
+                view = view[os.write(out, view) :]
+            except OSError:
                 writing = False
     source.close()
 
