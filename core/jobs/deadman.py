@@ -57,24 +57,31 @@ class DeadmanWatch:
         spec = self._targets.get(target)
         if spec is None:
             return None
-        async with self._uow_factory() as uow:
+        # Judged on a read-only unit: every poll reads, few write (on SQLite a writing unit
+        # waits for the process's write gate, which chat answers need too).
+        async with self._uow_factory(read_only=True) as uow:
             expected, counting_from = await _expected(uow, spec)
             if not expected.any:
                 return None
-            now = self._clock.now()
             state = await uow.watches.get(target)
-            if state is None:  # newly watched: runs are expected from now on
+            recent = await uow.jobs.recent(targets=[target], limit=1) if state else ()
+        now = self._clock.now()
+        if state is None:  # newly watched: runs are expected from now on
+            async with self._uow_factory() as uow:
                 if await uow.watches.replace(target, None, WatchState(Watch.OK, now)):
                     await uow.commit()
+            return None
+        judged = state
+        if state.status is Watch.OK and counting_from is not None:
+            judged = replace(state, since=max(state.since, counting_from))
+        change = judge(expected, judged, recent[0] if recent else None, now)
+        if change is None:
+            return None
+        async with self._uow_factory() as uow:
+            # The compare-and-set against the state judged: if anything changed it since, this
+            # judgement is stale and another (or the next poll) decides.
+            if not await uow.watches.replace(target, state, change.after):
                 return None
-            judged = state
-            if state.status is Watch.OK and counting_from is not None:
-                judged = replace(state, since=max(state.since, counting_from))
-            recent = await uow.jobs.recent(targets=[target], limit=1)
-            latest = recent[0] if recent else None
-            change = judge(expected, judged, latest, now)
-            if change is None or not await uow.watches.replace(target, state, change.after):
-                return None  # nothing new, or another process announced it first
             await _announce(uow, self._clock, target, state, change, expected)
             await uow.commit()
         log.info("%s: dead-man's switch is now %s", target, change.status.value)
