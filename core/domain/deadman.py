@@ -52,8 +52,8 @@ class Change:
 def expected_before(
     expected: ExpectedRuns, anchor: datetime, last_start: datetime | None, now: datetime
 ) -> datetime | None:
-    """The latest expected start whose grace is over by `now` and which is not before
-    `anchor`, or None when there is none yet."""
+    """The latest expected start whose grace is over by `now` and which came after `anchor`,
+    or None when there is none yet."""
     deadline = now - expected.grace
     if expected.every is not None:
         due = max(last_start or anchor, anchor) + expected.every
@@ -62,7 +62,7 @@ def expected_before(
         return None
     local = (deadline + timedelta(seconds=1)).astimezone(cron.zone(expected.timezone))
     fire: datetime = next(iter(CronSim(expected.cron, local, reverse=True)))
-    return fire if fire >= anchor else None
+    return fire if fire > anchor else None  # one at the very moment watching began is not owed
 
 
 def judge(
