@@ -34,7 +34,9 @@ class WatchState:
 
     status: Watch
     since: datetime
-    job_id: int | None = None  # the stuck job
+    # Stuck: the stuck job. Missed: the latest job, already ended, when the miss was judged
+    # (its success, reported late, is no recovery).
+    job_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -69,7 +71,7 @@ def judge(
     expected: ExpectedRuns, state: WatchState, latest: Job | None, now: datetime
 ) -> Change | None:
     """What `state` becomes given the target's most recent job, or None when it stays."""
-    if state.status is not Watch.OK and _succeeded_since(latest, state.since):
+    if state.status is not Watch.OK and _recovers(latest, state):
         return Change(WatchState(Watch.OK, now))
     active = latest is not None and latest.state in ACTIVE_STATES
     if active and state.status is not Watch.STUCK and expected.max_runtime is not None:
@@ -83,13 +85,18 @@ def judge(
     due = expected_before(expected, state.since, last_start, now)
     if due is None or (last_start is not None and last_start >= due - expected.grace):
         return None
-    return Change(WatchState(Watch.MISSED, now), expected=due)
+    assert latest is None or latest.state.is_terminal  # an active one returned above
+    ended = latest.id if latest is not None else None
+    return Change(WatchState(Watch.MISSED, now, ended), expected=due)
 
 
-def _succeeded_since(job: Job | None, since: datetime) -> bool:
+def _recovers(job: Job | None, state: WatchState) -> bool:
+    """A success ended at or after the trouble was judged, by another job than the one a
+    miss was judged on (the stuck job's own success counts)."""
     return (
         job is not None
         and job.state is JobState.SUCCEEDED
         and job.finished_at is not None
-        and job.finished_at >= since
+        and job.finished_at >= state.since
+        and not (state.status is Watch.MISSED and job.id == state.job_id)
     )

@@ -128,7 +128,7 @@ async def _announce(
             f"run.{'recovered' if change.status is Watch.OK else change.status.value}",
             Outcome.OK,
             target,
-            change.after.job_id,
+            change.after.job_id if change.status is Watch.STUCK else None,
             detail,
         )
     )

@@ -263,3 +263,18 @@ def _alert(event: OutboxEvent) -> tuple[AlertKind, Severity]:
     found = classify(event)
     assert found is not None
     return found
+
+
+async def test_a_run_that_ended_before_the_miss_was_judged_does_not_recover_it() -> None:
+    store, clock = FakeStore(), FrozenClock(START)
+    watch = _watch(store, clock)
+    await watch.check_all()
+    job = await _start(store, START)  # hours before the 03:00 run it is expected for
+    await _end(store, job, _day(4, 3, 30), JobState.SUCCEEDED)
+    await _at(clock, watch, _day(4, 3, 30))
+    await watch.check_all()
+    assert _events(store) == ["run.missed"]  # not recovered by the run that was too early
+    later = await _start(store, _day(4, 4))
+    await _end(store, later, _day(4, 4, 10), JobState.SUCCEEDED)
+    await _at(clock, watch, _day(4, 4, 11))
+    assert _events(store) == ["run.missed", "run.recovered"]

@@ -61,7 +61,7 @@ async def _apply(store: FakeStore, at: datetime, step: str) -> None:
         await uow.commit()
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=300, deadline=None)
 @given(expected=EXPECTATIONS, steps=STEPS)
 async def test_the_alerts_always_tell_a_coherent_story(
     expected: ExpectedRuns, steps: list[tuple[str, int]]
