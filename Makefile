@@ -101,6 +101,7 @@ wheel: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/archive.py
+	$(BIN)/python bench/report_wrapper.py
 	$(BIN)/python bench/quota.py
 	$(BIN)/python bench/slack_ack.py
 	$(BIN)/python bench/discord_ack.py
@@ -108,7 +109,6 @@ bench: $(STAMP)
 	$(BIN)/python bench/audit_export.py
 	$(BIN)/python bench/observability.py
 	$(BIN)/python bench/stats.py
-	$(BIN)/python bench/report_wrapper.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .import_linter_cache .hypothesis *.egg-info build dist
