@@ -91,6 +91,21 @@ class TargetConfig(BaseModel):
     """Environment variables added to a command target's process."""
     approvals_required: int = Field(default=1, ge=1, le=10)
     """Distinct reviewers a schedule draft of this target needs before it becomes active."""
+    # The dead-man's switch of a `reported` target (#16): when its runs are expected.
+    schedule: str = ""
+    """`reported` targets: the cron expression (5 fields) their runs should start on, e.g.
+    `"0 3 * * *"`; no start within `grace` after one → a `missed` alert. An approved
+    `schedule draft` replaces it. Unset (and no `every`): starts are not expected."""
+    timezone: str = "UTC"
+    """`reported` targets: the IANA time zone of `schedule` (`"Europe/Paris"`)."""
+    every: float | None = Field(default=None, gt=0)
+    """`reported` targets: instead of `schedule`, the longest interval between two starts:
+    seconds, or `"90m"`, `"1h"`, `"1d"`; no start within `every` + `grace` → `missed`."""
+    grace: float = Field(default=1800.0, ge=0)
+    """`reported` targets: how late a start may be before it counts as missed (`"30m"`)."""
+    max_runtime: float | None = Field(default=None, gt=0)
+    """`reported` targets: a run started and not finished after this (`"2h"`) → one `stuck`
+    alert; unset: runs are never judged stuck."""
     quota: int | None = Field(default=None, gt=0)  # bytes; "5 GB" and "500 MiB" are accepted
     """The limit of the target's archives, in bytes or as a size (`"20 GB"`, `"500 MiB"`); unset:
     no limit."""
@@ -114,21 +129,6 @@ class TargetConfig(BaseModel):
     an archive suddenly much smaller is suspicious; unset: no bound."""
     performance_window_days: int = Field(default=7, ge=1, le=366)
     """The days (today included) whose successful jobs the performance bounds average."""
-    # The dead-man's switch of a `reported` target (#16): when its runs are expected.
-    schedule: str = ""
-    """`reported` targets: the cron expression (5 fields) their runs should start on, e.g.
-    `"0 3 * * *"`; no start within `grace` after one → a `missed` alert. An approved
-    `schedule draft` replaces it. Unset (and no `every`): starts are not expected."""
-    timezone: str = "UTC"
-    """`reported` targets: the IANA time zone of `schedule` (`"Europe/Paris"`)."""
-    every: float | None = Field(default=None, gt=0)
-    """`reported` targets: instead of `schedule`, the longest interval between two starts:
-    seconds, or `"90m"`, `"1h"`, `"1d"`; no start within `every` + `grace` → `missed`."""
-    grace: float = Field(default=1800.0, ge=0)
-    """`reported` targets: how late a start may be before it counts as missed (`"30m"`)."""
-    max_runtime: float | None = Field(default=None, gt=0)
-    """`reported` targets: a run started and not finished after this (`"2h"`) → one `stuck`
-    alert; unset: runs are never judged stuck."""
 
     @field_validator(
         "max_avg_duration", "min_avg_duration", "every", "grace", "max_runtime", mode="before"
@@ -592,6 +592,13 @@ class Settings(BaseSettings):
             workdir=target.workdir,
             env=tuple(sorted(target.env.items())),
             approvals_required=target.approvals_required,
+            expected=ExpectedRuns(
+                cron=target.schedule,
+                timezone=target.timezone,
+                every=timedelta(seconds=target.every) if target.every is not None else None,
+                grace=timedelta(seconds=target.grace),
+                max_runtime=(timedelta(seconds=target.max_runtime) if target.max_runtime else None),
+            ),
             quota=QuotaPolicy(target.quota, tuple(target.quota_thresholds), target.storage),
             performance=PerformanceBounds(
                 target.max_avg_duration,
@@ -599,13 +606,6 @@ class Settings(BaseSettings):
                 target.max_avg_size,
                 target.min_avg_size,
                 target.performance_window_days,
-            ),
-            expected=ExpectedRuns(
-                cron=target.schedule,
-                timezone=target.timezone,
-                every=timedelta(seconds=target.every) if target.every is not None else None,
-                grace=timedelta(seconds=target.grace),
-                max_runtime=(timedelta(seconds=target.max_runtime) if target.max_runtime else None),
             ),
         )
 

@@ -347,6 +347,6 @@ class TargetSpec:
     workdir: str = ""
     env: tuple[tuple[str, str], ...] = field(default=())
     approvals_required: int = 1  # four eyes: distinct approvers a schedule draft needs
+    expected: ExpectedRuns = ExpectedRuns()  # `reported` targets: the dead-man's switch
     quota: QuotaPolicy = QuotaPolicy()
     performance: PerformanceBounds = PerformanceBounds()
-    expected: ExpectedRuns = ExpectedRuns()  # `reported` targets: the dead-man's switch
