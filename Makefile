@@ -101,6 +101,7 @@ wheel: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/archive.py
+	$(BIN)/python bench/report_wrapper.py
 	$(BIN)/python bench/quota.py
 	$(BIN)/python bench/slack_ack.py
 	$(BIN)/python bench/discord_ack.py

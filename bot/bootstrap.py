@@ -63,6 +63,7 @@ from core.domain.model import CONFIG_GRANTOR, Grant, Job, Principal, TargetKind,
 from core.exports.channels import ExportChannels
 from core.exports.service import ExportService
 from core.exports.store import ExportStore
+from core.jobs.deadman import DeadmanWatch
 from core.jobs.executor import JobExecutor, JobListener
 from core.jobs.performance_watch import PerformanceWatch
 from core.jobs.progress import ProgressEditor
@@ -536,6 +537,10 @@ def _scheduler(bot: Bot) -> SchedulerService | None:
         bot.executor,
         grace=timedelta(seconds=bot.settings.missed_run_grace_seconds),
         recover=bot.executor.recover,
+        watch=DeadmanWatch(bot.uow_factory, bot.targets, bot.clock).check_all,
+        unfired=frozenset(
+            name for name, spec in bot.targets.items() if spec.kind is TargetKind.REPORTED
+        ),
         telemetry=bot.telemetry,
     )
 

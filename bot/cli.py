@@ -21,6 +21,8 @@ from sqlalchemy.exc import DBAPIError
 from bot.config import ConfigError, Settings, load_settings
 from bot.errors import PlatformUnavailable
 from bot.logs import configure_logging
+from bot.report import add_arguments as add_report_arguments
+from bot.report import report_main
 from core.exports.service import export_chunks
 from core.exports.spec import ExportSpec, ExportWhat
 from core.jobs.export import ExportFormat
@@ -144,6 +146,13 @@ def build_parser() -> argparse.ArgumentParser:
         default="",
         help="register in this guild only (shown at once) instead of globally (up to an hour)",
     )
+
+    # Parsed by bot/report.py (its command follows `--`); declared here for `--help`.
+    report = commands.add_parser(
+        "report", help="run a command and report it as a job (start, exit status, output tail)"
+    )
+    add_report_arguments(report)
+    report.add_argument("argv", nargs=argparse.REMAINDER, help="-- the command and its arguments")
     return parser
 
 
@@ -179,7 +188,10 @@ def _moment_end(text: str) -> datetime:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    arguments = sys.argv[1:] if argv is None else list(argv)
+    if arguments[:1] == ["report"]:  # needs no configuration: it runs where the backup runs
+        return report_main(arguments[1:])
+    args = build_parser().parse_args(arguments)
     overrides = {}
     if getattr(args, "host", None):
         overrides["host"] = args.host

@@ -32,9 +32,11 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from core.domain import cron
 from core.domain.capabilities import Role
 from core.domain.model import (
     Compression,
+    ExpectedRuns,
     PerformanceBounds,
     Principal,
     QuotaPolicy,
@@ -97,6 +99,21 @@ class TargetConfig(BaseModel):
     """Environment variables added to a command target's process."""
     approvals_required: int = Field(default=1, ge=1, le=10)
     """Distinct reviewers a schedule draft of this target needs before it becomes active."""
+    # The dead-man's switch of a `reported` target (#16): when its runs are expected.
+    schedule: str = ""
+    """`reported` targets: the cron expression (5 fields) their runs should start on, e.g.
+    `"0 3 * * *"`; no start within `grace` after one → a `missed` alert. An approved
+    `schedule draft` replaces it. Unset (and no `every`): starts are not expected."""
+    timezone: str = "UTC"
+    """`reported` targets: the IANA time zone of `schedule` (`"Europe/Paris"`)."""
+    every: float | None = Field(default=None, gt=0)
+    """`reported` targets: instead of `schedule`, the longest interval between two starts:
+    seconds, or `"90m"`, `"1h"`, `"1d"`; no start within `every` + `grace` → `missed`."""
+    grace: float = Field(default=1800.0, ge=0)
+    """`reported` targets: how late a start may be before it counts as missed (`"30m"`)."""
+    max_runtime: float | None = Field(default=None, gt=0)
+    """`reported` targets: a run started and not finished after this (`"2h"`) → one `stuck`
+    alert; unset: runs are never judged stuck."""
     quota: int | None = Field(default=None, gt=0)  # bytes; "5 GB" and "500 MiB" are accepted
     """The limit of the target's archives, in bytes or as a size (`"20 GB"`, `"500 MiB"`); unset:
     no limit."""
@@ -124,7 +141,9 @@ class TargetConfig(BaseModel):
     """Where this target's jobs run: `local` (in `serve`) or `workers` (`exportbot worker` on
     the host that holds the files); unset: the global `run_jobs`."""
 
-    @field_validator("max_avg_duration", "min_avg_duration", mode="before")
+    @field_validator(
+        "max_avg_duration", "min_avg_duration", "every", "grace", "max_runtime", mode="before"
+    )
     @classmethod
     def _duration(cls, value: Any) -> Any:
         return parse_duration(value) if isinstance(value, str) else value
@@ -163,6 +182,43 @@ class TargetConfig(BaseModel):
         if not _TARGET_NAME.fullmatch(value):
             raise ValueError("use letters, digits, '.', '_' or '-' (at most 64), e.g. site-a")
         return value
+
+    @field_validator("schedule")
+    @classmethod
+    def _schedule_is_cron(cls, value: str) -> str:
+        if not value.strip():
+            return ""
+        try:
+            return cron.validate(value)
+        except ExportbotError:
+            raise ValueError(
+                f"'{value}' is not a cron expression; write 5 fields, e.g. \"0 3 * * *\""
+            ) from None
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone_is_known(cls, value: str) -> str:
+        try:
+            cron.zone(value)
+        except ExportbotError:
+            raise ValueError(f"'{value}' is not an IANA time zone, e.g. Europe/Paris") from None
+        return value
+
+    @model_validator(mode="after")
+    def _only_reported_targets_expect_runs(self) -> TargetConfig:
+        given = [
+            key
+            for key in ("schedule", "every", "grace", "max_runtime", "timezone")
+            if key in self.model_fields_set
+        ]
+        if given and self.kind != "reported":
+            raise ValueError(
+                f"{', '.join(given)}: only for reported targets; schedule an {self.kind} "
+                "target with `schedule draft`"
+            )
+        if self.schedule and self.every is not None:
+            raise ValueError("give 'schedule' (cron) or 'every' (an interval), not both")
+        return self
 
     @model_validator(mode="after")
     def _kind_has_what_it_needs(self) -> TargetConfig:
@@ -224,15 +280,18 @@ def parse_size(text: str) -> int:
     return int(float(match.group(1)) * _UNITS[unit])
 
 
-_DURATION = re.compile(r"\s*(\d+(?:\.\d+)?)\s*(s|sec|m|min|h)?\s*", re.IGNORECASE)
-_DURATION_UNITS = {"": 1, "s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600}
+_DURATION = re.compile(r"\s*(\d+(?:\.\d+)?)\s*(s|sec|m|min|h|d)?\s*", re.IGNORECASE)
+_DURATION_UNITS = {"": 1, "s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "d": 86400}
 
 
 def parse_duration(text: str) -> float:
-    """`90s` → 90, `8m` → 480, `2h` → 7200, `45` → 45 seconds; a ValueError names the text."""
+    """`90s` → 90, `8m` → 480, `2h` → 7200, `1d` → 86400, `45` → 45 seconds; a ValueError
+    names the text."""
     match = _DURATION.fullmatch(text)
     if match is None:
-        raise ValueError(f'\'{text}\' is not a duration; write seconds or e.g. "90s", "8m", "2h"')
+        raise ValueError(
+            f'\'{text}\' is not a duration; write seconds or e.g. "90s", "8m", "2h", "1d"'
+        )
     return float(match.group(1)) * _DURATION_UNITS[(match.group(2) or "").lower()]
 
 
@@ -602,6 +661,13 @@ class Settings(BaseSettings):
             workdir=target.workdir,
             env=tuple(sorted(target.env.items())),
             approvals_required=target.approvals_required,
+            expected=ExpectedRuns(
+                cron=target.schedule,
+                timezone=target.timezone,
+                every=timedelta(seconds=target.every) if target.every is not None else None,
+                grace=timedelta(seconds=target.grace),
+                max_runtime=(timedelta(seconds=target.max_runtime) if target.max_runtime else None),
+            ),
             quota=QuotaPolicy(target.quota, tuple(target.quota_thresholds), target.storage),
             performance=PerformanceBounds(
                 target.max_avg_duration,

@@ -50,6 +50,8 @@ class SchedulerService(Lifecycle):
         grace: timedelta,
         poll_seconds: float = 5.0,
         recover: Callable[[], Awaitable[object]] | None = None,
+        watch: Callable[[], Awaitable[object]] | None = None,
+        unfired: frozenset[str] = frozenset(),
         telemetry: Telemetry = NO_TELEMETRY,
     ) -> None:
         self._engine = engine
@@ -59,6 +61,10 @@ class SchedulerService(Lifecycle):
         self._grace = grace
         self._poll_seconds = poll_seconds
         self._recover = recover
+        # The dead-man's switch of reported targets, judged at every poll by the leader; their
+        # schedules say when a run is expected, never start one (`unfired`).
+        self._watch = watch
+        self._unfired = unfired
         self._telemetry = telemetry  # told when this process leads, and when it stops
         self._schedules: dict[int, Schedule] = {}
         self._aps: AsyncIOScheduler | None = None
@@ -93,6 +99,7 @@ class SchedulerService(Lifecycle):
                         await self._sync()
                         await self._recover_orphans()
                         await self._expire_drafts()
+                        await self._check_watches()
                         await self._forget_old_inbound_events()
                     else:
                         log.warning("lost the scheduler lock; standing by")
@@ -139,7 +146,9 @@ class SchedulerService(Lifecycle):
         # Taking over from a leader that died mid-run: its job would keep the target "busy"
         # (and every fire refused) until its heartbeat went stale.
         await self._recover_orphans()
-        started = await catch_up(self._uow_factory, self._clock, self._jobs, self._grace)
+        started = await catch_up(
+            self._uow_factory, self._clock, self._jobs, self._grace, unfired=self._unfired
+        )
         if started:
             log.info("started runs missed while no scheduler ran: %s", started)
         self._aps = AsyncIOScheduler(jobstores={"default": MemoryJobStore()}, timezone=UTC)
@@ -150,7 +159,9 @@ class SchedulerService(Lifecycle):
         """Make APScheduler's jobs match the active schedules."""
         assert self._aps is not None
         async with self._uow_factory() as uow:
-            active = {s.id: s for s in await uow.schedules.all_active()}
+            active = {
+                s.id: s for s in await uow.schedules.all_active() if s.target not in self._unfired
+            }
         for schedule_id in set(self._schedules) - set(active):
             self._aps.remove_job(f"schedule-{schedule_id}")
         for schedule_id, schedule in active.items():
@@ -174,6 +185,10 @@ class SchedulerService(Lifecycle):
         queueing a job and claiming it leaves no heartbeat to go stale, only an old queue time."""
         if self._recover is not None:
             await self._recover()
+
+    async def _check_watches(self) -> None:
+        if self._watch is not None:
+            await self._watch()
 
     async def _expire_drafts(self) -> None:
         async with self._uow_factory() as uow:

@@ -16,6 +16,7 @@ from core.delivery.model import AlertThread, Delivery, DeliveryState
 from core.delivery.webhooks import Webhook
 from core.domain.capabilities import Role
 from core.domain.conversations import PostedMessage
+from core.domain.deadman import WatchState
 from core.domain.events import OutboxEvent
 from core.domain.model import (
     Annotation,
@@ -243,6 +244,19 @@ class PerformanceRepository(Protocol):
         ...
 
 
+class WatchRepository(Protocol):
+    """Where each `reported` target stands for its dead-man's switch (ok, missed, stuck)."""
+
+    async def get(self, target: str) -> WatchState | None:
+        """None when the target was never judged."""
+        ...
+
+    async def replace(self, target: str, before: WatchState | None, after: WatchState) -> bool:
+        """Store `after` if the stored state is still `before` (None: no row yet) — compare
+        and set; False when another transaction changed it first."""
+        ...
+
+
 class Outbox(Protocol):
     async def add(self, event: OutboxEvent) -> None: ...
 
@@ -440,6 +454,7 @@ class UnitOfWork(Protocol):
     archives: ArchiveRepository
     quotas: QuotaRepository
     performance: PerformanceRepository
+    watches: WatchRepository
     outbox: Outbox
     posted: PostedMessageRepository
     inbound: InboundLog

@@ -283,6 +283,18 @@ class PerformanceStateRow(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+class WatchStateRow(Base):
+    """Per `reported` target, where its dead-man's switch stands (ok, missed, stuck) and
+    since when: each change is a compare-and-set on this row, so it alerts once."""
+
+    __tablename__ = "watch_state"
+
+    target: Mapped[str] = mapped_column(String(64), primary_key=True)
+    status: Mapped[str] = mapped_column(String(16))  # ok | missed | stuck
+    since: Mapped[datetime] = mapped_column(UTCDateTime())
+    job_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+
 class ScheduleFireRow(Base):
     """One row per (schedule, fire time): the idempotency key of scheduled runs and misses."""
 

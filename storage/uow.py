@@ -29,6 +29,7 @@ from core.ports import (
     ScheduleFireRepository,
     ScheduleRepository,
     SubscriptionRepository,
+    WatchRepository,
     WebhookRepository,
 )
 from storage.alert_repositories import SqlAlertThreadRepository, SqlWebhookRepository
@@ -61,6 +62,7 @@ from storage.schedule_repositories import (
     SqlScheduleRepository,
 )
 from storage.subscription_repository import SqlSubscriptionRepository
+from storage.watch_repository import SqlWatchRepository
 
 
 class SqlUnitOfWork:
@@ -75,6 +77,7 @@ class SqlUnitOfWork:
     archives: ArchiveRepository
     quotas: QuotaRepository
     performance: PerformanceRepository
+    watches: WatchRepository
     outbox: Outbox
     posted: PostedMessageRepository
     inbound: InboundLog
@@ -162,6 +165,7 @@ _REPOSITORIES: dict[str, Callable[[AsyncSession], object]] = {
     "archives": SqlArchiveRepository,
     "quotas": SqlQuotaRepository,
     "performance": SqlPerformanceRepository,
+    "watches": SqlWatchRepository,
     "outbox": SqlOutbox,
     "posted": SqlPostedMessageRepository,
     "inbound": SqlInboundLog,

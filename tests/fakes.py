@@ -21,6 +21,7 @@ from core.delivery.senders import MessageRef
 from core.delivery.webhooks import Webhook
 from core.domain.capabilities import Role
 from core.domain.conversations import PostedMessage
+from core.domain.deadman import WatchState
 from core.domain.events import OutboxEvent
 from core.domain.model import (
     ACTIVE_STATES,
@@ -62,6 +63,7 @@ from core.ports import (
     ScheduleRepository,
     SubscriptionRepository,
     UnitOfWork,
+    WatchRepository,
     WebhookRepository,
 )
 
@@ -78,6 +80,7 @@ class FakeState:
     outbox: list[OutboxEvent] = field(default_factory=list)
     quotas: dict[str, QuotaUsage] = field(default_factory=dict)
     performance_outside: dict[str, frozenset[Bound]] = field(default_factory=dict)
+    watches: dict[str, WatchState] = field(default_factory=dict)
     fires: dict[tuple[int, datetime], tuple[str, int | None]] = field(default_factory=dict)
     posted: list[PostedMessage] = field(default_factory=list)
     inbound: dict[tuple[str, str], datetime] = field(default_factory=dict)
@@ -463,6 +466,27 @@ class FakePerformance(PerformanceRepository):
         return True
 
 
+class FakeWatches(WatchRepository):
+    def __init__(self, state: FakeState) -> None:
+        self._s = state
+
+    async def get(self, target: str) -> WatchState | None:
+        return self._s.watches.get(target)
+
+    async def replace(self, target: str, before: WatchState | None, after: WatchState) -> bool:
+        stored = self._s.watches.get(target)
+        if (stored is None) != (before is None):
+            return False
+        if (
+            stored is not None
+            and before is not None
+            and ((stored.status, stored.since) != (before.status, before.since))
+        ):
+            return False
+        self._s.watches[target] = after
+        return True
+
+
 class FakeOutbox(Outbox):
     def __init__(self, state: FakeState) -> None:
         self._s = state
@@ -789,6 +813,7 @@ class FakeUnitOfWork(UnitOfWork):
         self.archives = FakeArchives(self._state)
         self.quotas = FakeQuotas(self._state)
         self.performance = FakePerformance(self._state)
+        self.watches = FakeWatches(self._state)
         self.outbox = FakeOutbox(self._state)
         self.posted = FakePosted(self._state)
         self.inbound = FakeInbound(self._state)

@@ -20,6 +20,8 @@ class EventKind(StrEnum):
     DRAFT_DECIDED = "draft.decided"
     DRAFT_EXPIRED = "draft.expired"
     RUN_MISSED = "run.missed"
+    RUN_STUCK = "run.stuck"  # a reported run started and did not finish within max_runtime
+    RUN_RECOVERED = "run.recovered"  # a reported target succeeded again after missed or stuck
     QUOTA_THRESHOLD = "quota.threshold"
     PERFORMANCE_BOUND = "performance.bound"  # a target's average left one of its bounds (C6)
     DELIVERY_DEAD = "delivery.dead"  # admins are told (privately) that alerts were lost

@@ -301,6 +301,29 @@ class PerformanceBounds:
         return bool(self.limits())
 
 
+DEFAULT_GRACE = timedelta(minutes=30)
+
+
+@dataclass(frozen=True)
+class ExpectedRuns:
+    """When a `reported` target's outside job should start and how long it may run (the
+    dead-man's switch): a cron schedule in a time zone or an interval, a grace, a maximum."""
+
+    cron: str = ""
+    timezone: str = "UTC"
+    every: timedelta | None = None
+    grace: timedelta = DEFAULT_GRACE
+    max_runtime: timedelta | None = None
+
+    @property
+    def expects_starts(self) -> bool:
+        return bool(self.cron) or self.every is not None
+
+    @property
+    def any(self) -> bool:
+        return self.expects_starts or self.max_runtime is not None
+
+
 class TargetKind(StrEnum):
     ARCHIVE = "archive"
     COMMAND = "command"
@@ -352,6 +375,7 @@ class TargetSpec:
     workdir: str = ""
     env: tuple[tuple[str, str], ...] = field(default=())
     approvals_required: int = 1  # four eyes: distinct approvers a schedule draft needs
+    expected: ExpectedRuns = ExpectedRuns()  # `reported` targets: the dead-man's switch
     quota: QuotaPolicy = QuotaPolicy()
     performance: PerformanceBounds = PerformanceBounds()
     compression: Compression = Compression.GZIP

@@ -26,7 +26,9 @@ class AlertKind(StrEnum):
     PERFORMANCE = "performance"
     REVIEW = "review"  # a draft awaits review
     DECIDED = "decided"  # a draft was approved, rejected, sent back or expired
-    MISSED = "missed"  # a scheduled run did not happen
+    MISSED = "missed"  # a scheduled run did not happen (or a reported one did not start)
+    STUCK = "stuck"  # a reported run started and did not finish in time
+    RECOVERED = "recovered"  # a reported target succeeded again after missed or stuck
 
 
 ALL_KINDS = frozenset(AlertKind)
@@ -136,4 +138,8 @@ def classify(event: OutboxEvent) -> tuple[AlertKind, Severity] | None:
         return AlertKind.DECIDED, Severity.INFO
     if event.kind is EventKind.RUN_MISSED:
         return AlertKind.MISSED, Severity.WARNING
+    if event.kind is EventKind.RUN_STUCK:
+        return AlertKind.STUCK, Severity.WARNING
+    if event.kind is EventKind.RUN_RECOVERED:
+        return AlertKind.RECOVERED, Severity.INFO
     return None

@@ -96,13 +96,19 @@ async def fire(
 
 
 async def catch_up(
-    uow_factory: UnitOfWorkFactory, clock: Clock, jobs: JobControl, grace: timedelta
+    uow_factory: UnitOfWorkFactory,
+    clock: Clock,
+    jobs: JobControl,
+    grace: timedelta,
+    *,
+    unfired: frozenset[str] = frozenset(),
 ) -> list[int]:
     """Find fires that passed while no scheduler ran: run the latest now if it is within
-    `grace`, record the others as missed. Return the jobs started."""
+    `grace`, record the others as missed. Return the jobs started. The schedules of targets in
+    `unfired` (reported ones: their runs start elsewhere) are left to the dead-man's switch."""
     now = clock.now()
     async with uow_factory() as uow:
-        schedules = list(await uow.schedules.all_active())
+        schedules = [s for s in await uow.schedules.all_active() if s.target not in unfired]
         pending: list[tuple[Schedule, datetime]] = []
         for schedule in schedules:
             since = await uow.fires.last(schedule.id) or schedule.activated_at

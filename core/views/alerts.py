@@ -77,6 +77,8 @@ def alert_message(
         if kind is AlertKind.DECIDED and "state" in p
         else "",
         "fire_time": p.get("fire_time", ""),
+        "grace": short_duration(t, float(p.get("grace_seconds") or 0)),
+        "max_runtime": short_duration(t, float(p.get("max_runtime_seconds") or 0)),
     }
     fields = [
         Field(t.t("field.target"), event.target),
@@ -101,7 +103,7 @@ def alert_message(
         )
         fields.append(Field(t.t("field.job_page"), link))
     images: tuple[Image, ...] = ()
-    sections = [t.t(_why_key(kind, job), **values)]
+    sections = [t.t(_why_key(kind, job, p), **values)]
     if kind is AlertKind.PERFORMANCE:
         images, more = _performance(t, event, settings, now)
         fields.extend(more)
@@ -115,10 +117,10 @@ def alert_message(
         status=t.t(f"severity.{severity.value}"),
         tone=SEVERITY_TONES[severity],
         fields=tuple(fields),
-        sections=(*sections, t.t(f"alert.todo.{kind.value}", **values)),
+        sections=(*sections, t.t(_todo_key(kind, p), **values)),
         images=images,
         actions=_actions(t, event, kind),
-        summary=f"{title}. {t.t(f'alert.todo.{kind.value}', **values)}",
+        summary=f"{title}. {t.t(_todo_key(kind, p), **values)}",
         job_id=job.id if job is not None and kind in JOB_KINDS else None,
     )
 
@@ -194,11 +196,20 @@ def _performance_average(t: Translator, event: OutboxEvent) -> str:
     )
 
 
-def _why_key(kind: AlertKind, job: Job | None) -> str:
-    """A failure speaks of its schedule's promise only when a schedule started the job."""
+def _why_key(kind: AlertKind, job: Job | None, payload: Mapping[str, object]) -> str:
+    """A failure speaks of its schedule's promise only when a schedule started the job; a
+    reported target's miss is a silence, not a bot that was down."""
     if kind is AlertKind.FAILED and job is not None and job.origin.kind is not OriginKind.SCHEDULE:
         return "alert.why.failed_unscheduled"
+    if kind is AlertKind.MISSED and payload.get("reported"):
+        return "alert.why.missed_reported"
     return f"alert.why.{kind.value}"
+
+
+def _todo_key(kind: AlertKind, payload: Mapping[str, object]) -> str:
+    if kind is AlertKind.MISSED and payload.get("reported"):
+        return "alert.todo.missed_reported"  # it runs elsewhere: no "run it now" here
+    return f"alert.todo.{kind.value}"
 
 
 def _actions(t: Translator, event: OutboxEvent, kind: AlertKind) -> tuple[Action, ...]:
@@ -245,7 +256,7 @@ def _actions(t: Translator, event: OutboxEvent, kind: AlertKind) -> tuple[Action
         return (button(actions.JOB_NOTE, "note_job", job, Capability.ANNOTATE, form=note, job=job),)
     if kind is AlertKind.QUOTA:
         return (button(actions.TARGET_PRUNE, "prune_preview", target, Capability.VIEW),)
-    if kind is AlertKind.MISSED:
+    if kind is AlertKind.MISSED and not p.get("reported"):
         return (button(actions.TARGET_RUN, "run_now", target, Capability.RUN, style=Tone.SUCCESS),)
     if kind is AlertKind.REVIEW and "draft" in p:
         draft, version = p["draft"], int(p.get("version", 0))

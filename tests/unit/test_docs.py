@@ -26,8 +26,15 @@ PAGES = sorted((ROOT / "docs").glob("*.md"))
 PROSE = [README, ROOT / "CONTRIBUTING.md", *PAGES]
 HOOK = ROOT / "docs" / "hooks" / "settings_reference.py"
 
-# Variables the prose may name that are not settings: the configuration file, and the tests'.
-OTHER_VARIABLES = {"EXPORTBOT_CONFIG", "EXPORTBOT_TEST_PG_URL", "EXPORTBOT_PAYLOAD_CORPUS"}
+# Variables the prose may name that are not settings: the configuration file, the tests', and
+# those `exportbot report` reads on the hosts it runs on (bot/report.py).
+OTHER_VARIABLES = {
+    "EXPORTBOT_CONFIG",
+    "EXPORTBOT_TEST_PG_URL",
+    "EXPORTBOT_PAYLOAD_CORPUS",
+    "EXPORTBOT_API_URL",
+    "EXPORTBOT_API_KEY",
+}
 VARIABLE = re.compile(
     r"\b(?:EXPORTBOT|SLACK|DISCORD)_[A-Z0-9_]*[A-Z0-9]\b"
     r"|\bCONNECTIONS__SERVICE_CONNECTION__SETTINGS__[A-Z]+\b"
