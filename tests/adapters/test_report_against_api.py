@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.adapters.slack_harness import SlackHarness, slack_harness
-from tests.adapters.slack_standin import SlackStandIn
+from tests.adapters.slack_harness import ADMIN, SlackHarness, slack_harness
+from tests.adapters.slack_standin import SlackStandIn, slash_command
 
 api_client = pytest.importorskip("tests.adapters.api_client", reason="the job-event API's side")
 ROOT = Path(__file__).resolve().parents[2]
@@ -63,3 +63,26 @@ async def test_a_success_and_a_failure_with_a_secret_become_jobs(api: SlackHarne
     tails = [row[0] for row in api.rows("SELECT log_tail FROM api_runs ORDER BY job_id")]
     assert "dumped" in tails[0]
     assert "hunter2hunter2" not in tails[1] and "refused" in tails[1]
+
+
+async def test_a_wrapped_failure_alerts_a_channel_without_its_secret(
+    api: SlackHarness, standin: SlackStandIn
+) -> None:
+    """The secret a wrapped command printed reaches neither the alert in chat nor the audit
+    log: the wrapper redacts on the host, and the server again."""
+    await api.post(
+        slash_command("subscribe db failed", user=ADMIN, response_url="", channel="C0ALERTS")
+    )
+    await api.settle()
+    key: str = await api_client.new_key(api.client, "cron", "db")
+    url = str(api.client.make_url("/")).rstrip("/")
+    script = "print('connecting with password=hunter2hunter2'); raise SystemExit(2)"
+    status, err = await _report(url, key, sys.executable, "-c", script)
+    assert (status, err) == (2, "")
+    await api.settle()
+    posts = await standin.wait_for("chat.postMessage", 1)
+    [alert] = [p for p in posts if p["channel"] == "C0ALERTS"]
+    assert "db" in alert["text"] and "connecting with" in alert["text"]
+    await api.bot.audit_writer.flush()
+    kept = repr(posts) + repr(api.rows("SELECT * FROM audit_log"))
+    assert "hunter2hunter2" not in kept
