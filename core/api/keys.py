@@ -52,10 +52,6 @@ def new_nonce() -> str:
     return secrets.token_hex(16)
 
 
-def new_master_key() -> bytes:
-    return secrets.token_bytes(MASTER_KEY_BYTES)
-
-
 def derive_secret(master: bytes, name: str, nonce: str) -> str:
     mac = hmac.new(master, f"exportbot-api-key:{name}:{nonce}".encode(), hashlib.sha256)
     return base64.urlsafe_b64encode(mac.digest()).rstrip(b"=").decode()

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.api_master import MasterKeyError, load_master_key
 from bot.bootstrap import alert_settings
 from bot.config import load_settings
 from bot.keyfiles import KEY_BYTES, KeyFileError, load_or_create_key
@@ -69,3 +70,19 @@ def test_a_folder_that_cannot_hold_the_key_is_named(tmp_path: Path) -> None:
 
     with pytest.raises(KeyFileError, match="EXPORTBOT_LINK_SECRET"):
         load_or_create_key(blocker / "link-secret.key")
+
+
+def test_the_api_master_key_is_kept_the_same_way_and_waits_for_its_writer(
+    tmp_path: Path,
+) -> None:
+    """Two processes making the API's master key at once (a first `api-key create` beside a
+    starting `serve`) end with one key: the loser waits for the winner's write rather than
+    reading its still-empty file as damaged."""
+    path = tmp_path / "api-master.key"
+    with ThreadPoolExecutor(8) as pool:
+        keys = set(pool.map(lambda _: load_master_key(path), range(32)))
+    assert len(keys) == 1
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    path.write_text("not base64!\n")
+    with pytest.raises(MasterKeyError, match="API master key"):
+        load_master_key(path)
