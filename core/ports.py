@@ -31,6 +31,7 @@ from core.domain.performance import Bound, DailyPerformance
 from core.domain.quotas import QuotaUsage
 from core.domain.schedules import ArchiveRecord, Draft, NewDraft, Schedule, ScheduleSpec
 from core.domain.subscriptions import Destination, Subscription
+from core.domain.tour import TourRecord, TourState
 from core.jobs.export import ExportBatches
 from core.views.performance import PerformanceChart
 
@@ -441,6 +442,22 @@ class ProvisionedTargetRepository(Protocol):
         ...
 
 
+class TourRepository(Protocol):
+    """Where each principal stands with the guided tour (D1)."""
+
+    async def offer(self, principal: Principal, at: datetime) -> bool:
+        """Record that `principal` was offered the tour: True only for the first offer ever
+        (a unique insert: of two first commands at once, one wins)."""
+        ...
+
+    async def get(self, principal: Principal) -> TourRecord | None: ...
+
+    async def end(self, principal: Principal, state: TourState, at: datetime) -> None:
+        """Remember that `principal` skipped or finished the tour (recorded even when it was
+        never offered: `tour` typed first)."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One transaction. Leaving the block without `commit()` rolls back."""
 
@@ -466,6 +483,7 @@ class UnitOfWork(Protocol):
     api_keys: ApiKeyRepository
     reported_runs: ReportedRunRepository
     provisioned_targets: ProvisionedTargetRepository
+    tours: TourRepository
 
     async def __aenter__(self) -> UnitOfWork: ...
 

@@ -295,6 +295,18 @@ class WatchStateRow(Base):
     job_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
+class TourRow(Base):
+    """Per principal, where the guided tour stands (D1): offered, skipped or finished. The
+    key is the principal, so the first offer is a unique insert: offered once."""
+
+    __tablename__ = "tours"
+
+    principal: Mapped[str] = mapped_column(String(300), primary_key=True)
+    state: Mapped[str] = mapped_column(String(16))  # offered | skipped | finished
+    offered_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 class ScheduleFireRow(Base):
     """One row per (schedule, fire time): the idempotency key of scheduled runs and misses."""
 

@@ -29,6 +29,7 @@ from core.ports import (
     ScheduleFireRepository,
     ScheduleRepository,
     SubscriptionRepository,
+    TourRepository,
     WatchRepository,
     WebhookRepository,
 )
@@ -62,6 +63,7 @@ from storage.schedule_repositories import (
     SqlScheduleRepository,
 )
 from storage.subscription_repository import SqlSubscriptionRepository
+from storage.tour_repository import SqlTourRepository
 from storage.watch_repository import SqlWatchRepository
 
 
@@ -89,6 +91,7 @@ class SqlUnitOfWork:
     api_keys: ApiKeyRepository
     reported_runs: ReportedRunRepository
     provisioned_targets: ProvisionedTargetRepository
+    tours: TourRepository
 
     def __init__(
         self,
@@ -177,6 +180,7 @@ _REPOSITORIES: dict[str, Callable[[AsyncSession], object]] = {
     "api_keys": SqlApiKeyRepository,
     "reported_runs": SqlReportedRunRepository,
     "provisioned_targets": SqlProvisionedTargetRepository,
+    "tours": SqlTourRepository,
 }
 
 

@@ -38,6 +38,7 @@ from core.domain.performance import Bound, DailyPerformance
 from core.domain.quotas import QuotaUsage
 from core.domain.schedules import ArchiveRecord, Draft, DraftState, NewDraft, Schedule, ScheduleSpec
 from core.domain.subscriptions import Destination, Subscription
+from core.domain.tour import TourRecord, TourState
 from core.errors import Conflict, StaleAction
 from core.jobs.export import ExportBatches, job_fields, note_fields
 from core.ports import (
@@ -62,6 +63,7 @@ from core.ports import (
     ScheduleFireRepository,
     ScheduleRepository,
     SubscriptionRepository,
+    TourRepository,
     UnitOfWork,
     WatchRepository,
     WebhookRepository,
@@ -92,6 +94,7 @@ class FakeState:
     api_keys: dict[str, ApiKey] = field(default_factory=dict)
     reported_runs: dict[tuple[str, str], ReportedRun] = field(default_factory=dict)
     provisioned_targets: dict[str, ProvisionedTarget] = field(default_factory=dict)
+    tours: dict[Principal, TourRecord] = field(default_factory=dict)
 
 
 class FakeStore:
@@ -792,6 +795,24 @@ class FakeProvisionedTargets(ProvisionedTargetRepository):
         return [self._s.provisioned_targets[n] for n in sorted(self._s.provisioned_targets)]
 
 
+class FakeTours(TourRepository):
+    def __init__(self, state: FakeState) -> None:
+        self._s = state
+
+    async def offer(self, principal: Principal, at: datetime) -> bool:
+        if principal in self._s.tours:
+            return False
+        self._s.tours[principal] = TourRecord(principal, TourState.OFFERED, at, at)
+        return True
+
+    async def get(self, principal: Principal) -> TourRecord | None:
+        return self._s.tours.get(principal)
+
+    async def end(self, principal: Principal, state: TourState, at: datetime) -> None:
+        await self.offer(principal, at)
+        self._s.tours[principal] = replace(self._s.tours[principal], state=state, updated_at=at)
+
+
 class FakeUnitOfWork(UnitOfWork):
     def __init__(self, store: FakeStore) -> None:
         self._store = store
@@ -825,6 +846,7 @@ class FakeUnitOfWork(UnitOfWork):
         self.api_keys = FakeApiKeys(self._state)
         self.reported_runs = FakeReportedRuns(self._state)
         self.provisioned_targets = FakeProvisionedTargets(self._state)
+        self.tours = FakeTours(self._state)
 
     async def __aexit__(
         self,
