@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -44,10 +45,12 @@ from core.support.log_context import log_context
 from core.support.telemetry import NO_TELEMETRY, Telemetry
 from core.views.jobs import job_message
 from core.views.message import Message, Tone
+from core.views.tour import tour_offer
 
 log = logging.getLogger(__name__)
 
 BUTTON = "button"  # the audit log's action for a press that stands for no command
+TOURED_KEPT = 10_000  # principals known to have had the tour offered, kept in memory
 
 
 class CommandService:
@@ -66,13 +69,15 @@ class CommandService:
         telemetry: Telemetry = NO_TELEMETRY,
         charts: Charts | None = None,
         exports: ExportLauncher | None = None,
+        tour_offers: bool = False,
     ) -> None:
         """`workspaces` are the `platform:workspace` pairs served; a local platform's people
         (`platforms`: the console) always are.
         With an `audit_sink`, read-only commands and refusals are audited through it (in
         batches) instead of inside a write transaction. `webhook_allow_private` lets
         webhooks be subscribed on loopback and private addresses. Every command's outcome is
-        counted in `telemetry`."""
+        counted in `telemetry`. With `tour_offers`, a principal's first typed command is
+        followed by the offer of the guided tour (D1), once."""
         self._uow_factory = uow_factory
         self._targets = targets
         self._clock = clock
@@ -87,15 +92,27 @@ class CommandService:
         self.schedule_listeners: list[Callable[[], object]] = []
         # Builds `audit` exports; the root sets it once the platforms' senders exist.
         self.exports = exports
+        self._tour_offers = tour_offers
+        # Principals already offered the tour: only their first command here asks the database.
+        self._toured: set[Principal] = set()
 
     async def execute_text(
-        self, text: str, actor: Actor, *, prefix: str = "", once: str = ""
+        self,
+        text: str,
+        actor: Actor,
+        *,
+        prefix: str = "",
+        once: str = "",
+        offer_tour: bool = True,
     ) -> Message:
         """Parse and execute one line typed by `actor`. `prefix` is how users invoke the bot
         on their surface (`/export ` on Slack, "" in the console), used in hints. `once` is
-        the platform's id of the request (see `execute`)."""
+        the platform's id of the request (see `execute`). The answer to a newcomer's first
+        command carries the tour's offer as its `follow_up` (unless `offer_tour` is False:
+        a script, not a person, is typing)."""
         text = clean(text)
-        return await self._parse_and_execute(lambda: parse(text), text, actor, prefix, once)
+        message = await self._parse_and_execute(lambda: parse(text), text, actor, prefix, once)
+        return await self._with_tour_offer(message, actor, prefix) if offer_tour else message
 
     async def execute_fields(
         self,
@@ -110,9 +127,34 @@ class CommandService:
         """Execute verb `path` with typed, named arguments (Discord's command options);
         `raw` is how the command reads as text, for the audit log."""
         path, raw, fields = clean(path), clean(raw), clean_values(values)
-        return await self._parse_and_execute(
+        message = await self._parse_and_execute(
             lambda: parse_fields(path, fields), raw, actor, prefix, once
         )
+        return await self._with_tour_offer(message, actor, prefix)
+
+    async def _with_tour_offer(self, message: Message, actor: Actor, prefix: str) -> Message:
+        """`message`, followed by the tour's offer when `actor` never had it (D1). Offered
+        once per principal, by a unique insert: two first commands at once offer it once.
+        Not after a refusal (a stranger's workspace, a typo), nor after the tour itself."""
+        if not self._tour_offers or message.error_key or message.follow_up is not None:
+            return message
+        actor = clean_actor(actor)
+        principal = actor.principal
+        if principal in self._toured or not self.serves(actor):
+            return message
+        try:
+            async with self._uow_factory() as uow:
+                first = await uow.tours.offer(principal, self._clock.now())
+                await uow.commit()
+        except Exception:  # the answer must still reach its asker; the offer can wait
+            log.exception("could not record the tour's offer to %s", principal)
+            return message
+        if len(self._toured) >= TOURED_KEPT:
+            self._toured.clear()
+        self._toured.add(principal)
+        if not first:
+            return message
+        return replace(message, follow_up=tour_offer(Translator(actor.locale), prefix))
 
     async def _parse_and_execute(
         self,

@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 from core.commands import model as c
 from core.commands.numbers import record_id, whole_number
 from core.domain.schedules import Verdict
+from core.domain.tour import step_number
 from core.safety.text import clean
 
 JOB_RETRY = "job.retry"
@@ -28,6 +29,11 @@ TARGET_PRUNE = "target.prune"  # object: a target name
 DRAFT_NEW = "draft.new"  # opens the draft form (object: a target, or "" to choose)
 DRAFT_SUBMIT = "draft.submit"
 DRAFT_PREFIX = "draft."
+# The guided tour (D1); object: a step, 1 to 4 (Next shows it, Skip and Done end the tour).
+TOUR_NEXT = "tour.next"
+TOUR_SKIP = "tour.skip"
+TOUR_DONE = "tour.done"
+TOUR_PREFIX = "tour."
 
 # The input typed beside a message's buttons (`Message.comment_label`), sent with the press.
 COMMENT_INPUT = "comment"
@@ -52,6 +58,8 @@ def command_for_action(
         return c.RunJob(object_id)
     if name == TARGET_PRUNE and object_id:
         return c.ShowPrunePreview(object_id)
+    if name.startswith(TOUR_PREFIX):
+        return _tour_command(name, object_id)
     number = record_id(object_id)
     if number is None:
         return None
@@ -66,6 +74,17 @@ def command_for_action(
     verdict = name.removeprefix(DRAFT_PREFIX)
     if name.startswith(DRAFT_PREFIX) and verdict in {v.value for v in Verdict}:
         return c.ReviewDraft(number, Verdict(verdict), comment=comment.strip(), version=version)
+    return None
+
+
+def _tour_command(name: str, object_id: str) -> c.Command | None:
+    step = step_number(object_id)
+    if step is None:  # a step we never drew
+        return None
+    if name == TOUR_NEXT:
+        return c.ShowTour(step)
+    if name in (TOUR_SKIP, TOUR_DONE):
+        return c.EndTour(finished=name == TOUR_DONE)
     return None
 
 

@@ -124,6 +124,22 @@ class ShowHelp(Command):
 
 
 @dataclass(frozen=True)
+class ShowTour(Command):
+    """`tour`, or a tour button's Next: one step of the guided tour (D1), 1 to 4."""
+
+    verb: ClassVar[str] = "tour"
+    step: int = 1
+
+
+@dataclass(frozen=True)
+class EndTour(Command):
+    """A tour button's Skip or Done: the principal's choice is remembered (no more offers)."""
+
+    verb: ClassVar[str] = "tour"
+    finished: bool = False
+
+
+@dataclass(frozen=True)
 class ShowSchedule(Command):
     verb: ClassVar[str] = "schedule show"
     read_only: ClassVar[bool] = True

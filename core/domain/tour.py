@@ -32,7 +32,7 @@ class TourRecord:
 
 def step_number(text: str) -> int | None:
     """The step a tour button names ("1"…"4"), or None for anything else."""
-    if len(text) != 1 or not text.isdigit():
+    if len(text) != 1 or not (text.isascii() and text.isdigit()):
         return None
     step = int(text)
     return step if 1 <= step <= STEPS else None

@@ -16,6 +16,7 @@ from core.handlers import (
     roles,
     schedules,
     subscriptions,
+    tour,
 )
 from core.handlers.context import Handler
 
@@ -32,4 +33,5 @@ HANDLERS: dict[type[c.Command], Handler] = {
     **subscriptions.HANDLERS,
     **performance.HANDLERS,
     **exports.HANDLERS,
+    **tour.HANDLERS,
 }

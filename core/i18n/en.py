@@ -634,4 +634,27 @@ MESSAGES: dict[str, str] = {
     "page.export_invalid": "This download link is not valid; ask the bot again (audit).",
     "page.export_gone": "This export has expired or no longer exists; ask the bot again (audit).",
     # --- end of audit exports ---
+    # --- guided tour (D1) ---
+    "verb.tour": "A four-step guided tour of exportbot (again, any time).",
+    "tour.offer_title": "New to exportbot?",
+    "tour.offer": "A {steps}-step tour shows the essentials in a minute. Start it now, or skip it; {prefix}tour shows it any time.",
+    "tour.start": "Start the tour",
+    "tour.next": "Next",
+    "tour.skip": "Skip",
+    "tour.done": "Done",
+    "tour.progress": "step {step} of {steps}",
+    "tour.step1_title": "Tour: what a target is",
+    "tour.step1": "A target is one thing exportbot backs up, under a name: a site's files, a database. Each run of a target is a job, with a number. See every target and its last job: {prefix}status",
+    "tour.step2_title": "Tour: run and status",
+    "tour.step2": "Start a backup with {prefix}run demo. The job's message shows its progress and says in words when it ends. Where a target stands: {prefix}status demo; its past jobs: {prefix}history demo",
+    "tour.step3_title": "Tour: drafts and review",
+    "tour.step3": 'Schedules change through four-eyes review: write a draft with {prefix}schedule draft demo --cron "0 2 * * *" --tz UTC, send it with {prefix}schedule submit #1, and someone else with the reviewer role approves or rejects it. Nobody approves their own draft.',
+    "tour.step4_title": "Tour: notes from threads",
+    "tour.step4": 'Reply to a job\'s message in its thread, mentioning the bot, and your reply becomes a note on that job. Or write one directly: {prefix}annotate #12 "relaunched after host maintenance". Every command: {prefix}help',
+    "tour.skipped_title": "Tour skipped",
+    "tour.skipped": "No more offers. The tour is there any time: {prefix}tour",
+    "tour.finished_title": "Tour finished",
+    "tour.finished": "That's the essentials. Every command and its examples: {prefix}help; the tour again: {prefix}tour",
+    "tour.console_choices": "Reply with a number:",
+    # --- end of guided tour ---
 }

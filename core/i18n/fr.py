@@ -629,4 +629,27 @@ MESSAGES: dict[str, str] = {
     "page.export_invalid": "Ce lien de téléchargement n'est pas valide ; redemandez-le au bot (audit).",
     "page.export_gone": "Cet export a expiré ou n'existe plus ; redemandez-le au bot (audit).",
     # --- end of audit exports ---
+    # --- guided tour (D1) ---
+    "verb.tour": "Une visite guidée d'exportbot en quatre étapes (à revoir quand vous voulez).",
+    "tour.offer_title": "Nouveau sur exportbot ?",
+    "tour.offer": "Une visite en {steps} étapes montre l'essentiel en une minute. Commencez-la maintenant, ou passez-la ; {prefix}tour la montre quand vous voulez.",
+    "tour.start": "Commencer la visite",
+    "tour.next": "Suivant",
+    "tour.skip": "Passer",
+    "tour.done": "Terminé",
+    "tour.progress": "étape {step} sur {steps}",
+    "tour.step1_title": "Visite : ce qu'est une cible",
+    "tour.step1": "Une cible est une chose qu'exportbot sauvegarde, sous un nom : les fichiers d'un site, une base de données. Chaque exécution d'une cible est une tâche, avec un numéro. Voir toutes les cibles et leur dernière tâche : {prefix}status",
+    "tour.step2_title": "Visite : lancer et suivre",
+    "tour.step2": "Lancez une sauvegarde avec {prefix}run demo. Le message de la tâche montre sa progression et dit en toutes lettres quand elle se termine. Où en est une cible : {prefix}status demo ; ses tâches passées : {prefix}history demo",
+    "tour.step3_title": "Visite : brouillons et relecture",
+    "tour.step3": "Les planifications changent sous le contrôle de deux personnes : écrivez un brouillon avec {prefix}schedule draft demo --cron \"0 2 * * *\" --tz UTC, soumettez-le avec {prefix}schedule submit #1, et une autre personne ayant le rôle de relecteur l'approuve ou le refuse. Personne n'approuve son propre brouillon.",
+    "tour.step4_title": "Visite : des notes depuis les fils",
+    "tour.step4": "Répondez au message d'une tâche dans son fil en mentionnant le bot : votre réponse devient une note sur cette tâche. Ou écrivez-la directement : {prefix}annotate #12 \"relancée après la maintenance de l'hôte\". Toutes les commandes : {prefix}help",
+    "tour.skipped_title": "Visite passée",
+    "tour.skipped": "Plus de propositions. La visite reste disponible : {prefix}tour",
+    "tour.finished_title": "Visite terminée",
+    "tour.finished": "Voilà l'essentiel. Toutes les commandes et leurs exemples : {prefix}help ; la visite à nouveau : {prefix}tour",
+    "tour.console_choices": "Répondez par un numéro :",
+    # --- end of guided tour ---
 }

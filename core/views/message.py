@@ -85,6 +85,9 @@ class Message:
     # The label of a free-text input the actions carry, where the platform can put one beside
     # its buttons (a reviewer's comment on a Teams card); empty when there is none.
     comment_label: str = ""
+    # A message of its own to send after this one, to the same person and place (the guided
+    # tour's offer after a newcomer's first answer, D1); None for almost every answer.
+    follow_up: Message | None = None
 
     @property
     def facts(self) -> list[Field]:

@@ -438,6 +438,7 @@ REGISTRY: tuple[Verb, ...] = (
     ),
     # -- end of stats ----------------------------------------------------------------------
     AUDIT_VERB,
+    Verb("tour", None, examples=("tour",), build=lambda a: c.ShowTour()),
     Verb(
         "help",
         None,
