@@ -15,12 +15,15 @@ from pathlib import Path
 from typing import TextIO
 
 from adapters.console.render import render
+from core.app.presses import answer_press
 from core.app.service import CommandService
+from core.commands.actions import TOUR_PREFIX, Press
 from core.domain.model import Actor, Job, Principal
 from core.exports.service import ExportChannel, ExportService
 from core.exports.spec import StoredExport
 from core.i18n import Translator
 from core.jobs.executor import JobExecutor
+from core.safety.text import visible
 from core.views.jobs import job_message
 from core.views.message import Message
 
@@ -52,6 +55,11 @@ class ConsoleSession:
         self._prompt = ""  # set while an interactive prompt is waiting
         # Whoever read our output has gone (`… | head`): stop quietly, like any Unix tool.
         self.reader_gone = False
+        # A person at a terminal is offered the guided tour after a first command (D1); a
+        # script piped in is not (its output stays what it asked for). `tour` works in both.
+        self.offer_tour = False
+        # The buttons the last reply offered, as numbered choices: typing "1" presses the first.
+        self._choices: list[Press] = []
 
     def welcome(self) -> str:
         return self._t.t("console.welcome", user=self.actor.display_name)
@@ -60,9 +68,36 @@ class ConsoleSession:
         text = line.strip()
         if not text or text.startswith("#!"):
             return None
-        message = await self._service.execute_text(text, self.actor)
+        chosen = self._choice(text)
+        if chosen is not None:
+            pressed = await answer_press(self._service, chosen, self.actor, prefix="")
+            message = pressed.message
+        else:
+            message = await self._service.execute_text(text, self.actor, offer_tour=self.offer_tour)
         written = await asyncio.to_thread(self._write_images, message)
-        return "\n".join([render(message), *written])
+        self._choices = []
+        lines = [self._with_choices(message), *written]
+        if message.follow_up is not None:
+            lines.extend(("", self._with_choices(message.follow_up)))
+        return "\n".join(lines)
+
+    def _choice(self, text: str) -> Press | None:
+        """The button a numbered reply names ("2": the second of the last reply's), if any."""
+        if not (text.isascii() and text.isdigit()) or len(text) > 2:
+            return None
+        number = int(text)
+        return self._choices[number - 1] if 1 <= number <= len(self._choices) else None
+
+    def _with_choices(self, message: Message) -> str:
+        """The message, and its tour buttons as numbered choices (kept for the next line)."""
+        buttons = [a for a in message.actions if a.name.startswith(TOUR_PREFIX)]
+        if not buttons:
+            return render(message)
+        first = len(self._choices) + 1
+        self._choices.extend(a.press for a in buttons)
+        lines = [render(message), "", self._t.t("tour.console_choices")]
+        lines.extend(f"  {first + i}. {a.label}" for i, a in enumerate(buttons))
+        return visible_lines(lines)
 
     def _write_images(self, message: Message) -> list[str]:
         """Each image with bytes as a file; the lines saying where."""
@@ -89,6 +124,7 @@ class ConsoleSession:
                 return
 
     async def run_interactive(self, read: Callable[[str], str] = input) -> None:
+        self.offer_tour = True
         loop = asyncio.get_running_loop()
         prompt = f"{self.actor.display_name}> "
         self._prompt = prompt
@@ -135,6 +171,10 @@ class ConsoleSession:
             self._out.flush()
         except BrokenPipeError:
             self.reader_gone = True
+
+
+def visible_lines(lines: list[str]) -> str:
+    return visible("\n".join(lines))
 
 
 class _ConsoleExport:
