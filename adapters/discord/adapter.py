@@ -229,6 +229,8 @@ class DiscordAdapter(Lifecycle):
         message = await within(running, ANSWER_WITHIN, later=later, background=self._background)
         if message is None:  # slow: say so now, answer through the interaction's webhook
             return {"type": DEFERRED}
+        if message.follow_up is not None:  # after our answer, a message of its own
+            self._background.keep(self._offer(interaction, message.follow_up))
         if not message.ephemeral and any(image.data for image in message.images):
             # Files cannot ride in the HTTP answer: defer, then edit the original with them.
             self._background.keep(self._with_files(interaction, message))
@@ -254,6 +256,15 @@ class DiscordAdapter(Lifecycle):
         self, interaction: Mapping[str, Any], actor: Actor, running: asyncio.Future[Message]
     ) -> None:
         message = await running
+        try:
+            await self._deferred_answer(interaction, actor, message)
+        finally:
+            if message.follow_up is not None:
+                await self._offer(interaction, message.follow_up)
+
+    async def _deferred_answer(
+        self, interaction: Mapping[str, Any], actor: Actor, message: Message
+    ) -> None:
         if not message.ephemeral and any(image.data for image in message.images):
             await self._with_files(interaction, message)  # slow, and with files (a chart)
             return
@@ -269,6 +280,18 @@ class DiscordAdapter(Lifecycle):
             return
         if message.job_id is not None:
             await self._remember_job(actor, message, str(sent["channel_id"]), str(sent["id"]))
+
+    async def _offer(self, interaction: Mapping[str, Any], message: Message) -> None:
+        """A follow-up only the asker sees (the tour's offer, D1), once Discord has made the
+        answer it follows (our HTTP answer may still be on its way: a few tries)."""
+        hook = self._webhook(interaction)
+        for _ in range(ORIGINAL_TRIES):
+            try:
+                await self.rest.request("POST", HOOK, json=_private(message), route=hook)
+                return
+            except DeliveryError:
+                await asyncio.sleep(0.1)
+        log.warning("could not follow up a Discord interaction with its offer")
 
     async def _with_files(self, interaction: Mapping[str, Any], message: Message) -> None:
         """The answer, its images attached with their alt text, once Discord has made the

@@ -71,6 +71,7 @@ class SlashCommand:
             self._runtime.keep(self._post_job(message, respond, actor))
         else:
             await ack(**slash_response(message))
+            self._runtime.keep(self._follow_up(message, respond))
 
     async def _execute(self, body: dict[str, Any]) -> tuple[Actor, Message]:
         actor = await self._runtime.directory.actor(
@@ -96,6 +97,18 @@ class SlashCommand:
             await respond(**slash_response(message), replace_original=True)
         except Exception:  # the response URL may have expired (30 min); the log says so
             log.exception("could not answer a slash command through its response_url")
+            return
+        await self._follow_up(message, respond)
+
+    async def _follow_up(self, message: Message, respond: AsyncRespond) -> None:
+        """What follows the answer as a message of its own (the tour's offer, D1), to the
+        asker only, after the answer."""
+        if message.follow_up is None:
+            return
+        try:
+            await respond(**slash_response(message.follow_up), replace_original=False)
+        except Exception:  # the response URL may have expired (30 min); the log says so
+            log.exception("could not follow up a slash command through its response_url")
 
     async def _post_job(self, message: Message, respond: AsyncRespond, actor: Actor) -> None:
         try:
@@ -105,3 +118,4 @@ class SlashCommand:
             # only notes from that message's thread will not find the job.
             log.info("posting job #%s in %s failed (%s)", message.job_id, actor.channel, error)
             await respond(**slash_response(message))
+        await self._follow_up(message, respond)

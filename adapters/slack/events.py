@@ -66,6 +66,8 @@ class Events:
             await runtime.posts.remember(
                 actor.workspace, ref, PostedKind.NOTE, job_id=message.job_id
             )
+        if message.follow_up is not None:  # the tour's offer (D1), in the same thread
+            await runtime.sender.reply(MessageRef(channel, parent or ts), message.follow_up)
 
     def _without_bot_mention(self, text: str) -> str:
         own = self._runtime.bot_user_id

@@ -165,6 +165,10 @@ class TeamsAgent(ActivityHandler):
         answer = await turn_context.send_activity(
             Activity.model_validate(message_activity(message))
         )
+        if message.follow_up is not None:  # the tour's offer (D1): a card of its own, after
+            await turn_context.send_activity(
+                Activity.model_validate(message_activity(message.follow_up))
+            )
         if message.job_id is not None and not message.ephemeral:
             # The card, and the root of the chain it was answered in: a reply mentioning the
             # bot anywhere in that chain then annotates the job.
