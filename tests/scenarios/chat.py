@@ -15,15 +15,20 @@ import json
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager, AsyncExitStack
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from typing import Any, Generic, Protocol, TypeVar
 from urllib.parse import urlsplit
 
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 
+from core.domain.model import Principal
+from core.ports import UnitOfWorkFactory
+
 # People, with the same rights and languages on every platform.
 ALICE = "alice"  # admin, writes the drafts; reads English
 CAROL = "carol"  # reviewer; reads French
+NINA = "nina"  # new to exportbot: no role, has never said anything to the bot; reads English
 PEOPLE = (ALICE, CAROL)
 
 # Channels.
@@ -59,6 +64,10 @@ class Chat(Protocol):
 
     async def press(self, person: str, on: Seen, action: str, obj: str, version: int) -> Seen:
         """Press a button of `on`; what the presser sees afterwards."""
+
+    async def follow_ups(self, person: str) -> list[Seen]:
+        """What the bot said to `person` after its direct answer to their last command, as
+        messages of their own (the guided tour's offer), oldest first; once the bot settled."""
 
     async def reply_in_job_thread(self, person: str, job_id: int, text: str) -> None:
         """Answer in the thread of job `job_id`'s message, mentioning the bot."""
@@ -99,6 +108,16 @@ class Chat(Protocol):
 
     def principal(self, person: str) -> str:
         """`platform:workspace:user` of `person`."""
+
+
+async def have_seen_the_tour(uow_factory: UnitOfWorkFactory, principals: list[str]) -> None:
+    """Harness set-up: the people of the scenarios that are not about the tour (ALICE, CAROL)
+    count as having had the tour offered, so its offer (D1) never follows their first command
+    and each answer a scenario reads is the one it expects. NINA stays new."""
+    async with uow_factory() as uow:
+        for principal in principals:
+            await uow.tours.offer(Principal.parse(principal), datetime.now(UTC))
+        await uow.commit()
 
 
 T = TypeVar("T")

@@ -22,7 +22,6 @@ from tests.adapters.discord_standin import (
     CHANNEL_ID,
     EPHEMERAL,
     GUILD_ID,
-    PEOPLE,
     DiscordStandIn,
     channel_message,
     component,
@@ -35,13 +34,16 @@ from tests.adapters.discord_standin import (
 )
 from tests.scenarios.chat import (
     ALERTS,
+    ALICE,
     BROKEN,
+    CAROL,
     OPS,
     QUICK,
     HarnessedBot,
     Seen,
     eventually,
     fetch,
+    have_seen_the_tour,
     with_raw,
 )
 
@@ -122,6 +124,13 @@ class DiscordChat(HarnessedBot[DiscordHarness]):
         super().__init__(lambda: discord_harness(tmp_path, standin, targets=[QUICK, BROKEN]))
         self.standin = standin
         self._ids = itertools.count(1)
+        self._said_token = ""  # the interaction token of the last command
+        self._known: set[str] = set()  # the messages there were before it
+
+    async def start(self) -> None:
+        await super().start()
+        seen = [self.principal(ALICE), self.principal(CAROL)]
+        await have_seen_the_tour(self.harness.bot.uow_factory, seen)
 
     async def _answered(self, interaction: dict[str, Any]) -> dict[str, Any]:
         status, answer = await self.harness.send(interaction)
@@ -132,6 +141,8 @@ class DiscordChat(HarnessedBot[DiscordHarness]):
     async def say(self, person: str, text: str, *, channel: str = OPS) -> Seen:
         path, options = slash(text)
         interaction = _in(CHANNELS[channel], slash_command(path, options, user=person))
+        self._said_token = str(interaction["token"])
+        self._known = set(self.standin.messages)
         answer = await self._answered(interaction)
         if answer["type"] == 5:  # deferred: the answer follows through the webhook
             await self.harness.discord.drain()
@@ -139,6 +150,17 @@ class DiscordChat(HarnessedBot[DiscordHarness]):
         if answer["type"] == MESSAGE:
             assert original["embeds"] == answer["data"]["embeds"]
         return _seen(original, str(original["id"]))
+
+    async def follow_ups(self, person: str) -> list[Seen]:
+        await self.harness.discord.drain()
+        original = self.standin.originals.get(self._said_token) or {}
+        return [
+            _seen(message, message_id)
+            for message_id, message in self.standin.messages.items()
+            if message_id not in self._known
+            and message_id != original.get("id")
+            and message.get("webhook_id")  # an interaction's follow-up
+        ]
 
     async def press(self, person: str, on: Seen, action: str, obj: str, version: int) -> Seen:
         assert on.message_id is not None
@@ -260,7 +282,7 @@ class DiscordChat(HarnessedBot[DiscordHarness]):
         return any(r.route != "GET /users/@me" for r in self.standin.requests)
 
     def principal(self, person: str) -> str:
-        return f"discord:{GUILD_ID}:{PEOPLE[person][0]}"
+        return f"discord:{GUILD_ID}:{user_object(person)['id']}"
 
 
 @asynccontextmanager

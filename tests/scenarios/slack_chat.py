@@ -25,16 +25,19 @@ from tests.scenarios.chat import (
     ALICE,
     BROKEN,
     CAROL,
+    NINA,
     OPS,
     QUICK,
     HarnessedBot,
     Seen,
     eventually,
     fetch,
+    have_seen_the_tour,
     with_raw,
 )
 
-USERS = {ALICE: ADMIN, CAROL: REVIEWER}  # the stand-in gives Carol a French locale
+# The stand-in gives Carol a French locale; Nina has no role.
+USERS = {ALICE: ADMIN, CAROL: REVIEWER, NINA: "U0NINA"}
 CHANNELS = {OPS: "C0OPS", ALERTS: "C0ALERTS"}
 FORGERIES = (
     "bad signature",
@@ -64,10 +67,18 @@ class SlackChat(HarnessedBot[SlackHarness]):
         super().__init__(lambda: slack_harness(tmp_path, standin, targets=[QUICK, BROKEN]))
         self.standin = standin
         self._n = itertools.count(1)
+        # Where the responses after the last command start, and whether its answer is one.
+        self._said: tuple[int, bool] = (0, False)
+
+    async def start(self) -> None:
+        await super().start()
+        seen = [self.principal(ALICE), self.principal(CAROL)]
+        await have_seen_the_tour(self.harness.bot.uow_factory, seen)
 
     async def say(self, person: str, text: str, *, channel: str = OPS) -> Seen:
         posts_before = len(self.standin.called("chat.postMessage"))
         responses_before = len(self.standin.responses)
+        self._said = (responses_before, False)
         body = slash_command(
             text,
             user=USERS[person],
@@ -88,7 +99,16 @@ class SlackChat(HarnessedBot[SlackHarness]):
         if posted:
             return _seen(posted[0])
         [answer, *_] = self.standin.responses[responses_before:]
+        self._said = (responses_before, True)
         return _seen(answer, private=answer.get("response_type") != "in_channel")
+
+    async def follow_ups(self, person: str) -> list[Seen]:
+        await self.harness.slack.runtime.drain()
+        start, answered_by_url = self._said
+        after = self.standin.responses[start + (1 if answered_by_url else 0) :]
+        for payload in after:  # a message of its own: it replaces nothing
+            assert payload.get("replace_original") is False, payload
+        return [_seen(p, private=p.get("response_type") != "in_channel") for p in after]
 
     async def press(self, person: str, on: Seen, action: str, obj: str, version: int) -> Seen:
         before = len(self.standin.responses)

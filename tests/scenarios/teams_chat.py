@@ -33,16 +33,22 @@ from tests.scenarios.chat import (
     ALICE,
     BROKEN,
     CAROL,
+    NINA,
     OPS,
     QUICK,
     Seen,
     eventually,
     fetch,
+    have_seen_the_tour,
     with_raw,
 )
 
 # aad object id, display name, locale
-USERS = {ALICE: ("aad-alice", "Alice Admin", "en-US"), CAROL: ("aad-carol", "Carol", "fr-FR")}
+USERS = {
+    ALICE: ("aad-alice", "Alice Admin", "en-US"),
+    CAROL: ("aad-carol", "Carol", "fr-FR"),
+    NINA: ("aad-nina", "Nina", "en-US"),  # no role
+}
 CHANNELS = {OPS: CHANNEL, ALERTS: "19:alerts00000000000000000000000000@thread.tacv2"}
 CARD = "application/vnd.microsoft.card.adaptive"
 
@@ -116,6 +122,7 @@ class TeamsChat:
         self._stack = AsyncExitStack()
         self._client: TestClient[web.Request, web.Application] | None = None
         self._ids = itertools.count(1)
+        self._said = ""  # the activity id of the last command
 
     def settings(self, **extra: Any) -> Settings:
         return Settings(
@@ -146,6 +153,8 @@ class TeamsChat:
 
     async def start(self) -> None:
         self._client = await self._serve(self._stack, self.settings())
+        seen = [self.principal(ALICE), self.principal(CAROL)]
+        await have_seen_the_tour(self.bot.uow_factory, seen)
 
     async def stop(self) -> None:
         await self._stack.aclose()
@@ -186,6 +195,7 @@ class TeamsChat:
 
     async def say(self, person: str, text: str, *, channel: str = OPS) -> Seen:
         activity_id = await self._write(person, text, CHANNELS[channel])
+        self._said = activity_id
         # The answer is a reply to the message, in its thread.
         index = await eventually(
             lambda: next(
@@ -201,6 +211,15 @@ class TeamsChat:
         )
         assert index is not None
         return _seen(self.connector.sent[index][2], self.connector.answered[index])
+
+    async def follow_ups(self, person: str) -> list[Seen]:
+        await self.settle()
+        replies = [
+            index
+            for index, (verb, _, body) in enumerate(self.connector.sent)
+            if verb == "POST" and body.get("replyToId") == self._said
+        ]
+        return [_seen(self.connector.sent[i][2], self.connector.answered[i]) for i in replies[1:]]
 
     async def press(self, person: str, on: Seen, action: str, obj: str, version: int) -> Seen:
         user, name, locale = USERS[person]

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.scenarios.chat import ALERTS, ALICE, CAROL, Chat, Seen
+from tests.scenarios.chat import ALERTS, ALICE, CAROL, NINA, Chat, Seen
 from tests.scenarios.conftest import PLATFORMS
 
 DRAFT = 'schedule draft quick --cron "0 2 * * *" --tz UTC --keep 5'
@@ -188,3 +188,71 @@ async def test_audit_of_the_action_log_holds_who_did_what_where(chat: Chat) -> N
     [run] = runs
     assert run["actor"] == chat.principal(ALICE) and run["platform"] == chat.platform
     assert run["outcome"] == "ok" and run["target"] == "quick" and run["channel"]
+
+
+# --- guided tour (D1) ---
+TOUR_TITLES = (
+    "Tour: what a target is",
+    "Tour: run and status",
+    "Tour: drafts and review",
+    "Tour: notes from threads",
+)
+
+
+def _tour_state(chat: Chat) -> str:
+    [(state,)] = chat.rows(f"SELECT state FROM tours WHERE principal = '{chat.principal(NINA)}'")
+    return str(state)
+
+
+async def _offered(chat: Chat) -> Seen:
+    """Nina, new, types her first command: answered, then offered the tour, once."""
+    answer = await chat.say(NINA, "help")
+    assert "exportbot commands" in answer.text  # answered normally first
+    assert "New to exportbot?" not in answer.text
+    [offer] = await chat.follow_ups(NINA)
+    assert "New to exportbot?" in offer.text and "4-step tour" in offer.text
+    assert offer.actions == ("tour.next", "tour.skip")
+    return offer
+
+
+async def test_a_newcomer_is_offered_the_tour_and_walks_its_four_steps(chat: Chat) -> None:
+    seen = await _offered(chat)
+    for step, title in enumerate(TOUR_TITLES, start=1):
+        seen = await chat.press(NINA, seen, "tour.next", str(step), 0)
+        assert title in seen.text and f"step {step} of 4" in seen.text, seen.text
+        if step == 2:
+            assert "run demo" in seen.text and "status demo" in seen.text
+    assert seen.actions == ("tour.done",)
+    done = await chat.press(NINA, seen, "tour.done", "4", 0)
+    assert "Tour finished" in done.text
+    assert _tour_state(chat) == "finished"
+    await chat.say(NINA, "help")
+    assert await chat.follow_ups(NINA) == []
+
+
+async def test_a_skipped_tour_is_never_offered_again_and_tour_replays_it(chat: Chat) -> None:
+    offer = await _offered(chat)
+    skipped = await chat.press(NINA, offer, "tour.skip", "1", 0)
+    assert "Tour skipped" in skipped.text
+    await chat.restart()  # remembered in the database, not in the process
+    answer = await chat.say(NINA, "help")
+    assert "exportbot commands" in answer.text
+    assert await chat.follow_ups(NINA) == []
+    replay = await chat.say(NINA, "tour")
+    assert "Tour: what a target is" in replay.text and "step 1 of 4" in replay.text
+    assert replay.actions == ("tour.next", "tour.skip")
+    assert await chat.follow_ups(NINA) == []
+    assert _tour_state(chat) == "skipped"
+
+
+async def test_people_who_have_seen_the_tour_are_never_offered_it(chat: Chat) -> None:
+    await chat.say(ALICE, "help")
+    assert await chat.follow_ups(ALICE) == []
+
+
+async def test_a_forged_tour_step_gets_a_clear_private_reply(chat: Chat) -> None:
+    offer = await _offered(chat)
+    refused = await chat.press(NINA, offer, "tour.next", "7", 0)
+    assert refused.private
+    assert "This button no longer does anything." in refused.text
+    assert _tour_state(chat) == "offered"
