@@ -635,7 +635,7 @@ MESSAGES: dict[str, str] = {
     "page.export_gone": "This export has expired or no longer exists; ask the bot again (audit).",
     # --- end of audit exports ---
     # --- guided tour (D1) ---
-    "verb.tour": "A four-step guided tour of exportbot (again, any time).",
+    "verb.tour": "A guided tour in four steps.",
     "tour.offer_title": "New to exportbot?",
     "tour.offer": "A {steps}-step tour shows the essentials in a minute. Start it now, or skip it; {prefix}tour shows it any time.",
     "tour.start": "Start the tour",

@@ -630,7 +630,7 @@ MESSAGES: dict[str, str] = {
     "page.export_gone": "Cet export a expiré ou n'existe plus ; redemandez-le au bot (audit).",
     # --- end of audit exports ---
     # --- guided tour (D1) ---
-    "verb.tour": "Une visite guidée d'exportbot en quatre étapes (à revoir quand vous voulez).",
+    "verb.tour": "Une visite guidée en quatre étapes.",
     "tour.offer_title": "Nouveau sur exportbot ?",
     "tour.offer": "Une visite en {steps} étapes montre l'essentiel en une minute. Commencez-la maintenant, ou passez-la ; {prefix}tour la montre quand vous voulez.",
     "tour.start": "Commencer la visite",

@@ -14,8 +14,21 @@ from aiohttp.test_utils import TestClient
 
 from bot.app import BOT_KEY
 from bot.bootstrap import Bot
+from core.domain.model import Principal
 
 S = TypeVar("S")  # the platform's stand-in
+
+
+async def configured_people_have_seen_the_tour(bot: Bot) -> None:
+    """Harness set-up: the people a test bot's settings name (its admins and grants) count as
+    having had the guided tour offered (D1), so its offer never follows their first command
+    and the tests about them read each answer as it comes. The tour's own tests use someone
+    the settings do not name (a newcomer)."""
+    principals = [*bot.settings.admins, *(grant.principal for grant in bot.settings.grants)]
+    async with bot.uow_factory() as uow:
+        for principal in principals:
+            await uow.tours.offer(Principal.parse(principal), bot.clock.now())
+        await uow.commit()
 
 
 class BotHarness(Generic[S]):

@@ -16,7 +16,7 @@ from nacl.signing import SigningKey
 from adapters.discord.adapter import DiscordAdapter
 from bot.app import DISCORD_KEY, create_app
 from bot.config import Settings
-from tests.adapters.bot_harness import BotHarness
+from tests.adapters.bot_harness import BotHarness, configured_people_have_seen_the_tour
 from tests.adapters.discord_standin import (
     APP_ID,
     BOT_TOKEN,
@@ -88,6 +88,7 @@ async def discord_harness(
     try:
         async with server, TestClient(server) as client:
             harness = DiscordHarness(client, standin, tmp_path / "bot.db")
+            await configured_people_have_seen_the_tour(harness.bot)
             try:
                 yield harness
             finally:

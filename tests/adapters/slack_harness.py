@@ -13,7 +13,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from adapters.slack import SlackAdapter
 from bot.app import SLACK_KEY, create_app
 from bot.config import Settings
-from tests.adapters.bot_harness import BotHarness
+from tests.adapters.bot_harness import BotHarness, configured_people_have_seen_the_tour
 from tests.adapters.slack_standin import TEAM, SlackStandIn, signed
 from tests.clients import corpus
 
@@ -82,6 +82,7 @@ async def slack_harness(
     server = TestServer(app, host="127.0.0.1")
     async with server, TestClient(server) as client:
         harness = SlackHarness(client, standin, tmp_path / "bot.db")
+        await configured_people_have_seen_the_tour(harness.bot)
         try:
             yield harness
         finally:

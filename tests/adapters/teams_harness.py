@@ -11,8 +11,9 @@ from typing import Any
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
-from bot.app import create_app
+from bot.app import BOT_KEY, create_app
 from bot.config import Settings
+from tests.adapters.bot_harness import configured_people_have_seen_the_tour
 from tests.adapters.teams_standin import TENANT
 from tests.clients import corpus
 
@@ -38,4 +39,5 @@ async def teams_client(
     """The app on a loopback port; its answers join the payload corpus when one is asked for."""
     server = TestServer(corpus.tap(create_app(settings)), host="127.0.0.1")
     async with server, TestClient(server) as client:
+        await configured_people_have_seen_the_tour(client.app[BOT_KEY])
         yield client

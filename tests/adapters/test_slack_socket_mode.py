@@ -17,6 +17,7 @@ from adapters.slack.socket_mode import SlackSocketMode
 from bot.app import create_app
 from bot.bootstrap import Bot, open_bot
 from bot.config import Settings
+from tests.adapters.bot_harness import configured_people_have_seen_the_tour
 from tests.adapters.slack_socket_standin import TEAM, SocketStandIn, slash_envelope, socket_standin
 
 APP_TOKEN = "xapp-1-A0EXPORT-1-abcdef"
@@ -40,6 +41,7 @@ async def bot(tmp_path: Path) -> AsyncIterator[Bot]:
         scheduler=False,
     )
     async with open_bot(settings) as running:
+        await configured_people_have_seen_the_tour(running)
         yield running
 
 

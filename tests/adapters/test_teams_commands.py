@@ -19,6 +19,7 @@ from bot.app import BOT_KEY, TEAMS_KEY, TeamsNotAllowed, check_teams_exposure, c
 from bot.config import Settings
 from core.delivery.senders import DeliveryError, RetryAfter
 from core.views.message import Message
+from tests.adapters.bot_harness import configured_people_have_seen_the_tour
 from tests.adapters.teams_standin import (
     CHANNEL,
     TENANT,
@@ -43,6 +44,7 @@ def _settings(tmp_path: Path, **extra: Any) -> Settings:
 async def teams(tmp_path: Path) -> AsyncIterator[TestClient[web.Request, web.Application]]:
     server = TestServer(create_app(_settings(tmp_path)), host="127.0.0.1")
     async with server, TestClient(server) as client:
+        await configured_people_have_seen_the_tour(client.app[BOT_KEY])
         yield client
 
 

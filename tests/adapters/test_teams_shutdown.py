@@ -17,6 +17,7 @@ from sqlalchemy import event
 
 from bot.app import BOT_KEY, create_app
 from core.app.service import CommandService
+from tests.adapters.bot_harness import configured_people_have_seen_the_tour
 from tests.adapters.teams_harness import teams_settings
 from tests.adapters.teams_standin import ConnectorStandIn, message
 
@@ -29,6 +30,7 @@ async def test_shutdown_waits_for_a_turn_in_flight_before_the_database_closes(
     server = TestServer(create_app(teams_settings(tmp_path)), host="127.0.0.1")
     async with server, TestClient(server) as client:
         bot = client.app[BOT_KEY]
+        await configured_people_have_seen_the_tour(bot)
         service: CommandService = bot.service
         execute_text = service.execute_text
 
