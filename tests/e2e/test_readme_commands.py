@@ -75,6 +75,8 @@ def test_make_run_chats_as_alice_and_plays_the_readme_tour(fresh_copy: Path) -> 
                 _read_until(leader, "Job #1 · demo ended — succeeded", seen)
             elif line == "run dmeo":
                 _read_until(leader, "Did you mean: demo?", seen)
+            elif line == "2":  # the guided tour's offer, after alice's first command: skipped
+                _read_until(leader, "Tour skipped", seen)
             else:
                 _read_until(leader, "\r\n\r\n", seen)
                 assert "You need the" not in "".join(seen), (line, "".join(seen))
@@ -100,6 +102,51 @@ def test_make_run_takes_another_demo_user_as_the_readme_says(fresh_copy: Path) -
     assert result.returncode == 0, result.stderr
     assert "You need the “run” capability on demo for this." in result.stdout
     assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_make_run_who_carol_approves_the_draft_alice_submitted_as_the_readme_says(
+    fresh_copy: Path,
+) -> None:
+    """Where the README's tour changes person: alice's draft, then `make run WHO=carol`."""
+    readme = (REPOSITORY / "README.md").read_text(encoding="utf-8")
+    drafting = [line for line in _readme_tour() if line.startswith("schedule ")]
+    assert [line.split()[1] for line in drafting] == ["draft", "submit"], drafting
+    block = readme.split("$ make run WHO=carol\n", 1)[1].split("```", 1)[0]
+    carol = [m.group(1).strip() for m in re.finditer(r"^carol> (.+)$", block, re.M)]
+    assert carol[-1] == "quit", carol
+    shown = [line for line in block.splitlines() if line and not line.startswith("carol> ")]
+
+    def make_run(*who: str, lines: list[str]) -> str:
+        result = subprocess.run(
+            ["make", "-s", "run", *who],
+            input="".join(f"{line}\n" for line in lines),
+            cwd=fresh_copy,
+            env=clean_env(),
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert result.returncode == 0, result.stderr
+        assert "Traceback" not in result.stdout + result.stderr
+        return result.stdout
+
+    submitted = make_run(lines=drafting)
+    assert "Sent for review." in submitted
+    approved = make_run("WHO=carol", lines=carol)
+    for line in shown:  # what the README shows carol getting
+        assert line in approved, (line, approved)
+    schedules = subprocess.run(
+        [".venv/bin/exportbot", "console", "--user", "alice"],
+        input="schedule show demo\n",
+        cwd=fresh_copy,
+        env=clean_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    ).stdout
+    assert "Schedule · demo — active" in schedules and "console:carol" in schedules
 
 
 def test_the_readme_tries_teams_locally_in_three_commands(fresh_copy: Path) -> None:
