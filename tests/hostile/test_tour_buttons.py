@@ -7,8 +7,11 @@ Whatever arrives: never a 500; a press that names no step we drew is answered wi
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -21,7 +24,7 @@ from tests.adapters.teams_standin import ConnectorStandIn, card_action
 from tests.hostile.chat_shapes import HOSTILE_TEXT, JSON_VALUES
 from tests.hostile.test_discord_door import _exchange, _sign
 from tests.hostile.test_slack_door import command_lines
-from tests.hostile.test_teams_door import Door, connector, teams  # noqa: F401 - fixtures
+from tests.hostile.test_teams_door import Door, _door, _settings
 
 HOSTILE = settings(
     max_examples=25,
@@ -40,6 +43,13 @@ STEPS = st.one_of(
     HOSTILE_TEXT,
 )
 VERSIONS = st.one_of(st.sampled_from(["0", "1", "x", "", "9" * 30]), HOSTILE_TEXT)
+
+
+@pytest.fixture
+async def teams(tmp_path: Path) -> AsyncIterator[Door]:
+    """The Teams door of tests/hostile/test_teams_door.py (no authentication, loopback)."""
+    async for door in _door(_settings(tmp_path), tmp_path / "bot.db"):
+        yield door
 
 
 def _drawn(name: str, step: str, version: str) -> bool:
