@@ -17,6 +17,7 @@ from typing import TextIO
 from adapters.console.render import render
 from core.app.service import CommandService
 from core.domain.model import Actor, Job, Principal
+from core.exclusions.service import PreviewService
 from core.exports.service import ExportChannel, ExportService
 from core.exports.spec import StoredExport
 from core.i18n import Translator
@@ -39,6 +40,7 @@ class ConsoleSession:
         out: TextIO | None = None,
         image_dir: Path | None = None,
         exports: ExportService | None = None,
+        previews: PreviewService | None = None,
     ) -> None:
         """Images a reply carries (a `stats` chart) are written under `image_dir`, and their
         path printed; without one, only their description is."""
@@ -46,6 +48,7 @@ class ConsoleSession:
         self._service = service
         self._executor = executor
         self._exports = exports  # scripted mode waits for an export as for a job
+        self._previews = previews  # and for an `exclude` preview
         self._out = out or sys.stdout
         self._image_dir = image_dir
         self._t = Translator(locale)
@@ -85,6 +88,8 @@ class ConsoleSession:
             await self._executor.idle()
             if self._exports is not None:
                 await self._exports.idle()
+            if self._previews is not None:
+                await self._previews.idle()
             if self.reader_gone:
                 return
 

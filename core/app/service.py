@@ -34,7 +34,13 @@ from core.errors import (
     PermissionDenied,
     StaleAction,
 )
-from core.handlers.context import DEFAULT_DRAFT_TTL, Context, ExportLauncher, JobControl
+from core.handlers.context import (
+    DEFAULT_DRAFT_TTL,
+    Context,
+    ExportLauncher,
+    JobControl,
+    PreviewLauncher,
+)
 from core.handlers.registry import HANDLERS
 from core.i18n import Translator
 from core.ports import AuditSink, Charts, Clock, UnitOfWork, UnitOfWorkFactory
@@ -66,6 +72,7 @@ class CommandService:
         telemetry: Telemetry = NO_TELEMETRY,
         charts: Charts | None = None,
         exports: ExportLauncher | None = None,
+        previews: PreviewLauncher | None = None,
     ) -> None:
         """`workspaces` are the `platform:workspace` pairs served; a local platform's people
         (`platforms`: the console) always are.
@@ -87,6 +94,8 @@ class CommandService:
         self.schedule_listeners: list[Callable[[], object]] = []
         # Builds `audit` exports; the root sets it once the platforms' senders exist.
         self.exports = exports
+        # Walks targets' trees for `exclude`; the root sets it like `exports`.
+        self.previews = previews
 
     async def execute_text(
         self, text: str, actor: Actor, *, prefix: str = "", once: str = ""
@@ -174,6 +183,7 @@ class CommandService:
                     serves=self.serves_principal,
                     charts=self._charts,
                     exports=self.exports,
+                    previews=self.previews,
                 )
                 if once and not command.read_only:
                     await self._claim(uow, actor, once)

@@ -28,6 +28,7 @@ TARGET_PRUNE = "target.prune"  # object: a target name
 DRAFT_NEW = "draft.new"  # opens the draft form (object: a target, or "" to choose)
 DRAFT_SUBMIT = "draft.submit"
 DRAFT_PREFIX = "draft."
+EXCLUDE_ADD = "exclude.add"  # object: `<target>/<preset>` or `<target>/<preset>/<MB>`
 
 # The input typed beside a message's buttons (`Message.comment_label`), sent with the press.
 COMMENT_INPUT = "comment"
@@ -52,6 +53,8 @@ def command_for_action(
         return c.RunJob(object_id)
     if name == TARGET_PRUNE and object_id:
         return c.ShowPrunePreview(object_id)
+    if name == EXCLUDE_ADD:
+        return _exclusion(object_id)
     number = record_id(object_id)
     if number is None:
         return None
@@ -67,6 +70,23 @@ def command_for_action(
     if name.startswith(DRAFT_PREFIX) and verdict in {v.value for v in Verdict}:
         return c.ReviewDraft(number, Verdict(verdict), comment=comment.strip(), version=version)
     return None
+
+
+def exclusion_object(target: str, preset: str, over_mb: int | None = None) -> str:
+    """The object of a preset's button (`demo/logs`, `demo/large-media/250`)."""
+    return f"{target}/{preset}" if over_mb is None else f"{target}/{preset}/{over_mb}"
+
+
+def _exclusion(object_id: str) -> c.Command | None:
+    parts = object_id.split("/")
+    if len(parts) not in (2, 3) or not all(parts):
+        return None
+    if len(parts) == 2:
+        return c.AddExclusion(parts[0], parts[1])
+    over = whole_number(parts[2])
+    if over is None or not 1 <= over <= 1_000_000:
+        return None
+    return c.AddExclusion(parts[0], parts[1], over)
 
 
 def parse_value(value: str) -> tuple[str, int] | None:

@@ -11,6 +11,7 @@ from core.commands.suggest import suggest
 from core.domain.audit import audit_entry
 from core.domain.model import Actor, Job, Outcome, Principal, TargetSpec
 from core.errors import NotFound
+from core.exclusions.service import PreviewRequest
 from core.exports.spec import ExportSpec
 from core.i18n import Translator
 from core.ports import Charts, Clock, UnitOfWork
@@ -31,6 +32,14 @@ class ExportLauncher(Protocol):
     """Starts an `audit` export in the background (core/exports/service.py)."""
 
     def start(self, spec: ExportSpec, actor: Actor) -> object: ...
+
+    def reaches(self, actor: Actor) -> bool: ...
+
+
+class PreviewLauncher(Protocol):
+    """Starts an `exclude` preview in the background (core/exclusions/service.py)."""
+
+    def start(self, request: PreviewRequest, actor: Actor) -> object: ...
 
     def reaches(self, actor: Actor) -> bool: ...
 
@@ -56,6 +65,8 @@ class Context:
     charts: Charts | None = None
     # Builds `audit` exports; None where no export store is wired (a bare core).
     exports: ExportLauncher | None = None
+    # Walks a target's tree for `exclude`; None where none is wired (a bare core).
+    previews: PreviewLauncher | None = None
 
     def target(self, name: str) -> TargetSpec:
         spec = self.targets.get(name)
