@@ -28,7 +28,7 @@ TARGET_PRUNE = "target.prune"  # object: a target name
 DRAFT_NEW = "draft.new"  # opens the draft form (object: a target, or "" to choose)
 DRAFT_SUBMIT = "draft.submit"
 DRAFT_PREFIX = "draft."
-EXCLUDE_ADD = "exclude.add"  # object: `<target>/<preset>` or `<target>/<preset>/<MB>`
+EXCLUDE_ADD = "exclude.add."  # + a preset id; object: `<target>` or `<target>/<MB>`
 
 # The input typed beside a message's buttons (`Message.comment_label`), sent with the press.
 COMMENT_INPUT = "comment"
@@ -53,8 +53,8 @@ def command_for_action(
         return c.RunJob(object_id)
     if name == TARGET_PRUNE and object_id:
         return c.ShowPrunePreview(object_id)
-    if name == EXCLUDE_ADD:
-        return _exclusion(object_id)
+    if name.startswith(EXCLUDE_ADD):
+        return _exclusion(name.removeprefix(EXCLUDE_ADD), object_id)
     number = record_id(object_id)
     if number is None:
         return None
@@ -72,21 +72,27 @@ def command_for_action(
     return None
 
 
-def exclusion_object(target: str, preset: str, over_mb: int | None = None) -> str:
-    """The object of a preset's button (`demo/logs`, `demo/large-media/250`)."""
-    return f"{target}/{preset}" if over_mb is None else f"{target}/{preset}/{over_mb}"
+def exclusion_action(preset: str) -> str:
+    """The action name of a preset's button (`exclude.add.logs`): one name per preset, since
+    Slack wants the buttons of one block to have distinct action ids."""
+    return f"{EXCLUDE_ADD}{preset}"
 
 
-def _exclusion(object_id: str) -> c.Command | None:
-    parts = object_id.split("/")
-    if len(parts) not in (2, 3) or not all(parts):
+def exclusion_object(target: str, over_mb: int | None = None) -> str:
+    """The object of a preset's button: the target, and the size for large media (`demo/250`)."""
+    return target if over_mb is None else f"{target}/{over_mb}"
+
+
+def _exclusion(preset: str, object_id: str) -> c.Command | None:
+    target, slash, size = object_id.partition("/")
+    if not preset or not target:
         return None
-    if len(parts) == 2:
-        return c.AddExclusion(parts[0], parts[1])
-    over = whole_number(parts[2])
+    if not slash:
+        return c.AddExclusion(target, preset)
+    over = whole_number(size)
     if over is None or not 1 <= over <= 1_000_000:
         return None
-    return c.AddExclusion(parts[0], parts[1], over)
+    return c.AddExclusion(target, preset, over)
 
 
 def parse_value(value: str) -> tuple[str, int] | None:

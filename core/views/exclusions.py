@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from core.commands.actions import EXCLUDE_ADD, exclusion_object
+from core.commands.actions import exclusion_action, exclusion_object
 from core.domain.capabilities import Capability
 from core.exclusions.presets import DEFAULT_OVER_MB, LARGE_MEDIA, Preset
 from core.exclusions.preview import PreviewResult
@@ -86,8 +86,8 @@ def result_message(
     actions = tuple(
         Action(
             t.t("exclude.button", preset=p.id),
-            EXCLUDE_ADD,
-            exclusion_object(target, p.id, over if p.id == LARGE_MEDIA else None),
+            exclusion_action(p.id),
+            exclusion_object(target, over if p.id == LARGE_MEDIA else None),
             0,
             Capability.DRAFT,
             accessibility_label=t.t("exclude.button_label", preset=p.id, target=target),

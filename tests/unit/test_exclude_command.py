@@ -10,7 +10,6 @@ from bot.bootstrap import PLATFORMS
 from core.app.service import CommandService
 from core.clock import FrozenClock
 from core.commands import model as c
-from core.commands.actions import EXCLUDE_ADD
 from core.commands.grammar import parse
 from core.domain.model import Outcome, TargetKind, TargetSpec
 from core.exclusions.service import PreviewService
@@ -107,8 +106,8 @@ async def test_exclude_answers_at_once_then_shows_progress_and_each_preset_previ
     assert "4. backup-plugins:" in text and "would leave out 1 files, 5.0 kB" in text
     assert "Looked at 5 files" in text
     pressable = [(a.name, a.object_id) for a in last.actions]
-    assert (EXCLUDE_ADD, "site/node-modules") in pressable
-    assert (EXCLUDE_ADD, "site/git") not in pressable  # already there: no button
+    assert ("exclude.add.node-modules", "site") in pressable
+    assert ("exclude.add.git", "site") not in pressable  # already there: no button
     assert len(pressable) == 7
 
 
@@ -117,8 +116,10 @@ async def test_the_size_chosen_rides_on_the_large_media_button(
 ) -> None:
     await service.execute_text("exclude site --over 250", console("alice"))
     await previews.idle()
-    objects = {a.object_id for a in channel.shown[-1].actions}
-    assert "site/large-media/250" in objects and "site/logs" in objects
+    objects = {a.name: a.object_id for a in channel.shown[-1].actions}
+    assert (
+        objects["exclude.add.large-media"] == "site/250" and objects["exclude.add.logs"] == "site"
+    )
     assert "Files over 250 MB" in channel.shown[-1].text
 
 
@@ -191,7 +192,7 @@ async def test_a_preset_button_adds_to_the_authors_open_draft(
     service: CommandService, store: FakeStore
 ) -> None:
     await service.execute_text(DAILY + " --exclude tmp/", console("alice"))
-    reply = await press(service, EXCLUDE_ADD, "site/large-media/250:0", console("alice"))
+    reply = await press(service, "exclude.add.large-media", "site/250:0", console("alice"))
     assert "Added `:larger-than=250MB` to draft #1" in reply.text
     assert store.state.drafts[1].spec.exclude == ("tmp/", ":larger-than=250MB")
     assert store.state.drafts[1].version == 2
@@ -200,22 +201,25 @@ async def test_a_preset_button_adds_to_the_authors_open_draft(
 
 
 @pytest.mark.parametrize(
-    "value",
+    ("name", "value"),
     [
-        "site/nothing:0",
-        "site:0",
-        "site/logs/0:0",
-        "site/logs/abc:0",
-        "/logs:0",
-        "site//:0",
-        "nowhere/logs:0",
-        "site/logs/1/2:0",
+        ("exclude.add.nothing", "site:0"),
+        ("exclude.add.", "site:0"),
+        ("exclude.add", "site:0"),
+        ("exclude.add.logs", "site/0:0"),
+        ("exclude.add.logs", "site/abc:0"),
+        ("exclude.add.logs", "/5:0"),
+        ("exclude.add.logs", ":0"),
+        ("exclude.add.logs", "nowhere:0"),
+        ("exclude.add.logs", "site/1/2:0"),
+        ("exclude.add.logs", "quick:0"),
+        ("exclude.add.large-media", "site/99999999:0"),
     ],
 )
 async def test_a_forged_preset_button_changes_nothing(
-    service: CommandService, store: FakeStore, value: str
+    service: CommandService, store: FakeStore, name: str, value: str
 ) -> None:
     await service.execute_text(DAILY, console("alice"))
-    reply = await press(service, EXCLUDE_ADD, value, console("alice"))
+    reply = await press(service, name, value, console("alice"))
     assert reply.error_key
     assert store.state.drafts[1].version == 1 and store.state.drafts[1].spec.exclude == ()
