@@ -21,6 +21,8 @@ from urllib.parse import urlsplit
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 
+from bot.config import DEMO_SITE
+
 # People, with the same rights and languages on every platform.
 ALICE = "alice"  # admin, writes the drafts; reads English
 CAROL = "carol"  # reviewer; reads French
@@ -32,6 +34,9 @@ ALERTS = "alerts"  # a channel that subscribes to alerts
 
 # Targets every driver configures.
 QUICK = {"name": "quick", "kind": "command", "command": ["true"]}
+# An archive target over the bundled demo tree (node_modules/, a CACHEDIR.TAG cache, a video):
+# `exclude` walks it; nothing here archives it.
+SITE = {"name": "site", "kind": "archive", "source": str(DEMO_SITE)}
 BROKEN = {
     "name": "broken",
     "kind": "command",
