@@ -32,7 +32,9 @@ async def show_exclusions(cmd: c.ShowExclusions, ctx: Context) -> Message:
     scheduled = base.exclude if base else ()
     current = (*spec.exclude, *scheduled)
     present = frozenset(p.id for p in presets(cmd.over_mb) if set(p.entries) <= set(current))
-    request = PreviewRequest(spec.name, spec.source, current, present, cmd.over_mb, ctx.prefix)
+    request = PreviewRequest(
+        spec.name, spec.source, current, present, cmd.over_mb, ctx.prefix_for("exclude")
+    )
     launcher, actor = ctx.previews, ctx.actor
     ctx.after_commit.append(lambda: launcher.start(request, actor))
     return started_message(ctx.t, spec.name)
@@ -53,7 +55,7 @@ async def add_exclusion(cmd: c.AddExclusion, ctx: Context) -> Message:
     active = await ctx.uow.schedules.active(spec.name)
     base = draft.spec if draft else (active.spec if active else None)
     if base is None:
-        line = t.t("exclude.no_schedule", target=spec.name, prefix=ctx.prefix)
+        line = t.t("exclude.no_schedule", target=spec.name, prefix=ctx.prefix_for("schedule draft"))
         return _plain(ctx, spec.name, line, Tone.WARNING, "exclude.status.no_schedule")
     missing = _missing(preset, (*spec.exclude, *base.exclude))
     if not missing:
@@ -76,7 +78,7 @@ async def add_exclusion(cmd: c.AddExclusion, ctx: Context) -> Message:
         patterns=", ".join(f"`{e}`" for e in missing),
         draft=number,
         target=spec.name,
-        prefix=ctx.prefix,
+        prefix=ctx.prefix_for("schedule submit"),
     )
     return replace(message, sections=(added, *message.sections), summary=added)
 
