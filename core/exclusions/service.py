@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 
 from core.domain.model import Actor
 from core.exclusions.presets import presets
@@ -29,6 +31,8 @@ from core.views.exclusions import failed_message, result_message, scanning_messa
 from core.views.message import Message
 
 log = logging.getLogger(__name__)
+
+WALKERS = 2  # previews walking at once, whatever the number of targets
 
 
 @dataclass(frozen=True)
@@ -58,26 +62,39 @@ class PreviewService(Lifecycle):
         self._max_files = max_files
         self._max_seconds = max_seconds
         self._background = Background("exclude preview")
+        # Walks run in threads of their own: a long one never holds the loop's default
+        # executor, which other work shares; a second walk of the same target waits its turn.
+        self._pool = ThreadPoolExecutor(WALKERS, thread_name_prefix="exclude-preview")
+        self._running: set[str] = set()
+
+    def busy(self, target: str) -> bool:
+        """Whether a preview of `target` is under way (a second one is refused meanwhile)."""
+        return target in self._running
 
     def reaches(self, actor: Actor) -> bool:
         return self._channel_for(actor) is not None
 
     def start(self, request: PreviewRequest, actor: Actor) -> asyncio.Task[PreviewResult | None]:
-        return self._background.keep(self.build(request, actor))
+        self._running.add(request.target)
+        task = self._background.keep(self.build(request, actor))
+        task.add_done_callback(lambda _: self._running.discard(request.target))
+        return task
 
     async def idle(self) -> None:
         await self._background.drain()
 
     async def _stop(self) -> None:
         await self._background.close()
+        self._pool.shutdown(wait=False, cancel_futures=True)
 
     async def build(self, request: PreviewRequest, actor: Actor) -> PreviewResult | None:
         t = Translator(actor.locale)
         channel = self._channel_for(actor)
         table = presets(request.over_mb)
         progress = Progress()
-        walk = asyncio.ensure_future(
-            asyncio.to_thread(
+        walk = asyncio.get_running_loop().run_in_executor(
+            self._pool,
+            partial(
                 preview,
                 request.source,
                 table,
@@ -85,7 +102,7 @@ class PreviewService(Lifecycle):
                 max_files=self._max_files,
                 max_seconds=self._max_seconds,
                 progress=progress,
-            )
+            ),
         )
         try:
             await _show(channel, scanning_message(t, request.target, 0))

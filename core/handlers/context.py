@@ -43,6 +43,8 @@ class PreviewLauncher(Protocol):
 
     def reaches(self, actor: Actor) -> bool: ...
 
+    def busy(self, target: str) -> bool: ...
+
 
 @dataclass
 class Context:

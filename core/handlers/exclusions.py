@@ -26,6 +26,8 @@ async def show_exclusions(cmd: c.ShowExclusions, ctx: Context) -> Message:
         raise InvalidCommand("error.exclude_unavailable")
     if not ctx.previews.reaches(ctx.actor):
         raise InvalidCommand("error.exports_unreachable")
+    if ctx.previews.busy(spec.name):
+        raise InvalidCommand("error.exclude_busy", target=spec.name)
     active = await ctx.uow.schedules.active(spec.name)
     draft = await ctx.uow.drafts.open_by_author(spec.name, ctx.actor.principal)
     base = draft.spec if draft else (active.spec if active else None)

@@ -681,5 +681,6 @@ MESSAGES: dict[str, str] = {
     "error.exclude_unknown_preset": "No preset is called {preset}. The presets: {presets} (or their number in the list).",
     "error.exclude_preset_missing": "Which preset? Type exclude {target} to see them, then exclude {target} add <number or name>.",
     "error.exclude_add_missing": "To add {preset}, type add before it: exclude <target> add {preset}.",
+    "error.exclude_busy": "A scan of {target} is already under way; its result follows where it was asked.",
     # --- end of exclusions ---
 }

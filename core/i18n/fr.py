@@ -676,5 +676,6 @@ MESSAGES: dict[str, str] = {
     "error.exclude_unknown_preset": "Aucune exclusion ne s'appelle {preset}. Les exclusions : {presets} (ou leur numéro dans la liste).",
     "error.exclude_preset_missing": "Quelle exclusion ? Tapez exclude {target} pour les voir, puis exclude {target} add <numéro ou nom>.",
     "error.exclude_add_missing": "Pour ajouter {preset}, tapez add avant : exclude <cible> add {preset}.",
+    "error.exclude_busy": "Un parcours de {target} est déjà en cours ; son résultat suit là où il a été demandé.",
     # --- end of exclusions ---
 }

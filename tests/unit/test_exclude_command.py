@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
@@ -223,3 +224,38 @@ async def test_a_forged_preset_button_changes_nothing(
     reply = await press(service, name, value, console("alice"))
     assert reply.error_key
     assert store.state.drafts[1].version == 1 and store.state.drafts[1].spec.exclude == ()
+
+
+class HeldChannel(RecordingChannel):
+    """Shows nothing until released: a preview stays under way meanwhile."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.release = asyncio.Event()
+
+    async def show(self, message: Message) -> None:
+        await self.release.wait()
+        await super().show(message)
+
+
+async def test_a_second_preview_of_a_target_under_way_is_refused_until_the_first_ends(
+    store: FakeStore, clock: FrozenClock, jobs: RecordingJobControl, site: Path
+) -> None:
+    held = HeldChannel()
+    previews = PreviewService(lambda actor: held, every=0)
+    targets = {"site": TargetSpec("site", TargetKind.ARCHIVE, source=str(site))}
+    service = CommandService(
+        store.uow, targets, clock, jobs, platforms=PLATFORMS, previews=previews
+    )
+    first = await service.execute_text("exclude site", console("alice"))
+    assert "Scanning site's files" in first.text
+    second = await service.execute_text("exclude site", console("alice"))
+    assert "A scan of site is already under way" in second.text
+    held.release.set()
+    await previews.idle()
+    assert held.shown[-1].status == "Scanned"
+    third = await service.execute_text("exclude site", console("alice"))
+    assert "Scanning site's files" in third.text
+    await previews.idle()
+    async with previews:  # its stop ends the walkers' threads
+        pass
