@@ -23,9 +23,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from core.exclusions.presets import presets  # noqa: E402
-from core.exclusions.preview import preview  # noqa: E402
-from tests.unit.test_exclusion_preview import make_tree  # noqa: E402
+from core.exclusions.presets import presets
+from core.exclusions.preview import preview
+from tests.unit.test_exclusion_preview import make_tree
 
 
 def _rss_mib() -> float:
