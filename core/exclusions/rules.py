@@ -117,12 +117,23 @@ def compile_exclusions(entries: Iterable[str]) -> Exclusions:
             cachedir = True
         else:
             patterns.append(entry)
+    patterns = [p for p in patterns if _valid(p)]
     spec = pathspec.GitIgnoreSpec.from_lines(patterns) if patterns else None
     files_may_match = over is not None or any(
         p.strip() and not p.strip().startswith("#") and not p.rstrip().endswith("/")
         for p in patterns
     )
     return Exclusions(spec, over, frozenset(markers), cachedir, files_may_match)
+
+
+def _valid(pattern: str) -> bool:
+    """Whether pathspec reads `pattern`: one it refuses (a trailing lone backslash) never
+    matches, as git ignores it, instead of failing the whole archive."""
+    try:
+        pathspec.GitIgnoreSpec.from_lines([pattern])
+    except ValueError:
+        return False
+    return True
 
 
 def has_cachedir_tag(folder: str) -> bool:

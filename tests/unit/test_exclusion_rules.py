@@ -129,6 +129,14 @@ def test_any_exclude_list_compiles_and_answers_without_error(
     assert isinstance(rules.excludes_path("/".join(path) + "/"), bool)
 
 
+def test_a_pattern_pathspec_refuses_matches_nothing_and_breaks_no_other() -> None:
+    # Found by the property above: a lone trailing backslash made the whole list fail, so an
+    # archive with such a schedule pattern failed, and so did its preview.
+    rules = compile_exclusions(["\\", "*.log", "abc\\"])
+    assert rules.excludes_path("x.log") and not rules.excludes_path("abc")
+    assert not rules.excludes_path("\\")
+
+
 def test_directives_are_read_and_a_bad_one_is_only_a_literal_name() -> None:
     rules = compile_exclusions([":larger-than=5MB", ":larger-than=2MB", ":if-present=.nobackup"])
     assert rules.over_bytes == 2_000_000 and rules.markers == {".nobackup"}
