@@ -653,6 +653,7 @@ MESSAGES: dict[str, str] = {
     "exclude.missing": "{target}'s source folder is not there, so there is nothing to preview.",
     "exclude.line": "{number}. {preset}: {description} {patterns} — {effect}",
     "exclude.would_exclude": "would leave out {bound}{files} files, {size}",
+    "exclude.would_exclude.one": "would leave out {bound}{files} file, {size}",
     "exclude.at_least": "at least",
     "exclude.already_there": "already excluded",
     "exclude.scanned": "Looked at {bound}{files} files, {size}, beyond what is already excluded.",

@@ -648,6 +648,7 @@ MESSAGES: dict[str, str] = {
     "exclude.missing": "Le dossier source de {target} n'existe pas : il n'y a rien à prévisualiser.",
     "exclude.line": "{number}. {preset} : {description} {patterns} — {effect}",
     "exclude.would_exclude": "laisserait de côté {bound}{files} fichiers, {size}",
+    "exclude.would_exclude.one": "laisserait de côté {bound}{files} fichier, {size}",
     "exclude.at_least": "au moins",
     "exclude.already_there": "déjà exclu",
     "exclude.scanned": "{bound}{files} fichiers examinés, {size}, en plus de ce qui est déjà exclu.",

@@ -54,7 +54,7 @@ def result_message(
             effect = t.t("exclude.already_there")
         else:
             effect = t.t(
-                "exclude.would_exclude",
+                "exclude.would_exclude" + _one(t, tally.files),
                 bound=bound,
                 files=count(t, tally.files),
                 size=t.size(tally.bytes),
@@ -116,3 +116,9 @@ def failed_message(t: Translator, target: str) -> Message:
         sections=(line,),
         summary=line,
     )
+
+
+def _one(t: Translator, number: int) -> str:
+    """The `.one` variant of a key for a singular count: 1 in English, 0 and 1 in French."""
+    singular = number <= 1 if t.locale == "fr" else number == 1
+    return ".one" if singular else ""

@@ -30,7 +30,7 @@ def test_a_preset_added_by_number_goes_through_review_and_leaves_the_video_out(
     assert "Exclusions for demo — Scanned" in out
     assert "1. node-modules: Node.js packages" in out and "— already excluded" in out
     assert "6. large-media: Files over 3 MB" in out
-    assert "`:larger-than=3MB` — would leave out 1 files, 3.1 MB" in out
+    assert "`:larger-than=3MB` — would leave out 1 file, 3.1 MB" in out
     assert "type exclude demo add <number or name>" in out
     assert "demo has no schedule yet, so there is nothing to add an exclusion to." in out
     assert "Added `:larger-than=3MB` to draft #1 of demo's schedule." in out

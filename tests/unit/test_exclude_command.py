@@ -104,7 +104,7 @@ async def test_exclude_answers_at_once_then_shows_progress_and_each_preset_previ
     assert "1. node-modules: Node.js packages" in text
     assert "would leave out 2 files, 300 B" in text
     assert "2. git: Git repositories' history `.git/` — already excluded" in text
-    assert "4. backup-plugins:" in text and "would leave out 1 files, 5.0 kB" in text
+    assert "4. backup-plugins:" in text and "would leave out 1 file, 5.0 kB" in text
     assert "Looked at 5 files" in text
     pressable = [(a.name, a.object_id) for a in last.actions]
     assert ("exclude.add.node-modules", "site") in pressable
@@ -131,6 +131,7 @@ async def test_a_french_reader_gets_the_preview_in_french(
     assert "Parcours des fichiers de site" in reply.text
     await previews.idle()
     assert "laisserait de côté 2 fichiers" in channel.shown[-1].text
+    assert "laisserait de côté 0 fichier, 0 o" in channel.shown[-1].text  # French: 0 is one
     assert channel.shown[-1].actions[0].label == "Ajouter node-modules"
 
 
