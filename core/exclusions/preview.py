@@ -95,8 +95,14 @@ def preview(
             relative = prefix + entry.name
             try:
                 st = entry.stat(follow_symlinks=False)
-            except OSError:
+            except FileNotFoundError:
                 continue  # vanished since the listing
+            except OSError:
+                # Listed but not readable (a path past PATH_MAX, an I/O error): a folder is
+                # said as skipped; its type comes from the listing itself.
+                if _listed_as_dir(entry):
+                    result.skipped_dirs += 1
+                continue
             mode = st.st_mode
             if stat.S_ISDIR(mode):
                 folder = relative + "/"
@@ -130,6 +136,13 @@ def preview(
                 next_report += batch
                 on_batch(result.files_seen)
     return _done(result, clock, started)
+
+
+def _listed_as_dir(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_dir(follow_symlinks=False)
+    except OSError:
+        return False
 
 
 def _done(result: PreviewResult, clock: Callable[[], float], started: float) -> PreviewResult:

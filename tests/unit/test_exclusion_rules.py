@@ -257,3 +257,27 @@ def test_the_archive_runner_leaves_out_exactly_what_the_preview_counted(
         kept = {m.name: m.size for m in tar.getmembers() if not m.isdir()}
     assert result.file_count == len(SITE) - counted.files
     assert sum(kept.values()) == sum(len(v) for v in SITE.values()) - counted.bytes
+
+
+def test_a_folder_that_cannot_be_opened_is_counted_as_skipped_even_for_root(
+    tmp_path: Path,
+) -> None:
+    # Root reads any folder, but not one whose path is longer than PATH_MAX: made level by
+    # level through directory descriptors, it exists and its listing fails (ENAMETOOLONG).
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "index.html").write_bytes(b"hi")
+    fd = os.open(site, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        for _ in range(24):  # 24 × 201 characters: past Linux's 4,096
+            os.mkdir("d" * 200, dir_fd=fd)
+            deeper = os.open("d" * 200, os.O_RDONLY | os.O_DIRECTORY, dir_fd=fd)
+            os.close(fd)
+            fd = deeper
+        os.close(os.open("deep.log", os.O_WRONLY | os.O_CREAT, 0o644, dir_fd=fd))
+    finally:
+        os.close(fd)
+    result = preview(str(site), presets())
+    assert result.skipped_dirs == 1
+    assert result.files_seen == 1 and result.tallies["logs"].files == 0
+    assert result.complete  # a skipped folder is said, not a cut-short walk
