@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from core.exclusions.presets import Preset
-from core.exclusions.rules import Exclusions, compile_exclusions
+from core.exclusions.rules import compile_exclusions
 
 DEFAULT_MAX_FILES = 1_000_000
 DEFAULT_MAX_SECONDS = 60.0
@@ -148,6 +148,3 @@ def _listed_as_dir(entry: os.DirEntry[str]) -> bool:
 def _done(result: PreviewResult, clock: Callable[[], float], started: float) -> PreviewResult:
     result.seconds = clock() - started
     return result
-
-
-__all__ = ["Exclusions", "PreviewResult", "Progress", "Tally", "preview"]

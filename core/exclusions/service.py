@@ -62,9 +62,9 @@ class PreviewService(Lifecycle):
         self._max_files = max_files
         self._max_seconds = max_seconds
         self._background = Background("exclude preview")
-        # Walks run in threads of their own: a long one never holds the loop's default
-        # executor, which other work shares; a second walk of the same target waits its turn.
-        self._pool = ThreadPoolExecutor(WALKERS, thread_name_prefix="exclude-preview")
+        # Walks run in threads of their own, made on first use: a long walk never holds the
+        # loop's default executor, which other work shares. One walk per target at a time.
+        self._pool: ThreadPoolExecutor | None = None
         self._running: set[str] = set()
 
     def busy(self, target: str) -> bool:
@@ -85,13 +85,17 @@ class PreviewService(Lifecycle):
 
     async def _stop(self) -> None:
         await self._background.close()
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
 
     async def build(self, request: PreviewRequest, actor: Actor) -> PreviewResult | None:
         t = Translator(actor.locale)
         channel = self._channel_for(actor)
         table = presets(request.over_mb)
         progress = Progress()
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(WALKERS, thread_name_prefix="exclude-preview")
         walk = asyncio.get_running_loop().run_in_executor(
             self._pool,
             partial(
