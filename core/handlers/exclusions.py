@@ -25,7 +25,7 @@ async def show_exclusions(cmd: c.ShowExclusions, ctx: Context) -> Message:
     if ctx.previews is None:
         raise InvalidCommand("error.exclude_unavailable")
     if not ctx.previews.reaches(ctx.actor):
-        raise InvalidCommand("error.exports_unreachable")
+        raise InvalidCommand("error.exclude_unreachable")
     if ctx.previews.busy(spec.name):
         raise InvalidCommand("error.exclude_busy", target=spec.name)
     active = await ctx.uow.schedules.active(spec.name)

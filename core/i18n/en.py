@@ -683,5 +683,6 @@ MESSAGES: dict[str, str] = {
     "error.exclude_preset_missing": "Which preset? Type exclude {target} to see them, then exclude {target} add <number or name>.",
     "error.exclude_add_missing": "To add {preset}, type add before it: exclude <target> add {preset}.",
     "error.exclude_busy": "A scan of {target} is already under way; its result follows where it was asked.",
+    "error.exclude_unreachable": "The bot cannot post in this conversation, so the preview could not be shown here; ask in a channel the bot is in.",
     # --- end of exclusions ---
 }

@@ -678,5 +678,6 @@ MESSAGES: dict[str, str] = {
     "error.exclude_preset_missing": "Quelle exclusion ? Tapez exclude {target} pour les voir, puis exclude {target} add <numéro ou nom>.",
     "error.exclude_add_missing": "Pour ajouter {preset}, tapez add avant : exclude <cible> add {preset}.",
     "error.exclude_busy": "Un parcours de {target} est déjà en cours ; son résultat suit là où il a été demandé.",
+    "error.exclude_unreachable": "Le bot ne peut pas écrire dans cette conversation, la prévisualisation ne pourrait pas y être affichée ; demandez-la dans un canal où se trouve le bot.",
     # --- end of exclusions ---
 }

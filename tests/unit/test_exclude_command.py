@@ -260,3 +260,16 @@ async def test_a_second_preview_of_a_target_under_way_is_refused_until_the_first
     await previews.idle()
     async with previews:  # its stop ends the walkers' threads
         pass
+
+
+async def test_exclude_is_refused_where_the_bot_cannot_show_the_preview(
+    store: FakeStore, clock: FrozenClock, jobs: RecordingJobControl, site: Path
+) -> None:
+    nowhere = PreviewService(lambda actor: None)
+    targets = {"site": TargetSpec("site", TargetKind.ARCHIVE, source=str(site))}
+    service = CommandService(store.uow, targets, clock, jobs, platforms=PLATFORMS, previews=nowhere)
+    reply = await service.execute_text("exclude site", console("alice"))
+    assert "The bot cannot post in this conversation, so the preview could not be shown" in (
+        reply.text
+    )
+    assert not nowhere.busy("site")
