@@ -656,7 +656,7 @@ MESSAGES: dict[str, str] = {
     "exclude.would_exclude.one": "would leave out {bound}{files} file, {size}",
     "exclude.at_least": "at least",
     "exclude.already_there": "already excluded",
-    "exclude.scanned": "Looked at {bound}{files} files, {size}, beyond what is already excluded.",
+    "exclude.scanned": "Files looked at, beyond what is already excluded: {bound}{files} ({size}).",
     "exclude.cut_short": "The scan stopped at its limit of files or time: the figures are lower bounds.",
     "exclude.skipped": "{count} folders could not be read and were skipped.",
     "exclude.how_to_add": "Press a preset's button, or type {prefix}exclude {target} add <number or name>: a schedule draft gets the pattern, to submit for review.",

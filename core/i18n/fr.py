@@ -651,7 +651,7 @@ MESSAGES: dict[str, str] = {
     "exclude.would_exclude.one": "laisserait de côté {bound}{files} fichier, {size}",
     "exclude.at_least": "au moins",
     "exclude.already_there": "déjà exclu",
-    "exclude.scanned": "{bound}{files} fichiers examinés, {size}, en plus de ce qui est déjà exclu.",
+    "exclude.scanned": "Fichiers examinés, en plus de ce qui est déjà exclu : {bound}{files} ({size}).",
     "exclude.cut_short": "Le parcours s'est arrêté à sa limite de fichiers ou de temps : les chiffres sont des minimums.",
     "exclude.skipped": "{count} dossiers illisibles ont été ignorés.",
     "exclude.how_to_add": "Appuyez sur le bouton d'une exclusion, ou tapez {prefix}exclude {target} add <numéro ou nom> : un brouillon de planification reçoit le motif, à soumettre pour relecture.",

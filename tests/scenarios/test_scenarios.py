@@ -202,7 +202,7 @@ async def test_exclude_previews_each_preset_and_its_button_opens_a_draft_with_th
     preview = await chat.first_post_now(ALERTS)
     assert "Exclusions for site" in preview.text and "Scanned" in preview.text
     assert "node-modules" in preview.text and "would leave out 4 files, 333 B" in preview.text
-    assert "Looked at 21 files" in preview.text
+    assert "Files looked at, beyond what is already excluded: 21 (" in preview.text
     raw = json.dumps(preview.extra["raw"])
     for preset in ("node-modules", "caches", "cachedir-tag", "large-media", "nobackup"):
         assert f"exclude.add.{preset}" in raw, preset

@@ -105,7 +105,7 @@ async def test_exclude_answers_at_once_then_shows_progress_and_each_preset_previ
     assert "would leave out 2 files, 300 B" in text
     assert "2. git: Git repositories' history `.git/` — already excluded" in text
     assert "4. backup-plugins:" in text and "would leave out 1 file, 5.0 kB" in text
-    assert "Looked at 5 files" in text
+    assert "already excluded: 5 (" in text
     pressable = [(a.name, a.object_id) for a in last.actions]
     assert ("exclude.add.node-modules", "site") in pressable
     assert ("exclude.add.git", "site") not in pressable  # already there: no button
@@ -273,3 +273,19 @@ async def test_exclude_is_refused_where_the_bot_cannot_show_the_preview(
         reply.text
     )
     assert not nowhere.busy("site")
+
+
+async def test_a_scan_cut_short_says_its_figures_are_at_least(
+    store: FakeStore, clock: FrozenClock, jobs: RecordingJobControl, site: Path
+) -> None:
+    channel = RecordingChannel()
+    bounded = PreviewService(lambda actor: channel, every=0, max_files=2)
+    targets = {"site": TargetSpec("site", TargetKind.ARCHIVE, source=str(site))}
+    service = CommandService(store.uow, targets, clock, jobs, platforms=PLATFORMS, previews=bounded)
+    await service.execute_text("exclude site", console("alice"))
+    await bounded.idle()
+    last = channel.shown[-1]
+    assert last.status == "Scanned in part"
+    assert "Files looked at, beyond what is already excluded: at least 2 (" in last.text
+    assert "would leave out at least " in last.text
+    assert "The scan stopped at its limit of files or time" in last.text
