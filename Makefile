@@ -111,6 +111,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/stats.py
 	$(BIN)/python bench/worker_claims.py
 	$(BIN)/python bench/api_ingest.py
+	$(BIN)/python bench/exclude_preview.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .import_linter_cache .hypothesis *.egg-info build dist

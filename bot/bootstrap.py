@@ -60,6 +60,7 @@ from core.delivery.senders import Sender
 from core.delivery.webhooks import WebhookFormat
 from core.domain.capabilities import Role
 from core.domain.model import CONFIG_GRANTOR, Grant, Job, Principal, TargetKind, TargetSpec
+from core.exclusions.service import PreviewService
 from core.exports.channels import ExportChannels
 from core.exports.service import ExportService
 from core.exports.store import ExportStore
@@ -112,6 +113,7 @@ class Bot:
     charts: MatplotlibCharts
     exports: ExportService
     export_channels: ExportChannels
+    previews: PreviewService
     # This bot's metrics, in a registry of its own (GET /metrics).
     telemetry: PrometheusTelemetry = field(default_factory=PrometheusTelemetry)
     # One token bucket per destination, shared by everything that posts proactively.
@@ -249,6 +251,8 @@ async def open_bot(settings: Settings, *, clock: Clock | None = None) -> AsyncIt
             every=settings.progress_every_seconds,
         )
         service.exports = exports
+        previews = PreviewService(channels, every=settings.progress_every_seconds)
+        service.previews = previews
         bot = Bot(
             settings,
             engine,
@@ -263,6 +267,7 @@ async def open_bot(settings: Settings, *, clock: Clock | None = None) -> AsyncIt
             charts,
             exports,
             channels,
+            previews,
             telemetry,
         )
         bot.api = ApiService(
@@ -278,7 +283,12 @@ async def open_bot(settings: Settings, *, clock: Clock | None = None) -> AsyncIt
         # Left in the reverse order: exports under way stop first, then the executor (running
         # jobs recorded as interrupted) while the audit writer still runs, and what it has
         # queued is written before the engine closes.
-        async with audit_writer, executor, exports:  # the executor's start recovers orphans
+        async with (
+            audit_writer,
+            executor,
+            exports,
+            previews,
+        ):  # the executor's start recovers orphans
             yield bot
 
 
@@ -297,6 +307,7 @@ async def open_console(
             image_dir=Path(settings.data_dir) / "charts",
             out=out,
             exports=bot.exports,
+            previews=bot.previews,
         )
         bot.executor.subscribe(bot.performance.job_ended, session.on_job_ended)
         bot.export_channels.use_local(console.PROFILE.name, session.export_channel)

@@ -87,7 +87,8 @@ class TargetConfig(BaseModel):
     needs much more memory); unset: the algorithm's default."""
     exclude: list[str] = Field(default_factory=list)
     """Gitignore-style patterns left out of an archive (`node_modules/`, `*.log`); an excluded
-    folder is never walked. A schedule's `--exclude` patterns add to these."""
+    folder is never walked. Also `:larger-than=100MB`, `:if-present=.nobackup` and
+    `:cachedir-tag` (docs/exclusions.md). A schedule's `--exclude` patterns add to these."""
     command: list[str] = Field(default_factory=list)
     """The argv list a command target runs, without a shell (required for `command`), e.g.
     `["pg_dump", "--format=custom", "--file=/backups/db.dump", "app"]`."""

@@ -19,6 +19,7 @@ from core.app.presses import answer_press
 from core.app.service import CommandService
 from core.commands.actions import TOUR_PREFIX, Press
 from core.domain.model import Actor, Job, Principal
+from core.exclusions.service import PreviewService
 from core.exports.service import ExportChannel, ExportService
 from core.exports.spec import StoredExport
 from core.i18n import Translator
@@ -42,6 +43,7 @@ class ConsoleSession:
         out: TextIO | None = None,
         image_dir: Path | None = None,
         exports: ExportService | None = None,
+        previews: PreviewService | None = None,
     ) -> None:
         """Images a reply carries (a `stats` chart) are written under `image_dir`, and their
         path printed; without one, only their description is."""
@@ -49,6 +51,7 @@ class ConsoleSession:
         self._service = service
         self._executor = executor
         self._exports = exports  # scripted mode waits for an export as for a job
+        self._previews = previews  # and for an `exclude` preview
         self._out = out or sys.stdout
         self._image_dir = image_dir
         self._t = Translator(locale)
@@ -120,6 +123,8 @@ class ConsoleSession:
             await self._executor.idle()
             if self._exports is not None:
                 await self._exports.idle()
+            if self._previews is not None:
+                await self._previews.idle()
             if self.reader_gone:
                 return
 

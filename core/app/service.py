@@ -35,7 +35,13 @@ from core.errors import (
     PermissionDenied,
     StaleAction,
 )
-from core.handlers.context import DEFAULT_DRAFT_TTL, Context, ExportLauncher, JobControl
+from core.handlers.context import (
+    DEFAULT_DRAFT_TTL,
+    Context,
+    ExportLauncher,
+    JobControl,
+    PreviewLauncher,
+)
 from core.handlers.registry import HANDLERS
 from core.i18n import Translator
 from core.ports import AuditSink, Charts, Clock, UnitOfWork, UnitOfWorkFactory
@@ -69,6 +75,7 @@ class CommandService:
         telemetry: Telemetry = NO_TELEMETRY,
         charts: Charts | None = None,
         exports: ExportLauncher | None = None,
+        previews: PreviewLauncher | None = None,
         tour_offers: bool = False,
     ) -> None:
         """`workspaces` are the `platform:workspace` pairs served; a local platform's people
@@ -92,6 +99,8 @@ class CommandService:
         self.schedule_listeners: list[Callable[[], object]] = []
         # Builds `audit` exports; the root sets it once the platforms' senders exist.
         self.exports = exports
+        # Walks targets' trees for `exclude`; the root sets it like `exports`.
+        self.previews = previews
         self._tour_offers = tour_offers
         # Principals already offered the tour: only their first command here asks the database.
         self._toured: set[Principal] = set()
@@ -200,6 +209,8 @@ class CommandService:
         if not self.serves(actor):
             return await self._refuse_workspace(actor, command.verb, raw, t, prefix)
         handler = HANDLERS[type(command)]
+        prefixes = self._platforms.verb_prefixes(actor.platform)
+        prefix = prefixes.get(command.verb.split(" ", 1)[0], prefix)
         try:
             async with self._uow_factory(read_only=command.read_only) as uow:
                 ctx = Context(
@@ -216,6 +227,8 @@ class CommandService:
                     serves=self.serves_principal,
                     charts=self._charts,
                     exports=self.exports,
+                    previews=self.previews,
+                    prefixes=prefixes,
                 )
                 if once and not command.read_only:
                     await self._claim(uow, actor, once)

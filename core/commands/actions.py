@@ -29,6 +29,7 @@ TARGET_PRUNE = "target.prune"  # object: a target name
 DRAFT_NEW = "draft.new"  # opens the draft form (object: a target, or "" to choose)
 DRAFT_SUBMIT = "draft.submit"
 DRAFT_PREFIX = "draft."
+EXCLUDE_ADD = "exclude.add."  # + a preset id; object: `<target>` or `<target>/<MB>`
 # The guided tour (D1); object: a step, 1 to 4 (Next shows it, Skip and Done end the tour).
 TOUR_NEXT = "tour.next"
 TOUR_SKIP = "tour.skip"
@@ -58,6 +59,8 @@ def command_for_action(
         return c.RunJob(object_id)
     if name == TARGET_PRUNE and object_id:
         return c.ShowPrunePreview(object_id)
+    if name.startswith(EXCLUDE_ADD):
+        return _exclusion(name.removeprefix(EXCLUDE_ADD), object_id)
     if name.startswith(TOUR_PREFIX):
         return _tour_command(name, object_id)
     number = record_id(object_id)
@@ -75,6 +78,29 @@ def command_for_action(
     if name.startswith(DRAFT_PREFIX) and verdict in {v.value for v in Verdict}:
         return c.ReviewDraft(number, Verdict(verdict), comment=comment.strip(), version=version)
     return None
+
+
+def exclusion_action(preset: str) -> str:
+    """The action name of a preset's button (`exclude.add.logs`): one name per preset, since
+    Slack wants the buttons of one block to have distinct action ids."""
+    return f"{EXCLUDE_ADD}{preset}"
+
+
+def exclusion_object(target: str, over_mb: int | None = None) -> str:
+    """The object of a preset's button: the target, and the size for large media (`demo/250`)."""
+    return target if over_mb is None else f"{target}/{over_mb}"
+
+
+def _exclusion(preset: str, object_id: str) -> c.Command | None:
+    target, slash, size = object_id.partition("/")
+    if not preset or not target:
+        return None
+    if not slash:
+        return c.AddExclusion(target, preset)
+    over = whole_number(size)
+    if over is None or not 1 <= over <= 1_000_000:
+        return None
+    return c.AddExclusion(target, preset, over)
 
 
 def _tour_command(name: str, object_id: str) -> c.Command | None:

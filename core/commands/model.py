@@ -283,3 +283,23 @@ class ExportAudit(Command):
     target: str | None = None
     fmt: str = "csv"
     what: str = "jobs"
+
+
+@dataclass(frozen=True)
+class ShowExclusions(Command):
+    """`exclude <target>`: the presets, each previewed on the target's tree (D2)."""
+
+    verb: ClassVar[str] = "exclude"
+    read_only: ClassVar[bool] = True
+    target: str
+    over_mb: int = 100
+
+
+@dataclass(frozen=True)
+class AddExclusion(Command):
+    """`exclude <target> add <preset>` or a preset's button: a schedule draft with it added."""
+
+    verb: ClassVar[str] = "exclude add"
+    target: str
+    preset: str
+    over_mb: int = 100

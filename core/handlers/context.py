@@ -11,6 +11,7 @@ from core.commands.suggest import suggest
 from core.domain.audit import audit_entry
 from core.domain.model import Actor, Job, Outcome, Principal, TargetSpec
 from core.errors import NotFound
+from core.exclusions.service import PreviewRequest
 from core.exports.spec import ExportSpec
 from core.i18n import Translator
 from core.ports import Charts, Clock, UnitOfWork
@@ -35,6 +36,16 @@ class ExportLauncher(Protocol):
     def reaches(self, actor: Actor) -> bool: ...
 
 
+class PreviewLauncher(Protocol):
+    """Starts an `exclude` preview in the background (core/exclusions/service.py)."""
+
+    def start(self, request: PreviewRequest, actor: Actor) -> object: ...
+
+    def reaches(self, actor: Actor) -> bool: ...
+
+    def busy(self, target: str) -> bool: ...
+
+
 @dataclass
 class Context:
     uow: UnitOfWork
@@ -56,6 +67,14 @@ class Context:
     charts: Charts | None = None
     # Builds `audit` exports; None where no export store is wired (a bare core).
     exports: ExportLauncher | None = None
+    # Walks a target's tree for `exclude`; None where none is wired (a bare core).
+    previews: PreviewLauncher | None = None
+    # Verbs invoked otherwise than with `prefix` on this platform, by their first word.
+    prefixes: Mapping[str, str] = field(default_factory=dict)
+
+    def prefix_for(self, path: str) -> str:
+        """How the verb at `path` is invoked here (`/export-admin ` for `role grant` on Discord)."""
+        return self.prefixes.get(path.split(" ", 1)[0], self.prefix)
 
     def target(self, name: str) -> TargetSpec:
         spec = self.targets.get(name)

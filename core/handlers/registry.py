@@ -6,6 +6,7 @@ from core.commands import model as c
 from core.handlers import (
     alerts,
     apikeys,
+    exclusions,
     exports,  # issue 15: audit exports
     help,
     home,
@@ -33,5 +34,6 @@ HANDLERS: dict[type[c.Command], Handler] = {
     **subscriptions.HANDLERS,
     **performance.HANDLERS,
     **exports.HANDLERS,
+    **exclusions.HANDLERS,
     **tour.HANDLERS,
 }

@@ -60,6 +60,7 @@ class DiscordHarness(BotHarness[DiscordStandIn]):
         await self.bot.executor.idle()
         await self.discord.drain()
         await self.bot.exports.idle()  # an `audit` export shows its end on its own
+        await self.bot.previews.idle()  # and so does an `exclude` preview
         await self.bot.audit_writer.flush()
 
 

@@ -53,6 +53,7 @@ class SlackHarness(BotHarness[SlackStandIn]):
         await self.bot.executor.idle()
         await self.slack.runtime.drain()
         await self.bot.exports.idle()  # an `audit` export shows its end on its own
+        await self.bot.previews.idle()  # and so does an `exclude` preview
         await self.bot.audit_writer.flush()
 
 

@@ -188,6 +188,9 @@ async def test_every_answered_command_leaves_exactly_one_audit_line(
 VERBS = st.one_of(
     st.sampled_from(["job.retry", "job.cancel", "job.log", "target.prune", "draft.approve"]),
     HOSTILE_TEXT,
+    # `exclude`'s preset buttons (D2): a known preset, or anything after the prefix.
+    st.sampled_from(["exclude.add.logs", "exclude.add.large-media", "exclude.add."]),
+    HOSTILE_TEXT.map(lambda text: "exclude.add." + text),
 )
 
 

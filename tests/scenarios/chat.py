@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 
+from bot.config import DEMO_SITE
 from core.domain.model import Principal
 from core.ports import UnitOfWorkFactory
 
@@ -37,6 +38,9 @@ ALERTS = "alerts"  # a channel that subscribes to alerts
 
 # Targets every driver configures.
 QUICK = {"name": "quick", "kind": "command", "command": ["true"]}
+# An archive target over the bundled demo tree (node_modules/, a CACHEDIR.TAG cache, a video):
+# `exclude` walks it; nothing here archives it.
+SITE = {"name": "site", "kind": "archive", "source": str(DEMO_SITE)}
 BROKEN = {
     "name": "broken",
     "kind": "command",

@@ -39,6 +39,7 @@ from tests.scenarios.chat import (
     CAROL,
     OPS,
     QUICK,
+    SITE,
     HarnessedBot,
     Seen,
     eventually,
@@ -121,7 +122,7 @@ class DiscordChat(HarnessedBot[DiscordHarness]):
     note_link = rf"https://discord\.com/channels/{GUILD_ID}/\d+/\d+$"
 
     def __init__(self, tmp_path: Path, standin: DiscordStandIn) -> None:
-        super().__init__(lambda: discord_harness(tmp_path, standin, targets=[QUICK, BROKEN]))
+        super().__init__(lambda: discord_harness(tmp_path, standin, targets=[QUICK, BROKEN, SITE]))
         self.standin = standin
         self._ids = itertools.count(1)
         self._said_token = ""  # the interaction token of the last command

@@ -28,6 +28,7 @@ from tests.scenarios.chat import (
     NINA,
     OPS,
     QUICK,
+    SITE,
     HarnessedBot,
     Seen,
     eventually,
@@ -64,7 +65,7 @@ class SlackChat(HarnessedBot[SlackHarness]):
     note_link = r"https://acme\.slack\.com/archives/C0OPS/p\d{16}\?thread_ts=[\d.]+&cid=C0OPS$"
 
     def __init__(self, tmp_path: Path, standin: SlackStandIn) -> None:
-        super().__init__(lambda: slack_harness(tmp_path, standin, targets=[QUICK, BROKEN]))
+        super().__init__(lambda: slack_harness(tmp_path, standin, targets=[QUICK, BROKEN, SITE]))
         self.standin = standin
         self._n = itertools.count(1)
         # Where the responses after the last command start, and whether its answer is one.

@@ -36,6 +36,7 @@ from tests.scenarios.chat import (
     NINA,
     OPS,
     QUICK,
+    SITE,
     Seen,
     eventually,
     fetch,
@@ -130,7 +131,7 @@ class TeamsChat:
             data_dir=str(self._tmp_path / "var"),
             admins=[self.principal(ALICE)],
             grants=[{"principal": self.principal(CAROL), "role": "reviewer"}],  # type: ignore[list-item]
-            targets=[QUICK, BROKEN],  # type: ignore[list-item]
+            targets=[QUICK, BROKEN, SITE],  # type: ignore[list-item]
             scheduler=False,
             **extra,
         )
@@ -167,6 +168,7 @@ class TeamsChat:
     async def settle(self) -> None:
         await self.bot.executor.idle()
         await self.bot.exports.idle()
+        await self.bot.previews.idle()
         await self.bot.audit_writer.flush()
 
     def _activity_id(self) -> str:

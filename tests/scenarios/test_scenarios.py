@@ -190,6 +190,37 @@ async def test_audit_of_the_action_log_holds_who_did_what_where(chat: Chat) -> N
     assert run["outcome"] == "ok" and run["target"] == "quick" and run["channel"]
 
 
+# --- exclusions (D2) ---
+async def test_exclude_previews_each_preset_and_its_button_opens_a_draft_with_the_pattern(
+    chat: Chat,
+) -> None:
+    await chat.say(ALICE, 'schedule draft site --cron "0 3 * * *" --tz UTC')
+    started = await chat.say(ALICE, "exclude site", channel=ALERTS)
+    assert "Scanning site's files to preview each preset" in started.text
+    await chat.settle()
+
+    preview = await chat.first_post_now(ALERTS)
+    assert "Exclusions for site" in preview.text and "Scanned" in preview.text
+    assert "node-modules" in preview.text and "would leave out 4 files, 333 B" in preview.text
+    assert "Files looked at, beyond what is already excluded: 21 (" in preview.text
+    raw = json.dumps(preview.extra["raw"])
+    for preset in ("node-modules", "caches", "cachedir-tag", "large-media", "nobackup"):
+        assert f"exclude.add.{preset}" in raw, preset
+    added = await chat.press(ALICE, preview, "exclude.add.node-modules", "site", 0)
+    assert "Added `node_modules/` to draft #1 of site's schedule." in added.text
+    assert "schedule submit #1" in added.text
+    await chat.settle()
+    assert chat.rows("SELECT id, version, exclude FROM drafts") == [(1, 2, '["node_modules/"]')]
+    assert chat.rows("SELECT outcome FROM audit_log WHERE action = 'draft.edited'") == [("ok",)]
+
+    again = await chat.say(ALICE, "exclude site add 1")
+    assert "already excluded from site (in your draft #1)" in again.text
+    refused = await chat.say(CAROL, "exclude site add logs")
+    assert "capacité « rédiger un brouillon » sur site" in refused.text
+    await chat.settle()
+    assert chat.rows("SELECT version, exclude FROM drafts") == [(2, '["node_modules/"]')]
+
+
 # --- guided tour (D1) ---
 TOUR_TITLES = (
     "Tour: what a target is",

@@ -19,6 +19,8 @@ from core.domain.performance import DEFAULT_STATS_DAYS, MAX_STATS_DAYS
 from core.domain.schedules import Verdict
 from core.domain.subscriptions import Severity, parse_kinds
 from core.errors import InvalidCommand
+from core.exclusions.presets import DEFAULT_OVER_MB
+from core.exclusions.rules import MAX_MEGABYTES
 from core.exports.spec import ExportWhat
 from core.jobs.export import ExportFormat
 
@@ -135,6 +137,17 @@ def _draft(args: Mapping[str, Any]) -> c.Command:
         keep_days=args.get("keep-days"),
         exclude=tuple(exclude) if exclude is not None else None,
     )
+
+
+def _exclude(args: Mapping[str, Any]) -> c.Command:
+    over = args["over"]
+    if args.get("do") is None:
+        if args.get("preset") is not None:
+            raise InvalidCommand("error.exclude_add_missing", preset=args["preset"])
+        return c.ShowExclusions(args["target"], over)
+    if args.get("preset") is None:
+        raise InvalidCommand("error.exclude_preset_missing", target=args["target"])
+    return c.AddExclusion(args["target"], args["preset"], over)
 
 
 def _subscribe(args: Mapping[str, Any]) -> c.Command:
@@ -337,6 +350,20 @@ REGISTRY: tuple[Verb, ...] = (
                 build=lambda a: c.WithdrawDraft(a["draft"]),
             ),
         ),
+    ),
+    Verb(
+        "exclude",
+        Capability.DRAFT,
+        examples=("exclude demo", "exclude demo add node-modules", "exclude demo --over 250"),
+        params=(
+            Param("target", Kind.TARGET),
+            Param("do", Kind.CHOICE, required=False, choices=("add",)),
+            Param("preset", Kind.WORD, required=False),
+        ),
+        options=(
+            Option("over", Kind.INT, default=DEFAULT_OVER_MB, minimum=1, maximum=MAX_MEGABYTES),
+        ),
+        build=_exclude,
     ),
     Verb(
         "alerts",

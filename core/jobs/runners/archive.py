@@ -29,10 +29,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
 
-import pathspec
 import zstandard
 
 from core.domain.model import Compression, TargetSpec
+from core.exclusions.rules import Exclusions, compile_exclusions
 from core.jobs.runners.base import (
     CancelToken,
     Progress,
@@ -169,7 +169,7 @@ class ArchiveRunner:
         try:
             sink = _CompressingWriter(output.fd, _compressor(spec))
             try:
-                excluded = _exclusion_matcher(spec.exclude)
+                excluded = compile_exclusions(spec.exclude)
                 producer = _TarProducer(sink, token, progress, excluded, _dir_id(archive_dir))
                 producer.add_tree(source)
                 producer.close()
@@ -204,17 +204,6 @@ def _write_problem(archive_dir: str, error: OSError) -> str:
     if error.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
         return f"cannot write to archive folder {archive_dir}: permission denied"
     return f"cannot write the archive in {archive_dir}: {error.strerror or error}"
-
-
-def _exclusion_matcher(patterns: tuple[str, ...]) -> Callable[[str], bool] | None:
-    if not patterns:
-        return None
-    spec = pathspec.GitIgnoreSpec.from_lines(patterns)
-
-    def excluded(relative: str) -> bool:
-        return bool(spec.match_file(relative))
-
-    return excluded
 
 
 def _dir_id(path: str) -> tuple[int, int] | None:
@@ -367,7 +356,7 @@ class _TarProducer:
         sink: _CompressingWriter,
         token: CancelToken,
         progress: ProgressCallback,
-        excluded: Callable[[str], bool] | None,
+        excluded: Exclusions,
         skip_dir: tuple[int, int] | None,
     ) -> None:
         self._sink = sink
@@ -401,14 +390,16 @@ class _TarProducer:
                     raise RunFailed(f"cannot read {relative}: {error.strerror}") from None
                 mode = st.st_mode
                 if stat.S_ISDIR(mode):
-                    if self._skip(relative + "/") or (st.st_dev, st.st_ino) == self._skip_dir:
+                    if (st.st_dev, st.st_ino) == self._skip_dir or self._excluded.excludes_dir(
+                        relative + "/", entry.path
+                    ):
                         continue  # pruned: an excluded folder is never walked
                     self._emit(self._header(relative + "/", st, tarfile.DIRTYPE))
                     subdirs.append((entry.path, relative + "/"))
                 elif stat.S_ISREG(mode):
-                    if not self._skip(relative):
+                    if not self._excluded.excludes_file(relative, st.st_size):
                         self._add_file(entry.path, relative, st)
-                elif stat.S_ISLNK(mode) and not self._skip(relative):
+                elif stat.S_ISLNK(mode) and not self._excluded.excludes_file(relative):
                     self._add_symlink(entry.path, relative, st)
                 # sockets, fifos and devices are not data worth exporting: skipped
             stack.extend(reversed(subdirs))
@@ -433,9 +424,6 @@ class _TarProducer:
             raise RunFailed(f"cannot read {prefix or path}: permission denied") from None
         except OSError as error:
             raise RunFailed(f"cannot read {prefix or path}: {error.strerror}") from None
-
-    def _skip(self, relative: str) -> bool:
-        return self._excluded is not None and self._excluded(relative)
 
     def _add_file(self, path: str, relative: str, st: os.stat_result) -> None:
         try:
