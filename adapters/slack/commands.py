@@ -71,7 +71,8 @@ class SlashCommand:
             self._runtime.keep(self._post_job(message, respond, actor))
         else:
             await ack(**slash_response(message))
-            self._runtime.keep(self._follow_up(message, respond))
+            if message.follow_up is not None:  # the tour's offer (D1): after the answer
+                self._runtime.keep(self._follow_up(message, respond))
 
     async def _execute(self, body: dict[str, Any]) -> tuple[Actor, Message]:
         actor = await self._runtime.directory.actor(
