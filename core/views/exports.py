@@ -11,7 +11,7 @@ from core.views.message import Field, Message, Tone
 
 def count(t: Translator, number: int) -> str:
     """A whole number with the locale's thousands separator (`40,000`, `40 000`)."""
-    return f"{number:,}".replace(",", t.t("export.thousands_separator"))
+    return t.number(number)
 
 
 def _period(t: Translator, spec: ExportSpec) -> str:

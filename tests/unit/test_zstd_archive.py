@@ -266,7 +266,7 @@ async def test_retention_and_the_quota_count_zstd_archives(
     stray = out / "demo-20260302T090000Z-job9.tar.zst"
     stray.write_bytes(b"\x28\xb5\x2f\xfd")
     reply = await service.execute_text("quota demo --recount", console("alice"))
-    assert "1 files not recorded" in reply.text
+    assert "1 file not recorded." in reply.text
     assert stray.name in reply.text
     assert (store.state.quotas["demo"].used_bytes, store.state.quotas["demo"].archive_count) == (
         size,
