@@ -10,16 +10,18 @@ decimal with the locale's unit letters (`1.2 GB`, `1,2 Go`).
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 
 from babel import Locale
 from babel.dates import format_date
-from babel.numbers import format_decimal
+from babel.numbers import NumberPattern, parse_pattern
 
 # Decimal units (1 kB = 1000 B), as each language writes them.
 _BYTE_UNITS: dict[str, tuple[str, ...]] = {
     "en": ("B", "kB", "MB", "GB", "TB"),
     "fr": ("o", "ko", "Mo", "Go", "To"),
 }
+_WHOLE = "#,##0"
 _ONE_DECIMAL = "#,##0.0"
 EMPTY = "—"
 
@@ -28,19 +30,34 @@ def _locale(locale: str) -> str:
     return locale if locale in _BYTE_UNITS else "en"
 
 
+# Parsing a locale and a pattern costs more than formatting with them: replies format often.
+@lru_cache(maxsize=None)
+def _babel_locale(locale: str) -> Locale:
+    return Locale.parse(_locale(locale))
+
+
+@lru_cache(maxsize=None)
+def _pattern(pattern: str) -> NumberPattern:
+    return parse_pattern(pattern)
+
+
+def _format(value: float, pattern: str, locale: str) -> str:
+    return _pattern(pattern).apply(value, _babel_locale(locale))
+
+
 def number(value: int, locale: str) -> str:
     """A whole number with the locale's digit grouping: `40,000`, `40 000` (U+202F)."""
-    return format_decimal(value, format="#,##0", locale=_locale(locale))
+    return _format(value, _WHOLE, locale)
 
 
 def decimal(value: float, locale: str) -> str:
     """A number with one decimal: `2.5`, `2,5`; grouped like `number`."""
-    return format_decimal(value, format=_ONE_DECIMAL, locale=_locale(locale))
+    return _format(value, _ONE_DECIMAL, locale)
 
 
 def plural_category(count: float, locale: str) -> str:
     """CLDR's plural category of `count` (`one`, `many`, `other`), as Babel knows it."""
-    return str(Locale.parse(_locale(locale)).plural_form(count))
+    return str(_babel_locale(locale).plural_form(count))
 
 
 def byte_units(locale: str) -> tuple[str, ...]:
@@ -95,4 +112,4 @@ def minute(moment: datetime) -> str:
 
 def day(value: date, locale: str) -> str:
     """A day in words: `Dec 4, 2026`, `4 déc. 2026` (CLDR's medium date)."""
-    return format_date(value, format="medium", locale=_locale(locale))
+    return format_date(value, format="medium", locale=_babel_locale(locale))
