@@ -10,7 +10,7 @@ decimal with the locale's unit letters (`1.2 GB`, `1,2 Go`).
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from functools import lru_cache
+from functools import cache
 
 from babel import Locale
 from babel.dates import format_date
@@ -31,18 +31,18 @@ def _locale(locale: str) -> str:
 
 
 # Parsing a locale and a pattern costs more than formatting with them: replies format often.
-@lru_cache(maxsize=None)
+@cache
 def _babel_locale(locale: str) -> Locale:
     return Locale.parse(_locale(locale))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _pattern(pattern: str) -> NumberPattern:
     return parse_pattern(pattern)
 
 
 def _format(value: float, pattern: str, locale: str) -> str:
-    return _pattern(pattern).apply(value, _babel_locale(locale))
+    return str(_pattern(pattern).apply(value, _babel_locale(locale)))
 
 
 def number(value: int, locale: str) -> str:
