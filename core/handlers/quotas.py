@@ -147,6 +147,7 @@ async def _quota_message(spec: TargetSpec, ctx: Context, note: str = "") -> Mess
         title=t.t("quota.title", target=spec.name),
         status=status,
         tone=tone,
+        field_separator=t.t("field.separator"),
         fields=tuple(fields),
         sections=tuple(sections),
         summary=t.t("quota.summary", target=spec.name, status=status, used=t.size(used)),

@@ -76,6 +76,7 @@ MESSAGES: dict[str, str | dict[str, str]] = {
     "origin.api": "reported by {reference}",
     "origin.auto_resume": "automatic resume of job #{reference}",
     # fields
+    "field.separator": ": ",
     "field.target": "Target",
     "field.origin": "Started by",
     "field.created": "Requested",

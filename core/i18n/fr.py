@@ -70,6 +70,7 @@ MESSAGES: dict[str, str | dict[str, str]] = {
     "origin.schedule": "planification {reference}",
     "origin.api": "signalé par {reference}",
     "origin.auto_resume": "reprise automatique du job #{reference}",
+    "field.separator": " : ",
     "field.target": "Cible",
     "field.origin": "Lancé par",
     "field.created": "Demandé",

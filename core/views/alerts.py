@@ -116,6 +116,7 @@ def alert_message(
         title=title,
         status=t.t(f"severity.{severity.value}"),
         tone=SEVERITY_TONES[severity],
+        field_separator=t.t("field.separator"),
         fields=tuple(fields),
         sections=(*sections, t.t(_todo_key(kind, p), **values)),
         images=images,

@@ -99,6 +99,7 @@ def job_message(
         title=t.t(title_key, job=job.id, target=job.target),
         status=state_word(t, job.state),
         tone=STATE_TONES[job.state],
+        field_separator=t.t("field.separator"),
         fields=tuple(job_fields(t, job)),
         sections=tuple(sections),
         actions=job_actions(t, job),

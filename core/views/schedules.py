@@ -135,6 +135,7 @@ def draft_message(
         title=t.t("draft.title", draft=draft.id, target=draft.target, version=draft.version),
         status=state,
         tone=DRAFT_TONES[draft.state],
+        field_separator=t.t("field.separator"),
         fields=tuple(fields),
         sections=tuple(sections),
         actions=actions,
@@ -194,6 +195,7 @@ def schedule_message(t: Translator, target: str, active: Schedule | None, now: d
         title=t.t("schedule.title", target=target),
         status=t.t("schedule.active"),
         tone=Tone.SUCCESS,
+        field_separator=t.t("field.separator"),
         fields=fields,
         summary=t.t("schedule.summary", target=target, cron=cron.describe(spec.cron, t.locale)),
     )

@@ -188,3 +188,11 @@ async def test_audit_of_the_action_log_holds_who_did_what_where(chat: Chat) -> N
     [run] = runs
     assert run["actor"] == chat.principal(ALICE) and run["platform"] == chat.platform
     assert run["outcome"] == "ok" and run["target"] == "quick" and run["channel"]
+
+
+async def test_a_french_reader_gets_french_spacing_and_people_s_words_as_typed(chat: Chat) -> None:
+    """Issue 17: U+202F before `: ; ? !` in French on every platform, English untouched."""
+    refused = await chat.say(CAROL, "status no-such")
+    assert "Il n'y a pas de cible « no-such ». Cibles\u202f: quick, broken." in refused.text
+    english = await chat.say(ALICE, "status no-such")
+    assert "Targets: quick, broken." in english.text and "\u202f" not in english.text

@@ -293,7 +293,7 @@ async def test_status_history_and_the_job_page_show_the_zstd_archive(
     assert "Compression: zstd, level 7" in status.text
     assert "#1 demo — succeeded" in status.text
     in_french = await service.execute_text("status demo", console("bob", "fr"))
-    assert "Compression: zstd, niveau 7" in in_french.text
+    assert "Compression\u202f: zstd, niveau 7" in in_french.text
     plain = await service.execute_text("status site-a", console("alice"))
     assert "Compression: gzip, level 6" in plain.text
     job_status = await service.execute_text("status #1", console("bob"))
