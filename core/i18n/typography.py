@@ -67,12 +67,3 @@ def french_spacing(template: str) -> str:
     for index in _punctuation_spaces(template):
         chars[index] = NARROW_NBSP
     return "".join(chars)
-
-
-def misplaced_marks(text: str) -> list[str]:
-    """The places where a text breaks the rule (a plain or no-break space before a mark).
-
-    The catalog test runs it on French texts rendered with plain values: there every space
-    before a punctuation mark outside a command, a URL or backticks must be U+202F.
-    """
-    return [text[max(i - 12, 0) : i + 12] for i in _punctuation_spaces(text)]
