@@ -72,7 +72,8 @@ def size(size: int | None, locale: str) -> str:
     units = byte_units(locale)
     value = float(size)
     for unit in units:
-        if value < 1000 or unit == units[-1]:
+        # compared once rounded as shown: 999,960 B is "1.0 MB", not "1,000.0 kB"
+        if round(value, 0 if unit == units[0] else 1) < 1000 or unit == units[-1]:
             shown = number(round(value), locale) if unit == units[0] else decimal(value, locale)
             return f"{shown} {unit}"
         value /= 1000

@@ -38,6 +38,8 @@ def test_whole_numbers_are_grouped_as_each_language_groups_them(
         (999, "999 B", "999 o"),
         (1_534_000, "1.5 MB", "1,5 Mo"),
         (1_200_000_000, "1.2 GB", "1,2 Go"),
+        (999_960, "1.0 MB", "1,0 Mo"),
+        (999_949, "999.9 kB", "999,9 ko"),
         (40_000 * 10**12, "40,000.0 TB", f"40{NNBSP}000,0 To"),
     ],
 )
@@ -83,7 +85,7 @@ def test_a_size_is_its_bytes_to_one_decimal(size: int) -> None:
     scale = 1000 ** ["o", "ko", "Mo", "Go", "To"].index(unit)
     shown = float(number.replace(NNBSP, "").replace(",", "."))
     assert abs(shown - size / scale) <= 0.05 + 1e-9 * shown
-    assert unit == "To" or shown < 1000 or (unit == "o" and shown < 1000)
+    assert unit == "To" or shown < 1000  # never "1 000,0 ko": the next unit up instead
 
 
 @pytest.mark.parametrize(
