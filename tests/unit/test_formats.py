@@ -8,6 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from core.app.service import error_message
+from core.errors import InvalidCommand, NotFound
 from core.i18n import Translator, formats
 
 NNBSP = "\u202f"
@@ -101,3 +103,13 @@ def test_plural_categories_follow_cldr(count: int, english: str, french: str) ->
         .t("line.files", count=count)
         .endswith("fichier" if french == "one" else "fichiers")
     )
+
+
+def test_amounts_in_error_replies_are_grouped_and_ids_are_not() -> None:
+    too_long = InvalidCommand("error.text_too_long", limit=2000)
+    assert "at most 2,000 characters" in error_message(Translator("en"), too_long, "/").text
+    assert f"2{NNBSP}000 caractères" in error_message(Translator("fr"), too_long, "/").text
+    bounds = InvalidCommand("error.out_of_range", option="--keep", low=1, high=10_000, value="0")
+    assert f"entre 1 et 10{NNBSP}000, pas 0" in error_message(Translator("fr"), bounds, "/").text
+    missing = NotFound("error.job_not_found", job=12345)
+    assert "#12345" in error_message(Translator("fr"), missing, "/").text
