@@ -455,11 +455,19 @@ class CommandService:
             log.exception("could not audit a %s %r", outcome.value, action)
 
 
+# An error's parameters that are amounts (limits, lengths, bounds), never ids like a job number.
+_QUANTITIES = frozenset({"limit", "max", "length", "low", "high"})
+
+
 def error_message(t: Translator, error: ExportbotError, prefix: str, typed: str = "") -> Message:
     """A short reply naming what was wrong, a did-you-mean when there is one, and the help line.
     `typed` is the line the error's words were taken from (redacted with their context)."""
     # What was typed comes back in the reply: a pasted token must not.
     params = redact_params(error.params, typed)
+    for name in _QUANTITIES.intersection(params):
+        value = params[name]
+        if isinstance(value, int) and not isinstance(value, bool):
+            params[name] = t.number(value)  # `2 000 caractères`, as the reader groups digits
     if isinstance(error, PermissionDenied) and params.get("capability"):
         params["capability"] = t.t(f"capability.{params['capability']}")
     key = error.key

@@ -118,9 +118,10 @@ async def _target_status(spec: TargetSpec, ctx: Context) -> Message:
         title=t.t("target.title", target=spec.name),
         status=status,
         tone=tone,
+        field_separator=t.t("field.separator"),
         fields=tuple(fields),
         sections=tuple(sections),
-        summary=f"{spec.name}: {status}",
+        summary=spec.name + t.t("field.separator") + status,
     )
 
 

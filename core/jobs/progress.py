@@ -115,7 +115,9 @@ def progress_line(
     else:
         parts.append(t.t("progress.bytes_read", size=t.size(progress.bytes_done)))
     if estimate is not None:
-        parts.append(t.t("progress.files_of", done=progress.files_done, total=estimate.files))
+        parts.append(
+            t.t("progress.files_of", done=t.number(progress.files_done), count=estimate.files)
+        )
     else:
         parts.append(t.t("progress.files", count=progress.files_done))
     if percent is None:

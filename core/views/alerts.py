@@ -116,6 +116,7 @@ def alert_message(
         title=title,
         status=t.t(f"severity.{severity.value}"),
         tone=SEVERITY_TONES[severity],
+        field_separator=t.t("field.separator"),
         fields=tuple(fields),
         sections=(*sections, t.t(_todo_key(kind, p), **values)),
         images=images,
@@ -181,6 +182,13 @@ def _bounds(limits: Mapping[str, float]) -> PerformanceBounds:
     )
 
 
+def _window_days(t: Translator, days: object) -> str:
+    """The payload's window in words; a payload without one (older rows) shows its raw value."""
+    if isinstance(days, int) and not isinstance(days, bool):
+        return t.t("count.days", count=days)
+    return str(days) if days is not None else "—"
+
+
 def _performance_average(t: Translator, event: OutboxEvent) -> str:
     """The window's averages, and which bounds they are outside of, in words."""
     p = event.payload
@@ -189,7 +197,7 @@ def _performance_average(t: Translator, event: OutboxEvent) -> str:
     seconds, size = p.get("avg_seconds"), p.get("avg_bytes")
     return t.t(
         "alert.performance.average",
-        days=p.get("window_days", ""),
+        days=_window_days(t, p.get("window_days")),
         duration=short_duration(t, float(seconds)) if seconds is not None else "—",
         size=t.size(round(size)) if size is not None else "—",
         bounds=", ".join(bound_words(t, b, float(limits.get(b.value, 0))) for b in crossed),

@@ -60,7 +60,7 @@ def job_fields(t: Translator, job: Job) -> list[Field]:
     if job.state.is_terminal:
         fields.append(Field(t.t("field.duration"), t.duration(job.duration)))
     if job.file_count is not None:
-        fields.append(Field(t.t("field.files"), str(job.file_count)))
+        fields.append(Field(t.t("field.files"), t.number(job.file_count)))
     if job.size_bytes is not None:
         fields.append(Field(t.t("field.size"), t.size(job.size_bytes)))
     if job.sha256:
@@ -82,7 +82,7 @@ def job_summary(t: Translator, job: Job) -> str:
         job=job.id,
         target=job.target,
         size=t.size(job.size_bytes),
-        files=job.file_count if job.file_count is not None else "—",
+        files=t.t("line.files", count=job.file_count) if job.file_count is not None else "—",
         duration=t.duration(job.duration),
     )
 
@@ -99,6 +99,7 @@ def job_message(
         title=t.t(title_key, job=job.id, target=job.target),
         status=state_word(t, job.state),
         tone=STATE_TONES[job.state],
+        field_separator=t.t("field.separator"),
         fields=tuple(job_fields(t, job)),
         sections=tuple(sections),
         actions=job_actions(t, job),

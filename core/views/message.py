@@ -85,6 +85,9 @@ class Message:
     # The label of a free-text input the actions carry, where the platform can put one beside
     # its buttons (a reviewer's comment on a Teams card); empty when there is none.
     comment_label: str = ""
+    # Between a field's label and its value in the plain text: the catalog's `field.separator`
+    # (`: ` in English; French puts a narrow no-break space before the colon).
+    field_separator: str = ": "
 
     @property
     def facts(self) -> list[Field]:
@@ -105,7 +108,7 @@ class Message:
     def text(self) -> str:
         """The whole message as plain text: Slack's fallback, the console's reply."""
         lines = [self.headline]
-        lines.extend(f"{f.label}: {f.value}" for f in self.fields)
+        lines.extend(f"{f.label}{self.field_separator}{f.value}" for f in self.fields)
         for section in self.sections:
             lines.append("")
             lines.append(section)
