@@ -40,7 +40,8 @@ def is_job_message(message: Message) -> bool:
 def slash_response(message: Message) -> dict[str, Any]:
     """The ack or response payload. Cached: the same answers (help) come back often; callers
     only unpack it, never change it."""
-    visibility = "in_channel" if is_job_message(message) else "ephemeral"
+    shown = is_job_message(message) or (message.shared and not message.ephemeral)
+    visibility = "in_channel" if shown else "ephemeral"
     return {**render(message), "response_type": visibility}
 
 

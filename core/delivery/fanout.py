@@ -37,9 +37,13 @@ def deliveries_for(
     person can be messaged on (console users and the system cannot)."""
     assert event.id is not None
     event_id = event.id
+    # A draft's review card is the reply in the conversation it was submitted from: a
+    # subscription there must not post it a second time.
+    shown_in = event.payload.get("shown_in")
     found = [
         Delivery(event_id=event_id, destination=d, next_attempt_at=now)
         for d in sorted(set(destinations))
+        if d.key != shown_in
     ]
     if event.kind is EventKind.DELIVERY_DEAD:
         people = sorted({a for a in admins if a.platform in chat_platforms}, key=str)

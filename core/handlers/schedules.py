@@ -9,7 +9,7 @@ from core.commands import model as c
 from core.commands.actions import MAX_COMMENT
 from core.domain import cron
 from core.domain.audit import audit_entry
-from core.domain.authorization import require, visible_targets
+from core.domain.authorization import grants_allow, require, visible_targets
 from core.domain.capabilities import Capability
 from core.domain.events import EventKind, OutboxEvent
 from core.domain.model import SYSTEM_ACTOR, Outcome
@@ -23,8 +23,10 @@ from core.domain.schedules import (
     Verdict,
     prune_candidates,
 )
+from core.domain.subscriptions import AlertKind, Destination, Severity
 from core.errors import InvalidCommand, NotFound, PermissionDenied
 from core.handlers.context import Context, Handler
+from core.handlers.subscriptions import destination_of
 from core.ports import Clock, UnitOfWork
 from core.safety.redaction import redact
 from core.views.message import Message
@@ -114,10 +116,41 @@ async def submit_draft(cmd: c.SubmitDraft, ctx: Context) -> Message:
     draft.submit(ctx.clock.now(), ctx.draft_ttl)
     await ctx.uow.drafts.save(draft)
     await ctx.audit("draft.submitted", target=draft.target, detail=f"draft #{draft.id}")
-    await _event(ctx, EventKind.DRAFT_SUBMITTED, draft)
-    return _with_footer(
-        await _draft_view(draft, ctx),
-        ctx.t.t("draft.submitted_footer", prefix=ctx.prefix, draft=draft.id),
+    # The card is the reply, shown to the whole conversation: the reviewer sitting next to
+    # the author sees it there. Subscribed channels get it through the outbox, this one not
+    # twice (`shown_in`).
+    here = destination_of(ctx) if ctx.actor.channel else None
+    elsewhere = await _review_destinations(ctx, draft.target) - ({here} if here else set())
+    await _event(ctx, EventKind.DRAFT_SUBMITTED, draft, **({"shown_in": here.key} if here else {}))
+    lines = [_where_sent(ctx, here is not None, len(elsewhere))]
+    if not await _someone_else_may_approve(ctx, draft):
+        lines.append(ctx.t.t("draft.no_reviewer", target=draft.target, prefix=ctx.prefix))
+    lines.append(ctx.t.t("draft.submitted_footer", prefix=ctx.prefix, draft=draft.id))
+    return replace(await _draft_view(draft, ctx), footer="\n".join(lines), shared=True)
+
+
+async def _review_destinations(ctx: Context, target: str) -> set[Destination]:
+    """The channels (and webhooks) subscribed to `review` alerts of `target`."""
+    return {
+        s.destination
+        for s in await ctx.uow.subscriptions.for_target(target)
+        if s.wants(target, AlertKind.REVIEW, Severity.INFO)
+    }
+
+
+def _where_sent(ctx: Context, here: bool, elsewhere: int) -> str:
+    """ "Sent for review here and to 2 subscribed channels" (no names: the bot keeps none)."""
+    many = "none" if elsewhere == 0 else "one" if elsewhere == 1 else "many"
+    where = "here" if here else "away"
+    return ctx.t.t(f"draft.sent.{where}.{many}", count=elsewhere, prefix=ctx.prefix)
+
+
+async def _someone_else_may_approve(ctx: Context, draft: Draft) -> bool:
+    """Whether a grant lets anyone but the author approve this draft (four eyes). The bot
+    knows grants, not who is in which channel: that is all this says."""
+    return any(
+        g.principal != draft.author and grants_allow([g], Capability.APPROVE, draft.target)
+        for g in await ctx.uow.grants.all()
     )
 
 

@@ -85,6 +85,9 @@ class Message:
     # The label of a free-text input the actions carry, where the platform can put one beside
     # its buttons (a reviewer's comment on a Teams card); empty when there is none.
     comment_label: str = ""
+    # Shown to the whole conversation even where a platform answers a command privately by
+    # default (a Slack slash command): a draft's review card, for the reviewers there.
+    shared: bool = False
 
     @property
     def facts(self) -> list[Field]:

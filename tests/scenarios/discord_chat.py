@@ -207,7 +207,15 @@ class DiscordChat(HarnessedBot[DiscordHarness]):
         posts = await eventually(
             lambda: self._posts_in(CHANNELS[channel]), bool, f"a post in {channel}"
         )
-        return [_seen(p) for p in posts]
+        return [_seen(p, self._id_of(CHANNELS[channel], p)) for p in posts]
+
+    def _id_of(self, channel: str, posted: dict[str, Any]) -> str | None:
+        """The id the stand-in gave a post (the request named it only by its nonce)."""
+        if "id" in posted:
+            return str(posted["id"])
+        nonce = str(posted.get("nonce") or "")
+        found = self.standin.nonces.get((channel, nonce)) if nonce else None
+        return str(found["id"]) if found else None
 
     async def forge(self, forgery: str, text: str) -> int:
         path, options = slash(text)

@@ -10,6 +10,7 @@ import json
 import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -214,6 +215,7 @@ class TeamsChat:
             name=name,
             locale=locale,
             card_message_id=on.message_id,
+            conversation=on.extra.get("conversation", CHANNEL),
         )
         response = await self.client.post("/api/messages", json=invoke)
         assert response.status == 200  # an invoke is answered in its HTTP response
@@ -275,14 +277,18 @@ class TeamsChat:
         top_level = f"/v3/conversations/{CHANNELS[channel]}/activities"
         posts = await eventually(
             lambda: [
-                body
-                for verb, path, body in self.connector.sent
+                (body, self.connector.answered[i])
+                for i, (verb, path, body) in enumerate(self.connector.sent)
                 if verb == "POST" and path == top_level
             ],
             bool,
             f"a post in {channel}",
         )
-        return [_seen(body) for body in posts]
+        # Where a press on it comes from: its conversation, and its id there.
+        return [
+            replace(seen, extra={**seen.extra, "conversation": CHANNELS[channel]})
+            for seen in (_seen(body, posted) for body, posted in posts)
+        ]
 
     async def forge(self, forgery: str, text: str) -> int:
         authorization = FORGERIES[forgery]

@@ -188,3 +188,57 @@ async def test_audit_of_the_action_log_holds_who_did_what_where(chat: Chat) -> N
     [run] = runs
     assert run["actor"] == chat.principal(ALICE) and run["platform"] == chat.platform
     assert run["outcome"] == "ok" and run["target"] == "quick" and run["channel"]
+
+
+# --- reviews where reviewers are (issue 17) ---
+
+
+async def test_a_reviewer_beside_the_author_sees_the_card_and_approves_it_there(
+    chat: Chat,
+) -> None:
+    await chat.say(ALICE, DRAFT)
+    review = await chat.say(ALICE, "schedule submit #1")  # in a channel with no subscription
+    assert not review.private  # the whole conversation sees it, Carol too
+    assert {"draft.approve", "draft.reject", "draft.changes"} <= set(review.actions)
+    assert "Sent for review here." in review.text
+    assert "Nobody but you" not in review.text
+    approved = await chat.press(CAROL, review, "draft.approve", "1", _draft_version(chat))
+    assert not approved.private and "Approuvé par Carol" in approved.text
+    assert chat.rows("SELECT target, cron FROM schedules WHERE active") == [("quick", "0 2 * * *")]
+    await chat.settle()
+    assert chat.rows("SELECT count(*) FROM deliveries") == [(0,)]  # nobody subscribed
+
+
+async def test_a_subscribed_channel_gets_the_card_too_but_the_submitting_one_only_once(
+    chat: Chat,
+) -> None:
+    await chat.say(ALICE, "subscribe quick review", channel=ALERTS)
+    await chat.say(ALICE, "subscribe quick review")  # the channel the draft is submitted in
+    await chat.say(ALICE, DRAFT)
+    here = await chat.say(ALICE, "schedule submit #1")
+    assert not here.private and "draft.approve" in here.actions
+    assert "Sent for review here and to 1 channel subscribed to review alerts." in here.text
+    await chat.settle()
+    [card] = await chat.posted_in(ALERTS)
+    assert "draft.approve" in card.actions and "quick" in card.text
+    assert chat.rows("SELECT count(*) FROM deliveries") == [(1,)]  # not again in this channel
+    version = _draft_version(chat)
+    approved = await chat.press(CAROL, card, "draft.approve", "1", version)
+    assert not approved.private
+    assert chat.rows("SELECT state FROM drafts") == [("approved",)]
+    # The copy in the author's channel still shows its buttons (it is not redrawn), but a
+    # press on it acts no more: the draft is decided, and the presser is told so privately.
+    again = await chat.press(CAROL, here, "draft.approve", "1", version)
+    assert again.private
+    assert chat.rows("SELECT count(*) FROM schedules") == [(1,)]
+
+
+async def test_the_author_is_told_plainly_when_nobody_else_may_approve(chat: Chat) -> None:
+    chat.rows("DELETE FROM grants WHERE role = 'reviewer'")  # Carol was the only reviewer
+    await chat.say(ALICE, DRAFT)
+    review = await chat.say(ALICE, "schedule submit #1")
+    assert "Nobody but you may approve drafts of quick, so this one cannot be approved" in (
+        review.text
+    )
+    assert "grant someone the reviewer role with" in review.text
+    assert chat.rows("SELECT state FROM drafts") == [("submitted",)]
