@@ -476,6 +476,8 @@ MESSAGES: dict[str, str] = {
     "field.storage": "Storage",
     "error.recount_needs_target": "Name the target to recount.",
     "error.flag_takes_no_value": "{option} takes no value.",
+    "teams.mention_unknown": "I could not tell who {name} is: neither the mention nor this conversation's member list says. Nothing was done; mention them again from the list Teams offers, or name them as teams:<tenant>:<AAD object id>.",
+    "teams.mention_failed": "I could not look {name} up in this conversation's member list (Teams answered with an error). Nothing was done; try again in a moment.",
     "slack.working": "Working on it…",
     "slack.form_not_opened": "The form did not open in time. Press the button again.",
     "action.retry_job": "Retry",

@@ -341,6 +341,8 @@ MESSAGES: dict[str, str] = {
     "field.storage": "Stockage",
     "error.recount_needs_target": "Nommez la cible à recompter.",
     "error.flag_takes_no_value": "{option} ne prend pas de valeur.",
+    "teams.mention_unknown": "Je ne sais pas qui est {name} : ni la mention ni la liste des membres de cette conversation ne le disent. Rien n'a été fait ; mentionnez la personne de nouveau depuis la liste que Teams propose, ou nommez-la teams:<tenant>:<id d'objet AAD>.",
+    "teams.mention_failed": "Je n'ai pas pu chercher {name} dans la liste des membres de cette conversation (Teams a répondu par une erreur). Rien n'a été fait ; réessayez dans un instant.",
     "slack.working": "Je m'en occupe…",
     "slack.form_not_opened": "Le formulaire ne s'est pas ouvert à temps. Appuyez de nouveau sur le bouton.",
     "action.retry_job": "Relancer",
