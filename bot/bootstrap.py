@@ -367,6 +367,7 @@ async def open_server(settings: Settings, *, clock: Clock | None = None) -> Asyn
             lease=timedelta(seconds=settings.delivery_lease_seconds),
             telemetry=bot.telemetry,
             charts=bot.charts,
+            draft_card=bot.service.draft_card,
         )
         every = settings.progress_every_seconds
         progress = ProgressEditor(

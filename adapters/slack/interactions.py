@@ -104,7 +104,10 @@ class Interactions:
         elif message.shared and container.get("is_ephemeral"):
             # Submitted from the author's private draft card: the review card goes to the
             # whole channel (a private message cannot become a public one in place).
-            await respond(**render(message), response_type="in_channel", replace_original=False)
+            try:
+                await self._runtime.post_draft_card(actor, message)
+            except DeliveryError:
+                await respond(**render(message), response_type="in_channel", replace_original=False)
             await respond(text="", delete_original=True)
         else:
             await respond(**render(message), response_type="in_channel", replace_original=True)

@@ -224,6 +224,12 @@ class TeamsAgent(ActivityHandler):
             card = MessageRef(channel, str(answer.id) if answer is not None and answer.id else "")
             chain = root or activity.id or ""
             await self._posts.remember_job(actor.workspace, card, message.job_id, chain_root=chain)
+        elif message.shared and message.draft_id is not None and answer is not None and answer.id:
+            # A draft's review card: redrawn here when it is decided elsewhere.
+            card = MessageRef(channel, str(answer.id))
+            await self._posts.remember(
+                actor.workspace, card, PostedKind.DRAFT, draft_id=message.draft_id
+            )
 
     async def on_invoke_activity(  # type: ignore[override]
         self, turn_context: TurnContext

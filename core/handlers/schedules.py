@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import replace
 from datetime import datetime
 
@@ -27,6 +28,7 @@ from core.domain.subscriptions import AlertKind, Destination, Severity
 from core.errors import InvalidCommand, NotFound, PermissionDenied
 from core.handlers.context import Context, Handler
 from core.handlers.subscriptions import destination_of
+from core.i18n import Translator
 from core.ports import Clock, UnitOfWork
 from core.safety.redaction import redact
 from core.views.message import Message
@@ -191,6 +193,7 @@ async def review_draft(cmd: c.ReviewDraft, ctx: Context) -> Message:
             reviewer=ctx.actor.display_name,
             comment=comment,
         )
+    _redraw_copies(ctx, draft)
     message = await _draft_view(draft, ctx)
     footer = ctx.t.t(
         f"draft.decided.{cmd.verdict.value}", name=ctx.actor.display_name, time=ctx.t.time(now)
@@ -205,7 +208,16 @@ async def withdraw_draft(cmd: c.WithdrawDraft, ctx: Context) -> Message:
     draft.withdraw(ctx.clock.now())
     await ctx.uow.drafts.save(draft)
     await ctx.audit("draft.withdrawn", target=draft.target, detail=f"draft #{draft.id}")
+    _redraw_copies(ctx, draft)
     return await _draft_view(draft, ctx)
+
+
+def _redraw_copies(ctx: Context, draft: Draft) -> None:
+    """Once committed, every card of the draft (where it was submitted, in the subscribed
+    channels) is redrawn: a decision taken in one place shows in all of them."""
+    ctx.after_commit.extend(
+        functools.partial(listener, draft.id, ctx.pressed) for listener in ctx.draft_listeners
+    )
 
 
 async def expire_overdue_drafts(ctx: Context) -> list[int]:
@@ -254,16 +266,23 @@ async def _authored_draft(draft_id: int, ctx: Context) -> Draft:
 
 
 async def _draft_view(draft: Draft, ctx: Context) -> Message:
-    active = await ctx.uow.schedules.active(draft.target)
-    now = ctx.clock.now()
+    quorum = ctx.target(draft.target).approvals_required
+    return await draft_view(ctx.uow, ctx.t, draft, quorum, ctx.clock.now())
+
+
+async def draft_view(
+    uow: UnitOfWork, t: Translator, draft: Draft, quorum: int, now: datetime
+) -> Message:
+    """A draft's card as it reads now: its diff against the active schedule, and what its
+    retention would prune."""
+    active = await uow.schedules.active(draft.target)
     if draft.state is DraftState.APPROVED:
         doomed = []  # the retention is now active; its pruning happens after the next run
     else:
         doomed = prune_candidates(
-            list(await ctx.uow.archives.kept(draft.target)), draft.spec.retention, now
+            list(await uow.archives.kept(draft.target)), draft.spec.retention, now
         )
-    quorum = ctx.target(draft.target).approvals_required
-    return draft_message(ctx.t, draft, active, doomed, quorum, now)
+    return draft_message(t, draft, active, doomed, quorum, now)
 
 
 async def _event(ctx: Context, kind: EventKind, draft: Draft, **extra: str) -> None:

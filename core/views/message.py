@@ -80,6 +80,7 @@ class Message:
     summary: str = ""  # one spoken sentence (F2)
     ephemeral: bool = False
     job_id: int | None = None
+    draft_id: int | None = None  # a schedule draft's card: its copies are redrawn together
     footer: str = ""
     error_key: str = ""  # set on refusals and errors: which catalog key explains them
     # The label of a free-text input the actions carry, where the platform can put one beside

@@ -191,6 +191,23 @@ class DiscordChat(HarnessedBot[DiscordHarness]):
         )
         return _seen(message, message_id)
 
+    async def redrawn_draft_card(self, draft_id: int, channel: str) -> Seen:
+        # The dispatcher writes where it posted a moment after posting.
+        [(message_id,)] = await eventually(
+            lambda: self.rows(
+                "SELECT message_id FROM posted_messages"
+                f" WHERE draft_id = {draft_id} AND channel = '{CHANNELS[channel]}'"
+            ),
+            bool,
+            f"draft #{draft_id}'s card in {channel}",
+        )
+        message = await eventually(
+            lambda: self.standin.messages[str(message_id)],
+            lambda m: m["edited_timestamp"] is not None,
+            f"a redraw of draft #{draft_id}'s card in {channel}",
+        )
+        return _seen(message, str(message_id))
+
     def _posts_in(self, channel: str) -> list[dict[str, Any]]:
         return [
             self.standin.messages[r.json["id"]] if "id" in (r.json or {}) else r.json

@@ -260,6 +260,23 @@ class TeamsChat:
         )
         return _seen(updates[-1], card_id)
 
+    async def redrawn_draft_card(self, draft_id: int, channel: str) -> Seen:
+        # The dispatcher writes where it posted a moment after posting.
+        [(message_id,)] = await eventually(
+            lambda: self.rows(
+                "SELECT message_id FROM posted_messages"
+                f" WHERE draft_id = {draft_id} AND channel = '{CHANNELS[channel]}'"
+            ),
+            bool,
+            f"draft #{draft_id}'s card in {channel}",
+        )
+        updates = await eventually(
+            lambda: self._updates_of(str(message_id)),
+            bool,
+            f"a redraw of draft #{draft_id}'s card in {channel}",
+        )
+        return _seen(updates[-1], str(message_id))
+
     async def job_thread(self, job_id: int) -> list[Seen]:
         chain = f"/v3/conversations/{self._chain(job_id)}/activities"
         said = await eventually(

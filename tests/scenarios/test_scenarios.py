@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.scenarios.chat import ALERTS, ALICE, CAROL, Chat, Seen
+from tests.scenarios.chat import ALERTS, ALICE, CAROL, OPS, Chat, Seen
 from tests.scenarios.conftest import PLATFORMS
 
 DRAFT = 'schedule draft quick --cron "0 2 * * *" --tz UTC --keep 5'
@@ -224,13 +224,32 @@ async def test_a_subscribed_channel_gets_the_card_too_but_the_submitting_one_onl
     assert chat.rows("SELECT count(*) FROM deliveries") == [(1,)]  # not again in this channel
     version = _draft_version(chat)
     approved = await chat.press(CAROL, card, "draft.approve", "1", version)
-    assert not approved.private
+    assert not approved.private and "Approuvé par Carol" in approved.text
     assert chat.rows("SELECT state FROM drafts") == [("approved",)]
-    # The copy in the author's channel still shows its buttons (it is not redrawn), but a
-    # press on it acts no more: the draft is decided, and the presser is told so privately.
+    # The copy where it was submitted is redrawn: decided, its buttons gone.
+    redrawn = await chat.redrawn_draft_card(1, OPS)
+    assert "approved and active" in redrawn.text and "Carol" in redrawn.text
+    assert not {"draft.approve", "draft.reject", "draft.changes"} & set(redrawn.actions)
+    # A press on a copy drawn before the decision acts no more, and says so privately.
     again = await chat.press(CAROL, here, "draft.approve", "1", version)
     assert again.private
     assert chat.rows("SELECT count(*) FROM schedules") == [(1,)]
+
+
+async def test_approved_where_it_was_submitted_the_subscribed_channels_copy_is_redrawn(
+    chat: Chat,
+) -> None:
+    await chat.say(ALICE, "subscribe quick review", channel=ALERTS)
+    await chat.say(ALICE, DRAFT)
+    here = await chat.say(ALICE, "schedule submit #1")
+    await chat.settle()
+    [card] = await chat.posted_in(ALERTS)
+    assert "draft.approve" in card.actions
+    approved = await chat.press(CAROL, here, "draft.approve", "1", _draft_version(chat))
+    assert not approved.private and "Approuvé par Carol" in approved.text
+    redrawn = await chat.redrawn_draft_card(1, ALERTS)
+    assert "approved and active" in redrawn.text
+    assert not {"draft.approve", "draft.reject", "draft.changes"} & set(redrawn.actions)
 
 
 async def test_the_author_is_told_plainly_when_nobody_else_may_approve(chat: Chat) -> None:
