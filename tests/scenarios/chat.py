@@ -104,6 +104,9 @@ class Chat(Protocol):
     def principal(self, person: str) -> str:
         """`platform:workspace:user` of `person`."""
 
+    def mention(self, person: str) -> str:
+        """How `person` is @mentioned in what `say` types (the platform's own mention)."""
+
 
 T = TypeVar("T")
 WAIT = 5.0  # seconds a scenario waits for the bot to say something on its own

@@ -75,6 +75,8 @@ def _seen(message: dict[str, Any], message_id: str | None = None) -> Seen:
 def _typed(argument: Param | Option, value: str) -> object:
     if argument.kind in (Kind.JOB, Kind.DRAFT, Kind.INT):
         return int(value.lstrip("#"))
+    if argument.kind is Kind.WHO and value.startswith("<@") and value.endswith(">"):
+        return value[2:-1]  # picked in the user option: Discord sends the person's id
     return value
 
 
@@ -283,6 +285,9 @@ class DiscordChat(HarnessedBot[DiscordHarness]):
 
     def sent_anything(self) -> bool:
         return any(r.route != "GET /users/@me" for r in self.standin.requests)
+
+    def mention(self, person: str) -> str:
+        return f"<@{PEOPLE[person][0]}>"
 
     def principal(self, person: str) -> str:
         return f"discord:{GUILD_ID}:{PEOPLE[person][0]}"

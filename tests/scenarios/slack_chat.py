@@ -237,6 +237,9 @@ class SlackChat(HarnessedBot[SlackHarness]):
     def sent_anything(self) -> bool:
         return bool(self.standin.called("chat.postMessage") or self.standin.responses)
 
+    def mention(self, person: str) -> str:
+        return f"<@{USERS[person]}>"
+
     def principal(self, person: str) -> str:
         return f"slack:{TEAM}:{USERS[person]}"
 

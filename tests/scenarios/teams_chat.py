@@ -27,6 +27,7 @@ from tests.adapters.teams_standin import (
     card_action,
     connector_standin,
     message,
+    user_mention,
 )
 from tests.clients import corpus
 from tests.scenarios.chat import (
@@ -181,9 +182,27 @@ class TeamsChat:
                 locale=locale,
                 conversation=conversation,
                 activity_id=activity_id,
+                mentions=self._mentions(text, conversation),
             )
         )
         return activity_id
+
+    def _mentions(self, text: str, conversation: str) -> list[dict[str, Any]]:
+        """The entities of the people `text` mentions. As the Teams web client may, with only
+        their `29:` id: the bot finds them in the conversation's roster, where they are."""
+        found = []
+        channel = conversation.partition(";")[0]
+        for user, name, _ in USERS.values():
+            if f"<at>{name}</at>" not in text:
+                continue
+            roster = self.connector.members.get(channel, [])
+            if not any(m["aadObjectId"] == user for m in roster):
+                self.connector.member(channel, user, name)
+            found.append(user_mention(name, member=f"29:{user}"))
+        return found
+
+    def mention(self, person: str) -> str:
+        return f"<at>{USERS[person][1]}</at>"
 
     async def say(self, person: str, text: str, *, channel: str = OPS) -> Seen:
         activity_id = await self._write(person, text, CHANNELS[channel])

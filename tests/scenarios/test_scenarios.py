@@ -261,3 +261,20 @@ async def test_the_author_is_told_plainly_when_nobody_else_may_approve(chat: Cha
     )
     assert "grant someone the reviewer role with" in review.text
     assert chat.rows("SELECT state FROM drafts") == [("submitted",)]
+
+
+async def test_an_admin_names_a_reviewer_by_mention_and_they_approve_the_stuck_draft(
+    chat: Chat,
+) -> None:
+    chat.rows("DELETE FROM grants WHERE role = 'reviewer'")  # Carol has no role yet
+    await chat.say(ALICE, DRAFT)
+    review = await chat.say(ALICE, "schedule submit #1")
+    assert "Nobody but you may approve drafts of quick" in review.text
+    refused = await chat.press(CAROL, review, "draft.approve", "1", _draft_version(chat))
+    assert refused.private
+    granted = await chat.say(ALICE, f"role grant {chat.mention(CAROL)} reviewer")
+    assert f"{chat.principal(CAROL)} is now reviewer for all targets." in granted.text
+    assert (chat.principal(CAROL), "reviewer") in chat.rows("SELECT principal, role FROM grants")
+    approved = await chat.press(CAROL, review, "draft.approve", "1", _draft_version(chat))
+    assert not approved.private and "Approuvé par Carol" in approved.text
+    assert chat.rows("SELECT state FROM drafts") == [("approved",)]
