@@ -308,7 +308,11 @@ class DiscordAdapter(Lifecycle):
                 continue
             await self._remember_job(actor, message, str(sent["channel_id"]), str(sent["id"]))
             return
-        log.warning("the message of job #%s never appeared on Discord", message.job_id)
+        log.warning(
+            "the answer (job #%s, draft #%s) never appeared on Discord",
+            message.job_id,
+            message.draft_id,
+        )
 
     async def _remember_job(
         self, actor: Actor, message: Message, channel: str, message_id: str
