@@ -121,7 +121,9 @@ async def submit_draft(cmd: c.SubmitDraft, ctx: Context) -> Message:
     # The card is the reply, shown to the whole conversation: the reviewer sitting next to
     # the author sees it there. Subscribed channels get it through the outbox, this one not
     # twice (`shown_in`).
-    here = destination_of(ctx) if ctx.actor.channel else None
+    # A person's own chat with the bot (a Teams personal chat) is no place anyone else reads.
+    shared_here = bool(ctx.actor.channel) and not ctx.actor.direct
+    here = destination_of(ctx) if shared_here else None
     elsewhere = await _review_destinations(ctx, draft.target) - ({here} if here else set())
     await _event(ctx, EventKind.DRAFT_SUBMITTED, draft, **({"shown_in": here.key} if here else {}))
     lines = [_where_sent(ctx, here is not None, len(elsewhere))]

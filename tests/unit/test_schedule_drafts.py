@@ -316,3 +316,34 @@ async def test_the_french_warning_says_the_same_thing(
         "Personne d'autre que vous ne peut approuver les brouillons de demo, celui-ci ne peut "
         "donc pas être approuvé (quatre yeux)"
     ) in submitted.footer
+
+
+async def test_submitted_from_a_personal_chat_the_card_is_not_said_to_be_seen_there(
+    service: CommandService, store: FakeStore
+) -> None:
+    alice = Principal("slack", "T1", "UA")
+    store.state.grants.append(Grant(alice, Role.ADMIN, None, CONFIG_GRANTOR, _NOW))
+    store.state.grants.append(
+        Grant(Principal("slack", "T1", "UC"), Role.REVIEWER, None, CONFIG_GRANTOR, _NOW)
+    )
+    await service.execute_text("subscribe demo review", _slack("UA", "CREVIEW"))
+    own_chat = Actor(alice, "UA", "en", channel="D1", direct=True)
+    await service.execute_text(DAILY, own_chat)
+    submitted = await service.execute_text("schedule submit #1", own_chat)
+    assert submitted.footer.splitlines()[0] == (
+        "Sent for review to 1 channel subscribed to review alerts."
+    )
+    [event] = [e for e in store.state.outbox if e.kind is EventKind.DRAFT_SUBMITTED]
+    assert "shown_in" not in event.payload
+
+
+async def test_with_no_channel_and_no_subscription_the_author_learns_where_reviewers_look(
+    service: CommandService,
+) -> None:
+    alice = Actor(Principal("console", "", "alice"), "alice", "en", channel="")
+    await service.execute_text(DAILY, alice)
+    submitted = await service.execute_text("schedule submit #1", alice)
+    assert submitted.footer.splitlines()[0] == (
+        "Submitted for review. No channel subscribes to its review alerts: reviewers find it "
+        "with schedule drafts."
+    )
