@@ -128,12 +128,14 @@ class Dispatcher(Lifecycle):
         telemetry: Telemetry = NO_TELEMETRY,
         charts: Charts | None = None,
         draft_card: Callable[[int], Awaitable[Message | None]] | None = None,
+        on_draft_expired: Callable[[int], object] | None = None,
     ) -> None:
         """`senders` are keyed by platform and workspace (a bot serves its own workspaces);
         `platforms` say whom a person can be messaged on, and how the bot is invoked there.
         Deliveries, rate limits and dead letters are counted in `telemetry`. `draft_card`
         draws a draft as it reads now: a review alert posted as (or after) its draft was
-        decided is redrawn with it."""
+        decided is redrawn with it. `on_draft_expired` hears of each draft that expired (its
+        cards are redrawn: an expiry is no command, so no handler asks for it)."""
         self._uow_factory = uow_factory
         self._clock = clock
         self._senders = dict(senders)
@@ -145,6 +147,7 @@ class Dispatcher(Lifecycle):
         self._telemetry = telemetry
         self._charts = charts  # draws a performance alert's chart, for platforms that upload it
         self._draft_card = draft_card
+        self._on_draft_expired = on_draft_expired
         self._queues: dict[Destination, deque[Delivery]] = {}
         self._workers: dict[Destination, asyncio.Task[None]] = {}
         self._posted_at: dict[Destination, deque[float]] = {}  # recent posts, for digests
@@ -190,9 +193,17 @@ class Dispatcher(Lifecycle):
             )
         if idle:
             return 0
+        handled: list[OutboxEvent] = []
         async with self._uow_factory() as uow:
-            await fan_out(uow, self._clock.now(), chat_platforms=self._platforms.chat)
+            await fan_out(
+                uow, self._clock.now(), chat_platforms=self._platforms.chat, handled=handled
+            )
             await uow.commit()
+        if self._on_draft_expired is not None:
+            for event in handled:
+                draft = event.payload.get("draft")
+                if event.kind is EventKind.DRAFT_EXPIRED and isinstance(draft, int):
+                    self._on_draft_expired(draft)
         room = MAX_QUEUED - sum(len(q) for q in self._queues.values())
         if room <= 0:
             return 0

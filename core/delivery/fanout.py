@@ -74,11 +74,19 @@ def deliveries_for(
 
 
 async def fan_out(
-    uow: UnitOfWork, now: datetime, *, chat_platforms: Collection[str], limit: int = 100
+    uow: UnitOfWork,
+    now: datetime,
+    *,
+    chat_platforms: Collection[str],
+    limit: int = 100,
+    handled: list[OutboxEvent] | None = None,
 ) -> int:
-    """Turn waiting outbox events into deliveries; returns how many events were handled.
-    People are messaged only on `chat_platforms` (`Platforms.chat`)."""
+    """Turn waiting outbox events into deliveries; returns how many events were handled
+    (and appends them to `handled`, when given). People are messaged only on
+    `chat_platforms` (`Platforms.chat`)."""
     events = await uow.outbox.pending(limit=limit)
+    if handled is not None:
+        handled.extend(events)
     for event in events:
         assert event.id is not None
         destinations: list[Destination] = []
