@@ -128,7 +128,8 @@ async def submit_draft(cmd: c.SubmitDraft, ctx: Context) -> Message:
     await _event(ctx, EventKind.DRAFT_SUBMITTED, draft, **({"shown_in": here.key} if here else {}))
     lines = [_where_sent(ctx, here is not None, len(elsewhere))]
     if not await _someone_else_may_approve(ctx, draft):
-        lines.append(ctx.t.t("draft.no_reviewer", target=draft.target, prefix=ctx.prefix))
+        grant = ctx.prefix_for("role grant")  # `/export-admin ` on Discord
+        lines.append(ctx.t.t("draft.no_reviewer", target=draft.target, prefix=grant))
     lines.append(ctx.t.t("draft.submitted_footer", prefix=ctx.prefix, draft=draft.id))
     return replace(await _draft_view(draft, ctx), footer="\n".join(lines), shared=True)
 

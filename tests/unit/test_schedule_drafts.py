@@ -11,7 +11,7 @@ from core.domain.events import EventKind
 from core.domain.model import CONFIG_GRANTOR, Actor, Grant, Outcome, Principal
 from core.domain.schedules import ArchiveRecord, DraftState
 from tests.fakes import FakeStore
-from tests.unit.conftest import console, press
+from tests.unit.conftest import RecordingJobControl, console, press
 
 _NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 DAILY = 'schedule draft demo --cron "0 2 * * *" --tz Europe/Paris --keep 5'
@@ -347,3 +347,21 @@ async def test_with_no_channel_and_no_subscription_the_author_learns_where_revie
         "Submitted for review. No channel subscribes to its review alerts: reviewers find it "
         "with schedule drafts."
     )
+
+
+async def test_the_warning_names_the_command_that_grants_roles_on_each_platform(
+    store: FakeStore, clock: FrozenClock, jobs: RecordingJobControl
+) -> None:
+    from bot.bootstrap import PLATFORMS
+    from tests.unit.conftest import TARGETS
+
+    service = CommandService(
+        store.uow, TARGETS, clock, jobs, platforms=PLATFORMS, workspaces={"discord:G1"}
+    )
+    alice = Principal("discord", "G1", "1")
+    store.state.grants = [Grant(alice, Role.ADMIN, None, CONFIG_GRANTOR, _NOW)]
+    actor = Actor(alice, "Alice", "en", channel="C1")
+    await service.execute_text(DAILY, actor, prefix="/export ")
+    submitted = await service.execute_text("schedule submit #1", actor, prefix="/export ")
+    assert "grant someone the reviewer role with /export-admin role grant" in submitted.footer
+    assert "A reviewer answers with the buttons or /export schedule review #1" in (submitted.footer)
