@@ -378,6 +378,10 @@ async def open_server(settings: Settings, *, clock: Clock | None = None) -> Asyn
             lease=timedelta(seconds=settings.delivery_lease_seconds),
             telemetry=bot.telemetry,
             charts=bot.charts,
+            draft_card=bot.service.draft_card,
+            on_draft_expired=lambda draft: [
+                listener(draft, "") for listener in bot.service.draft_listeners
+            ],
         )
         every = settings.progress_every_seconds
         progress = ProgressEditor(

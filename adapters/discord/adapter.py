@@ -43,6 +43,7 @@ from adapters.discord.shape import shape_problem
 from adapters.discord.verify import InteractionVerifier
 from core.app.announcer import JobEndAnnouncer
 from core.app.deadline import within
+from core.app.drafts import DraftCardRedrawer
 from core.app.notes import discussed_at, job_of
 from core.app.posts import PostBook
 from core.app.presses import (
@@ -58,6 +59,7 @@ from core.commands.actions import Press
 from core.commands.forms import DECISION_FORM, Form, FormInvalid, FormRef, PostRef
 from core.commands.grammar.registry import Kind, Option, Param
 from core.delivery.senders import DeliveryError, MessageRef
+from core.domain.conversations import PostedKind
 from core.domain.model import Actor, Job, Principal
 from core.i18n import Translator
 from core.ports import Clock
@@ -104,6 +106,8 @@ class DiscordAdapter(Lifecycle):
         self._background = Background("Discord")
         self.surface = DiscordSurface(self)
         self.announcer = JobEndAnnouncer(service, self.surface)
+        self.drafts = DraftCardRedrawer(service, self.surface)
+        service.draft_listeners.append(self.on_draft_changed)
         self._posts = PostBook(service, clock, PLATFORM, self.on_job_ended)
         self._locales: dict[str, str] = {}  # user id → the locale of their last interaction
         self._answers: OrderedDict[int, tuple[Message, bytes]] = OrderedDict()
@@ -236,6 +240,9 @@ class DiscordAdapter(Lifecycle):
         if message.job_id is not None and not message.ephemeral:
             self._background.keep(self._remember_answer(interaction, actor, message))
             return _answer(message)
+        if message.shared and message.draft_id is not None and not message.ephemeral:
+            self._background.keep(self._remember_answer(interaction, actor, message))
+            return _answer(message)
         return self._serialized(message)
 
     def _serialized(self, message: Message) -> bytes:
@@ -267,7 +274,7 @@ class DiscordAdapter(Lifecycle):
         except DeliveryError as error:
             log.warning("could not follow up a Discord interaction: %s", error.detail)
             return
-        if message.job_id is not None:
+        if message.job_id is not None or (message.shared and message.draft_id is not None):
             await self._remember_job(actor, message, str(sent["channel_id"]), str(sent["id"]))
 
     async def _with_files(self, interaction: Mapping[str, Any], message: Message) -> None:
@@ -301,14 +308,29 @@ class DiscordAdapter(Lifecycle):
                 continue
             await self._remember_job(actor, message, str(sent["channel_id"]), str(sent["id"]))
             return
-        log.warning("the message of job #%s never appeared on Discord", message.job_id)
+        log.warning(
+            "the answer (job #%s, draft #%s) never appeared on Discord",
+            message.job_id,
+            message.draft_id,
+        )
 
     async def _remember_job(
         self, actor: Actor, message: Message, channel: str, message_id: str
     ) -> None:
-        assert message.job_id is not None
         card = MessageRef(channel, message_id)
+        if message.job_id is None:  # a draft's review card: redrawn once decided elsewhere
+            await self._posts.remember(
+                actor.workspace, card, PostedKind.DRAFT, draft_id=message.draft_id
+            )
+            return
         await self._posts.remember_job(actor.workspace, card, message.job_id)
+
+    def on_draft_changed(self, draft_id: int, pressed: str) -> None:
+        """A draft was decided or withdrawn: its cards on Discord are redrawn (not `pressed`)."""
+        self._background.keep(self._redraw_draft(draft_id, pressed))
+
+    async def _redraw_draft(self, draft_id: int, pressed: str) -> None:
+        await self.drafts.redraw(draft_id, pressed)
 
     async def _press(self, interaction: Mapping[str, Any], actor: Actor) -> dict[str, Any]:
         data = interaction.get("data") or {}

@@ -66,6 +66,10 @@ class Events:
             await runtime.posts.remember(
                 actor.workspace, ref, PostedKind.NOTE, job_id=message.job_id
             )
+        elif message.shared and message.draft_id is not None:  # redrawn once decided
+            await runtime.posts.remember(
+                actor.workspace, ref, PostedKind.DRAFT, draft_id=message.draft_id
+            )
 
     def _without_bot_mention(self, text: str) -> str:
         own = self._runtime.bot_user_id

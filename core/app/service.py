@@ -42,6 +42,7 @@ from core.handlers.context import (
     PreviewLauncher,
 )
 from core.handlers.registry import HANDLERS
+from core.handlers.schedules import draft_view
 from core.i18n import Translator
 from core.ports import AuditSink, Charts, Clock, UnitOfWork, UnitOfWorkFactory
 from core.safety.redaction import redact, redact_params
@@ -92,6 +93,8 @@ class CommandService:
         self._telemetry = telemetry
         self._charts = charts
         self.schedule_listeners: list[Callable[[], object]] = []
+        # Each chat platform redraws a draft's cards there (core/app/drafts.py).
+        self.draft_listeners: list[Callable[[int, str], object]] = []
         # Builds `audit` exports; the root sets it once the platforms' senders exist.
         self.exports = exports
         # Walks targets' trees for `exclude`; the root sets it like `exports`.
@@ -145,7 +148,14 @@ class CommandService:
         return await self.execute(command, actor, raw=raw, prefix=prefix, once=once)
 
     async def execute(
-        self, command: c.Command, actor: Actor, *, raw: str = "", prefix: str = "", once: str = ""
+        self,
+        command: c.Command,
+        actor: Actor,
+        *,
+        raw: str = "",
+        prefix: str = "",
+        once: str = "",
+        pressed: str = "",
     ) -> Message:
         """Run `command` for `actor`: checked, done, audited and answered in words.
 
@@ -153,14 +163,15 @@ class CommandService:
         id, a Teams activity id, a button on one message version): it is claimed in the
         command's own transaction, so a replay of a change gets "already done" and changes
         nothing (E2), on any process sharing the database. Reading commands claim nothing:
-        answering them twice is harmless."""
+        answering them twice is harmless. `pressed` names the message whose button it is
+        (`"<channel>:<id>"`): redrawn by the adapter, so not again by a listener."""
         target = _target_of(command)
         known = target if target in self._targets else None  # a typed name may be anything
         with log_context(target=known, job_id=_job_of(command)):
-            return await self._execute(command, actor, raw, prefix, once)
+            return await self._execute(command, actor, raw, prefix, once, pressed)
 
     async def _execute(
-        self, command: c.Command, actor: Actor, raw: str, prefix: str, once: str
+        self, command: c.Command, actor: Actor, raw: str, prefix: str, once: str, pressed: str = ""
     ) -> Message:
         command, actor, raw = clean_command(command), clean_actor(actor), clean(raw)
         t = Translator(actor.locale)
@@ -181,6 +192,8 @@ class CommandService:
                     prefix,
                     self._draft_ttl,
                     self.schedule_listeners,
+                    draft_listeners=self.draft_listeners,
+                    pressed=pressed,
                     webhook_allow_private=self._webhook_allow_private,
                     serves=self.serves_principal,
                     charts=self._charts,
@@ -257,7 +270,7 @@ class CommandService:
             return await self.refuse_action(name, value, actor, prefix=prefix)
         key = f"press {message} {name} {value}" if message else once
         return await self.execute(
-            command, actor, raw=f"{name} {value}", prefix=prefix, once=clean(key)
+            command, actor, raw=f"{name} {value}", prefix=prefix, once=clean(key), pressed=message
         )
 
     async def refuse_action(
@@ -352,6 +365,20 @@ class CommandService:
     async def posted_for_job(self, job_id: int, platform: str) -> Sequence[PostedMessage]:
         async with self._uow_factory(read_only=True) as uow:
             return await uow.posted.for_job(job_id, platform)
+
+    async def posted_for_draft(self, draft_id: int, platform: str) -> Sequence[PostedMessage]:
+        async with self._uow_factory(read_only=True) as uow:
+            return await uow.posted.for_draft(draft_id, platform)
+
+    async def draft_card(self, draft_id: int, locale: str = "en") -> Message | None:
+        """A draft's card as everyone sees it now (None when there is no such draft)."""
+        async with self._uow_factory(read_only=True) as uow:
+            draft = await uow.drafts.get(draft_id)
+            if draft is None:
+                return None
+            spec = self._targets.get(draft.target)
+            quorum = spec.approvals_required if spec is not None else 1
+            return await draft_view(uow, Translator(locale), draft, quorum, self._clock.now())
 
     async def job_view(self, job_id: int, locale: str = "en") -> Message | None:
         """A job with its notes, for the page a signed link opens (the link is the right)."""

@@ -58,6 +58,10 @@ class Context:
     draft_ttl: timedelta = DEFAULT_DRAFT_TTL
     # Called after a commit that activated a schedule (the scheduler re-reads its table).
     schedule_listeners: Sequence[Callable[[], object]] = ()
+    # Called after a commit that changed a draft people may have a card of: the draft's id,
+    # and the message pressed to change it (`"<channel>:<id>"`, "" for none), already redrawn.
+    draft_listeners: Sequence[Callable[[int, str], object]] = ()
+    pressed: str = ""
     # Webhooks may go to loopback and private networks (on-premises receivers, tests).
     webhook_allow_private: bool = False
     after_commit: list[Callable[[], object]] = field(default_factory=list)

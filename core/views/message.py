@@ -80,6 +80,7 @@ class Message:
     summary: str = ""  # one spoken sentence (F2)
     ephemeral: bool = False
     job_id: int | None = None
+    draft_id: int | None = None  # a schedule draft's card: its copies are redrawn together
     footer: str = ""
     error_key: str = ""  # set on refusals and errors: which catalog key explains them
     # The label of a free-text input the actions carry, where the platform can put one beside
@@ -88,6 +89,9 @@ class Message:
     # Between a field's label and its value in the plain text: the catalog's `field.separator`
     # (`: ` in English; French puts a narrow no-break space before the colon).
     field_separator: str = ": "
+    # Shown to the whole conversation even where a platform answers a command privately by
+    # default (a Slack slash command): a draft's review card, for the reviewers there.
+    shared: bool = False
 
     @property
     def facts(self) -> list[Field]:

@@ -141,6 +141,7 @@ def draft_message(
         actions=actions,
         summary=t.t("draft.summary", draft=draft.id, target=draft.target, state=state),
         comment_label=t.t("draft.comment.label") if actions else "",
+        draft_id=draft.id,
     )
 
 

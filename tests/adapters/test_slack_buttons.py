@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -15,12 +16,11 @@ async def _press(
     slack: SlackHarness, action: str, value: str, user: str, ts: str = ""
 ) -> dict[str, Any]:
     before = len(slack.standin.responses)
-    body = block_actions(
-        action,
-        value,
-        user=user,
-        response_url=slack.standin.response_url("b"),
-        **({"message_ts": ts} if ts else {}),
+    url = slack.standin.response_url("b")
+    body = (
+        block_actions(action, value, user=user, response_url=url, message_ts=ts)
+        if ts
+        else block_actions(action, value, user=user, response_url=url)
     )
     status, _ = await slack.post(body)
     assert status == 200
@@ -103,3 +103,42 @@ async def test_a_forged_or_unknown_button_is_answered_and_audited_and_changes_no
     assert slack.rows("SELECT action, outcome FROM audit_log WHERE action = 'button'") == [
         ("button", "invalid")
     ]
+
+
+async def test_the_review_card_is_posted_for_the_channel_and_remembered_with_its_draft(
+    slack: SlackHarness,
+) -> None:
+    await _submitted_draft(slack)
+    await slack.slack.runtime.drain()
+    [card] = [p for p in slack.standin.called("chat.postMessage") if p["channel"] == "C0OPS"]
+    assert "Sent for review here." in card["text"]
+    buttons = [
+        e["action_id"] for b in card["blocks"] if b["type"] == "actions" for e in b["elements"]
+    ]
+    assert {"draft.approve", "draft.reject", "draft.changes"} <= set(buttons)
+    assert slack.rows("SELECT kind, draft_id, channel FROM posted_messages") == [
+        ("draft", 1, "C0OPS")
+    ]
+
+
+async def test_submit_pressed_on_the_private_draft_card_posts_the_review_card_for_everyone(
+    slack: SlackHarness,
+) -> None:
+    draft = 'schedule draft demo --cron "0 2 * * *" --tz UTC --keep 5'
+    await slack.post(slash_command(draft, user=ADMIN, response_url=""))
+    before = len(slack.standin.responses)
+    body = block_actions(
+        "draft.submit",
+        "1:1",
+        user=ADMIN,
+        response_url=slack.standin.response_url("e"),
+        ephemeral=True,
+    )
+    status, _ = await slack.post(body)
+    assert status == 200
+    [gone] = (await slack.standin.wait_for_responses(before + 1))[before:]
+    assert gone.get("delete_original") is True  # the private card goes away
+    [card] = [p for p in slack.standin.called("chat.postMessage") if p["channel"] == "C0OPS"]
+    assert "draft.approve" in json.dumps(card["blocks"]) and "Sent for review" in card["text"]
+    assert slack.rows("SELECT state FROM drafts") == [("submitted",)]
+    assert slack.rows("SELECT kind, draft_id FROM posted_messages") == [("draft", 1)]

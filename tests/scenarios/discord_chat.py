@@ -76,6 +76,8 @@ def _seen(message: dict[str, Any], message_id: str | None = None) -> Seen:
 def _typed(argument: Param | Option, value: str) -> object:
     if argument.kind in (Kind.JOB, Kind.DRAFT, Kind.INT):
         return int(value.lstrip("#"))
+    if argument.kind is Kind.WHO and value.startswith("<@") and value.endswith(">"):
+        return value[2:-1]  # picked in the user option: Discord sends the person's id
     return value
 
 
@@ -192,6 +194,23 @@ class DiscordChat(HarnessedBot[DiscordHarness]):
         )
         return _seen(message, message_id)
 
+    async def redrawn_draft_card(self, draft_id: int, channel: str) -> Seen:
+        # The dispatcher writes where it posted a moment after posting.
+        [(message_id,)] = await eventually(
+            lambda: self.rows(
+                "SELECT message_id FROM posted_messages"
+                f" WHERE draft_id = {draft_id} AND channel = '{CHANNELS[channel]}'"
+            ),
+            bool,
+            f"draft #{draft_id}'s card in {channel}",
+        )
+        message = await eventually(
+            lambda: self.standin.messages[str(message_id)],
+            lambda m: m["edited_timestamp"] is not None,
+            f"a redraw of draft #{draft_id}'s card in {channel}",
+        )
+        return _seen(message, str(message_id))
+
     def _posts_in(self, channel: str) -> list[dict[str, Any]]:
         return [
             self.standin.messages[r.json["id"]] if "id" in (r.json or {}) else r.json
@@ -208,7 +227,15 @@ class DiscordChat(HarnessedBot[DiscordHarness]):
         posts = await eventually(
             lambda: self._posts_in(CHANNELS[channel]), bool, f"a post in {channel}"
         )
-        return [_seen(p) for p in posts]
+        return [_seen(p, self._id_of(CHANNELS[channel], p)) for p in posts]
+
+    def _id_of(self, channel: str, posted: dict[str, Any]) -> str | None:
+        """The id the stand-in gave a post (the request named it only by its nonce)."""
+        if "id" in posted:
+            return str(posted["id"])
+        nonce = str(posted.get("nonce") or "")
+        found = self.standin.nonces.get((channel, nonce)) if nonce else None
+        return str(found["id"]) if found else None
 
     async def forge(self, forgery: str, text: str) -> int:
         path, options = slash(text)
@@ -259,6 +286,9 @@ class DiscordChat(HarnessedBot[DiscordHarness]):
 
     def sent_anything(self) -> bool:
         return any(r.route != "GET /users/@me" for r in self.standin.requests)
+
+    def mention(self, person: str) -> str:
+        return f"<@{PEOPLE[person][0]}>"
 
     def principal(self, person: str) -> str:
         return f"discord:{GUILD_ID}:{PEOPLE[person][0]}"

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.scenarios.chat import ALERTS, ALICE, CAROL, Chat, Seen
+from tests.scenarios.chat import ALERTS, ALICE, CAROL, OPS, Chat, Seen
 from tests.scenarios.conftest import PLATFORMS
 
 DRAFT = 'schedule draft quick --cron "0 2 * * *" --tz UTC --keep 5'
@@ -227,3 +227,93 @@ async def test_a_french_reader_gets_french_spacing_and_people_s_words_as_typed(c
     assert "Il n'y a pas de cible « no-such ». Cibles\u202f: quick, broken." in refused.text
     english = await chat.say(ALICE, "status no-such")
     assert "Targets: quick, broken." in english.text and "\u202f" not in english.text
+
+
+# --- reviews where reviewers are (issue 17) ---
+
+
+async def test_a_reviewer_beside_the_author_sees_the_card_and_approves_it_there(
+    chat: Chat,
+) -> None:
+    await chat.say(ALICE, DRAFT)
+    review = await chat.say(ALICE, "schedule submit #1")  # in a channel with no subscription
+    assert not review.private  # the whole conversation sees it, Carol too
+    assert {"draft.approve", "draft.reject", "draft.changes"} <= set(review.actions)
+    assert "Sent for review here." in review.text
+    assert "Nobody but you" not in review.text
+    approved = await chat.press(CAROL, review, "draft.approve", "1", _draft_version(chat))
+    assert not approved.private and "Approuvé par Carol" in approved.text
+    assert chat.rows("SELECT target, cron FROM schedules WHERE active") == [("quick", "0 2 * * *")]
+    await chat.settle()
+    assert chat.rows("SELECT count(*) FROM deliveries") == [(0,)]  # nobody subscribed
+
+
+async def test_a_subscribed_channel_gets_the_card_too_but_the_submitting_one_only_once(
+    chat: Chat,
+) -> None:
+    await chat.say(ALICE, "subscribe quick review", channel=ALERTS)
+    await chat.say(ALICE, "subscribe quick review")  # the channel the draft is submitted in
+    await chat.say(ALICE, DRAFT)
+    here = await chat.say(ALICE, "schedule submit #1")
+    assert not here.private and "draft.approve" in here.actions
+    assert "Sent for review here and to 1 channel subscribed to review alerts." in here.text
+    await chat.settle()
+    [card] = await chat.posted_in(ALERTS)
+    assert "draft.approve" in card.actions and "quick" in card.text
+    assert chat.rows("SELECT count(*) FROM deliveries") == [(1,)]  # not again in this channel
+    version = _draft_version(chat)
+    approved = await chat.press(CAROL, card, "draft.approve", "1", version)
+    assert not approved.private and "Approuvé par Carol" in approved.text
+    assert chat.rows("SELECT state FROM drafts") == [("approved",)]
+    # The copy where it was submitted is redrawn: decided, its buttons gone.
+    redrawn = await chat.redrawn_draft_card(1, OPS)
+    assert "approved and active" in redrawn.text and "Carol" in redrawn.text
+    assert not {"draft.approve", "draft.reject", "draft.changes"} & set(redrawn.actions)
+    # A press on a copy drawn before the decision acts no more, and says so privately.
+    again = await chat.press(CAROL, here, "draft.approve", "1", version)
+    assert again.private
+    assert chat.rows("SELECT count(*) FROM schedules") == [(1,)]
+
+
+async def test_approved_where_it_was_submitted_the_subscribed_channels_copy_is_redrawn(
+    chat: Chat,
+) -> None:
+    await chat.say(ALICE, "subscribe quick review", channel=ALERTS)
+    await chat.say(ALICE, DRAFT)
+    here = await chat.say(ALICE, "schedule submit #1")
+    await chat.settle()
+    [card] = await chat.posted_in(ALERTS)
+    assert "draft.approve" in card.actions
+    approved = await chat.press(CAROL, here, "draft.approve", "1", _draft_version(chat))
+    assert not approved.private and "Approuvé par Carol" in approved.text
+    redrawn = await chat.redrawn_draft_card(1, ALERTS)
+    assert "approved and active" in redrawn.text
+    assert not {"draft.approve", "draft.reject", "draft.changes"} & set(redrawn.actions)
+
+
+async def test_the_author_is_told_plainly_when_nobody_else_may_approve(chat: Chat) -> None:
+    chat.rows("DELETE FROM grants WHERE role = 'reviewer'")  # Carol was the only reviewer
+    await chat.say(ALICE, DRAFT)
+    review = await chat.say(ALICE, "schedule submit #1")
+    assert "Nobody but you may approve drafts of quick, so this one cannot be approved" in (
+        review.text
+    )
+    assert "grant someone the reviewer role with" in review.text
+    assert chat.rows("SELECT state FROM drafts") == [("submitted",)]
+
+
+async def test_an_admin_names_a_reviewer_by_mention_and_they_approve_the_stuck_draft(
+    chat: Chat,
+) -> None:
+    chat.rows("DELETE FROM grants WHERE role = 'reviewer'")  # Carol has no role yet
+    await chat.say(ALICE, DRAFT)
+    review = await chat.say(ALICE, "schedule submit #1")
+    assert "Nobody but you may approve drafts of quick" in review.text
+    refused = await chat.press(CAROL, review, "draft.approve", "1", _draft_version(chat))
+    assert refused.private
+    granted = await chat.say(ALICE, f"role grant {chat.mention(CAROL)} reviewer")
+    assert f"{chat.principal(CAROL)} is now reviewer for all targets." in granted.text
+    assert (chat.principal(CAROL), "reviewer") in chat.rows("SELECT principal, role FROM grants")
+    approved = await chat.press(CAROL, review, "draft.approve", "1", _draft_version(chat))
+    assert not approved.private and "Approuvé par Carol" in approved.text
+    assert chat.rows("SELECT state FROM drafts") == [("approved",)]
