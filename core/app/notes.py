@@ -46,6 +46,22 @@ async def note_or_command(
     job_id = await job_of(service, platform, (channel, parent)) if parent else None
     if job_id is None:
         return await service.execute_text(text or HELP, actor, prefix=prefix, once=once)
+    return await note_on(service, actor, job_id, text, link=link, raw=raw, prefix=prefix, once=once)
+
+
+async def note_on(
+    service: CommandService,
+    actor: Actor,
+    job_id: int,
+    text: str,
+    *,
+    link: str,
+    raw: str,
+    prefix: str,
+    once: str = "",
+) -> Message:
+    """The answer to `text`, written to the bot in job `job_id`'s thread: a note on the job
+    linking back to the words (`link`), audited as `raw`; how to annotate, if it is empty."""
     if not text:
         return await service.execute_text(HELP_ANNOTATE, actor, prefix=prefix)
     note = c.Annotate(job_id, text, link=link)
