@@ -113,7 +113,11 @@ class _GatewayClient(discord.Client):
     async def on_message(self, message: discord.Message) -> None:
         if self.user is None:
             return
-        said = heard(message, self.user.id)
+        try:
+            said = heard(message, self.user.id)
+        except (TypeError, ValueError, AttributeError) as error:  # a field of the wrong type
+            log.warning("Discord gateway: dropped an unreadable message (%s)", type(error).__name__)
+            return
         if said is not None:
             self._on_heard(said)
 
