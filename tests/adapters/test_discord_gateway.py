@@ -111,6 +111,28 @@ async def test_bots_webhooks_and_messages_outside_a_jobs_thread_do_nothing(
     assert bot.rows("SELECT count(*) FROM audit_log WHERE action = 'annotate'") == [(1,)]
 
 
+async def test_a_message_delivered_twice_is_noted_once(bot: GatewayHarness) -> None:
+    thread = await bot.run_job()
+    said = await bot.say(f"{MENTION} noted once", channel_id=thread)
+    await bot.gateway.dispatch("MESSAGE_CREATE", said)  # a resumed session replays it
+    await bot.say(f"{MENTION} the next one", channel_id=thread)
+    notes = await bot.note_count(2)
+    assert [text for _, _, text, _ in notes] == ["noted once", "the next one"]
+    await bot.settle()
+    assert [t for _, _, t, _ in bot.notes()] == ["noted once", "the next one"]
+
+
+async def test_a_failed_start_is_logged_and_tried_again(
+    tmp_path: Path, standin: DiscordStandIn, caplog: pytest.LogCaptureFixture
+) -> None:
+    standin.fail_next("GET /gateway/bot", status=503)  # Discord's API is down a moment
+    with caplog.at_level(logging.WARNING, logger=gateway_module.__name__):
+        async with gateway_harness(tmp_path, standin) as bot:  # waits for the IDENTIFY
+            assert len(standin.requests_to("GET /gateway/bot")) == 2
+            assert bot.gateway.identifies[0]["token"] == BOT_TOKEN
+    assert any("starting again in 1 s" in r.getMessage() for r in caplog.records)
+
+
 async def test_an_empty_mention_in_a_jobs_thread_says_how_to_annotate(
     bot: GatewayHarness, standin: DiscordStandIn
 ) -> None:
