@@ -108,6 +108,9 @@ class GatewayStandIn:
     connections: int = 0
     closed_codes: list[int | None] = field(default_factory=list)  # as each connection ended
     changed: asyncio.Condition = field(default_factory=asyncio.Condition)
+    # The guild as GUILD_CREATE tells it after READY (its channels and active threads), from
+    # the REST stand-in, which knows them; None: the guild stays unavailable.
+    guild: Callable[[], Json] | None = None
     _known_sessions: dict[str, int] = field(default_factory=dict)  # session id → last sequence
 
     @property
@@ -221,6 +224,8 @@ class GatewayStandIn:
                 "_trace": ['["gateway-standin",{"micros":1}]'],
             },
         )
+        if self.guild is not None:  # then the guild comes in, as Discord streams it
+            await session.dispatch("GUILD_CREATE", self.guild())
         async with self.changed:
             self.identifies.append(data)
             self.sessions.append(session)

@@ -213,6 +213,70 @@ class DiscordStandIn:
     def __post_init__(self) -> None:
         if self.gateway is None:
             self.gateway = GatewayStandIn(self.bot_token, bot_user(), GUILD_ID, APP_ID)
+            self.gateway.guild = self.guild_create
+
+    def guild_create(self) -> Json:
+        """The guild as the gateway's GUILD_CREATE carries it: its channel, the bot's member,
+        the active threads."""
+        everyone = {
+            "id": GUILD_ID,
+            "name": "@everyone",
+            "permissions": "1071698660929",
+            "position": 0,
+            "color": 0,
+            "hoist": False,
+            "managed": False,
+            "mentionable": False,
+            "flags": 0,
+        }
+        return {
+            "id": GUILD_ID,
+            "name": "Operations",
+            "icon": None,
+            "owner_id": PEOPLE["alice"][0],
+            "unavailable": False,
+            "member_count": 4,
+            "large": False,
+            "joined_at": "2025-01-06T09:00:00.000000+00:00",
+            "preferred_locale": "en-US",
+            "features": [],
+            "roles": [everyone],
+            "emojis": [],
+            "stickers": [],
+            "channels": [
+                {
+                    "id": CHANNEL_ID,
+                    "type": 0,
+                    "guild_id": GUILD_ID,
+                    "name": "ops",
+                    "position": 0,
+                    "permission_overwrites": [],
+                    "nsfw": False,
+                    "parent_id": None,
+                    "topic": None,
+                    "last_message_id": None,
+                    "rate_limit_per_user": 0,
+                    "flags": 0,
+                }
+            ],
+            "threads": [t for t in self.threads.values() if not t["thread_metadata"]["archived"]],
+            "members": [
+                {
+                    "user": bot_user(),
+                    "roles": [],
+                    "nick": None,
+                    "joined_at": "2025-01-06T09:00:00.000000+00:00",
+                    "deaf": False,
+                    "mute": False,
+                    "flags": 0,
+                }
+            ],
+            "voice_states": [],
+            "presences": [],
+            "stage_instances": [],
+            "guild_scheduled_events": [],
+            "soundboard_sounds": [],
+        }
 
     @property
     def gateway_standin(self) -> GatewayStandIn:
@@ -549,7 +613,9 @@ class DiscordStandIn:
         self.threads[message_id] = thread
         if message_id in self.messages:
             self.messages[message_id]["thread"] = thread
-        await self.gateway_standin.dispatch("THREAD_CREATE", {**thread, "newly_created": True})
+        await self.gateway_standin.dispatch(
+            "THREAD_CREATE", {**thread, "guild_id": GUILD_ID, "newly_created": True}
+        )
         return thread
 
     async def _put_commands(self, received: Recorded) -> list[Json]:

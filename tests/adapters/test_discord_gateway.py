@@ -79,6 +79,38 @@ async def test_a_mention_in_a_jobs_thread_is_a_note_on_that_job_confirmed_in_its
     assert audited == 1
 
 
+async def test_a_thread_discord_py_knows_needs_no_lookup_and_one_it_does_not_needs_one(
+    tmp_path: Path, standin: DiscordStandIn
+) -> None:
+    async with gateway_harness(tmp_path, standin) as bot:
+        thread = await bot.run_job()  # THREAD_CREATE: discord.py keeps the thread
+        await bot.say(f"{MENTION} first", channel_id=thread)
+        await bot.note_count(1)
+        assert standin.requests_to("GET /channels/{channel_id}") == []
+    standin.gateway_standin.guild = None  # after a restart, the guild is late: not cached
+    async with gateway_harness(tmp_path, standin) as bot:
+        await bot.say(f"{MENTION} second", channel_id=thread)
+        [_, (job, _, text, _)] = await bot.note_count(2)
+        assert (job, text) == (1, "second")
+        [asked] = standin.requests_to("GET /channels/{channel_id}")  # the parent, asked once
+        assert asked.params["channel_id"] == thread
+        await bot.say(f"{MENTION} third", channel_id=thread)
+        await bot.note_count(3)
+        assert len(standin.requests_to("GET /channels/{channel_id}")) == 1
+
+
+async def test_after_a_restart_the_guilds_active_threads_are_known_at_once(
+    tmp_path: Path, standin: DiscordStandIn
+) -> None:
+    async with gateway_harness(tmp_path, standin) as bot:
+        thread = await bot.run_job()
+    async with gateway_harness(tmp_path, standin) as bot:  # GUILD_CREATE lists the thread
+        await bot.say(f"{MENTION} after the restart", channel_id=thread)
+        [(job, _, text, _)] = await bot.note_count(1)
+        assert (job, text) == (1, "after the restart")
+        assert standin.requests_to("GET /channels/{channel_id}") == []
+
+
 async def test_a_reply_to_the_bots_message_in_the_thread_is_a_note_without_a_mention(
     bot: GatewayHarness, standin: DiscordStandIn
 ) -> None:
