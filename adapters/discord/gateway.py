@@ -103,6 +103,18 @@ def without_mention(content: str, bot_id: int) -> str:
 
 OnHeard = Callable[[Heard], None]
 
+# discord.py warns of what is true by design here: interactions come over HTTP (the endpoint
+# URL is set), and the bot never joins voice. Said at every start, they would only alarm.
+EXPECTED_WARNINGS = ("Application has an interaction endpoint URL set", "davey is not installed")
+
+
+class _ExpectedWarnings(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith(EXPECTED_WARNINGS)
+
+
+_QUIET = _ExpectedWarnings()
+
 
 class _GatewayClient(discord.Client):
     def __init__(self, on_heard: OnHeard) -> None:
@@ -162,6 +174,7 @@ class DiscordGateway(Lifecycle):
         return self._client
 
     async def _start(self) -> None:
+        logging.getLogger("discord.client").addFilter(_QUIET)  # once: a filter is a set member
         self._stopping = False
         self._task = asyncio.get_running_loop().create_task(self._run(), name="discord-gateway")
 
@@ -177,6 +190,7 @@ class DiscordGateway(Lifecycle):
         if task is not None:
             await stop(task)
         self._task = self._client = None
+        log.info("Discord gateway closed")
 
     async def _run(self) -> None:
         pause = FIRST_PAUSE
