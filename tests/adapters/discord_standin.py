@@ -589,18 +589,37 @@ class DiscordStandIn:
         name = str(payload.get("name") or "")
         if not 1 <= len(name) <= 100:
             raise _invalid({"name": "Must be between 1 and 100 in length."})
-        archive = payload.get("auto_archive_duration") or 4320
+        return await self.start_thread(
+            received.params["channel_id"],
+            message_id,
+            name,
+            archive=payload.get("auto_archive_duration") or 4320,
+            rate_limit=payload.get("rate_limit_per_user") or 0,
+        )
+
+    async def start_thread(
+        self,
+        channel_id: str,
+        message_id: str,
+        name: str,
+        *,
+        owner: str = BOT_USER_ID,
+        archive: int = 4320,
+        rate_limit: int = 0,
+    ) -> Json:
+        """A public thread from message `message_id` of `channel_id`, as the bot (through the
+        API) or a person (in Discord's UI, `owner`) starts it; the gateway is told."""
         thread = {
             "id": message_id,  # a thread started from a message shares its id
             "type": 11,
             "guild_id": GUILD_ID,
-            "parent_id": received.params["channel_id"],
-            "owner_id": BOT_USER_ID,
+            "parent_id": channel_id,
+            "owner_id": owner,
             "name": name,
             "last_message_id": None,
             "message_count": 0,
             "member_count": 1,
-            "rate_limit_per_user": payload.get("rate_limit_per_user") or 0,
+            "rate_limit_per_user": rate_limit,
             "flags": 0,
             "total_message_sent": 0,
             "thread_metadata": {

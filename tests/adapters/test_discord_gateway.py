@@ -26,6 +26,7 @@ from tests.adapters.discord_standin import (
     bot_user,
     discord_standin,
     ping,
+    slash_command,
     user_object,
 )
 
@@ -109,6 +110,36 @@ async def test_after_a_restart_the_guilds_active_threads_are_known_at_once(
         [(job, _, text, _)] = await bot.note_count(1)
         assert (job, text) == (1, "after the restart")
         assert standin.requests_to("GET /channels/{channel_id}") == []
+
+
+async def test_a_mention_in_a_thread_someone_started_on_an_alert_is_a_note_on_its_job(
+    tmp_path: Path, standin: DiscordStandIn
+) -> None:
+    broken = {"name": "broken", "kind": "command", "command": ["false"]}
+    alerts = "1300000000000000099"
+    async with gateway_harness(tmp_path, standin, targets=[broken]) as bot:
+        subscribe = slash_command("subscribe", {"target": "broken", "kinds": "failed"})
+        subscribe["channel_id"] = alerts
+        subscribe["channel"]["id"] = alerts
+        assert (await bot.send(subscribe))[0] == 200
+        await bot.send(slash_command("run", {"target": "broken"}))
+        await bot.settle()
+        [alert] = await bot.posts_in(alerts, 1)
+        assert "failed" in alert
+        alert_sql = (
+            f"SELECT message_id FROM posted_messages WHERE kind = 'alert' AND channel = '{alerts}'"
+        )
+        await bot.eventually(f"SELECT count(*) FROM ({alert_sql})", [(1,)])
+        [(alert_id,)] = bot.rows(alert_sql)
+        # Someone opens a thread on the alert (Discord gives it the message's id).
+        thread = await standin.start_thread(
+            alerts, alert_id, "about this", owner=PEOPLE["carol"][0]
+        )
+        await bot.say(f"{MENTION} known issue, NAS firmware", channel_id=thread["id"])
+        [(job, _, text, _)] = await bot.note_count(1)
+        assert (job, text) == (1, "known issue, NAS firmware")
+        [confirmation] = await bot.posts_in(thread["id"], 1)
+        assert "known issue" in confirmation
 
 
 async def test_a_reply_to_the_bots_message_in_the_thread_is_a_note_without_a_mention(
