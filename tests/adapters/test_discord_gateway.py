@@ -15,7 +15,8 @@ import pytest
 from adapters.discord import gateway as gateway_module
 from tests.adapters.discord_gateway_harness import MENTION, GatewayHarness, gateway_harness
 from tests.adapters.discord_gateway_standin import MESSAGE_CONTENT
-from tests.adapters.discord_harness import discord_harness
+from bot.bootstrap import open_server
+from tests.adapters.discord_harness import discord_harness, harness_settings
 from tests.adapters.discord_standin import (
     APP_ID,
     BOT_TOKEN,
@@ -263,6 +264,19 @@ async def test_without_the_message_content_intent_it_says_so_and_interactions_st
             gateway = bot.discord.gateway
             assert gateway is not None and gateway.starts == 1  # not tried again and again
     assert any(re.search("Message Content intent", r.getMessage()) for r in caplog.records)
+
+
+async def test_gateway_mode_without_a_bot_token_stays_off_and_says_why(
+    tmp_path: Path, standin: DiscordStandIn, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = harness_settings(tmp_path, standin, discord_gateway=True)
+    settings.discord_bot_token = None
+    with caplog.at_level(logging.WARNING, logger="bot.bootstrap"):
+        async with open_server(settings) as server:
+            assert server.discord is not None and server.discord.gateway is None
+            assert "discord" in server.live
+    assert any("DISCORD_GATEWAY needs DISCORD_BOT_TOKEN" in r.getMessage() for r in caplog.records)
+    assert standin.gateway_standin.connections == 0
 
 
 async def test_gateway_mode_is_off_unless_asked(tmp_path: Path, standin: DiscordStandIn) -> None:
