@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from adapters.discord import gateway as gateway_module
+from bot.bootstrap import open_server
 from tests.adapters.discord_gateway_harness import MENTION, GatewayHarness, gateway_harness
 from tests.adapters.discord_gateway_standin import MESSAGE_CONTENT
-from bot.bootstrap import open_server
 from tests.adapters.discord_harness import discord_harness, harness_settings
 from tests.adapters.discord_standin import (
     APP_ID,
