@@ -447,7 +447,9 @@ class DiscordAdapter(Lifecycle):
     async def thread_message(self, said: Heard) -> None:
         """In a job's or an alert's thread (or replying to one of their messages), a note on
         that job, confirmed in the thread; anywhere else, nothing at all."""
-        with log_context(workspace=said.guild_id):
+        # Its lines name the message, as an HTTP request's name the request (bot/app.py).
+        request = f"discord-message-{said.message_id}"
+        with log_context(platform=PLATFORM, workspace=said.guild_id, request_id=request):
             found = await self._job_heard(said)
             if found is None:
                 log.debug("a message to the bot outside any job's thread, ignored")

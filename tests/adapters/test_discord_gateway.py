@@ -154,6 +154,20 @@ async def test_a_reply_to_the_bots_message_in_the_thread_is_a_note_without_a_men
     assert (job, text) == (1, "disk swapped, fine now")
 
 
+async def test_a_reply_to_a_jobs_own_message_in_the_channel_is_confirmed_in_its_thread(
+    bot: GatewayHarness, standin: DiscordStandIn
+) -> None:
+    first = await bot.run_job()
+    await bot.run_job()
+    card = standin.messages[first]  # job 1's message, in the channel
+    await bot.say("that one was me", channel_id=CHANNEL_ID, mention=False, referenced=card)
+    [(job, _, text, _)] = await bot.note_count(1)
+    assert (job, text) == (1, "that one was me")
+    [_, confirmation] = await bot.posts_in(first, 2)  # in the thread, not the channel
+    assert "that one was me" in confirmation
+    assert bot.posted_in(CHANNEL_ID) == []
+
+
 async def test_bots_webhooks_and_messages_outside_a_jobs_thread_do_nothing(
     bot: GatewayHarness, standin: DiscordStandIn
 ) -> None:
