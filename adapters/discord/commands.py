@@ -14,11 +14,22 @@ from typing import Any
 from core.commands.grammar.registry import Kind, Option, Param, Verb, all_verbs, find_verb
 
 COMMAND = "export"
+# The admin verbs have a command of their own: one cannot hold every verb within Discord's
+# 4,000 characters of names, descriptions and choices. Both rebuild the one grammar's text.
+ADMIN_COMMAND = "export-admin"
+ADMIN_VERBS = frozenset(
+    {"role", "apikey", "subscribe", "unsubscribe", "subscriptions", "quota", "audit", "alerts"}
+)
 ANNOTATE_COMMAND = "Annotate export job"  # what Discord sends back as the interaction's name
 SUB_COMMAND, SUB_COMMAND_GROUP = 1, 2  # Discord's option types that nest commands
 # `*` is not allowed in a Discord name. Parameters are positional in the grammar, so their
 # option name never appears in the rebuilt text; the adapter maps it back with `option_name`.
 _RENAMED = {"target-or-*": "target"}
+
+
+def command_of(path: str) -> str:
+    """The application command a verb path is found under (`role grant`: `export-admin`)."""
+    return ADMIN_COMMAND if path.split(" ", 1)[0] in ADMIN_VERBS else COMMAND
 
 
 def option_name(registry_name: str) -> str:

@@ -19,10 +19,12 @@ from pathlib import Path
 from typing import Any
 
 from adapters.discord.commands import (
+    ADMIN_COMMAND,
     ANNOTATE_COMMAND,
     COMMAND,
     SUB_COMMAND,
     SUB_COMMAND_GROUP,
+    command_of,
     option_name,
 )
 from core.commands.grammar.parser import MAX_TEXT_LENGTH
@@ -155,21 +157,31 @@ def _group(verb: Verb) -> dict[str, Any]:
 
 
 def discord_commands() -> list[dict[str, Any]]:
-    """The commands of a bulk overwrite: `/export` and the message menu "Annotate export job".
+    """The commands of a bulk overwrite: `/export`, `/export-admin` and the message menu
+    "Annotate export job".
 
     The registry already groups sub-verbs under their first word (role, schedule, alerts),
-    which is what a subcommand group is; `/export` then has one entry per top-level verb. Past
-    25 of those (Discord's limit) nothing is split into a second command, which would break the
-    one `/export` grammar: `validate` reports it and the registry must group more verbs.
+    which is what a subcommand group is; each slash command then has one entry per top-level
+    verb. The admin verbs go under `/export-admin` (adapters/discord/commands.py says which):
+    Discord counts at most 4,000 characters of names, descriptions and choices per command, and
+    one command cannot hold them all. Both rebuild the same grammar's text. Past 25 verbs in one
+    command (Discord's limit) `validate` reports it.
     """
-    export = _described(
-        "slack.manifest.command_description",  # the same words as Slack's /export
-        {"type": CHAT_INPUT, "name": COMMAND},
-    )
-    export["options"] = [_group(v) if v.subverbs else _subcommand(v) for v in REGISTRY]
     # Installed to a guild; usable there and in the bot's DMs, where job alerts reach the
     # requester, so a note can be added from such an alert too.
     where = {"integration_types": [GUILD_INSTALL], "contexts": [GUILD, BOT_DM]}
+    slash = []
+    for name, description in (
+        (COMMAND, "slack.manifest.command_description"),  # the same words as Slack's /export
+        (ADMIN_COMMAND, "discord.manifest.admin_description"),
+    ):
+        command = _described(description, {"type": CHAT_INPUT, "name": name})
+        command["options"] = [
+            _group(v) if v.subverbs else _subcommand(v)
+            for v in REGISTRY
+            if command_of(v.path) == name
+        ]
+        slash.append(command | where)
     annotate: dict[str, Any] = {"type": MESSAGE, "name": ANNOTATE_COMMAND}
     names = {
         discord_locale: Translator(catalog_locale).t("slack.manifest.shortcut.annotate")
@@ -178,7 +190,7 @@ def discord_commands() -> list[dict[str, Any]]:
     names = {locale: name for locale, name in names.items() if name != ANNOTATE_COMMAND}
     if names:
         annotate["name_localizations"] = names
-    return [export | where, annotate | where]
+    return [*slash, annotate | where]
 
 
 # Validation against Discord's documented limits.

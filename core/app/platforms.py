@@ -22,6 +22,9 @@ class PlatformProfile:
     Attributes:
         name: as in principals and destinations (`slack`, `webhook`).
         prefix: how people invoke the bot there, shown in hints (`/export `); "" for none.
+        verb_prefixes: how some verbs are invoked instead, by the first word of their path
+            (Discord's admin verbs live under `/export-admin `: one command cannot hold them
+            all within Discord's 4,000 characters).
         pace: how fast one destination on this platform takes messages; None for the
             pacer's default.
         workspace_paces: paces of some of its workspaces, by workspace (a webhook's
@@ -34,6 +37,7 @@ class PlatformProfile:
 
     name: str
     prefix: str = ""
+    verb_prefixes: Mapping[str, str] = field(default_factory=dict)
     pace: Pace | None = None
     workspace_paces: Mapping[str, Pace] = field(default_factory=dict)
     local: bool = False
@@ -56,10 +60,17 @@ class Platforms:
     def __iter__(self) -> Iterator[PlatformProfile]:
         return iter(self._profiles.values())
 
-    def prefix(self, platform: str) -> str:
-        """How the bot is invoked on `platform` ("" for an unknown one)."""
+    def prefix(self, platform: str, verb: str = "") -> str:
+        """How the bot is invoked on `platform` for `verb` ("" for an unknown platform)."""
         profile = self._profiles.get(platform)
-        return profile.prefix if profile is not None else ""
+        if profile is None:
+            return ""
+        return profile.verb_prefixes.get(verb.split(" ", 1)[0], profile.prefix)
+
+    def verb_prefixes(self, platform: str) -> Mapping[str, str]:
+        """The verbs invoked otherwise than with the platform's prefix, by first word."""
+        profile = self._profiles.get(platform)
+        return profile.verb_prefixes if profile is not None else {}
 
     def upload_limit(self, platform: str) -> int:
         """The largest file the bot may post on `platform` (0 for an unknown one)."""

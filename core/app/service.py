@@ -158,6 +158,8 @@ class CommandService:
         if not self.serves(actor):
             return await self._refuse_workspace(actor, command.verb, raw, t, prefix)
         handler = HANDLERS[type(command)]
+        prefixes = self._platforms.verb_prefixes(actor.platform)
+        prefix = prefixes.get(command.verb.split(" ", 1)[0], prefix)
         try:
             async with self._uow_factory(read_only=command.read_only) as uow:
                 ctx = Context(
@@ -174,6 +176,7 @@ class CommandService:
                     serves=self.serves_principal,
                     charts=self._charts,
                     exports=self.exports,
+                    prefixes=prefixes,
                 )
                 if once and not command.read_only:
                     await self._claim(uow, actor, once)

@@ -458,7 +458,9 @@ class Dispatcher(Lifecycle):
             message = alert_message(t, event, *alert, self._alerts, self._clock.now(), job)
             return _Rendered(message, event, alert)
         if event.kind is EventKind.DELIVERY_DEAD:
-            return _Rendered(_admin_notice(t, event, self._platforms.prefix(platform)), event, None)
+            return _Rendered(
+                _admin_notice(t, event, self._platforms.prefix(platform, "alerts")), event, None
+            )
         if private and job is not None:
             return _Rendered(job_message(t, job), event, None)  # C3: a cancelled job too
         return None

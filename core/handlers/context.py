@@ -56,6 +56,12 @@ class Context:
     charts: Charts | None = None
     # Builds `audit` exports; None where no export store is wired (a bare core).
     exports: ExportLauncher | None = None
+    # Verbs invoked otherwise than with `prefix` on this platform, by their first word.
+    prefixes: Mapping[str, str] = field(default_factory=dict)
+
+    def prefix_for(self, path: str) -> str:
+        """How the verb at `path` is invoked here (`/export-admin ` for `role grant` on Discord)."""
+        return self.prefixes.get(path.split(" ", 1)[0], self.prefix)
 
     def target(self, name: str) -> TargetSpec:
         spec = self.targets.get(name)

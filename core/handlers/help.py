@@ -14,10 +14,17 @@ from core.views.message import Message
 
 
 @functools.lru_cache(maxsize=32)
-def help_overview(locale: str, prefix: str) -> Message:
-    """The command list never changes while the bot runs: built once per language and surface."""
+def help_overview(locale: str, prefix: str, prefixes: tuple[tuple[str, str], ...] = ()) -> Message:
+    """The command list never changes while the bot runs: built once per language and surface.
+
+    `prefixes` are the verbs invoked otherwise than with `prefix`, by first word.
+    """
     t = Translator(locale)
-    lines = [f"{prefix}{verb.usage} — {t.t(verb.summary_key)}" for verb in all_verbs()]
+    other = dict(prefixes)
+    lines = [
+        f"{other.get(verb.path.split(' ', 1)[0], prefix)}{verb.usage} — {t.t(verb.summary_key)}"
+        for verb in all_verbs()
+    ]
     return Message(
         title=t.t("help.title"),
         sections=("\n".join(lines), t.t("help.more", prefix=prefix)),
@@ -28,7 +35,7 @@ def help_overview(locale: str, prefix: str) -> Message:
 async def show_help(cmd: c.ShowHelp, ctx: Context) -> Message:
     t = ctx.t
     if cmd.topic is None:
-        return help_overview(t.locale, ctx.prefix)
+        return help_overview(t.locale, ctx.prefix, tuple(sorted(ctx.prefixes.items())))
     verb = find_verb(cmd.topic)
     if verb is None:
         raise NotFound(
@@ -40,12 +47,13 @@ async def show_help(cmd: c.ShowHelp, ctx: Context) -> Message:
     verbs = verb.subverbs or (verb,)
     sections = []
     for leaf in verbs:
-        lines = [f"{ctx.prefix}{leaf.usage}", t.t(leaf.summary_key)]
+        invoked = ctx.prefix_for(leaf.path)
+        lines = [f"{invoked}{leaf.usage}", t.t(leaf.summary_key)]
         if leaf.capability is not None:
             lines.append(t.t("help.needs", capability=t.t(f"capability.{leaf.capability.value}")))
         if leaf.examples:
             lines.append(t.t("help.examples"))
-            lines.extend(f"  {ctx.prefix}{example}" for example in leaf.examples)
+            lines.extend(f"  {invoked}{example}" for example in leaf.examples)
         sections.append("\n".join(lines))
     return Message(
         title=t.t("help.topic_title", verb=verb.path),

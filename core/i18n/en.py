@@ -530,6 +530,7 @@ MESSAGES: dict[str, str] = {
     "slack.manifest.verb_line": "• {command} {usage} — {summary}",
     "slack.manifest.shortcuts_heading": "Shortcuts:",
     "slack.manifest.shortcut_line": "• {name} — {description}",
+    "discord.manifest.admin_description": "Administer exportbot: roles, API keys, subscriptions, quotas, audit, alerts",
     "slack.manifest.command_description": "Run and watch export jobs, add notes, review schedule changes",
     "slack.manifest.shortcut.annotate": "Annotate export job",
     "slack.manifest.shortcut.annotate.description": "Add a note to the export job this message is about: a relaunch reason, an anomaly or a plain note.",

@@ -525,6 +525,7 @@ MESSAGES: dict[str, str] = {
     "slack.manifest.verb_line": "• {command} {usage} — {summary}",
     "slack.manifest.shortcuts_heading": "Raccourcis :",
     "slack.manifest.shortcut_line": "• {name} — {description}",
+    "discord.manifest.admin_description": "Administrer exportbot : rôles, clés d'API, abonnements, quotas, audit, alertes",
     "slack.manifest.command_description": "Lancer et suivre les jobs d'export, les annoter, relire les planifications",
     "slack.manifest.shortcut.annotate": "Annoter le job d'export",
     "slack.manifest.shortcut.annotate.description": "Ajouter une note au job d'export dont parle ce message : raison d'une relance, anomalie ou simple note.",

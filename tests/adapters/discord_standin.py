@@ -17,6 +17,7 @@ Shapes and limits follow Discord's reference (message, components, interactions,
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import itertools
 import json
@@ -29,6 +30,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mappin
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from aiohttp import BodyPartReader, web
@@ -47,7 +49,13 @@ COMMAND_ID = "1300000000000000004"
 ANNOTATE_COMMAND_ID = "1300000000000000005"
 BOT_TOKEN = "standin-bot-token"
 COMMAND = "export"
+ADMIN_COMMAND_ID = "1300000000000000006"
+ADMIN_COMMAND = "export-admin"
 ANNOTATE_COMMAND = "Annotate export job"
+# The registered slash commands (the checked-in bulk overwrite): which one holds a subcommand is
+# what a person picks in Discord's menu, so an interaction names the command that holds it.
+_REGISTERED = Path(__file__).resolve().parents[2] / "manifest" / "discord" / "commands.json"
+_COMMAND_IDS = {COMMAND: COMMAND_ID, ADMIN_COMMAND: ADMIN_COMMAND_ID}
 WAIT = 5.0  # seconds a test waits for the bot to call the stand-in
 DISCORD_EPOCH_MS = 1_420_070_400_000
 
@@ -653,7 +661,7 @@ class DiscordStandIn:
     def _command(self, command: Json, application_id: str, guild: str | None) -> Json:
         name = str(command.get("name", ""))
         stored = {
-            "id": COMMAND_ID if name == COMMAND else snowflake(),
+            "id": _COMMAND_IDS.get(name) or snowflake(),
             "application_id": application_id,
             "version": snowflake(),
             "type": command.get("type", 1),
@@ -1145,12 +1153,14 @@ def slash_command(
     dm: bool = False,
     locale: str | None = None,
 ) -> Json:
-    """Type 2, `/export <subcommand> …`. `subcommand` may name a group (`"role grant"`);
-    option values are typed from Python (str 3, int 4, bool 5, float 10), and a dict is taken
-    as the whole option object (a user option: `{"type": 6, "value": "<id>"}`)."""
+    """Type 2, `/export <subcommand> …` (or `/export-admin …`, whichever registered command
+    holds it). `subcommand` may name a group (`"role grant"`); option values are typed from
+    Python (str 3, int 4, bool 5, float 10), and a dict is taken as the whole option object (a
+    user option: `{"type": 6, "value": "<id>"}`)."""
+    name = command_holding(subcommand.split(" ", 1)[0])
     data: Json = {
-        "id": COMMAND_ID,
-        "name": COMMAND,
+        "id": _COMMAND_IDS[name],
+        "name": name,
         "type": 1,
         "options": [_subcommand(subcommand, _options(options or {}))],
     }
@@ -1160,6 +1170,23 @@ def slash_command(
     if not dm:
         data["guild_id"] = GUILD_ID
     return _interaction(APPLICATION_COMMAND, data, user=user, dm=dm, locale=locale)
+
+
+@functools.cache
+def _registered_holders() -> dict[str, str]:
+    commands = json.loads(_REGISTERED.read_text(encoding="utf-8"))
+    return {
+        option["name"]: command["name"]
+        for command in commands
+        if command.get("type", 1) == 1
+        for option in command.get("options", [])
+    }
+
+
+def command_holding(word: str) -> str:
+    """The registered slash command that has `word` as a subcommand or group (`/export` for a
+    word none has: Discord would never send one, and the bot must answer it anyway)."""
+    return _registered_holders().get(word, COMMAND)
 
 
 def message_command(

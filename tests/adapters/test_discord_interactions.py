@@ -322,3 +322,24 @@ async def test_a_saved_note_is_confirmed_with_the_authors_name_shown_as_typed(
     assert saved["type"] == 4 and saved["data"]["flags"] & EPHEMERAL
     assert saved["data"]["content"] == "\\*Al\\* \\<@&1\\> @everyone's note is saved on job #1."
     assert saved["data"]["allowed_mentions"] == {"parse": []}
+
+
+async def test_admin_verbs_answer_under_export_admin_and_hints_name_that_command(
+    discord: DiscordHarness,
+) -> None:
+    # /export holds too few characters for every verb: the admin ones are /export-admin's.
+    role_list = slash_command("role list")
+    assert role_list["data"]["name"] == "export-admin"
+    status, answer = await discord.send(role_list)
+    assert status == 200 and answer["type"] == 4
+    [roles] = answer["data"]["embeds"]
+    assert roles["title"] == "Roles" and "— admin (all targets)" in roles["description"]
+
+    _, overview = await discord.send(slash_command("help"))
+    listed = str(overview["data"]["embeds"][0])
+    assert "/export-admin role grant" in listed and "/export run" in listed
+    assert "/export role" not in listed and "/export-admin run" not in listed
+
+    _, topic = await discord.send(slash_command("help", {"topic": "role"}))
+    shown = str(topic["data"]["embeds"][0])
+    assert "/export-admin role grant" in shown and "/export role" not in shown

@@ -12,7 +12,16 @@ from typing import Any
 
 import pytest
 
-from adapters.discord.commands import ANNOTATE_COMMAND, SUB_COMMAND, SUB_COMMAND_GROUP, option_name
+from adapters.discord.commands import (
+    ADMIN_COMMAND,
+    ADMIN_VERBS,
+    ANNOTATE_COMMAND,
+    COMMAND,
+    SUB_COMMAND,
+    SUB_COMMAND_GROUP,
+    command_of,
+    option_name,
+)
 from bot.cli import main
 from bot.manifests import discord
 from bot.manifests.discord import (
@@ -44,9 +53,13 @@ def commands() -> list[Command]:
     return discord_commands()
 
 
+def _command(commands: list[Command], name: str) -> Command:
+    (command,) = [c for c in commands if c["type"] == CHAT_INPUT and c["name"] == name]
+    return command
+
+
 def _export(commands: list[Command]) -> Command:
-    (export,) = [c for c in commands if c["type"] == CHAT_INPUT]
-    return export
+    return _command(commands, COMMAND)
 
 
 def _arguments(verb: Verb) -> tuple[Param | Option, ...]:
@@ -56,7 +69,7 @@ def _arguments(verb: Verb) -> tuple[Param | Option, ...]:
 
 def _subcommand(commands: list[Command], path: str) -> Command:
     """The subcommand for a verb path ("run", "role grant"), walking groups."""
-    entry = _export(commands)
+    entry = _command(commands, command_of(path))
     for word in path.split():
         (entry,) = [o for o in entry["options"] if o["name"] == word]
     assert entry["type"] == SUB_COMMAND, path
@@ -179,7 +192,7 @@ def _menu_with_a_description(commands: list[Command]) -> None:
 
 
 def _group_holding_an_option(commands: list[Command]) -> None:
-    group = _export(commands)["options"][5]
+    (group,) = [o for o in _command(commands, ADMIN_COMMAND)["options"] if o["name"] == "role"]
     assert group["type"] == SUB_COMMAND_GROUP
     group["options"].append(_first_option(commands, "run"))
 
@@ -198,11 +211,11 @@ def _group_holding_an_option(commands: list[Command]) -> None:
         (_required_after_optional, "history › limit: a required option comes after an optional"),
         (_26_choices, "/export › annotate › kind: 26 choices; Discord allows 25"),
         (_choices_and_autocomplete, "kind: choices and autocomplete exclude each other"),
-        (_duplicate_names, "/export › quota: two options are named 'target'"),
+        (_duplicate_names, "/export-admin › quota: two options are named 'target'"),
         (_too_many_characters, "characters in names, descriptions and choices; Discord allows"),
         (_long_french_counts, "characters in names, descriptions and choices; Discord allows"),
         (_menu_with_a_description, "'Annotate export job': a menu command has no description"),
-        (_group_holding_an_option, "/export › role › target: a subcommand group holds only"),
+        (_group_holding_an_option, "/export-admin › role › target: a subcommand group holds only"),
     ],
 )
 def test_validate_names_each_broken_limit(
@@ -245,12 +258,19 @@ def test_a_sub_verb_with_sub_verbs_cannot_be_mapped(monkeypatch: pytest.MonkeyPa
 # The shape: every verb, typed options
 
 
-def test_export_has_one_entry_per_top_level_verb_and_groups_for_sub_verbs(
+def test_each_command_has_one_entry_per_top_level_verb_and_groups_for_sub_verbs(
     commands: list[Command],
 ) -> None:
-    export = _export(commands)
-    assert [o["name"] for o in export["options"]] == [v.name for v in REGISTRY]
-    groups = {o["name"] for o in export["options"] if o["type"] == SUB_COMMAND_GROUP}
+    export, admin = _export(commands), _command(commands, ADMIN_COMMAND)
+    assert [o["name"] for o in admin["options"]] == [
+        v.name for v in REGISTRY if v.name in ADMIN_VERBS
+    ]
+    assert [o["name"] for o in export["options"]] == [
+        v.name for v in REGISTRY if v.name not in ADMIN_VERBS
+    ]
+    assert {v.name for v in REGISTRY} >= ADMIN_VERBS  # no admin verb was renamed away
+    options = [*export["options"], *admin["options"]]
+    groups = {o["name"] for o in options if o["type"] == SUB_COMMAND_GROUP}
     assert groups == {"role", "schedule", "alerts"}
     assert {v.name for v in REGISTRY if v.subverbs} == groups
 
@@ -266,7 +286,9 @@ def test_every_registry_verb_is_reachable_as_a_subcommand(commands: list[Command
                 walk(option, [*path, option["name"]])
 
     walk(_export(commands), [])
-    assert reached == [verb.path for verb in all_verbs()]
+    walk(_command(commands, ADMIN_COMMAND), [])
+    assert sorted(reached) == sorted(verb.path for verb in all_verbs())
+    assert len(reached) == len(set(reached))
 
 
 def test_options_carry_the_registry_names_so_the_text_can_be_rebuilt(
@@ -359,13 +381,14 @@ def test_the_message_command_annotates_in_guilds_and_dms(commands: list[Command]
         "contexts": [0, 1],
     }
     assert Translator("en").t("slack.manifest.shortcut.annotate") == ANNOTATE_COMMAND
-    export = _export(commands)
-    assert (export["name"], export["integration_types"], export["contexts"]) == (
-        "export",
-        [0],
-        [0, 1],
-    )
-    assert [c["type"] for c in commands] == [CHAT_INPUT, MESSAGE]
+    for name in (COMMAND, ADMIN_COMMAND):
+        slash = _command(commands, name)
+        assert (slash["name"], slash["integration_types"], slash["contexts"]) == (
+            name,
+            [0],
+            [0, 1],
+        )
+    assert [c["type"] for c in commands] == [CHAT_INPUT, CHAT_INPUT, MESSAGE]
 
 
 # The command line

@@ -39,7 +39,9 @@ async def test_register_overwrites_the_guilds_commands_with_the_generated_ones(
         }
         code, out, err = await _register(tmp_path, "--guild", GUILD_ID, **env)
         assert code == 0, err
-        assert out.strip() == f"Registered /export, Annotate export job in guild {GUILD_ID}."
+        assert out.strip() == (
+            f"Registered /export, /export-admin, Annotate export job in guild {GUILD_ID}."
+        )
         [put] = standin.requests_to("PUT /applications/{application_id}/guilds/{guild_id}/commands")
         assert put.params == {"application_id": APP_ID, "guild_id": GUILD_ID}
         assert put.json == discord_commands()
