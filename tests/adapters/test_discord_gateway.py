@@ -154,6 +154,17 @@ async def test_a_reply_to_the_bots_message_in_the_thread_is_a_note_without_a_men
     assert (job, text) == (1, "disk swapped, fine now")
 
 
+async def test_a_secret_in_a_note_from_the_thread_is_redacted_where_it_is_kept_and_shown(
+    bot: GatewayHarness, standin: DiscordStandIn
+) -> None:
+    thread = await bot.run_job()
+    await bot.say(f"{MENTION} retried with postgres://app:s3cret@db/app", channel_id=thread)
+    [(_, _, text, _)] = await bot.note_count(1)
+    assert "s3cret" not in text and "postgres://" in text
+    [_, confirmation] = await bot.posts_in(thread, 2)
+    assert "s3cret" not in confirmation
+
+
 async def test_a_reply_to_a_jobs_own_message_in_the_channel_is_confirmed_in_its_thread(
     bot: GatewayHarness, standin: DiscordStandIn
 ) -> None:
