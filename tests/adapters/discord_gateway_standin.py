@@ -124,8 +124,8 @@ class GatewayStandIn:
 
     # -- reading what happened -------------------------------------------------------------
 
-    async def wait(self, done: Callable[[], bool]) -> None:
-        async with asyncio.timeout(WAIT), self.changed:
+    async def wait(self, done: Callable[[], bool], *, seconds: float = WAIT) -> None:
+        async with asyncio.timeout(seconds), self.changed:
             await self.changed.wait_for(done)
 
     async def wait_identified(self, count: int = 1) -> Json:

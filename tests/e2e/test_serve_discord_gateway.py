@@ -40,8 +40,8 @@ async def test_serve_with_gateway_mode_identifies_then_stops_cleanly_on_sigterm(
         )
         try:
             gateway = standin.gateway_standin
-            async with asyncio.timeout(30):
-                await gateway.wait(lambda: bool(gateway.sessions))
+            # A process starting on a busy machine: imports, migrations, then the gateway.
+            await gateway.wait(lambda: bool(gateway.sessions), seconds=30)
             [identify] = gateway.identifies
             assert identify["token"] == BOT_TOKEN and identify["intents"] == INTENTS
         finally:
@@ -49,13 +49,13 @@ async def test_serve_with_gateway_mode_identifies_then_stops_cleanly_on_sigterm(
             asked = time.monotonic()
             _, stderr = await asyncio.wait_for(process.communicate(), timeout=30)
         took = time.monotonic() - asked
-        await gateway.wait_closed()
+        await gateway.wait(lambda: gateway.connections == len(gateway.closed_codes), seconds=30)
     text = stderr.decode()
     assert process.returncode == 0, text
     assert "platforms live: console, discord (gateway)" in text
     assert "Traceback" not in text
     assert "interaction endpoint URL" not in text  # discord.py's warning of what we intend
     assert "Discord gateway closed" in text
-    assert took < 10, took  # the gateway's goodbye is bounded (5 s), the rest is quick
+    assert took < 15, took  # the gateway's goodbye is bounded (5 s), the rest is quick
     [code] = gateway.closed_codes
     assert code in (1000, 4000)  # a close frame from the bot, not a dropped connection
