@@ -358,7 +358,7 @@ async def open_server(settings: Settings, *, clock: Clock | None = None) -> Asyn
         if server_discord is not None:
             async with _starting("Discord", "the bot's login", settings.discord_api_url):
                 await stack.enter_async_context(server_discord)
-            live.append("discord")
+            live.append("discord (gateway)" if server_discord.gateway is not None else "discord")
         senders = _senders(bot, server_slack, server_teams, server_discord)
         bot.export_channels.use_senders(senders)  # exports show where they were asked
         # Webhooks reach only public addresses unless the operator allows private ones.
@@ -500,6 +500,8 @@ def _discord(bot: Bot) -> DiscordAdapter | None:
     token = settings.discord_bot_token
     if token is None:
         log.warning("Discord has no bot token: no alerts, job messages or slow answers there")
+        if settings.discord_gateway:
+            log.warning("DISCORD_GATEWAY needs DISCORD_BOT_TOKEN: the gateway stays off")
     return DiscordAdapter(
         bot.service,
         bot.clock,
@@ -507,6 +509,7 @@ def _discord(bot: Bot) -> DiscordAdapter | None:
         token=token.get_secret_value() if token else "",
         application_id=settings.discord_application_id,
         api_url=settings.discord_api_url,
+        gateway=settings.discord_gateway,
     )
 
 

@@ -182,6 +182,50 @@ async def test_the_note_menu_on_a_message_that_is_not_about_a_job_says_so(
     assert "not about an export job" in answer["data"]["content"]
 
 
+async def test_the_note_menu_in_a_jobs_thread_prefills_saves_and_echoes_in_the_thread(
+    discord: DiscordHarness, standin: DiscordStandIn
+) -> None:
+    # Moved from the scenarios' Discord driver, which now notes from a thread through the
+    # gateway (tests/adapters/test_discord_gateway.py), as Slack and Teams do.
+    for _ in range(2):
+        await discord.send(slash_command("run", {"target": "quick"}))
+        await discord.settle()
+    [(thread,)] = discord.rows(
+        "SELECT message_id FROM posted_messages WHERE kind = 'job' AND job_id = 1"
+    )
+    said = channel_message(
+        "relaunched after host maintenance", author=user_object("carol"), channel_id=thread
+    )
+    menu = message_command(said, user="carol")
+    menu["channel_id"] = thread
+    menu["channel"].update(id=thread, type=11, parent_id=CHANNEL_ID)  # a public thread
+    _, modal = await discord.send(menu)
+    assert modal["type"] == 9, modal
+    labels = modal["data"]["components"]
+    [note] = [c["component"] for c in labels if c["component"]["custom_id"] == "text"]
+    assert note["value"] == "relaunched after host maintenance"  # prefilled with what was said
+    submit = modal_submit(
+        modal["data"]["custom_id"], {"text": note["value"], "kind": ["note"]}, user="carol"
+    )
+    submit["channel_id"] = thread
+    _, saved = await discord.send(submit)
+    assert saved["type"] == 4 and saved["data"]["flags"] & EPHEMERAL
+    await discord.settle()
+    [(job, author, text, link)] = discord.rows("SELECT job_id, author, text, link FROM annotations")
+    assert (job, author, text) == (
+        1,
+        f"discord:{GUILD_ID}:{PEOPLE['carol'][0]}",
+        "relaunched after host maintenance",
+    )
+    assert link == f"https://discord.com/channels/{GUILD_ID}/{thread}/{said['id']}"
+    echoes = [
+        r.json
+        for r in standin.requests_to("POST /channels/{channel_id}/messages")
+        if r.params["channel_id"] == thread and r.status == 200 and "relaunched" in str(r.json)
+    ]
+    assert len(echoes) == 1 and "Carol" in str(echoes[0])
+
+
 async def test_retry_posts_the_new_job_as_its_own_message_and_the_requester_hears_privately(
     tmp_path: Path, standin: DiscordStandIn
 ) -> None:

@@ -1,6 +1,7 @@
 """The scenarios' chat on Discord: interactions signed and shaped as Discord sends them
-(application commands with typed options, button presses, the message command and its modal)
-against the whole bot, read back from the Discord API stand-in."""
+(application commands with typed options, button presses) against the whole bot in gateway
+mode, and messages in threads through the gateway stand-in, read back from the Discord API
+stand-in."""
 
 from __future__ import annotations
 
@@ -17,20 +18,22 @@ from nacl.signing import SigningKey
 from adapters.discord.commands import option_name
 from core.commands.grammar.registry import Kind, Option, Param, find_verb
 from core.commands.grammar.tokens import tokenize
+from tests.adapters.discord_gateway_standin import message_create
 from tests.adapters.discord_harness import SIGNING_KEY, DiscordHarness, discord_harness
 from tests.adapters.discord_standin import (
+    BOT_USER_ID,
     CHANNEL_ID,
     EPHEMERAL,
     GUILD_ID,
     PEOPLE,
     DiscordStandIn,
-    channel_message,
+    _now_iso,
+    bot_user,
     component,
     discord_standin,
-    message_command,
-    modal_submit,
     signed_interaction,
     slash_command,
+    snowflake,
     user_object,
 )
 from tests.scenarios.chat import (
@@ -50,6 +53,8 @@ CHANNELS = {OPS: CHANNEL_ID, ALERTS: "1300000000000000099"}
 MESSAGE, UPDATE, MODAL = 4, 7, 9
 FORGERIES = ("bad signature", "no signature", "stale timestamp", "tampered body")
 _ESCAPED = re.compile(r"\\(.)")
+# What a starting bot reads (who it is; the gateway's address and its application): not saying.
+STARTUP_READS = {"GET /users/@me", "GET /gateway/bot", "GET /oauth2/applications/@me"}
 
 
 def _words(message: dict[str, Any]) -> str:
@@ -122,9 +127,14 @@ class DiscordChat(HarnessedBot[DiscordHarness]):
     note_link = rf"https://discord\.com/channels/{GUILD_ID}/\d+/\d+$"
 
     def __init__(self, tmp_path: Path, standin: DiscordStandIn) -> None:
-        super().__init__(lambda: discord_harness(tmp_path, standin, targets=[QUICK, BROKEN, SITE]))
+        super().__init__(
+            lambda: discord_harness(
+                tmp_path, standin, targets=[QUICK, BROKEN, SITE], discord_gateway=True
+            )
+        )
         self.standin = standin
         self._ids = itertools.count(1)
+        self._starts = 0
 
     async def _answered(self, interaction: dict[str, Any]) -> dict[str, Any]:
         status, answer = await self.harness.send(interaction)
@@ -164,26 +174,31 @@ class DiscordChat(HarnessedBot[DiscordHarness]):
         return str(message_id)
 
     async def reply_in_job_thread(self, person: str, job_id: int, text: str) -> None:
-        """Someone writes in the job's thread; `person` uses "Annotate export job" on it,
-        and saves the note the modal offers (their words, prefilled)."""
+        """`person` writes in the job's thread, mentioning the bot: Discord sends the message
+        to the bot's gateway connection (gateway mode, as the other platforms' events)."""
         thread = self._job_message_id(job_id)  # a thread started from a message has its id
-        said = channel_message(text, author=user_object(person), channel_id=thread)
-        menu = _in(thread, message_command(said, user=person))
-        menu["channel"].update(type=11, parent_id=CHANNEL_ID)  # a public thread
-        modal = await self._answered(menu)
-        assert modal["type"] == MODAL, modal
-        labels = modal["data"]["components"]
-        [note] = [c["component"] for c in labels if c["component"]["custom_id"] == "text"]
-        assert note["value"] == text  # prefilled with what was said
-        submit = _in(
-            thread,
-            modal_submit(
-                modal["data"]["custom_id"], {"text": note["value"], "kind": ["note"]}, user=person
-            ),
+        notes = len(self.rows("SELECT id FROM annotations"))
+        said = message_create(
+            f"<@{BOT_USER_ID}> {text}",
+            author=user_object(person),
+            channel_id=thread,
+            guild_id=GUILD_ID,
+            mentions=[bot_user()],
+            message_id=snowflake(),
+            timestamp=_now_iso(),
         )
-        saved = await self._answered(submit)
-        assert saved["type"] == MESSAGE and saved["data"]["flags"] & EPHEMERAL
+        await self.standin.gateway_standin.dispatch("MESSAGE_CREATE", said)
+        await eventually(
+            lambda: len(self.rows("SELECT id FROM annotations")),
+            lambda count: count > notes,
+            f"a note from job #{job_id}'s thread",
+        )
         await self.settle()
+
+    async def start(self) -> None:
+        await super().start()
+        self._starts += 1  # each process identifies once on the gateway before it is used
+        await self.standin.gateway_standin.wait_identified(self._starts)
 
     async def job_message(self, job_id: int) -> Seen:
         message_id = self._job_message_id(job_id)
@@ -285,7 +300,7 @@ class DiscordChat(HarnessedBot[DiscordHarness]):
         return await fetch(self.harness.client, url)
 
     def sent_anything(self) -> bool:
-        return any(r.route != "GET /users/@me" for r in self.standin.requests)
+        return any(r.route not in STARTUP_READS for r in self.standin.requests)
 
     def mention(self, person: str) -> str:
         return f"<@{PEOPLE[person][0]}>"

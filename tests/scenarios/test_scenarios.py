@@ -224,9 +224,9 @@ async def test_exclude_previews_each_preset_and_its_button_opens_a_draft_with_th
 async def test_a_french_reader_gets_french_spacing_and_people_s_words_as_typed(chat: Chat) -> None:
     """Issue 17: U+202F before `: ; ? !` in French on every platform, English untouched."""
     refused = await chat.say(CAROL, "status no-such")
-    assert "Il n'y a pas de cible « no-such ». Cibles\u202f: quick, broken." in refused.text
+    assert "Il n'y a pas de cible « no-such ». Cibles\u202f: quick, broken, site." in refused.text
     english = await chat.say(ALICE, "status no-such")
-    assert "Targets: quick, broken." in english.text and "\u202f" not in english.text
+    assert "Targets: quick, broken, site." in english.text and "\u202f" not in english.text
 
 
 # --- reviews where reviewers are (issue 17) ---

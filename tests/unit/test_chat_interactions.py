@@ -291,6 +291,19 @@ async def test_empty_words_in_a_jobs_thread_get_the_help_of_annotate(
     assert store.state.annotations == []
 
 
+async def test_words_that_clean_away_to_nothing_get_the_help_not_an_empty_note(
+    service: CommandService, store: FakeStore, clock: FrozenClock
+) -> None:
+    # Found by the Discord gateway's hostile test: "@exportbot \x00" was saved as a note "".
+    await service.execute_text("run demo", console("bob"))
+    await _post(store, clock, PostedKind.JOB, "m1")
+    help_annotate = await service.execute_text("help annotate", console("bob"), prefix=PREFIX)
+    for words in ("\x00", "\x00 \x1b\x00", "\x07\t"):
+        answer = await _words_under_m1(service, words, link="")
+        assert answer.text == help_annotate.text, repr(words)
+    assert store.state.annotations == []
+
+
 async def test_words_outside_a_jobs_thread_are_a_command(
     service: CommandService, store: FakeStore, clock: FrozenClock
 ) -> None:
