@@ -38,6 +38,7 @@ from core.handlers.context import DEFAULT_DRAFT_TTL, Context, ExportLauncher, Jo
 from core.handlers.registry import HANDLERS
 from core.i18n import Translator
 from core.ports import AuditSink, Charts, Clock, UnitOfWork, UnitOfWorkFactory
+from core.safety.links import PageLinks
 from core.safety.redaction import redact, redact_params
 from core.safety.text import clean
 from core.support.log_context import log_context
@@ -65,6 +66,7 @@ class CommandService:
         webhook_allow_private: bool = False,
         telemetry: Telemetry = NO_TELEMETRY,
         charts: Charts | None = None,
+        pages: PageLinks | None = None,
         exports: ExportLauncher | None = None,
     ) -> None:
         """`workspaces` are the `platform:workspace` pairs served; a local platform's people
@@ -84,6 +86,7 @@ class CommandService:
         self._webhook_allow_private = webhook_allow_private
         self._telemetry = telemetry
         self._charts = charts
+        self.pages = pages
         self.schedule_listeners: list[Callable[[], object]] = []
         # Builds `audit` exports; the root sets it once the platforms' senders exist.
         self.exports = exports
@@ -174,6 +177,7 @@ class CommandService:
                     serves=self.serves_principal,
                     charts=self._charts,
                     exports=self.exports,
+                    pages=self.pages,
                 )
                 if once and not command.read_only:
                     await self._claim(uow, actor, once)
@@ -347,7 +351,7 @@ class CommandService:
             if job is None:
                 return None
             annotations = await uow.annotations.for_job(job_id)
-        return job_message(Translator(locale), job, annotations)
+        return job_message(Translator(locale), job, annotations, now=self._clock.now())
 
     async def ended_job(self, job_id: int) -> Job | None:
         """The job if it has already ended (a card posted after a quick job's end must be
@@ -356,9 +360,9 @@ class CommandService:
             job = await uow.jobs.get(job_id)
         return job if job is not None and job.state.is_terminal else None
 
-    def job_message(self, job: Job, locale: str = "en") -> Message:
+    def job_message(self, job: Job, locale: str = "en", title_key: str = "job.title") -> Message:
         """How a job looks to everyone (used to refresh its message when it ends)."""
-        return job_message(Translator(locale), job)
+        return job_message(Translator(locale), job, now=self._clock.now(), title_key=title_key)
 
     async def target_names(self, actor: Actor) -> list[str]:
         """The targets `actor` may see, in configuration order (autocomplete offers them);

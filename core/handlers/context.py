@@ -13,7 +13,9 @@ from core.domain.model import Actor, Job, Outcome, Principal, TargetSpec
 from core.errors import NotFound
 from core.exports.spec import ExportSpec
 from core.i18n import Translator
+from core.jobs.runners.base import Progress
 from core.ports import Charts, Clock, UnitOfWork
+from core.safety.links import PageLinks
 from core.views.message import Message
 
 DEFAULT_DRAFT_TTL = timedelta(days=7)
@@ -25,6 +27,10 @@ class JobControl(Protocol):
     def launch(self, job_id: int) -> None: ...
 
     def request_cancel(self, job_id: int) -> bool: ...
+
+    def progress_of(self, job_id: int) -> Progress | None:
+        """How far a job running in this process is; None elsewhere or before its start."""
+        ...
 
 
 class ExportLauncher(Protocol):
@@ -56,6 +62,8 @@ class Context:
     charts: Charts | None = None
     # Builds `audit` exports; None where no export store is wired (a bare core).
     exports: ExportLauncher | None = None
+    # Signs the web pages' links (F3) that replies carry; None: replies carry no page link.
+    pages: PageLinks | None = None
 
     def target(self, name: str) -> TargetSpec:
         spec = self.targets.get(name)

@@ -27,7 +27,7 @@ from core.errors import InvalidCommand, NotFound, PermissionDenied
 from core.handlers.context import Context, Handler
 from core.ports import Clock, UnitOfWork
 from core.safety.redaction import redact
-from core.views.message import Message
+from core.views.message import Field, Message
 from core.views.schedules import draft_message, new_draft_action, prune_text, schedule_message
 
 
@@ -230,7 +230,11 @@ async def _draft_view(draft: Draft, ctx: Context) -> Message:
             list(await ctx.uow.archives.kept(draft.target)), draft.spec.retention, now
         )
     quorum = ctx.target(draft.target).approvals_required
-    return draft_message(ctx.t, draft, active, doomed, quorum, now)
+    message = draft_message(ctx.t, draft, active, doomed, quorum, now)
+    if ctx.pages is None:
+        return message
+    link = Field(ctx.t.t("field.review_page"), ctx.pages.review(draft.id, ctx.t.locale, now))
+    return replace(message, fields=(*message.fields, link))
 
 
 async def _event(ctx: Context, kind: EventKind, draft: Draft, **extra: str) -> None:

@@ -66,7 +66,7 @@ def _embed_text(payload: dict[str, Any]) -> int:
 
 
 def test_a_failed_job_says_failed_in_words_in_the_title_and_offers_retry() -> None:
-    payload = render(job_message(EN, failed_job(NOW)))
+    payload = render(job_message(EN, failed_job(NOW), now=NOW))
     [embed] = payload["embeds"]
     assert embed["title"] == "Job #7 · demo — failed"
     assert embed["color"] == 0xE01E5A  # the colour only repeats the word

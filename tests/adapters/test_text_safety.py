@@ -153,7 +153,7 @@ def domain_messages(draw: st.DrawFn) -> Message:
             )
             for i in range(draw(st.integers(0, 2)))
         ]
-        card = job_message(t, job, notes)
+        card = job_message(t, job, notes, now=NOW)
         return ending(card) if kind == "ending" else card
     if kind in ("alert", "digest"):
         job = replace(job, state=JobState.FAILED, finished_at=NOW)
