@@ -82,13 +82,8 @@ def render(message: Message) -> dict[str, Any]:
 
 def fallback_text(message: Message) -> str:
     """The top-level `text`, escaped like the blocks: Slack parses it as mrkdwn too, so a typed
-    `<!channel>` would ping everyone. A job's message leads with its spoken summary (F2: the
-    state and the next step, what a notification and a screen reader say first), then says
-    everything else."""
-    text = message.text
-    if message.job_id is not None and message.summary and not text.startswith(message.summary):
-        text = f"{message.summary}\n\n{text}"
-    return escape(text)
+    `<!channel>` would ping everyone. A job's message leads with its spoken summary (F2)."""
+    return escape(message.fallback)
 
 
 def blocks(message: Message) -> list[Block]:

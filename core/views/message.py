@@ -115,6 +115,15 @@ class Message:
             lines.append(self.footer)
         return "\n".join(lines)
 
+    @property
+    def fallback(self) -> str:
+        """What a notification and a screen reader read (Slack's `text`): a job's message
+        leads with its spoken summary (F2: the state and the next step), then says all."""
+        text = self.text
+        if self.job_id is not None and self.summary and not text.startswith(self.summary):
+            return f"{self.summary}\n\n{text}"
+        return text
+
 
 def ending(card: Message) -> Message:
     """The one-sentence outcome of a job, said in its thread when it ends (F1, F2)."""
