@@ -15,10 +15,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from html import escape
 from importlib import resources
 from typing import Any
 
 import jinja2
+from markupsafe import Markup
 
 from core.domain.model import TargetSpec
 from core.domain.schedules import DraftState, prune_candidates
@@ -50,7 +52,11 @@ STATIC_TYPES = {
 
 
 def _shown(value: object) -> object:
-    return visible(value) if isinstance(value, str) else value
+    """Every text a template shows: made visible, then escaped as the pages always were
+    (`html.escape`, quotes included); what a template marked safe is its own markup."""
+    if isinstance(value, str) and not isinstance(value, Markup):
+        return Markup(escape(visible(value)))
+    return value
 
 
 _ENV = jinja2.Environment(

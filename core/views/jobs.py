@@ -103,6 +103,7 @@ def job_message(
         actions=job_actions(t, job),
         summary=job_sentence(t, job, now, percent),
         job_id=job.id,
+        summary_first=True,
     )
 
 

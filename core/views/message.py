@@ -85,6 +85,8 @@ class Message:
     # The label of a free-text input the actions carry, where the platform can put one beside
     # its buttons (a reviewer's comment on a Teams card); empty when there is none.
     comment_label: str = ""
+    # A job's message: notifications and screen readers say its summary first (F2).
+    summary_first: bool = False
 
     @property
     def facts(self) -> list[Field]:
@@ -120,7 +122,7 @@ class Message:
         """What a notification and a screen reader read (Slack's `text`): a job's message
         leads with its spoken summary (F2: the state and the next step), then says all."""
         text = self.text
-        if self.job_id is not None and self.summary and not text.startswith(self.summary):
+        if self.summary_first and self.summary and not text.startswith(self.summary):
             return f"{self.summary}\n\n{text}"
         return text
 

@@ -152,7 +152,11 @@ def test_an_alert_turns_its_job_page_and_runbook_into_open_url_actions() -> None
 def test_review_buttons_carry_the_draft_version_and_style_their_tone() -> None:
     event = OutboxEvent(EventKind.DRAFT_SUBMITTED, "demo", NOW, {"draft": 3, "version": 2})
     card = message_card(alert_message(EN, event, AlertKind.REVIEW, Severity.INFO, SETTINGS, NOW))
-    shown = [(a["title"], a["verb"], a["data"], a.get("style")) for a in card["actions"]]
+    # F3: the card also opens its review page (Action.OpenUrl, no verb).
+    [page] = [a for a in card["actions"] if a["type"] == "Action.OpenUrl"]
+    assert page["title"] == "Review page" and "/drafts/3/review?expires=" in page["url"]
+    presses = [a for a in card["actions"] if a["type"] != "Action.OpenUrl"]
+    shown = [(a["title"], a["verb"], a["data"], a.get("style")) for a in presses]
     assert shown == [
         ("Approve", "draft.approve", {"object": "3", "version": 2}, "positive"),
         ("Reject", "draft.reject", {"object": "3", "version": 2}, "destructive"),
