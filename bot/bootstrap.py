@@ -236,6 +236,7 @@ async def open_bot(settings: Settings, *, clock: Clock | None = None) -> AsyncIt
             webhook_allow_private=settings.webhook_allow_private,
             telemetry=telemetry,
             charts=charts,
+            pages=alerts.pages,
         )
         channels = ExportChannels(PLATFORMS)
         exports = ExportService(

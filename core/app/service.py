@@ -45,6 +45,7 @@ from core.handlers.registry import HANDLERS
 from core.handlers.schedules import draft_view
 from core.i18n import Translator
 from core.ports import AuditSink, Charts, Clock, UnitOfWork, UnitOfWorkFactory
+from core.safety.links import PageLinks
 from core.safety.redaction import redact, redact_params
 from core.safety.text import clean
 from core.support.log_context import log_context
@@ -72,6 +73,7 @@ class CommandService:
         webhook_allow_private: bool = False,
         telemetry: Telemetry = NO_TELEMETRY,
         charts: Charts | None = None,
+        pages: PageLinks | None = None,
         exports: ExportLauncher | None = None,
         previews: PreviewLauncher | None = None,
     ) -> None:
@@ -92,6 +94,7 @@ class CommandService:
         self._webhook_allow_private = webhook_allow_private
         self._telemetry = telemetry
         self._charts = charts
+        self.pages = pages
         self.schedule_listeners: list[Callable[[], object]] = []
         # Each chat platform redraws a draft's cards there (core/app/drafts.py).
         self.draft_listeners: list[Callable[[int, str], object]] = []
@@ -200,6 +203,7 @@ class CommandService:
                     exports=self.exports,
                     previews=self.previews,
                     prefixes=prefixes,
+                    pages=self.pages,
                 )
                 if once and not command.read_only:
                     await self._claim(uow, actor, once)
@@ -378,7 +382,9 @@ class CommandService:
                 return None
             spec = self._targets.get(draft.target)
             quorum = spec.approvals_required if spec is not None else 1
-            return await draft_view(uow, Translator(locale), draft, quorum, self._clock.now())
+            return await draft_view(
+                uow, Translator(locale), draft, quorum, self._clock.now(), self.pages
+            )
 
     async def job_view(self, job_id: int, locale: str = "en") -> Message | None:
         """A job with its notes, for the page a signed link opens (the link is the right)."""
@@ -387,7 +393,7 @@ class CommandService:
             if job is None:
                 return None
             annotations = await uow.annotations.for_job(job_id)
-        return job_message(Translator(locale), job, annotations)
+        return job_message(Translator(locale), job, annotations, now=self._clock.now())
 
     async def ended_job(self, job_id: int) -> Job | None:
         """The job if it has already ended (a card posted after a quick job's end must be
@@ -396,9 +402,9 @@ class CommandService:
             job = await uow.jobs.get(job_id)
         return job if job is not None and job.state.is_terminal else None
 
-    def job_message(self, job: Job, locale: str = "en") -> Message:
+    def job_message(self, job: Job, locale: str = "en", title_key: str = "job.title") -> Message:
         """How a job looks to everyone (used to refresh its message when it ends)."""
-        return job_message(Translator(locale), job)
+        return job_message(Translator(locale), job, now=self._clock.now(), title_key=title_key)
 
     async def target_names(self, actor: Actor) -> list[str]:
         """The targets `actor` may see, in configuration order (autocomplete offers them);

@@ -480,7 +480,8 @@ class Dispatcher(Lifecycle):
                 _admin_notice(t, event, self._platforms.prefix(platform, "alerts")), event, None
             )
         if private and job is not None:
-            return _Rendered(job_message(t, job), event, None)  # C3: a cancelled job too
+            # C3: a cancelled job too
+            return _Rendered(job_message(t, job, now=self._clock.now()), event, None)
         return None
 
     # -- outcomes ------------------------------------------------------------------------

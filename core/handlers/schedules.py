@@ -30,8 +30,9 @@ from core.handlers.context import Context, Handler
 from core.handlers.subscriptions import destination_of
 from core.i18n import Translator
 from core.ports import Clock, UnitOfWork
+from core.safety.links import PageLinks
 from core.safety.redaction import redact
-from core.views.message import Message
+from core.views.message import Field, Message
 from core.views.schedules import draft_message, new_draft_action, prune_text, schedule_message
 
 
@@ -270,14 +271,19 @@ async def _authored_draft(draft_id: int, ctx: Context) -> Draft:
 
 async def _draft_view(draft: Draft, ctx: Context) -> Message:
     quorum = ctx.target(draft.target).approvals_required
-    return await draft_view(ctx.uow, ctx.t, draft, quorum, ctx.clock.now())
+    return await draft_view(ctx.uow, ctx.t, draft, quorum, ctx.clock.now(), ctx.pages)
 
 
 async def draft_view(
-    uow: UnitOfWork, t: Translator, draft: Draft, quorum: int, now: datetime
+    uow: UnitOfWork,
+    t: Translator,
+    draft: Draft,
+    quorum: int,
+    now: datetime,
+    pages: PageLinks | None = None,
 ) -> Message:
-    """A draft's card as it reads now: its diff against the active schedule, and what its
-    retention would prune."""
+    """A draft's card as it reads now: its diff against the active schedule, what its
+    retention would prune, and with `pages` a signed link to its review page (F3)."""
     active = await uow.schedules.active(draft.target)
     if draft.state is DraftState.APPROVED:
         doomed = []  # the retention is now active; its pruning happens after the next run
@@ -285,7 +291,11 @@ async def draft_view(
         doomed = prune_candidates(
             list(await uow.archives.kept(draft.target)), draft.spec.retention, now
         )
-    return draft_message(t, draft, active, doomed, quorum, now)
+    message = draft_message(t, draft, active, doomed, quorum, now)
+    if pages is None:
+        return message
+    link = Field(t.t("field.review_page"), pages.review(draft.id, t.locale, now))
+    return replace(message, fields=(*message.fields, link))
 
 
 async def _event(ctx: Context, kind: EventKind, draft: Draft, **extra: str) -> None:

@@ -281,7 +281,8 @@ class ProgressEditor(Lifecycle):
         if due:
             t = Translator(watch.locale)
             elapsed = self._clock.now() - job.started_at if job.started_at else None
-            card = job_message(t, job, annotations)
+            percent = percent_done(progress, watch.estimate)
+            card = job_message(t, job, annotations, now=self._clock.now(), percent=percent)
             line = progress_line(t, progress, watch.estimate, elapsed)
             message = replace(card, sections=(line, *card.sections))
             for where, shown in due:

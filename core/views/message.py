@@ -92,6 +92,8 @@ class Message:
     # Shown to the whole conversation even where a platform answers a command privately by
     # default (a Slack slash command): a draft's review card, for the reviewers there.
     shared: bool = False
+    # A job's message: notifications and screen readers say its summary first (F2).
+    summary_first: bool = False
 
     @property
     def facts(self) -> list[Field]:
@@ -121,6 +123,15 @@ class Message:
             lines.append("")
             lines.append(self.footer)
         return "\n".join(lines)
+
+    @property
+    def fallback(self) -> str:
+        """What a notification and a screen reader read (Slack's `text`): a job's message
+        leads with its spoken summary (F2: the state and the next step), then says all."""
+        text = self.text
+        if self.summary_first and self.summary and not text.startswith(self.summary):
+            return f"{self.summary}\n\n{text}"
+        return text
 
 
 def ending(card: Message) -> Message:

@@ -57,7 +57,7 @@ async def test_retry_on_a_failed_job_posts_the_new_job_in_the_channel(
         await slack.post(slash_command("run flaky", user=ADMIN, response_url=""))
         await slack.settle()
         [update] = standin.called("chat.update")
-        assert update["text"].startswith("Job #1 · flaky — failed")
+        assert update["text"].split("\n\n", 1)[1].startswith("Job #1 · flaky — failed")
         retry = next(b for b in update["blocks"] if b["type"] == "actions")["elements"][0]
         assert (retry["action_id"], retry["value"]) == ("job.retry", "1:0")
 
@@ -69,8 +69,9 @@ async def test_retry_on_a_failed_job_posts_the_new_job_in_the_channel(
             for p in standin.called("chat.postMessage")
             if p["channel"] == "C0OPS" and "thread_ts" not in p
         ]
-        assert [c["text"].split(" · ")[0] for c in cards] == ["Job #1", "Job #2"]
-        assert cards[1]["text"].startswith("Job #2 · flaky started")
+        bodies = [c["text"].split("\n\n", 1)[1] for c in cards]  # after each summary (F2)
+        assert [b.split(" · ")[0] for b in bodies] == ["Job #1", "Job #2"]
+        assert bodies[1].startswith("Job #2 · flaky started")
         assert slack.rows("SELECT id, state FROM jobs") == [(1, "failed"), (2, "failed")]
         assert not standin.responses  # the failed card stays as it was
 

@@ -317,3 +317,53 @@ async def test_an_admin_names_a_reviewer_by_mention_and_they_approve_the_stuck_d
     approved = await chat.press(CAROL, review, "draft.approve", "1", _draft_version(chat))
     assert not approved.private and "Approuvé par Carol" in approved.text
     assert chat.rows("SELECT state FROM drafts") == [("approved",)]
+
+
+# -- F2 and F3: the spoken summary, and the pages the replies link ---------------------------
+
+_PAGE_LINK = re.compile(
+    r"https?://[^\s\"'<>|)\]]+/(?:jobs/\d+|targets/[\w.-]+/history)\?[^\s\"'<>|)\]]+"
+)
+
+
+def _page_links(seen: Seen) -> list[str]:
+    """The signed page links a reply carries, wherever its platform puts them."""
+    raw = json.dumps(seen.extra, default=str) + seen.text
+    return [link.replace("&amp;", "&").replace("\\u0026", "&") for link in _PAGE_LINK.findall(raw)]
+
+
+async def test_summary_says_a_failed_job_s_state_and_next_step_in_one_sentence(
+    chat: Chat,
+) -> None:
+    await chat.say(ALICE, "run broken")
+    await chat.settle()
+    said = await chat.say(ALICE, "summary #1")
+    assert said.private or chat.platform == "teams"  # Teams has no message for one person
+    assert (
+        "Job #1 of broken failed just now: its command ended with an error; "
+        "read the log tail, fix the cause, then retry." in said.text
+    )
+    french = await chat.say(CAROL, "summary #1")
+    assert "Le job #1 de broken a échoué à l'instant : sa commande s'est terminée en erreur" in (
+        french.text
+    )
+    [link, *_] = _page_links(said)
+    status, headers, body = await chat.download(link)
+    assert status == 200 and headers["Content-Type"].startswith("text/html")
+    assert "Job #1 of broken failed just now" in body.decode()  # the page's Spoken summary
+    [french_link, *_] = _page_links(french)
+    status, _, body = await chat.download(french_link)
+    assert status == 200 and '<html lang="fr">' in body.decode()
+    missing = await chat.say(ALICE, "summary #42")
+    assert "There is no job #42." in missing.text
+
+
+async def test_history_links_the_target_s_history_page(chat: Chat) -> None:
+    await chat.say(ALICE, "run quick")
+    await chat.settle()
+    listed = await chat.say(ALICE, "history quick")
+    assert "#1 quick — succeeded" in listed.text
+    links = [link for link in _page_links(listed) if "/targets/quick/history" in link]
+    assert links, listed
+    status, _, body = await chat.download(links[0])
+    assert status == 200 and "History of quick — latest job succeeded" in body.decode()
