@@ -45,7 +45,7 @@ $(CHROMIUM):
 	$(SUDO) apt-get update
 	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y --no-install-recommends chromium
 
-## Debian's Chromium, for the Agents Playground test (headless)
+## Debian's Chromium, for the Agents Playground and web pages' tests (headless)
 browser: $(CHROMIUM)
 
 ## The built-in demo in a terminal chat, as alice (admin). Other users: make run WHO=bob

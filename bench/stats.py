@@ -48,6 +48,7 @@ from core.domain.model import (
     TargetSpec,
 )
 from core.domain.performance import day_start, first_day, window_end
+from core.jobs.runners.base import Progress
 from storage import SqlUnitOfWorkFactory, create_engine, upgrade
 
 NOW = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)
@@ -193,6 +194,9 @@ class _NoJobs:
 
     def request_cancel(self, job_id: int) -> bool:
         raise AssertionError("stats cancels no job")
+
+    def progress_of(self, job_id: int) -> Progress | None:
+        return None  # nothing runs in the bench
 
 
 async def plan(engine: AsyncEngine, label: str) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import re
 import time
 from collections.abc import AsyncIterator
 
@@ -31,12 +32,21 @@ from bot.metrics import CONTENT_TYPE
 from bot.metrics_http import PLATFORM_PATHS, bearer_matches, new_request_id
 from bot.scheduler import SchedulerService
 from core.api.service import ApiService
-from core.commands.numbers import whole_number
+from core.commands.numbers import record_id, whole_number
 from core.delivery.dispatcher import Dispatcher
 from core.domain.performance import MAX_STATS_DAYS
 from core.handlers.performance import load_performance
 from core.i18n import Translator
-from core.safety.links import chart_path, job_path, verify
+from core.safety.links import (
+    PAGE_LOCALES,
+    PageLinks,
+    chart_path,
+    history_path,
+    job_path,
+    review_path,
+    verify,
+    verify_page,
+)
 from core.safety.text import cut
 from core.support.log_context import log_context
 from core.views.performance import chart
@@ -44,6 +54,8 @@ from core.views.performance import chart
 log = logging.getLogger(__name__)
 
 BOT_KEY = web.AppKey("bot", Bot)
+# A target name in a page link: what the configuration allows (bot/config.py, _TARGET_NAME).
+PAGE_TARGET = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 SCHEDULER_KEY = web.AppKey("scheduler", SchedulerService)
 SLACK_KEY = web.AppKey("slack", SlackAdapter)
 TEAMS_KEY = web.AppKey("teams", TeamsAdapter)
@@ -89,29 +101,105 @@ async def slack_events(request: web.Request) -> web.Response:
     return await slack.handle(request)
 
 
+def _page_translator(request: web.Request) -> Translator:
+    """A page's language: the one its link carries (signed), else the browser's."""
+    lang = request.query.get("lang")
+    if lang in PAGE_LOCALES:
+        return Translator(lang)
+    return Translator(request.headers.get("Accept-Language", "en").split(",")[0])
+
+
+def _signed_page(request: web.Request, bot: Bot, path: str | None) -> bool:
+    """Whether the link is signed for `path` (None: the path named nothing a page shows)."""
+    query = request.query
+    return path is not None and verify_page(
+        bot.alerts.link_secret,
+        path,
+        query.get("lang"),
+        query.get("expires", ""),
+        query.get("sig", ""),
+        bot.clock.now(),
+    )
+
+
+def _html(text: str, status: int = 200) -> web.Response:
+    return web.Response(
+        text=text, status=status, content_type="text/html", headers={"Cache-Control": "no-store"}
+    )
+
+
+def _page_source(bot: Bot) -> pages.PageSource:
+    links = PageLinks("", bot.alerts.link_secret, bot.alerts.link_ttl)
+    return pages.PageSource(bot.uow_factory, bot.targets, links)
+
+
 async def job_page(request: web.Request) -> web.Response:
     """The page an alert's signed link opens; the signature is the permission (G4)."""
     bot = request.app.get(BOT_KEY)
     if bot is None:
         return web.json_response({"status": "starting"}, status=503)
-    t = Translator(request.headers.get("Accept-Language", "en").split(",")[0])
+    t = _page_translator(request)
     job_id = whole_number(request.match_info["job_id"])
-    query = request.query
-    if job_id is None or not verify(
-        bot.alerts.link_secret,
-        job_path(job_id),
-        query.get("expires", ""),
-        query.get("sig", ""),
-        bot.clock.now(),
-    ):
+    if not _signed_page(request, bot, job_path(job_id) if job_id is not None else None):
         shown = cut(request.match_info["job_id"], 40)  # the page names what was asked for
-        html = pages.refusal(t, "page.link_invalid", job=shown)
-        return web.Response(text=html, status=403, content_type="text/html")
-    message = await bot.service.job_view(job_id, t.locale)
-    if message is None:
-        html = pages.refusal(t, "error.job_not_found", job=job_id)
-        return web.Response(text=html, status=404, content_type="text/html")
-    return web.Response(text=pages.page(message, t.locale), content_type="text/html")
+        return _html(pages.refusal(t, "page.link_invalid", job=shown), 403)
+    assert job_id is not None
+    html = None
+    if record_id(str(job_id)) is not None:  # a signed id past any row's is no job either
+        html = await pages.job_html(_page_source(bot), job_id, t, bot.clock.now())
+    if html is None:
+        return _html(pages.refusal(t, "error.job_not_found", job=job_id), 404)
+    return _html(html)
+
+
+def _page_target(text: str) -> str | None:
+    """A target name as a link may carry it: what a configuration allows (bot/config.py)."""
+    return text if PAGE_TARGET.fullmatch(text) else None
+
+
+async def history_page(request: web.Request) -> web.Response:
+    """A target's history page (F3), behind its signed link."""
+    bot = request.app.get(BOT_KEY)
+    if bot is None:
+        return web.json_response({"status": "starting"}, status=503)
+    t = _page_translator(request)
+    target = _page_target(request.match_info["target"])
+    if not _signed_page(request, bot, history_path(target) if target is not None else None):
+        return _html(pages.refusal(t, "page.link_expired"), 403)
+    assert target is not None
+    html = await pages.history_html(_page_source(bot), target, t, bot.clock.now())
+    if html is None:  # signed once, the target since removed from the configuration
+        return _html(pages.refusal(t, "page.not_found"), 404)
+    return _html(html)
+
+
+async def review_page(request: web.Request) -> web.Response:
+    """A schedule draft's review page with its diff (F3), behind its signed link."""
+    bot = request.app.get(BOT_KEY)
+    if bot is None:
+        return web.json_response({"status": "starting"}, status=503)
+    t = _page_translator(request)
+    draft_id = whole_number(request.match_info["draft_id"])
+    if not _signed_page(request, bot, review_path(draft_id) if draft_id is not None else None):
+        return _html(pages.refusal(t, "page.link_expired"), 403)
+    assert draft_id is not None
+    html = None
+    if record_id(str(draft_id)) is not None:
+        html = await pages.review_html(_page_source(bot), draft_id, t, bot.clock.now())
+    if html is None:
+        return _html(pages.refusal(t, "page.not_found"), 404)
+    return _html(html)
+
+
+async def static_file(request: web.Request) -> web.Response:
+    """The pages' stylesheet and scripts: the only files the pages load (CSP 'self')."""
+    found = pages.static_file(request.match_info["name"])
+    if found is None:
+        return web.Response(text="no such file", status=404)
+    body, kind = found
+    return web.Response(
+        body=body, content_type=kind, headers={"Cache-Control": "public, max-age=3600"}
+    )
 
 
 async def chart_image(request: web.Request) -> web.Response:
@@ -253,6 +341,9 @@ def create_app(settings: Settings) -> web.Application:
     app.on_response_prepare.append(_security_headers)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/jobs/{job_id}", job_page)
+    app.router.add_get("/targets/{target}/history", history_page)
+    app.router.add_get("/drafts/{draft_id}/review", review_page)
+    app.router.add_get("/static/{name}", static_file)
     app.router.add_get("/metrics", metrics)
     app.router.add_get("/charts/{target}/{days}.png", chart_image)
     app.router.add_get("/exports/{export_id}", export_download)

@@ -236,6 +236,7 @@ async def open_bot(settings: Settings, *, clock: Clock | None = None) -> AsyncIt
             webhook_allow_private=settings.webhook_allow_private,
             telemetry=telemetry,
             charts=charts,
+            pages=alerts.pages,
             tour_offers=True,
         )
         channels = ExportChannels(PLATFORMS)
@@ -359,7 +360,7 @@ async def open_server(settings: Settings, *, clock: Clock | None = None) -> Asyn
         if server_discord is not None:
             async with _starting("Discord", "the bot's login", settings.discord_api_url):
                 await stack.enter_async_context(server_discord)
-            live.append("discord")
+            live.append("discord (gateway)" if server_discord.gateway is not None else "discord")
         senders = _senders(bot, server_slack, server_teams, server_discord)
         bot.export_channels.use_senders(senders)  # exports show where they were asked
         # Webhooks reach only public addresses unless the operator allows private ones.
@@ -379,6 +380,10 @@ async def open_server(settings: Settings, *, clock: Clock | None = None) -> Asyn
             lease=timedelta(seconds=settings.delivery_lease_seconds),
             telemetry=bot.telemetry,
             charts=bot.charts,
+            draft_card=bot.service.draft_card,
+            on_draft_expired=lambda draft: [
+                listener(draft, "") for listener in bot.service.draft_listeners
+            ],
         )
         every = settings.progress_every_seconds
         progress = ProgressEditor(
@@ -497,6 +502,8 @@ def _discord(bot: Bot) -> DiscordAdapter | None:
     token = settings.discord_bot_token
     if token is None:
         log.warning("Discord has no bot token: no alerts, job messages or slow answers there")
+        if settings.discord_gateway:
+            log.warning("DISCORD_GATEWAY needs DISCORD_BOT_TOKEN: the gateway stays off")
     return DiscordAdapter(
         bot.service,
         bot.clock,
@@ -504,6 +511,7 @@ def _discord(bot: Bot) -> DiscordAdapter | None:
         token=token.get_secret_value() if token else "",
         application_id=settings.discord_application_id,
         api_url=settings.discord_api_url,
+        gateway=settings.discord_gateway,
     )
 
 

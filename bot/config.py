@@ -452,6 +452,13 @@ class Settings(BaseSettings):
     """The Discord application id; unset: the bot's own id."""
     discord_api_url: str = "https://discord.com/api/v10"
     """Discord's REST API (the tests point it at a loopback stand-in)."""
+    discord_gateway: bool = Field(
+        default=False, validation_alias=AliasChoices("DISCORD_GATEWAY", "discord_gateway")
+    )
+    """Also connect to Discord's gateway (a websocket, beside the HTTP interactions endpoint)
+    to read messages: a message mentioning the bot, or replying to it, in a job's or an
+    alert's thread becomes a note on that job. Needs the bot token and the Message Content
+    intent switched on in the Developer Portal."""
     # Signed links (G4): the key, and how long a link in an alert works.
     link_secret: SecretStr | None = None  # EXPORTBOT_LINK_SECRET
     """The key that signs links (job pages, charts, export downloads); unset: a key kept in

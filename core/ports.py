@@ -352,6 +352,11 @@ class PostedMessageRepository(Protocol):
         """The job's messages on `platform`, oldest first."""
         ...
 
+    async def for_draft(self, draft_id: int, platform: str) -> Sequence[PostedMessage]:
+        """The cards of a schedule draft on `platform` (its review card where it was submitted,
+        its review alerts), oldest first."""
+        ...
+
 
 class SubscriptionRepository(Protocol):
     async def get(self, destination: Destination, target: str) -> Subscription | None: ...

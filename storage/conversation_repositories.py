@@ -89,6 +89,14 @@ class SqlPostedMessageRepository:
         )
         return [_posted(row) for row in rows]
 
+    async def for_draft(self, draft_id: int, platform: str) -> Sequence[PostedMessage]:
+        rows = await self._session.scalars(
+            select(PostedMessageRow)
+            .where(PostedMessageRow.draft_id == draft_id, PostedMessageRow.platform == platform)
+            .order_by(PostedMessageRow.id)
+        )
+        return [_posted(row) for row in rows]
+
 
 class SqlInboundLog:
     def __init__(self, session: AsyncSession) -> None:

@@ -627,6 +627,9 @@ class FakePosted(PostedMessageRepository):
     async def for_job(self, job_id: int, platform: str) -> Sequence[PostedMessage]:
         return [m for m in self._s.posted if m.job_id == job_id and m.platform == platform]
 
+    async def for_draft(self, draft_id: int, platform: str) -> Sequence[PostedMessage]:
+        return [m for m in self._s.posted if m.draft_id == draft_id and m.platform == platform]
+
 
 class FakeInbound(InboundLog):
     def __init__(self, state: FakeState) -> None:

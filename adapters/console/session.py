@@ -25,7 +25,6 @@ from core.exports.spec import StoredExport
 from core.i18n import Translator
 from core.jobs.executor import JobExecutor
 from core.safety.text import visible
-from core.views.jobs import job_message
 from core.views.message import Message
 
 PLATFORM = "console"
@@ -147,7 +146,7 @@ class ConsoleSession:
 
     async def on_job_ended(self, job: Job) -> None:
         # C3 in the console: whoever started a job here is told when it ends.
-        text = render(job_message(self._t, job, title_key="job.finished_title"))
+        text = render(self._service.job_message(job, self._t.locale, "job.finished_title"))
         if self._prompt:  # it lands while the prompt waits: start a fresh line, then re-prompt
             self._write("\n" + text + "\n\n" + self._prompt)
         else:

@@ -27,6 +27,7 @@ from typing import Any
 from aiohttp import web
 
 from adapters.discord.commands import ANNOTATE_COMMAND, invocation
+from adapters.discord.gateway import DiscordGateway, Heard
 from adapters.discord.profile import PROFILE
 from adapters.discord.render import (
     EPHEMERAL,
@@ -43,7 +44,8 @@ from adapters.discord.shape import shape_problem
 from adapters.discord.verify import InteractionVerifier
 from core.app.announcer import JobEndAnnouncer
 from core.app.deadline import within
-from core.app.notes import discussed_at, job_of
+from core.app.drafts import DraftCardRedrawer
+from core.app.notes import discussed_at, job_of, note_on
 from core.app.posts import PostBook
 from core.app.presses import (
     Disposition,
@@ -57,7 +59,8 @@ from core.app.service import CommandService
 from core.commands.actions import Press
 from core.commands.forms import DECISION_FORM, Form, FormInvalid, FormRef, PostRef
 from core.commands.grammar.registry import Kind, Option, Param
-from core.delivery.senders import DeliveryError, MessageRef
+from core.delivery.senders import DeliveryError, MessageRef, PermanentFailure
+from core.domain.conversations import PostedKind
 from core.domain.model import Actor, Job, Principal
 from core.i18n import Translator
 from core.ports import Clock
@@ -74,6 +77,7 @@ ANSWER_WITHIN = 2.0  # seconds; Discord drops an interaction not answered within
 ORIGINAL_TRIES = 20  # the answer's message appears once Discord has read our response
 MAX_CHOICES = 25
 RENDERED_KEPT = 64  # answers kept serialized (see `_serialized`)
+PARENTS_KEPT = 1024  # channels whose parent (a thread's) was asked of the API
 
 # Interaction types and callback types (Discord's enums).
 PING, COMMAND, COMPONENT, AUTOCOMPLETE, MODAL_SUBMIT = 1, 2, 3, 4, 5
@@ -95,7 +99,10 @@ class DiscordAdapter(Lifecycle):
         token: str,
         application_id: str,
         api_url: str,
+        gateway: bool = False,
     ) -> None:
+        """With `gateway` (and a token), discord.py's gateway client runs beside the HTTP
+        endpoint, for notes from threads (adapters/discord/gateway.py)."""
         self.service = service
         self.verifier = InteractionVerifier(public_key)
         self.rest = DiscordRest(token, api_url)
@@ -104,9 +111,13 @@ class DiscordAdapter(Lifecycle):
         self._background = Background("Discord")
         self.surface = DiscordSurface(self)
         self.announcer = JobEndAnnouncer(service, self.surface)
+        self.drafts = DraftCardRedrawer(service, self.surface)
+        service.draft_listeners.append(self.on_draft_changed)
         self._posts = PostBook(service, clock, PLATFORM, self.on_job_ended)
         self._locales: dict[str, str] = {}  # user id → the locale of their last interaction
         self._answers: OrderedDict[int, tuple[Message, bytes]] = OrderedDict()
+        self._parents: OrderedDict[str, str] = OrderedDict()  # channel → thread's parent or ""
+        self.gateway = DiscordGateway(token, self.rest, self.hear) if gateway and token else None
 
     async def _start(self) -> None:
         await self.start()
@@ -121,8 +132,12 @@ class DiscordAdapter(Lifecycle):
         if self._token:
             await self.rest.__aenter__()
             self.application_id = self.application_id or self.rest.bot_user_id
+        if self.gateway is not None:
+            await self.gateway.__aenter__()
 
     async def close(self) -> None:
+        if self.gateway is not None:  # first: no new message arrives while the rest ends
+            await self.gateway.__aexit__()
         await self.drain()
         await self.rest.__aexit__()
 
@@ -238,6 +253,9 @@ class DiscordAdapter(Lifecycle):
         if message.job_id is not None and not message.ephemeral:
             self._background.keep(self._remember_answer(interaction, actor, message))
             return _answer(message)
+        if message.shared and message.draft_id is not None and not message.ephemeral:
+            self._background.keep(self._remember_answer(interaction, actor, message))
+            return _answer(message)
         return self._serialized(message)
 
     def _serialized(self, message: Message) -> bytes:
@@ -278,7 +296,7 @@ class DiscordAdapter(Lifecycle):
         except DeliveryError as error:
             log.warning("could not follow up a Discord interaction: %s", error.detail)
             return
-        if message.job_id is not None:
+        if message.job_id is not None or (message.shared and message.draft_id is not None):
             await self._remember_job(actor, message, str(sent["channel_id"]), str(sent["id"]))
 
     async def _offer(self, interaction: Mapping[str, Any], message: Message) -> None:
@@ -324,14 +342,29 @@ class DiscordAdapter(Lifecycle):
                 continue
             await self._remember_job(actor, message, str(sent["channel_id"]), str(sent["id"]))
             return
-        log.warning("the message of job #%s never appeared on Discord", message.job_id)
+        log.warning(
+            "the answer (job #%s, draft #%s) never appeared on Discord",
+            message.job_id,
+            message.draft_id,
+        )
 
     async def _remember_job(
         self, actor: Actor, message: Message, channel: str, message_id: str
     ) -> None:
-        assert message.job_id is not None
         card = MessageRef(channel, message_id)
+        if message.job_id is None:  # a draft's review card: redrawn once decided elsewhere
+            await self._posts.remember(
+                actor.workspace, card, PostedKind.DRAFT, draft_id=message.draft_id
+            )
+            return
         await self._posts.remember_job(actor.workspace, card, message.job_id)
+
+    def on_draft_changed(self, draft_id: int, pressed: str) -> None:
+        """A draft was decided or withdrawn: its cards on Discord are redrawn (not `pressed`)."""
+        self._background.keep(self._redraw_draft(draft_id, pressed))
+
+    async def _redraw_draft(self, draft_id: int, pressed: str) -> None:
+        await self.drafts.redraw(draft_id, pressed)
 
     async def _press(self, interaction: Mapping[str, Any], actor: Actor) -> dict[str, Any]:
         data = interaction.get("data") or {}
@@ -448,6 +481,89 @@ class DiscordAdapter(Lifecycle):
             await self.surface.reply(posted.workspace, parent, message)
         except DeliveryError as error:
             log.warning("could not echo a note on job #%s: %s", job_id, error.detail)
+
+    # -- the gateway: notes from threads --------------------------------------------------
+
+    def hear(self, said: Heard) -> None:
+        """A message addressed to the bot, from the gateway: handled off its read loop."""
+        self._background.keep(self.thread_message(said))
+
+    async def thread_message(self, said: Heard) -> None:
+        """In a job's or an alert's thread (or replying to one of their messages), a note on
+        that job, confirmed in the thread; anywhere else, nothing at all."""
+        # Its lines name the message, as an HTTP request's name the request (bot/app.py).
+        request = f"discord-message-{said.message_id}"
+        with log_context(platform=PLATFORM, workspace=said.guild_id, request_id=request):
+            found = await self._job_heard(said)
+            if found is None:
+                log.debug("a message to the bot outside any job's thread, ignored")
+                return
+            job_id, where = found
+            locale = await self.locale_of(said.guild_id, said.author_id)
+            actor = Actor(
+                Principal(PLATFORM, said.guild_id, said.author_id),
+                said.author_name,
+                locale,
+                said.channel_id,
+            )
+            link = (
+                f"https://discord.com/channels/{said.guild_id}/{said.channel_id}/{said.message_id}"
+            )
+            message = await note_on(
+                self.service,
+                actor,
+                job_id,
+                said.text,
+                link=link,
+                raw=f"thread note {said.message_id}",
+                prefix=PREFIX,
+                once=f"message {said.message_id}",  # a resumed session may replay it
+            )
+            try:
+                if message.ephemeral:  # a refusal is for its author only: in a private message
+                    await self.surface.private(actor.principal, message)
+                    return
+                ref = await self.surface.reply(said.guild_id, where, message)
+            except DeliveryError as error:
+                log.warning("could not answer a note on job #%s: %s", job_id, error.detail)
+                return
+            if message.job_id is not None:
+                await self._posts.remember(said.guild_id, ref, PostedKind.NOTE, job_id=job_id)
+
+    async def _job_heard(self, said: Heard) -> tuple[int, MessageRef] | None:
+        """The job `said` is about and where to answer (that job's thread), or None: the
+        bot's message it replies to, else the thread it was written in, whose id is the id
+        of the job's or alert's message it was started from."""
+        if said.reply_to:
+            job_id = await job_of(self.service, PLATFORM, (said.channel_id, said.reply_to))
+            if job_id is not None:
+                return job_id, MessageRef(said.channel_id, said.reply_to)
+        parent = said.thread_parent or await self._parent_of(said.channel_id)
+        if not parent:
+            return None
+        job_id = await job_of(self.service, PLATFORM, (parent, said.channel_id))
+        return None if job_id is None else (job_id, MessageRef(parent, said.channel_id))
+
+    async def _parent_of(self, channel: str) -> str:
+        """The parent channel of `channel` if it is a thread, else "" (asked of the API when
+        discord.py's cache has not seen the thread, as after a restart; remembered)."""
+        if channel in self._parents:
+            return self._parents[channel]
+        try:
+            found = await self.rest.request(
+                "GET", "/channels/{channel_id}", route={"channel_id": channel}
+            )
+        except PermanentFailure:  # no such channel, or not ours to see
+            found = {}
+        except DeliveryError as error:  # not known now: ask again next time
+            log.warning("could not look up Discord channel %s: %s", channel, error.detail)
+            return ""
+        thread = isinstance(found, dict) and found.get("type") in THREAD_TYPES
+        parent = str(found.get("parent_id") or "") if thread else ""
+        self._parents[channel] = parent
+        if len(self._parents) > PARENTS_KEPT:
+            self._parents.popitem(last=False)
+        return parent
 
     def _link(self, interaction: Mapping[str, Any], source: PostRef | None) -> str:
         if source is None:

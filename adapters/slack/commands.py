@@ -36,11 +36,18 @@ def is_job_message(message: Message) -> bool:
     return message.job_id is not None and not message.ephemeral
 
 
+def is_draft_card(message: Message) -> bool:
+    """A draft's review card, for the whole channel: posted through the Web API, so its `ts`
+    is known and a decision taken elsewhere redraws it."""
+    return message.shared and message.draft_id is not None and not message.ephemeral
+
+
 @functools.lru_cache(maxsize=256)
 def slash_response(message: Message) -> dict[str, Any]:
     """The ack or response payload. Cached: the same answers (help) come back often; callers
     only unpack it, never change it."""
-    visibility = "in_channel" if is_job_message(message) else "ephemeral"
+    shown = is_job_message(message) or (message.shared and not message.ephemeral)
+    visibility = "in_channel" if shown else "ephemeral"
     return {**render(message), "response_type": visibility}
 
 
@@ -69,6 +76,9 @@ class SlashCommand:
         if is_job_message(message):
             await ack()  # the job's own message follows in the channel
             self._runtime.keep(self._post_job(message, respond, actor))
+        elif is_draft_card(message):
+            await ack()  # the card follows in the channel
+            self._runtime.keep(self._post_draft_card(message, respond, actor))
         else:
             await ack(**slash_response(message))
             if message.follow_up is not None:  # the tour's offer (D1): after the answer
@@ -90,9 +100,12 @@ class SlashCommand:
         self, work: asyncio.Task[tuple[Actor, Message]], *, respond: AsyncRespond
     ) -> None:
         actor, message = await work
-        if is_job_message(message):
+        if is_job_message(message) or is_draft_card(message):
             await respond(text="", delete_original=True)  # the "working on it" note
-            await self._post_job(message, respond, actor)
+            if is_job_message(message):
+                await self._post_job(message, respond, actor)
+            else:
+                await self._post_draft_card(message, respond, actor)
             return
         try:
             await respond(**slash_response(message), replace_original=True)
@@ -110,6 +123,15 @@ class SlashCommand:
             await respond(**slash_response(message.follow_up), replace_original=False)
         except Exception:  # the response URL may have expired (30 min); the log says so
             log.exception("could not follow up a slash command through its response_url")
+
+    async def _post_draft_card(self, message: Message, respond: AsyncRespond, actor: Actor) -> None:
+        try:
+            await self._runtime.post_draft_card(actor, message)
+        except DeliveryError as error:
+            # A channel the bot is not in: the response URL still shows it to everyone there;
+            # only a decision taken elsewhere will not redraw it.
+            log.info("posting draft #%s in %s failed (%s)", message.draft_id, actor.channel, error)
+            await respond(**slash_response(message))
 
     async def _post_job(self, message: Message, respond: AsyncRespond, actor: Actor) -> None:
         try:

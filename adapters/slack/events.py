@@ -66,6 +66,10 @@ class Events:
             await runtime.posts.remember(
                 actor.workspace, ref, PostedKind.NOTE, job_id=message.job_id
             )
+        elif message.shared and message.draft_id is not None:  # redrawn once decided
+            await runtime.posts.remember(
+                actor.workspace, ref, PostedKind.DRAFT, draft_id=message.draft_id
+            )
         if message.follow_up is not None:  # the tour's offer (D1), in the same thread
             await runtime.sender.reply(MessageRef(channel, parent or ts), message.follow_up)
 

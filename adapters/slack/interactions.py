@@ -101,6 +101,14 @@ class Interactions:
                 await self._runtime.post_job_message(actor, message)
             except DeliveryError:
                 await respond(**render(message), response_type="in_channel", replace_original=False)
+        elif message.shared and container.get("is_ephemeral"):
+            # Submitted from the author's private draft card: the review card goes to the
+            # whole channel (a private message cannot become a public one in place).
+            try:
+                await self._runtime.post_draft_card(actor, message)
+            except DeliveryError:
+                await respond(**render(message), response_type="in_channel", replace_original=False)
+            await respond(text="", delete_original=True)
         else:
             await respond(**render(message), response_type="in_channel", replace_original=True)
 

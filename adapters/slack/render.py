@@ -82,8 +82,8 @@ def render(message: Message) -> dict[str, Any]:
 
 def fallback_text(message: Message) -> str:
     """The top-level `text`, escaped like the blocks: Slack parses it as mrkdwn too, so a typed
-    `<!channel>` would ping everyone."""
-    return escape(message.text)
+    `<!channel>` would ping everyone. A job's message leads with its spoken summary (F2)."""
+    return escape(message.fallback)
 
 
 def blocks(message: Message) -> list[Block]:

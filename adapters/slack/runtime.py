@@ -12,10 +12,12 @@ from slack_sdk.web.async_client import AsyncWebClient
 from adapters.slack.identity import UserDirectory
 from adapters.slack.sender import SlackSender
 from core.app.announcer import JobEndAnnouncer
+from core.app.drafts import DraftCardRedrawer
 from core.app.posts import PostBook
 from core.app.service import CommandService
 from core.delivery.pacing import Pacer
 from core.delivery.senders import MessageRef
+from core.domain.conversations import PostedKind
 from core.domain.model import Actor, Principal
 from core.domain.subscriptions import Destination
 from core.ports import Clock
@@ -64,6 +66,8 @@ class SlackRuntime(Lifecycle):
         self.surface = SlackSurface(self.sender, self.directory, pacer)
         self.announcer = JobEndAnnouncer(service, self.surface)
         self.posts = PostBook(service, clock, PLATFORM, self.announcer.announce)
+        self.drafts = DraftCardRedrawer(service, self.surface)
+        service.draft_listeners.append(self.on_draft_changed)
         self.bot_user_id = ""
         self.team_url = ""  # https://acme.slack.com/, for permalinks without an API call
         self.background = Background("Slack")
@@ -93,6 +97,22 @@ class SlackRuntime(Lifecycle):
         assert message.job_id is not None
         await self.posts.remember_job(actor.workspace, ref, message.job_id)
         return ref
+
+    async def post_draft_card(self, actor: Actor, message: Message) -> MessageRef:
+        """Post a draft's review card in the actor's channel, for everyone there, and
+        remember it, so a decision taken elsewhere redraws it. Raises `DeliveryError` when the
+        bot may not post there."""
+        await self.pacer.bucket(Destination(PLATFORM, actor.workspace, actor.channel)).take()
+        ref = await self.sender.post(actor.channel, message)
+        await self.posts.remember(actor.workspace, ref, PostedKind.DRAFT, draft_id=message.draft_id)
+        return ref
+
+    def on_draft_changed(self, draft_id: int, pressed: str) -> None:
+        """A draft was decided or withdrawn: its cards on Slack are redrawn (not `pressed`)."""
+        self.keep(self._redraw_draft(draft_id, pressed))
+
+    async def _redraw_draft(self, draft_id: int, pressed: str) -> None:
+        await self.drafts.redraw(draft_id, pressed)
 
     def keep(self, coroutine: Coroutine[Any, Any, None]) -> None:
         """Run after the ack; the task is kept until it ends and cancelled at shutdown."""

@@ -47,6 +47,7 @@ from adapters.teams.cards import invoke_message_response
 from adapters.teams.sender import TeamsSender
 from adapters.teams.shape import NotAnActivity, read_activity
 from core.app.announcer import JobEndAnnouncer, in_reply_chain
+from core.app.drafts import DraftCardRedrawer
 from core.app.posts import PostBook
 from core.app.service import CommandService
 from core.delivery.senders import MessageRef, PermanentFailure
@@ -224,6 +225,8 @@ class TeamsAdapter(Lifecycle):
             service, self.surface, with_notes=True, thread_of=in_reply_chain
         )
         self.agent = TeamsAgent(service, PostBook(service, clock, PLATFORM, self.on_job_ended))
+        self.drafts = DraftCardRedrawer(service, self.surface)
+        service.draft_listeners.append(self.on_draft_changed)
         self._factory = self._client_factory()
         self.cloud = CloudAdapter(channel_service_client_factory=self._factory)
         self.cloud.on_turn_error = turn_failed  # the SDK's own posts the exception's text
@@ -236,6 +239,14 @@ class TeamsAdapter(Lifecycle):
             if credentials.configured
             else None
         )
+
+    def on_draft_changed(self, draft_id: int, pressed: str) -> None:
+        """A draft was decided or withdrawn: its cards in Teams are redrawn (not `pressed`,
+        which its press redrew); kept with the turns, so shutdown waits for it."""
+        self._turns.keep(self._redraw_draft(draft_id, pressed))
+
+    async def _redraw_draft(self, draft_id: int, pressed: str) -> None:
+        await self.drafts.redraw(draft_id, pressed)
 
     async def on_job_ended(self, job: Job) -> None:
         """Redraw the job's card where it was answered, and say how it ended in its chain

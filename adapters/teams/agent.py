@@ -8,11 +8,13 @@ the bot keeps, so it can write there later (alerts, the end of a job).
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from typing import Any
 from urllib.parse import quote
 
+import aiohttp
 from microsoft_agents.activity import (
     Activity,
     ChannelAccount,
@@ -20,6 +22,7 @@ from microsoft_agents.activity import (
     InvokeResponse,
 )
 from microsoft_agents.hosting.core import ActivityHandler, TurnContext
+from microsoft_agents.hosting.core.connector import ConnectorClientBase
 
 from adapters.teams.cards import (
     FORM_DATA_KEYS,
@@ -32,6 +35,7 @@ from adapters.teams.cards import (
     message_activity,
     message_card,
 )
+from adapters.teams.mentions import MentionUnresolved, resolved_text, user_mentions
 from adapters.teams.profile import PROFILE
 from core.app.notes import note_or_command
 from core.app.posts import PostBook
@@ -58,10 +62,11 @@ _ENTITY = re.compile(r"&(amp|lt|gt|nbsp|quot|#39|apos);")
 _LEADING_VERB = re.compile(r"^\s*/?export\b\s*", re.IGNORECASE)
 
 
-def command_text(activity: Activity) -> str:
+def command_text(activity: Activity, text: str | None = None) -> str:
     """The typed command: mentions of the bot removed, `/export` or `export` in front
-    dropped, Teams' HTML entities undone."""
-    text = activity.text or ""
+    dropped, Teams' HTML entities undone. `text`: the activity's, its people's mentions
+    already written as the grammar names a person (`typed_text`)."""
+    text = activity.text or "" if text is None else text
     recipient = activity.recipient.id if activity.recipient else ""
     for entity in activity.entities or []:
         data = entity.model_dump(by_alias=True, exclude_none=True)
@@ -71,6 +76,47 @@ def command_text(activity: Activity) -> str:
     text = _MENTION.sub(" ", text)  # a mention the entities did not describe
     text = _ENTITY.sub(lambda m: _ENTITIES[m[1]], text)
     return _LEADING_VERB.sub("", text.strip(), count=1).strip()
+
+
+async def typed_text(turn_context: TurnContext) -> str:
+    """`command_text` with each person @mentioned written `<@aad-object-id>`, from the
+    mention's entity or the conversation's roster; raises `MentionUnresolved`."""
+    activity = turn_context.activity
+    text = activity.text or ""
+    recipient = activity.recipient.id if activity.recipient else ""
+    entities = [e.model_dump(by_alias=True, exclude_none=True) for e in activity.entities or []]
+    mentions = user_mentions(text, entities, recipient or "")
+    if mentions:
+        text = await resolved_text(text, mentions, functools.partial(_roster_id, turn_context))
+    return command_text(activity, text)
+
+
+async def _roster_id(turn_context: TurnContext, member_id: str) -> str:
+    """The AAD object id of the member `member_id` (`29:…`) of this conversation, through
+    the connector client of the turn (authenticated as every other connector call); "" when
+    the roster has no such member."""
+    client = turn_context.services.get(ConnectorClientBase)  # type: ignore[type-abstract]
+    if client is None:
+        raise LookupError("No connector client in this turn.")
+    conversation = turn_context.activity.conversation
+    channel, _ = split_chain(conversation.id if conversation else "")
+    try:
+        member = await client.conversations.get_conversation_member(channel, member_id)
+    except aiohttp.ClientResponseError as error:
+        if error.status == 404:
+            return ""
+        raise
+    found = member.model_dump(by_alias=True, exclude_none=True)
+    object_id = found.get("aadObjectId") or found.get("objectId") or ""
+    return str(object_id)
+
+
+def unresolved_reply(actor: Actor, unknown: MentionUnresolved) -> Message:
+    """What the speaker hears when a mention could not be resolved: nothing was done."""
+    t = Translator(actor.locale)
+    key = "teams.mention_failed" if unknown.failed else "teams.mention_unknown"
+    text = t.t(key, name=unknown.name)
+    return Message(title=text, summary=text, ephemeral=True, error_key=key)
 
 
 def split_chain(conversation: str) -> tuple[str, str]:
@@ -150,10 +196,17 @@ class TeamsAgent(ActivityHandler):
         activity = turn_context.activity
         actor = actor_of(activity)
         channel, root = split_chain(actor.channel)
+        try:
+            text = await typed_text(turn_context)
+        except MentionUnresolved as unknown:  # nothing is done for a person nobody knows
+            log.info("Teams mention not resolved (roster failed: %s)", unknown.failed)
+            refused = unresolved_reply(actor, unknown)
+            await turn_context.send_activity(Activity.model_validate(message_activity(refused)))
+            return
         message = await note_or_command(  # B3: a reply in a job's chain is a note
             self._service,
             actor,
-            command_text(activity),
+            text,
             platform=PLATFORM,
             channel=channel,
             parent=root,
@@ -175,6 +228,12 @@ class TeamsAgent(ActivityHandler):
             card = MessageRef(channel, str(answer.id) if answer is not None and answer.id else "")
             chain = root or activity.id or ""
             await self._posts.remember_job(actor.workspace, card, message.job_id, chain_root=chain)
+        elif message.shared and message.draft_id is not None and answer is not None and answer.id:
+            # A draft's review card: redrawn here when it is decided elsewhere.
+            card = MessageRef(channel, str(answer.id))
+            await self._posts.remember(
+                actor.workspace, card, PostedKind.DRAFT, draft_id=message.draft_id
+            )
 
     async def on_invoke_activity(  # type: ignore[override]
         self, turn_context: TurnContext

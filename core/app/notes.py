@@ -11,6 +11,7 @@ from core.app.service import CommandService
 from core.commands import model as c
 from core.domain.conversations import PostedKind, PostedMessage
 from core.domain.model import Actor
+from core.safety.text import clean
 from core.views.message import Message
 
 HELP_ANNOTATE = "help annotate"  # the answer to an empty mention in a job's thread
@@ -46,6 +47,24 @@ async def note_or_command(
     job_id = await job_of(service, platform, (channel, parent)) if parent else None
     if job_id is None:
         return await service.execute_text(text or HELP, actor, prefix=prefix, once=once)
+    return await note_on(service, actor, job_id, text, link=link, raw=raw, prefix=prefix, once=once)
+
+
+async def note_on(
+    service: CommandService,
+    actor: Actor,
+    job_id: int,
+    text: str,
+    *,
+    link: str,
+    raw: str,
+    prefix: str,
+    once: str = "",
+) -> Message:
+    """The answer to `text`, written to the bot in job `job_id`'s thread: a note on the job
+    linking back to the words (`link`), audited as `raw`; how to annotate, if it is empty
+    (also once cleaned: "\\x00" alone would otherwise be saved as an empty note)."""
+    text = clean(text).strip()
     if not text:
         return await service.execute_text(HELP_ANNOTATE, actor, prefix=prefix)
     note = c.Annotate(job_id, text, link=link)

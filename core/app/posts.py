@@ -31,9 +31,16 @@ class PostBook:
         self._on_ended = on_ended  # the platform's job-end announcer
 
     async def remember(
-        self, workspace: str, ref: MessageRef, kind: PostedKind, *, job_id: int | None = None
+        self,
+        workspace: str,
+        ref: MessageRef,
+        kind: PostedKind,
+        *,
+        job_id: int | None = None,
+        draft_id: int | None = None,
     ) -> None:
-        """Keep one posted message (a note, an alert…) and the job it is about."""
+        """Keep one posted message (a note, an alert, a draft's card) and the job or draft
+        it is about."""
         await self._service.record_posted(
             PostedMessage(
                 self._platform,
@@ -43,6 +50,7 @@ class PostBook:
                 kind,
                 self._clock.now(),
                 job_id=job_id,
+                draft_id=draft_id,
             )
         )
 

@@ -43,8 +43,10 @@ from core.handlers.context import (
     PreviewLauncher,
 )
 from core.handlers.registry import HANDLERS
+from core.handlers.schedules import draft_view
 from core.i18n import Translator
 from core.ports import AuditSink, Charts, Clock, UnitOfWork, UnitOfWorkFactory
+from core.safety.links import PageLinks
 from core.safety.redaction import redact, redact_params
 from core.safety.text import clean
 from core.support.log_context import log_context
@@ -74,6 +76,7 @@ class CommandService:
         webhook_allow_private: bool = False,
         telemetry: Telemetry = NO_TELEMETRY,
         charts: Charts | None = None,
+        pages: PageLinks | None = None,
         exports: ExportLauncher | None = None,
         previews: PreviewLauncher | None = None,
         tour_offers: bool = False,
@@ -96,7 +99,10 @@ class CommandService:
         self._webhook_allow_private = webhook_allow_private
         self._telemetry = telemetry
         self._charts = charts
+        self.pages = pages
         self.schedule_listeners: list[Callable[[], object]] = []
+        # Each chat platform redraws a draft's cards there (core/app/drafts.py).
+        self.draft_listeners: list[Callable[[int, str], object]] = []
         # Builds `audit` exports; the root sets it once the platforms' senders exist.
         self.exports = exports
         # Walks targets' trees for `exclude`; the root sets it like `exports`.
@@ -187,7 +193,14 @@ class CommandService:
         return await self.execute(command, actor, raw=raw, prefix=prefix, once=once)
 
     async def execute(
-        self, command: c.Command, actor: Actor, *, raw: str = "", prefix: str = "", once: str = ""
+        self,
+        command: c.Command,
+        actor: Actor,
+        *,
+        raw: str = "",
+        prefix: str = "",
+        once: str = "",
+        pressed: str = "",
     ) -> Message:
         """Run `command` for `actor`: checked, done, audited and answered in words.
 
@@ -195,14 +208,15 @@ class CommandService:
         id, a Teams activity id, a button on one message version): it is claimed in the
         command's own transaction, so a replay of a change gets "already done" and changes
         nothing (E2), on any process sharing the database. Reading commands claim nothing:
-        answering them twice is harmless."""
+        answering them twice is harmless. `pressed` names the message whose button it is
+        (`"<channel>:<id>"`): redrawn by the adapter, so not again by a listener."""
         target = _target_of(command)
         known = target if target in self._targets else None  # a typed name may be anything
         with log_context(target=known, job_id=_job_of(command)):
-            return await self._execute(command, actor, raw, prefix, once)
+            return await self._execute(command, actor, raw, prefix, once, pressed)
 
     async def _execute(
-        self, command: c.Command, actor: Actor, raw: str, prefix: str, once: str
+        self, command: c.Command, actor: Actor, raw: str, prefix: str, once: str, pressed: str = ""
     ) -> Message:
         command, actor, raw = clean_command(command), clean_actor(actor), clean(raw)
         t = Translator(actor.locale)
@@ -223,12 +237,15 @@ class CommandService:
                     prefix,
                     self._draft_ttl,
                     self.schedule_listeners,
+                    draft_listeners=self.draft_listeners,
+                    pressed=pressed,
                     webhook_allow_private=self._webhook_allow_private,
                     serves=self.serves_principal,
                     charts=self._charts,
                     exports=self.exports,
                     previews=self.previews,
                     prefixes=prefixes,
+                    pages=self.pages,
                 )
                 if once and not command.read_only:
                     await self._claim(uow, actor, once)
@@ -299,7 +316,7 @@ class CommandService:
             return await self.refuse_action(name, value, actor, prefix=prefix)
         key = f"press {message} {name} {value}" if message else once
         return await self.execute(
-            command, actor, raw=f"{name} {value}", prefix=prefix, once=clean(key)
+            command, actor, raw=f"{name} {value}", prefix=prefix, once=clean(key), pressed=message
         )
 
     async def refuse_action(
@@ -395,6 +412,22 @@ class CommandService:
         async with self._uow_factory(read_only=True) as uow:
             return await uow.posted.for_job(job_id, platform)
 
+    async def posted_for_draft(self, draft_id: int, platform: str) -> Sequence[PostedMessage]:
+        async with self._uow_factory(read_only=True) as uow:
+            return await uow.posted.for_draft(draft_id, platform)
+
+    async def draft_card(self, draft_id: int, locale: str = "en") -> Message | None:
+        """A draft's card as everyone sees it now (None when there is no such draft)."""
+        async with self._uow_factory(read_only=True) as uow:
+            draft = await uow.drafts.get(draft_id)
+            if draft is None:
+                return None
+            spec = self._targets.get(draft.target)
+            quorum = spec.approvals_required if spec is not None else 1
+            return await draft_view(
+                uow, Translator(locale), draft, quorum, self._clock.now(), self.pages
+            )
+
     async def job_view(self, job_id: int, locale: str = "en") -> Message | None:
         """A job with its notes, for the page a signed link opens (the link is the right)."""
         async with self._uow_factory(read_only=True) as uow:
@@ -402,7 +435,7 @@ class CommandService:
             if job is None:
                 return None
             annotations = await uow.annotations.for_job(job_id)
-        return job_message(Translator(locale), job, annotations)
+        return job_message(Translator(locale), job, annotations, now=self._clock.now())
 
     async def ended_job(self, job_id: int) -> Job | None:
         """The job if it has already ended (a card posted after a quick job's end must be
@@ -411,9 +444,9 @@ class CommandService:
             job = await uow.jobs.get(job_id)
         return job if job is not None and job.state.is_terminal else None
 
-    def job_message(self, job: Job, locale: str = "en") -> Message:
+    def job_message(self, job: Job, locale: str = "en", title_key: str = "job.title") -> Message:
         """How a job looks to everyone (used to refresh its message when it ends)."""
-        return job_message(Translator(locale), job)
+        return job_message(Translator(locale), job, now=self._clock.now(), title_key=title_key)
 
     async def target_names(self, actor: Actor) -> list[str]:
         """The targets `actor` may see, in configuration order (autocomplete offers them);
@@ -497,11 +530,19 @@ class CommandService:
             log.exception("could not audit a %s %r", outcome.value, action)
 
 
+# An error's parameters that are amounts (limits, lengths, bounds), never ids like a job number.
+_QUANTITIES = frozenset({"limit", "max", "length", "low", "high"})
+
+
 def error_message(t: Translator, error: ExportbotError, prefix: str, typed: str = "") -> Message:
     """A short reply naming what was wrong, a did-you-mean when there is one, and the help line.
     `typed` is the line the error's words were taken from (redacted with their context)."""
     # What was typed comes back in the reply: a pasted token must not.
     params = redact_params(error.params, typed)
+    for name in _QUANTITIES.intersection(params):
+        value = params[name]
+        if isinstance(value, int) and not isinstance(value, bool):
+            params[name] = t.number(value)  # `2 000 caractères`, as the reader groups digits
     if isinstance(error, PermissionDenied) and params.get("capability"):
         params["capability"] = t.t(f"capability.{params['capability']}")
     key = error.key

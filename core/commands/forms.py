@@ -268,7 +268,9 @@ def _note_command(ref: FormRef, values: Mapping[str, str], t: Translator, link: 
     if not text:
         errors["text"] = t.t("form.error.required")
     elif len(text) > MAX_NOTE:
-        errors["text"] = t.t("form.error.too_long", limit=MAX_NOTE, length=len(text))
+        errors["text"] = t.t(
+            "form.error.too_long", limit=t.number(MAX_NOTE), length=t.number(len(text))
+        )
     kind = values.get("kind") or AnnotationKind.NOTE.value
     if kind not in {k.value for k in AnnotationKind}:
         errors["kind"] = t.t("form.error.choice", value=kind)
@@ -289,7 +291,9 @@ def _decision_command(ref: FormRef, values: Mapping[str, str], t: Translator) ->
     if not comment and command.verdict is Verdict.CHANGES:
         raise FormInvalid({COMMENT_INPUT: t.t("form.error.required")})
     if len(comment) > MAX_COMMENT:
-        error = t.t("form.error.too_long", limit=MAX_COMMENT, length=len(comment))
+        error = t.t(
+            "form.error.too_long", limit=t.number(MAX_COMMENT), length=t.number(len(comment))
+        )
         raise FormInvalid({COMMENT_INPUT: error})
     return replace(command, comment=comment)
 
@@ -312,7 +316,7 @@ def _draft_command(values: Mapping[str, str], t: Translator) -> c.Command:
     keep_text = values.get("keep", "").strip()
     keep = whole_number(keep_text) if keep_text else None
     if keep_text and (keep is None or not 1 <= keep <= MAX_KEEP):
-        errors["keep"] = t.t("form.error.keep", value=keep_text, high=MAX_KEEP)
+        errors["keep"] = t.t("form.error.keep", value=keep_text, high=t.number(MAX_KEEP))
     if errors:
         raise FormInvalid(errors)
     patterns = tuple(p.strip() for p in values.get("exclude", "").splitlines() if p.strip())

@@ -36,6 +36,15 @@ class ShowStatus(Command):
 
 
 @dataclass(frozen=True)
+class ShowSummary(Command):
+    """`summary <job>`: one sentence with the job's state and the next step (F2)."""
+
+    verb: ClassVar[str] = "summary"
+    read_only: ClassVar[bool] = True
+    job_id: int
+
+
+@dataclass(frozen=True)
 class ShowHistory(Command):
     verb: ClassVar[str] = "history"
     read_only: ClassVar[bool] = True

@@ -24,7 +24,7 @@ import contextlib
 import logging
 import time
 from collections import deque
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import Enum
@@ -45,6 +45,7 @@ from core.delivery.senders import (
 from core.domain.conversations import PostedKind, PostedMessage
 from core.domain.events import EventKind, OutboxEvent
 from core.domain.model import Job
+from core.domain.schedules import DraftState
 from core.domain.subscriptions import AlertKind, Destination, Severity, classify
 from core.i18n import Translator
 from core.ports import Charts, Clock, UnitOfWork, UnitOfWorkFactory
@@ -104,6 +105,7 @@ class _Outcome:
     delivery: Delivery
     sent: MessageRef | None = None
     job_id: int | None = None
+    draft_id: int | None = None  # a review alert: the draft's card, redrawn when decided
     retry_at: datetime | None = None
     attempts: int = 0
     error: str = ""
@@ -125,10 +127,15 @@ class Dispatcher(Lifecycle):
         lease: timedelta = LEASE,
         telemetry: Telemetry = NO_TELEMETRY,
         charts: Charts | None = None,
+        draft_card: Callable[[int], Awaitable[Message | None]] | None = None,
+        on_draft_expired: Callable[[int], object] | None = None,
     ) -> None:
         """`senders` are keyed by platform and workspace (a bot serves its own workspaces);
         `platforms` say whom a person can be messaged on, and how the bot is invoked there.
-        Deliveries, rate limits and dead letters are counted in `telemetry`."""
+        Deliveries, rate limits and dead letters are counted in `telemetry`. `draft_card`
+        draws a draft as it reads now: a review alert posted as (or after) its draft was
+        decided is redrawn with it. `on_draft_expired` hears of each draft that expired (its
+        cards are redrawn: an expiry is no command, so no handler asks for it)."""
         self._uow_factory = uow_factory
         self._clock = clock
         self._senders = dict(senders)
@@ -139,6 +146,8 @@ class Dispatcher(Lifecycle):
         self._lease = lease
         self._telemetry = telemetry
         self._charts = charts  # draws a performance alert's chart, for platforms that upload it
+        self._draft_card = draft_card
+        self._on_draft_expired = on_draft_expired
         self._queues: dict[Destination, deque[Delivery]] = {}
         self._workers: dict[Destination, asyncio.Task[None]] = {}
         self._posted_at: dict[Destination, deque[float]] = {}  # recent posts, for digests
@@ -184,9 +193,17 @@ class Dispatcher(Lifecycle):
             )
         if idle:
             return 0
+        handled: list[OutboxEvent] = []
         async with self._uow_factory() as uow:
-            await fan_out(uow, self._clock.now(), chat_platforms=self._platforms.chat)
+            await fan_out(
+                uow, self._clock.now(), chat_platforms=self._platforms.chat, handled=handled
+            )
             await uow.commit()
+        if self._on_draft_expired is not None:
+            for event in handled:
+                draft = event.payload.get("draft")
+                if event.kind is EventKind.DRAFT_EXPIRED and isinstance(draft, int):
+                    self._on_draft_expired(draft)
         room = MAX_QUEUED - sum(len(q) for q in self._queues.values())
         if room <= 0:
             return 0
@@ -304,7 +321,8 @@ class Dispatcher(Lifecycle):
         now = self._clock.now()
         for d, r in rendered:
             self._telemetry.delivered(where.platform, (now - r.event.created_at).total_seconds())
-            self._settle(_Outcome(d, sent=ref, job_id=r.message.job_id))
+            draft = _draft_of(r) if len(rendered) == 1 else None  # a digest is no card
+            self._settle(_Outcome(d, sent=ref, job_id=r.message.job_id, draft_id=draft))
         return None
 
     async def _recalled(self, sender: Sender, rendered: list[tuple[Delivery, _Rendered]]) -> bool:
@@ -332,7 +350,7 @@ class Dispatcher(Lifecycle):
         if found is None:
             return False
         log.info("delivery %s was already posted before a restart", first.id)
-        self._settle(_Outcome(first, sent=found, job_id=r.message.job_id))
+        self._settle(_Outcome(first, sent=found, job_id=r.message.job_id, draft_id=_draft_of(r)))
         return True
 
     async def _post(
@@ -462,7 +480,8 @@ class Dispatcher(Lifecycle):
                 _admin_notice(t, event, self._platforms.prefix(platform, "alerts")), event, None
             )
         if private and job is not None:
-            return _Rendered(job_message(t, job), event, None)  # C3: a cancelled job too
+            # C3: a cancelled job too
+            return _Rendered(job_message(t, job, now=self._clock.now()), event, None)
         return None
 
     # -- outcomes ------------------------------------------------------------------------
@@ -556,6 +575,7 @@ class Dispatcher(Lifecycle):
                 await uow.commit()
             if self._notice_written is not None:  # remembered once it is surely written
                 self._last_admin_notice = self._notice_written
+            await self._redraw_decided([o for o in outcomes if o.draft_id and o.sent])
         except BaseException:
             self._outcomes[:0] = outcomes
             self._thread_saves = {**threads, **self._thread_saves}
@@ -581,11 +601,33 @@ class Dispatcher(Lifecycle):
                     PostedKind.ALERT,
                     now,
                     job_id=o.job_id,
+                    draft_id=o.draft_id,
                 )
                 for o in sent
                 if o.sent is not None and o.sent.message_id
             ]
         )
+
+    async def _redraw_decided(self, cards: list[_Outcome]) -> None:
+        """Review alerts are redrawn by the draft's listeners once it is decided, but only
+        those already written down: one posted while (or after) its draft was decided would
+        keep buttons that act no more. Such a card is redrawn here, once written down."""
+        if not cards or self._draft_card is None:
+            return
+        async with self._uow_factory(read_only=True) as uow:
+            states = {o.draft_id: await uow.drafts.get(o.draft_id) for o in cards if o.draft_id}
+        for outcome in cards:
+            draft = states.get(outcome.draft_id or 0)
+            if draft is None or draft.state is DraftState.SUBMITTED or outcome.sent is None:
+                continue
+            card = await self._draft_card(draft.id or 0)
+            sender = self._senders.get(SenderKey.of(outcome.delivery.destination))
+            if card is None or sender is None or not sender.edits:
+                continue
+            try:
+                await sender.update(outcome.sent, card)
+            except DeliveryError as failed:
+                log.info("could not redraw draft #%s's alert: %s", draft.id, redact(failed.detail))
 
     async def _record(self, uow: UnitOfWork, outcome: _Outcome) -> None:
         d, now = outcome.delivery, self._clock.now()
@@ -624,6 +666,15 @@ class Dispatcher(Lifecycle):
                 },
             )
         )
+
+
+def _draft_of(rendered: _Rendered) -> int | None:
+    """The draft a review alert is the card of (its copies are redrawn once it is decided)."""
+    event = rendered.event
+    draft = event.payload.get("draft")
+    if event.kind is EventKind.DRAFT_SUBMITTED and isinstance(draft, int):
+        return draft
+    return None
 
 
 async def _job_of(uow: UnitOfWork, event: OutboxEvent | None) -> Job | None:

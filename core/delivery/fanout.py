@@ -37,9 +37,13 @@ def deliveries_for(
     person can be messaged on (console users and the system cannot)."""
     assert event.id is not None
     event_id = event.id
+    # A draft's review card is the reply in the conversation it was submitted from: a
+    # subscription there must not post it a second time.
+    shown_in = event.payload.get("shown_in")
     found = [
         Delivery(event_id=event_id, destination=d, next_attempt_at=now)
         for d in sorted(set(destinations))
+        if d.key != shown_in
     ]
     if event.kind is EventKind.DELIVERY_DEAD:
         people = sorted({a for a in admins if a.platform in chat_platforms}, key=str)
@@ -70,11 +74,19 @@ def deliveries_for(
 
 
 async def fan_out(
-    uow: UnitOfWork, now: datetime, *, chat_platforms: Collection[str], limit: int = 100
+    uow: UnitOfWork,
+    now: datetime,
+    *,
+    chat_platforms: Collection[str],
+    limit: int = 100,
+    handled: list[OutboxEvent] | None = None,
 ) -> int:
-    """Turn waiting outbox events into deliveries; returns how many events were handled.
-    People are messaged only on `chat_platforms` (`Platforms.chat`)."""
+    """Turn waiting outbox events into deliveries; returns how many events were handled
+    (and appends them to `handled`, when given). People are messaged only on
+    `chat_platforms` (`Platforms.chat`)."""
     events = await uow.outbox.pending(limit=limit)
+    if handled is not None:
+        handled.extend(events)
     for event in events:
         assert event.id is not None
         destinations: list[Destination] = []

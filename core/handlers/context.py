@@ -14,7 +14,9 @@ from core.errors import NotFound
 from core.exclusions.service import PreviewRequest
 from core.exports.spec import ExportSpec
 from core.i18n import Translator
+from core.jobs.runners.base import Progress
 from core.ports import Charts, Clock, UnitOfWork
+from core.safety.links import PageLinks
 from core.views.message import Message
 
 DEFAULT_DRAFT_TTL = timedelta(days=7)
@@ -26,6 +28,10 @@ class JobControl(Protocol):
     def launch(self, job_id: int) -> None: ...
 
     def request_cancel(self, job_id: int) -> bool: ...
+
+    def progress_of(self, job_id: int) -> Progress | None:
+        """How far a job running in this process is; None elsewhere or before its start."""
+        ...
 
 
 class ExportLauncher(Protocol):
@@ -58,6 +64,10 @@ class Context:
     draft_ttl: timedelta = DEFAULT_DRAFT_TTL
     # Called after a commit that activated a schedule (the scheduler re-reads its table).
     schedule_listeners: Sequence[Callable[[], object]] = ()
+    # Called after a commit that changed a draft people may have a card of: the draft's id,
+    # and the message pressed to change it (`"<channel>:<id>"`, "" for none), already redrawn.
+    draft_listeners: Sequence[Callable[[int, str], object]] = ()
+    pressed: str = ""
     # Webhooks may go to loopback and private networks (on-premises receivers, tests).
     webhook_allow_private: bool = False
     after_commit: list[Callable[[], object]] = field(default_factory=list)
@@ -75,6 +85,9 @@ class Context:
     def prefix_for(self, path: str) -> str:
         """How the verb at `path` is invoked here (`/export-admin ` for `role grant` on Discord)."""
         return self.prefixes.get(path.split(" ", 1)[0], self.prefix)
+
+    # Signs the web pages' links (F3) that replies carry; None: replies carry no page link.
+    pages: PageLinks | None = None
 
     def target(self, name: str) -> TargetSpec:
         spec = self.targets.get(name)

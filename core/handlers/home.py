@@ -54,7 +54,11 @@ async def show_home(cmd: c.ShowHome, ctx: Context) -> Message:
         title=t.t("home.title"),
         sections=sections,
         actions=(new_draft_action(t),),
-        summary=t.t("home.summary", jobs=len(jobs), drafts=len(awaiting)),
+        summary=t.t(
+            "home.summary",
+            jobs=t.t("count.recent_jobs", count=len(jobs)),
+            drafts=t.t("count.drafts_to_review", count=len(awaiting)),
+        ),
     )
 
 

@@ -11,9 +11,11 @@ from core.domain.events import job_ended_event
 from core.domain.model import JobState, NewJob, Origin, TargetKind, TargetSpec
 from core.errors import Conflict, PermissionDenied
 from core.handlers.context import Context, Handler
+from core.jobs.progress import ESTIMATE_LOOKBACK, estimate_from, percent_done
 from core.safety.redaction import redact
 from core.views.jobs import STATE_TONES, job_line, job_message, state_word
 from core.views.message import Field, Message, Tone
+from core.views.summary import job_sentence
 
 
 async def run_job(cmd: c.RunJob, ctx: Context) -> Message:
@@ -33,7 +35,7 @@ async def run_job(cmd: c.RunJob, ctx: Context) -> Message:
     await ctx.audit("job.queued", target=spec.name, job_id=job.id)
     job_id = job.id
     ctx.after_commit.append(lambda: ctx.jobs.launch(job_id))
-    message = job_message(ctx.t, job, title_key="job.started_title")
+    message = job_message(ctx.t, job, now=ctx.clock.now(), title_key="job.started_title")
     return replace(message, footer=ctx.t.t("job.started_footer", job=job.id, prefix=ctx.prefix))
 
 
@@ -48,6 +50,7 @@ async def retry_job(cmd: c.RetryJob, ctx: Context) -> Message:
 
 
 REPORTED_TAIL_SHOWN = 2500
+MAX_HISTORY_LINKS = 10  # `history` over every target links the first ten targets' pages
 
 
 async def show_log_tail(cmd: c.ShowLogTail, ctx: Context) -> Message:
@@ -74,7 +77,7 @@ async def show_status(cmd: c.ShowStatus, ctx: Context) -> Message:
         job = await ctx.job(cmd.job_id)
         await require(ctx.uow, ctx.actor, Capability.VIEW, job.target)
         annotations = await ctx.uow.annotations.for_job(job.id)
-        return job_message(ctx.t, job, annotations)
+        return job_message(ctx.t, job, annotations, now=ctx.clock.now())
     if cmd.target is not None:
         spec = ctx.target(cmd.target)
         await require(ctx.uow, ctx.actor, Capability.VIEW, spec.name)
@@ -118,9 +121,10 @@ async def _target_status(spec: TargetSpec, ctx: Context) -> Message:
         title=t.t("target.title", target=spec.name),
         status=status,
         tone=tone,
+        field_separator=t.t("field.separator"),
         fields=tuple(fields),
         sections=tuple(sections),
-        summary=f"{spec.name}: {status}",
+        summary=spec.name + t.t("field.separator") + status,
     )
 
 
@@ -137,6 +141,32 @@ async def _target_line(spec: TargetSpec, ctx: Context) -> str:
     return job_line(t, last)
 
 
+async def show_summary(cmd: c.ShowSummary, ctx: Context) -> Message:
+    """`summary <job>`: the spoken sentence of F2, to whoever asked, with the job page's link."""
+    job = await ctx.job(cmd.job_id)
+    await require(ctx.uow, ctx.actor, Capability.VIEW, job.target)
+    percent = None
+    if job.state is JobState.RUNNING:
+        progress = ctx.jobs.progress_of(job.id)
+        if progress is not None:
+            recent = await ctx.uow.jobs.recent(targets=[job.target], limit=ESTIMATE_LOOKBACK)
+            percent = percent_done(progress, estimate_from(recent))
+    now = ctx.clock.now()
+    sentence = job_sentence(ctx.t, job, now, percent)
+    fields: tuple[Field, ...] = ()
+    if ctx.pages is not None:
+        link = ctx.pages.job(job.id, ctx.t.locale, now)
+        fields = (Field(ctx.t.t("field.job_page"), link),)
+    return Message(
+        title=sentence,
+        tone=STATE_TONES[job.state],
+        fields=fields,
+        summary=sentence,
+        ephemeral=True,  # for whoever asked; the job's own message stays as it is
+        job_id=job.id,
+    )
+
+
 async def show_history(cmd: c.ShowHistory, ctx: Context) -> Message:
     t = ctx.t
     if cmd.target is not None:
@@ -150,8 +180,16 @@ async def show_history(cmd: c.ShowHistory, ctx: Context) -> Message:
     jobs = await ctx.uow.jobs.recent(targets=names, limit=cmd.limit)
     scope = cmd.target or t.t("history.all_targets")
     body = "\n".join(job_line(t, job) for job in jobs) or t.t("history.empty")
+    fields: tuple[Field, ...] = ()
+    if ctx.pages is not None:  # a page shows one target's jobs: one link per target shown
+        now = ctx.clock.now()
+        fields = tuple(
+            Field(t.t("field.history_page", target=name), ctx.pages.history(name, t.locale, now))
+            for name in names[:MAX_HISTORY_LINKS]
+        )
     return Message(
         title=t.t("history.title", scope=scope),
+        fields=fields,
         sections=(body,),
         summary=t.t("history.summary", count=len(jobs), scope=scope),
     )
@@ -167,7 +205,7 @@ async def cancel_job(cmd: c.CancelJob, ctx: Context) -> Message:
         await ctx.uow.jobs.save(job)
         await ctx.uow.outbox.add(job_ended_event(job))
         await ctx.audit("job.cancelled", target=job.target, job_id=job.id)
-        return job_message(ctx.t, job)
+        return job_message(ctx.t, job, now=ctx.clock.now())
     # Running: the owning worker stops it (here, or in another process via the flag).
     job.cancel_requested = True
     await ctx.uow.jobs.save(job)
@@ -187,6 +225,7 @@ HANDLERS: dict[type[c.Command], Handler] = {
     c.RetryJob: retry_job,
     c.ShowLogTail: show_log_tail,
     c.ShowStatus: show_status,
+    c.ShowSummary: show_summary,
     c.ShowHistory: show_history,
     c.CancelJob: cancel_job,
 }

@@ -33,6 +33,7 @@ async def annotate(cmd: c.Annotate, ctx: Context) -> Message:
         title=t.t("annotate.title", job=job.id, target=job.target),
         status=t.t("annotate.status"),
         tone=Tone.SUCCESS,
+        field_separator=t.t("field.separator"),
         fields=(
             Field(t.t("field.kind"), t.t(f"annotation.kind.{note.kind.value}")),
             Field(t.t("field.author"), note.author_name),

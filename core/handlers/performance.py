@@ -79,12 +79,17 @@ async def show_stats(cmd: c.ShowStats, ctx: Context) -> Message:
             images = (await chart_image(t, perf, ctx.charts),)
         status = status_words(t, perf)
         return Message(
-            title=t.t("stats.title", target=spec.name, days=cmd.days),
+            title=t.t("stats.title", target=spec.name, days=t.t("count.days", count=cmd.days)),
             status=status,
             tone=Tone.WARNING if crossed else Tone.SUCCESS if perf.bounds.any else Tone.NEUTRAL,
             sections=(target_section(t, perf),),
             images=images,
-            summary=t.t("stats.summary", target=spec.name, status=status, days=cmd.days),
+            summary=t.t(
+                "stats.summary",
+                target=spec.name,
+                status=status,
+                days=t.t("count.days", count=cmd.days),
+            ),
         )
     names = await visible_targets(ctx.uow, ctx.actor.principal, list(ctx.targets))
     if not names:
@@ -93,14 +98,14 @@ async def show_stats(cmd: c.ShowStats, ctx: Context) -> Message:
     sections = [target_section(t, p) for p in perfs]
     outside = [p.target for p in perfs if p.outside()]
     return Message(
-        title=t.t("stats.all_title", count=len(perfs), days=cmd.days),
+        title=t.t("stats.all_title", days=t.t("count.days", count=cmd.days)),
         status=t.t("stats.some_outside", targets=", ".join(outside))
         if outside
         else t.t("stats.all_within"),
         tone=Tone.WARNING if outside else Tone.NEUTRAL,
         sections=tuple(sections),
         footer=t.t("stats.chart_hint", prefix=ctx.prefix),
-        summary=t.t("stats.all_summary", count=len(perfs), days=cmd.days),
+        summary=t.t("stats.all_summary", count=len(perfs), days=t.t("count.days", count=cmd.days)),
     )
 
 

@@ -87,7 +87,7 @@ def quota_line(t: Translator, spec: TargetSpec, usage: QuotaUsage | None) -> str
         target=spec.name,
         status=status,
         bar=bar(level),
-        percent=f"{level:.0f}",
+        percent=t.number(round(level)),
         used=t.size(used),
         limit=t.size(limit),
     )
@@ -101,7 +101,7 @@ async def _quota_message(spec: TargetSpec, ctx: Context, note: str = "") -> Mess
     now = ctx.clock.now()
     added, removed = await ctx.uow.archives.growth(spec.name, now - GROWTH_WINDOW)
     per_day = (added - removed) / GROWTH_WINDOW.days
-    fields = [Field(t.t("field.used"), t.size(used)), Field(t.t("field.archives"), str(count))]
+    fields = [Field(t.t("field.used"), t.size(used)), Field(t.t("field.archives"), t.number(count))]
     sections = [note] if note else []
     limit = spec.quota.limit_bytes
     if limit is not None:
@@ -110,7 +110,12 @@ async def _quota_message(spec: TargetSpec, ctx: Context, note: str = "") -> Mess
         fields[0] = Field(
             t.t("field.used"),
             f"{bar(level)} "
-            + t.t("quota.used_of", used=t.size(used), limit=t.size(limit), percent=f"{level:.0f}"),
+            + t.t(
+                "quota.used_of",
+                used=t.size(used),
+                limit=t.size(limit),
+                percent=t.number(round(level)),
+            ),
         )
         fields.append(
             Field(
@@ -125,17 +130,24 @@ async def _quota_message(spec: TargetSpec, ctx: Context, note: str = "") -> Mess
         fields.append(
             Field(
                 t.t("field.full_in"),
-                t.t("quota.not_growing") if days is None else t.t("quota.days", days=f"{days:.0f}"),
+                t.t("quota.not_growing")
+                if days is None
+                else t.t("quota.days", days=t.t("count.days", count=round(days))),
             )
         )
     growth_key = "quota.growth" if per_day >= 0 else "quota.shrinking"
-    growth = t.t(growth_key, size=t.size(round(abs(per_day))), days=GROWTH_WINDOW.days)
+    growth = t.t(
+        growth_key,
+        size=t.size(round(abs(per_day))),
+        days=t.t("count.days", count=GROWTH_WINDOW.days),
+    )
     fields.append(Field(t.t("field.growth"), growth))
     fields.append(Field(t.t("field.storage"), spec.quota.storage))
     return Message(
         title=t.t("quota.title", target=spec.name),
         status=status,
         tone=tone,
+        field_separator=t.t("field.separator"),
         fields=tuple(fields),
         sections=tuple(sections),
         summary=t.t("quota.summary", target=spec.name, status=status, used=t.size(used)),
@@ -193,8 +205,8 @@ async def _recount(spec: TargetSpec, ctx: Context) -> Message:
         "quota.recounted",
         before=t.size(before),
         after=t.size(used),
-        missing=len(disk.missing),
-        unrecorded=len(disk.unrecorded),
+        missing=t.t("count.archives_missing", count=len(disk.missing)),
+        unrecorded=t.t("count.files_unrecorded", count=len(disk.unrecorded)),
     )
     if disk.unrecorded:
         note += "\n" + t.t("quota.unrecorded", names=", ".join(disk.unrecorded[:10]))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import replace
 from datetime import datetime
 
@@ -9,7 +10,7 @@ from core.commands import model as c
 from core.commands.actions import MAX_COMMENT
 from core.domain import cron
 from core.domain.audit import audit_entry
-from core.domain.authorization import require, visible_targets
+from core.domain.authorization import grants_allow, require, visible_targets
 from core.domain.capabilities import Capability
 from core.domain.events import EventKind, OutboxEvent
 from core.domain.model import SYSTEM_ACTOR, Outcome
@@ -23,11 +24,15 @@ from core.domain.schedules import (
     Verdict,
     prune_candidates,
 )
+from core.domain.subscriptions import AlertKind, Destination, Severity
 from core.errors import InvalidCommand, NotFound, PermissionDenied
 from core.handlers.context import Context, Handler
+from core.handlers.subscriptions import destination_of
+from core.i18n import Translator
 from core.ports import Clock, UnitOfWork
+from core.safety.links import PageLinks
 from core.safety.redaction import redact
-from core.views.message import Message
+from core.views.message import Field, Message
 from core.views.schedules import draft_message, new_draft_action, prune_text, schedule_message
 
 
@@ -114,10 +119,44 @@ async def submit_draft(cmd: c.SubmitDraft, ctx: Context) -> Message:
     draft.submit(ctx.clock.now(), ctx.draft_ttl)
     await ctx.uow.drafts.save(draft)
     await ctx.audit("draft.submitted", target=draft.target, detail=f"draft #{draft.id}")
-    await _event(ctx, EventKind.DRAFT_SUBMITTED, draft)
-    return _with_footer(
-        await _draft_view(draft, ctx),
-        ctx.t.t("draft.submitted_footer", prefix=ctx.prefix, draft=draft.id),
+    # The card is the reply, shown to the whole conversation: the reviewer sitting next to
+    # the author sees it there. Subscribed channels get it through the outbox, this one not
+    # twice (`shown_in`).
+    # A person's own chat with the bot (a Teams personal chat) is no place anyone else reads.
+    shared_here = bool(ctx.actor.channel) and not ctx.actor.direct
+    here = destination_of(ctx) if shared_here else None
+    elsewhere = await _review_destinations(ctx, draft.target) - ({here} if here else set())
+    await _event(ctx, EventKind.DRAFT_SUBMITTED, draft, **({"shown_in": here.key} if here else {}))
+    lines = [_where_sent(ctx, here is not None, len(elsewhere))]
+    if not await _someone_else_may_approve(ctx, draft):
+        grant = ctx.prefix_for("role grant")  # `/export-admin ` on Discord
+        lines.append(ctx.t.t("draft.no_reviewer", target=draft.target, prefix=grant))
+    lines.append(ctx.t.t("draft.submitted_footer", prefix=ctx.prefix, draft=draft.id))
+    return replace(await _draft_view(draft, ctx), footer="\n".join(lines), shared=True)
+
+
+async def _review_destinations(ctx: Context, target: str) -> set[Destination]:
+    """The channels (and webhooks) subscribed to `review` alerts of `target`."""
+    return {
+        s.destination
+        for s in await ctx.uow.subscriptions.for_target(target)
+        if s.wants(target, AlertKind.REVIEW, Severity.INFO)
+    }
+
+
+def _where_sent(ctx: Context, here: bool, elsewhere: int) -> str:
+    """ "Sent for review here and to 2 subscribed channels" (no names: the bot keeps none)."""
+    where = "here" if here else "away"
+    key = f"draft.sent.{where}.none" if elsewhere == 0 else f"draft.sent.{where}.channels"
+    return ctx.t.t(key, count=elsewhere, prefix=ctx.prefix)
+
+
+async def _someone_else_may_approve(ctx: Context, draft: Draft) -> bool:
+    """Whether a grant lets anyone but the author approve this draft (four eyes). The bot
+    knows grants, not who is in which channel: that is all this says."""
+    return any(
+        g.principal != draft.author and grants_allow([g], Capability.APPROVE, draft.target)
+        for g in await ctx.uow.grants.all()
     )
 
 
@@ -158,6 +197,7 @@ async def review_draft(cmd: c.ReviewDraft, ctx: Context) -> Message:
             reviewer=ctx.actor.display_name,
             comment=comment,
         )
+    _redraw_copies(ctx, draft)
     message = await _draft_view(draft, ctx)
     footer = ctx.t.t(
         f"draft.decided.{cmd.verdict.value}", name=ctx.actor.display_name, time=ctx.t.time(now)
@@ -172,7 +212,16 @@ async def withdraw_draft(cmd: c.WithdrawDraft, ctx: Context) -> Message:
     draft.withdraw(ctx.clock.now())
     await ctx.uow.drafts.save(draft)
     await ctx.audit("draft.withdrawn", target=draft.target, detail=f"draft #{draft.id}")
+    _redraw_copies(ctx, draft)
     return await _draft_view(draft, ctx)
+
+
+def _redraw_copies(ctx: Context, draft: Draft) -> None:
+    """Once committed, every card of the draft (where it was submitted, in the subscribed
+    channels) is redrawn: a decision taken in one place shows in all of them."""
+    ctx.after_commit.extend(
+        functools.partial(listener, draft.id, ctx.pressed) for listener in ctx.draft_listeners
+    )
 
 
 async def expire_overdue_drafts(ctx: Context) -> list[int]:
@@ -221,16 +270,32 @@ async def _authored_draft(draft_id: int, ctx: Context) -> Draft:
 
 
 async def _draft_view(draft: Draft, ctx: Context) -> Message:
-    active = await ctx.uow.schedules.active(draft.target)
-    now = ctx.clock.now()
+    quorum = ctx.target(draft.target).approvals_required
+    return await draft_view(ctx.uow, ctx.t, draft, quorum, ctx.clock.now(), ctx.pages)
+
+
+async def draft_view(
+    uow: UnitOfWork,
+    t: Translator,
+    draft: Draft,
+    quorum: int,
+    now: datetime,
+    pages: PageLinks | None = None,
+) -> Message:
+    """A draft's card as it reads now: its diff against the active schedule, what its
+    retention would prune, and with `pages` a signed link to its review page (F3)."""
+    active = await uow.schedules.active(draft.target)
     if draft.state is DraftState.APPROVED:
         doomed = []  # the retention is now active; its pruning happens after the next run
     else:
         doomed = prune_candidates(
-            list(await ctx.uow.archives.kept(draft.target)), draft.spec.retention, now
+            list(await uow.archives.kept(draft.target)), draft.spec.retention, now
         )
-    quorum = ctx.target(draft.target).approvals_required
-    return draft_message(ctx.t, draft, active, doomed, quorum, now)
+    message = draft_message(t, draft, active, doomed, quorum, now)
+    if pages is None:
+        return message
+    link = Field(t.t("field.review_page"), pages.review(draft.id, t.locale, now))
+    return replace(message, fields=(*message.fields, link))
 
 
 async def _event(ctx: Context, kind: EventKind, draft: Draft, **extra: str) -> None:

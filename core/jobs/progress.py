@@ -115,7 +115,9 @@ def progress_line(
     else:
         parts.append(t.t("progress.bytes_read", size=t.size(progress.bytes_done)))
     if estimate is not None:
-        parts.append(t.t("progress.files_of", done=progress.files_done, total=estimate.files))
+        parts.append(
+            t.t("progress.files_of", done=t.number(progress.files_done), count=estimate.files)
+        )
     else:
         parts.append(t.t("progress.files", count=progress.files_done))
     if percent is None:
@@ -279,7 +281,8 @@ class ProgressEditor(Lifecycle):
         if due:
             t = Translator(watch.locale)
             elapsed = self._clock.now() - job.started_at if job.started_at else None
-            card = job_message(t, job, annotations)
+            percent = percent_done(progress, watch.estimate)
+            card = job_message(t, job, annotations, now=self._clock.now(), percent=percent)
             line = progress_line(t, progress, watch.estimate, elapsed)
             message = replace(card, sections=(line, *card.sections))
             for where, shown in due:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import ipaddress
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urlencode, urlsplit
 
@@ -62,3 +63,62 @@ def chart_path(target: str, days: int) -> str:
 
 def export_path(export_id: str) -> str:
     return f"/exports/{export_id}"
+
+
+PAGE_LOCALES = ("en", "fr")
+
+
+def history_path(target: str) -> str:
+    """A target's history page (F3)."""
+    return f"/targets/{target}/history"
+
+
+def review_path(draft_id: int) -> str:
+    """A schedule draft's review page, with its diff against the active schedule (F3)."""
+    return f"/drafts/{draft_id}/review"
+
+
+def page_signed(path: str, locale: str) -> str:
+    """What a page link signs: its path and its language, so a French link cannot be bent
+    into another page, nor its language changed without the key."""
+    return f"{path}?lang={locale}"
+
+
+@dataclass(frozen=True)
+class PageLinks:
+    """Signs the web pages' links (F3, G4) that chat messages carry, in the reader's language."""
+
+    base_url: str
+    secret: bytes
+    ttl: timedelta
+
+    def url(self, path: str, locale: str, now: datetime) -> str:
+        """`<base>/jobs/12?expires=…&sig=…&lang=fr`, relative when `base_url` is empty. An
+        English link carries no language (the links alerts always had): its page is in the
+        browser's language, English unless the browser asks for French."""
+        if locale not in PAGE_LOCALES[1:]:
+            return signed_url(self.base_url, path, self.secret, now, self.ttl)
+        expires = int((now + self.ttl).timestamp())
+        sig = signature(self.secret, page_signed(path, locale), expires)
+        query = urlencode({"expires": expires, "sig": sig, "lang": locale})
+        return f"{self.base_url.rstrip('/')}{path}?{query}"
+
+    def job(self, job_id: int, locale: str, now: datetime) -> str:
+        return self.url(job_path(job_id), locale, now)
+
+    def history(self, target: str, locale: str, now: datetime) -> str:
+        return self.url(history_path(target), locale, now)
+
+    def review(self, draft_id: int, locale: str, now: datetime) -> str:
+        return self.url(review_path(draft_id), locale, now)
+
+
+def verify_page(
+    secret: bytes, path: str, lang: str | None, expires: str, sig: str, now: datetime
+) -> bool:
+    """A page link: signed with its language (`lang`), or an older job link without one."""
+    if lang is None:
+        return verify(secret, path, expires, sig, now)
+    if lang not in PAGE_LOCALES:
+        return False
+    return verify(secret, page_signed(path, lang), expires, sig, now)

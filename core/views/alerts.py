@@ -18,7 +18,7 @@ from core.domain.model import Bound, Job, OriginKind, PerformanceBounds
 from core.domain.schedules import Verdict
 from core.domain.subscriptions import AlertKind, Severity
 from core.i18n import Translator
-from core.safety.links import chart_path, fetchable, job_path, signed_url
+from core.safety.links import PageLinks, chart_path, fetchable, signed_url
 from core.safety.redaction import redact
 from core.views.message import Action, Field, Image, Message, Tone
 from core.views.performance import (
@@ -49,6 +49,11 @@ class AlertSettings:
     group_window: timedelta = timedelta(minutes=30)
     # More alerts than this in a minute to one destination fold into a digest (0: never).
     digest_per_minute: int = 10
+
+    @property
+    def pages(self) -> PageLinks:
+        """Signs the links to the web pages (F3) that alerts carry."""
+        return PageLinks(self.public_url, self.link_secret, self.link_ttl)
 
     def runbook(self, target: str, kind: AlertKind) -> str:
         for key in (f"{target}:{kind.value}", kind.value, target, "*"):
@@ -98,10 +103,11 @@ def alert_message(
             )
         if p.get("log_tail"):  # a reported run's output, redacted again on the way out
             fields.append(Field(t.t("field.log_tail"), redact(str(p["log_tail"]))))
-        link = signed_url(
-            settings.public_url, job_path(job.id), settings.link_secret, now, settings.link_ttl
-        )
+        link = settings.pages.job(job.id, t.locale, now)  # in the reader's language (F3)
         fields.append(Field(t.t("field.job_page"), link))
+    if kind is AlertKind.REVIEW and isinstance(p.get("draft"), int):
+        link = settings.pages.review(p["draft"], t.locale, now)
+        fields.append(Field(t.t("field.review_page"), link))
     images: tuple[Image, ...] = ()
     sections = [t.t(_why_key(kind, job, p), **values)]
     if kind is AlertKind.PERFORMANCE:
@@ -116,6 +122,7 @@ def alert_message(
         title=title,
         status=t.t(f"severity.{severity.value}"),
         tone=SEVERITY_TONES[severity],
+        field_separator=t.t("field.separator"),
         fields=tuple(fields),
         sections=(*sections, t.t(_todo_key(kind, p), **values)),
         images=images,
@@ -135,9 +142,7 @@ def _performance(
     job = p.get("job")
     if isinstance(job, int):
         fields.append(Field(t.t("field.job"), f"#{job}"))
-        link = signed_url(
-            settings.public_url, job_path(job), settings.link_secret, now, settings.link_ttl
-        )
+        link = settings.pages.job(job, t.locale, now)
         fields.append(Field(t.t("field.job_page"), link))
     drawn = performance_chart(t, event)
     if drawn is None:
@@ -181,6 +186,13 @@ def _bounds(limits: Mapping[str, float]) -> PerformanceBounds:
     )
 
 
+def _window_days(t: Translator, days: object) -> str:
+    """The payload's window in words; a payload without one (older rows) shows its raw value."""
+    if isinstance(days, int) and not isinstance(days, bool):
+        return t.t("count.days", count=days)
+    return str(days) if days is not None else "—"
+
+
 def _performance_average(t: Translator, event: OutboxEvent) -> str:
     """The window's averages, and which bounds they are outside of, in words."""
     p = event.payload
@@ -189,7 +201,7 @@ def _performance_average(t: Translator, event: OutboxEvent) -> str:
     seconds, size = p.get("avg_seconds"), p.get("avg_bytes")
     return t.t(
         "alert.performance.average",
-        days=p.get("window_days", ""),
+        days=_window_days(t, p.get("window_days")),
         duration=short_duration(t, float(seconds)) if seconds is not None else "—",
         size=t.size(round(size)) if size is not None else "—",
         bounds=", ".join(bound_words(t, b, float(limits.get(b.value, 0))) for b in crossed),

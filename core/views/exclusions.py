@@ -10,7 +10,6 @@ from core.domain.capabilities import Capability
 from core.exclusions.presets import DEFAULT_OVER_MB, LARGE_MEDIA, Preset
 from core.exclusions.preview import PreviewResult
 from core.i18n import Translator
-from core.views.exports import count
 from core.views.message import Action, Message, Tone
 
 
@@ -20,7 +19,7 @@ def started_message(t: Translator, target: str) -> Message:
 
 
 def scanning_message(t: Translator, target: str, files: int) -> Message:
-    line = t.t("exclude.scanning", target=target, files=count(t, files))
+    line = t.t("exclude.scanning", target=target, count=files)
     return Message(
         title=t.t("exclude.title", target=target), status=line, tone=Tone.INFO, summary=line
     )
@@ -54,10 +53,7 @@ def result_message(
             effect = t.t("exclude.already_there")
         else:
             effect = t.t(
-                "exclude.would_exclude" + _one(t, tally.files),
-                bound=bound,
-                files=count(t, tally.files),
-                size=t.size(tally.bytes),
+                "exclude.would_exclude", bound=bound, count=tally.files, size=t.size(tally.bytes)
             )
         lines.append(
             t.t(
@@ -73,14 +69,14 @@ def result_message(
         t.t(
             "exclude.scanned",
             bound=bound,
-            files=count(t, result.files_seen),
+            count=result.files_seen,
             size=t.size(result.bytes_seen),
         )
     ]
     if not result.complete:
         notes.append(t.t("exclude.cut_short"))
     if result.skipped_dirs:
-        notes.append(t.t("exclude.skipped", count=count(t, result.skipped_dirs)))
+        notes.append(t.t("exclude.skipped", count=result.skipped_dirs))
     notes.append(t.t("exclude.how_to_add", prefix=prefix, target=target))
     over = None if over_mb == DEFAULT_OVER_MB else over_mb
     actions = tuple(
@@ -116,9 +112,3 @@ def failed_message(t: Translator, target: str) -> Message:
         sections=(line,),
         summary=line,
     )
-
-
-def _one(t: Translator, number: int) -> str:
-    """The `.one` variant of a key for a singular count: 1 in English, 0 and 1 in French."""
-    singular = number <= 1 if t.locale == "fr" else number == 1
-    return ".one" if singular else ""

@@ -11,7 +11,7 @@ from core.views.message import Field, Message, Tone
 
 def count(t: Translator, number: int) -> str:
     """A whole number with the locale's thousands separator (`40,000`, `40 000`)."""
-    return f"{number:,}".replace(",", t.t("export.thousands_separator"))
+    return t.number(number)
 
 
 def _period(t: Translator, spec: ExportSpec) -> str:
@@ -54,6 +54,7 @@ def building_message(t: Translator, spec: ExportSpec, done: int, total: int) -> 
         title=t.t("export.title"),
         status=line,
         tone=Tone.INFO,
+        field_separator=t.t("field.separator"),
         fields=(Field(t.t("export.field.period"), _period(t, spec)),),
         summary=line,
     )
@@ -78,6 +79,7 @@ def ready_message(
         title=t.t("export.title"),
         status=t.t("export.status.ready"),
         tone=Tone.SUCCESS,
+        field_separator=t.t("field.separator"),
         fields=(
             Field(t.t("export.field.period"), _period(t, spec)),
             Field(t.t("export.field.rows"), rows),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from core.commands import actions
 from core.commands.forms import Form, note_form
@@ -11,6 +12,7 @@ from core.domain.model import Annotation, Grant, Job, JobState, OriginKind
 from core.i18n import Translator
 from core.safety.redaction import redact
 from core.views.message import Action, Field, Message, Tone
+from core.views.summary import job_sentence
 
 STATE_TONES: dict[JobState, Tone] = {
     JobState.QUEUED: Tone.INFO,
@@ -60,7 +62,7 @@ def job_fields(t: Translator, job: Job) -> list[Field]:
     if job.state.is_terminal:
         fields.append(Field(t.t("field.duration"), t.duration(job.duration)))
     if job.file_count is not None:
-        fields.append(Field(t.t("field.files"), str(job.file_count)))
+        fields.append(Field(t.t("field.files"), t.number(job.file_count)))
     if job.size_bytes is not None:
         fields.append(Field(t.t("field.size"), t.size(job.size_bytes)))
     if job.sha256:
@@ -72,24 +74,21 @@ def job_fields(t: Translator, job: Job) -> list[Field]:
     return fields
 
 
-def job_summary(t: Translator, job: Job) -> str:
-    """One spoken sentence: the status and the next recommended step (F2)."""
-    key = f"summary.{job.state.value}"
-    if job.state is JobState.SUCCEEDED and job.file_count is None and job.size_bytes is None:
-        key = "summary.succeeded_without_archive"  # a command target: no counts to give
-    return t.t(
-        key,
-        job=job.id,
-        target=job.target,
-        size=t.size(job.size_bytes),
-        files=job.file_count if job.file_count is not None else "—",
-        duration=t.duration(job.duration),
-    )
+def job_summary(t: Translator, job: Job, now: datetime, percent: int | None = None) -> str:
+    """One spoken sentence: the status and the next recommended step (F2, core/views/summary.py)."""
+    return job_sentence(t, job, now, percent)
 
 
 def job_message(
-    t: Translator, job: Job, annotations: Sequence[Annotation] = (), *, title_key: str = "job.title"
+    t: Translator,
+    job: Job,
+    annotations: Sequence[Annotation] = (),
+    *,
+    now: datetime,
+    title_key: str = "job.title",
+    percent: int | None = None,
 ) -> Message:
+    """A job's message; `now` is when it is said (its summary says "failed 20 min ago")."""
     sections: list[str] = []
     if annotations:
         lines = [t.t("annotations.heading", count=len(annotations))]
@@ -99,11 +98,13 @@ def job_message(
         title=t.t(title_key, job=job.id, target=job.target),
         status=state_word(t, job.state),
         tone=STATE_TONES[job.state],
+        field_separator=t.t("field.separator"),
         fields=tuple(job_fields(t, job)),
         sections=tuple(sections),
         actions=job_actions(t, job),
-        summary=job_summary(t, job),
+        summary=job_sentence(t, job, now, percent),
         job_id=job.id,
+        summary_first=True,
     )
 
 

@@ -80,11 +80,20 @@ class Message:
     summary: str = ""  # one spoken sentence (F2)
     ephemeral: bool = False
     job_id: int | None = None
+    draft_id: int | None = None  # a schedule draft's card: its copies are redrawn together
     footer: str = ""
     error_key: str = ""  # set on refusals and errors: which catalog key explains them
     # The label of a free-text input the actions carry, where the platform can put one beside
     # its buttons (a reviewer's comment on a Teams card); empty when there is none.
     comment_label: str = ""
+    # Between a field's label and its value in the plain text: the catalog's `field.separator`
+    # (`: ` in English; French puts a narrow no-break space before the colon).
+    field_separator: str = ": "
+    # Shown to the whole conversation even where a platform answers a command privately by
+    # default (a Slack slash command): a draft's review card, for the reviewers there.
+    shared: bool = False
+    # A job's message: notifications and screen readers say its summary first (F2).
+    summary_first: bool = False
     # A message of its own to send after this one, to the same person and place (the guided
     # tour's offer after a newcomer's first answer, D1); None for almost every answer.
     follow_up: Message | None = None
@@ -108,7 +117,7 @@ class Message:
     def text(self) -> str:
         """The whole message as plain text: Slack's fallback, the console's reply."""
         lines = [self.headline]
-        lines.extend(f"{f.label}: {f.value}" for f in self.fields)
+        lines.extend(f"{f.label}{self.field_separator}{f.value}" for f in self.fields)
         for section in self.sections:
             lines.append("")
             lines.append(section)
@@ -117,6 +126,15 @@ class Message:
             lines.append("")
             lines.append(self.footer)
         return "\n".join(lines)
+
+    @property
+    def fallback(self) -> str:
+        """What a notification and a screen reader read (Slack's `text`): a job's message
+        leads with its spoken summary (F2: the state and the next step), then says all."""
+        text = self.text
+        if self.summary_first and self.summary and not text.startswith(self.summary):
+            return f"{self.summary}\n\n{text}"
+        return text
 
 
 def ending(card: Message) -> Message:

@@ -53,7 +53,7 @@ class PerformanceChart:
 def short_duration(t: Translator, seconds: float) -> str:
     """`0.4 s`, `45 s`, `9 min`, `2 h 5 min`: rounded for reading, not for accounting."""
     if seconds < 9.95:
-        return f"{seconds:.1f} s".replace(".", t.t("unit.decimal_mark"))
+        return f"{t.decimal(seconds)} s"
     if seconds < 59.5:
         return f"{seconds:.0f} s"
     minutes = int(seconds / 60 + 0.5)  # half up, as people round (10.5 min → 11 min)
@@ -78,7 +78,7 @@ def _when(t: Translator, day: date, today: date) -> str:
         return t.t("stats.alt.since_today")
     if today - day < timedelta(days=7):
         return t.t("stats.alt.since_weekday", day=t.t(f"weekday.{day.weekday()}"))
-    return t.t("stats.alt.since_date", date=day.isoformat())
+    return t.t("stats.alt.since_date", date=t.day(day))
 
 
 Show = Callable[[float], str]
@@ -107,7 +107,7 @@ def alt_text(
     days = len(durations)
     today = start + timedelta(days=days - 1)
     if all(v is None for v in durations):
-        return t.t("stats.alt.empty", target=target, days=days)
+        return t.t("stats.alt.empty", target=target, days=t.t("count.days", count=days))
     parts = [_trend(t, durations, "duration", lambda v: short_duration(t, v))]
     if any(v is not None for v in sizes):
         parts.append(_trend(t, sizes, "size", lambda v: t.size(round(v))))
@@ -124,7 +124,12 @@ def alt_text(
                     when=_when(t, since, today),
                 )
             )
-    text = t.t("stats.alt.sentence", trend=sentence, days=days, bounds="".join(clauses))
+    text = t.t(
+        "stats.alt.sentence",
+        trend=sentence,
+        days=t.t("count.days", count=days),
+        bounds="".join(clauses),
+    )
     return text[:1].upper() + text[1:]
 
 
@@ -172,7 +177,7 @@ def target_section(t: Translator, perf: TargetPerformance) -> str:
     """The target's lines: a heading, then duration and size, each a sparkline and words."""
     means = averages(perf.rows)
     if means.seconds is None:
-        return t.t("stats.no_jobs", target=perf.target, days=perf.days)
+        return t.t("stats.no_jobs", target=perf.target, days=t.t("count.days", count=perf.days))
     crossed = perf.outside()
 
     def tail(is_duration: bool) -> str:
@@ -184,7 +189,12 @@ def target_section(t: Translator, perf: TargetPerformance) -> str:
         return "".join(t.t("stats.bound_clause", bound=words) for words in said)
 
     lines = [
-        t.t("stats.heading", target=perf.target, jobs=means.jobs, days=perf.days),
+        t.t(
+            "stats.heading",
+            target=perf.target,
+            jobs=t.t("count.successful_jobs", count=means.jobs),
+            days=t.t("count.days", count=perf.days),
+        ),
         _range_line(
             t,
             "stats.duration_line",
@@ -220,7 +230,7 @@ def _scale_seconds(series: Sequence[float | None]) -> tuple[float, str]:
 
 def _scale_bytes(t: Translator, series: Sequence[float | None]) -> tuple[float, str]:
     top = max((v for v in series if v is not None), default=0.0)
-    units = t.t("unit.bytes").split(",")
+    units = t.byte_units()
     divisor = 1.0
     for unit in units:
         if top < 1000 * divisor or unit == units[-1]:
@@ -266,7 +276,7 @@ def series_chart(
         )
 
     return PerformanceChart(
-        title=t.t("stats.chart_title", target=target, days=days),
+        title=t.t("stats.chart_title", target=target, days=t.t("count.days", count=days)),
         days=tuple(start + timedelta(days=i) for i in range(days)),
         durations=tuple(None if v is None else v / seconds_div for v in durations),
         sizes=tuple(None if v is None else v / bytes_div for v in sizes),

@@ -36,7 +36,7 @@ def retention_text(t: Translator, retention: Retention) -> str:
     if retention.keep_count is not None:
         return t.t("retention.keep_count", count=retention.keep_count)
     if retention.keep_days is not None:
-        return t.t("retention.keep_days", days=retention.keep_days)
+        return t.t("retention.keep_days", days=t.t("count.days", count=retention.keep_days))
     return t.t("retention.keep_all")
 
 
@@ -46,7 +46,7 @@ def cron_text(t: Translator, spec: ScheduleSpec) -> str:
 
 def next_runs_text(t: Translator, spec: ScheduleSpec, now: datetime) -> str:
     runs = cron.next_runs(spec.cron, spec.timezone, now)
-    return ", ".join(run.strftime("%Y-%m-%d %H:%M %Z") for run in runs)
+    return ", ".join(t.minute(run) for run in runs)
 
 
 def _change(t: Translator, before: str | None, after: str) -> str:
@@ -135,11 +135,13 @@ def draft_message(
         title=t.t("draft.title", draft=draft.id, target=draft.target, version=draft.version),
         status=state,
         tone=DRAFT_TONES[draft.state],
+        field_separator=t.t("field.separator"),
         fields=tuple(fields),
         sections=tuple(sections),
         actions=actions,
         summary=t.t("draft.summary", draft=draft.id, target=draft.target, state=state),
         comment_label=t.t("draft.comment.label") if actions else "",
+        draft_id=draft.id,
     )
 
 
@@ -194,6 +196,7 @@ def schedule_message(t: Translator, target: str, active: Schedule | None, now: d
         title=t.t("schedule.title", target=target),
         status=t.t("schedule.active"),
         tone=Tone.SUCCESS,
+        field_separator=t.t("field.separator"),
         fields=fields,
         summary=t.t("schedule.summary", target=target, cron=cron.describe(spec.cron, t.locale)),
     )

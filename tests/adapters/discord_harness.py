@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from aiohttp.test_utils import TestClient, TestServer
+from discord.gateway import DiscordWebSocket
 from discord.http import Route
 from nacl.signing import SigningKey
 
@@ -84,6 +85,7 @@ async def discord_harness(
     tmp_path: Path, standin: DiscordStandIn, **extra: Any
 ) -> AsyncIterator[DiscordHarness]:
     base = Route.BASE  # a class attribute: put it back for whatever runs next
+    gateway = DiscordWebSocket.DEFAULT_GATEWAY  # the same, set in gateway mode
     app = corpus.tap(create_app(harness_settings(tmp_path, standin, **extra)))
     server = TestServer(app, host="127.0.0.1")
     try:
@@ -96,3 +98,4 @@ async def discord_harness(
                 await harness.settle()
     finally:
         Route.BASE = base
+        DiscordWebSocket.DEFAULT_GATEWAY = gateway

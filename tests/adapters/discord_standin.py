@@ -37,6 +37,7 @@ from aiohttp import BodyPartReader, web
 from aiohttp.test_utils import TestServer
 from nacl.signing import SigningKey
 
+from tests.adapters.discord_gateway_standin import GatewayStandIn
 from tests.clients import corpus
 
 API_PREFIX = "/api/v10"
@@ -215,6 +216,80 @@ class DiscordStandIn:
     _windows: dict[tuple[str, str], _Window] = field(default_factory=dict)
     _global: deque[float] = field(default_factory=deque)
     _injected: dict[str, deque[_Injected]] = field(default_factory=dict)
+    gateway: GatewayStandIn | None = None  # made with the stand-in: its token, guild and bot
+
+    def __post_init__(self) -> None:
+        if self.gateway is None:
+            self.gateway = GatewayStandIn(self.bot_token, bot_user(), GUILD_ID, APP_ID)
+            self.gateway.guild = self.guild_create
+
+    def guild_create(self) -> Json:
+        """The guild as the gateway's GUILD_CREATE carries it: its channel, the bot's member,
+        the active threads."""
+        everyone = {
+            "id": GUILD_ID,
+            "name": "@everyone",
+            "permissions": "1071698660929",
+            "position": 0,
+            "color": 0,
+            "hoist": False,
+            "managed": False,
+            "mentionable": False,
+            "flags": 0,
+        }
+        return {
+            "id": GUILD_ID,
+            "name": "Operations",
+            "icon": None,
+            "owner_id": PEOPLE["alice"][0],
+            "unavailable": False,
+            "member_count": 4,
+            "large": False,
+            "joined_at": "2025-01-06T09:00:00.000000+00:00",
+            "preferred_locale": "en-US",
+            "features": [],
+            "roles": [everyone],
+            "emojis": [],
+            "stickers": [],
+            "channels": [
+                {
+                    "id": CHANNEL_ID,
+                    "type": 0,
+                    "guild_id": GUILD_ID,
+                    "name": "ops",
+                    "position": 0,
+                    "permission_overwrites": [],
+                    "nsfw": False,
+                    "parent_id": None,
+                    "topic": None,
+                    "last_message_id": None,
+                    "rate_limit_per_user": 0,
+                    "flags": 0,
+                }
+            ],
+            "threads": [t for t in self.threads.values() if not t["thread_metadata"]["archived"]],
+            "members": [
+                {
+                    "user": bot_user(),
+                    "roles": [],
+                    "nick": None,
+                    "joined_at": "2025-01-06T09:00:00.000000+00:00",
+                    "deaf": False,
+                    "mute": False,
+                    "flags": 0,
+                }
+            ],
+            "voice_states": [],
+            "presences": [],
+            "stage_instances": [],
+            "guild_scheduled_events": [],
+            "soundboard_sounds": [],
+        }
+
+    @property
+    def gateway_standin(self) -> GatewayStandIn:
+        assert self.gateway is not None
+        return self.gateway
 
     @property
     def api_base(self) -> str:
@@ -256,6 +331,8 @@ class DiscordStandIn:
 
     def routes(self) -> Iterator[tuple[str, str, Callable[[Recorded], Awaitable[Any]]]]:
         yield "GET", "/users/@me", self._me
+        yield "GET", "/oauth2/applications/@me", self._application
+        yield "GET", "/channels/{channel_id}", self._channel
         yield "GET", "/gateway", self._gateway
         yield "GET", "/gateway/bot", self._gateway
         yield "POST", "/users/@me/channels", self._open_dm
@@ -279,6 +356,7 @@ class DiscordStandIn:
             app.router.add_route(
                 method, API_PREFIX + template, self._serve(method, template, handler)
             )
+        self.gateway_standin.attach(app)
         app.router.add_route("*", "/{tail:.*}", self._serve("*", "*", self._me))
         return app
 
@@ -413,8 +491,50 @@ class DiscordStandIn:
     async def _me(self, received: Recorded) -> Json:
         return {**bot_user(), "verified": True, "mfa_enabled": False, "locale": "en-US"}
 
+    async def _application(self, received: Recorded) -> Json:
+        """The bot's application, as discord.py's gateway client reads it at login."""
+        return {
+            "id": APP_ID,
+            "name": "exportbot",
+            "icon": None,
+            "description": "Backups and exports, from chat",
+            "summary": "",
+            "type": None,
+            "bot_public": False,
+            "bot_require_code_grant": False,
+            "verify_key": "0" * 64,
+            "flags": 1 << 19,  # GATEWAY_MESSAGE_CONTENT_LIMITED: the intent is switched on
+            "owner": user_object("alice"),
+            "team": None,
+            "bot": bot_user(),
+            "interactions_endpoint_url": "https://exportbot.example.com/discord/interactions",
+            "redirect_uris": [],
+            "approximate_guild_count": 1,
+        }
+
+    async def _channel(self, received: Recorded) -> Json:
+        channel_id = received.params["channel_id"]
+        if channel_id in self.threads:
+            return self.threads[channel_id]
+        if channel_id in self.messages or not channel_id.isdigit():
+            raise _Answer(404, _error(10003, "Unknown Channel"))
+        return {
+            "id": channel_id,
+            "type": 0,
+            "guild_id": GUILD_ID,
+            "name": "ops",
+            "position": 0,
+            "permission_overwrites": [],
+            "nsfw": False,
+            "parent_id": None,
+            "topic": None,
+            "last_message_id": None,
+            "rate_limit_per_user": 0,
+            "flags": 0,
+        }
+
     async def _gateway(self, received: Recorded) -> Json:
-        answer: Json = {"url": "wss://gateway.discord.gg"}
+        answer: Json = {"url": self.gateway_standin.url}
         if received.path.endswith("/bot"):
             answer["shards"] = 1
             answer["session_start_limit"] = {
@@ -457,6 +577,7 @@ class DiscordStandIn:
         self.messages[message["id"]] = message
         if payload.get("nonce"):
             self.nonces[seen] = message
+        await self._tell_gateway(message)
         return message
 
     async def _get_message(self, received: Recorded) -> Json:
@@ -476,18 +597,37 @@ class DiscordStandIn:
         name = str(payload.get("name") or "")
         if not 1 <= len(name) <= 100:
             raise _invalid({"name": "Must be between 1 and 100 in length."})
-        archive = payload.get("auto_archive_duration") or 4320
+        return await self.start_thread(
+            received.params["channel_id"],
+            message_id,
+            name,
+            archive=payload.get("auto_archive_duration") or 4320,
+            rate_limit=payload.get("rate_limit_per_user") or 0,
+        )
+
+    async def start_thread(
+        self,
+        channel_id: str,
+        message_id: str,
+        name: str,
+        *,
+        owner: str = BOT_USER_ID,
+        archive: int = 4320,
+        rate_limit: int = 0,
+    ) -> Json:
+        """A public thread from message `message_id` of `channel_id`, as the bot (through the
+        API) or a person (in Discord's UI, `owner`) starts it; the gateway is told."""
         thread = {
             "id": message_id,  # a thread started from a message shares its id
             "type": 11,
             "guild_id": GUILD_ID,
-            "parent_id": received.params["channel_id"],
-            "owner_id": BOT_USER_ID,
+            "parent_id": channel_id,
+            "owner_id": owner,
             "name": name,
             "last_message_id": None,
             "message_count": 0,
             "member_count": 1,
-            "rate_limit_per_user": payload.get("rate_limit_per_user") or 0,
+            "rate_limit_per_user": rate_limit,
             "flags": 0,
             "total_message_sent": 0,
             "thread_metadata": {
@@ -500,6 +640,9 @@ class DiscordStandIn:
         self.threads[message_id] = thread
         if message_id in self.messages:
             self.messages[message_id]["thread"] = thread
+        await self.gateway_standin.dispatch(
+            "THREAD_CREATE", {**thread, "guild_id": GUILD_ID, "newly_created": True}
+        )
         return thread
 
     async def _put_commands(self, received: Recorded) -> list[Json]:
@@ -624,6 +767,12 @@ class DiscordStandIn:
 
     # -- messages --------------------------------------------------------------------------
 
+    async def _tell_gateway(self, message: Json) -> None:
+        """Discord tells the gateway of every message in a guild, the bot's own included."""
+        if any(message["channel_id"] == dm["id"] for dm in self.dm_channels.values()):
+            return
+        await self.gateway_standin.dispatch("MESSAGE_CREATE", {**message, "guild_id": GUILD_ID})
+
     def _known(self, message_id: str) -> Json:
         if message_id not in self.messages:
             raise _Answer(404, _error(10008, "Unknown Message"))
@@ -722,6 +871,7 @@ async def discord_standin(**settings: Any) -> AsyncIterator[DiscordStandIn]:
     standin = DiscordStandIn(**settings)
     async with TestServer(standin.app(), host="127.0.0.1") as server:
         standin.base_url = str(server.make_url("")).rstrip("/")
+        standin.gateway_standin.base_url = standin.base_url
         yield standin
 
 

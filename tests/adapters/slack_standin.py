@@ -307,8 +307,10 @@ def block_actions(
     response_url: str,
     team: str = TEAM,
     message_ts: str = "1700000000.000100",
+    ephemeral: bool = False,
 ) -> str:
-    """A `block_actions` interaction (one button press on a message), as Slack posts it."""
+    """A `block_actions` interaction (one button press on a message), as Slack posts it;
+    `ephemeral`: on a message only the presser sees."""
     return interactive(
         {
             "type": "block_actions",
@@ -320,7 +322,7 @@ def block_actions(
                 "type": "message",
                 "message_ts": message_ts,
                 "channel_id": "C0OPS",
-                "is_ephemeral": False,
+                "is_ephemeral": ephemeral,
             },
             "channel": {"id": "C0OPS", "name": "ops"},
             "message": {"type": "message", "ts": message_ts, "text": "card", "blocks": []},

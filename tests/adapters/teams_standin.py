@@ -30,6 +30,10 @@ class ConnectorStandIn:
     failures: list[tuple[str, int]] = field(default_factory=list)
     refused: list[tuple[str, str, int]] = field(default_factory=list)  # verb, path, status
     changed: asyncio.Condition = field(default_factory=asyncio.Condition)
+    # The conversations' rosters, as `GET /v3/conversations/{id}/members[/{member}]` answers
+    # them: conversation id → members (`id` `29:…`, `name`, `aadObjectId`, …).
+    members: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    looked_up: list[tuple[str, str]] = field(default_factory=list)  # (path, Authorization)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     @property
@@ -43,6 +47,38 @@ class ConnectorStandIn:
         async with asyncio.timeout(WAIT), self.changed:
             await self.changed.wait_for(lambda: len(self.activities()) >= count)
         return self.activities()
+
+    def member(self, conversation: str, user: str, name: str) -> dict[str, Any]:
+        """Put `user` (an AAD object id) on `conversation`'s roster; the member as listed."""
+        found = {
+            "id": f"29:{user}",
+            "name": name,
+            "aadObjectId": user,
+            "objectId": user,
+            "tenantId": TENANT,
+            "userRole": "user",
+        }
+        self.members.setdefault(conversation, []).append(found)
+        return found
+
+    async def _roster(self, request: web.Request) -> web.Response:
+        """As the connector answers a roster read: 404 for a member it does not know."""
+        self.looked_up.append((request.path, request.headers.get("Authorization", "")))
+        failure = next((f for f in self.failures if f[0] in request.path), None)
+        if failure is not None:
+            self.failures.remove(failure)
+            self.refused.append((request.method, request.path, failure[1]))
+            return web.json_response({"error": {"code": "ServiceError"}}, status=failure[1])
+        conversation = request.match_info["conversation"]
+        roster = self.members.get(conversation.partition(";")[0], [])
+        member = request.match_info.get("member")
+        if member is None:
+            return web.json_response(roster)
+        found = next((m for m in roster if member in (m["id"], m["aadObjectId"])), None)
+        if found is None:
+            error = {"code": "MemberNotFoundInConversation", "message": "Member not found"}
+            return web.json_response({"error": error}, status=404)
+        return web.json_response(found)
 
     async def _handle(self, request: web.Request) -> web.Response:
         body = await request.json() if request.can_read_body else {}
@@ -85,6 +121,8 @@ def _corpus_kind(request: web.Request) -> str:
 async def connector_standin() -> AsyncIterator[ConnectorStandIn]:
     standin = ConnectorStandIn()
     app = web.Application()
+    app.router.add_get("/v3/conversations/{conversation}/members", standin._roster)
+    app.router.add_get("/v3/conversations/{conversation}/members/{member}", standin._roster)
     app.router.add_route("*", "/v3/{tail:.*}", standin._handle)
     async with TestServer(app, host="127.0.0.1") as server:
         standin.base_url = str(server.make_url("")).rstrip("/")
@@ -113,6 +151,7 @@ def message(
     activity_id: str = "",
     channel_name: str | None = None,
     conversation_name: str | None = None,
+    mentions: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """A message activity as Teams sends it: the bot's mention in the text and in
     `entities`, the tenant in `conversation` and `channelData`; a channel's name in
@@ -124,6 +163,7 @@ def message(
         if mention
         else []
     )
+    entities.extend(mentions or [])  # people mentioned in `text` (see `user_mention`)
     channel_data: dict[str, Any] = {"tenant": {"id": tenant}, "teamsChannelId": conversation}
     if conversation_type == "channel":
         root = conversation.partition(";")[0]
@@ -154,6 +194,16 @@ def message(
         "entities": entities,
         "channelData": channel_data,
     }
+
+
+def user_mention(name: str, *, user: str = "", member: str = "") -> dict[str, Any]:
+    """The entity Teams adds for a person @mentioned in a message (`<at>{name}</at>` in its
+    text): with the AAD object id (`user`), or only the `29:` id (`member`), as Teams sends
+    either depending on the client."""
+    mentioned: dict[str, Any] = {"id": member or f"29:{user}", "name": name}
+    if user:
+        mentioned["aadObjectId"] = user
+    return {"type": "mention", "text": f"<at>{name}</at>", "mentioned": mentioned}
 
 
 def card_action(

@@ -129,8 +129,10 @@ async def test_reject_asks_for_a_reason_in_a_modal_then_updates_the_review_for_e
     submitted = slash_command("schedule submit", {"draft": 1})
     await discord.send(submitted)
     review = standin.originals[submitted["token"]]
-    customs = [b["custom_id"] for row in review["components"] for b in row["components"]]
+    buttons = [b for row in review["components"] for b in row["components"]]
+    customs = [b["custom_id"] for b in buttons if "url" not in b]  # F3: and a link button
     assert "draft.reject:1:1" in customs
+    assert any("/drafts/1/review?" in b.get("url", "") for b in buttons)
 
     _, opened = await discord.send(component("draft.changes:1:1", review, user="carol"))
     assert opened["type"] == 9
@@ -180,6 +182,50 @@ async def test_the_note_menu_on_a_message_that_is_not_about_a_job_says_so(
     _, answer = await discord.send(message_command(stray))
     assert answer["type"] == 4 and answer["data"]["flags"] & EPHEMERAL
     assert "not about an export job" in answer["data"]["content"]
+
+
+async def test_the_note_menu_in_a_jobs_thread_prefills_saves_and_echoes_in_the_thread(
+    discord: DiscordHarness, standin: DiscordStandIn
+) -> None:
+    # Moved from the scenarios' Discord driver, which now notes from a thread through the
+    # gateway (tests/adapters/test_discord_gateway.py), as Slack and Teams do.
+    for _ in range(2):
+        await discord.send(slash_command("run", {"target": "quick"}))
+        await discord.settle()
+    [(thread,)] = discord.rows(
+        "SELECT message_id FROM posted_messages WHERE kind = 'job' AND job_id = 1"
+    )
+    said = channel_message(
+        "relaunched after host maintenance", author=user_object("carol"), channel_id=thread
+    )
+    menu = message_command(said, user="carol")
+    menu["channel_id"] = thread
+    menu["channel"].update(id=thread, type=11, parent_id=CHANNEL_ID)  # a public thread
+    _, modal = await discord.send(menu)
+    assert modal["type"] == 9, modal
+    labels = modal["data"]["components"]
+    [note] = [c["component"] for c in labels if c["component"]["custom_id"] == "text"]
+    assert note["value"] == "relaunched after host maintenance"  # prefilled with what was said
+    submit = modal_submit(
+        modal["data"]["custom_id"], {"text": note["value"], "kind": ["note"]}, user="carol"
+    )
+    submit["channel_id"] = thread
+    _, saved = await discord.send(submit)
+    assert saved["type"] == 4 and saved["data"]["flags"] & EPHEMERAL
+    await discord.settle()
+    [(job, author, text, link)] = discord.rows("SELECT job_id, author, text, link FROM annotations")
+    assert (job, author, text) == (
+        1,
+        f"discord:{GUILD_ID}:{PEOPLE['carol'][0]}",
+        "relaunched after host maintenance",
+    )
+    assert link == f"https://discord.com/channels/{GUILD_ID}/{thread}/{said['id']}"
+    echoes = [
+        r.json
+        for r in standin.requests_to("POST /channels/{channel_id}/messages")
+        if r.params["channel_id"] == thread and r.status == 200 and "relaunched" in str(r.json)
+    ]
+    assert len(echoes) == 1 and "Carol" in str(echoes[0])
 
 
 async def test_retry_posts_the_new_job_as_its_own_message_and_the_requester_hears_privately(

@@ -66,7 +66,7 @@ def _embed_text(payload: dict[str, Any]) -> int:
 
 
 def test_a_failed_job_says_failed_in_words_in_the_title_and_offers_retry() -> None:
-    payload = render(job_message(EN, failed_job(NOW)))
+    payload = render(job_message(EN, failed_job(NOW), now=NOW))
     [embed] = payload["embeds"]
     assert embed["title"] == "Job #7 · demo — failed"
     assert embed["color"] == 0xE01E5A  # the colour only repeats the word
@@ -105,7 +105,11 @@ def test_a_failure_alert_links_to_the_job_page_and_runbook_as_link_buttons() -> 
 def test_a_draft_review_has_approve_reject_and_request_changes_bound_to_its_version() -> None:
     event = OutboxEvent(EventKind.DRAFT_SUBMITTED, "demo", NOW, {"draft": 3, "version": 2})
     payload = render(alert_message(EN, event, AlertKind.REVIEW, Severity.INFO, SETTINGS, NOW))
-    shown = [(b["label"], b["custom_id"], b["style"]) for b in _buttons(payload)]
+    # F3: the card also links its review page (a link button: a URL, no custom id).
+    [page] = [b for b in _buttons(payload) if "url" in b]
+    assert page["label"] == "Review page" and "/drafts/3/review?expires=" in page["url"]
+    presses = [b for b in _buttons(payload) if "url" not in b]
+    shown = [(b["label"], b["custom_id"], b["style"]) for b in presses]
     assert shown == [
         ("Approve", "draft.approve:3:2", 3),
         ("Reject", "draft.reject:3:2", 4),

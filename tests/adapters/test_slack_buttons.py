@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -15,12 +16,11 @@ async def _press(
     slack: SlackHarness, action: str, value: str, user: str, ts: str = ""
 ) -> dict[str, Any]:
     before = len(slack.standin.responses)
-    body = block_actions(
-        action,
-        value,
-        user=user,
-        response_url=slack.standin.response_url("b"),
-        **({"message_ts": ts} if ts else {}),
+    url = slack.standin.response_url("b")
+    body = (
+        block_actions(action, value, user=user, response_url=url, message_ts=ts)
+        if ts
+        else block_actions(action, value, user=user, response_url=url)
     )
     status, _ = await slack.post(body)
     assert status == 200
@@ -57,7 +57,7 @@ async def test_retry_on_a_failed_job_posts_the_new_job_in_the_channel(
         await slack.post(slash_command("run flaky", user=ADMIN, response_url=""))
         await slack.settle()
         [update] = standin.called("chat.update")
-        assert update["text"].startswith("Job #1 · flaky — failed")
+        assert update["text"].split("\n\n", 1)[1].startswith("Job #1 · flaky — failed")
         retry = next(b for b in update["blocks"] if b["type"] == "actions")["elements"][0]
         assert (retry["action_id"], retry["value"]) == ("job.retry", "1:0")
 
@@ -69,8 +69,9 @@ async def test_retry_on_a_failed_job_posts_the_new_job_in_the_channel(
             for p in standin.called("chat.postMessage")
             if p["channel"] == "C0OPS" and "thread_ts" not in p
         ]
-        assert [c["text"].split(" · ")[0] for c in cards] == ["Job #1", "Job #2"]
-        assert cards[1]["text"].startswith("Job #2 · flaky started")
+        bodies = [c["text"].split("\n\n", 1)[1] for c in cards]  # after each summary (F2)
+        assert [b.split(" · ")[0] for b in bodies] == ["Job #1", "Job #2"]
+        assert bodies[1].startswith("Job #2 · flaky started")
         assert slack.rows("SELECT id, state FROM jobs") == [(1, "failed"), (2, "failed")]
         assert not standin.responses  # the failed card stays as it was
 
@@ -103,3 +104,42 @@ async def test_a_forged_or_unknown_button_is_answered_and_audited_and_changes_no
     assert slack.rows("SELECT action, outcome FROM audit_log WHERE action = 'button'") == [
         ("button", "invalid")
     ]
+
+
+async def test_the_review_card_is_posted_for_the_channel_and_remembered_with_its_draft(
+    slack: SlackHarness,
+) -> None:
+    await _submitted_draft(slack)
+    await slack.slack.runtime.drain()
+    [card] = [p for p in slack.standin.called("chat.postMessage") if p["channel"] == "C0OPS"]
+    assert "Sent for review here." in card["text"]
+    buttons = [
+        e["action_id"] for b in card["blocks"] if b["type"] == "actions" for e in b["elements"]
+    ]
+    assert {"draft.approve", "draft.reject", "draft.changes"} <= set(buttons)
+    assert slack.rows("SELECT kind, draft_id, channel FROM posted_messages") == [
+        ("draft", 1, "C0OPS")
+    ]
+
+
+async def test_submit_pressed_on_the_private_draft_card_posts_the_review_card_for_everyone(
+    slack: SlackHarness,
+) -> None:
+    draft = 'schedule draft demo --cron "0 2 * * *" --tz UTC --keep 5'
+    await slack.post(slash_command(draft, user=ADMIN, response_url=""))
+    before = len(slack.standin.responses)
+    body = block_actions(
+        "draft.submit",
+        "1:1",
+        user=ADMIN,
+        response_url=slack.standin.response_url("e"),
+        ephemeral=True,
+    )
+    status, _ = await slack.post(body)
+    assert status == 200
+    [gone] = (await slack.standin.wait_for_responses(before + 1))[before:]
+    assert gone.get("delete_original") is True  # the private card goes away
+    [card] = [p for p in slack.standin.called("chat.postMessage") if p["channel"] == "C0OPS"]
+    assert "draft.approve" in json.dumps(card["blocks"]) and "Sent for review" in card["text"]
+    assert slack.rows("SELECT state FROM drafts") == [("submitted",)]
+    assert slack.rows("SELECT kind, draft_id FROM posted_messages") == [("draft", 1)]

@@ -31,7 +31,7 @@ async def test_a_run_goes_from_slash_command_to_its_completion_message(
 
     [posted] = await slack.standin.wait_for("chat.postMessage")
     assert posted["channel"] == "C0OPS"
-    assert posted["text"].startswith("Job #1 · demo started — queued")
+    assert posted["text"].split("\n\n", 1)[1].startswith("Job #1 · demo started — queued")
     assert "Started by: Alice Admin on Slack, in #ops" in posted["text"]  # users.info gave the name
     buttons = next(b for b in posted["blocks"] if b["type"] == "actions")["elements"]
     assert [b["action_id"] for b in buttons] == ["job.cancel", "job.note"]
@@ -40,7 +40,7 @@ async def test_a_run_goes_from_slash_command_to_its_completion_message(
     await slack.settle()
     [update] = slack.standin.called("chat.update")
     assert update["ts"] == "1700000001.000100" and update["channel"] == "C0OPS"
-    assert update["text"].startswith("Job #1 · demo — succeeded")
+    assert update["text"].split("\n\n", 1)[1].startswith("Job #1 · demo — succeeded")
     assert "SHA-256" in update["text"]
     finished = next(b for b in update["blocks"] if b["type"] == "actions")["elements"]
     assert [b["action_id"] for b in finished] == ["job.note"]  # nothing left to cancel
@@ -62,7 +62,7 @@ async def test_a_run_where_the_bot_cannot_post_is_answered_through_the_response_
     await slack.post(body)
     [answer] = await slack.standin.wait_for_responses(1)
     assert answer["response_type"] == "in_channel"
-    assert answer["text"].startswith("Job #1 · demo started")
+    assert answer["text"].split("\n\n", 1)[1].startswith("Job #1 · demo started")
     await slack.settle()
 
 
@@ -146,7 +146,7 @@ async def test_a_finished_job_keeps_the_language_of_its_requester(slack: SlackHa
     await slack.post(slash_command("run demo", user=REVIEWER, response_url=""))
     await slack.settle()
     [update] = slack.standin.called("chat.update")
-    assert update["text"].startswith("Job #1 · demo — réussi")
+    assert update["text"].split("\n\n", 1)[1].startswith("Job #1 · demo — réussi")
 
 
 async def test_a_channel_subscribes_to_alerts_from_slack(slack: SlackHarness) -> None:
@@ -184,7 +184,7 @@ async def test_a_failed_user_lookup_is_not_remembered(slack: SlackHarness) -> No
     await slack.post(slash_command("run demo", user=ADMIN, response_url=""))
     await slack.settle()
     posts = slack.standin.called("chat.postMessage")
-    second = next(p for p in posts if p["text"].startswith("Job #2 · demo started"))
+    second = next(p for p in posts if "\n\nJob #2 · demo started" in p["text"])
     assert "Started by: Alice Admin on Slack, in #ops" in second["text"]
 
 

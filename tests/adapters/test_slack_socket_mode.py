@@ -101,7 +101,7 @@ async def test_a_run_is_acked_then_its_job_message_is_posted_and_the_job_runs(
     [(_, posted, authorization)] = [c for c in socket_api.calls if c[0] == "chat.postMessage"]
     assert authorization == f"Bearer {BOT_TOKEN}"  # the Web API still uses the bot token
     assert posted["channel"] == "C0OPS"
-    assert posted["text"].startswith("Job #1 · demo started — queued")
+    assert posted["text"].split("\n\n", 1)[1].startswith("Job #1 · demo started — queued")
     await bot.executor.idle()
     with sqlite3.connect(tmp_path / "bot.db") as db:
         rows = db.execute("SELECT id, target, state FROM jobs").fetchall()

@@ -67,7 +67,7 @@ def _facts(card: dict[str, Any]) -> dict[str, str]:
 
 
 def test_a_job_card_has_its_title_status_word_facts_and_speaks_the_summary() -> None:
-    message = job_message(EN, _failed_job())
+    message = job_message(EN, _failed_job(), now=NOW)
     card = message_card(message)
     assert (card["type"], card["version"], card["$schema"]) == (
         "AdaptiveCard",
@@ -92,7 +92,7 @@ def test_a_job_card_has_its_title_status_word_facts_and_speaks_the_summary() -> 
 
 
 def test_job_buttons_are_execute_actions_bound_to_object_version_with_spoken_tooltips() -> None:
-    card = message_card(job_message(EN, _failed_job()))
+    card = message_card(job_message(EN, _failed_job(), now=NOW))
     retry, note = card["actions"]
     assert retry == {
         "type": "Action.Execute",
@@ -152,7 +152,11 @@ def test_an_alert_turns_its_job_page_and_runbook_into_open_url_actions() -> None
 def test_review_buttons_carry_the_draft_version_and_style_their_tone() -> None:
     event = OutboxEvent(EventKind.DRAFT_SUBMITTED, "demo", NOW, {"draft": 3, "version": 2})
     card = message_card(alert_message(EN, event, AlertKind.REVIEW, Severity.INFO, SETTINGS, NOW))
-    shown = [(a["title"], a["verb"], a["data"], a.get("style")) for a in card["actions"]]
+    # F3: the card also opens its review page (Action.OpenUrl, no verb).
+    [page] = [a for a in card["actions"] if a["type"] == "Action.OpenUrl"]
+    assert page["title"] == "Review page" and "/drafts/3/review?expires=" in page["url"]
+    presses = [a for a in card["actions"] if a["type"] != "Action.OpenUrl"]
+    shown = [(a["title"], a["verb"], a["data"], a.get("style")) for a in presses]
     assert shown == [
         ("Approve", "draft.approve", {"object": "3", "version": 2}, "positive"),
         ("Reject", "draft.reject", {"object": "3", "version": 2}, "destructive"),
@@ -242,7 +246,7 @@ def test_long_titles_are_cut_and_huge_messages_stay_under_the_teams_size_limit()
 
 
 def test_the_activity_carries_summary_and_speak_and_no_duplicate_text() -> None:
-    message = job_message(EN, _failed_job())
+    message = job_message(EN, _failed_job(), now=NOW)
     activity = message_activity(message)
     assert activity["type"] == "message" and "text" not in activity
     assert activity["summary"] == activity["speak"] == message.summary
@@ -332,7 +336,7 @@ def test_the_french_translator_gives_french_labels() -> None:
     assert [c["title"] for c in inputs["kind"]["choices"]] == ["note", "relance", "anomalie"]
     assert card["actions"][0]["title"] == "Enregistrer"
     assert _inputs(form_card(draft_form(fr, ["demo"])))["target"]["label"] == "Cible"
-    status = message_card(job_message(fr, _failed_job()))["body"][1]
+    status = message_card(job_message(fr, _failed_job(), now=NOW))["body"][1]
     assert status["text"] == "échoué"
 
 
@@ -352,7 +356,7 @@ def test_an_invoke_value_round_trips_verb_data_and_typed_inputs() -> None:
     verb, data = card_from_invoke_value(json.loads(json.dumps(value)))
     assert verb == "form.submit"
     assert data == {"form": "note", "context": "7", "text": "looks fine", "kind": "note"}
-    button = message_card(job_message(EN, _failed_job()))["actions"][0]
+    button = message_card(job_message(EN, _failed_job(), now=NOW))["actions"][0]
     pressed = {"action": {"type": "Action.Execute", "verb": button["verb"], "data": button["data"]}}
     assert card_from_invoke_value(pressed) == ("job.retry", {"object": "7", "version": 0})
     no_data = {"action": {"type": "Action.Execute", "verb": "x"}}
@@ -445,7 +449,7 @@ def test_long_facts_such_as_a_checksum_are_drawn_where_they_wrap_in_their_order(
     sha = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
     archive = "/srv/archives/demo/nightly-full-export_2026-11-25T03-00-00Z.tar.zst"
     job = replace(_failed_job(), sha256=sha, archive_path=archive, file_count=214)
-    card = message_card(job_message(EN, job))
+    card = message_card(job_message(EN, job, now=NOW))
     assert [v for v in _unwrappable(card) if len(v) > cards.MAX_FACT_VALUE] == []
     texts = [b["text"] for b in card["body"] if b["type"] == "TextBlock"]
     assert sha in texts  # whole: a checksum is copied, not read

@@ -50,6 +50,6 @@ async def test_stats_shows_the_chart_with_its_alt_text_in_the_asker_s_language(
     assert "sig=" in image["url"] and image["url"].startswith("https://bot.example.org/")
     [image] = _images(french)
     assert image["altText"] == (
-        "La durée moyenne est montée de 2 min à 8 min sur 3 jours ; au-dessus de la limite de "
+        "La durée moyenne est montée de 2 min à 8 min sur 3 jours\u202f; au-dessus de la limite de "
         "5 min depuis aujourd’hui."
     )

@@ -103,3 +103,31 @@ async def test_a_conversation_reference_is_replaced_by_a_newer_one(
         assert await uow.references.get("teams", "tenant", "a:1") == newer
         assert await uow.references.get("teams", "other", "a:1") == {"x": 1}
         assert await uow.references.get("slack", "tenant", "a:1") is None
+
+
+async def test_a_drafts_cards_are_found_on_their_platform_oldest_first(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    async with uow_factory() as uow:
+        await uow.posted.record(
+            PostedMessage("slack", "T1", "C1", "1.1", PostedKind.DRAFT, T0, draft_id=3)
+        )
+        await uow.posted.record(
+            PostedMessage("slack", "T1", "C2", "1.2", PostedKind.ALERT, T0, draft_id=3)
+        )
+        await uow.posted.record(
+            PostedMessage("teams", "t", "19:c", "9", PostedKind.ALERT, T0, draft_id=3)
+        )
+        await uow.posted.record(
+            PostedMessage("slack", "T1", "C1", "1.3", PostedKind.DRAFT, T0, draft_id=4)
+        )
+        await uow.posted.record(_posted("1.4", 3))  # a job's card: job 3, not draft 3
+        await uow.commit()
+    async with uow_factory(read_only=True) as uow:
+        found = await uow.posted.for_draft(3, "slack")
+        assert [(m.channel, m.message_id, m.kind) for m in found] == [
+            ("C1", "1.1", PostedKind.DRAFT),
+            ("C2", "1.2", PostedKind.ALERT),
+        ]
+        assert [m.message_id for m in await uow.posted.for_draft(3, "teams")] == ["9"]
+        assert await uow.posted.for_draft(5, "slack") == []

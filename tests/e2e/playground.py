@@ -147,6 +147,17 @@ def exportbot_serve(workdir: Path, config: Path) -> Iterator[Running]:
 
 
 @contextmanager
+def exportbot_serve_plain(workdir: Path, **env: str) -> Iterator[Running]:
+    """`exportbot serve` on the built-in demo in `workdir`, on a free loopback port."""
+    port = free_port()
+    args = [EXPORTBOT, "serve", "--port", str(port)]
+    with started(args, workdir, clean_env(**env), workdir / "serve.log") as process:
+        running = Running(process, workdir / "serve.log", port)
+        wait_for_log(running, r"exportbot ready: ", timeout=60)
+        yield running
+
+
+@contextmanager
 def agents_playground(workdir: Path, bot_port: int) -> Iterator[Running]:
     """The Playground's CLI in the Teams channel against the bot, no browser of its own."""
     port = free_port()

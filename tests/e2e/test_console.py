@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import tarfile
@@ -67,6 +68,27 @@ def test_unknown_input_gets_a_short_reply_never_a_traceback(workdir: Path) -> No
 def test_french_replies_follow_the_locale(workdir: Path) -> None:
     done = console(workdir, "dave", "run demo\n", "--locale", "fr")
     assert "Il vous faut la capacité « lancer » sur demo pour cela." in done.stdout
+
+
+def test_french_replies_use_french_spacing_numbers_and_plurals(workdir: Path) -> None:
+    """Issue 17: U+202F before `: ; ? !`, a decimal comma, agreeing plurals; English as it was."""
+    assert console(workdir, "alice", "run demo\n").returncode == 0
+    done = console(workdir, "bob", "status #1\nstauts\nstatus no-such\nhistory\n", "--locale", "fr")
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    assert "Cible\u202f: demo\n" in out
+    assert "Vouliez-vous dire\u202f: status\u202f?" in out
+    assert "Il n'y a pas de cible « no-such ». Cibles\u202f: demo." in out
+    [(files, size)] = query(
+        workdir / "var" / "exportbot.db", "SELECT file_count, size_bytes FROM jobs"
+    )
+    assert isinstance(files, int) and isinstance(size, int) and files > 1
+    assert f"Fichiers\u202f: {files}\n" in out
+    assert re.search(rf"· {size / 1e6:.1f} Mo · {files} fichiers ·".replace(".", ","), out)
+    assert not re.search(r"[ \u00a0][:;?!](\s|$)", out)  # no plain space before a high mark
+    english = console(workdir, "alice", "status #1\nstauts\n").stdout
+    assert "Target: demo\n" in english and "Did you mean: status?" in english
+    assert "\u202f" not in english
 
 
 def test_a_bad_configuration_names_the_key_and_exits_non_zero(workdir: Path) -> None:

@@ -31,3 +31,32 @@ def test_a_draft_is_refused_to_its_author_and_activated_by_a_reviewer(workdir: P
     assert query(
         db, "SELECT actor, action FROM audit_log WHERE outcome = 'refused' ORDER BY id"
     ) == [("console:alice", "schedule review")]
+
+
+def test_the_submitted_card_says_where_it_went_and_whether_anyone_may_approve(
+    workdir: Path,
+) -> None:
+    demo = console(workdir, "alice", DRAFT + "schedule submit #1\n")
+    assert demo.returncode == 0, demo.stderr
+    assert "Sent for review here." in demo.stdout  # the console is the conversation
+    assert "Schedule draft #1 · demo · version 1 — awaiting review" in demo.stdout
+    assert "Nobody but you" not in demo.stdout  # the demo's carol is a reviewer
+
+    alone = workdir / "alone"
+    alone.mkdir()
+    config = alone / "exportbot.toml"
+    config.write_text(
+        f'data_dir = "{alone / "var"}"\n\n[[targets]]\nname = "quick"\nkind = "command"\n'
+        'command = ["true"]\n',
+        encoding="utf-8",
+    )
+    draft = 'schedule draft quick --cron "0 2 * * *" --tz UTC\nschedule submit #1\n'
+    only_alice = console(
+        alone, "alice", draft, "--config", str(config), EXPORTBOT_ADMINS="console:alice"
+    )
+    assert only_alice.returncode == 0, only_alice.stderr
+    assert "Nobody but you may approve drafts of quick, so this one cannot be approved" in (
+        only_alice.stdout
+    )
+    assert "role grant <person> reviewer" in only_alice.stdout
+    assert query(alone / "var" / "exportbot.db", "SELECT state FROM drafts") == [("submitted",)]

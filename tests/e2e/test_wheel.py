@@ -143,6 +143,24 @@ def test_the_installed_package_carries_the_whole_demo_tree(installed: Installed)
     assert (migrations / "script.py.mako").is_file()
 
 
+def test_the_installed_package_renders_the_web_pages_from_its_own_templates(
+    installed: Installed,
+) -> None:
+    shown = installed.run(
+        "python",
+        "-c",
+        "import json, bot, bot.pages as p; from core.i18n import Translator;"
+        "print(json.dumps([bot.__file__, p.refusal(Translator('fr'), 'page.link_expired'),"
+        " [p.static_file(n)[1] for n in sorted(p.STATIC_TYPES)]]))",
+    )
+    assert shown.returncode == 0, shown.stderr
+    where, html, kinds = json.loads(shown.stdout)
+    assert Path(where).is_relative_to(installed.venv)  # not this checkout's
+    assert '<html lang="fr">' in html and "a expiré" in html
+    assert '<link rel="stylesheet" href="/static/pages.css">' in html
+    assert kinds == ["text/css", "text/javascript", "text/javascript"]
+
+
 def test_db_upgrade_from_the_wheel_brings_a_new_database_to_the_head(
     installed: Installed,
 ) -> None:

@@ -14,6 +14,7 @@ from core.app.service import CommandService
 from core.clock import FrozenClock
 from core.domain.capabilities import Role
 from core.domain.model import Actor, Grant, Principal
+from core.jobs.runners.base import Progress
 from storage import SqlUnitOfWorkFactory
 
 T0 = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
@@ -25,6 +26,9 @@ class NoJobs:
 
     def request_cancel(self, job_id: int) -> bool:
         return False
+
+    def progress_of(self, job_id: int) -> Progress | None:
+        return None
 
 
 def _actor(principal: Principal) -> Actor:

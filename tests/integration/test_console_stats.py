@@ -34,8 +34,8 @@ async def test_the_console_prints_the_sparklines_and_where_it_wrote_the_chart(
     assert reply is not None
     chart = tmp_path / "var" / "charts" / "stats-db-2d.png"
     assert reply.splitlines()[-1] == f"Graphique enregistré dans {chart.resolve()}"
-    assert "Durée : ▁█  de 20 s à 40 s, 30 s en moyenne" in reply
-    assert "Taille : pas d’archive (la cible lance une commande)" in reply
+    assert "Durée\u202f: ▁█  de 20 s à 40 s, 30 s en moyenne" in reply
+    assert "Taille\u202f: pas d’archive (la cible lance une commande)" in reply
     data = chart.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     assert struct.unpack(">II", data[16:24]) == (PNG_WIDTH, PNG_HEIGHT)

@@ -82,6 +82,10 @@ class Chat(Protocol):
     async def job_thread(self, job_id: int) -> list[Seen]:
         """What the bot said in that job's thread, oldest first."""
 
+    async def redrawn_draft_card(self, draft_id: int, channel: str) -> Seen:
+        """The card of draft `draft_id` the bot posted in `channel`, once redrawn after a
+        decision taken elsewhere, as it reads then."""
+
     async def posted_in(self, channel: str) -> list[Seen]:
         """New top-level messages the bot posted in `channel`, oldest first."""
 
@@ -112,6 +116,9 @@ class Chat(Protocol):
 
     def principal(self, person: str) -> str:
         """`platform:workspace:user` of `person`."""
+
+    def mention(self, person: str) -> str:
+        """How `person` is @mentioned in what `say` types (the platform's own mention)."""
 
 
 async def have_seen_the_tour(uow_factory: UnitOfWorkFactory, principals: list[str]) -> None:

@@ -1,6 +1,7 @@
 """The scenarios' chat on Discord: interactions signed and shaped as Discord sends them
-(application commands with typed options, button presses, the message command and its modal)
-against the whole bot, read back from the Discord API stand-in."""
+(application commands with typed options, button presses) against the whole bot in gateway
+mode, and messages in threads through the gateway stand-in, read back from the Discord API
+stand-in."""
 
 from __future__ import annotations
 
@@ -17,19 +18,21 @@ from nacl.signing import SigningKey
 from adapters.discord.commands import option_name
 from core.commands.grammar.registry import Kind, Option, Param, find_verb
 from core.commands.grammar.tokens import tokenize
+from tests.adapters.discord_gateway_standin import message_create
 from tests.adapters.discord_harness import SIGNING_KEY, DiscordHarness, discord_harness
 from tests.adapters.discord_standin import (
+    BOT_USER_ID,
     CHANNEL_ID,
     EPHEMERAL,
     GUILD_ID,
     DiscordStandIn,
-    channel_message,
+    _now_iso,
+    bot_user,
     component,
     discord_standin,
-    message_command,
-    modal_submit,
     signed_interaction,
     slash_command,
+    snowflake,
     user_object,
 )
 from tests.scenarios.chat import (
@@ -52,6 +55,8 @@ CHANNELS = {OPS: CHANNEL_ID, ALERTS: "1300000000000000099"}
 MESSAGE, UPDATE, MODAL = 4, 7, 9
 FORGERIES = ("bad signature", "no signature", "stale timestamp", "tampered body")
 _ESCAPED = re.compile(r"\\(.)")
+# What a starting bot reads (who it is; the gateway's address and its application): not saying.
+STARTUP_READS = {"GET /users/@me", "GET /gateway/bot", "GET /oauth2/applications/@me"}
 
 
 def _words(message: dict[str, Any]) -> str:
@@ -78,6 +83,8 @@ def _seen(message: dict[str, Any], message_id: str | None = None) -> Seen:
 def _typed(argument: Param | Option, value: str) -> object:
     if argument.kind in (Kind.JOB, Kind.DRAFT, Kind.INT):
         return int(value.lstrip("#"))
+    if argument.kind is Kind.WHO and value.startswith("<@") and value.endswith(">"):
+        return value[2:-1]  # picked in the user option: Discord sends the person's id
     return value
 
 
@@ -122,16 +129,16 @@ class DiscordChat(HarnessedBot[DiscordHarness]):
     note_link = rf"https://discord\.com/channels/{GUILD_ID}/\d+/\d+$"
 
     def __init__(self, tmp_path: Path, standin: DiscordStandIn) -> None:
-        super().__init__(lambda: discord_harness(tmp_path, standin, targets=[QUICK, BROKEN, SITE]))
+        super().__init__(
+            lambda: discord_harness(
+                tmp_path, standin, targets=[QUICK, BROKEN, SITE], discord_gateway=True
+            )
+        )
         self.standin = standin
         self._ids = itertools.count(1)
+        self._starts = 0
         self._said_token = ""  # the interaction token of the last command
         self._known: set[str] = set()  # the messages there were before it
-
-    async def start(self) -> None:
-        await super().start()
-        seen = [self.principal(ALICE), self.principal(CAROL)]
-        await have_seen_the_tour(self.harness.bot.uow_factory, seen)
 
     async def _answered(self, interaction: dict[str, Any]) -> dict[str, Any]:
         status, answer = await self.harness.send(interaction)
@@ -184,26 +191,33 @@ class DiscordChat(HarnessedBot[DiscordHarness]):
         return str(message_id)
 
     async def reply_in_job_thread(self, person: str, job_id: int, text: str) -> None:
-        """Someone writes in the job's thread; `person` uses "Annotate export job" on it,
-        and saves the note the modal offers (their words, prefilled)."""
+        """`person` writes in the job's thread, mentioning the bot: Discord sends the message
+        to the bot's gateway connection (gateway mode, as the other platforms' events)."""
         thread = self._job_message_id(job_id)  # a thread started from a message has its id
-        said = channel_message(text, author=user_object(person), channel_id=thread)
-        menu = _in(thread, message_command(said, user=person))
-        menu["channel"].update(type=11, parent_id=CHANNEL_ID)  # a public thread
-        modal = await self._answered(menu)
-        assert modal["type"] == MODAL, modal
-        labels = modal["data"]["components"]
-        [note] = [c["component"] for c in labels if c["component"]["custom_id"] == "text"]
-        assert note["value"] == text  # prefilled with what was said
-        submit = _in(
-            thread,
-            modal_submit(
-                modal["data"]["custom_id"], {"text": note["value"], "kind": ["note"]}, user=person
-            ),
+        notes = len(self.rows("SELECT id FROM annotations"))
+        said = message_create(
+            f"<@{BOT_USER_ID}> {text}",
+            author=user_object(person),
+            channel_id=thread,
+            guild_id=GUILD_ID,
+            mentions=[bot_user()],
+            message_id=snowflake(),
+            timestamp=_now_iso(),
         )
-        saved = await self._answered(submit)
-        assert saved["type"] == MESSAGE and saved["data"]["flags"] & EPHEMERAL
+        await self.standin.gateway_standin.dispatch("MESSAGE_CREATE", said)
+        await eventually(
+            lambda: len(self.rows("SELECT id FROM annotations")),
+            lambda count: count > notes,
+            f"a note from job #{job_id}'s thread",
+        )
         await self.settle()
+
+    async def start(self) -> None:
+        await super().start()
+        self._starts += 1  # each process identifies once on the gateway before it is used
+        await self.standin.gateway_standin.wait_identified(self._starts)
+        seen = [self.principal(ALICE), self.principal(CAROL)]
+        await have_seen_the_tour(self.harness.bot.uow_factory, seen)
 
     async def job_message(self, job_id: int) -> Seen:
         message_id = self._job_message_id(job_id)
@@ -213,6 +227,23 @@ class DiscordChat(HarnessedBot[DiscordHarness]):
             f"a redraw of job #{job_id}'s message",
         )
         return _seen(message, message_id)
+
+    async def redrawn_draft_card(self, draft_id: int, channel: str) -> Seen:
+        # The dispatcher writes where it posted a moment after posting.
+        [(message_id,)] = await eventually(
+            lambda: self.rows(
+                "SELECT message_id FROM posted_messages"
+                f" WHERE draft_id = {draft_id} AND channel = '{CHANNELS[channel]}'"
+            ),
+            bool,
+            f"draft #{draft_id}'s card in {channel}",
+        )
+        message = await eventually(
+            lambda: self.standin.messages[str(message_id)],
+            lambda m: m["edited_timestamp"] is not None,
+            f"a redraw of draft #{draft_id}'s card in {channel}",
+        )
+        return _seen(message, str(message_id))
 
     def _posts_in(self, channel: str) -> list[dict[str, Any]]:
         return [
@@ -230,7 +261,15 @@ class DiscordChat(HarnessedBot[DiscordHarness]):
         posts = await eventually(
             lambda: self._posts_in(CHANNELS[channel]), bool, f"a post in {channel}"
         )
-        return [_seen(p) for p in posts]
+        return [_seen(p, self._id_of(CHANNELS[channel], p)) for p in posts]
+
+    def _id_of(self, channel: str, posted: dict[str, Any]) -> str | None:
+        """The id the stand-in gave a post (the request named it only by its nonce)."""
+        if "id" in posted:
+            return str(posted["id"])
+        nonce = str(posted.get("nonce") or "")
+        found = self.standin.nonces.get((channel, nonce)) if nonce else None
+        return str(found["id"]) if found else None
 
     async def forge(self, forgery: str, text: str) -> int:
         path, options = slash(text)
@@ -280,7 +319,10 @@ class DiscordChat(HarnessedBot[DiscordHarness]):
         return await fetch(self.harness.client, url)
 
     def sent_anything(self) -> bool:
-        return any(r.route != "GET /users/@me" for r in self.standin.requests)
+        return any(r.route not in STARTUP_READS for r in self.standin.requests)
+
+    def mention(self, person: str) -> str:
+        return f"<@{user_object(person)['id']}>"
 
     def principal(self, person: str) -> str:
         return f"discord:{GUILD_ID}:{user_object(person)['id']}"

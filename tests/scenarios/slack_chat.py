@@ -160,6 +160,23 @@ class SlackChat(HarnessedBot[SlackHarness]):
         )
         return _seen(updates[-1])
 
+    async def redrawn_draft_card(self, draft_id: int, channel: str) -> Seen:
+        # The dispatcher writes where it posted a moment after posting.
+        [(ts,)] = await eventually(
+            lambda: self.rows(
+                "SELECT message_id FROM posted_messages"
+                f" WHERE draft_id = {draft_id} AND channel = '{CHANNELS[channel]}'"
+            ),
+            bool,
+            f"draft #{draft_id}'s card in {channel}",
+        )
+        updates = await eventually(
+            lambda: [u for u in self.standin.called("chat.update") if u["ts"] == ts],
+            bool,
+            f"a redraw of draft #{draft_id}'s card in {channel}",
+        )
+        return _seen(updates[-1])
+
     async def job_thread(self, job_id: int) -> list[Seen]:
         ts = self._job_ts(job_id)
         replies = await eventually(
@@ -240,6 +257,9 @@ class SlackChat(HarnessedBot[SlackHarness]):
 
     def sent_anything(self) -> bool:
         return bool(self.standin.called("chat.postMessage") or self.standin.responses)
+
+    def mention(self, person: str) -> str:
+        return f"<@{USERS[person]}>"
 
     def principal(self, person: str) -> str:
         return f"slack:{TEAM}:{USERS[person]}"

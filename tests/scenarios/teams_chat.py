@@ -10,6 +10,7 @@ import json
 import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,7 @@ from tests.adapters.teams_standin import (
     card_action,
     connector_standin,
     message,
+    user_mention,
 )
 from tests.clients import corpus
 from tests.scenarios.chat import (
@@ -191,9 +193,27 @@ class TeamsChat:
                 locale=locale,
                 conversation=conversation,
                 activity_id=activity_id,
+                mentions=self._mentions(text, conversation),
             )
         )
         return activity_id
+
+    def _mentions(self, text: str, conversation: str) -> list[dict[str, Any]]:
+        """The entities of the people `text` mentions. As the Teams web client may, with only
+        their `29:` id: the bot finds them in the conversation's roster, where they are."""
+        found = []
+        channel = conversation.partition(";")[0]
+        for user, name, _ in USERS.values():
+            if f"<at>{name}</at>" not in text:
+                continue
+            roster = self.connector.members.get(channel, [])
+            if not any(m["aadObjectId"] == user for m in roster):
+                self.connector.member(channel, user, name)
+            found.append(user_mention(name, member=f"29:{user}"))
+        return found
+
+    def mention(self, person: str) -> str:
+        return f"<at>{USERS[person][1]}</at>"
 
     async def say(self, person: str, text: str, *, channel: str = OPS) -> Seen:
         activity_id = await self._write(person, text, CHANNELS[channel])
@@ -235,6 +255,7 @@ class TeamsChat:
             name=name,
             locale=locale,
             card_message_id=on.message_id,
+            conversation=on.extra.get("conversation", CHANNEL),
         )
         response = await self.client.post("/api/messages", json=invoke)
         assert response.status == 200  # an invoke is answered in its HTTP response
@@ -279,6 +300,23 @@ class TeamsChat:
         )
         return _seen(updates[-1], card_id)
 
+    async def redrawn_draft_card(self, draft_id: int, channel: str) -> Seen:
+        # The dispatcher writes where it posted a moment after posting.
+        [(message_id,)] = await eventually(
+            lambda: self.rows(
+                "SELECT message_id FROM posted_messages"
+                f" WHERE draft_id = {draft_id} AND channel = '{CHANNELS[channel]}'"
+            ),
+            bool,
+            f"draft #{draft_id}'s card in {channel}",
+        )
+        updates = await eventually(
+            lambda: self._updates_of(str(message_id)),
+            bool,
+            f"a redraw of draft #{draft_id}'s card in {channel}",
+        )
+        return _seen(updates[-1], str(message_id))
+
     async def job_thread(self, job_id: int) -> list[Seen]:
         chain = f"/v3/conversations/{self._chain(job_id)}/activities"
         said = await eventually(
@@ -296,14 +334,18 @@ class TeamsChat:
         top_level = f"/v3/conversations/{CHANNELS[channel]}/activities"
         posts = await eventually(
             lambda: [
-                body
-                for verb, path, body in self.connector.sent
+                (body, self.connector.answered[i])
+                for i, (verb, path, body) in enumerate(self.connector.sent)
                 if verb == "POST" and path == top_level
             ],
             bool,
             f"a post in {channel}",
         )
-        return [_seen(body) for body in posts]
+        # Where a press on it comes from: its conversation, and its id there.
+        return [
+            replace(seen, extra={**seen.extra, "conversation": CHANNELS[channel]})
+            for seen in (_seen(body, posted) for body, posted in posts)
+        ]
 
     async def forge(self, forgery: str, text: str) -> int:
         authorization = FORGERIES[forgery]

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.scenarios.chat import ALERTS, ALICE, CAROL, NINA, Chat, Seen
+from tests.scenarios.chat import ALERTS, ALICE, CAROL, NINA, OPS, Chat, Seen
 from tests.scenarios.conftest import PLATFORMS
 
 DRAFT = 'schedule draft quick --cron "0 2 * * *" --tz UTC --keep 5'
@@ -219,6 +219,154 @@ async def test_exclude_previews_each_preset_and_its_button_opens_a_draft_with_th
     assert "capacité « rédiger un brouillon » sur site" in refused.text
     await chat.settle()
     assert chat.rows("SELECT version, exclude FROM drafts") == [(2, '["node_modules/"]')]
+
+
+async def test_a_french_reader_gets_french_spacing_and_people_s_words_as_typed(chat: Chat) -> None:
+    """Issue 17: U+202F before `: ; ? !` in French on every platform, English untouched."""
+    refused = await chat.say(CAROL, "status no-such")
+    assert "Il n'y a pas de cible « no-such ». Cibles\u202f: quick, broken, site." in refused.text
+    english = await chat.say(ALICE, "status no-such")
+    assert "Targets: quick, broken, site." in english.text and "\u202f" not in english.text
+
+
+# --- reviews where reviewers are (issue 17) ---
+
+
+async def test_a_reviewer_beside_the_author_sees_the_card_and_approves_it_there(
+    chat: Chat,
+) -> None:
+    await chat.say(ALICE, DRAFT)
+    review = await chat.say(ALICE, "schedule submit #1")  # in a channel with no subscription
+    assert not review.private  # the whole conversation sees it, Carol too
+    assert {"draft.approve", "draft.reject", "draft.changes"} <= set(review.actions)
+    assert "Sent for review here." in review.text
+    assert "Nobody but you" not in review.text
+    approved = await chat.press(CAROL, review, "draft.approve", "1", _draft_version(chat))
+    assert not approved.private and "Approuvé par Carol" in approved.text
+    assert chat.rows("SELECT target, cron FROM schedules WHERE active") == [("quick", "0 2 * * *")]
+    await chat.settle()
+    assert chat.rows("SELECT count(*) FROM deliveries") == [(0,)]  # nobody subscribed
+
+
+async def test_a_subscribed_channel_gets_the_card_too_but_the_submitting_one_only_once(
+    chat: Chat,
+) -> None:
+    await chat.say(ALICE, "subscribe quick review", channel=ALERTS)
+    await chat.say(ALICE, "subscribe quick review")  # the channel the draft is submitted in
+    await chat.say(ALICE, DRAFT)
+    here = await chat.say(ALICE, "schedule submit #1")
+    assert not here.private and "draft.approve" in here.actions
+    assert "Sent for review here and to 1 channel subscribed to review alerts." in here.text
+    await chat.settle()
+    [card] = await chat.posted_in(ALERTS)
+    assert "draft.approve" in card.actions and "quick" in card.text
+    assert chat.rows("SELECT count(*) FROM deliveries") == [(1,)]  # not again in this channel
+    version = _draft_version(chat)
+    approved = await chat.press(CAROL, card, "draft.approve", "1", version)
+    assert not approved.private and "Approuvé par Carol" in approved.text
+    assert chat.rows("SELECT state FROM drafts") == [("approved",)]
+    # The copy where it was submitted is redrawn: decided, its buttons gone.
+    redrawn = await chat.redrawn_draft_card(1, OPS)
+    assert "approved and active" in redrawn.text and "Carol" in redrawn.text
+    assert not {"draft.approve", "draft.reject", "draft.changes"} & set(redrawn.actions)
+    # A press on a copy drawn before the decision acts no more, and says so privately.
+    again = await chat.press(CAROL, here, "draft.approve", "1", version)
+    assert again.private
+    assert chat.rows("SELECT count(*) FROM schedules") == [(1,)]
+
+
+async def test_approved_where_it_was_submitted_the_subscribed_channels_copy_is_redrawn(
+    chat: Chat,
+) -> None:
+    await chat.say(ALICE, "subscribe quick review", channel=ALERTS)
+    await chat.say(ALICE, DRAFT)
+    here = await chat.say(ALICE, "schedule submit #1")
+    await chat.settle()
+    [card] = await chat.posted_in(ALERTS)
+    assert "draft.approve" in card.actions
+    approved = await chat.press(CAROL, here, "draft.approve", "1", _draft_version(chat))
+    assert not approved.private and "Approuvé par Carol" in approved.text
+    redrawn = await chat.redrawn_draft_card(1, ALERTS)
+    assert "approved and active" in redrawn.text
+    assert not {"draft.approve", "draft.reject", "draft.changes"} & set(redrawn.actions)
+
+
+async def test_the_author_is_told_plainly_when_nobody_else_may_approve(chat: Chat) -> None:
+    chat.rows("DELETE FROM grants WHERE role = 'reviewer'")  # Carol was the only reviewer
+    await chat.say(ALICE, DRAFT)
+    review = await chat.say(ALICE, "schedule submit #1")
+    assert "Nobody but you may approve drafts of quick, so this one cannot be approved" in (
+        review.text
+    )
+    assert "grant someone the reviewer role with" in review.text
+    assert chat.rows("SELECT state FROM drafts") == [("submitted",)]
+
+
+async def test_an_admin_names_a_reviewer_by_mention_and_they_approve_the_stuck_draft(
+    chat: Chat,
+) -> None:
+    chat.rows("DELETE FROM grants WHERE role = 'reviewer'")  # Carol has no role yet
+    await chat.say(ALICE, DRAFT)
+    review = await chat.say(ALICE, "schedule submit #1")
+    assert "Nobody but you may approve drafts of quick" in review.text
+    refused = await chat.press(CAROL, review, "draft.approve", "1", _draft_version(chat))
+    assert refused.private
+    granted = await chat.say(ALICE, f"role grant {chat.mention(CAROL)} reviewer")
+    assert f"{chat.principal(CAROL)} is now reviewer for all targets." in granted.text
+    assert (chat.principal(CAROL), "reviewer") in chat.rows("SELECT principal, role FROM grants")
+    approved = await chat.press(CAROL, review, "draft.approve", "1", _draft_version(chat))
+    assert not approved.private and "Approuvé par Carol" in approved.text
+    assert chat.rows("SELECT state FROM drafts") == [("approved",)]
+
+
+# -- F2 and F3: the spoken summary, and the pages the replies link ---------------------------
+
+_PAGE_LINK = re.compile(
+    r"https?://[^\s\"'<>|)\]]+/(?:jobs/\d+|targets/[\w.-]+/history)\?[^\s\"'<>|)\]]+"
+)
+
+
+def _page_links(seen: Seen) -> list[str]:
+    """The signed page links a reply carries, wherever its platform puts them."""
+    raw = json.dumps(seen.extra, default=str) + seen.text
+    return [link.replace("&amp;", "&").replace("\\u0026", "&") for link in _PAGE_LINK.findall(raw)]
+
+
+async def test_summary_says_a_failed_job_s_state_and_next_step_in_one_sentence(
+    chat: Chat,
+) -> None:
+    await chat.say(ALICE, "run broken")
+    await chat.settle()
+    said = await chat.say(ALICE, "summary #1")
+    assert said.private or chat.platform == "teams"  # Teams has no message for one person
+    assert (
+        "Job #1 of broken failed just now: its command ended with an error; "
+        "read the log tail, fix the cause, then retry." in said.text
+    )
+    french = await chat.say(CAROL, "summary #1")
+    assert "Le job #1 de broken a échoué à l'instant : sa commande s'est terminée en erreur" in (
+        french.text
+    )
+    [link, *_] = _page_links(said)
+    status, headers, body = await chat.download(link)
+    assert status == 200 and headers["Content-Type"].startswith("text/html")
+    assert "Job #1 of broken failed just now" in body.decode()  # the page's Spoken summary
+    [french_link, *_] = _page_links(french)
+    status, _, body = await chat.download(french_link)
+    assert status == 200 and '<html lang="fr">' in body.decode()
+    missing = await chat.say(ALICE, "summary #42")
+    assert "There is no job #42." in missing.text
+
+
+async def test_history_links_the_target_s_history_page(chat: Chat) -> None:
+    await chat.say(ALICE, "run quick")
+    await chat.settle()
+    listed = await chat.say(ALICE, "history quick")
+    assert "#1 quick — succeeded" in listed.text
+    links = [link for link in _page_links(listed) if "/targets/quick/history" in link]
+    assert links, listed
+    status, _, body = await chat.download(links[0])
+    assert status == 200 and "History of quick — latest job succeeded" in body.decode()
 
 
 # --- guided tour (D1) ---

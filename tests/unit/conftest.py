@@ -10,6 +10,7 @@ from core.clock import FrozenClock
 from core.commands.actions import Press
 from core.domain.capabilities import Role
 from core.domain.model import CONFIG_GRANTOR, Actor, Grant, Principal, TargetKind, TargetSpec
+from core.jobs.runners.base import Progress
 from core.views.message import Message
 from tests.fakes import FakeStore
 
@@ -46,6 +47,7 @@ class RecordingJobControl:
     def __init__(self) -> None:
         self.launched: list[int] = []
         self.cancelled: list[int] = []
+        self.progress: dict[int, Progress] = {}  # what a running job's runner reported
 
     def launch(self, job_id: int) -> None:
         self.launched.append(job_id)
@@ -53,6 +55,9 @@ class RecordingJobControl:
     def request_cancel(self, job_id: int) -> bool:
         self.cancelled.append(job_id)
         return True
+
+    def progress_of(self, job_id: int) -> Progress | None:
+        return self.progress.get(job_id)
 
 
 @pytest.fixture

@@ -211,7 +211,7 @@ async def test_stats_and_the_audit_export_see_a_reported_run(
     }
     await api.handle(Operation.REPORT, "demo", None, headers, raw)
     stats = await service.execute_text("stats demo", console("alice"))
-    assert "1 successful jobs" in stats.text and "7.0 MB on average" in stats.text
+    assert "1 successful job in" in stats.text and "7.0 MB on average" in stats.text
     rows = [
         row
         async for batch in FakeJobArchive(store).export_batches(

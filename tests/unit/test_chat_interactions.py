@@ -291,6 +291,19 @@ async def test_empty_words_in_a_jobs_thread_get_the_help_of_annotate(
     assert store.state.annotations == []
 
 
+async def test_words_that_clean_away_to_nothing_get_the_help_not_an_empty_note(
+    service: CommandService, store: FakeStore, clock: FrozenClock
+) -> None:
+    # Found by the Discord gateway's hostile test: "@exportbot \x00" was saved as a note "".
+    await service.execute_text("run demo", console("bob"))
+    await _post(store, clock, PostedKind.JOB, "m1")
+    help_annotate = await service.execute_text("help annotate", console("bob"), prefix=PREFIX)
+    for words in ("\x00", "\x00 \x1b\x00", "\x07\t"):
+        answer = await _words_under_m1(service, words, link="")
+        assert answer.text == help_annotate.text, repr(words)
+    assert store.state.annotations == []
+
+
 async def test_words_outside_a_jobs_thread_are_a_command(
     service: CommandService, store: FakeStore, clock: FrozenClock
 ) -> None:
@@ -533,3 +546,61 @@ def test_an_ending_goes_in_the_reply_chain_the_card_was_answered_in(clock: Froze
     elsewhere = posted("C2", "root-elsewhere", PostedKind.NOTE)
     assert in_reply_chain(card, [card, elsewhere]) == "card"  # no chain in its channel
     assert in_reply_chain(card, [card, elsewhere, posted("C1", "root", PostedKind.NOTE)]) == "root"
+
+
+# --- a draft decided in one place, redrawn everywhere (issue 17) ---
+
+
+async def test_a_decision_redraws_every_card_of_the_draft_but_the_pressed_one(
+    service: CommandService, store: FakeStore, surface: FakeSurface, clock: FrozenClock
+) -> None:
+    from core.app.drafts import DraftCardRedrawer
+
+    redrawer = DraftCardRedrawer(service, surface)
+    asked: list[tuple[int, str]] = []
+    service.draft_listeners.append(lambda draft, pressed: asked.append((draft, pressed)))
+    await service.execute_text('schedule draft demo --cron "0 2 * * *" --tz UTC', console("alice"))
+    await service.execute_text("schedule submit #1", console("alice"))
+    book = PostBook(service, clock, PLATFORM, lambda job: asyncio.sleep(0))
+    for channel, message_id, kind in (
+        ("ops", "m1", PostedKind.DRAFT),
+        ("reviews", "m2", PostedKind.ALERT),
+        ("ops", "m3", PostedKind.ALERT),
+    ):
+        await book.remember("", MessageRef(channel, message_id), kind, draft_id=1)
+    await book.remember("", MessageRef("ops", "m9"), PostedKind.DRAFT, draft_id=2)
+    assert asked == []  # submitting redraws nothing
+
+    decided = await press(
+        service, "draft.approve", "1:1", console("carol"), prefix=PREFIX, message="ops:m1"
+    )
+    assert decided.disposition is Disposition.REPLACE
+    assert asked == [(1, "ops:m1")]  # once committed, with the pressed message
+    assert await redrawer.redraw(*asked[0]) == 2
+    assert [(s.what, s.ref) for s in surface.sent] == [
+        ("update", MessageRef("reviews", "m2")),
+        ("update", MessageRef("ops", "m3")),  # same channel, another message
+    ]
+    for sent in surface.sent:
+        assert "approved and active" in sent.message.text and not sent.message.actions
+
+
+async def test_a_refused_decision_redraws_nothing_and_a_failed_redraw_is_only_logged(
+    service: CommandService, surface: FakeSurface, clock: FrozenClock
+) -> None:
+    from core.app.drafts import DraftCardRedrawer
+
+    asked: list[tuple[int, str]] = []
+    service.draft_listeners.append(lambda draft, pressed: asked.append((draft, pressed)))
+    await service.execute_text('schedule draft demo --cron "0 2 * * *" --tz UTC', console("alice"))
+    await service.execute_text("schedule submit #1", console("alice"))
+    own = await press(
+        service, "draft.approve", "1:1", console("alice"), prefix=PREFIX, message="ops:m1"
+    )
+    assert own.disposition is Disposition.PRIVATE and asked == []
+    book = PostBook(service, clock, PLATFORM, lambda job: asyncio.sleep(0))
+    await book.remember("", MessageRef("reviews", "m2"), PostedKind.ALERT, draft_id=1)
+    await service.execute_text("schedule withdraw #1", console("alice"))
+    assert asked == [(1, "")]  # typed, not pressed: every card is redrawn
+    surface.refusing.add("update")
+    assert await DraftCardRedrawer(service, surface).redraw(1) == 0

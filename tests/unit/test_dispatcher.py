@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from bot.bootstrap import PLATFORMS
+from core.app.service import CommandService
 from core.clock import FrozenClock
 from core.delivery.dispatcher import PER_DESTINATION, Dispatcher
 from core.delivery.model import Delivery, DeliveryState
@@ -36,10 +37,12 @@ from core.domain.conversations import PostedKind
 from core.domain.events import EventKind, OutboxEvent
 from core.domain.model import CONFIG_GRANTOR, Grant, Job, JobState, Origin, OriginKind, Principal
 from core.domain.subscriptions import ALL_KINDS, Destination, Severity, Subscription
+from core.handlers.schedules import expire_drafts
 from core.ports import UnitOfWorkFactory
 from core.views.alerts import AlertSettings
 from core.views.message import Field, Message
 from tests.fakes import FakeStore
+from tests.unit.conftest import console
 
 OPS = Destination("slack", "T1", "C0OPS")
 DEV = Destination("slack", "T1", "C0DEV")
@@ -813,3 +816,72 @@ async def test_leaving_right_after_a_wake_stops_the_dispatcher(
                     task.cancel()
             await asyncio.sleep(0.01)
     assert hung == [], f"still running after a wake {hung} loop turns before shutdown"
+
+
+# -- review alerts: remembered with their draft, redrawn once it is decided (issue 17) --------
+
+
+async def _submitted(service: CommandService) -> None:
+    draft = 'schedule draft demo --cron "0 2 * * *" --tz UTC'
+    await service.execute_text(draft, console("alice"))
+    await service.execute_text("schedule submit #1", console("alice"))
+
+
+async def test_a_review_alert_is_remembered_with_its_draft(
+    store: FakeStore, clock: FrozenClock, service: CommandService
+) -> None:
+    await _subscribe(store, clock, OPS)
+    await _submitted(service)
+    sender = RecordingSender()
+    dispatcher = _dispatcher(store, clock, sender)
+    await _drain(dispatcher)
+    assert [c.kind for c in sender.calls] == ["post"]  # still awaiting review: no redraw
+    assert [(p.kind, p.draft_id, p.job_id) for p in store.state.posted] == [
+        (PostedKind.ALERT, 1, None)
+    ]
+
+
+async def test_a_review_alert_posted_after_its_draft_was_decided_is_redrawn(
+    store: FakeStore, clock: FrozenClock, service: CommandService
+) -> None:
+    await _subscribe(store, clock, OPS)
+    await _submitted(service)
+    await service.execute_text("schedule review #1 approve", console("carol"))
+    sender = RecordingSender()
+    dispatcher = Dispatcher(
+        store.uow,
+        clock,
+        {SenderKey("slack", "T1"): sender},
+        AlertSettings("https://bot.example.org", b"k", digest_per_minute=0),
+        platforms=PLATFORMS,
+        pacer=Pacer({"slack": FAST}),
+        poll_seconds=0.05,
+        draft_card=service.draft_card,
+    )
+    await _drain(dispatcher)
+    posts = [c for c in sender.calls if c.kind == "post"]
+    assert "Schedule draft #1 for demo awaits review" in posts[0].title
+    [update] = [c for c in sender.calls if c.kind == "update"]
+    assert update.where == "m1" and update.title == "Schedule draft #1 · demo · version 1"
+
+
+async def test_an_expired_draft_is_announced_so_its_cards_are_redrawn(
+    store: FakeStore, clock: FrozenClock, service: CommandService
+) -> None:
+    await _submitted(service)
+    clock.advance(timedelta(days=8))
+    async with store.uow() as uow:
+        assert await expire_drafts(uow, clock) == [1]
+        await uow.commit()
+    expired: list[int] = []
+    dispatcher = Dispatcher(
+        store.uow,
+        clock,
+        {},
+        AlertSettings("https://bot.example.org", b"k"),
+        platforms=PLATFORMS,
+        poll_seconds=0.05,
+        on_draft_expired=expired.append,
+    )
+    await _drain(dispatcher)
+    assert expired == [1]

@@ -32,6 +32,7 @@ OTHER_VARIABLES = {
     "EXPORTBOT_CONFIG",
     "EXPORTBOT_TEST_PG_URL",
     "EXPORTBOT_PAYLOAD_CORPUS",
+    "EXPORTBOT_SCREENSHOTS",  # where the web pages' browser test keeps its screenshots
     "EXPORTBOT_API_URL",
     "EXPORTBOT_API_KEY",
 }

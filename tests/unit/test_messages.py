@@ -44,9 +44,10 @@ def test_a_job_that_made_no_archive_is_summed_up_without_empty_counts() -> None:
 
     start = datetime(2026, 12, 4, 9, 0, tzinfo=UTC)
     job = Job(7, "db-dump", JobState.SUCCEEDED, Origin(OriginKind.SCHEDULE), None, "", start)
-    job.started_at, job.finished_at = start, start + timedelta(seconds=42)
+    end = start + timedelta(seconds=42)
+    job.started_at, job.finished_at = start, end
     for locale in ("en", "fr"):
-        sentence = job_summary(Translator(locale), job)
+        sentence = job_summary(Translator(locale), job, end)
         assert "—" not in sentence and "#7" in sentence, sentence
     job.file_count, job.size_bytes = 12, 3_100_000
-    assert "12 files" in job_summary(Translator("en"), job)
+    assert "12 files" in job_summary(Translator("en"), job, end)

@@ -117,7 +117,7 @@ async def test_the_event_reaches_performance_subscribers_as_an_alert_with_its_ch
         (
             "fr",
             "La durée moyenne est restée autour de 12 min, et la taille moyenne est restée "
-            "autour de 100,0 Mo sur 14 jours ; au-dessus de la limite de 8 min depuis "
+            "autour de 100,0 Mo sur 14 jours\u202f; au-dessus de la limite de 8 min depuis "
             "aujourd’hui.",
         ),
     ):
@@ -129,6 +129,7 @@ async def test_the_event_reaches_performance_subscribers_as_an_alert_with_its_ch
         assert urlsplit(image.url).path == chart_path("demo", 14)
         assert f"https://bot.example.org/jobs/{job}?expires=" in alert.text
     assert alert.title == "demo a franchi une limite de performance"
-    assert "Moyenne des 3 derniers jours : 12 min, 100,0 Mo ; au-dessus de la limite de 8 min." in (
-        alert.sections
+    assert (
+        "Moyenne sur 3 jours\u202f: 12 min, 100,0 Mo\u202f; au-dessus de la limite de 8 min."
+        in alert.sections
     )

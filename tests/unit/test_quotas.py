@@ -108,7 +108,7 @@ async def test_quota_shows_usage_bar_growth_and_days_until_full(
     assert "Used: ▓▓▓▓▓▓▓▓▓▓▓▓▓▓▓▓▓░░░ 8.4 kB of 10.0 kB (84 %)" in text
     assert "Thresholds: 80 % (crossed), 90 %, 100 %" in text
     assert "Growth: +1.2 kB per day (last 7 days)" in text
-    assert "Full in: about 1 days" in text
+    assert "Full in: about 1 day\n" in text
     overview = await _service(store, clock, tmp_path).execute_text("quota", console("bob"))
     assert "demo — above 80 % · ▓" in overview.text
     assert "site-a — no limit set · 0 B in 0 archives" in overview.text
@@ -133,8 +133,8 @@ async def test_recount_reconciles_the_counter_with_the_disk(
     assert "“manage exports” capability on demo" in refused.text
     reply = await service.execute_text("quota demo --recount", console("alice"))
     assert (
-        "Recounted from the disk: 2.5 kB before, 3.0 kB now; 1 recorded archives missing, "
-        "1 files not recorded."
+        "Recounted from the disk: 2.5 kB before, 3.0 kB now; 1 recorded archive missing, "
+        "1 file not recorded."
     ) in reply.text
     assert "demo-20260301T010000Z-job9.tar.gz" in reply.text
     assert (store.state.quotas["demo"].used_bytes, store.state.quotas["demo"].archive_count) == (

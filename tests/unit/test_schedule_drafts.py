@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from core.app.service import CommandService
 from core.clock import FrozenClock
+from core.domain.capabilities import Role
 from core.domain.events import EventKind
-from core.domain.model import Outcome
+from core.domain.model import CONFIG_GRANTOR, Actor, Grant, Outcome, Principal
 from core.domain.schedules import ArchiveRecord, DraftState
 from tests.fakes import FakeStore
-from tests.unit.conftest import console, press
+from tests.unit.conftest import RecordingJobControl, console, press
 
+_NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 DAILY = 'schedule draft demo --cron "0 2 * * *" --tz Europe/Paris --keep 5'
 
 
@@ -241,3 +243,125 @@ async def test_only_managers_see_pending_events(service: CommandService) -> None
     assert "draft.submitted · demo" in pending.text
     refused = await service.execute_text("alerts pending", console("carol"))
     assert "“manage exports” capability" in refused.text
+
+
+# --- reviews where reviewers are (issue 17) ---
+
+
+def _slack(user: str, channel: str) -> Actor:
+    return Actor(Principal("slack", "T1", user), user, "en", channel=channel)
+
+
+async def test_a_submitted_draft_is_a_card_for_the_whole_conversation_that_says_where_it_went(
+    service: CommandService, store: FakeStore
+) -> None:
+    await service.execute_text(DAILY, console("alice"))
+    submitted = await service.execute_text("schedule submit #1", console("alice"))
+    assert submitted.shared and not submitted.ephemeral
+    assert {"draft.approve", "draft.reject", "draft.changes"} <= {a.name for a in submitted.actions}
+    assert submitted.footer.splitlines()[0] == "Sent for review here."
+    assert "Nobody but you" not in submitted.footer  # carol and erin may approve
+    [event] = [e for e in store.state.outbox if e.kind is EventKind.DRAFT_SUBMITTED]
+    assert event.payload["shown_in"] == "console::console"
+
+
+async def test_the_reply_counts_the_other_channels_subscribed_to_review_and_not_this_one(
+    service: CommandService, store: FakeStore
+) -> None:
+    alice = Principal("slack", "T1", "UA")
+    store.state.grants.append(Grant(alice, Role.ADMIN, None, CONFIG_GRANTOR, _NOW))
+    store.state.grants.append(
+        Grant(Principal("slack", "T1", "UC"), Role.REVIEWER, None, CONFIG_GRANTOR, _NOW)
+    )
+    for channel in ("CREVIEW", "COPS", "CMORE"):
+        said = await service.execute_text("subscribe demo review", _slack("UA", channel))
+        assert "receives" in said.text, said.text
+    await service.execute_text("subscribe demo failed", _slack("UA", "CFAILED"))
+    await service.execute_text(DAILY, _slack("UA", "COPS"))
+    submitted = await service.execute_text("schedule submit #1", _slack("UA", "COPS"))
+    assert submitted.footer.splitlines()[0] == (
+        "Sent for review here and to 2 channels subscribed to review alerts."
+    )
+    [event] = [e for e in store.state.outbox if e.kind is EventKind.DRAFT_SUBMITTED]
+    assert event.payload["shown_in"] == "slack:T1:COPS"
+
+
+async def test_the_author_hears_plainly_when_nobody_else_may_approve(
+    service: CommandService, store: FakeStore
+) -> None:
+    store.state.grants = [
+        g for g in store.state.grants if g.role not in (Role.REVIEWER, Role.ADMIN)
+    ]
+    alice = Principal("console", "", "alice")
+    store.state.grants.append(Grant(alice, Role.ADMIN, None, CONFIG_GRANTOR, _NOW))
+    # A reviewer of another target cannot approve drafts of demo.
+    carol = Principal("console", "", "carol")
+    store.state.grants.append(Grant(carol, Role.REVIEWER, "site-a", CONFIG_GRANTOR, _NOW))
+    await service.execute_text(DAILY, console("alice"))
+    submitted = await service.execute_text("schedule submit #1", console("alice"))
+    assert (
+        "Nobody but you may approve drafts of demo, so this one cannot be approved (four eyes): "
+        "grant someone the reviewer role with role grant <person> reviewer"
+    ) in submitted.footer
+    assert [e.payload["draft"] for e in store.state.outbox] == [1]  # submitted all the same
+
+
+async def test_the_french_warning_says_the_same_thing(
+    service: CommandService, store: FakeStore
+) -> None:
+    store.state.grants = [g for g in store.state.grants if g.principal.user_id == "alice"]
+    await service.execute_text(DAILY, console("alice"))
+    submitted = await service.execute_text("schedule submit #1", console("alice", "fr"))
+    assert (
+        "Personne d'autre que vous ne peut approuver les brouillons de demo, celui-ci ne peut "
+        "donc pas être approuvé (quatre yeux)"
+    ) in submitted.footer
+
+
+async def test_submitted_from_a_personal_chat_the_card_is_not_said_to_be_seen_there(
+    service: CommandService, store: FakeStore
+) -> None:
+    alice = Principal("slack", "T1", "UA")
+    store.state.grants.append(Grant(alice, Role.ADMIN, None, CONFIG_GRANTOR, _NOW))
+    store.state.grants.append(
+        Grant(Principal("slack", "T1", "UC"), Role.REVIEWER, None, CONFIG_GRANTOR, _NOW)
+    )
+    await service.execute_text("subscribe demo review", _slack("UA", "CREVIEW"))
+    own_chat = Actor(alice, "UA", "en", channel="D1", direct=True)
+    await service.execute_text(DAILY, own_chat)
+    submitted = await service.execute_text("schedule submit #1", own_chat)
+    assert submitted.footer.splitlines()[0] == (
+        "Sent for review to 1 channel subscribed to review alerts."
+    )
+    [event] = [e for e in store.state.outbox if e.kind is EventKind.DRAFT_SUBMITTED]
+    assert "shown_in" not in event.payload
+
+
+async def test_with_no_channel_and_no_subscription_the_author_learns_where_reviewers_look(
+    service: CommandService,
+) -> None:
+    alice = Actor(Principal("console", "", "alice"), "alice", "en", channel="")
+    await service.execute_text(DAILY, alice)
+    submitted = await service.execute_text("schedule submit #1", alice)
+    assert submitted.footer.splitlines()[0] == (
+        "Submitted for review. No channel subscribes to its review alerts: reviewers find it "
+        "with schedule drafts."
+    )
+
+
+async def test_the_warning_names_the_command_that_grants_roles_on_each_platform(
+    store: FakeStore, clock: FrozenClock, jobs: RecordingJobControl
+) -> None:
+    from bot.bootstrap import PLATFORMS
+    from tests.unit.conftest import TARGETS
+
+    service = CommandService(
+        store.uow, TARGETS, clock, jobs, platforms=PLATFORMS, workspaces={"discord:G1"}
+    )
+    alice = Principal("discord", "G1", "1")
+    store.state.grants = [Grant(alice, Role.ADMIN, None, CONFIG_GRANTOR, _NOW)]
+    actor = Actor(alice, "Alice", "en", channel="C1")
+    await service.execute_text(DAILY, actor, prefix="/export ")
+    submitted = await service.execute_text("schedule submit #1", actor, prefix="/export ")
+    assert "grant someone the reviewer role with /export-admin role grant" in submitted.footer
+    assert "A reviewer answers with the buttons or /export schedule review #1" in (submitted.footer)

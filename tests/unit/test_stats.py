@@ -126,12 +126,12 @@ async def test_stats_speaks_french(store: FakeStore, clock: FrozenClock) -> None
     assert reply.title == "Performance · demo · 14 jours"
     assert reply.status == "hors de ses limites"
     assert reply.sections[0].splitlines()[1] == (
-        "Durée : ▁▂▂··▄▄▅▅▆▆▇▇█  de 4 min à 11 min, 8 min en moyenne ; "
+        "Durée\u202f: ▁▂▂··▄▄▅▅▆▆▇▇█  de 4 min à 11 min, 8 min en moyenne\u202f; "
         "au-dessus de la limite de 8 min"
     )
     assert reply.images[0].alt_text == (
         "La durée moyenne est montée de 4 min à 11 min, et la taille moyenne est descendue de "
-        "2,0 Go à 1,5 Go sur 14 jours ; au-dessus de la limite de 8 min depuis lundi."
+        "2,0 Go à 1,5 Go sur 14 jours\u202f; au-dessus de la limite de 8 min depuis lundi."
     )
 
 
@@ -146,7 +146,7 @@ async def test_stats_of_every_target_is_words_alone_with_the_way_to_a_chart(
         "demo — 3 successful jobs in 3 days\n"
         "Duration: ▁▅█  10 min to 11 min, 10 min on average\n"
         "Size: █▅▁  1.5 GB to 1.6 GB, 1.5 GB on average",
-        "site-a — 1 successful jobs in 3 days\n"
+        "site-a — 1 successful job in 3 days\n"
         "Duration: ··▄  45 s to 45 s, 45 s on average\n"
         "Size: ··▄  300.0 kB to 300.0 kB, 300.0 kB on average",
     )
@@ -239,7 +239,7 @@ def test_the_alt_text_of_a_steady_series_and_of_an_empty_one() -> None:
         "No successful job of db in the last 3 days."
     )
     older = alt_text(t, "db", [60.0] * 10, [2.0 * GB] * 10, start, bounds)
-    assert older.endswith("since 2026-12-01.")  # more than a week ago: a date, not a weekday
+    assert older.endswith("since Dec 1, 2026.")  # more than a week ago: a date, not a weekday
 
 
 def test_every_bound_has_a_configuration_key() -> None:

@@ -119,3 +119,18 @@ async def test_channels_and_workspaces_have_their_own_subscriptions(
     listed = await service.execute_text("subscriptions", slack("T1", "U1"))
     assert "demo: job failed" in listed.text and "quota" not in listed.text
     assert {d.platform for d, _ in store.state.subscriptions} == {"slack", "console"}
+
+
+def test_a_review_card_is_not_posted_again_where_it_was_submitted() -> None:
+    from core.delivery.fanout import deliveries_for
+
+    at = datetime(2026, 3, 2, tzinfo=UTC)
+    here = Destination("slack", "T1", "COPS")
+    review = Destination("slack", "T1", "CREVIEW")
+    event = OutboxEvent(
+        EventKind.DRAFT_SUBMITTED, "demo", at, {"draft": 1, "shown_in": here.key}, id=7
+    )
+    found = deliveries_for(event, [here, review, here], at, chat_platforms={"slack"})
+    assert [d.destination for d in found] == [review]
+    unmarked = OutboxEvent(EventKind.DRAFT_SUBMITTED, "demo", at, {"draft": 1}, id=8)
+    assert len(deliveries_for(unmarked, [here, review], at, chat_platforms={"slack"})) == 2

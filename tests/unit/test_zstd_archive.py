@@ -266,7 +266,7 @@ async def test_retention_and_the_quota_count_zstd_archives(
     stray = out / "demo-20260302T090000Z-job9.tar.zst"
     stray.write_bytes(b"\x28\xb5\x2f\xfd")
     reply = await service.execute_text("quota demo --recount", console("alice"))
-    assert "1 files not recorded" in reply.text
+    assert "1 file not recorded." in reply.text
     assert stray.name in reply.text
     assert (store.state.quotas["demo"].used_bytes, store.state.quotas["demo"].archive_count) == (
         size,
@@ -293,7 +293,7 @@ async def test_status_history_and_the_job_page_show_the_zstd_archive(
     assert "Compression: zstd, level 7" in status.text
     assert "#1 demo — succeeded" in status.text
     in_french = await service.execute_text("status demo", console("bob", "fr"))
-    assert "Compression: zstd, niveau 7" in in_french.text
+    assert "Compression\u202f: zstd, niveau 7" in in_french.text
     plain = await service.execute_text("status site-a", console("alice"))
     assert "Compression: gzip, level 6" in plain.text
     job_status = await service.execute_text("status #1", console("bob"))

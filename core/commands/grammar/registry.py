@@ -229,6 +229,13 @@ REGISTRY: tuple[Verb, ...] = (
         build=_subject,
     ),
     Verb(
+        "summary",
+        Capability.VIEW,
+        examples=("summary #12", "summary 12"),
+        params=(Param("job", Kind.JOB),),
+        build=lambda a: c.ShowSummary(a["job"]),
+    ),
+    Verb(
         "history",
         Capability.VIEW,
         examples=("history", "history demo --limit 20"),
