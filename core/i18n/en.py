@@ -433,7 +433,10 @@ MESSAGES: dict[str, str | dict[str, str]] = {
     "page.history.caption": "Jobs of {target}, newest first",
     "page.history.empty": "{target} has no jobs yet; run it from the chat when you are ready.",
     "page.history.no_jobs": "no jobs yet",
-    "page.history.more": "Only the newest {count} jobs are listed.",
+    "page.history.more": {
+        "one": "Only the newest {count} job is listed.",
+        "other": "Only the newest {count} jobs are listed.",
+    },
     "page.history.filter": "Filter the jobs",
     "page.history.filter_hint": "A job number, a state, a name: only the matching lines stay.",
     "page.column.job": "Job",

@@ -515,7 +515,10 @@ MESSAGES: dict[str, str | dict[str, str]] = {
     "page.history.caption": "Jobs de {target}, les plus récents d'abord",
     "page.history.empty": "{target} n'a encore aucun job ; lancez-le depuis la discussion quand vous serez prêt.",
     "page.history.no_jobs": "aucun job pour l'instant",
-    "page.history.more": "Seuls les {count} jobs les plus récents sont listés.",
+    "page.history.more": {
+        "one": "Seul le job le plus récent ({count}) est listé.",
+        "other": "Seuls les {count} jobs les plus récents sont listés.",
+    },
     "page.history.filter": "Filtrer les jobs",
     "page.history.filter_hint": "Un numéro de job, un état, un nom : seules les lignes correspondantes restent.",
     "page.column.job": "Job",

@@ -43,10 +43,12 @@ async def _say(slack: SlackHarness, text: str, channel: str = "C0OPS") -> Any:
 
 
 async def _seed(slack: SlackHarness, count: int, seconds: float) -> None:
-    """`count` jobs of `quick` that took `seconds` each, ended in the last hour."""
+    """`count` jobs of `quick` that took `seconds` each, ended in the last hour and today (the
+    alt text says "since today"; half an hour before a run just after midnight is yesterday)."""
     now = slack.bot.clock.now()
+    midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
     for n in range(count):
-        end = now - timedelta(minutes=30) + timedelta(seconds=n)
+        end = max(now - timedelta(minutes=30), midnight) + timedelta(seconds=n)
         await finished_job(slack.bot.uow_factory, "quick", end, seconds, None)
 
 

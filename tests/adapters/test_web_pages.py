@@ -119,11 +119,17 @@ async def test_submit_carries_the_review_page_with_the_draft_s_diff(slack: Slack
     drafted = '--cron "0 3 * * *" --tz Europe/Paris --keep 5 --exclude "*.log"'
     await slack.post(slash_command(f"schedule draft demo {drafted}", user=ADMIN, response_url=""))
     await slack.settle()
-    status, payload = await slack.post(
-        slash_command("schedule submit 1", user=ADMIN, response_url="")
-    )
+    status, _ = await slack.post(slash_command("schedule submit 1", user=ADMIN, response_url=""))
     assert status == 200
-    link = _link(_text(payload), "/drafts/1/review")
+    # The review card is posted in the channel for everyone there (reviews where reviewers are).
+    await slack.settle()
+    cards = [
+        unescape(str(posted.get("text", "")))
+        for posted in slack.standin.called("chat.postMessage")
+        if "/drafts/1/review" in str(posted.get("text", ""))
+    ]
+    assert cards, slack.standin.called("chat.postMessage")
+    link = _link(cards[0], "/drafts/1/review")
     code, html = await _page(slack, _local(link))
     assert code == 200, html
     assert "What changes" in html and "no active schedule" in html

@@ -344,8 +344,9 @@ async def test_summary_says_a_failed_job_s_state_and_next_step_in_one_sentence(
         "read the log tail, fix the cause, then retry." in said.text
     )
     french = await chat.say(CAROL, "summary #1")
-    assert "Le job #1 de broken a échoué à l'instant : sa commande s'est terminée en erreur" in (
-        french.text
+    assert (
+        "Le job #1 de broken a échoué à l'instant\u202f: sa commande s'est terminée en erreur"
+        in (french.text)
     )
     [link, *_] = _page_links(said)
     status, headers, body = await chat.download(link)

@@ -40,7 +40,7 @@ def test_the_issue_s_example_sentence_is_said_word_for_word() -> None:
         "Job #12 of site-a failed 20 min ago: the disk is full; prune old archives, then retry."
     )
     assert job_sentence(FR, job, NOW) == (
-        "Le job #12 de site-a a échoué il y a 20 min : le disque est plein ; "
+        "Le job #12 de site-a a échoué il y a 20 min\u202f: le disque est plein\u202f; "
         "supprimez les vieilles archives, puis relancez."
     )
 
@@ -116,7 +116,7 @@ def test_a_failure_s_sentence_names_its_cause_and_the_step_for_it(
             _job(JobState.SUCCEEDED, file_count=214, size_bytes=1_200_000),
             "Job #12 of site-a succeeded 20 min ago: 214 files, 1.2 MB, in 10 min 0 s; "
             "nothing to do.",
-            "Le job #12 de site-a a réussi il y a 20 min : 214 fichiers, 1,2 Mo",
+            "Le job #12 de site-a a réussi il y a 20 min\u202f: 214 fichiers, 1,2 Mo",
         ),
         (
             _job(JobState.SUCCEEDED),
