@@ -132,7 +132,7 @@ def test_make_run_who_carol_approves_the_draft_alice_submitted_as_the_readme_say
         return result.stdout
 
     submitted = make_run(lines=drafting)
-    assert "Sent for review." in submitted
+    assert "Sent for review" in submitted
     approved = make_run("WHO=carol", lines=carol)
     for line in shown:  # what the README shows carol getting
         assert line in approved, (line, approved)
