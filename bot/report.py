@@ -113,32 +113,49 @@ def reporting(args: argparse.Namespace, environ: Mapping[str, str]) -> tuple[Rep
 
 
 class Tail:
-    """The last `limit` bytes of everything written to it, from several threads."""
+    """The last `limit` bytes of everything written to it, from several threads.
+
+    Each stream's bytes are kept in whole lines: the command's stdout and stderr arrive in
+    chunks that may end mid-line, and two streams' halves glued together would mangle both
+    lines and could split a secret out of the redaction's reach.
+    """
 
     def __init__(self, limit: int = TAIL_LIMIT) -> None:
         self._limit = limit
         self._chunks: deque[bytes] = deque()
         self._size = 0
+        self._partial: dict[str, bytes] = {}  # each stream's line begun but not ended
         self._lock = threading.Lock()
 
-    def add(self, chunk: bytes) -> None:
+    def add(self, chunk: bytes, stream: str = "") -> None:
         with self._lock:
-            self._chunks.append(chunk)
-            self._size += len(chunk)
-            # Drop whole chunks that lie entirely before the last `limit` bytes.
-            while self._size - len(self._chunks[0]) >= self._limit:
-                self._size -= len(self._chunks.popleft())
+            pending = self._partial.pop(stream, b"") + chunk
+            end = pending.rfind(b"\n") + 1
+            if len(pending) - end >= self._limit:  # a line longer than the tail: keep its end
+                end = len(pending)
+            if end:
+                self._append(pending[:end])
+            if end < len(pending):
+                self._partial[stream] = pending[end:]
+
+    def _append(self, chunk: bytes) -> None:
+        self._chunks.append(chunk)
+        self._size += len(chunk)
+        # Drop whole chunks that lie entirely before the last `limit` bytes.
+        while self._size - len(self._chunks[0]) >= self._limit:
+            self._size -= len(self._chunks.popleft())
 
     def text(self) -> str:
         """The tail, redacted, at most `limit` bytes once encoded."""
         with self._lock:
-            data = b"".join(self._chunks)[-self._limit :]
+            data = b"".join(self._chunks) + b"\n".join(self._partial.values())
+        data = data[-self._limit :]
         cleaned = redact(data.decode("utf-8", errors="replace"))
         encoded = cleaned.encode("utf-8")[-self._limit :]
         return encoded.decode("utf-8", errors="ignore")
 
 
-def _tee(source: BinaryIO, sink: BinaryIO, tail: Tail) -> None:
+def _tee(source: BinaryIO, sink: BinaryIO, tail: Tail, stream: str) -> None:
     """Copy `source` to `sink` as it comes, keeping the tail; a closed sink only stops the
     copy, never the reading (the command must not block on a full pipe)."""
     writing = True
@@ -149,7 +166,7 @@ def _tee(source: BinaryIO, sink: BinaryIO, tail: Tail) -> None:
     except (OSError, ValueError):
         writing, out = False, -1
     while chunk := os.read(fd, 1 << 16):
-        tail.add(chunk)
+        tail.add(chunk, stream)
         view = memoryview(chunk)
         while writing and view:
             try:
@@ -170,8 +187,12 @@ def run_teed(command: Sequence[str], tail: Tail) -> int:
         return _not_started(command, error, EXIT_NOT_EXECUTABLE, tail)
     assert process.stdout is not None and process.stderr is not None
     copies = [
-        threading.Thread(target=_tee, args=(process.stdout, sys.stdout.buffer, tail), daemon=True),
-        threading.Thread(target=_tee, args=(process.stderr, sys.stderr.buffer, tail), daemon=True),
+        threading.Thread(
+            target=_tee, args=(process.stdout, sys.stdout.buffer, tail, "stdout"), daemon=True
+        ),
+        threading.Thread(
+            target=_tee, args=(process.stderr, sys.stderr.buffer, tail, "stderr"), daemon=True
+        ),
     ]
     for copy in copies:
         copy.start()
@@ -204,7 +225,7 @@ def _forward_signals(process: subprocess.Popen[bytes]) -> dict[int, Any]:
 def _not_started(command: Sequence[str], error: OSError, status: int, tail: Tail) -> int:
     line = printable(f"{PREFIX}cannot run {command[0]!r}: {error.strerror or error}\n")
     sys.stderr.write(line)
-    tail.add(line.encode())
+    tail.add(line.encode(), "stderr")
     return status
 
 

@@ -9,10 +9,12 @@ lists, links) and needs a blank line for a line break outside lists, so text fro
 through `escape` first. Labels, button titles and choice titles are plain text.
 
 Limits: a bot message is at most 40 KB counted in UTF-16 (Teams "Format your bot messages");
-Teams shows at most 6 actions in one action set. When a message has more than 6 buttons and
-links, they all move, in order, into `ActionSet`s of 6 at the end of the body (before the
-footer) rather than being dropped. Teams documents no per-text limits; the `MAX_*` lengths below
-are ours, to keep buttons on one line and the card well inside the message limit.
+Teams shows at most 6 actions in one action set, and the Adaptive Cards default host
+configuration (other hosts, the adaptivecards library's own validation) 5. When a message has
+more than 5 buttons and links, they all move, in order, into `ActionSet`s of 5 at the end of the
+body (before the footer) rather than being dropped or folded into an overflow menu. Teams
+documents no per-text limits; the `MAX_*` lengths below are ours, to keep buttons on one line
+and the card well inside the message limit.
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 MESSAGE_CONTENT_TYPE = "application/vnd.microsoft.activity.message"
 FORM_SUBMIT = "form.submit"
 
-MAX_ACTIONS = 6
+MAX_ACTIONS = 5  # per action set: the host configuration's default (Teams allows 6)
 MAX_CARD_BYTES = 32_000  # UTF-16 bytes: leaves room under 40 KB for the activity around it
 MAX_TEXT = 4_000  # a section or fact value, before the size guard shortens it further
 # A fact value longer than this leaves the FactSet for a wrapped TextBlock: a phone's value

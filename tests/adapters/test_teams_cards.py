@@ -216,13 +216,14 @@ def test_escape_keeps_tag_shaped_text_visible() -> None:
     )
 
 
-def test_more_than_six_actions_move_in_order_into_action_sets_before_the_footer() -> None:
+def test_more_than_five_actions_move_in_order_into_action_sets_before_the_footer() -> None:
+    # Five per set: the host configuration's default; the adaptivecards library refuses a sixth.
     actions = tuple(Action(f"Step {i}", f"step.{i}", "1", 0, Capability.VIEW) for i in range(7))
     links = (Field("Docs", "https://docs.test/a"),)
     card = message_card(Message(title="Many", fields=links, actions=actions, footer="end"))
     assert card["actions"] == []
     sets = _blocks(card, "ActionSet")
-    assert [len(s["actions"]) for s in sets] == [6, 2]
+    assert [len(s["actions"]) for s in sets] == [5, 3]
     titles = [a["title"] for s in sets for a in s["actions"]]
     assert titles == [f"Step {i}" for i in range(7)] + ["Docs"]
     assert card["body"][-1]["text"] == "end"

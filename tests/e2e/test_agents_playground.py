@@ -132,7 +132,7 @@ def _play(page: Page, port: int, steps: Steps) -> None:
 
     # Item 2: the job-ended reply is a message the bot sends on its own, after the turn.
     send(page, "run demo")
-    page.get_by_text("Job #1 for demo succeeded").wait_for()
+    page.get_by_text("Job #1 of demo succeeded").first.wait_for()
     steps.done("run-demo-ended")
 
     page.get_by_role("button", name="Add note").first.click()

@@ -38,3 +38,23 @@ def test_secrets_in_the_tail_are_redacted() -> None:
     text = tail.text()
     assert "ghp_abcdefghijklmnopqrstuvwxyz0123456789" not in text
     assert text.startswith("backing up\n") and text.endswith("done\n") and "[redacted]" in text
+
+
+def test_two_streams_cut_mid_line_keep_their_lines_whole_and_secrets_redacted() -> None:
+    # A run seen once: stdout's line arrived in two chunks with stderr's line between them,
+    # and the tail read "password=hunter2hunter2ERROR: disk full": one line, mangled.
+    tail = Tail(1000)
+    tail.add(b"connecting with password=hunter2", "stdout")
+    tail.add(b"ERROR: disk full\n", "stderr")
+    tail.add(b"hunter2\n", "stdout")
+    text = tail.text()
+    assert "ERROR: disk full\n" in text
+    assert "connecting with password=[redacted]\n" in text
+    assert "hunter2" not in text
+
+
+def test_a_line_left_unfinished_by_each_stream_is_kept_on_lines_of_its_own() -> None:
+    tail = Tail(1000)
+    tail.add(b"half of stdout", "stdout")
+    tail.add(b"half of stderr", "stderr")
+    assert tail.text().splitlines() == ["half of stdout", "half of stderr"]
