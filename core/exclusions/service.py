@@ -23,14 +23,14 @@ from core.exclusions.preview import (
     Progress,
     preview,
 )
-from core.exports.service import ChannelFor, ExportChannel
+from core.exports.service import ChannelFor, show_safely
 from core.i18n import Translator
 from core.support.background import Background
 from core.support.lifecycle import Lifecycle
 from core.views.exclusions import failed_message, result_message, scanning_message
-from core.views.message import Message
 
 log = logging.getLogger(__name__)
+PREVIEW = "an exclusion preview"  # as the log names what could not be shown
 
 WALKERS = 2  # previews walking at once, whatever the number of targets
 
@@ -109,33 +109,27 @@ class PreviewService(Lifecycle):
             ),
         )
         try:
-            await _show(channel, scanning_message(t, request.target, 0))
+            # No progress line for a scan done within the first interval: the answer, then the
+            # result, is all a quick scan needs (a "0 files" line first only added noise, and
+            # in the console came before the command's own answer).
             while not walk.done():
                 await asyncio.wait({walk}, timeout=self._every)
                 if not walk.done():
-                    await _show(channel, scanning_message(t, request.target, progress.files))
+                    await show_safely(
+                        channel, scanning_message(t, request.target, progress.files), PREVIEW
+                    )
             result = walk.result()
         except asyncio.CancelledError:
             progress.stop.set()  # the thread ends at its next entry
             raise
         except Exception:
             log.exception("the exclusion preview of %s failed", request.target)
-            await _show(channel, failed_message(t, request.target))
+            await show_safely(channel, failed_message(t, request.target), PREVIEW)
             return None
         finally:
             progress.stop.set()
         message = result_message(
             t, request.target, table, result, request.present, request.over_mb, request.prefix
         )
-        await _show(channel, message)
+        await show_safely(channel, message, PREVIEW)
         return result
-
-
-async def _show(channel: ExportChannel | None, message: Message) -> None:
-    """Show `message`; a platform refusing it is logged, never the preview's end."""
-    if channel is None:
-        return
-    try:
-        await channel.show(message)
-    except Exception as error:
-        log.warning("could not show an exclusion preview: %s", error)

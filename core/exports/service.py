@@ -146,18 +146,18 @@ class ExportService(Lifecycle):
         except Exception as error:
             log.exception("the %s export for %s failed", spec.what.value, actor.principal)
             self._audit(actor, spec, Outcome.ERROR, f"{type(error).__name__}")
-            await _show(channel, failed_message(t, spec))
+            await show_safely(channel, failed_message(t, spec))
             return None
         link = self.link(stored)
         attach = channel is not None and 0 < stored.size <= channel.upload_limit
         message = ready_message(t, spec, stored, link, attached=attach)
-        await _show(channel, message)
+        await show_safely(channel, message)
         if attach and channel is not None:
             try:
                 await channel.attach(stored, message)
             except Exception as error:  # the link is there: the file is a convenience
                 log.warning("could not upload export %s: %s", stored.export_id, error)
-                await _show(
+                await show_safely(
                     channel, ready_message(t, spec, stored, link, attached=False, refused=True)
                 )
         self._audit(actor, spec, Outcome.OK, f"{stored.rows} rows, {stored.size} bytes")
@@ -270,7 +270,7 @@ class _Progress:
         if not force and now - self._shown_at < self._every:
             return
         self._shown_at = now
-        await _show(self._channel, building_message(self._t, self._spec, done, self.total))
+        await show_safely(self._channel, building_message(self._t, self._spec, done, self.total))
 
 
 B = TypeVar("B", bound=Sequence[object])
@@ -283,11 +283,13 @@ async def _counted(batches: AsyncIterator[B], on_batch: OnBatch | None) -> Async
             await on_batch(len(batch))
 
 
-async def _show(channel: ExportChannel | None, message: Message) -> None:
-    """Show `message`; a platform refusing it is logged, never the export's end."""
+async def show_safely(
+    channel: ExportChannel | None, message: Message, what: str = "an export's progress"
+) -> None:
+    """Show `message`; a platform refusing it is logged (as `what`), never the work's end."""
     if channel is None:
         return
     try:
         await channel.show(message)
     except Exception as error:
-        log.warning("could not show an export's progress: %s", error)
+        log.warning("could not show %s: %s", what, error)

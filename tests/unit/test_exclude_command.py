@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from pathlib import Path
 
 import pytest
@@ -97,8 +98,9 @@ async def test_exclude_answers_at_once_then_shows_progress_and_each_preset_previ
     reply = await service.execute_text("exclude site", console("alice"))
     assert "Scanning site's files to preview each preset" in reply.text
     await previews.idle()
-    first, *_, last = channel.shown
-    assert first.status == "Scanning site… 0 files"
+    *progress, last = channel.shown
+    # Every interval (0 s here) the scan is not done shows how far it got, then the result.
+    assert all(re.fullmatch(r"Scanning site… \d+ files?", p.status) for p in progress)
     assert last.status == "Scanned"
     text = last.text
     assert "1. node-modules: Node.js packages" in text
@@ -110,6 +112,23 @@ async def test_exclude_answers_at_once_then_shows_progress_and_each_preset_previ
     assert ("exclude.add.node-modules", "site") in pressable
     assert ("exclude.add.git", "site") not in pressable  # already there: no button
     assert len(pressable) == 7
+
+
+async def test_a_scan_done_within_the_first_interval_shows_its_result_alone(
+    store: FakeStore, clock: FrozenClock, jobs: RecordingJobControl, site: Path
+) -> None:
+    # No "Scanning site… 0 files" line first: in the console it came before the command's own
+    # answer, and in chat it was a post that said nothing yet.
+    channel = RecordingChannel()
+    patient = PreviewService(lambda actor: channel, every=600)
+    targets = {"site": TargetSpec("site", TargetKind.ARCHIVE, source=str(site))}
+    service = CommandService(store.uow, targets, clock, jobs, platforms=PLATFORMS, previews=patient)
+    reply = await service.execute_text("exclude site", console("alice"))
+    assert "Scanning site's files" in reply.text
+    await patient.idle()
+    assert [m.status for m in channel.shown] == ["Scanned"]
+    async with patient:
+        pass
 
 
 async def test_the_size_chosen_rides_on_the_large_media_button(
