@@ -11,7 +11,7 @@ from core.app.service import CommandService
 from core.commands import model as c
 from core.domain.conversations import PostedKind, PostedMessage
 from core.domain.model import Actor
-from core.safety.text import clean
+from core.safety.text import clean, has_words
 from core.views.message import Message
 
 HELP_ANNOTATE = "help annotate"  # the answer to an empty mention in a job's thread
@@ -63,9 +63,9 @@ async def note_on(
 ) -> Message:
     """The answer to `text`, written to the bot in job `job_id`'s thread: a note on the job
     linking back to the words (`link`), audited as `raw`; how to annotate, if it is empty
-    (also once cleaned: "\\x00" alone would otherwise be saved as an empty note)."""
+    (also once cleaned, or of zero-width marks alone: either would be saved as an empty note)."""
     text = clean(text).strip()
-    if not text:
+    if not has_words(text):
         return await service.execute_text(HELP_ANNOTATE, actor, prefix=prefix)
     note = c.Annotate(job_id, text, link=link)
     return await service.execute(note, actor, raw=raw, prefix=prefix, once=once)

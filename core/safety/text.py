@@ -52,6 +52,12 @@ def chunks(text: str, limit: int) -> Iterator[str]:
         yield text
 
 
+def has_words(text: str) -> bool:
+    """Whether `text` holds something a reader sees: not only whitespace, controls, and
+    zero-width or bidirectional marks (a note of those would show empty)."""
+    return bool(_UNSEEN.sub("", text).strip())
+
+
 def visible(text: str) -> str:
     """Text safe to show as it reads: line breaks normalised to `\\n`, and every control,
     bidirectional or invisible format character (tabs and line breaks aside) replaced by

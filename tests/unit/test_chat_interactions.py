@@ -298,7 +298,8 @@ async def test_words_that_clean_away_to_nothing_get_the_help_not_an_empty_note(
     await service.execute_text("run demo", console("bob"))
     await _post(store, clock, PostedKind.JOB, "m1")
     help_annotate = await service.execute_text("help annotate", console("bob"), prefix=PREFIX)
-    for words in ("\x00", "\x00 \x1b\x00", "\x07\t"):
+    invisible = ("\u200b", "\u2066\u2069 \ufeff", "\u200e\u200f\u202e")  # nothing to read
+    for words in ("\x00", "\x00 \x1b\x00", "\x07\t", *invisible):
         answer = await _words_under_m1(service, words, link="")
         assert answer.text == help_annotate.text, repr(words)
     assert store.state.annotations == []

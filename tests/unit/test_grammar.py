@@ -232,3 +232,14 @@ def test_an_id_past_what_an_integer_column_holds_names_no_record(text: str) -> N
     with pytest.raises(InvalidCommand):
         parse(text)
     assert parse("cancel #2147483647") == c.CancelJob(2147483647)
+
+
+@pytest.mark.parametrize("words", ["\u200b", "\u2066 \u2069", "\ufeff\u200e", "\u202e"])
+def test_a_note_with_nothing_visible_is_missing_its_text(words: str) -> None:
+    # Zero-width and bidi characters alone read as nothing: such a note would show empty.
+    with pytest.raises(InvalidCommand) as typed:
+        parse(f"annotate #3 {words}")
+    with pytest.raises(InvalidCommand) as sent:
+        parse_fields("annotate", {"job": 3, "text": words})
+    assert typed.value.key == sent.value.key == "error.missing_argument"
+    assert parse("annotate #3 \u200bok") == c.Annotate(3, "\u200bok")  # words are kept as typed

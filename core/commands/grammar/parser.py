@@ -14,6 +14,7 @@ from core.commands.numbers import record_id, whole_number
 from core.commands.suggest import suggest
 from core.domain.capabilities import parse_role
 from core.errors import InvalidCommand
+from core.safety.text import has_words
 
 MAX_TEXT_LENGTH = 2000
 _JOB_REF = re.compile(r"#?([0-9]{1,12})")  # ASCII digits only (core/commands/numbers.py)
@@ -61,7 +62,7 @@ def parse_fields(path: str, values: Mapping[str, object]) -> Command:
     for param in verb.params:
         value = values.get(param.name)
         text = "" if value is None else str(value).strip()
-        if not text:
+        if not text or (param.kind is Kind.TEXT and not has_words(text)):
             if param.required:
                 raise InvalidCommand("error.missing_argument", param=param.name, usage=verb.usage)
             continue
@@ -145,9 +146,9 @@ def _bind_positionals(verb: Verb, tokens: list[Token], args: dict[str, Any]) -> 
         if param.kind is Kind.TEXT:
             words = [t.value for t in tokens[index:]]
             text = " ".join(words).strip()
-            if not text and not param.required:
+            if not has_words(text) and not param.required:
                 return
-            if not text:
+            if not has_words(text):
                 raise InvalidCommand("error.missing_argument", param=param.name, usage=verb.usage)
             if len(text) > MAX_TEXT_LENGTH:
                 raise InvalidCommand("error.text_too_long", limit=MAX_TEXT_LENGTH)
