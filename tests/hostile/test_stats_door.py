@@ -10,14 +10,11 @@ from urllib.parse import quote, urlencode
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.bootstrap import PLATFORMS
-from core.app.service import CommandService
-from core.clock import FrozenClock
 from core.safety.links import chart_path, signed_url
 from tests.adapters.slack_harness import SlackHarness
 from tests.fakes import FakeStore
 from tests.hostile.test_slack_door import counts
-from tests.unit.conftest import TARGETS, RecordingJobControl, console
+from tests.unit.conftest import console, grantless_service
 
 HOSTILE = settings(
     max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
@@ -31,13 +28,7 @@ WORDS = ANY | NUMBERS | st.sampled_from(["demo", "site-a", "--days", "--days=3",
 @given(arguments=st.lists(WORDS, max_size=5))
 async def test_any_stats_arguments_get_words_and_change_nothing(arguments: list[str]) -> None:
     store = FakeStore()
-    service = CommandService(
-        store.uow,
-        TARGETS,
-        FrozenClock(datetime(2026, 12, 4, tzinfo=UTC)),
-        RecordingJobControl(),
-        platforms=PLATFORMS,
-    )
+    service = grantless_service(store, datetime(2026, 12, 4, tzinfo=UTC))
     line = " ".join(["stats", *arguments])
     reply = await service.execute_text(line, console("bob"))
     assert reply.error_key != "error.internal", line

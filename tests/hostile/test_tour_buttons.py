@@ -20,11 +20,11 @@ from tests.adapters.discord_harness import DiscordHarness
 from tests.adapters.discord_standin import component
 from tests.adapters.slack_harness import ADMIN, SlackHarness
 from tests.adapters.slack_standin import block_actions
-from tests.adapters.teams_standin import ConnectorStandIn, card_action
+from tests.adapters.teams_standin import ConnectorStandIn
 from tests.hostile.chat_shapes import HOSTILE_TEXT, JSON_VALUES
 from tests.hostile.test_discord_door import _exchange, _sign
 from tests.hostile.test_slack_door import command_lines
-from tests.hostile.test_teams_door import Door, _door, _settings
+from tests.hostile.test_teams_door import Door, _door, _settings, alice_presses
 
 HOSTILE = settings(
     max_examples=25,
@@ -108,17 +108,7 @@ async def test_teams_a_forged_tour_button_gets_a_clear_reply_and_changes_nothing
     teams: Door, connector: ConnectorStandIn, name: str, step: Any, version: Any
 ) -> None:
     before = await teams.counts()
-    press = card_action(
-        name,
-        {"object": step, "version": version},
-        service_url=connector.service_url,
-        user="aad-alice",
-        name="Alice Admin",
-    )
-    status, body = await teams.post(json.dumps(press).encode())
-    assert status == 200
-    answer = json.loads(body)
-    assert answer["statusCode"] == 200
+    answer = await alice_presses(teams, connector, name, step, version)
     after = await teams.counts()
     assert after["audit_log"] == before["audit_log"] + 1
     if not _drawn(name, str(step), str(version)):  # read as Teams data: "<object>:<version>"

@@ -11,15 +11,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.bootstrap import PLATFORMS
-from core.app.service import CommandService
-from core.clock import FrozenClock
 from core.safety.links import PageLinks
 from tests.adapters.slack_harness import ADMIN, SlackHarness
 from tests.adapters.slack_standin import slash_command
 from tests.fakes import FakeStore
 from tests.hostile.test_slack_door import counts
-from tests.unit.conftest import TARGETS, RecordingJobControl, console
+from tests.unit.conftest import console, grantless_service
 
 HOSTILE = settings(
     max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
@@ -131,13 +128,7 @@ WORDS = ANY | NUMBERS | st.sampled_from(["#1", "1", "#0", "#" + "9" * 30, "demo"
 @given(arguments=st.lists(WORDS, max_size=4))
 async def test_any_summary_arguments_get_words_and_change_nothing(arguments: list[str]) -> None:
     store = FakeStore()
-    service = CommandService(
-        store.uow,
-        TARGETS,
-        FrozenClock(datetime(2026, 12, 4, tzinfo=UTC)),
-        RecordingJobControl(),
-        platforms=PLATFORMS,
-    )
+    service = grantless_service(store, datetime(2026, 12, 4, tzinfo=UTC))
     line = " ".join(["summary", *arguments])
     reply = await service.execute_text(line, console("bob"))
     assert reply.error_key != "error.internal", line

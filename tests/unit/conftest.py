@@ -92,3 +92,11 @@ def service(store: FakeStore, clock: FrozenClock, jobs: RecordingJobControl) -> 
     return CommandService(
         store.uow, TARGETS, clock, jobs, platforms=PLATFORMS, workspaces={"slack:T1"}
     )
+
+
+def grantless_service(store: FakeStore, now: datetime) -> CommandService:
+    """A service on `store` with no grants and a clock stopped at `now`: the hostile verb
+    doors give it any arguments (a fixture would be shared by every generated example)."""
+    return CommandService(
+        store.uow, TARGETS, FrozenClock(now), RecordingJobControl(), platforms=PLATFORMS
+    )
